@@ -1,0 +1,34 @@
+//! # optimist-memory
+//!
+//! The in-memory reference backend of optimist: every rule of the
+//! [`VersionedStore`] contract, atomic transactions across keys, no I/O. Cheap to
+//! build, so a test suite can make one per test and swap it in for DynamoDB, SQLite,
+//! Redis or PostgreSQL.
+//!
+//! ```
+//! use optimist_core::{Key, TxOp, VersionedStore};
+//! use optimist_memory::MemoryStore;
+//! use serde_json::json;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let store = MemoryStore::new();
+//! let alice = Key::new("alice");
+//! let bob = Key::new("bob");
+//! let a = store.insert(&alice, json!({"balance": 100})).await?;
+//! let b = store.insert(&bob, json!({"balance": 0})).await?;
+//! store
+//!     .transact(vec![
+//!         TxOp::update(alice.clone(), a, json!({"balance": 60})),
+//!         TxOp::update(bob.clone(), b, json!({"balance": 40})),
+//!     ])
+//!     .await?;
+//! assert_eq!(store.get(&bob).await?.map(|i| i.value), Some(json!({"balance": 40})));
+//! # Ok::<(), optimist_core::Error>(())
+//! # }).unwrap();
+//! ```
+
+#![deny(missing_docs)]
+
+mod store;
+
+pub use store::MemoryStore;

@@ -1,0 +1,396 @@
+//! The one error type every backend returns, and the conflicts it carries.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::{Key, Version, Versioned};
+
+/// A boxed error from a backend's driver, kept as the `source` of an [`Error`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What [`VersionedStore`](crate::VersionedStore) methods return.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The operation an error happened in; errors name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// [`VersionedStore::get`](crate::VersionedStore::get).
+    Get,
+    /// [`VersionedStore::insert`](crate::VersionedStore::insert).
+    Insert,
+    /// [`VersionedStore::update`](crate::VersionedStore::update).
+    Update,
+    /// [`VersionedStore::delete`](crate::VersionedStore::delete).
+    Delete,
+    /// [`VersionedStore::put`](crate::VersionedStore::put).
+    Put,
+    /// [`VersionedStore::remove`](crate::VersionedStore::remove).
+    Remove,
+    /// A `Check` inside a transaction.
+    Check,
+    /// [`VersionedStore::transact`](crate::VersionedStore::transact).
+    Transact,
+    /// Anything else a backend does, such as creating its table.
+    Setup,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Operation::Get => "get",
+            Operation::Insert => "insert",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+            Operation::Put => "put",
+            Operation::Remove => "remove",
+            Operation::Check => "check",
+            Operation::Transact => "transact",
+            Operation::Setup => "setup",
+        })
+    }
+}
+
+/// Why a conditional write was refused. Each kind carries the item as it was when the
+/// condition failed (SPEC R11), so a caller can retry without reading again.
+///
+/// ```
+/// use optimist_core::{Conflict, Version, Versioned};
+/// use serde_json::json;
+///
+/// let conflict = Conflict::VersionMismatch {
+///     expected: Version::new(1),
+///     current: Versioned::new(json!({"n": 2}), Version::new(2)),
+/// };
+/// assert_eq!(conflict.current().map(|c| c.version), Some(Version::new(2)));
+/// assert_eq!(Conflict::NotFound.current(), None);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Conflict {
+    /// Insert on a key that holds an item (SPEC R5).
+    AlreadyExists {
+        /// The item that is there.
+        current: Versioned<Value>,
+    },
+    /// Update, delete or check on a key that holds nothing (SPEC R6, R7).
+    NotFound,
+    /// Update, delete or check expecting another version than the item's (SPEC R6, R7).
+    VersionMismatch {
+        /// The version the caller expected.
+        expected: Version,
+        /// The item that is there.
+        current: Versioned<Value>,
+    },
+}
+
+impl Conflict {
+    /// The item as it was when the condition failed; `None` for [`Conflict::NotFound`].
+    ///
+    /// ```
+    /// assert!(optimist_core::Conflict::NotFound.current().is_none());
+    /// ```
+    pub fn current(&self) -> Option<&Versioned<Value>> {
+        match self {
+            Conflict::AlreadyExists { current } | Conflict::VersionMismatch { current, .. } => {
+                Some(current)
+            }
+            Conflict::NotFound => None,
+        }
+    }
+
+    /// Takes the current item out of the conflict.
+    ///
+    /// ```
+    /// assert!(optimist_core::Conflict::NotFound.into_current().is_none());
+    /// ```
+    pub fn into_current(self) -> Option<Versioned<Value>> {
+        match self {
+            Conflict::AlreadyExists { current } | Conflict::VersionMismatch { current, .. } => {
+                Some(current)
+            }
+            Conflict::NotFound => None,
+        }
+    }
+
+    /// The conflict's kind, for comparing outcomes without the items.
+    ///
+    /// ```
+    /// use optimist_core::{Conflict, ConflictKind};
+    /// assert_eq!(Conflict::NotFound.kind(), ConflictKind::NotFound);
+    /// ```
+    pub fn kind(&self) -> ConflictKind {
+        match self {
+            Conflict::AlreadyExists { .. } => ConflictKind::AlreadyExists,
+            Conflict::NotFound => ConflictKind::NotFound,
+            Conflict::VersionMismatch { .. } => ConflictKind::VersionMismatch,
+        }
+    }
+}
+
+/// The kind of a [`Conflict`], without its item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConflictKind {
+    /// See [`Conflict::AlreadyExists`].
+    AlreadyExists,
+    /// See [`Conflict::NotFound`].
+    NotFound,
+    /// See [`Conflict::VersionMismatch`].
+    VersionMismatch,
+}
+
+// A conflict's message names the versions, never the item's value: values can be large
+// and can hold data that does not belong in logs.
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Conflict::AlreadyExists { current } => {
+                write!(f, "item already exists at {}", current.version)
+            }
+            Conflict::NotFound => f.write_str("item not found"),
+            Conflict::VersionMismatch { expected, current } => write!(
+                f,
+                "version mismatch: expected {expected}, item is at {}",
+                current.version
+            ),
+        }
+    }
+}
+
+/// One failing op of a transaction (SPEC R10).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpFailure {
+    /// The op's index in the list given to `transact`.
+    pub index: usize,
+    /// The op's key.
+    pub key: Key,
+    /// The same conflict the op alone would have given.
+    pub conflict: Conflict,
+}
+
+/// The error of every store operation.
+///
+/// Any variant but [`Error::Indeterminate`] means nothing was written (SPEC R12).
+/// Messages name the operation and key, never a value or a secret.
+///
+/// ```
+/// use optimist_core::{Conflict, Error, Key, Operation};
+///
+/// let err = Error::conflict(Operation::Update, Key::new("a"), Conflict::NotFound);
+/// assert!(err.is_conflict());
+/// assert!(!err.is_retryable());
+/// assert_eq!(err.to_string(), "update \"a\": item not found");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A single operation's condition failed.
+    #[error("{operation} {key}: {conflict}")]
+    Conflict {
+        /// The operation that was refused.
+        operation: Operation,
+        /// Its key.
+        key: Key,
+        /// Why, with the current item.
+        conflict: Conflict,
+    },
+    /// One or more conditions of a transaction failed; nothing was applied.
+    #[error("transaction refused: {}", describe_failures(failures))]
+    TransactionConflict {
+        /// One entry per failing op, in op order.
+        failures: Vec<OpFailure>,
+    },
+    /// The input breaks a rule or a declared limit; nothing was sent.
+    #[error("invalid input to {operation}{}: {reason}", key_suffix(key))]
+    InvalidInput {
+        /// The operation.
+        operation: Operation,
+        /// The key concerned, if one is.
+        key: Option<Key>,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The backend does not support this operation.
+    #[error("{operation} is not supported by this backend")]
+    Unsupported {
+        /// The operation.
+        operation: Operation,
+    },
+    /// The request may or may not have been applied (for example a timeout after it was
+    /// sent). Re-read to find out.
+    #[error(
+        "{operation}{}: outcome unknown, re-read to find out: {source}",
+        key_suffix(key)
+    )]
+    Indeterminate {
+        /// The operation.
+        operation: Operation,
+        /// The key concerned, if one is.
+        key: Option<Key>,
+        /// What happened.
+        source: BoxError,
+    },
+    /// The backend failed; nothing was applied.
+    #[error("{operation}{}: backend error{}: {source}", key_suffix(key), if *retryable { " (retryable)" } else { "" })]
+    Backend {
+        /// The operation.
+        operation: Operation,
+        /// The key concerned, if one is.
+        key: Option<Key>,
+        /// Whether trying again later may succeed (busy, throttled, unavailable).
+        retryable: bool,
+        /// The driver's error.
+        source: BoxError,
+    },
+}
+
+fn key_suffix(key: &Option<Key>) -> String {
+    key.as_ref().map(|k| format!(" {k}")).unwrap_or_default()
+}
+
+fn describe_failures(failures: &[OpFailure]) -> String {
+    failures
+        .iter()
+        .map(|f| format!("op {} ({}): {}", f.index, f.key, f.conflict))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Error {
+    /// A conflict of a single operation.
+    ///
+    /// ```
+    /// use optimist_core::{Conflict, Error, Key, Operation};
+    /// let err = Error::conflict(Operation::Delete, Key::new("k"), Conflict::NotFound);
+    /// assert!(err.conflict_ref().is_some());
+    /// ```
+    pub fn conflict(operation: Operation, key: Key, conflict: Conflict) -> Self {
+        Error::Conflict {
+            operation,
+            key,
+            conflict,
+        }
+    }
+
+    /// Invalid input, naming the problem.
+    ///
+    /// ```
+    /// use optimist_core::{Error, Operation};
+    /// let err = Error::invalid(Operation::Transact, None, "no ops");
+    /// assert!(err.is_invalid_input());
+    /// ```
+    pub fn invalid(operation: Operation, key: Option<&Key>, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            operation,
+            key: key.cloned(),
+            reason: reason.into(),
+        }
+    }
+
+    /// A backend failure; nothing was applied.
+    ///
+    /// ```
+    /// use optimist_core::{Error, Operation};
+    /// let err = Error::backend(Operation::Get, None, true, "database is locked");
+    /// assert!(err.is_retryable());
+    /// ```
+    pub fn backend(
+        operation: Operation,
+        key: Option<&Key>,
+        retryable: bool,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Error::Backend {
+            operation,
+            key: key.cloned(),
+            retryable,
+            source: source.into(),
+        }
+    }
+
+    /// An outcome the caller cannot know without reading again.
+    ///
+    /// ```
+    /// use optimist_core::{Error, Operation};
+    /// let err = Error::indeterminate(Operation::Put, None, "timed out after sending");
+    /// assert!(err.is_indeterminate());
+    /// ```
+    pub fn indeterminate(
+        operation: Operation,
+        key: Option<&Key>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Error::Indeterminate {
+            operation,
+            key: key.cloned(),
+            source: source.into(),
+        }
+    }
+
+    /// Whether this is a conflict, of a single operation or of a transaction.
+    ///
+    /// ```
+    /// use optimist_core::{Error, Operation};
+    /// assert!(!Error::Unsupported { operation: Operation::Transact }.is_conflict());
+    /// ```
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            Error::Conflict { .. } | Error::TransactionConflict { .. }
+        )
+    }
+
+    /// The conflict of a single operation, if this is one.
+    ///
+    /// ```
+    /// use optimist_core::{Conflict, Error, Key, Operation};
+    /// let err = Error::conflict(Operation::Update, Key::new("k"), Conflict::NotFound);
+    /// assert_eq!(err.conflict_ref(), Some(&Conflict::NotFound));
+    /// ```
+    pub fn conflict_ref(&self) -> Option<&Conflict> {
+        match self {
+            Error::Conflict { conflict, .. } => Some(conflict),
+            _ => None,
+        }
+    }
+
+    /// Whether this is [`Error::InvalidInput`].
+    ///
+    /// ```
+    /// use optimist_core::{Error, Operation};
+    /// assert!(Error::invalid(Operation::Get, None, "empty key").is_invalid_input());
+    /// ```
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(self, Error::InvalidInput { .. })
+    }
+
+    /// Whether this is [`Error::Indeterminate`].
+    ///
+    /// ```
+    /// use optimist_core::{Error, Operation};
+    /// assert!(!Error::invalid(Operation::Get, None, "x").is_indeterminate());
+    /// ```
+    pub fn is_indeterminate(&self) -> bool {
+        matches!(self, Error::Indeterminate { .. })
+    }
+
+    /// Whether trying the same request again later may succeed: a retryable backend
+    /// error. Conflicts are not retryable as such: the caller must re-apply its change
+    /// to the current item.
+    ///
+    /// ```
+    /// use optimist_core::{Error, Operation};
+    /// assert!(!Error::backend(Operation::Get, None, false, "bad schema").is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::Backend {
+                retryable: true,
+                ..
+            }
+        )
+    }
+}

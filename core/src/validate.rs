@@ -1,0 +1,376 @@
+//! The input checks every backend runs before sending anything, so that bad input is
+//! the same [`Error::InvalidInput`] on every store.
+//!
+//! Backends call [`key`], [`write`] and [`transaction`] with their
+//! [`Capabilities`] at the top of each operation.
+//!
+//! ```
+//! use optimist_core::{validate, Capabilities, Key, Operation};
+//! use serde_json::json;
+//!
+//! let caps = Capabilities::new();
+//! assert!(validate::key(Operation::Get, &Key::new(""), &caps).is_err());
+//! assert!(validate::write(Operation::Put, &Key::new("k"), &json!({"a": 1}), &caps).is_ok());
+//! ```
+
+use std::collections::HashSet;
+use std::io;
+
+use serde_json::{Number, Value};
+
+use crate::{Capabilities, Error, Key, MAX_KEY_PART_BYTES, NumberSupport, Operation, Result, TxOp};
+
+/// Checks a key against SPEC R1 and the backend's key shape.
+///
+/// ```
+/// use optimist_core::{validate, Capabilities, Key, Operation};
+/// let err = validate::key(Operation::Get, &Key::with_sort("a", ""), &Capabilities::new());
+/// assert!(err.unwrap_err().to_string().contains("sort part is empty"));
+/// ```
+pub fn key(operation: Operation, key: &Key, caps: &Capabilities) -> Result<()> {
+    let invalid = |reason: String| Err(Error::invalid(operation, Some(key), reason));
+    let (partition, sort) = key.parts();
+    for (name, part) in std::iter::once(("partition", partition)).chain(sort.map(|s| ("sort", s))) {
+        if part.is_empty() {
+            return invalid(format!("key {name} part is empty"));
+        }
+        if part.len() > MAX_KEY_PART_BYTES {
+            return invalid(format!(
+                "key {name} part is {} bytes, over the limit of {MAX_KEY_PART_BYTES}",
+                part.len()
+            ));
+        }
+        if !caps.nul_in_keys && part.contains('\0') {
+            return invalid(format!(
+                "key {name} part holds a NUL character, which this backend cannot store"
+            ));
+        }
+    }
+    if !caps.key_shape.accepts(key.has_sort()) {
+        return invalid(if key.has_sort() {
+            "key has a sort part but this store's keys have none".to_string()
+        } else {
+            "key has no sort part but this store's keys need one".to_string()
+        });
+    }
+    Ok(())
+}
+
+/// Checks a key and the value to be written under it against the backend's limits.
+///
+/// ```
+/// use optimist_core::{validate, Capabilities, Key, Operation};
+/// use serde_json::json;
+///
+/// let caps = Capabilities::new().with_max_item_bytes(8);
+/// let err = validate::write(Operation::Insert, &Key::new("k"), &json!("0123456789"), &caps);
+/// assert!(err.unwrap_err().is_invalid_input());
+/// ```
+pub fn write(operation: Operation, key: &Key, value: &Value, caps: &Capabilities) -> Result<()> {
+    self::key(operation, key, caps)?;
+    self::value(operation, key, value, caps)
+}
+
+/// Checks a value against the backend's limits: shape, reserved fields, size, depth,
+/// numbers and NUL characters.
+///
+/// ```
+/// use optimist_core::{validate, Capabilities, Key, Operation};
+/// use serde_json::json;
+///
+/// let caps = Capabilities::new().with_object_values_only(true);
+/// let err = validate::value(Operation::Put, &Key::new("k"), &json!([1]), &caps).unwrap_err();
+/// assert!(err.to_string().contains("must be a JSON object"));
+/// ```
+pub fn value(operation: Operation, key: &Key, value: &Value, caps: &Capabilities) -> Result<()> {
+    let invalid = |reason: String| Err(Error::invalid(operation, Some(key), reason));
+    if caps.object_values_only {
+        let Value::Object(fields) = value else {
+            return invalid(format!(
+                "value must be a JSON object on this backend, got {}",
+                kind_of(value)
+            ));
+        };
+        if let Some(field) = caps
+            .reserved_fields
+            .iter()
+            .find(|f| fields.contains_key(f.as_str()))
+        {
+            return invalid(format!(
+                "value uses the field name {field:?}, which this store reserves for its key or version"
+            ));
+        }
+    }
+    let size = key.encoded_len() + encoded_len(value);
+    if size > caps.max_item_bytes {
+        return invalid(format!(
+            "item is {size} bytes (key plus JSON value), over the limit of {}",
+            caps.max_item_bytes
+        ));
+    }
+    let depth = depth(value);
+    if depth > caps.max_depth {
+        return invalid(format!(
+            "value nests {depth} levels deep, over the limit of {}",
+            caps.max_depth
+        ));
+    }
+    let mut problem = None;
+    visit_scalars(value, &mut |scalar| {
+        if problem.is_some() {
+            return;
+        }
+        match scalar {
+            Scalar::Number(n) => {
+                if let Err(reason) = number_fits(n, caps.numbers) {
+                    problem = Some(reason);
+                }
+            }
+            Scalar::Str(s) => {
+                if !caps.nul_in_values && s.contains('\0') {
+                    problem = Some("value holds a string with a NUL character, which this backend cannot store".to_string());
+                }
+            }
+        }
+    });
+    match problem {
+        Some(reason) => invalid(reason),
+        None => Ok(()),
+    }
+}
+
+/// Checks a transaction: supported, not empty, within `max_transaction_ops`, no key
+/// twice, and every op's key and value (SPEC R10).
+///
+/// ```
+/// use optimist_core::{validate, Capabilities, Key, TxOp, Version};
+///
+/// let ops = vec![TxOp::remove(Key::new("a")), TxOp::check(Key::new("a"), Version::FIRST)];
+/// let err = validate::transaction(&ops, &Capabilities::new()).unwrap_err();
+/// assert!(err.to_string().contains("more than once"));
+/// ```
+pub fn transaction(ops: &[TxOp], caps: &Capabilities) -> Result<()> {
+    let operation = Operation::Transact;
+    if !caps.transactions {
+        return Err(Error::Unsupported { operation });
+    }
+    if ops.is_empty() {
+        return Err(Error::invalid(operation, None, "transaction has no ops"));
+    }
+    if ops.len() > caps.max_transaction_ops {
+        return Err(Error::invalid(
+            operation,
+            None,
+            format!(
+                "transaction has {} ops, over this backend's limit of {}",
+                ops.len(),
+                caps.max_transaction_ops
+            ),
+        ));
+    }
+    let mut seen = HashSet::with_capacity(ops.len());
+    for (index, op) in ops.iter().enumerate() {
+        let in_op = |err: Error| match err {
+            Error::InvalidInput { key, reason, .. } => Error::InvalidInput {
+                operation,
+                key,
+                reason: format!("op {index} ({}): {reason}", op.action().operation()),
+            },
+            other => other,
+        };
+        self::key(operation, op.key(), caps).map_err(in_op)?;
+        if let Some(value) = op.action().value() {
+            self::value(operation, op.key(), value, caps).map_err(in_op)?;
+        }
+        if !seen.insert(op.key()) {
+            return Err(Error::invalid(
+                operation,
+                Some(op.key()),
+                format!("op {index}: the key appears more than once in the transaction"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The length of a value's compact JSON encoding, counted without allocating it.
+///
+/// ```
+/// assert_eq!(optimist_core::validate::encoded_len(&serde_json::json!({"a": [1, 2]})), 13);
+/// ```
+pub fn encoded_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a Value into an infallible writer cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+/// How deeply a value nests: 0 for a scalar, one more than the deepest element for an
+/// object or array (an empty one has depth 1).
+///
+/// ```
+/// use serde_json::json;
+/// assert_eq!(optimist_core::validate::depth(&json!(1)), 0);
+/// assert_eq!(optimist_core::validate::depth(&json!({"a": [[]]})), 3);
+/// ```
+pub fn depth(value: &Value) -> usize {
+    // Iterative, so a hostile value cannot overflow the stack.
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((value, level)) = stack.pop() {
+        match value {
+            Value::Array(items) => {
+                deepest = deepest.max(level + 1);
+                stack.extend(items.iter().map(|v| (v, level + 1)));
+            }
+            Value::Object(fields) => {
+                deepest = deepest.max(level + 1);
+                stack.extend(fields.values().map(|v| (v, level + 1)));
+            }
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Whether a number can be stored exactly under `support`; the error says why not.
+///
+/// ```
+/// use optimist_core::{validate, NumberSupport};
+/// let tiny = serde_json::Number::from_f64(1e-200).unwrap();
+/// assert!(validate::number_fits(&tiny, NumberSupport::Full).is_ok());
+/// assert!(validate::number_fits(&tiny, NumberSupport::DYNAMODB).is_err());
+/// ```
+pub fn number_fits(number: &Number, support: NumberSupport) -> Result<(), String> {
+    let NumberSupport::Decimal {
+        max_digits,
+        min_exponent,
+        max_exponent,
+    } = support
+    else {
+        return Ok(());
+    };
+    let Some((digits, exponent)) = decimal_shape(number) else {
+        return Ok(()); // zero
+    };
+    if digits > max_digits as usize {
+        return Err(format!(
+            "number {number} has {digits} significant digits, over the limit of {max_digits}"
+        ));
+    }
+    if exponent < i64::from(min_exponent) || exponent >= i64::from(max_exponent) {
+        return Err(format!(
+            "number {number} is outside the range this backend stores (magnitude 1e{min_exponent} to below 1e{max_exponent})"
+        ));
+    }
+    Ok(())
+}
+
+/// The count of significant digits and the decimal exponent (`d.ddd × 10^exponent`) of
+/// a non-zero number's shortest exact decimal form; `None` for zero.
+fn decimal_shape(number: &Number) -> Option<(usize, i64)> {
+    let scientific = if let Some(i) = number.as_u64() {
+        format!("{i:e}")
+    } else if let Some(i) = number.as_i64() {
+        format!("{i:e}")
+    } else {
+        format!("{:e}", number.as_f64()?)
+    };
+    let scientific = scientific.trim_start_matches('-');
+    let (mantissa, exponent) = scientific.split_once('e')?;
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let digits = digits.trim_end_matches('0');
+    if digits.is_empty() {
+        return None;
+    }
+    Some((digits.len(), exponent.parse().ok()?))
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+enum Scalar<'a> {
+    Number(&'a Number),
+    Str(&'a str),
+}
+
+fn visit_scalars<'a>(value: &'a Value, visit: &mut impl FnMut(Scalar<'a>)) {
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Number(n) => visit(Scalar::Number(n)),
+            Value::String(s) => visit(Scalar::Str(s)),
+            Value::Array(items) => stack.extend(items),
+            Value::Object(fields) => {
+                for (name, v) in fields {
+                    visit(Scalar::Str(name));
+                    stack.push(v);
+                }
+            }
+            Value::Null | Value::Bool(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decimal_shapes() {
+        let n = |v: Value| match v {
+            Value::Number(n) => decimal_shape(&n),
+            _ => None,
+        };
+        assert_eq!(n(json!(0)), None);
+        assert_eq!(n(json!(0.0)), None);
+        assert_eq!(n(json!(1200)), Some((2, 3)));
+        assert_eq!(n(json!(-0.5)), Some((1, -1)));
+        assert_eq!(n(json!(u64::MAX)), Some((20, 19)));
+        assert_eq!(n(json!(f64::MIN_POSITIVE)), Some((17, -308)));
+    }
+
+    #[test]
+    fn dynamodb_number_limits() {
+        let fits = |v: f64| {
+            number_fits(
+                &Number::from_f64(v).unwrap_or_else(|| Number::from(0)),
+                NumberSupport::DYNAMODB,
+            )
+            .is_ok()
+        };
+        assert!(fits(1e-130));
+        assert!(!fits(1e-131));
+        assert!(fits(9.99e125));
+        assert!(!fits(1e126));
+        assert!(!fits(f64::MAX));
+    }
+
+    #[test]
+    fn encoded_len_matches_serialization() {
+        let v = json!({"a": "é\"\n", "b": [1.5, null, true], "c": {}});
+        assert_eq!(
+            encoded_len(&v),
+            serde_json::to_vec(&v).map(|b| b.len()).unwrap_or(0)
+        );
+    }
+}
