@@ -1,0 +1,1 @@
+//! optimist-dynamodb: work in progress.

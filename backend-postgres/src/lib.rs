@@ -1,0 +1,1 @@
+//! optimist-postgres: work in progress.

@@ -1,0 +1,1 @@
+//! optimist-redis: work in progress.

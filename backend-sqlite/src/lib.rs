@@ -1,0 +1,1 @@
+//! optimist-sqlite: work in progress.

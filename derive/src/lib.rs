@@ -1,0 +1,1 @@
+//! optimist-derive: work in progress.

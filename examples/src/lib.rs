@@ -1,0 +1,1 @@
+//! optimist-examples: work in progress.
