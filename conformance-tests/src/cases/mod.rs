@@ -1,0 +1,17 @@
+//! The conformance cases, one `pub async fn` per case, grouped by the rules they check.
+//! Each takes a fresh store; `suite!` turns each into a `#[test]` of the same name.
+//! A backend's own tests may call them directly through [`run_case`](crate::run_case).
+
+mod input;
+mod keys;
+mod races;
+mod single;
+mod transactions;
+mod values;
+
+pub use input::*;
+pub use keys::*;
+pub use races::*;
+pub use single::*;
+pub use transactions::*;
+pub use values::*;

@@ -1,0 +1,105 @@
+//! How the suite gets a fresh store for each case.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use optimist_core::VersionedStore;
+
+/// Why a factory could not make a store: its server is unreachable or not configured.
+///
+/// The case then fails when `CI` or `OPTIMIST_REQUIRE_ALL` is set, and otherwise skips
+/// with a printed line naming the server and the reason.
+#[derive(Debug, Clone)]
+pub struct Unavailable {
+    /// The server, for example `"PostgreSQL at 127.0.0.1:5432"`.
+    pub server: String,
+    /// Why it cannot be used.
+    pub reason: String,
+}
+
+impl Unavailable {
+    /// Names the server and the reason.
+    ///
+    /// ```
+    /// let why = optimist_conformance::Unavailable::new("Redis", "OPTIMIST_REDIS_URL is not set");
+    /// assert_eq!(why.to_string(), "Redis: OPTIMIST_REDIS_URL is not set");
+    /// ```
+    pub fn new(server: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            server: server.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.server, self.reason)
+    }
+}
+
+impl std::error::Error for Unavailable {}
+
+/// The future a [`StoreFactory`] returns.
+pub type MakeFuture<'a, S> = Pin<Box<dyn Future<Output = Result<S, Unavailable>> + Send + 'a>>;
+
+/// Makes a fresh, isolated store for each case: no item of one case may be visible to
+/// another (a new table, a new key prefix, a new database).
+///
+/// Most factories are closures wrapped with [`factory_fn`].
+pub trait StoreFactory: Send + Sync {
+    /// The store it makes.
+    type Store: VersionedStore + 'static;
+
+    /// What the stores run on, printed at the start of each case (for example
+    /// `"sqlite file (WAL)"` or `"DynamoDB at http://127.0.0.1:4566 (moto)"`).
+    fn describe(&self) -> String;
+
+    /// Makes a fresh store.
+    fn make(&self) -> MakeFuture<'_, Self::Store>;
+}
+
+/// A [`StoreFactory`] from a description and a closure returning a future.
+///
+/// ```
+/// use optimist_conformance::{factory_fn, StoreFactory};
+/// use optimist_memory::MemoryStore;
+///
+/// let factory = factory_fn("memory", || async { Ok(MemoryStore::new()) });
+/// assert_eq!(factory.describe(), "memory");
+/// ```
+pub fn factory_fn<F, Fut, S>(description: impl Into<String>, make: F) -> FnFactory<F>
+where
+    F: Fn() -> Fut + Send + Sync,
+    Fut: Future<Output = Result<S, Unavailable>> + Send + 'static,
+    S: VersionedStore + 'static,
+{
+    FnFactory {
+        description: description.into(),
+        make,
+    }
+}
+
+/// The factory [`factory_fn`] returns.
+pub struct FnFactory<F> {
+    description: String,
+    make: F,
+}
+
+impl<F, Fut, S> StoreFactory for FnFactory<F>
+where
+    F: Fn() -> Fut + Send + Sync,
+    Fut: Future<Output = Result<S, Unavailable>> + Send + 'static,
+    S: VersionedStore + 'static,
+{
+    type Store = S;
+
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+
+    fn make(&self) -> MakeFuture<'_, S> {
+        Box::pin((self.make)())
+    }
+}
