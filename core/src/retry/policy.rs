@@ -1,0 +1,199 @@
+//! The retry policy: how many attempts, and how long to wait between them.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+/// How many times to try a write that conflicts, and how long to wait in between:
+/// exponential backoff with full jitter. After the `n`th failed attempt the wait is
+/// drawn uniformly from `[0, min(max_delay, base_delay * 2^(n-1))]`.
+///
+/// Full jitter spreads writers that collided at the same instant over the whole window,
+/// so they stop colliding again in lockstep; the window doubles until the writers fit
+/// in it. See [`Default`](#impl-Default-for-RetryPolicy) for the default's numbers.
+///
+/// ```
+/// use std::time::Duration;
+/// use optimist_core::retry::RetryPolicy;
+///
+/// let policy = RetryPolicy::default()
+///     .with_max_attempts(5)
+///     .with_base_delay(Duration::from_millis(10));
+/// assert_eq!(policy.max_attempts(), 5);
+/// // After the 3rd failure, the wait is at most 10 ms * 2^2.
+/// assert_eq!(policy.ceiling(3), Duration::from_millis(40));
+/// assert!(policy.delay(3) <= Duration::from_millis(40));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 10 attempts, base 2 ms, cap 200 ms.
+    ///
+    /// Sized for a hot key with 16 writers. Each conflict hands the writer the current
+    /// item, so a retry is one write and every success invalidates the others' copies.
+    /// Doubling from 2 ms, a writer's window passes 16 × a few-millisecond round trip
+    /// by its 6th to 8th attempt, when the 16 writers are spread enough that most
+    /// attempts find the item unchanged; the cap keeps a writer that lost many times
+    /// from sleeping long while the key has gone quiet. The project's test runs 16
+    /// writers × 50 increments on one key with no `RetryExhausted`, and the bench
+    /// `core/benches/hot_key.rs` measures it against retrying at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = optimist_core::retry::RetryPolicy::default();
+    /// assert_eq!(policy.max_attempts(), 10);
+    /// assert_eq!(policy.base_delay(), Duration::from_millis(2));
+    /// assert_eq!(policy.max_delay(), Duration::from_millis(200));
+    /// ```
+    fn default() -> Self {
+        Self {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(2),
+            max_delay: Duration::from_millis(200),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy of `max_attempts` attempts (at least 1) with the given delays.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let policy = optimist_core::retry::RetryPolicy::new(3, Duration::from_millis(1), Duration::from_millis(8));
+    /// assert_eq!(policy.ceiling(10), Duration::from_millis(8));
+    /// ```
+    pub fn new(max_attempts: u32, base_delay: Duration, max_delay: Duration) -> Self {
+        Self {
+            max_attempts: max_attempts.max(1),
+            base_delay,
+            max_delay,
+        }
+    }
+
+    /// One attempt, no retry: a conflict is returned as
+    /// [`RetryExhausted`](crate::typed::Error::RetryExhausted) with `attempts: 1`.
+    ///
+    /// ```
+    /// assert_eq!(optimist_core::retry::RetryPolicy::no_retry().max_attempts(), 1);
+    /// ```
+    pub fn no_retry() -> Self {
+        Self::new(1, Duration::ZERO, Duration::ZERO)
+    }
+
+    /// The same policy with another number of attempts (at least 1).
+    ///
+    /// ```
+    /// let p = optimist_core::retry::RetryPolicy::default().with_max_attempts(0);
+    /// assert_eq!(p.max_attempts(), 1);
+    /// ```
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts.max(1);
+        self
+    }
+
+    /// The same policy with another base delay.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let p = optimist_core::retry::RetryPolicy::default().with_base_delay(Duration::from_millis(5));
+    /// assert_eq!(p.ceiling(1), Duration::from_millis(5));
+    /// ```
+    pub fn with_base_delay(mut self, base_delay: Duration) -> Self {
+        self.base_delay = base_delay;
+        self
+    }
+
+    /// The same policy with another cap on a single wait.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let p = optimist_core::retry::RetryPolicy::default().with_max_delay(Duration::from_millis(50));
+    /// assert_eq!(p.ceiling(30), Duration::from_millis(50));
+    /// ```
+    pub fn with_max_delay(mut self, max_delay: Duration) -> Self {
+        self.max_delay = max_delay;
+        self
+    }
+
+    /// How many attempts in all, the first included.
+    ///
+    /// ```
+    /// assert_eq!(optimist_core::retry::RetryPolicy::default().max_attempts(), 10);
+    /// ```
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The window after the first failure.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// assert_eq!(optimist_core::retry::RetryPolicy::default().base_delay(), Duration::from_millis(2));
+    /// ```
+    pub fn base_delay(&self) -> Duration {
+        self.base_delay
+    }
+
+    /// The largest window.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// assert_eq!(optimist_core::retry::RetryPolicy::default().max_delay(), Duration::from_millis(200));
+    /// ```
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// The largest wait after the `failures`th failed attempt:
+    /// `min(max_delay, base_delay * 2^(failures - 1))`; zero before any failure.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let p = optimist_core::retry::RetryPolicy::default();
+    /// assert_eq!(p.ceiling(0), Duration::ZERO);
+    /// assert_eq!(p.ceiling(1), Duration::from_millis(2));
+    /// assert_eq!(p.ceiling(4), Duration::from_millis(16));
+    /// assert_eq!(p.ceiling(64), Duration::from_millis(200));
+    /// ```
+    pub fn ceiling(&self, failures: u32) -> Duration {
+        let Some(doublings) = failures.checked_sub(1) else {
+            return Duration::ZERO;
+        };
+        let factor = 1u32.checked_shl(doublings).unwrap_or(u32::MAX);
+        self.base_delay
+            .checked_mul(factor)
+            .unwrap_or(Duration::MAX)
+            .min(self.max_delay)
+    }
+
+    /// A wait after the `failures`th failed attempt, drawn uniformly from
+    /// `[0, ceiling(failures)]` (full jitter).
+    ///
+    /// ```
+    /// let p = optimist_core::retry::RetryPolicy::default();
+    /// assert!(p.delay(2) <= p.ceiling(2));
+    /// ```
+    pub fn delay(&self, failures: u32) -> Duration {
+        self.delay_with(failures, &mut rand::thread_rng())
+    }
+
+    /// [`delay`](Self::delay) with a given random source, for reproducible tests.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// let p = optimist_core::retry::RetryPolicy::default();
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    /// assert!(p.delay_with(5, &mut rng) <= p.ceiling(5));
+    /// ```
+    pub fn delay_with<R: Rng + ?Sized>(&self, failures: u32, rng: &mut R) -> Duration {
+        let ceiling = self.ceiling(failures);
+        // Nanoseconds fit in u64 for any wait under 584 years.
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(rng.gen_range(0..=nanos))
+    }
+}
