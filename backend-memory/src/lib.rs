@@ -5,6 +5,9 @@
 //! build, so a test suite can make one per test and swap it in for DynamoDB, SQLite,
 //! Redis or PostgreSQL.
 //!
+//! A test can make another writer's write land between its read and its write with
+//! [`MemoryStore::before_next_write`], to prove its conflict handling.
+//!
 //! ```
 //! use optimist_core::{Key, TxOp, VersionedStore};
 //! use optimist_memory::MemoryStore;
@@ -29,6 +32,7 @@
 
 #![deny(missing_docs)]
 
+mod inject;
 mod store;
 
 pub use store::MemoryStore;

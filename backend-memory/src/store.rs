@@ -10,6 +10,8 @@ use optimist_core::{
 };
 use serde_json::Value;
 
+use crate::inject::Hooks;
+
 type Items = HashMap<Key, Versioned<Value>>;
 
 /// An in-memory [`VersionedStore`]. Clones share the same items.
@@ -32,6 +34,7 @@ type Items = HashMap<Key, Versioned<Value>>;
 pub struct MemoryStore {
     items: Arc<Mutex<Items>>,
     capabilities: Arc<Capabilities>,
+    pub(crate) hooks: Arc<Hooks>,
 }
 
 impl MemoryStore {
@@ -62,6 +65,7 @@ impl MemoryStore {
         Self {
             items: Arc::default(),
             capabilities: Arc::new(capabilities),
+            hooks: Arc::default(),
         }
     }
 
@@ -153,6 +157,7 @@ impl MemoryStore {
             None => validate::key(operation, key, &self.capabilities)?,
         }
         let mut items = self.lock();
+        self.hooks.fire(&mut items, key);
         if let Some(conflict) = condition(&action, items.get(key)) {
             return Err(Error::conflict(operation, key.clone(), conflict));
         }
@@ -194,12 +199,17 @@ impl VersionedStore for MemoryStore {
 
     async fn remove(&self, key: &Key) -> Result<Option<Version>> {
         validate::key(Operation::Remove, key, &self.capabilities)?;
-        Ok(self.lock().remove(key).map(|item| item.version))
+        let mut items = self.lock();
+        self.hooks.fire(&mut items, key);
+        Ok(items.remove(key).map(|item| item.version))
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
         validate::transaction(&ops, &self.capabilities)?;
         let mut items = self.lock();
+        for op in &ops {
+            self.hooks.fire(&mut items, op.key());
+        }
         let failures: Vec<OpFailure> = ops
             .iter()
             .enumerate()
