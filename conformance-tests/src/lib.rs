@@ -101,9 +101,9 @@ macro_rules! __suite_cases {
             input_too_many_transaction_ops_are_rejected: Transactions,
         );
     };
-    (@emit ($factory:expr) [$($unsupported:tt)*] $($case:ident : $feature:ident),* $(,)?) => {
+    (@emit ($factory:expr) $unsupported:tt $($case:ident : $feature:ident),* $(,)?) => {
         $(
-            $crate::__ignore_unsupported! { $feature [$($unsupported)*]
+            $crate::__ignore_unsupported! { $feature $unsupported
                 #[test]
                 fn $case() {
                     $crate::run_case(
