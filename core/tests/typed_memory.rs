@@ -1,0 +1,9 @@
+//! The typed layer's cases (SPEC R20–R24) on the memory backend.
+
+mod common;
+
+async fn memory() -> optimist_memory::MemoryStore {
+    optimist_memory::MemoryStore::new()
+}
+
+typed_cases!(memory);
