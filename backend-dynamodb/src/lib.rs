@@ -1,1 +1,52 @@
-//! optimist-dynamodb: work in progress.
+//! # optimist-dynamodb
+//!
+//! The DynamoDB backend of optimist: a [`VersionedStore`](optimist_core::VersionedStore)
+//! on one table, built from your own `aws_sdk_dynamodb::Client` and a
+//! [`TableDescription`] (table name, partition-key attribute, optional sort-key
+//! attribute, version attribute). Items are native: a JSON object's fields are the
+//! item's attributes (`S`, `N`, `BOOL`, `NULL`, `L`, `M`), so the console, boto3 and
+//! any other client read and write the same items. Other tools that follow the usual
+//! pattern (`ConditionExpression` on the version attribute, `SET version = version + 1`)
+//! interoperate: each side sees the other's versions and no update is lost.
+//!
+//! ```no_run
+//! use optimist_core::{Conflict, Error, Key, VersionedStore};
+//! use optimist_dynamodb::{DynamoDbStore, TableDescription};
+//! use serde_json::json;
+//!
+//! # async fn example(client: aws_sdk_dynamodb::Client) -> optimist_core::Result<()> {
+//! // An existing table keyed on `Id` with a `VersionNumber` attribute.
+//! let table = TableDescription::new("ProductCatalog", "Id").with_version_attribute("VersionNumber");
+//! let store = DynamoDbStore::connect(client, table).await?;
+//! let key = Key::new("101");
+//! let v1 = store.insert(&key, json!({"Title": "Book 101", "Price": 2})).await?;
+//! store.update(&key, v1, json!({"Title": "Book 101", "Price": 3})).await?;
+//! match store.update(&key, v1, json!({"Title": "stale"})).await {
+//!     Err(Error::Conflict { conflict: Conflict::VersionMismatch { current, .. }, .. }) => {
+//!         assert_eq!(current.value["Price"], 3); // the item, without another read
+//!     }
+//!     other => panic!("{other:?}"),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! See the crate's README.md for requests per operation, limits and the differences
+//! between DynamoDB and moto.
+
+#![deny(missing_docs)]
+
+mod attempts;
+mod error;
+mod expr;
+mod item;
+mod setup;
+mod size;
+mod store;
+mod table;
+mod transact;
+
+pub use error::DynamoDbError;
+pub use setup::{create_table, delete_table};
+pub use size::{DYNAMODB_MAX_ITEM_BYTES, DYNAMODB_MAX_NESTING};
+pub use store::{ConflictItems, DynamoDbStore};
+pub use table::TableDescription;

@@ -1,0 +1,154 @@
+//! Creating, checking and deleting tables, for tests and development.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+};
+use optimist_core::{Error, Operation, Result};
+
+use crate::TableDescription;
+use crate::error::{DynamoDbError, map_sdk_error};
+
+/// How long [`create_table`] waits for a table to become ACTIVE.
+const ACTIVE_WITHIN: Duration = Duration::from_secs(120);
+
+/// Creates `table` (on-demand billing, string keys as described) and waits until it is
+/// ACTIVE. A table that already exists is waited for, not changed. For tests and
+/// development: production tables belong to infrastructure code.
+///
+/// ```no_run
+/// # async fn example(client: aws_sdk_dynamodb::Client) -> optimist_core::Result<()> {
+/// use optimist_dynamodb::{create_table, TableDescription};
+/// let table = TableDescription::new("orders", "pk").with_sort_key("sk");
+/// create_table(&client, &table).await?;
+/// # Ok(()) }
+/// ```
+pub async fn create_table(client: &Client, table: &TableDescription) -> Result<()> {
+    let op = Operation::Setup;
+    table.check().map_err(|reason| Error::invalid(op, None, reason))?;
+    let mut keys = vec![(table.partition_key(), KeyType::Hash)];
+    keys.extend(table.sort_key().map(|sk| (sk, KeyType::Range)));
+    let mut request = client
+        .create_table()
+        .table_name(table.name())
+        .billing_mode(BillingMode::PayPerRequest);
+    for (name, key_type) in keys {
+        let element = KeySchemaElement::builder().attribute_name(name).key_type(key_type).build();
+        let definition = AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build();
+        let (element, definition) = element.and_then(|e| definition.map(|d| (e, d))).map_err(|e| {
+            Error::backend(op, None, false, DynamoDbError::Request(e.to_string()))
+        })?;
+        request = request.key_schema(element).attribute_definitions(definition);
+    }
+    if let Err(err) = request.send().await {
+        let exists = err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception());
+        if !exists {
+            return Err(map_sdk_error(err, op, None, table.name(), true));
+        }
+    }
+    wait_until_active(client, table.name()).await
+}
+
+/// Waits until the table is ACTIVE, polling `DescribeTable`.
+async fn wait_until_active(client: &Client, name: &str) -> Result<()> {
+    let op = Operation::Setup;
+    let deadline = tokio::time::Instant::now() + ACTIVE_WITHIN;
+    let mut pause = Duration::from_millis(20);
+    loop {
+        let output = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(e, op, None, name, false))?;
+        let status = output.table().and_then(|t| t.table_status());
+        if status == Some(&TableStatus::Active) {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::backend(
+                op,
+                None,
+                true,
+                DynamoDbError::Request(format!(
+                    "table {name:?} is not ACTIVE after {ACTIVE_WITHIN:?} (status {status:?})"
+                )),
+            ));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// Deletes a table; one that does not exist is fine.
+///
+/// ```no_run
+/// # async fn example(client: aws_sdk_dynamodb::Client) -> optimist_core::Result<()> {
+/// optimist_dynamodb::delete_table(&client, "orders").await?;
+/// # Ok(()) }
+/// ```
+pub async fn delete_table(client: &Client, name: &str) -> Result<()> {
+    match client.delete_table().table_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => Ok(()),
+        Err(err) => Err(map_sdk_error(err, Operation::Setup, None, name, true)),
+    }
+}
+
+/// Checks that the table exists and is keyed as described (string keys, same names).
+pub(crate) async fn verify_table(client: &Client, table: &TableDescription) -> Result<()> {
+    let op = Operation::Setup;
+    let output = client
+        .describe_table()
+        .table_name(table.name())
+        .send()
+        .await
+        .map_err(|e| map_sdk_error(e, op, None, table.name(), false))?;
+    let mismatch = |reason: String| {
+        Error::backend(
+            op,
+            None,
+            false,
+            DynamoDbError::SchemaMismatch { table: table.name().to_string(), reason },
+        )
+    };
+    let Some(described) = output.table() else {
+        return Err(mismatch("DescribeTable returned no table".to_string()));
+    };
+    let key_of = |key_type: KeyType| {
+        described
+            .key_schema()
+            .iter()
+            .find(|k| k.key_type() == &key_type)
+            .map(|k| k.attribute_name().to_string())
+    };
+    let (hash, range) = (key_of(KeyType::Hash), key_of(KeyType::Range));
+    if hash.as_deref() != Some(table.partition_key()) {
+        return Err(mismatch(format!(
+            "its partition key is {hash:?}, the description says {:?}",
+            table.partition_key()
+        )));
+    }
+    if range.as_deref() != table.sort_key() {
+        return Err(mismatch(format!(
+            "its sort key is {range:?}, the description says {:?}",
+            table.sort_key()
+        )));
+    }
+    for name in table.sort_key().into_iter().chain([table.partition_key()]) {
+        let kind = described
+            .attribute_definitions()
+            .iter()
+            .find(|d| d.attribute_name() == name)
+            .map(|d| d.attribute_type().clone());
+        if kind != Some(ScalarAttributeType::S) {
+            return Err(mismatch(format!("key attribute {name:?} is of type {kind:?}, not S (string)")));
+        }
+    }
+    Ok(())
+}

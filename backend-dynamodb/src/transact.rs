@@ -1,0 +1,226 @@
+//! `transact` as one `TransactWriteItems`.
+//!
+//! Insert, Update and Put are `Put` items (the whole item), Delete and Remove are
+//! `Delete` items, Check is a `ConditionCheck`. Every conditional item asks for the
+//! current item on failure, and `CancellationReasons` come back one per item in
+//! request order, so each failing op gets its conflict. Put guesses the key is new;
+//! when only Put guesses fail, the returned items give the real versions and the
+//! transaction is sent again with them (each send has its own `ClientRequestToken`).
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem,
+};
+use optimist_core::{Error, OpFailure, Operation, Result, TxAction, TxOp, Version, validate};
+
+use crate::DynamoDbStore;
+use crate::attempts::Attempts;
+use crate::error::{DynamoDbError, map_sdk_error};
+use crate::expr::{Expect, condition};
+use crate::item::{full_item, key_item};
+use crate::size::item_size;
+use crate::store::{WRITE_ROUNDS, contention, next_version, retried_refusal};
+
+/// DynamoDB's limit on the total size of one transaction.
+const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
+
+/// Reasons that mean "refused for now, try later".
+const RETRYABLE_REASONS: &[&str] = &[
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+];
+
+impl DynamoDbStore {
+    pub(crate) async fn transact_ops(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
+        let operation = Operation::Transact;
+        validate::transaction(&ops, self.capabilities_ref())?;
+        for (index, op) in ops.iter().enumerate() {
+            if let Some(value) = op.action().value() {
+                self.check_document(operation, op.key(), value).map_err(|e| in_op(e, index, op))?;
+            }
+        }
+        let mut guesses = vec![Expect::Absent; ops.len()];
+        for _ in 0..WRITE_ROUNDS {
+            let (items, versions) = self.build(&ops, &guesses)?;
+            let attempts = Attempts::default();
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .client_request_token(format!("{:032x}", rand::random::<u128>()))
+                .customize()
+                .interceptor(attempts.clone())
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(versions),
+                Err(err) => err,
+            };
+            let reasons = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+                    e.cancellation_reasons().to_vec()
+                }
+                _ => return Err(map_sdk_error(err, operation, None, self.table.name(), true)),
+            };
+            let failed: Vec<(usize, Option<crate::item::Item>)> = reasons
+                .iter()
+                .enumerate()
+                .filter(|(index, r)| *index < ops.len() && r.code() == Some("ConditionalCheckFailed"))
+                .map(|(index, r)| (index, r.item().cloned().filter(|i| !i.is_empty())))
+                .collect();
+            if failed.is_empty() {
+                return Err(cancelled(&reasons));
+            }
+            if attempts.retried() {
+                return Err(retried_refusal(operation, None));
+            }
+            let (guessed, real): (Vec<_>, Vec<_>) = failed
+                .into_iter()
+                .partition(|(index, _)| matches!(ops[*index].action(), TxAction::Put(_)));
+            if !real.is_empty() {
+                let mut failures = Vec::with_capacity(real.len());
+                for (index, item) in real {
+                    let op = &ops[index];
+                    let expect = expectation(op.action(), guesses[index]);
+                    let conflict = self.conflict(operation, op.key(), expect, item).await?;
+                    failures.push(OpFailure { index, key: op.key().clone(), conflict });
+                }
+                return Err(Error::TransactionConflict { failures });
+            }
+            for (index, item) in guessed {
+                guesses[index] = self.actual_state(operation, ops[index].key(), guesses[index], item).await?;
+            }
+        }
+        Err(contention(operation, None))
+    }
+
+    /// The request's items and each op's version afterwards.
+    fn build(&self, ops: &[TxOp], guesses: &[Expect]) -> Result<(Vec<TransactWriteItem>, Vec<Option<Version>>)> {
+        let operation = Operation::Transact;
+        let table = &*self.table;
+        let mut items = Vec::with_capacity(ops.len());
+        let mut versions = Vec::with_capacity(ops.len());
+        let mut total = 0;
+        for (index, op) in ops.iter().enumerate() {
+            let key = op.key();
+            let on_failure = ReturnValuesOnConditionCheckFailure::AllOld;
+            let expect = expectation(op.action(), guesses[index]);
+            let built = match op.action() {
+                TxAction::Insert(value) | TxAction::Update { value, .. } | TxAction::Put(value) => {
+                    let version = next_version(operation, key, expect)?;
+                    let item = full_item(table, key, value, version);
+                    self.check_item_size(operation, key, &item).map_err(|e| in_op(e, index, op))?;
+                    total += item_size(&item);
+                    versions.push(Some(version));
+                    let c = condition(table, expect);
+                    Put::builder()
+                        .table_name(table.name())
+                        .set_item(Some(item))
+                        .condition_expression(c.expression)
+                        .set_expression_attribute_names(Some(c.names))
+                        .set_expression_attribute_values(c.values)
+                        .return_values_on_condition_check_failure(on_failure)
+                        .build()
+                        .map(|put| TransactWriteItem::builder().put(put).build())
+                }
+                TxAction::Delete { .. } => {
+                    versions.push(None);
+                    let c = condition(table, expect);
+                    let k = key_item(table, key);
+                    total += item_size(&k);
+                    Delete::builder()
+                        .table_name(table.name())
+                        .set_key(Some(k))
+                        .condition_expression(c.expression)
+                        .set_expression_attribute_names(Some(c.names))
+                        .set_expression_attribute_values(c.values)
+                        .return_values_on_condition_check_failure(on_failure)
+                        .build()
+                        .map(|delete| TransactWriteItem::builder().delete(delete).build())
+                }
+                TxAction::Remove => {
+                    versions.push(None);
+                    let k = key_item(table, key);
+                    total += item_size(&k);
+                    Delete::builder()
+                        .table_name(table.name())
+                        .set_key(Some(k))
+                        .build()
+                        .map(|delete| TransactWriteItem::builder().delete(delete).build())
+                }
+                TxAction::Check { expected } => {
+                    versions.push(Some(*expected));
+                    let c = condition(table, expect);
+                    let k = key_item(table, key);
+                    total += item_size(&k);
+                    ConditionCheck::builder()
+                        .table_name(table.name())
+                        .set_key(Some(k))
+                        .condition_expression(c.expression)
+                        .set_expression_attribute_names(Some(c.names))
+                        .set_expression_attribute_values(c.values)
+                        .return_values_on_condition_check_failure(on_failure)
+                        .build()
+                        .map(|check| TransactWriteItem::builder().condition_check(check).build())
+                }
+            };
+            items.push(built.map_err(|e| {
+                Error::backend(operation, Some(key), false, DynamoDbError::Request(e.to_string()))
+            })?);
+        }
+        if total > MAX_TRANSACTION_BYTES {
+            return Err(Error::invalid(
+                operation,
+                None,
+                format!("transaction is {total} bytes as DynamoDB counts them, over its limit of {MAX_TRANSACTION_BYTES}"),
+            ));
+        }
+        Ok((items, versions))
+    }
+}
+
+/// What an op's condition requires; Put's is the current guess.
+fn expectation(action: &TxAction, guess: Expect) -> Expect {
+    match action {
+        TxAction::Insert(_) => Expect::Absent,
+        TxAction::Update { expected, .. } | TxAction::Delete { expected } | TxAction::Check { expected } => {
+            Expect::At(*expected)
+        }
+        TxAction::Put(_) | TxAction::Remove => guess,
+    }
+}
+
+/// Names the op in an input error, as the shared transaction checks do.
+fn in_op(err: Error, index: usize, op: &TxOp) -> Error {
+    match err {
+        Error::InvalidInput { key, reason, .. } => Error::InvalidInput {
+            operation: Operation::Transact,
+            key,
+            reason: format!("op {index} ({}): {reason}", op.action().operation()),
+        },
+        other => other,
+    }
+}
+
+/// A transaction cancelled for reasons other than a failed condition.
+fn cancelled(reasons: &[CancellationReason]) -> Error {
+    let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("None")).collect();
+    let retryable = codes.iter().any(|c| RETRYABLE_REASONS.contains(c));
+    let message = reasons
+        .iter()
+        .filter_map(|r| r.message())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Error::backend(
+        Operation::Transact,
+        None,
+        retryable,
+        DynamoDbError::Service {
+            code: "TransactionCanceledException".to_string(),
+            message: format!("reasons [{}] {message}", codes.join(", ")),
+        },
+    )
+}
