@@ -1,1 +1,57 @@
-//! optimist-redis: work in progress.
+//! # optimist-redis
+//!
+//! A [`VersionedStore`](optimist_core::VersionedStore) on Redis (7.0 or later, or a
+//! compatible server such as Valkey), on the async [`redis`] crate.
+//!
+//! - **One round trip per operation.** Every operation, conflicts and transactions
+//!   included, is one Lua script sent with `EVALSHA`: the script checks the condition,
+//!   writes, and on a conflict returns the current item (SPEC R11) in the same reply.
+//!   Redis runs a script atomically, so operations are linearizable (SPEC R13).
+//! - **Items under a key prefix.** An item is a hash `{v: JSON text, ver: decimal
+//!   version}` at `{prefix}<len>:<partition>[<len>:<sort>]`. Stores with different
+//!   prefixes on one server never see each other's items.
+//! - **Cluster-ready layout.** The prefix is a hash tag, so all keys of a store share
+//!   one hash slot and every transaction touches one slot. The cost: one store is
+//!   served by one shard.
+//!
+//! The crate's README.md has the whole story: layout, scripts, errors, limits.
+//!
+//! ```no_run
+//! use optimist_core::{Conflict, Error, Key, VersionedStore};
+//! use optimist_redis::RedisStore;
+//! use serde_json::json;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let store = RedisStore::builder()
+//!     .url("redis://127.0.0.1:6379")
+//!     .prefix("shop")
+//!     .build()
+//!     .await?;
+//! let key = Key::with_sort("customer-7", "order-1");
+//! let v1 = store.insert(&key, json!({"items": 1})).await?;
+//! store.update(&key, v1, json!({"items": 2})).await?;
+//! match store.update(&key, v1, json!({"items": 3})).await {
+//!     Err(Error::Conflict { conflict: Conflict::VersionMismatch { current, .. }, .. }) => {
+//!         assert_eq!(current.value, json!({"items": 2}));
+//!     }
+//!     other => panic!("expected a conflict, got {other:?}"),
+//! }
+//! # Ok::<(), Error>(())
+//! # }).unwrap();
+//! ```
+
+#![deny(missing_docs)]
+
+mod builder;
+mod error;
+mod prefix;
+mod redact;
+mod reply;
+mod scripts;
+mod store;
+
+pub use builder::RedisStoreBuilder;
+pub use prefix::{MAX_PREFIX_BYTES, Prefix};
+pub use redact::redact_url;
+pub use redis;
+pub use store::RedisStore;

@@ -1,0 +1,84 @@
+-- Shared by every script. An item is a hash {v = JSON text, ver = decimal version}.
+-- Versions stay decimal strings end to end: Lua numbers are doubles and would round
+-- versions above 2^53, and the contract's versions are u64.
+-- Every error is raised before the script's first write: Redis does not roll a script
+-- back, so a script that fails must fail while it has changed nothing.
+
+local U64_MAX = '18446744073709551615'
+
+local function fail(code, message)
+  error({err = code .. ' ' .. message})
+end
+
+-- A stored version as canonical decimal ('007' -> '7'), or an error if it is not a
+-- u64: another tool wrote something this store cannot compare exactly.
+local function canonical(ver)
+  if not string.find(ver, '^%d+$') then
+    fail('OPTIMIST_CORRUPT', 'the item\'s version field is not a decimal number')
+  end
+  ver = string.gsub(ver, '^0+', '')
+  if ver == '' then
+    return '0'
+  end
+  if #ver > 20 then
+    fail('OPTIMIST_CORRUPT', 'the item\'s version is larger than a u64')
+  end
+  if #ver == 20 then
+    -- Digit by digit: Lua's string comparison follows the server's locale.
+    for i = 1, 20 do
+      local a, b = string.byte(ver, i), string.byte(U64_MAX, i)
+      if a > b then
+        fail('OPTIMIST_CORRUPT', 'the item\'s version is larger than a u64')
+      elseif a < b then
+        break
+      end
+    end
+  end
+  return ver
+end
+
+-- The item's version ('0' when it was written without one), or nil when the key holds
+-- nothing. A key holding anything that is not such a hash is an error.
+local function version_of(key)
+  local ver = redis.call('HGET', key, 'ver')
+  if ver then
+    return canonical(ver)
+  end
+  if redis.call('HEXISTS', key, 'v') == 1 then
+    return '0'
+  end
+  if redis.call('EXISTS', key) == 1 then
+    fail('OPTIMIST_CORRUPT', 'the key holds a hash without a \'v\' field')
+  end
+  return nil
+end
+
+-- The item's JSON text, once version_of said it exists.
+local function value_of(key)
+  local value = redis.call('HGET', key, 'v')
+  if not value then
+    fail('OPTIMIST_CORRUPT', 'the key holds a hash without a \'v\' field')
+  end
+  return value
+end
+
+-- version + 1, exactly, as decimal; an error at u64::MAX.
+local function increment(ver)
+  if #ver <= 13 then
+    -- Below 2^53 a double is exact, and tostring prints up to 14 digits plainly.
+    return tostring(tonumber(ver) + 1)
+  end
+  if ver == U64_MAX then
+    fail('OPTIMIST_EXHAUSTED', 'the item\'s version counter is exhausted')
+  end
+  local i = #ver
+  while string.byte(ver, i) == 57 do -- '9'
+    i = i - 1
+  end
+  if i == 0 then
+    return '1' .. string.rep('0', #ver)
+  end
+  return string.sub(ver, 1, i - 1) .. string.char(string.byte(ver, i) + 1)
+    .. string.rep('0', #ver - i)
+end
+

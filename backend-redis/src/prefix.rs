@@ -1,0 +1,142 @@
+//! The store's key prefix and how item keys are spelled under it.
+
+use std::fmt;
+
+use optimist_core::{Error, Key, Operation, Result};
+
+/// The longest prefix accepted, in bytes.
+pub const MAX_PREFIX_BYTES: usize = 64;
+
+/// A validated key prefix: 1 to [`MAX_PREFIX_BYTES`] ASCII letters, digits, `_`, `-`,
+/// `.` or `:`.
+///
+/// The prefix becomes the Redis Cluster hash tag of every key of the store
+/// (`{prefix}…`), so it may not hold `{` or `}` (which would end or move the tag). The
+/// rest of the narrow alphabet keeps keys readable in `redis-cli` and logs, and free of
+/// whitespace, control characters and glob metacharacters (`*`, `?`, `[`) that make
+/// `SCAN MATCH {prefix}*` misbehave.
+///
+/// ```
+/// use optimist_redis::Prefix;
+///
+/// assert!(Prefix::new("orders:v1").is_ok());
+/// assert!(Prefix::new("a}b").is_err());
+/// assert!(Prefix::new("").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Prefix(String);
+
+impl Prefix {
+    /// Checks a prefix; a bad one is [`Error::InvalidInput`] naming the problem.
+    ///
+    /// ```
+    /// let err = optimist_redis::Prefix::new("has space").unwrap_err();
+    /// assert!(err.is_invalid_input());
+    /// ```
+    pub fn new(prefix: impl Into<String>) -> Result<Self> {
+        let prefix = prefix.into();
+        let invalid = |reason: String| Err(Error::invalid(Operation::Setup, None, reason));
+        if prefix.is_empty() {
+            return invalid("the key prefix is empty".to_string());
+        }
+        if prefix.len() > MAX_PREFIX_BYTES {
+            return invalid(format!(
+                "the key prefix is {} bytes, over the limit of {MAX_PREFIX_BYTES}",
+                prefix.len()
+            ));
+        }
+        if let Some(bad) = prefix.chars().find(|c| !allowed(*c)) {
+            return invalid(format!(
+                "the key prefix holds {bad:?}; allowed are ASCII letters, digits, '_', '-', '.' and ':'"
+            ));
+        }
+        Ok(Prefix(prefix))
+    }
+
+    /// The prefix as given.
+    ///
+    /// ```
+    /// assert_eq!(optimist_redis::Prefix::new("p")?.as_str(), "p");
+    /// # Ok::<(), optimist_core::Error>(())
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The Redis key of an item: the hash tag `{prefix}`, then each key part as its byte
+    /// length, `:`, and its bytes.
+    ///
+    /// Length prefixes make the spelling injective: `("a:b")` and `("a", "b")` become
+    /// `{p}3:a:b` and `{p}1:a1:b`, and no partition can be mistaken for a sort part.
+    ///
+    /// ```
+    /// use optimist_core::Key;
+    /// let prefix = optimist_redis::Prefix::new("p")?;
+    /// assert_eq!(prefix.redis_key(&Key::new("a:b")), b"{p}3:a:b");
+    /// assert_eq!(prefix.redis_key(&Key::with_sort("a", "b")), b"{p}1:a1:b");
+    /// # Ok::<(), optimist_core::Error>(())
+    /// ```
+    pub fn redis_key(&self, key: &Key) -> Vec<u8> {
+        let (partition, sort) = key.parts();
+        let mut out = Vec::with_capacity(self.0.len() + key.encoded_len() + 12);
+        out.push(b'{');
+        out.extend_from_slice(self.0.as_bytes());
+        out.push(b'}');
+        for part in std::iter::once(partition).chain(sort) {
+            out.extend_from_slice(part.len().to_string().as_bytes());
+            out.push(b':');
+            out.extend_from_slice(part.as_bytes());
+        }
+        out
+    }
+}
+
+fn allowed(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Prefix({:?})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_prefixes_are_rejected() {
+        let long = "x".repeat(MAX_PREFIX_BYTES + 1);
+        for bad in ["", "{", "}", "a{b", "a}b", "a b", "a\nb", "a\0b", "a*", "é", &long] {
+            let err = Prefix::new(bad).err();
+            assert!(
+                err.as_ref().is_some_and(Error::is_invalid_input),
+                "{bad:?}: {err:?}"
+            );
+        }
+        assert!(Prefix::new("x".repeat(MAX_PREFIX_BYTES)).is_ok());
+    }
+
+    #[test]
+    fn keys_do_not_collide() {
+        let p = Prefix::new("p").unwrap_or_else(|e| unreachable!("{e}"));
+        let keys = [
+            Key::new("a:b"),
+            Key::with_sort("a", "b"),
+            Key::with_sort("a:", "b"),
+            Key::with_sort("a", ":b"),
+            Key::new("a1:b"),
+            Key::with_sort("1:a", "b"),
+            Key::new("a"),
+        ];
+        let spelled: std::collections::HashSet<_> = keys.iter().map(|k| p.redis_key(k)).collect();
+        assert_eq!(spelled.len(), keys.len());
+    }
+}

@@ -1,0 +1,128 @@
+//! The Lua scripts, one per operation, and how they are sent: `EVALSHA`, falling back
+//! to `EVAL` when the server's script cache lacks the script (`NOSCRIPT`).
+
+use std::sync::OnceLock;
+
+use redis::aio::ConnectionManager;
+use redis::{Cmd, ErrorKind, RedisResult, ServerErrorKind, Value};
+
+macro_rules! lua {
+    ($shebang:literal, $file:literal) => {
+        concat!(
+            $shebang,
+            "\n",
+            include_str!("lua/prelude.lua"),
+            include_str!(concat!("lua/", $file))
+        )
+    };
+}
+
+/// One server-side script: its source and SHA1.
+#[derive(Debug)]
+pub(crate) struct Script {
+    pub(crate) name: &'static str,
+    pub(crate) body: &'static str,
+    pub(crate) sha: String,
+}
+
+impl Script {
+    fn new(name: &'static str, body: &'static str) -> Self {
+        let sha = redis::Script::new(body).get_hash().to_string();
+        Self { name, body, sha }
+    }
+}
+
+/// Every script the store runs.
+#[derive(Debug)]
+pub(crate) struct Scripts {
+    pub(crate) get: Script,
+    pub(crate) insert: Script,
+    pub(crate) update: Script,
+    pub(crate) delete: Script,
+    pub(crate) put: Script,
+    pub(crate) remove: Script,
+    pub(crate) transact: Script,
+}
+
+impl Scripts {
+    pub(crate) fn all(&self) -> [&Script; 7] {
+        [
+            &self.get,
+            &self.insert,
+            &self.update,
+            &self.delete,
+            &self.put,
+            &self.remove,
+            &self.transact,
+        ]
+    }
+}
+
+/// The scripts, hashed once per process.
+pub(crate) fn scripts() -> &'static Scripts {
+    static SCRIPTS: OnceLock<Scripts> = OnceLock::new();
+    SCRIPTS.get_or_init(|| Scripts {
+        // `#!lua` declares the flags up front (Redis 7): a script without `allow-oom`
+        // is refused before it starts when the server is out of memory, rather than
+        // failing between two writes. `get` writes nothing, so replicas may run it.
+        get: Script::new("get", lua!("#!lua flags=no-writes", "get.lua")),
+        insert: Script::new("insert", lua!("#!lua", "insert.lua")),
+        update: Script::new("update", lua!("#!lua", "update.lua")),
+        delete: Script::new("delete", lua!("#!lua", "delete.lua")),
+        put: Script::new("put", lua!("#!lua", "put.lua")),
+        remove: Script::new("remove", lua!("#!lua", "remove.lua")),
+        transact: Script::new("transact", lua!("#!lua", "transact.lua")),
+    })
+}
+
+/// The arguments of one script call.
+pub(crate) struct Call<'a> {
+    pub(crate) keys: &'a [Vec<u8>],
+    pub(crate) args: &'a [&'a [u8]],
+}
+
+impl Call<'_> {
+    fn command(&self, verb: &str, script: &str) -> Cmd {
+        let mut cmd = redis::cmd(verb);
+        cmd.arg(script).arg(self.keys.len());
+        for key in self.keys {
+            cmd.arg(key.as_slice());
+        }
+        for arg in self.args {
+            cmd.arg(*arg);
+        }
+        cmd
+    }
+}
+
+/// Runs `script`: one round trip while the server has it cached, which it has from the
+/// store's build on (`SCRIPT LOAD`); after a `SCRIPT FLUSH` or a restart, the first call
+/// of each script takes a second round trip (`EVAL`, which caches it again).
+pub(crate) async fn run(
+    conn: &ConnectionManager,
+    script: &Script,
+    call: Call<'_>,
+) -> RedisResult<Value> {
+    let mut conn = conn.clone();
+    match call
+        .command("EVALSHA", &script.sha)
+        .query_async(&mut conn)
+        .await
+    {
+        Err(err) if err.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+            tracing::debug!(script = script.name, "script not cached on the server, sending it");
+            call.command("EVAL", script.body).query_async(&mut conn).await
+        }
+        other => other,
+    }
+}
+
+/// Loads every script into the server's cache, in one round trip.
+pub(crate) async fn load_all(conn: &ConnectionManager) -> RedisResult<()> {
+    let mut pipe = redis::pipe();
+    for script in scripts().all() {
+        pipe.cmd("SCRIPT").arg("LOAD").arg(script.body).ignore();
+    }
+    let mut conn = conn.clone();
+    pipe.query_async::<()>(&mut conn).await
+}
