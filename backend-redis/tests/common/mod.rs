@@ -1,0 +1,55 @@
+//! What the integration tests share: the server from `OPTIMIST_REDIS_URL`, fresh
+//! prefixes, and the skip-or-fail rule for an unreachable server.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use optimist_conformance::Unavailable;
+use optimist_redis::RedisStore;
+use rand::Rng;
+
+/// The environment variable naming the test server.
+pub const URL_VAR: &str = "OPTIMIST_REDIS_URL";
+
+/// The server's URL, or why there is none.
+pub fn url() -> Result<String, Unavailable> {
+    match std::env::var(URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => Ok(url),
+        _ => Err(Unavailable::new("Redis", format!("{URL_VAR} is not set"))),
+    }
+}
+
+/// A prefix no other test uses.
+pub fn fresh_prefix() -> String {
+    format!("t-{:016x}", rand::thread_rng().r#gen::<u64>())
+}
+
+/// A store on a fresh prefix.
+pub async fn store() -> Result<RedisStore, Unavailable> {
+    let url = url()?;
+    RedisStore::builder()
+        .url(url.clone())
+        .prefix(fresh_prefix())
+        .build()
+        .await
+        .map_err(|e| Unavailable::new(format!("Redis at {}", optimist_redis::redact_url(&url)), e.to_string()))
+}
+
+/// A store for a backend-specific test, or `None` after printing why the test skips;
+/// panics instead when `CI` or `OPTIMIST_REQUIRE_ALL` is set.
+pub async fn store_or_skip(test: &str) -> Option<RedisStore> {
+    match store().await {
+        Ok(store) => Some(store),
+        Err(why) => {
+            skip_or_fail(test, &why);
+            None
+        }
+    }
+}
+
+/// Prints a skip line, or fails when the environment requires every server.
+pub fn skip_or_fail(test: &str, why: &Unavailable) {
+    if optimist_conformance::env::require_all() {
+        panic!("{test}: {why} (CI or OPTIMIST_REQUIRE_ALL is set, so this fails)");
+    }
+    println!("skipped {test}: {why}");
+}
