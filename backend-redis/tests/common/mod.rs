@@ -53,3 +53,5 @@ pub fn skip_or_fail(test: &str, why: &Unavailable) {
     }
     println!("skipped {test}: {why}");
 }
+
+pub mod proxy;

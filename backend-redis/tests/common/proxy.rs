@@ -1,0 +1,214 @@
+//! A TCP proxy between a store and the Redis server that counts what the client sends,
+//! so tests can prove "one round trip per operation" by observation, and can cut the
+//! connection to play an outage.
+//!
+//! A *turn* is a burst of client bytes after a server reply (or the first ever): the
+//! client had to wait for an answer before sending again, which is one round trip.
+//! *Commands* are the RESP commands parsed out of the client's bytes.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+#[derive(Default)]
+struct Shared {
+    commands: Mutex<Vec<String>>,
+    turns: AtomicUsize,
+    awaiting_reply: AtomicBool,
+    swallow_replies: AtomicBool,
+    connections: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// What the client sent since the last [`Proxy::take`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct Traffic {
+    /// Command names in order (`EVALSHA`, ...).
+    pub commands: Vec<String>,
+    /// Round trips.
+    pub turns: usize,
+}
+
+pub struct Proxy {
+    addr: SocketAddr,
+    info: ConnectionInfo,
+    shared: Arc<Shared>,
+    accept: JoinHandle<()>,
+}
+
+impl Proxy {
+    /// A proxy on a free loopback port to the server of `url`.
+    pub async fn start(url: &str) -> Proxy {
+        let info = url.into_connection_info().unwrap_or_else(|e| panic!("bad test URL: {e}"));
+        let ConnectionAddr::Tcp(host, port) = info.addr().clone() else {
+            panic!("the test server must be reached over plain TCP");
+        };
+        let upstream = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .unwrap_or_else(|| panic!("cannot resolve the test server's host"));
+        Self::listen(upstream, info, "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()))
+            .await
+    }
+
+    /// A new proxy on the same port as this stopped one (the server "comes back").
+    pub async fn restart(&self, upstream_url: &str) -> Proxy {
+        let info = upstream_url.into_connection_info().unwrap_or_else(|e| panic!("{e}"));
+        let ConnectionAddr::Tcp(host, port) = info.addr().clone() else { unreachable!() };
+        let upstream = tokio::net::lookup_host((host.as_str(), port))
+            .await
+            .ok()
+            .and_then(|mut a| a.next())
+            .unwrap_or_else(|| panic!("cannot resolve"));
+        Self::listen(upstream, info, self.addr).await
+    }
+
+    async fn listen(upstream: SocketAddr, info: ConnectionInfo, at: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind(at).await.unwrap_or_else(|e| panic!("bind {at}: {e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let shared = Arc::new(Shared::default());
+        let accept_shared = shared.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let shared = accept_shared.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(server) = TcpStream::connect(upstream).await {
+                        forward(client, server, shared).await;
+                    }
+                });
+                accept_shared
+                    .connections
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(task);
+            }
+        });
+        let info = info.set_addr(ConnectionAddr::Tcp(addr.ip().to_string(), addr.port()));
+        Proxy { addr, info, shared, accept }
+    }
+
+    /// A connection manager that goes through the proxy, with the same credentials.
+    /// Few reconnection attempts, so outage tests do not wait long.
+    pub async fn manager(&self) -> ConnectionManager {
+        let client = redis::Client::open(self.info.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let config = optimist_redis::RedisStoreBuilder::default_config()
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(50));
+        ConnectionManager::new_with_config(client, config)
+            .await
+            .unwrap_or_else(|e| panic!("connect through the proxy: {e}"))
+    }
+
+    /// Forgets what was counted so far.
+    pub fn reset(&self) {
+        self.take();
+    }
+
+    /// What the client sent since the last call.
+    pub fn take(&self) -> Traffic {
+        let commands = std::mem::take(
+            &mut *self.shared.commands.lock().unwrap_or_else(PoisonError::into_inner),
+        );
+        Traffic { commands, turns: self.shared.turns.swap(0, Ordering::SeqCst) }
+    }
+
+    /// From now on, requests still reach the server but the connection is cut as soon
+    /// as the server answers: the client never learns the outcome.
+    pub fn swallow_replies(&self) {
+        self.shared.swallow_replies.store(true, Ordering::SeqCst);
+    }
+
+    /// Closes the port and every connection: the server is gone.
+    pub fn stop(&self) {
+        self.accept.abort();
+        for task in self.shared.connections.lock().unwrap_or_else(PoisonError::into_inner).drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn forward(client: TcpStream, server: TcpStream, shared: Arc<Shared>) {
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut server_read, mut server_write) = server.into_split();
+    let up = async {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut pending = Vec::new();
+        loop {
+            let n = match client_read.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            pending.extend_from_slice(&buf[..n]);
+            while let Some((used, name)) = parse_command(&pending) {
+                pending.drain(..used);
+                shared.commands.lock().unwrap_or_else(PoisonError::into_inner).push(name);
+            }
+            // Counted before forwarding, so the reply cannot overtake the count.
+            if !shared.awaiting_reply.swap(true, Ordering::SeqCst) {
+                shared.turns.fetch_add(1, Ordering::SeqCst);
+            }
+            if server_write.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    };
+    let down = async {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match server_read.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            if shared.swallow_replies.load(Ordering::SeqCst) {
+                return;
+            }
+            // Cleared before the client sees the reply, so its next request is a new turn.
+            shared.awaiting_reply.store(false, Ordering::SeqCst);
+            if client_write.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        () = up => {}
+        () = down => {}
+    }
+}
+
+/// One complete RESP command at the start of `buf`: bytes used and the command name.
+fn parse_command(buf: &[u8]) -> Option<(usize, String)> {
+    let line = |at: usize| -> Option<(&[u8], usize)> {
+        let end = buf.get(at..)?.windows(2).position(|w| w == b"\r\n")? + at;
+        Some((&buf[at..end], end + 2))
+    };
+    let number = |text: &[u8]| std::str::from_utf8(text).ok()?.parse::<usize>().ok();
+    let (head, mut at) = line(0)?;
+    let count = number(head.strip_prefix(b"*")?)?;
+    let mut name = String::new();
+    for i in 0..count {
+        let (len, next) = line(at)?;
+        let len = number(len.strip_prefix(b"$")?)?;
+        let data = buf.get(next..next + len)?;
+        if buf.get(next + len..next + len + 2)? != b"\r\n" {
+            return None;
+        }
+        if i == 0 {
+            name = String::from_utf8_lossy(data).to_uppercase();
+        }
+        at = next + len + 2;
+    }
+    Some((at, name))
+}
