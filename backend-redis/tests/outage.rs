@@ -1,0 +1,166 @@
+//! A server that is down, goes away mid-run, or never answers: typed errors that say
+//! what happened, never a conflict, never a panic, never a password.
+
+mod common;
+
+use std::time::Duration;
+
+use common::proxy::Proxy;
+use optimist_core::{Error, Key, Operation, Version, VersionedStore};
+use optimist_redis::RedisStore;
+use serde_json::json;
+
+const SECRET: &str = "hunter2-not-shown";
+
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    listener.local_addr().unwrap_or_else(|e| panic!("{e}")).port()
+}
+
+#[tokio::test]
+async fn a_server_that_is_down_is_a_retryable_setup_error() {
+    let url = format!("redis://default:{SECRET}@127.0.0.1:{}/0", closed_port());
+    let builder = RedisStore::builder().url(url).prefix("p");
+    assert!(!format!("{builder:?}").contains(SECRET));
+    let err = builder.build().await.err();
+    let Some(err @ Error::Backend { operation: Operation::Setup, retryable: true, .. }) = &err else {
+        panic!("expected a retryable setup error, got {err:?}");
+    };
+    let shown = format!("{err} / {err:?}");
+    println!("server down: {err}");
+    assert!(shown.contains("refused"), "names the problem: {shown}");
+    assert!(shown.contains("127.0.0.1"), "names the server: {shown}");
+    assert!(!shown.contains(SECRET), "hides the password: {shown}");
+}
+
+#[tokio::test]
+async fn a_url_that_does_not_parse_is_a_setup_error_without_the_password() {
+    let err = RedisStore::builder()
+        .url(format!("redis://default:{SECRET}@127.0.0.1:notaport"))
+        .prefix("p")
+        .build()
+        .await
+        .err();
+    let shown = format!("{err:?}");
+    assert!(matches!(err, Some(Error::Backend { retryable: false, .. })), "{shown}");
+    assert!(!shown.contains(SECRET), "{shown}");
+}
+
+/// A store through a proxy, and the prefix to reach its items directly.
+async fn proxied(test: &str) -> Option<(String, Proxy, RedisStore)> {
+    let url = match common::url() {
+        Ok(url) => url,
+        Err(why) => {
+            common::skip_or_fail(test, &why);
+            return None;
+        }
+    };
+    let proxy = Proxy::start(&url).await;
+    let store = RedisStore::builder()
+        .connection(proxy.manager().await)
+        .prefix(common::fresh_prefix())
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    Some((url, proxy, store))
+}
+
+async fn direct(url: &str, store: &RedisStore) -> RedisStore {
+    RedisStore::builder()
+        .url(url)
+        .prefix(store.prefix().as_str())
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn no_secret(url: &str, err: &Error) {
+    let password = url.rsplit_once('@').and_then(|(userinfo, _)| userinfo.rsplit_once(':'));
+    if let Some((_, password)) = password.filter(|(_, p)| !p.is_empty()) {
+        assert!(!format!("{err} {err:?}").contains(password), "password in {err}");
+    }
+}
+
+#[tokio::test]
+async fn a_server_gone_mid_run_gives_typed_errors_then_recovers() {
+    let Some((url, proxy, store)) = proxied("a_server_gone_mid_run").await else {
+        return;
+    };
+    let k = Key::new("k");
+    assert_eq!(store.insert(&k, json!(1)).await.ok(), Some(Version::FIRST));
+    proxy.stop();
+
+    // The first write may have been sent on the dying connection: unknown outcome or
+    // not applied, never a conflict.
+    let first = store.update(&k, Version::FIRST, json!(2)).await.err();
+    match &first {
+        Some(err @ (Error::Indeterminate { .. } | Error::Backend { retryable: true, .. })) => {
+            no_secret(&url, err);
+            println!("first write after the outage: {err}");
+        }
+        other => panic!("expected Indeterminate or a retryable Backend error, got {other:?}"),
+    }
+    // Once the client knows, every operation is a retryable backend error that says so.
+    let mut refused = None;
+    for _ in 0..20 {
+        match store.get(&k).await {
+            Err(err @ Error::Backend { retryable: true, .. }) => {
+                no_secret(&url, &err);
+                if err.to_string().contains("refused") {
+                    println!("once known: {err}");
+                    refused = Some(err);
+                    break;
+                }
+            }
+            other => panic!("expected a retryable Backend error, got {other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(refused.is_some(), "no operation reported the refused connection");
+    let write = store.put(&k, json!(3)).await.err();
+    assert!(matches!(write, Some(Error::Backend { retryable: true, .. })), "{write:?}");
+
+    // The server comes back on the same address: the store reconnects by itself.
+    let _back = proxy.restart(&url).await;
+    let mut current = None;
+    for _ in 0..100 {
+        if let Ok(item) = store.get(&k).await {
+            current = item;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let version = current.map(|item| item.version);
+    // The update above may or may not have landed (Indeterminate); the put did not.
+    match first {
+        Some(Error::Indeterminate { .. }) => assert!(
+            version == Some(Version::FIRST) || version == Some(Version::new(2)),
+            "{version:?}"
+        ),
+        _ => assert_eq!(version, Some(Version::FIRST)),
+    }
+}
+
+#[tokio::test]
+async fn a_lost_reply_is_indeterminate_and_the_write_may_have_landed() {
+    let Some((url, proxy, store)) = proxied("a_lost_reply_is_indeterminate").await else {
+        return;
+    };
+    let direct = direct(&url, &store).await;
+    let k = Key::new("k");
+    assert_eq!(store.insert(&k, json!(1)).await.ok(), Some(Version::FIRST));
+    proxy.swallow_replies();
+
+    let err = store.update(&k, Version::FIRST, json!(2)).await.err();
+    assert!(matches!(err, Some(Error::Indeterminate { .. })), "{err:?}");
+    // It did land: the server ran the script, only the answer was lost.
+    let item = direct.get(&k).await.ok().flatten();
+    assert_eq!(item.map(|i| (i.version, i.value)), Some((Version::new(2), json!(2))));
+
+    // A read whose answer is lost changed nothing: a retryable backend error.
+    let proxy2 = proxied("a_lost_reply_is_indeterminate (read)").await;
+    let Some((_, proxy2, reader)) = proxy2 else { return };
+    proxy2.swallow_replies();
+    let err = reader.get(&k).await.err();
+    assert!(matches!(err, Some(Error::Backend { retryable: true, .. })), "{err:?}");
+}
