@@ -38,7 +38,7 @@ pub(crate) fn entity(input: &DeriveInput) -> syn::Result<TokenStream> {
         };
         if let Some(Marked { ident, .. }) = slot {
             return Err(syn::Error::new(
-                field.span(),
+                field.ident.as_ref().map_or_else(|| field.span(), |i| i.span()),
                 format!(
                     "only one field can be {}; `{ident}` already is",
                     role.attribute()
@@ -62,15 +62,26 @@ pub(crate) fn entity(input: &DeriveInput) -> syn::Result<TokenStream> {
         ));
     };
     if !is_option_u64(&version.field.ty) {
-        return Err(syn::Error::new(
-            version.field.ty.span(),
+        return Err(syn::Error::new_spanned(
+            &version.field.ty,
             "the #[entity(version)] field must be `Option<u64>` (`None` means never saved)",
         ));
     }
 
     let core = quote!(::optimist_core);
     let type_name = name.to_string();
-    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    // Bound the impl by the trait's supertraits so a generic entity implements Entity
+    // exactly when its type arguments make it serializable, sendable and shareable.
+    let mut generics = input.generics.clone();
+    if !generics.params.is_empty() {
+        generics.make_where_clause().predicates.push(syn::parse_quote!(
+            Self: ::optimist_core::typed::__private::Serialize
+                + ::optimist_core::typed::__private::DeserializeOwned
+                + ::core::marker::Send
+                + ::core::marker::Sync
+        ));
+    }
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
 
     let partition_ident = partition.ident;
     let partition_ty = &partition.field.ty;

@@ -15,6 +15,10 @@ use crate::Key;
 /// assert_eq!(u64::from_key_part("42"), Ok(42));
 /// assert!(u64::from_key_part("forty-two").is_err());
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a key field: it does not implement `optimist_core::typed::KeyPart`",
+    label = "key fields must be `String`, an integer, or implement `KeyPart`"
+)]
 pub trait KeyPart: Sized {
     /// The key part for this value.
     fn to_key_part(&self) -> String;

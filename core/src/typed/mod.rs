@@ -64,7 +64,8 @@ pub use transaction::Transaction;
 /// Helpers for the code `#[derive(Entity)]` writes; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    use serde::Serialize;
+    pub use serde::Serialize;
+    pub use serde::de::DeserializeOwned;
 
     /// A key field's JSON value, with serde's error as a message.
     pub fn field_value<T: Serialize>(value: &T) -> Result<crate::Value, String> {
