@@ -1,0 +1,95 @@
+//! What the DynamoDB tests share: the server from the environment, clients, fresh tables.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Config, Credentials, Region};
+use optimist_conformance::Unavailable;
+use optimist_dynamodb::{ConflictItems, DynamoDbStore, TableDescription, create_table};
+
+/// The endpoint scripts/services/dynamodb.sh exports.
+pub const ENDPOINT_VAR: &str = "OPTIMIST_DYNAMODB_ENDPOINT";
+
+/// The endpoint, or why there is none.
+pub fn endpoint() -> Result<String, Unavailable> {
+    std::env::var(ENDPOINT_VAR)
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .ok_or_else(|| Unavailable::new("DynamoDB", format!("{ENDPOINT_VAR} is not set (scripts/test starts moto and sets it)")))
+}
+
+/// The server's name as scripts/test reports it ("moto 5.2.5").
+pub fn server_name() -> String {
+    std::env::var("OPTIMIST_DYNAMODB_SERVER").unwrap_or_else(|_| "a DynamoDB-compatible server".to_string())
+}
+
+/// Whether the server is moto, which refuses items over 405,000 bytes.
+pub fn is_moto() -> bool {
+    server_name().starts_with("moto")
+}
+
+/// What the tests run against, for the printed description.
+pub fn describe(shape: &str) -> String {
+    match endpoint() {
+        Ok(endpoint) => format!("DynamoDB ({}) at {endpoint}, {shape} table", server_name()),
+        Err(_) => format!("DynamoDB, {shape} table (no server configured)"),
+    }
+}
+
+/// The SDK config for the test server: dummy credentials, us-east-1.
+pub fn config_builder(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
+    Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("AKIDTESTING", "test-secret-key", None, None, "optimist-tests"))
+}
+
+/// A client for the test server.
+pub fn client() -> Result<Client, Unavailable> {
+    Ok(Client::from_conf(config_builder(&endpoint()?).build()))
+}
+
+/// A table name no other test uses.
+pub fn unique_table(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}-{:08x}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst),
+        rand::random::<u32>()
+    )
+}
+
+/// A description of a fresh table: hash-only, or hash and range.
+pub fn description(prefix: &str, sort: bool) -> TableDescription {
+    let table = TableDescription::new(unique_table(prefix), "pk");
+    if sort { table.with_sort_key("sk") } else { table }
+}
+
+/// A store on a new table made through `client`.
+pub async fn store_on(client: Client, table: TableDescription) -> Result<DynamoDbStore, Unavailable> {
+    let unavailable = |e: optimist_core::Error| Unavailable::new(format!("DynamoDB ({})", server_name()), e.to_string());
+    create_table(&client, &table).await.map_err(unavailable)?;
+    let store = DynamoDbStore::connect(client, table).await.map_err(unavailable)?;
+    Ok(if is_moto() { store.with_item_size_limit(405_000) } else { store })
+}
+
+/// A store on a new table of the test server.
+pub async fn fresh_store(sort: bool) -> Result<DynamoDbStore, Unavailable> {
+    store_on(client()?, description("conformance", sort)).await
+}
+
+/// A store with the default conflict-item mode and one trusting returned items.
+pub async fn fresh_store_with(sort: bool, mode: ConflictItems) -> Result<DynamoDbStore, Unavailable> {
+    Ok(fresh_store(sort).await?.with_conflict_items(mode))
+}
+
+/// Skips (prints why) or, under CI / OPTIMIST_REQUIRE_ALL, fails.
+pub fn unavailable(test: &str, why: Unavailable) {
+    if optimist_conformance::env::require_all() {
+        panic!("{test}: {why} (CI or OPTIMIST_REQUIRE_ALL is set, so this fails)");
+    }
+    println!("skipped {test}: {why}");
+}

@@ -1,0 +1,233 @@
+//! Error mapping against a scripted fake DynamoDB endpoint on loopback: throttling and
+//! 5xx after the SDK's retries, timeouts after sending, refused connections, a retried
+//! write whose retry fails its condition, and credentials kept out of every message.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Config, Credentials, Region};
+use optimist_core::{Error, Key, TxOp, Version, VersionedStore};
+use optimist_dynamodb::{DynamoDbError, DynamoDbStore, TableDescription};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const SECRET: &str = "wJalrXUtnFEMI-very-secret-key";
+const TOKEN: &str = "session-token-do-not-print";
+const KEY_ID: &str = "AKIAEXAMPLEKEYID1234";
+
+/// What the fake server does with a request.
+#[derive(Clone)]
+enum Reply {
+    /// Answer with this status, error type and JSON body.
+    Answer(u16, &'static str, String),
+    /// Read the request and never answer.
+    Hang,
+}
+
+/// Serves `script` in order (the last entry repeats); returns the endpoint and a
+/// counter of requests received.
+async fn fake_server(script: Vec<Reply>) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else { return };
+            let script = script.clone();
+            let counter = counter.clone();
+            tokio::spawn(async move { serve(socket, script, counter).await });
+        }
+    });
+    (endpoint, seen)
+}
+
+async fn serve(mut socket: TcpStream, script: Vec<Reply>, counter: Arc<AtomicUsize>) {
+    let mut buffer = Vec::new();
+    loop {
+        // Read one request: headers, then Content-Length bytes.
+        let mut chunk = [0u8; 8192];
+        let (head_end, length) = loop {
+            if let Some(end) = find(&buffer, b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                break (end + 4, length);
+            }
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        };
+        while buffer.len() < head_end + length {
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        }
+        buffer.drain(..head_end + length);
+        let index = counter.fetch_add(1, Ordering::SeqCst);
+        let reply = script[index.min(script.len() - 1)].clone();
+        match reply {
+            Reply::Hang => {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                return;
+            }
+            Reply::Answer(status, error_type, body) => {
+                let mut response = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\n",
+                    body.len()
+                );
+                if !error_type.is_empty() {
+                    response.push_str(&format!("x-amzn-errortype: {error_type}\r\n"));
+                }
+                response.push_str("\r\n");
+                response.push_str(&body);
+                if socket.write_all(response.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn error_body(error_type: &str, message: &str) -> String {
+    json!({"__type": format!("com.amazonaws.dynamodb.v20120810#{error_type}"), "message": message}).to_string()
+}
+
+/// A store on the fake endpoint: secret credentials, fast retries, short timeouts.
+fn store(endpoint: &str, attempts: u32) -> DynamoDbStore {
+    let config = Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(KEY_ID, SECRET, Some(TOKEN.to_string()), None, "test"))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(attempts)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(5)),
+        )
+        .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(Duration::from_millis(300)).build())
+        .build();
+    DynamoDbStore::new(Client::from_conf(config), TableDescription::new("fake-table", "pk")).unwrap()
+}
+
+fn assert_no_secret(err: &Error) {
+    for text in [err.to_string(), format!("{err:?}")] {
+        for secret in [SECRET, TOKEN] {
+            assert!(!text.contains(secret), "a credential leaked into an error: {text}");
+        }
+    }
+}
+
+fn source_of(err: &Error) -> &DynamoDbError {
+    let source = match err {
+        Error::Backend { source, .. } | Error::Indeterminate { source, .. } => source,
+        other => panic!("expected a backend error, got {other}"),
+    };
+    source.downcast_ref::<DynamoDbError>().unwrap_or_else(|| panic!("source is not a DynamoDbError: {source}"))
+}
+
+#[tokio::test]
+async fn throttling_after_retries_is_retryable() {
+    let throttled = Reply::Answer(400, "ProvisionedThroughputExceededException", error_body("ProvisionedThroughputExceededException", "slow down"));
+    let (endpoint, seen) = fake_server(vec![throttled]).await;
+    let store = store(&endpoint, 3);
+    let err = store.update(&Key::new("k"), Version::FIRST, json!({"a": 1})).await.unwrap_err();
+    assert!(matches!(err, Error::Backend { retryable: true, .. }), "{err}");
+    assert_eq!(seen.load(Ordering::SeqCst), 3, "the SDK retries throttling itself first");
+    assert!(!err.is_conflict());
+    assert_no_secret(&err);
+}
+
+#[tokio::test]
+async fn server_errors_after_retries_are_retryable() {
+    let failing = Reply::Answer(500, "InternalServerError", error_body("InternalServerError", "oops"));
+    let (endpoint, seen) = fake_server(vec![failing]).await;
+    let store = store(&endpoint, 2);
+    let err = store.get(&Key::new("k")).await.unwrap_err();
+    assert!(matches!(err, Error::Backend { retryable: true, .. }), "{err}");
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+    let err = store.transact(vec![TxOp::remove(Key::new("k"))]).await.unwrap_err();
+    assert!(matches!(err, Error::Backend { retryable: true, .. }), "{err}");
+    assert_no_secret(&err);
+}
+
+#[tokio::test]
+async fn a_write_timing_out_after_sending_is_indeterminate() {
+    let (endpoint, seen) = fake_server(vec![Reply::Hang]).await;
+    let store = store(&endpoint, 1);
+    let err = store.insert(&Key::new("k"), json!({"a": 1})).await.unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
+    assert_eq!(seen.load(Ordering::SeqCst), 1, "the request reached the server");
+    assert_no_secret(&err);
+    // A read that times out wrote nothing: retryable, not indeterminate.
+    let err = store.get(&Key::new("k")).await.unwrap_err();
+    assert!(matches!(err, Error::Backend { retryable: true, .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retryable_not_indeterminate() {
+    // Bind and drop a listener, so nothing listens on the port.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let store = store(&endpoint, 1);
+    let err = store.put(&Key::new("k"), json!({"a": 1})).await.unwrap_err();
+    assert!(matches!(err, Error::Backend { retryable: true, .. }), "{err}");
+    assert_no_secret(&err);
+}
+
+#[tokio::test]
+async fn a_retry_refused_by_its_own_write_is_indeterminate_not_a_conflict() {
+    // The first attempt is applied but answered with a 500; the SDK retries and the
+    // retry finds the item the first attempt wrote (SPEC R14).
+    let item = json!({"Item": {"pk": {"S": "k"}, "a": {"N": "1"}, "version": {"N": "1"}}});
+    let mut refused = item.clone();
+    refused["__type"] = json!("com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException");
+    refused["message"] = json!("The conditional request failed");
+    let script = vec![
+        Reply::Answer(500, "InternalServerError", error_body("InternalServerError", "lost answer")),
+        Reply::Answer(400, "ConditionalCheckFailedException", refused.to_string()),
+    ];
+    let (endpoint, seen) = fake_server(script).await;
+    let store = store(&endpoint, 3);
+    let err = store.insert(&Key::new("k"), json!({"a": 1})).await.unwrap_err();
+    assert!(err.is_indeterminate(), "expected Indeterminate, got {err}");
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_missing_table_is_named() {
+    let missing = Reply::Answer(400, "ResourceNotFoundException", error_body("ResourceNotFoundException", "Requested resource not found"));
+    let (endpoint, _) = fake_server(vec![missing]).await;
+    let store = store(&endpoint, 1);
+    let err = store.insert(&Key::new("k"), json!({"a": 1})).await.unwrap_err();
+    assert!(matches!(err, Error::Backend { retryable: false, .. }), "{err}");
+    assert!(matches!(source_of(&err), DynamoDbError::TableNotFound { table } if table == "fake-table"));
+    assert!(err.to_string().contains("fake-table"), "{err}");
+}
+
+#[tokio::test]
+async fn credentials_stay_out_of_debug() {
+    let (endpoint, _) = fake_server(vec![Reply::Hang]).await;
+    let store = store(&endpoint, 1);
+    let shown = format!("{store:?}");
+    for secret in [SECRET, TOKEN, KEY_ID] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+}

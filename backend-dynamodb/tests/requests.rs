@@ -1,0 +1,182 @@
+//! Proves the request count of every operation and every conflict kind, counting the
+//! HTTP requests the SDK sends with an interceptor installed on the client.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use optimist_core::{ConflictKind, Error, Key, TxOp, Version, VersionedStore};
+use optimist_dynamodb::{ConflictItems, DynamoDbStore};
+use serde_json::json;
+
+/// Counts every HTTP request the client sends, retries included.
+#[derive(Clone, Debug, Default)]
+struct Requests(Arc<AtomicUsize>);
+
+impl Intercept for Requests {
+    fn name(&self) -> &'static str {
+        "count-requests"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl Requests {
+    fn take(&self) -> usize {
+        self.0.swap(0, Ordering::SeqCst)
+    }
+}
+
+async fn counted_store(sort: bool, mode: ConflictItems) -> Option<(DynamoDbStore, Requests)> {
+    let endpoint = match common::endpoint() {
+        Ok(endpoint) => endpoint,
+        Err(why) => {
+            common::unavailable("requests", why);
+            return None;
+        }
+    };
+    let requests = Requests::default();
+    let client = Client::from_conf(common::config_builder(&endpoint).interceptor(requests.clone()).build());
+    let store = match common::store_on(client, common::description("requests", sort)).await {
+        Ok(store) => store.with_conflict_items(mode),
+        Err(why) => {
+            common::unavailable("requests", why);
+            return None;
+        }
+    };
+    requests.take();
+    Some((store, requests))
+}
+
+fn kind(result: &Error) -> Option<ConflictKind> {
+    result.conflict_ref().map(|c| c.kind())
+}
+
+fn tx_kinds(err: &Error) -> Vec<(usize, ConflictKind)> {
+    match err {
+        Error::TransactionConflict { failures } => failures.iter().map(|f| (f.index, f.conflict.kind())).collect(),
+        other => panic!("expected a transaction conflict, got {other}"),
+    }
+}
+
+/// Every operation and conflict kind, with `not_found` requests for a NotFound
+/// conflict (2 when the store reads the missing item, 1 when it trusts the server).
+async fn check_counts(sort: bool, mode: ConflictItems, not_found: usize) {
+    let Some((store, requests)) = counted_store(sort, mode).await else { return };
+    let k = |name: &str| if sort { Key::with_sort(name, "s") } else { Key::new(name) };
+    let (a, b, c, absent) = (k("a"), k("b"), k("c"), k("absent"));
+    let mut table = Vec::new();
+    let mut expect = |what: &str, want: usize| {
+        let got = requests.take();
+        table.push(format!("{what}: {got}"));
+        assert_eq!(got, want, "{what} ({mode:?}) sent {got} requests, expected {want}");
+    };
+
+    assert!(store.get(&absent).await.unwrap().is_none());
+    expect("get absent", 1);
+    let v1 = store.insert(&a, json!({"n": 1})).await.unwrap();
+    expect("insert", 1);
+    assert!(store.get(&a).await.unwrap().is_some());
+    expect("get present", 1);
+    let err = store.insert(&a, json!({"n": 2})).await.unwrap_err();
+    assert_eq!(kind(&err), Some(ConflictKind::AlreadyExists));
+    expect("insert -> AlreadyExists", 1);
+    let v2 = store.update(&a, v1, json!({"n": 2})).await.unwrap();
+    expect("update", 1);
+    let err = store.update(&a, v1, json!({"n": 3})).await.unwrap_err();
+    assert_eq!(kind(&err), Some(ConflictKind::VersionMismatch));
+    expect("update -> VersionMismatch", 1);
+    let err = store.update(&absent, v1, json!({"n": 3})).await.unwrap_err();
+    assert_eq!(kind(&err), Some(ConflictKind::NotFound));
+    expect("update -> NotFound", not_found);
+    let err = store.delete(&a, v1).await.unwrap_err();
+    assert_eq!(kind(&err), Some(ConflictKind::VersionMismatch));
+    expect("delete -> VersionMismatch", 1);
+    let err = store.delete(&absent, v1).await.unwrap_err();
+    assert_eq!(kind(&err), Some(ConflictKind::NotFound));
+    expect("delete -> NotFound", not_found);
+    store.delete(&a, v2).await.unwrap();
+    expect("delete", 1);
+    assert_eq!(store.put(&b, json!({"p": 1})).await.unwrap(), Version::FIRST);
+    expect("put on a new key", 1);
+    assert_eq!(store.put(&b, json!({"p": 2})).await.unwrap(), Version::new(2));
+    expect("put on an existing key", 2);
+    assert_eq!(store.remove(&b).await.unwrap(), Some(Version::new(2)));
+    expect("remove present", 1);
+    assert_eq!(store.remove(&b).await.unwrap(), None);
+    expect("remove absent", 1);
+
+    let vc = store.insert(&c, json!({"c": 1})).await.unwrap();
+    requests.take();
+    let done = store
+        .transact(vec![
+            TxOp::insert(a.clone(), json!({"t": 1})),
+            TxOp::update(c.clone(), vc, json!({"c": 2})),
+            TxOp::remove(b.clone()),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(done, vec![Some(Version::FIRST), Some(Version::new(2)), None]);
+    expect("transact (insert, update, remove)", 1);
+    let done = store
+        .transact(vec![TxOp::check(a.clone(), Version::FIRST), TxOp::delete(c.clone(), Version::new(2))])
+        .await
+        .unwrap();
+    assert_eq!(done, vec![Some(Version::FIRST), None]);
+    expect("transact (check, delete)", 1);
+    let done = store.transact(vec![TxOp::put(b.clone(), json!({"p": 1}))]).await.unwrap();
+    assert_eq!(done, vec![Some(Version::FIRST)]);
+    expect("transact (put on a new key)", 1);
+    let done = store.transact(vec![TxOp::put(b.clone(), json!({"p": 2}))]).await.unwrap();
+    assert_eq!(done, vec![Some(Version::new(2))]);
+    expect("transact (put on an existing key)", 2);
+    let err = store
+        .transact(vec![
+            TxOp::insert(a.clone(), json!({})),
+            TxOp::update(b.clone(), Version::FIRST, json!({})),
+            TxOp::check(k("x"), Version::FIRST),
+        ])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        tx_kinds(&err),
+        vec![(0, ConflictKind::AlreadyExists), (1, ConflictKind::VersionMismatch), (2, ConflictKind::NotFound)]
+    );
+    expect("transact -> AlreadyExists + VersionMismatch + NotFound", not_found);
+    let err = store.transact(vec![TxOp::check(a.clone(), Version::new(9))]).await.unwrap_err();
+    assert_eq!(tx_kinds(&err), vec![(0, ConflictKind::VersionMismatch)]);
+    expect("transact check -> VersionMismatch", 1);
+    let err = store.transact(vec![TxOp::delete(absent.clone(), Version::FIRST)]).await.unwrap_err();
+    assert_eq!(tx_kinds(&err), vec![(0, ConflictKind::NotFound)]);
+    expect("transact delete -> NotFound", not_found);
+    println!("requests per operation ({mode:?}, {}):\n  {}", common::server_name(), table.join("\n  "));
+}
+
+#[tokio::test]
+async fn one_request_per_operation_hash_only() {
+    check_counts(false, ConflictItems::Returned, 1).await;
+}
+
+#[tokio::test]
+async fn one_request_per_operation_hash_and_range() {
+    check_counts(true, ConflictItems::Returned, 1).await;
+}
+
+#[tokio::test]
+async fn not_found_reads_the_item_once_by_default() {
+    check_counts(false, ConflictItems::ReadWhenMissing, 2).await;
+}
