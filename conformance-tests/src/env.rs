@@ -1,4 +1,18 @@
 //! Knobs read from the environment, so slow servers can run fewer or smaller cases.
+//!
+//! | variable | default | what it sets |
+//! | --- | --- | --- |
+//! | `OPTIMIST_PROPTEST_CASES` | 64 | cases of each property test (model-based and round-trip) |
+//! | `OPTIMIST_PROPTEST_SHRINK_ITERS` | 1024 | shrinking steps of a failing property test |
+//! | `OPTIMIST_MODEL_STEPS` | 24 | most operations in one model-based sequence |
+//! | `OPTIMIST_HISTORIES` | 100 | concurrent histories each linearizability case runs |
+//! | `OPTIMIST_HISTORY_OPS` | 5 | most calls per parallel branch of a history (2–4 branches) |
+//! | `OPTIMIST_SEED` | random | seed of the history cases (printed when one fails) |
+//! | `OPTIMIST_RACE_TASKS` | 16 | tasks each race starts |
+//! | `OPTIMIST_RACE_INCREMENTS` | 25 | increments per task of the counter race, transfers per task |
+//! | `OPTIMIST_WORKERS` | 4 | worker threads of each case's runtime |
+//! | `OPTIMIST_CASE_TIMEOUT_SECS` | 300 | seconds a case may take |
+//! | `CI`, `OPTIMIST_REQUIRE_ALL` | unset | an unreachable server fails instead of skipping |
 
 fn number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -70,4 +84,66 @@ pub fn workers() -> usize {
 /// ```
 pub fn case_timeout_secs() -> u64 {
     number("OPTIMIST_CASE_TIMEOUT_SECS", 300).max(1)
+}
+
+/// Shrinking steps of a failing property test: `OPTIMIST_PROPTEST_SHRINK_ITERS`,
+/// default 1024.
+///
+/// ```
+/// assert!(optimist_conformance::env::proptest_shrink_iters() > 0);
+/// ```
+pub fn proptest_shrink_iters() -> u32 {
+    u32::try_from(number("OPTIMIST_PROPTEST_SHRINK_ITERS", 1024))
+        .unwrap_or(u32::MAX)
+        .max(1)
+}
+
+/// Most operations in one model-based sequence: `OPTIMIST_MODEL_STEPS`, default 24.
+///
+/// ```
+/// assert!(optimist_conformance::env::model_steps() >= 1);
+/// ```
+pub fn model_steps() -> usize {
+    usize::try_from(number("OPTIMIST_MODEL_STEPS", 24))
+        .unwrap_or(24)
+        .max(1)
+}
+
+/// Concurrent histories each linearizability case runs: `OPTIMIST_HISTORIES`,
+/// default 100.
+///
+/// ```
+/// assert!(optimist_conformance::env::histories() >= 1);
+/// ```
+pub fn histories() -> usize {
+    usize::try_from(number("OPTIMIST_HISTORIES", 100))
+        .unwrap_or(100)
+        .max(1)
+}
+
+/// Most calls per parallel branch of a history: `OPTIMIST_HISTORY_OPS`, default 5,
+/// at least 2.
+///
+/// ```
+/// assert!(optimist_conformance::env::history_ops() >= 2);
+/// ```
+pub fn history_ops() -> usize {
+    usize::try_from(number("OPTIMIST_HISTORY_OPS", 5))
+        .unwrap_or(5)
+        .clamp(2, 16)
+}
+
+/// The seed of the history cases: `OPTIMIST_SEED` if set (decimal or `0x` hex), else
+/// `None` and each run draws one and prints it on failure.
+///
+/// ```
+/// let _seed: Option<u64> = optimist_conformance::env::seed();
+/// ```
+pub fn seed() -> Option<u64> {
+    let raw = std::env::var("OPTIMIST_SEED").ok()?;
+    let raw = raw.trim();
+    match raw.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => raw.parse().ok(),
+    }
 }

@@ -35,31 +35,39 @@
 pub mod cases;
 pub mod env;
 mod factory;
-mod runner;
+pub mod faults;
+pub mod history;
+pub mod linearizability;
+pub mod model;
+mod property;
+pub mod rng;
+pub mod runner;
 pub mod support;
 
 pub use factory::{FnFactory, MakeFuture, StoreFactory, Unavailable, factory_fn};
-pub use runner::{Feature, run_case};
+pub use runner::{Feature, RunOptions, run_case, run_case_with};
 
 /// Expands to one `#[test]` per conformance case, each running on a fresh store from
 /// the factory expression (evaluated once per case).
 ///
 /// Features the backend lacks are listed with a reason; their cases are
 /// `#[ignore = "reason"]`. The features are `transactions`, `mixed_key_shapes` and
-/// `sort_keys` (see [`Feature`]).
+/// `sort_keys` (see [`Feature`]). Property cases keep the failures they find in
+/// `proptest-regressions/conformance/` of the crate that expands the macro.
 #[macro_export]
 macro_rules! suite {
     ($factory:expr $(, unsupported: { $($feature:ident : $why:literal),* $(,)? })? $(,)?) => {
-        $crate::__suite_cases!(($factory) [$($($feature : $why),*)?]);
+        $crate::__suite_cases!(@emit ($factory) [$($($feature : $why),*)?]);
     };
 }
 
-/// The list of cases: name and the feature each needs. One line per case.
+/// The list of cases: name and the feature each needs, one line per case. The one
+/// source of both `suite!`'s tests (`@emit`) and [`cases::all`] (`@catalog`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __suite_cases {
-    (($factory:expr) [$($unsupported:tt)*]) => {
-        $crate::__suite_cases!(@emit ($factory) [$($unsupported)*]
+    (@list $mode:tt) => {
+        $crate::__suite_cases! {@each $mode
             r1_partition_and_sort_keys_are_distinct: MixedKeyShapes,
             r1_sort_parts_are_distinct: SortKeys,
             r1_unusual_key_strings_round_trip: Core,
@@ -99,22 +107,44 @@ macro_rules! __suite_cases {
             input_empty_transaction_is_rejected: Transactions,
             input_duplicate_transaction_keys_are_rejected: Transactions,
             input_too_many_transaction_ops_are_rejected: Transactions,
-        );
+            model_operations_match_the_model: Core,
+            model_transactions_match_the_model: Transactions,
+            r13_concurrent_histories_are_linearizable: Core,
+            r13_concurrent_transactions_are_linearizable: Transactions,
+            r12_faulty_histories_are_linearizable: Core,
+            r12_faulty_transaction_histories_are_linearizable: Transactions,
+        }
     };
-    (@emit ($factory:expr) $unsupported:tt $($case:ident : $feature:ident),* $(,)?) => {
+    (@emit ($factory:expr) $unsupported:tt) => {
+        $crate::__suite_cases!(@list (emit ($factory) $unsupported));
+    };
+    (@catalog) => {
+        $crate::__suite_cases!(@list (catalog))
+    };
+    (@each (emit ($factory:expr) $unsupported:tt) $($case:ident : $feature:ident),* $(,)?) => {
         $(
             $crate::__ignore_unsupported! { $feature $unsupported
                 #[test]
                 fn $case() {
-                    $crate::run_case(
+                    $crate::run_case_with(
                         stringify!($case),
                         $crate::Feature::$feature,
                         &$factory,
+                        &$crate::RunOptions::for_crate(env!("CARGO_MANIFEST_DIR")),
                         $crate::cases::$case,
                     );
                 }
             }
         )*
+    };
+    (@each (catalog) $($case:ident : $feature:ident),* $(,)?) => {
+        vec![$(
+            $crate::cases::Case {
+                name: stringify!($case),
+                feature: $crate::Feature::$feature,
+                run: |store| ::std::boxed::Box::pin($crate::cases::$case(store)),
+            }
+        ),*]
     };
 }
 

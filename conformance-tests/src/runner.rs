@@ -2,6 +2,7 @@
 //! and drives the case on a multi-thread runtime.
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,8 +60,62 @@ impl Feature {
     }
 }
 
-/// Runs one case against a fresh store from `factory`. Called by the tests `suite!`
-/// generates; public so a backend can run a single case by hand.
+/// How [`run_case_with`] runs a case.
+///
+/// ```
+/// use optimist_conformance::RunOptions;
+/// let options = RunOptions::for_crate(env!("CARGO_MANIFEST_DIR"));
+/// assert!(options.regressions.is_some());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Where property cases keep the failures they found, so the next run tries them
+    /// first (`<dir>/<case>.txt`); `None` keeps nothing. `suite!` sets it to
+    /// `proptest-regressions/conformance/` in the crate that runs the suite.
+    pub regressions: Option<PathBuf>,
+    /// How long a case may run; `None` reads `OPTIMIST_CASE_TIMEOUT_SECS`.
+    pub timeout: Option<Duration>,
+}
+
+impl RunOptions {
+    /// Options for a suite run by the crate at `manifest_dir`: its regression files go
+    /// to `<manifest_dir>/proptest-regressions/conformance/`.
+    pub fn for_crate(manifest_dir: &str) -> Self {
+        Self {
+            regressions: Some(
+                Path::new(manifest_dir)
+                    .join("proptest-regressions")
+                    .join("conformance"),
+            ),
+            timeout: None,
+        }
+    }
+}
+
+/// What a running case knows about how it was started.
+#[derive(Clone, Debug, Default)]
+pub struct CaseContext {
+    /// The case's name.
+    pub name: String,
+    /// The directory of regression files, see [`RunOptions::regressions`].
+    pub regressions: Option<PathBuf>,
+}
+
+tokio::task_local! {
+    static CONTEXT: CaseContext;
+}
+
+/// The context of the case running on this task; the default outside one.
+///
+/// ```
+/// assert_eq!(optimist_conformance::runner::context().name, "");
+/// ```
+pub fn context() -> CaseContext {
+    CONTEXT.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// Runs one case against a fresh store from `factory`, with default [`RunOptions`]
+/// (no regression files). Public so a backend can run a single case by hand.
 ///
 /// A store that cannot be made skips the case with a printed line, or fails it when
 /// `CI` or `OPTIMIST_REQUIRE_ALL` is set. A store whose capabilities lack `feature`
@@ -78,6 +133,29 @@ impl Feature {
 /// ```
 pub fn run_case<F, C, Fut>(name: &str, feature: Feature, factory: &F, case: C)
 where
+    F: StoreFactory,
+    C: FnOnce(Arc<F::Store>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    run_case_with(name, feature, factory, &RunOptions::default(), case);
+}
+
+/// [`run_case`] with [`RunOptions`]; what the tests `suite!` generates call.
+///
+/// ```
+/// use optimist_conformance::{factory_fn, run_case_with, Feature, RunOptions};
+///
+/// let factory = factory_fn("memory", || async { Ok(optimist_memory::MemoryStore::new()) });
+/// let options = RunOptions::default();
+/// run_case_with("my_case", Feature::Core, &factory, &options, |_store| async move {});
+/// ```
+pub fn run_case_with<F, C, Fut>(
+    name: &str,
+    feature: Feature,
+    factory: &F,
+    options: &RunOptions,
+    case: C,
+) where
     F: StoreFactory,
     C: FnOnce(Arc<F::Store>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
@@ -109,11 +187,20 @@ where
          suite!'s unsupported list (`{0}: \"why\"`) so the case shows as ignored",
         feature.name()
     );
-    let limit = Duration::from_secs(env::case_timeout_secs());
+    let limit = options
+        .timeout
+        .unwrap_or_else(|| Duration::from_secs(env::case_timeout_secs()));
+    let context = CaseContext {
+        name: name.to_string(),
+        regressions: options.regressions.clone(),
+    };
     let outcome = runtime.block_on(async move {
-        let task = tokio::spawn(case(store));
+        let task = tokio::spawn(CONTEXT.scope(context, case(store)));
         tokio::time::timeout(limit, task).await
     });
+    // Tasks a failed case left behind (a racing task stuck in a retry loop) must not
+    // hold the test thread: stop the runtime without waiting for them.
+    runtime.shutdown_background();
     match outcome {
         Ok(Ok(())) => {}
         Ok(Err(join)) => match join.try_into_panic() {

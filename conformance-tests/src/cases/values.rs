@@ -6,10 +6,9 @@ use optimist_core::{
     Capabilities, Key, NumberSupport, Operation, Value, Version, VersionedStore, validate,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::{Number, json};
 
-use crate::env;
 use crate::support::{
     assert_absent, assert_invalid, assert_item, assert_same_value, doc, doc_for, key, key_for, ok,
 };
@@ -223,13 +222,10 @@ pub async fn r2_round_trip_property<S: VersionedStore + 'static>(store: Arc<S>) 
     // SPEC R2
     let caps = store.capabilities().clone();
     let handle = tokio::runtime::Handle::current();
+    let context = crate::runner::context();
     let strategy = (arbitrary_key(&caps), json_value(&caps), json_value(&caps));
     tokio::task::block_in_place(|| {
-        let mut runner = TestRunner::new(Config {
-            cases: env::proptest_cases(),
-            failure_persistence: None,
-            ..Config::default()
-        });
+        let mut runner = TestRunner::new(crate::property::config(&context));
         let result = runner.run(&strategy, |(k, first, second)| {
             let first = doc_for(&caps, first);
             let second = doc_for(&caps, second);

@@ -1,0 +1,88 @@
+//! SPEC R12, R13: recorded concurrent histories checked for linearizability, plain and
+//! with injected faults.
+
+use std::sync::Arc;
+
+use optimist_core::{Key, VersionedStore};
+
+use crate::env;
+use crate::faults::{FaultPlan, FaultyStore};
+use crate::history::{PlanOptions, check_history, plan, run_plan};
+use crate::rng::SplitMix64;
+use crate::support::key;
+
+/// Runs `env::histories()` generated histories and checks each.
+async fn histories<S: VersionedStore + ?Sized + 'static>(
+    store: Arc<S>,
+    transactions: bool,
+    label: &str,
+) {
+    let base = env::seed().unwrap_or_else(SplitMix64::fresh_seed);
+    let options = PlanOptions {
+        max_branch_ops: env::history_ops(),
+        transactions,
+        ..PlanOptions::default()
+    };
+    for n in 0..env::histories() {
+        let seed = base.wrapping_add(n as u64);
+        let plan = plan(&mut SplitMix64::new(seed), &options);
+        let keys: Vec<Key> = (0..plan.keys)
+            .map(|i| key(&*store, &format!("{label}-{base:x}-{n}-k{i}")))
+            .collect();
+        let history = match run_plan(Arc::clone(&store), keys, &plan).await {
+            Ok(history) => history,
+            Err(err) => panic!("history {n} (OPTIMIST_SEED={base}): {err}"),
+        };
+        if let Err(failure) = check_history(&history, plan.keys) {
+            panic!(
+                "history {n} of the run with OPTIMIST_SEED={base} (its own seed {seed}):\n{failure}"
+            );
+        }
+    }
+}
+
+/// Runs the histories through a [`FaultyStore`] and checks faults were injected.
+async fn faulty_histories<S: VersionedStore + 'static>(store: Arc<S>, transactions: bool) {
+    let seed = env::seed().unwrap_or_else(SplitMix64::fresh_seed);
+    let faulty = Arc::new(FaultyStore::new(store, seed, FaultPlan::default()));
+    histories(Arc::clone(&faulty), transactions, "faulty").await;
+    let counts = faulty.counts();
+    assert!(
+        counts.failed_before > 0 && counts.indeterminate > 0,
+        "the fault injector injected too little to prove anything: {counts:?}"
+    );
+}
+
+/// SPEC R13: histories of single-key calls (get, insert, update, delete, put, remove)
+/// from 2–4 parallel clients on three keys are linearizable. Checked per key.
+pub async fn r13_concurrent_histories_are_linearizable<S: VersionedStore + 'static>(
+    store: Arc<S>,
+) {
+    // SPEC R13
+    histories(store, false, "lin").await;
+}
+
+/// SPEC R10, R13: histories mixing single calls and transactions across keys are
+/// linearizable, transactions included. Checked as one history.
+pub async fn r13_concurrent_transactions_are_linearizable<S: VersionedStore + 'static>(
+    store: Arc<S>,
+) {
+    // SPEC R10 R13
+    histories(store, true, "lin-tx").await;
+}
+
+/// SPEC R12, R13: with writes failing before they are sent, applied with their answer
+/// lost (`Indeterminate`), or delayed, histories still check as linearizable: a failed
+/// write had no effect and an `Indeterminate` one took effect once or never.
+pub async fn r12_faulty_histories_are_linearizable<S: VersionedStore + 'static>(store: Arc<S>) {
+    // SPEC R12 R13
+    faulty_histories(store, false).await;
+}
+
+/// SPEC R10, R12, R13: the same with transactions.
+pub async fn r12_faulty_transaction_histories_are_linearizable<S: VersionedStore + 'static>(
+    store: Arc<S>,
+) {
+    // SPEC R10 R12 R13
+    faulty_histories(store, true).await;
+}

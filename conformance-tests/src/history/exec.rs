@@ -1,0 +1,186 @@
+//! Running one model op against a real store, and reading its answer back in the
+//! model's terms.
+
+use optimist_core::{Capabilities, Conflict, Error, Key, TxOp, Value, Versioned, VersionedStore};
+use serde_json::json;
+
+use crate::linearizability::Model;
+use crate::model::{self, Act, Item, MConflict, MKey, Op, Outcome, State, UNKNOWN_VALUE, ValueId};
+use crate::support::doc_for;
+
+/// The sequential specification as a [`Model`] for the linearizability checker.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KvModel;
+
+impl Model for KvModel {
+    type State = State;
+    type Op = Op;
+    type Ret = Outcome;
+
+    fn step(&self, state: &State, op: &Op, ret: Option<&Outcome>) -> Vec<State> {
+        let (next, outcome) = model::apply(state, op);
+        match ret {
+            // Unknown answer: it took effect as the specification says, whatever it was.
+            None => vec![next],
+            Some(ret) if *ret == outcome => vec![next],
+            Some(_) => vec![],
+        }
+    }
+}
+
+/// How a real call ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Observed {
+    /// It answered; the answer in the model's terms.
+    Answered(Outcome),
+    /// `Indeterminate`: it may or may not have taken effect.
+    Indeterminate,
+    /// A retryable backend error: nothing was applied (SPEC R12).
+    Failed(String),
+    /// An error the suite does not expect from a valid call.
+    Unexpected(String),
+}
+
+/// The value a test writes for `id`: `{"w": id}`, wrapped for object-only stores.
+///
+/// ```
+/// use optimist_conformance::history::{value_for, value_id};
+/// let caps = optimist_core::Capabilities::new().with_object_values_only(true);
+/// assert_eq!(value_id(&value_for(&caps, 7)), 7);
+/// ```
+pub fn value_for(caps: &Capabilities, id: ValueId) -> Value {
+    doc_for(caps, json!({ "w": id }))
+}
+
+/// The id of a value written by [`value_for`]; [`UNKNOWN_VALUE`] for any other value.
+pub fn value_id(value: &Value) -> ValueId {
+    let direct = value.get("w").and_then(Value::as_u64);
+    let wrapped = || {
+        value
+            .as_object()
+            .filter(|fields| fields.len() == 1)
+            .and_then(|fields| fields.values().next())
+            .and_then(|inner| inner.get("w"))
+            .and_then(Value::as_u64)
+    };
+    direct.or_else(wrapped).unwrap_or(UNKNOWN_VALUE)
+}
+
+/// An item in the model's terms.
+pub fn item_of(item: &Versioned<Value>) -> Item {
+    Item {
+        value: value_id(&item.value),
+        version: item.version.get(),
+    }
+}
+
+fn conflict_of(conflict: Conflict) -> Option<MConflict> {
+    match conflict {
+        Conflict::AlreadyExists { current } => Some(MConflict::AlreadyExists(item_of(&current))),
+        Conflict::NotFound => Some(MConflict::NotFound),
+        Conflict::VersionMismatch { expected, current } => Some(MConflict::VersionMismatch {
+            expected: expected.get(),
+            current: item_of(&current),
+        }),
+        _ => None,
+    }
+}
+
+fn observe_error(err: Error) -> Observed {
+    let unexpected = |what: &str| Observed::Unexpected(what.to_string());
+    match err {
+        Error::Conflict { conflict, .. } => match conflict_of(conflict) {
+            Some(c) => Observed::Answered(Outcome::Conflict(c)),
+            None => unexpected("a conflict kind the suite does not know"),
+        },
+        Error::TransactionConflict { failures } => {
+            let mut refused = Vec::with_capacity(failures.len());
+            for failure in failures {
+                match conflict_of(failure.conflict) {
+                    Some(c) => refused.push((failure.index, c)),
+                    None => return unexpected("a conflict kind the suite does not know"),
+                }
+            }
+            Observed::Answered(Outcome::Refused(refused))
+        }
+        Error::InvalidInput { .. } => Observed::Answered(Outcome::Invalid),
+        Error::Indeterminate { .. } => Observed::Indeterminate,
+        err if err.is_retryable() => Observed::Failed(err.to_string()),
+        err => Observed::Unexpected(err.to_string()),
+    }
+}
+
+fn real_key(keys: &[Key], key: MKey) -> Key {
+    match key {
+        MKey::Slot(n) => keys.get(n).cloned().unwrap_or_else(|| Key::new("")),
+        MKey::Empty => Key::new(""),
+    }
+}
+
+fn tx_op(caps: &Capabilities, key: Key, act: &Act) -> TxOp {
+    use optimist_core::Version;
+    match act {
+        Act::Insert(v) => TxOp::insert(key, value_for(caps, *v)),
+        Act::Update { expected, value } => {
+            TxOp::update(key, Version::new(*expected), value_for(caps, *value))
+        }
+        Act::Delete { expected } => TxOp::delete(key, Version::new(*expected)),
+        Act::Check { expected } => TxOp::check(key, Version::new(*expected)),
+        Act::Put(v) => TxOp::put(key, value_for(caps, *v)),
+        Act::Remove => TxOp::remove(key),
+    }
+}
+
+/// Runs `op` on `store`, where key number `n` is `keys[n]`, and reports its answer.
+pub async fn execute<S: VersionedStore + ?Sized>(store: &S, keys: &[Key], op: &Op) -> Observed {
+    use optimist_core::Version;
+    let caps = store.capabilities().clone();
+    let answer = |o: Outcome| Observed::Answered(o);
+    match op {
+        Op::Get(k) => match store.get(&real_key(keys, *k)).await {
+            Ok(item) => answer(Outcome::Got(item.as_ref().map(item_of))),
+            Err(err) => observe_error(err),
+        },
+        Op::Write(k, act) => {
+            let key = real_key(keys, *k);
+            let written = |r: optimist_core::Result<Version>| match r {
+                Ok(v) => answer(Outcome::Written(v.get())),
+                Err(err) => observe_error(err),
+            };
+            match act {
+                Act::Insert(v) => written(store.insert(&key, value_for(&caps, *v)).await),
+                Act::Update { expected, value } => written(
+                    store
+                        .update(&key, Version::new(*expected), value_for(&caps, *value))
+                        .await,
+                ),
+                Act::Put(v) => written(store.put(&key, value_for(&caps, *v)).await),
+                Act::Delete { expected } => {
+                    match store.delete(&key, Version::new(*expected)).await {
+                        Ok(()) => answer(Outcome::Deleted),
+                        Err(err) => observe_error(err),
+                    }
+                }
+                Act::Remove => match store.remove(&key).await {
+                    Ok(v) => answer(Outcome::Removed(v.map(Version::get))),
+                    Err(err) => observe_error(err),
+                },
+                Act::Check { .. } => {
+                    Observed::Unexpected("a check outside a transaction".to_string())
+                }
+            }
+        }
+        Op::Transact(ops) => {
+            let ops = ops
+                .iter()
+                .map(|(k, act)| tx_op(&caps, real_key(keys, *k), act))
+                .collect();
+            match store.transact(ops).await {
+                Ok(versions) => answer(Outcome::Committed(
+                    versions.into_iter().map(|v| v.map(Version::get)).collect(),
+                )),
+                Err(err) => observe_error(err),
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The suite must reject every mutant: a store with one classic optimistic-locking bug.
+//! Runs the whole suite, case by case, against the correct copy (which must pass every
+//! case, or a case that fails everything would "catch" every mutant) and against each
+//! mutant, and names for each mutant the cases that caught it.
+//!
+//! `cargo test -p optimist-conformance --test mutants -- --nocapture` prints the table.
+
+mod store;
+
+use std::time::{Duration, Instant};
+
+use optimist_conformance::cases::{CaseOutcome, run_all};
+use optimist_conformance::{RunOptions, Unavailable, factory_fn};
+use store::{Bug, MutantStore};
+
+fn run_suite(bug: Bug) -> Vec<(&'static str, CaseOutcome)> {
+    let factory = factory_fn(format!("mutant {bug:?}"), move || async move {
+        Ok::<_, Unavailable>(MutantStore::new(bug))
+    });
+    let options = RunOptions {
+        // Mutants fail on purpose: keep no regression files for them.
+        regressions: None,
+        timeout: Some(Duration::from_secs(120)),
+    };
+    run_all(&factory, &options, |_| true)
+}
+
+#[test]
+fn every_mutant_is_rejected_by_the_suite() {
+    let started = Instant::now();
+    // The cases' own assertion messages would flood the output: silence panics while
+    // the suite runs, and restore the default hook for this test's own verdict.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let results: Vec<(Bug, Vec<(&'static str, CaseOutcome)>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = Bug::ALL
+            .iter()
+            .map(|&bug| (bug, scope.spawn(move || run_suite(bug))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|(bug, h)| (bug, h.join().unwrap_or_default()))
+            .collect()
+    });
+    std::panic::set_hook(default_hook);
+
+    let mut report = String::new();
+    let mut problems = Vec::new();
+    for (bug, outcomes) in &results {
+        let caught: Vec<&str> = outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, CaseOutcome::Failed(_)))
+            .map(|(name, _)| *name)
+            .collect();
+        if outcomes.is_empty() {
+            problems.push(format!("{bug:?}: the suite did not run"));
+        }
+        if *bug == Bug::None {
+            for (name, outcome) in outcomes {
+                if let CaseOutcome::Failed(why) = outcome {
+                    problems.push(format!("the correct store fails {name}: {why}"));
+                }
+            }
+            report.push_str(&format!(
+                "reference (no bug): {} cases, all passed: {}\n",
+                outcomes.len(),
+                caught.is_empty()
+            ));
+            continue;
+        }
+        if caught.is_empty() {
+            problems.push(format!("{bug:?} passed every case: the suite is too weak"));
+        }
+        report.push_str(&format!(
+            "{bug:?}: caught by {} of {} cases: {}\n",
+            caught.len(),
+            outcomes.len(),
+            caught.join(", ")
+        ));
+    }
+    report.push_str(&format!("took {:.1?}\n", started.elapsed()));
+    println!("{report}");
+    assert!(problems.is_empty(), "{}\n\n{report}", problems.join("\n"));
+}

@@ -1,0 +1,287 @@
+//! A copy of the memory backend's logic with one switchable bug: each [`Bug`] is a
+//! mistake seen in real optimistic-locking code. Without a bug it is a correct store,
+//! and the mutant test checks that the whole suite passes it before it counts what
+//! the suite catches.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use optimist_core::{
+    Capabilities, Conflict, Error, Key, OpFailure, Operation, Result, TxAction, TxOp, Value,
+    Version, Versioned, VersionedStore, async_trait, validate,
+};
+
+/// The bug a mutant carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bug {
+    /// No bug: the reference behaviour.
+    None,
+    /// Update overwrites whatever version is there (a view repository that wrote the new
+    /// version without checking the old one).
+    UpdateWithoutVersionCheck,
+    /// Delete removes whatever version is there (the Java v2 client's default).
+    DeleteWithoutVersionCheck,
+    /// Insert on a present key overwrites it (an upsert where a create was meant).
+    InsertOverwrites,
+    /// Update and delete check the version, await, then write: a non-atomic
+    /// compare-and-swap.
+    NonAtomicCompareAndSwap,
+    /// Put replaces the value but leaves the version where it was.
+    PutKeepsVersion,
+    /// A refused transaction keeps the ops before the first failing one.
+    TransactionAppliesOpsBeforeFailure,
+    /// Get sometimes answers the item as it was before the last completed write (a
+    /// read from a lagging replica).
+    StaleGet,
+    /// Conflicts carry a made-up item instead of the current one (a backend that does
+    /// not read it back).
+    ConflictWithoutCurrentItem,
+    /// The version counter is too narrow: an update after version 3 wraps to 1, reusing
+    /// a version number a client may still hold.
+    VersionReusedAfterUpdate,
+}
+
+impl Bug {
+    /// Every bug, the reference first.
+    pub const ALL: [Bug; 10] = [
+        Bug::None,
+        Bug::UpdateWithoutVersionCheck,
+        Bug::DeleteWithoutVersionCheck,
+        Bug::InsertOverwrites,
+        Bug::NonAtomicCompareAndSwap,
+        Bug::PutKeepsVersion,
+        Bug::TransactionAppliesOpsBeforeFailure,
+        Bug::StaleGet,
+        Bug::ConflictWithoutCurrentItem,
+        Bug::VersionReusedAfterUpdate,
+    ];
+}
+
+#[derive(Default)]
+struct Items {
+    now: HashMap<Key, Versioned<Value>>,
+    /// Each key's item before its last write (`None`: absent), for [`Bug::StaleGet`].
+    before: HashMap<Key, Option<Versioned<Value>>>,
+}
+
+impl Items {
+    fn set(&mut self, key: &Key, item: Option<Versioned<Value>>) {
+        let old = match item {
+            Some(item) => self.now.insert(key.clone(), item),
+            None => self.now.remove(key),
+        };
+        self.before.insert(key.clone(), old);
+    }
+}
+
+/// The mutant store.
+pub struct MutantStore {
+    bug: Bug,
+    items: Mutex<Items>,
+    caps: Capabilities,
+    coin: AtomicU64,
+}
+
+impl MutantStore {
+    pub fn new(bug: Bug) -> Self {
+        Self {
+            bug,
+            items: Mutex::default(),
+            caps: Capabilities::new(),
+            coin: AtomicU64::new(0x2545_F491_4F6C_DD1D),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Items> {
+        self.items.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// One time in three (an xorshift coin: no shared RNG needed).
+    fn one_in_three(&self) -> bool {
+        let mut x = self.coin.load(Ordering::Relaxed);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.coin.store(x, Ordering::Relaxed);
+        x % 3 == 0
+    }
+
+    fn conflict_item(&self, item: &Versioned<Value>) -> Versioned<Value> {
+        if self.bug == Bug::ConflictWithoutCurrentItem {
+            Versioned::new(Value::Null, Version::UNVERSIONED)
+        } else {
+            item.clone()
+        }
+    }
+
+    fn condition(&self, action: &TxAction, current: Option<&Versioned<Value>>) -> Option<Conflict> {
+        let bug = self.bug;
+        match (action, current) {
+            (TxAction::Insert(_), Some(_)) if bug == Bug::InsertOverwrites => None,
+            (TxAction::Insert(_), Some(item)) => Some(Conflict::AlreadyExists {
+                current: self.conflict_item(item),
+            }),
+            (TxAction::Update { .. } | TxAction::Delete { .. } | TxAction::Check { .. }, None) => {
+                Some(Conflict::NotFound)
+            }
+            (TxAction::Update { .. }, Some(_)) if bug == Bug::UpdateWithoutVersionCheck => None,
+            (TxAction::Delete { .. }, Some(_)) if bug == Bug::DeleteWithoutVersionCheck => None,
+            (
+                TxAction::Update { expected, .. }
+                | TxAction::Delete { expected }
+                | TxAction::Check { expected },
+                Some(item),
+            ) if item.version != *expected => Some(Conflict::VersionMismatch {
+                expected: *expected,
+                current: self.conflict_item(item),
+            }),
+            _ => None,
+        }
+    }
+
+    fn apply(&self, items: &mut Items, key: &Key, action: TxAction) -> Option<Version> {
+        let previous = items.now.get(key).map(|i| i.version);
+        let next = |p: Option<Version>| p.and_then(Version::next).unwrap_or(Version::FIRST);
+        match action {
+            TxAction::Insert(value) => {
+                let version = if self.bug == Bug::InsertOverwrites {
+                    Version::FIRST
+                } else {
+                    next(previous)
+                };
+                items.set(key, Some(Versioned::new(value, version)));
+                Some(version)
+            }
+            TxAction::Update { value, .. } => {
+                let version = match previous {
+                    Some(v) if self.bug == Bug::VersionReusedAfterUpdate && v.get() >= 3 => {
+                        Version::FIRST
+                    }
+                    p => next(p),
+                };
+                items.set(key, Some(Versioned::new(value, version)));
+                Some(version)
+            }
+            TxAction::Put(value) => {
+                let version = match previous {
+                    Some(v) if self.bug == Bug::PutKeepsVersion => v,
+                    p => next(p),
+                };
+                items.set(key, Some(Versioned::new(value, version)));
+                Some(version)
+            }
+            TxAction::Check { expected } => Some(expected),
+            TxAction::Delete { .. } | TxAction::Remove => {
+                items.set(key, None);
+                None
+            }
+        }
+    }
+
+    async fn single(&self, key: &Key, action: TxAction) -> Result<Option<Version>> {
+        let operation = action.operation();
+        match action.value() {
+            Some(value) => validate::write(operation, key, value, &self.caps)?,
+            None => validate::key(operation, key, &self.caps)?,
+        }
+        if self.bug == Bug::NonAtomicCompareAndSwap {
+            {
+                let items = self.lock();
+                if let Some(conflict) = self.condition(&action, items.now.get(key)) {
+                    return Err(Error::conflict(operation, key.clone(), conflict));
+                }
+            }
+            // The bug: another writer can get in between the check and the write.
+            tokio::task::yield_now().await;
+            let mut items = self.lock();
+            return Ok(self.apply(&mut items, key, action));
+        }
+        let mut items = self.lock();
+        if let Some(conflict) = self.condition(&action, items.now.get(key)) {
+            return Err(Error::conflict(operation, key.clone(), conflict));
+        }
+        Ok(self.apply(&mut items, key, action))
+    }
+}
+
+fn written(version: Option<Version>) -> Result<Version> {
+    version.ok_or_else(|| Error::backend(Operation::Put, None, false, "write left no item"))
+}
+
+#[async_trait]
+impl VersionedStore for MutantStore {
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
+        validate::key(Operation::Get, key, &self.caps)?;
+        let items = self.lock();
+        if self.bug == Bug::StaleGet && self.one_in_three() {
+            if let Some(before) = items.before.get(key) {
+                return Ok(before.clone());
+            }
+        }
+        Ok(items.now.get(key).cloned())
+    }
+
+    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
+        written(self.single(key, TxAction::Insert(value)).await?)
+    }
+
+    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
+        written(self.single(key, TxAction::Update { expected, value }).await?)
+    }
+
+    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
+        self.single(key, TxAction::Delete { expected }).await.map(|_| ())
+    }
+
+    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
+        written(self.single(key, TxAction::Put(value)).await?)
+    }
+
+    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
+        validate::key(Operation::Remove, key, &self.caps)?;
+        let mut items = self.lock();
+        let removed = items.now.get(key).map(|i| i.version);
+        if removed.is_some() {
+            items.set(key, None);
+        }
+        Ok(removed)
+    }
+
+    async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
+        validate::transaction(&ops, &self.caps)?;
+        let mut items = self.lock();
+        let failures: Vec<OpFailure> = ops
+            .iter()
+            .enumerate()
+            .filter_map(|(index, op)| {
+                self.condition(op.action(), items.now.get(op.key()))
+                    .map(|conflict| OpFailure {
+                        index,
+                        key: op.key().clone(),
+                        conflict,
+                    })
+            })
+            .collect();
+        if let Some(first) = failures.first() {
+            if self.bug == Bug::TransactionAppliesOpsBeforeFailure {
+                for op in ops.into_iter().take(first.index) {
+                    let (key, action) = op.into_parts();
+                    self.apply(&mut items, &key, action);
+                }
+            }
+            return Err(Error::TransactionConflict { failures });
+        }
+        Ok(ops
+            .into_iter()
+            .map(|op| {
+                let (key, action) = op.into_parts();
+                self.apply(&mut items, &key, action)
+            })
+            .collect())
+    }
+}
