@@ -3,7 +3,8 @@
 //! case, or a case that fails everything would "catch" every mutant) and against each
 //! mutant, and names for each mutant the cases that caught it.
 //!
-//! `cargo test -p optimist-conformance --test mutants -- --nocapture` prints the table.
+//! `cargo test -p optimist-conformance --test mutants -- --nocapture` prints the table;
+//! `OPTIMIST_MUTANT_SHOW=<case>` adds that case's failure message for each mutant.
 
 mod store;
 
@@ -77,6 +78,16 @@ fn every_mutant_is_rejected_by_the_suite() {
             outcomes.len(),
             caught.join(", ")
         ));
+        // OPTIMIST_MUTANT_SHOW=<case> prints that case's whole failure for each mutant,
+        // to see what a backend author would see.
+        let show = std::env::var("OPTIMIST_MUTANT_SHOW").unwrap_or_default();
+        for (name, outcome) in outcomes {
+            if let CaseOutcome::Failed(why) = outcome {
+                if *name == show {
+                    report.push_str(&format!("--- {bug:?} / {name}:\n{why}\n---\n"));
+                }
+            }
+        }
     }
     report.push_str(&format!("took {:.1?}\n", started.elapsed()));
     println!("{report}");
