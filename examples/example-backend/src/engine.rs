@@ -1,0 +1,30 @@
+//! The toy storage engine the example backend sits on: rows of JSON text and a version
+//! number under string keys, one lock for the whole table. A real backend talks to a
+//! server here; the point is that the engine knows nothing about optimist.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// One stored row.
+#[derive(Clone, Debug)]
+pub(crate) struct Row {
+    /// The value, as JSON text.
+    pub json: String,
+    /// The item's version.
+    pub version: u64,
+}
+
+/// The table: key → row.
+#[derive(Debug, Default)]
+pub(crate) struct Engine {
+    rows: Mutex<BTreeMap<String, Row>>,
+}
+
+impl Engine {
+    /// Locks the table for one atomic step (a check and a write happen under one lock:
+    /// the engine's equivalent of a conditional write or a transaction).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Row>> {
+        // Nothing panics while the lock is held, so a poisoned lock guards a valid map.
+        self.rows.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

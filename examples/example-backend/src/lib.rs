@@ -1,0 +1,37 @@
+//! # optimist-example-backend
+//!
+//! The example of `docs/writing-a-backend.md`: a complete, small
+//! [`VersionedStore`](optimist_core::VersionedStore) over a toy storage engine that
+//! keeps rows of JSON text under plain string keys, like many key-value servers do.
+//! It shows what every backend does:
+//!
+//! - declare its limits in [`Capabilities`](optimist_core::Capabilities) (here: keys
+//!   have a partition part only);
+//! - call [`optimist_core::validate`] first in every operation, so bad input is the
+//!   same `InvalidInput` everywhere and nothing is sent;
+//! - map the engine's errors to [`optimist_core::Error`] in one place (`error.rs`);
+//! - do each check-and-write atomically, and carry the current item in every conflict;
+//! - run the conformance suite from `tests/conformance.rs`.
+//!
+//! ```
+//! use optimist_core::{Key, VersionedStore};
+//! use optimist_example_backend::ExampleStore;
+//! use serde_json::json;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let store = ExampleStore::new();
+//! let key = Key::new("greeting");
+//! let v1 = store.insert(&key, json!({"text": "hello"})).await?;
+//! let v2 = store.update(&key, v1, json!({"text": "hello, world"})).await?;
+//! assert_eq!(store.get(&key).await?.map(|item| item.version), Some(v2));
+//! # Ok::<(), optimist_core::Error>(())
+//! # }).unwrap();
+//! ```
+
+#![deny(missing_docs)]
+
+mod engine;
+mod error;
+mod store;
+
+pub use store::ExampleStore;
