@@ -206,8 +206,12 @@ impl<S: VersionedStore> VersionedStore for FaultyStore<S> {
     }
 
     async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        self.write(Operation::Delete, Some(key), self.inner.delete(key, expected))
-            .await
+        self.write(
+            Operation::Delete,
+            Some(key),
+            self.inner.delete(key, expected),
+        )
+        .await
     }
 
     async fn put(&self, key: &Key, value: Value) -> Result<Version> {

@@ -175,7 +175,10 @@ impl fmt::Display for MConflict {
             MConflict::AlreadyExists(item) => write!(f, "AlreadyExists({item})"),
             MConflict::NotFound => f.write_str("NotFound"),
             MConflict::VersionMismatch { expected, current } => {
-                write!(f, "VersionMismatch(expected v{expected}, current {current})")
+                write!(
+                    f,
+                    "VersionMismatch(expected v{expected}, current {current})"
+                )
             }
         }
     }
@@ -394,14 +397,35 @@ mod tests {
         let s = State::empty(2);
         let (s, out) = apply(&s, &Op::Write(k(0), Act::Put(1)));
         assert_eq!(out, Outcome::Written(1));
-        let (s, out) = apply(&s, &Op::Write(k(0), Act::Update { expected: 1, value: 2 }));
+        let (s, out) = apply(
+            &s,
+            &Op::Write(
+                k(0),
+                Act::Update {
+                    expected: 1,
+                    value: 2,
+                },
+            ),
+        );
         assert_eq!(out, Outcome::Written(2));
-        let (s2, out) = apply(&s, &Op::Write(k(0), Act::Update { expected: 1, value: 3 }));
+        let (s2, out) = apply(
+            &s,
+            &Op::Write(
+                k(0),
+                Act::Update {
+                    expected: 1,
+                    value: 3,
+                },
+            ),
+        );
         assert_eq!(
             out,
             Outcome::Conflict(MConflict::VersionMismatch {
                 expected: 1,
-                current: Item { value: 2, version: 2 }
+                current: Item {
+                    value: 2,
+                    version: 2
+                }
             })
         );
         assert_eq!(s2, s);
@@ -410,7 +434,11 @@ mod tests {
         let (s, out) = apply(&s, &Op::Write(k(0), Act::Remove));
         assert_eq!(out, Outcome::Removed(Some(2)));
         let (_, out) = apply(&s, &Op::Write(k(0), Act::Insert(4)));
-        assert_eq!(out, Outcome::Written(1), "SPEC R15: insert after delete restarts at 1");
+        assert_eq!(
+            out,
+            Outcome::Written(1),
+            "SPEC R15: insert after delete restarts at 1"
+        );
     }
 
     #[test]
@@ -420,7 +448,13 @@ mod tests {
         let tx = Op::Transact(vec![
             (k(1), Act::Insert(2)),
             (k(0), Act::Check { expected: 2 }),
-            (k(2), Act::Update { expected: 1, value: 3 }),
+            (
+                k(2),
+                Act::Update {
+                    expected: 1,
+                    value: 3,
+                },
+            ),
         ]);
         let (after, out) = apply(&s, &tx);
         assert_eq!(after, s);
@@ -431,7 +465,10 @@ mod tests {
                     1,
                     MConflict::VersionMismatch {
                         expected: 2,
-                        current: Item { value: 1, version: 1 }
+                        current: Item {
+                            value: 1,
+                            version: 1
+                        }
                     }
                 ),
                 (2, MConflict::NotFound)
@@ -444,7 +481,13 @@ mod tests {
         ]);
         let (after, out) = apply(&s, &tx);
         assert_eq!(out, Outcome::Committed(vec![Some(1), Some(1), None]));
-        assert_eq!(after.item(k(1)), Some(Item { value: 2, version: 1 }));
+        assert_eq!(
+            after.item(k(1)),
+            Some(Item {
+                value: 2,
+                version: 1
+            })
+        );
         let dup = Op::Transact(vec![(k(1), Act::Remove), (k(1), Act::Remove)]);
         assert_eq!(apply(&s, &dup).1, Outcome::Invalid);
         assert_eq!(apply(&s, &Op::Transact(vec![])).1, Outcome::Invalid);

@@ -1,7 +1,7 @@
 //! How the property cases configure proptest: case counts from the environment, and
 //! regression files in the crate that runs the suite.
 
-use proptest::test_runner::{Config, FileFailurePersistence, FailurePersistence};
+use proptest::test_runner::{Config, FailurePersistence, FileFailurePersistence};
 
 use crate::env;
 use crate::runner::CaseContext;

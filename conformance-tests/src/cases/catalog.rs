@@ -91,7 +91,10 @@ where
         .and_then(|rt| rt.block_on(factory.make()).ok())
         .map(|store| store.capabilities().clone());
     for case in all::<F::Store>().into_iter().filter(|c| select(c)) {
-        if caps.as_ref().is_some_and(|caps| !case.feature.supported_by(caps)) {
+        if caps
+            .as_ref()
+            .is_some_and(|caps| !case.feature.supported_by(caps))
+        {
             results.push((case.name, CaseOutcome::Unsupported));
             continue;
         }

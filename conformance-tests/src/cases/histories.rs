@@ -55,9 +55,7 @@ async fn faulty_histories<S: VersionedStore + 'static>(store: Arc<S>, transactio
 
 /// SPEC R13: histories of single-key calls (get, insert, update, delete, put, remove)
 /// from 2–4 parallel clients on three keys are linearizable. Checked per key.
-pub async fn r13_concurrent_histories_are_linearizable<S: VersionedStore + 'static>(
-    store: Arc<S>,
-) {
+pub async fn r13_concurrent_histories_are_linearizable<S: VersionedStore + 'static>(store: Arc<S>) {
     // SPEC R13
     histories(store, false, "lin").await;
 }

@@ -21,7 +21,9 @@ pub struct HistoryFailure {
 }
 
 fn describe(r: &Recorded) -> String {
-    let who = r.branch.map_or("prefix".to_string(), |b| format!("branch {b}"));
+    let who = r
+        .branch
+        .map_or("prefix".to_string(), |b| format!("branch {b}"));
     let answer = match &r.observed {
         Observed::Answered(outcome) => outcome.to_string(),
         Observed::Indeterminate => "Indeterminate (maybe applied)".to_string(),

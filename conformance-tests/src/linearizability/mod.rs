@@ -44,4 +44,5 @@ pub use checker::{CheckError, Completion, Entry, Model, Verdict, check};
 pub use partition::{Partitioned, check_partitioned, partition};
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests;

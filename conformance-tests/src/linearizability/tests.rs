@@ -292,13 +292,25 @@ mod kv {
         let h = vec![
             done(Op::Write(k(0), Act::Insert(1)), 0, 1, Outcome::Written(1)),
             done(
-                Op::Write(k(0), Act::Update { expected: 1, value: 2 }),
+                Op::Write(
+                    k(0),
+                    Act::Update {
+                        expected: 1,
+                        value: 2,
+                    },
+                ),
                 2,
                 5,
                 Outcome::Written(2),
             ),
             done(
-                Op::Write(k(0), Act::Update { expected: 1, value: 3 }),
+                Op::Write(
+                    k(0),
+                    Act::Update {
+                        expected: 1,
+                        value: 3,
+                    },
+                ),
                 3,
                 4,
                 Outcome::Written(2),
@@ -317,7 +329,13 @@ mod kv {
         // One winner, one conflict carrying the winner's item: fine.
         let mut ok = h.clone();
         ok[2] = done(
-            Op::Write(k(0), Act::Update { expected: 1, value: 3 }),
+            Op::Write(
+                k(0),
+                Act::Update {
+                    expected: 1,
+                    value: 3,
+                },
+            ),
             3,
             4,
             Outcome::Conflict(MConflict::VersionMismatch {
@@ -367,7 +385,10 @@ mod kv {
             completion: Completion::Unknown,
         };
         for seen in [None, Some(item(9, 1))] {
-            let h = vec![unknown.clone(), done(Op::Get(k(0)), 1, 2, Outcome::Got(seen))];
+            let h = vec![
+                unknown.clone(),
+                done(Op::Get(k(0)), 1, 2, Outcome::Got(seen)),
+            ];
             assert!(matches!(
                 check_partitioned(&KvModel, &State::empty(1), &h, Op::slots),
                 Ok(Partitioned::Linearizable { .. })

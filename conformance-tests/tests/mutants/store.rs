@@ -231,11 +231,16 @@ impl VersionedStore for MutantStore {
     }
 
     async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        written(self.single(key, TxAction::Update { expected, value }).await?)
+        written(
+            self.single(key, TxAction::Update { expected, value })
+                .await?,
+        )
     }
 
     async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        self.single(key, TxAction::Delete { expected }).await.map(|_| ())
+        self.single(key, TxAction::Delete { expected })
+            .await
+            .map(|_| ())
     }
 
     async fn put(&self, key: &Key, value: Value) -> Result<Version> {
