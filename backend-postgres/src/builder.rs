@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use optimist_core::{Capabilities, Error, Operation, Result};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use crate::error::{self, Context, Scrubbed, redact_url, url_secrets};
 use crate::retry::RetryBudget;
@@ -19,6 +20,9 @@ pub const DEFAULT_TABLE: &str = "optimist_items";
 
 /// The most connections a pool built from a URL opens.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+
+/// How long an operation waits for a connection from a pool built from a URL.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long serialization failures and deadlocks are retried before they are reported
 /// as `Error::Backend { retryable: true }`.
@@ -49,6 +53,7 @@ pub struct PostgresStoreBuilder {
     max_connections: u32,
     max_item_bytes: Option<usize>,
     retry_budget: Duration,
+    acquire_timeout: Duration,
 }
 
 // Hand-written so a URL's password never shows.
@@ -66,6 +71,7 @@ impl fmt::Debug for PostgresStoreBuilder {
             .field("max_connections", &self.max_connections)
             .field("max_item_bytes", &self.max_item_bytes)
             .field("retry_budget", &self.retry_budget)
+            .field("acquire_timeout", &self.acquire_timeout)
             .finish()
     }
 }
@@ -79,6 +85,7 @@ impl Default for PostgresStoreBuilder {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_item_bytes: None,
             retry_budget: DEFAULT_RETRY_BUDGET,
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
         }
     }
 }
@@ -173,6 +180,19 @@ impl PostgresStoreBuilder {
         self
     }
 
+    /// How long an operation waits for a connection from a pool built from a URL
+    /// ([`DEFAULT_ACQUIRE_TIMEOUT`]), after which it fails with
+    /// `Backend { retryable: true }` and nothing sent.
+    ///
+    /// ```
+    /// let builder = optimist_postgres::PostgresStore::builder()
+    ///     .acquire_timeout(std::time::Duration::from_secs(2));
+    /// ```
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
     /// Checks the table name, connects, and creates the table unless told not to.
     ///
     /// A bad table name or URL is `InvalidInput`; a server that cannot be reached is
@@ -196,7 +216,9 @@ impl PostgresStoreBuilder {
         })?;
         let pool = match self.source {
             Some(Source::Pool(pool)) => pool,
-            Some(Source::Url(url)) => connect(&url, self.max_connections).await?,
+            Some(Source::Url(url)) => {
+                connect(&url, self.max_connections, self.acquire_timeout).await?
+            }
             None => {
                 return Err(Error::invalid(
                     setup,
@@ -224,7 +246,7 @@ impl PostgresStoreBuilder {
     }
 }
 
-async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {
+async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<PgPool> {
     let setup = Operation::Setup;
     let shown = redact_url(url);
     let secrets = url_secrets(url);
@@ -236,19 +258,23 @@ async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {
             Scrubbed::new(format!("invalid PostgreSQL URL {shown}: {e}"), &secrets).0,
         )
     })?;
-    PgPoolOptions::new()
+    // A first connection of its own, because a pool reports a refused or failed
+    // connection only as "timed out" and the cause matters here.
+    let first = PgConnection::connect_with(&options).await.map_err(|e| {
+        let retryable = !matches!(e, sqlx::Error::Configuration(_));
+        let message = format!("cannot connect to PostgreSQL at {shown}: {e}");
+        Error::backend(setup, None, retryable, Scrubbed::new(message, &secrets))
+    })?;
+    if let Err(err) = first.close().await {
+        tracing::debug!(%err, "closing the first connection failed");
+    }
+    Ok(PgPoolOptions::new()
         .max_connections(max_connections)
         // The ping would cost a round trip per operation; a broken connection shows
         // as an error of the statement instead (see error.rs).
         .test_before_acquire(false)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
-        .await
-        .map_err(|e| {
-            let retryable = !matches!(e, sqlx::Error::Configuration(_));
-            let message = format!("cannot connect to PostgreSQL at {shown}: {e}");
-            Error::backend(setup, None, retryable, Scrubbed::new(message, &secrets))
-        })
+        .acquire_timeout(acquire_timeout)
+        .connect_lazy_with(options))
 }
 
 async fn create_table(pool: &PgPool, statement: &str) -> Result<()> {

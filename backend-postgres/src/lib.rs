@@ -45,6 +45,7 @@ mod table;
 mod transact;
 
 pub use builder::{
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_RETRY_BUDGET, DEFAULT_TABLE, PostgresStoreBuilder,
+    DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RETRY_BUDGET, DEFAULT_TABLE,
+    PostgresStoreBuilder,
 };
 pub use store::PostgresStore;

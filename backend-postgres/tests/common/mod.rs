@@ -1,6 +1,8 @@
 //! What the PostgreSQL tests share: the server's URL, fresh tables, and the skip rule.
 #![allow(dead_code)] // each test file uses a part
 
+pub mod proxy;
+
 use optimist_conformance::Unavailable;
 use optimist_postgres::PostgresStore;
 

@@ -1,0 +1,225 @@
+//! Every single-item operation, succeeding or failing with each kind of conflict, is one
+//! round trip to the server, counted by a proxy on the wire (see common/proxy.rs): the
+//! conflict's current item comes back in that same round trip (SPEC R11).
+//!
+//! sqlx's pool pings every connection it takes back (a lone Sync, after the call has
+//! returned); the proxy counts those apart and the test prints them.
+
+mod common;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use common::proxy::Proxy;
+use optimist_core::{Conflict, ConflictKind, Error, Key, TxOp, Version, VersionedStore};
+use optimist_postgres::PostgresStore;
+use serde_json::json;
+
+/// `url` with its host and port replaced by 127.0.0.1:`port`, and the original host:port.
+fn through(url: &str, port: u16) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((user, host)) => (format!("{user}@"), host),
+        None => (String::new(), authority),
+    };
+    let upstream = if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    };
+    (format!("{scheme}://{user}127.0.0.1:{port}{tail}"), upstream)
+}
+
+/// Waits until the pool has taken its one connection back (after its release ping).
+async fn idle(store: &PostgresStore) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while store.pool().num_idle() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the connection never went back to the pool"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Runs `call` and checks it took exactly `expected` round trips and prepared nothing.
+async fn measure<T>(
+    proxy: &Proxy,
+    store: &PostgresStore,
+    name: &str,
+    expected: usize,
+    call: impl Future<Output = T>,
+) -> T {
+    idle(store).await;
+    proxy.reset();
+    let out = call.await;
+    let in_call = proxy.sent();
+    idle(store).await;
+    let after = proxy.sent();
+    assert_eq!(
+        (in_call.round_trips, in_call.parses),
+        (expected, 0),
+        "{name}: round trips in the call, statements prepared (sent {})",
+        proxy.kinds()
+    );
+    assert_eq!(
+        after.round_trips, expected,
+        "{name}: nothing sent after the call but pings"
+    );
+    println!(
+        "{name}: {} round trip(s); {} pool ping(s) after it returned",
+        in_call.round_trips, after.pings
+    );
+    out
+}
+
+fn kind<T: std::fmt::Debug>(result: optimist_core::Result<T>) -> ConflictKind {
+    match result {
+        Err(Error::Conflict { conflict, .. }) => {
+            if let Conflict::AlreadyExists { current } | Conflict::VersionMismatch { current, .. } =
+                &conflict
+            {
+                assert_eq!(
+                    current.value,
+                    json!({"n": 2}),
+                    "the current item comes back"
+                );
+                assert_eq!(
+                    current.version,
+                    Version::new(2),
+                    "the current version comes back"
+                );
+            }
+            conflict.kind()
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_single_operation_is_one_round_trip() {
+    let Some(url) = common::url_or_skip("each_single_operation_is_one_round_trip") else {
+        return;
+    };
+    let (_, upstream) = through(&url, 0);
+    let proxy = Proxy::start(upstream).await.expect("proxy starts");
+    let (proxied, _) = through(&url, proxy.port);
+    // One connection, so the statements warmed up below are the ones prepared.
+    let store = PostgresStore::builder()
+        .url(proxied)
+        .table(common::fresh_table())
+        .max_connections(1)
+        .build()
+        .await
+        .expect("store on the proxied server");
+    let (s, p) = (&store, &proxy);
+
+    let a = Key::new("a");
+    let absent = Key::with_sort("a", "absent");
+    let stale = Version::new(1);
+
+    // Warm up: prepare every statement once on the one connection; leave `a` at
+    // version 2 holding {"n": 2}.
+    store.insert(&a, json!({"n": 1})).await.expect("insert");
+    store
+        .update(&a, stale, json!({"n": 2}))
+        .await
+        .expect("update");
+    let _ = store.get(&a).await;
+    let _ = store.delete(&absent, stale).await;
+    let _ = store.put(&absent, json!(1)).await;
+    let _ = store.remove(&absent).await;
+    let _ = store
+        .transact(vec![TxOp::put(absent.clone(), json!(1))])
+        .await;
+    let _ = store.remove(&absent).await;
+
+    let get = measure(p, s, "get present", 1, store.get(&a)).await;
+    assert!(get.expect("get").is_some());
+    let get = measure(p, s, "get absent", 1, store.get(&absent)).await;
+    assert!(get.expect("get").is_none());
+
+    let insert = measure(
+        p,
+        s,
+        "insert, AlreadyExists with current",
+        1,
+        store.insert(&a, json!(9)),
+    )
+    .await;
+    assert_eq!(kind(insert), ConflictKind::AlreadyExists);
+    let update = measure(
+        p,
+        s,
+        "update, VersionMismatch with current",
+        1,
+        store.update(&a, stale, json!(9)),
+    )
+    .await;
+    assert_eq!(kind(update), ConflictKind::VersionMismatch);
+    let update = measure(
+        p,
+        s,
+        "update, NotFound",
+        1,
+        store.update(&absent, stale, json!(9)),
+    )
+    .await;
+    assert_eq!(kind(update), ConflictKind::NotFound);
+    let delete = measure(
+        p,
+        s,
+        "delete, VersionMismatch with current",
+        1,
+        store.delete(&a, stale),
+    )
+    .await;
+    assert_eq!(kind(delete), ConflictKind::VersionMismatch);
+    let delete = measure(p, s, "delete, NotFound", 1, store.delete(&absent, stale)).await;
+    assert_eq!(kind(delete), ConflictKind::NotFound);
+
+    let v3 = measure(
+        p,
+        s,
+        "update",
+        1,
+        store.update(&a, Version::new(2), json!(3)),
+    )
+    .await;
+    assert_eq!(v3.expect("update"), Version::new(3));
+    let deleted = measure(p, s, "delete", 1, store.delete(&a, Version::new(3))).await;
+    deleted.expect("delete");
+    let v1 = measure(p, s, "insert", 1, store.insert(&a, json!({"n": 1}))).await;
+    assert_eq!(v1.expect("insert"), Version::FIRST);
+    let v2 = measure(p, s, "put, overwriting", 1, store.put(&a, json!({"n": 2}))).await;
+    assert_eq!(v2.expect("put"), Version::new(2));
+    let v1 = measure(p, s, "put, creating", 1, store.put(&absent, json!(0))).await;
+    assert_eq!(v1.expect("put"), Version::FIRST);
+    let removed = measure(p, s, "remove, present", 1, store.remove(&absent)).await;
+    assert_eq!(removed.expect("remove"), Some(Version::FIRST));
+    let removed = measure(p, s, "remove, absent", 1, store.remove(&absent)).await;
+    assert_eq!(removed.expect("remove"), None);
+
+    // Transactions: BEGIN, lock every key, apply, COMMIT; a refused one rolls back
+    // after the lock.
+    let ops = vec![
+        TxOp::update(a.clone(), Version::new(2), json!({"n": 3})),
+        TxOp::insert(absent.clone(), json!(0)),
+    ];
+    let applied = measure(p, s, "transact, 2 writes", 4, store.transact(ops)).await;
+    assert_eq!(
+        applied.expect("transact"),
+        vec![Some(Version::new(3)), Some(Version::FIRST)]
+    );
+    let ops = vec![
+        TxOp::check(a.clone(), stale),
+        TxOp::insert(absent.clone(), json!(0)),
+    ];
+    let refused = measure(p, s, "transact refused, 2 failures", 3, store.transact(ops)).await;
+    assert!(
+        matches!(refused, Err(Error::TransactionConflict { ref failures }) if failures.len() == 2),
+        "{refused:?}"
+    );
+}

@@ -1,0 +1,206 @@
+//! Building a store: hostile table names, bad URLs, a server that is down, secrets.
+
+mod common;
+
+use std::time::Duration;
+
+use optimist_core::{Error, Key, VersionedStore};
+use optimist_postgres::PostgresStore;
+use serde_json::json;
+
+/// A URL no server answers: a loopback port just freed.
+fn dead_url(password: &str) -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(1);
+    format!("postgres://optimist:{password}@127.0.0.1:{port}/optimist")
+}
+
+#[tokio::test]
+async fn hostile_table_names_are_refused_before_connecting() {
+    for (name, problem) in [
+        ("items; DROP TABLE users; --", "holds ';'"),
+        ("items\"", "holds '\"'"),
+        ("", "table name is empty"),
+        ("a.b.c", "more than one '.'"),
+        ("9lives", "must start with"),
+        ("ítems", "must start with"),
+        ("it ems", "holds ' '"),
+    ] {
+        // The URL leads nowhere: a name check that sent anything would fail differently.
+        let err = PostgresStore::builder()
+            .url(dead_url("pw"))
+            .table(name)
+            .build()
+            .await
+            .expect_err(name);
+        assert!(err.is_invalid_input(), "{name:?}: {err}");
+        let message = err.to_string();
+        assert!(
+            message.contains("invalid table name") && message.contains(problem),
+            "{name:?}: {message}"
+        );
+    }
+    let long = "t".repeat(64);
+    let err = PostgresStore::builder()
+        .url(dead_url("pw"))
+        .table(long)
+        .build()
+        .await
+        .expect_err("64 bytes");
+    assert!(
+        err.to_string().contains("over PostgreSQL's limit of 63"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_is_down_is_a_retryable_error_naming_it_without_the_password() {
+    let password = "s3cret-Pa55";
+    let url = dead_url(password);
+    let err = PostgresStore::builder()
+        .url(url)
+        .acquire_timeout(Duration::from_secs(2))
+        .build()
+        .await
+        .expect_err("nothing listens");
+    assert!(
+        matches!(
+            err,
+            Error::Backend {
+                retryable: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("cannot connect to PostgreSQL at postgres://optimist:***@127.0.0.1:"),
+        "{message}"
+    );
+    assert!(
+        message.to_lowercase().contains("refused"),
+        "names the problem: {message}"
+    );
+    assert!(
+        !message.contains(password) && !format!("{err:?}").contains(password),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_url_is_invalid_input_without_the_password() {
+    let err = PostgresStore::builder()
+        .url("postgres://me:hunter22@127.0.0.1:notaport/db")
+        .build()
+        .await
+        .expect_err("bad port");
+    assert!(err.is_invalid_input(), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("hunter22"), "{err:?}");
+    let err = PostgresStore::builder()
+        .build()
+        .await
+        .expect_err("no source");
+    assert!(
+        err.to_string().contains("call .url(...) or .pool(...)"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn debug_output_never_shows_the_password() {
+    let Some(url) = common::url_or_skip("debug_output_never_shows_the_password") else {
+        return;
+    };
+    let builder = PostgresStore::builder()
+        .url(url.clone())
+        .table(common::fresh_table());
+    let secrets: Vec<&str> = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.rsplit_once('@'))
+        .and_then(|(user, _)| user.split_once(':'))
+        .map(|(_, password)| vec![password])
+        .unwrap_or_default();
+    let shown = format!("{builder:?}");
+    let store = builder.build().await.expect("store");
+    let shown = format!("{shown} {store:?}");
+    for secret in secrets {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+}
+
+#[tokio::test]
+async fn names_with_case_and_schema_are_kept_exactly() {
+    let Some(url) = common::url_or_skip("names_with_case_and_schema_are_kept_exactly") else {
+        return;
+    };
+    let schema = format!("S{}", common::fresh_table());
+    let pool = sqlx::PgPool::connect(&url).await.expect("pool");
+    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(&pool)
+        .await
+        .expect("schema");
+    let lower = PostgresStore::builder()
+        .pool(pool.clone())
+        .table(format!("{schema}.items"))
+        .build()
+        .await
+        .expect("lower");
+    let upper = PostgresStore::builder()
+        .pool(pool.clone())
+        .table(format!("{schema}.Items"))
+        .build()
+        .await
+        .expect("upper");
+    lower
+        .insert(&Key::new("k"), json!("lower"))
+        .await
+        .expect("insert");
+    assert!(
+        upper.get(&Key::new("k")).await.expect("get").is_none(),
+        "Items and items are two tables"
+    );
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = $1 ORDER BY 1",
+    )
+    .bind(&schema)
+    .fetch_all(&pool)
+    .await
+    .expect("tables");
+    assert_eq!(tables, vec!["Items".to_string(), "items".to_string()]);
+    // Two stores creating the same table at once both succeed.
+    let both = futures::future::join_all((0..4).map(|_| {
+        PostgresStore::builder()
+            .pool(pool.clone())
+            .table(format!("{schema}.raced"))
+            .build()
+    }))
+    .await;
+    assert!(both.iter().all(Result::is_ok), "{both:?}");
+}
+
+#[tokio::test]
+async fn a_missing_schema_is_a_backend_error_naming_it() {
+    let Some(url) = common::url_or_skip("a_missing_schema_is_a_backend_error_naming_it") else {
+        return;
+    };
+    let err = PostgresStore::builder()
+        .url(url)
+        .table("no_such_schema_xyz.items")
+        .build()
+        .await
+        .expect_err("no schema");
+    assert!(
+        matches!(
+            err,
+            Error::Backend {
+                retryable: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("no_such_schema_xyz"), "{err}");
+}
