@@ -1,1 +1,205 @@
-fn main() {}
+//! Hot key, 16 writers: every writer increments one counter through `update_with`.
+//! Compares the default policy (exponential backoff, full jitter) with a naive loop
+//! that retries at once, in the same run, on the memory store as it is and behind a
+//! simulated 1 ms round trip (where writers overlap as they do on a real server).
+//!
+//! Reports goodput (increments per second, criterion's throughput) and, on stderr,
+//! the attempts per successful increment (p50, p99, max) of each strategy.
+
+#![allow(missing_docs)] // criterion_group! generates an undocumented public function.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use optimist_core::retry::RetryPolicy;
+use optimist_core::typed::{Context, Entity};
+use optimist_core::{
+    Capabilities, Key, Result, TxOp, Value, Version, Versioned, VersionedStore, async_trait,
+};
+use optimist_memory::MemoryStore;
+use serde::{Deserialize, Serialize};
+
+const WRITERS: usize = 16;
+const INCREMENTS: usize = 25;
+
+#[derive(Entity, Serialize, Deserialize)]
+struct Counter {
+    #[entity(partition_key)]
+    id: String,
+    count: u64,
+    #[entity(version)]
+    version: Option<u64>,
+}
+
+/// One writer's view of the shared store: adds a round trip to every call and counts
+/// its own update attempts.
+struct Writer {
+    store: MemoryStore,
+    rtt: Duration,
+    updates: AtomicU32,
+}
+
+impl Writer {
+    async fn trip(&self) {
+        if !self.rtt.is_zero() {
+            tokio::time::sleep(self.rtt).await;
+        }
+    }
+}
+
+#[async_trait]
+impl VersionedStore for Writer {
+    fn capabilities(&self) -> &Capabilities {
+        self.store.capabilities()
+    }
+    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
+        self.trip().await;
+        self.store.get(key).await
+    }
+    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
+        self.trip().await;
+        self.store.insert(key, value).await
+    }
+    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
+        self.updates.fetch_add(1, Ordering::Relaxed);
+        self.trip().await;
+        self.store.update(key, expected, value).await
+    }
+    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
+        self.trip().await;
+        self.store.delete(key, expected).await
+    }
+    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
+        self.trip().await;
+        self.store.put(key, value).await
+    }
+    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
+        self.trip().await;
+        self.store.remove(key).await
+    }
+    async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
+        self.trip().await;
+        self.store.transact(ops).await
+    }
+}
+
+/// Retries at once, without backoff, until it succeeds.
+fn naive() -> RetryPolicy {
+    RetryPolicy::new(u32::MAX, Duration::ZERO, Duration::ZERO)
+}
+
+#[derive(Default)]
+struct Tally {
+    attempts: Vec<u32>,
+    exhausted: usize,
+    successes: usize,
+    elapsed: Duration,
+}
+
+/// 16 writers × INCREMENTS increments on one key; records attempts per success.
+async fn run(policy: &RetryPolicy, rtt: Duration, tally: &Mutex<Tally>) -> Duration {
+    let store = MemoryStore::new();
+    Context::new(store.clone())
+        .save(&mut Counter { id: "hot".into(), count: 0, version: None })
+        .await
+        .expect("seed the counter");
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..WRITERS)
+        .map(|_| {
+            let ctx = Context::new(Writer { store: store.clone(), rtt, updates: AtomicU32::new(0) });
+            let policy = policy.clone();
+            tokio::spawn(async move {
+                let mut attempts = Vec::with_capacity(INCREMENTS);
+                let mut exhausted = 0;
+                for _ in 0..INCREMENTS {
+                    let before = ctx.store().updates.load(Ordering::Relaxed);
+                    let result = ctx
+                        .update_with::<Counter, _, _>("hot", &policy, |c| {
+                            c.count += 1;
+                            Ok::<_, Infallible>(())
+                        })
+                        .await;
+                    let used = ctx.store().updates.load(Ordering::Relaxed) - before;
+                    match result {
+                        Ok(_) => attempts.push(used),
+                        Err(_) => exhausted += 1,
+                    }
+                }
+                (attempts, exhausted)
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.expect("writer task"));
+    }
+    let elapsed = start.elapsed();
+    let mut tally = tally.lock().expect("tally");
+    for (attempts, exhausted) in results {
+        tally.successes += attempts.len();
+        tally.attempts.extend(attempts);
+        tally.exhausted += exhausted;
+    }
+    tally.elapsed += elapsed;
+    elapsed
+}
+
+fn percentile(sorted: &[u32], p: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn hot_key(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .expect("runtime");
+    for (setting, rtt) in [("memory", Duration::ZERO), ("rtt_1ms", Duration::from_millis(1))] {
+        let mut group = c.benchmark_group(format!("hot_key_16_writers/{setting}"));
+        group.throughput(Throughput::Elements((WRITERS * INCREMENTS) as u64));
+        group.sample_size(10);
+        let mut lines = Vec::new();
+        for (name, policy) in [("default_policy", RetryPolicy::default()), ("naive_no_backoff", naive())] {
+            let tally = Mutex::new(Tally::default());
+            group.bench_with_input(BenchmarkId::from_parameter(name), &policy, |b, policy| {
+                b.to_async(&rt).iter_custom(|iters| {
+                    let tally = &tally;
+                    async move {
+                        let mut total = Duration::ZERO;
+                        for _ in 0..iters {
+                            total += run(policy, rtt, tally).await;
+                        }
+                        total
+                    }
+                });
+            });
+            let mut tally = tally.into_inner().expect("tally");
+            tally.attempts.sort_unstable();
+            let goodput = tally.successes as f64 / tally.elapsed.as_secs_f64();
+            lines.push((name, goodput, tally));
+        }
+        group.finish();
+        let naive_goodput = lines.iter().find(|l| l.0 == "naive_no_backoff").map_or(1.0, |l| l.1);
+        for (name, goodput, tally) in &lines {
+            eprintln!(
+                "hot_key {setting} {name}: goodput {goodput:.0} increments/s ({:.2}x naive), attempts per success p50 {} p99 {} max {}, exhausted {} of {}",
+                goodput / naive_goodput,
+                percentile(&tally.attempts, 50.0),
+                percentile(&tally.attempts, 99.0),
+                tally.attempts.last().copied().unwrap_or(0),
+                tally.exhausted,
+                tally.successes + tally.exhausted,
+            );
+        }
+    }
+}
+
+criterion_group!(benches, hot_key);
+criterion_main!(benches);

@@ -1,6 +1,8 @@
 //! `update_with`: read, change, save, and on a conflict change the conflict's current
 //! item and save again, with bounded attempts and backoff (SPEC R24).
 
+use std::time::Duration;
+
 use crate::retry::RetryPolicy;
 use crate::{BoxError, Conflict, Error as StoreError, Key, Operation, Version, VersionedStore};
 
@@ -9,10 +11,16 @@ use super::{Context, Entity, Error, IntoKey, Result};
 impl<S: VersionedStore> Context<S> {
     /// Loads the entity at `key`, applies `change` and saves it expecting the version it
     /// read. On a conflict, `change` is applied again to the item the conflict carries,
-    /// without another read, after a backoff drawn from `policy`; after
-    /// `policy.max_attempts()` conflicting writes the error is
-    /// [`Error::RetryExhausted`] with the last conflict. Returns the entity as saved,
-    /// with its new version.
+    /// without another read (SPEC R24), after a backoff drawn from `policy`
+    /// (exponential, full jitter); after `policy.max_attempts()` conflicting writes the
+    /// error is [`Error::RetryExhausted`] with the last conflict. Returns the entity as
+    /// saved, with its new version.
+    ///
+    /// The item a conflict carries is as fresh as a read, but it ages while the writer
+    /// sleeps: on a hot key a write sent after a backoff usually conflicts again. So a
+    /// write that conflicted after a backoff is retried at once with its conflict's
+    /// (fresh) item, and the next backoff, twice as long, comes only if that conflicts
+    /// too. Every write counts as an attempt.
     ///
     /// `change` may run several times, each time on a fresh copy of the stored item,
     /// and should depend only on it. It can give up with its own error, returned as
@@ -137,6 +145,10 @@ impl<S: VersionedStore> Context<S> {
     {
         let mut current: Option<T> = self.load(&key).await?;
         let mut attempts: u32 = 0;
+        // Backoffs so far: the exponent of the next one.
+        let mut backoffs: u32 = 0;
+        // Whether the write being retried was sent after a backoff.
+        let mut after_backoff = false;
         loop {
             let mut entity = match current.take() {
                 Some(entity) => entity,
@@ -192,9 +204,21 @@ impl<S: VersionedStore> Context<S> {
                     last: Box::new(err.into()),
                 });
             }
-            let delay = policy.delay(attempts);
+            // A write sent after a backoff carried an item that aged while it slept,
+            // so it conflicts often; its conflict's item is fresh, though: retry that
+            // one at once, and back off again only if the fresh retry conflicts too.
+            let delay = if after_backoff && !reread {
+                Duration::ZERO
+            } else {
+                backoffs += 1;
+                policy.delay(backoffs)
+            };
+            after_backoff = !delay.is_zero();
             tracing::debug!(%key, attempts, ?delay, error = %err, "update_with: retrying");
-            tokio::time::sleep(delay).await;
+            // A zero wait retries at once, without a trip through the timer.
+            if after_backoff {
+                tokio::time::sleep(delay).await;
+            }
             if reread {
                 current = self.load(&key).await?;
             }
