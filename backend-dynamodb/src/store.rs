@@ -150,7 +150,7 @@ impl DynamoDbStore {
     /// ```
     /// # use optimist_dynamodb::{ConflictItems, DynamoDbStore, TableDescription};
     /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
-    /// let store = DynamoDbStore::from_sdk_config(&config, TableDescription::new("t", "pk"))?
+    /// let store = DynamoDbStore::from_sdk_config(&config, TableDescription::new("orders", "pk"))?
     ///     .with_conflict_items(ConflictItems::Returned);
     /// # Ok::<(), optimist_core::Error>(())
     /// ```
@@ -166,7 +166,7 @@ impl DynamoDbStore {
     /// # use optimist_dynamodb::{DynamoDbStore, TableDescription};
     /// # use optimist_core::VersionedStore;
     /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
-    /// let store = DynamoDbStore::from_sdk_config(&config, TableDescription::new("t", "pk"))?
+    /// let store = DynamoDbStore::from_sdk_config(&config, TableDescription::new("orders", "pk"))?
     ///     .with_item_size_limit(405_000);
     /// assert!(store.capabilities().max_item_bytes < 405_000);
     /// # Ok::<(), optimist_core::Error>(())
@@ -182,7 +182,7 @@ impl DynamoDbStore {
     /// ```
     /// # use optimist_dynamodb::{DynamoDbStore, TableDescription};
     /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
-    /// let store = DynamoDbStore::from_sdk_config(&config, TableDescription::new("t", "Id"))?;
+    /// let store = DynamoDbStore::from_sdk_config(&config, TableDescription::new("orders", "Id"))?;
     /// assert_eq!(store.table().partition_key(), "Id");
     /// # Ok::<(), optimist_core::Error>(())
     /// ```
@@ -195,7 +195,7 @@ impl DynamoDbStore {
     /// ```
     /// # use optimist_dynamodb::{DynamoDbStore, TableDescription};
     /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
-    /// let store = DynamoDbStore::from_sdk_config(&config, TableDescription::new("t", "Id"))?;
+    /// let store = DynamoDbStore::from_sdk_config(&config, TableDescription::new("orders", "Id"))?;
     /// let _client: &aws_sdk_dynamodb::Client = store.client();
     /// # Ok::<(), optimist_core::Error>(())
     /// ```
@@ -354,8 +354,28 @@ impl DynamoDbStore {
         Ok(Outcome::Refused(item.filter(|i| !i.is_empty())))
     }
 
-    /// The conflict of a failed condition `expect`, from the item the service returned
-    /// or, where it returned none, from one consistent read (see [`ConflictItems`]).
+    /// The item after a failed condition `expect`: the one the service returned or,
+    /// where it returned none, one consistent read (see [`ConflictItems`]).
+    pub(crate) async fn current_after_refusal(
+        &self,
+        operation: Operation,
+        key: &Key,
+        expect: Expect,
+        returned: Option<Item>,
+    ) -> Result<Option<Versioned<Value>>> {
+        match returned {
+            Some(item) => from_item(&self.table, &item)
+                .map(Some)
+                .map_err(|r| unreadable(operation, key, r)),
+            None if matches!(expect, Expect::At(_)) && self.conflict_items == ConflictItems::Returned => Ok(None),
+            None => {
+                tracing::debug!(%key, %operation, "no item came with the failed condition; reading it");
+                self.read(operation, key).await
+            }
+        }
+    }
+
+    /// The conflict of a failed condition `expect`.
     pub(crate) async fn conflict(
         &self,
         operation: Operation,
@@ -363,31 +383,8 @@ impl DynamoDbStore {
         expect: Expect,
         returned: Option<Item>,
     ) -> Result<Conflict> {
-        let current = match returned {
-            Some(item) => Some(from_item(&self.table, &item).map_err(|r| unreadable(operation, key, r))?),
-            None if matches!(expect, Expect::At(_)) && self.conflict_items == ConflictItems::Returned => None,
-            None => {
-                tracing::debug!(%key, %operation, "no item came with the failed condition; reading it");
-                self.read(operation, key).await?
-            }
-        };
-        match (expect, current) {
-            (Expect::Absent, Some(current)) => Ok(Conflict::AlreadyExists { current }),
-            (Expect::At(_), None) => Ok(Conflict::NotFound),
-            (Expect::At(expected), Some(current)) if current.version != expected => {
-                Ok(Conflict::VersionMismatch { expected, current })
-            }
-            // The read found the state the condition asked for: the item changed
-            // between the write and the read. Nothing was written; the caller may retry.
-            _ => Err(Error::backend(
-                operation,
-                Some(key),
-                true,
-                DynamoDbError::Contention(
-                    "the item changed while the conflict was being read; try again".to_string(),
-                ),
-            )),
-        }
+        let current = self.current_after_refusal(operation, key, expect, returned).await?;
+        judge(expect, current).ok_or_else(|| changed_meanwhile(operation, key))
     }
 
     /// What the item is at, from a refused guess: the returned item, or a read.
@@ -410,7 +407,15 @@ impl DynamoDbStore {
     async fn checked_write(&self, operation: Operation, key: &Key, expect: Expect, value: Value) -> Result<Version> {
         validate::write(operation, key, &value, &self.capabilities)?;
         self.check_document(operation, key, &value)?;
-        let version = next_version(operation, key, expect)?;
+        let Ok(version) = next_version(operation, key, expect) else {
+            // No version can follow `expected`, so the write cannot happen; the caller
+            // still learns whether its condition held, from one consistent read.
+            let current = self.read(operation, key).await?;
+            return Err(match judge(expect, current) {
+                Some(conflict) => Error::conflict(operation, key.clone(), conflict),
+                None => exhausted(operation, key),
+            });
+        };
         match self.put_item(operation, key, &value, expect, version).await? {
             Outcome::Written => Ok(version),
             Outcome::Refused(item) => {
@@ -432,10 +437,37 @@ enum Outcome {
 pub(crate) fn next_version(operation: Operation, key: &Key, expect: Expect) -> Result<Version> {
     match expect {
         Expect::Absent => Ok(Version::FIRST),
-        Expect::At(version) => version.next().ok_or_else(|| {
-            Error::backend(operation, Some(key), false, "the item's version counter is exhausted")
-        }),
+        Expect::At(version) => version.next().ok_or_else(|| exhausted(operation, key)),
     }
+}
+
+/// A write on an item at the last version.
+pub(crate) fn exhausted(operation: Operation, key: &Key) -> Error {
+    Error::backend(operation, Some(key), false, "the item's version counter is exhausted")
+}
+
+/// The conflict of condition `expect` on an item in state `current`; `None` when the
+/// condition holds.
+pub(crate) fn judge(expect: Expect, current: Option<Versioned<Value>>) -> Option<Conflict> {
+    match (expect, current) {
+        (Expect::Absent, Some(current)) => Some(Conflict::AlreadyExists { current }),
+        (Expect::At(_), None) => Some(Conflict::NotFound),
+        (Expect::At(expected), Some(current)) if current.version != expected => {
+            Some(Conflict::VersionMismatch { expected, current })
+        }
+        _ => None,
+    }
+}
+
+/// A condition failed, but the item read afterwards meets it: the item changed between
+/// the write and the read. Nothing was written; the caller may retry.
+pub(crate) fn changed_meanwhile(operation: Operation, key: &Key) -> Error {
+    Error::backend(
+        operation,
+        Some(key),
+        true,
+        DynamoDbError::Contention("the item changed while the conflict was being read; try again".to_string()),
+    )
 }
 
 /// The outcome of a conditional request the SDK retried and whose condition then failed.

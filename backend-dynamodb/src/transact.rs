@@ -20,7 +20,9 @@ use crate::error::{DynamoDbError, map_sdk_error};
 use crate::expr::{Expect, condition};
 use crate::item::{full_item, key_item};
 use crate::size::item_size;
-use crate::store::{WRITE_ROUNDS, contention, next_version, retried_refusal};
+use crate::store::{
+    WRITE_ROUNDS, changed_meanwhile, contention, exhausted, judge, next_version, retried_refusal,
+};
 
 /// DynamoDB's limit on the total size of one transaction.
 const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
@@ -77,21 +79,34 @@ impl DynamoDbStore {
             if attempts.retried() {
                 return Err(retried_refusal(operation, None));
             }
-            let (guessed, real): (Vec<_>, Vec<_>) = failed
-                .into_iter()
-                .partition(|(index, _)| matches!(ops[*index].action(), TxAction::Put(_)));
-            if !real.is_empty() {
-                let mut failures = Vec::with_capacity(real.len());
-                for (index, item) in real {
-                    let op = &ops[index];
-                    let expect = expectation(op.action(), guesses[index]);
-                    let conflict = self.conflict(operation, op.key(), expect, item).await?;
-                    failures.push(OpFailure { index, key: op.key().clone(), conflict });
+            let mut failures = Vec::new();
+            let mut exhausted_at = None;
+            for (index, item) in failed {
+                let op = &ops[index];
+                let key = op.key();
+                let expect = expectation(op.action(), guesses[index]);
+                let overflow = next_version(operation, key, expect).is_err();
+                if matches!(op.action(), TxAction::Put(_)) {
+                    // A guess that failed: learn the item's state for the next round.
+                    let state = self.actual_state(operation, key, guesses[index], item).await?;
+                    if overflow && state == guesses[index] {
+                        exhausted_at = Some(index);
+                    }
+                    guesses[index] = state;
+                    continue;
                 }
+                let current = self.current_after_refusal(operation, key, expect, item).await?;
+                match judge(expect, current) {
+                    Some(conflict) => failures.push(OpFailure { index, key: key.clone(), conflict }),
+                    None if overflow => exhausted_at = Some(index),
+                    None => return Err(changed_meanwhile(operation, key)),
+                }
+            }
+            if !failures.is_empty() {
                 return Err(Error::TransactionConflict { failures });
             }
-            for (index, item) in guessed {
-                guesses[index] = self.actual_state(operation, ops[index].key(), guesses[index], item).await?;
+            if let Some(index) = exhausted_at {
+                return Err(exhausted(operation, ops[index].key()));
             }
         }
         Err(contention(operation, None))
@@ -108,7 +123,24 @@ impl DynamoDbStore {
             let key = op.key();
             let on_failure = ReturnValuesOnConditionCheckFailure::AllOld;
             let expect = expectation(op.action(), guesses[index]);
+            let writes = op.action().value().is_some();
             let built = match op.action() {
+                // No version can follow the expected one: the op cannot be applied, but
+                // its condition must still be judged. A check that always fails returns
+                // the item, and the transaction reports the conflict or the exhaustion.
+                _ if writes && next_version(operation, key, expect).is_err() => {
+                    versions.push(None);
+                    let mut c = condition(table, Expect::Absent);
+                    c.expression = "attribute_exists(#pk) AND attribute_not_exists(#pk)".to_string();
+                    ConditionCheck::builder()
+                        .table_name(table.name())
+                        .set_key(Some(key_item(table, key)))
+                        .condition_expression(c.expression)
+                        .set_expression_attribute_names(Some(c.names))
+                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                        .build()
+                        .map(|check| TransactWriteItem::builder().condition_check(check).build())
+                }
                 TxAction::Insert(value) | TxAction::Update { value, .. } | TxAction::Put(value) => {
                     let version = next_version(operation, key, expect)?;
                     let item = full_item(table, key, value, version);
