@@ -1,1 +1,286 @@
-fn main() {}
+//! optimist's Redis store beside the bare driver running the same Lua script
+//! (`EVALSHA` through the same connection), per operation: get, insert, update, and
+//! an update refused for a stale version. The difference is optimist's own cost:
+//! validation, key spelling, JSON encoding and reply decoding. Goal: optimist at
+//! ≥ 0.95× the driver's throughput.
+//!
+//! Needs `OPTIMIST_REDIS_URL` (scripts/services/redis.sh); without it, prints a line
+//! and measures nothing. Ratios: see backend-redis/README.md.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use criterion::{BenchmarkId, Criterion};
+use optimist_core::{Key, Operation, Version, VersionedStore};
+use optimist_redis::RedisStore;
+use redis::aio::ConnectionManager;
+use serde_json::{Value, json};
+
+fn value() -> Value {
+    json!({"customer": "c-42", "items": [{"sku": "a-1", "n": 2}, {"sku": "b-7", "n": 1}], "total": 31.5})
+}
+
+/// The bare driver: the same script, keys spelled and values encoded by hand.
+struct Raw {
+    conn: ConnectionManager,
+    prefix: String,
+    shas: HashMap<Operation, String>,
+}
+
+impl Raw {
+    fn key(&self, partition: &str) -> String {
+        format!("{{{}}}{}:{partition}", self.prefix, partition.len())
+    }
+
+    async fn evalsha(&self, op: Operation, key: &str, args: &[&[u8]]) -> redis::Value {
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(self.shas.get(&op).map_or("", String::as_str))
+            .arg(1)
+            .arg(key);
+        for arg in args {
+            cmd.arg(*arg);
+        }
+        let mut conn = self.conn.clone();
+        cmd.query_async(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("raw {op}: {e}"))
+    }
+}
+
+fn main() {
+    let Ok(url) = std::env::var("OPTIMIST_REDIS_URL") else {
+        println!(
+            "skipping the Redis benches: OPTIMIST_REDIS_URL is not set (scripts/services/redis.sh starts a server)"
+        );
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
+    let prefix = format!("bench-{}", std::process::id());
+    let store = rt.block_on(async {
+        RedisStore::builder()
+            .url(url)
+            .prefix(prefix.clone())
+            .build()
+            .await
+    });
+    let store = store.unwrap_or_else(|e| panic!("cannot reach the bench server: {e}"));
+    let shas = [Operation::Get, Operation::Insert, Operation::Update]
+        .into_iter()
+        .map(|op| {
+            let source = optimist_redis::lua_source(op).unwrap_or_default();
+            (op, redis::Script::new(source).get_hash().to_string())
+        })
+        .collect();
+    let raw = Arc::new(Raw {
+        conn: store.connection(),
+        prefix,
+        shas,
+    });
+    let store = Arc::new(store);
+    let mut c = Criterion::default().configure_from_args();
+
+    // get: one present item.
+    let present = Key::new("present");
+    rt.block_on(store.put(&present, value()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut group = c.benchmark_group("get");
+    group.bench_function(BenchmarkId::new("optimist", "present"), |b| {
+        b.to_async(&rt)
+            .iter(|| async { store.get(&present).await.unwrap_or_else(|e| panic!("{e}")) })
+    });
+    group.bench_function(BenchmarkId::new("raw", "present"), |b| {
+        b.to_async(&rt)
+            .iter(|| async { raw.evalsha(Operation::Get, &raw.key("present"), &[]).await })
+    });
+    group.finish();
+
+    // insert: a new key each time.
+    let n = AtomicU64::new(0);
+    let mut group = c.benchmark_group("insert");
+    group.bench_function(BenchmarkId::new("optimist", "new key"), |b| {
+        b.to_async(&rt).iter(|| async {
+            let key = Key::new(format!("o-{}", n.fetch_add(1, Ordering::Relaxed)));
+            store
+                .insert(&key, value())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+    });
+    group.bench_function(BenchmarkId::new("raw", "new key"), |b| {
+        b.to_async(&rt).iter(|| async {
+            let key = raw.key(&format!("r-{}", n.fetch_add(1, Ordering::Relaxed)));
+            let json = serde_json::to_vec(&value()).unwrap_or_default();
+            raw.evalsha(Operation::Insert, &key, &[&json]).await
+        })
+    });
+    group.finish();
+
+    // update: the same key, at its current version each time.
+    let mut group = c.benchmark_group("update");
+    let mine = Key::new("updated-o");
+    let version = AtomicU64::new(
+        rt.block_on(store.put(&mine, value()))
+            .map_or(0, Version::get),
+    );
+    group.bench_function(BenchmarkId::new("optimist", "at version"), |b| {
+        b.to_async(&rt).iter(|| async {
+            let expected = Version::new(version.load(Ordering::Relaxed));
+            let next = store
+                .update(&mine, expected, value())
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            version.store(next.get(), Ordering::Relaxed);
+        })
+    });
+    let raw_version = AtomicU64::new(
+        rt.block_on(store.put(&Key::new("updated-r"), value()))
+            .map_or(0, Version::get),
+    );
+    group.bench_function(BenchmarkId::new("raw", "at version"), |b| {
+        b.to_async(&rt).iter(|| async {
+            let expected = raw_version.load(Ordering::Relaxed).to_string();
+            let json = serde_json::to_vec(&value()).unwrap_or_default();
+            let reply = raw
+                .evalsha(
+                    Operation::Update,
+                    &raw.key("updated-r"),
+                    &[expected.as_bytes(), &json],
+                )
+                .await;
+            let next: Vec<String> = redis::from_redis_value(reply).unwrap_or_default();
+            let next = next.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+            raw_version.store(next, Ordering::Relaxed);
+        })
+    });
+    group.finish();
+
+    // failing update: a stale version, refused with the current item.
+    let mut group = c.benchmark_group("update_conflict");
+    group.bench_function(BenchmarkId::new("optimist", "stale version"), |b| {
+        b.to_async(&rt).iter(|| async {
+            let err = store.update(&present, Version::new(0), value()).await;
+            assert!(err.is_err());
+            err
+        })
+    });
+    group.bench_function(BenchmarkId::new("raw", "stale version"), |b| {
+        b.to_async(&rt).iter(|| async {
+            let json = serde_json::to_vec(&value()).unwrap_or_default();
+            raw.evalsha(Operation::Update, &raw.key("present"), &[b"0", &json])
+                .await
+        })
+    });
+    group.finish();
+
+    c.final_summary();
+
+    paired(&rt, &store, &raw);
+}
+
+/// Ratios measured side by side: rounds alternate a batch of optimist calls with a
+/// batch of driver calls (order swapped every round), so load from other processes
+/// hits both alike. Ratio = driver time / optimist time, i.e. optimist's throughput as
+/// a fraction of the driver's (1.0: no overhead). Prints the median over rounds.
+fn paired(rt: &tokio::runtime::Runtime, store: &Arc<RedisStore>, raw: &Arc<Raw>) {
+    let rounds: usize = std::env::var("OPTIMIST_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(21);
+    const BATCH: u64 = 200;
+    let present = Key::new("present");
+    let n = AtomicU64::new(1_000_000_000);
+    let o_ver = AtomicU64::new(
+        rt.block_on(store.put(&Key::new("p-o"), value()))
+            .map_or(0, Version::get),
+    );
+    let r_ver = AtomicU64::new(
+        rt.block_on(store.put(&Key::new("p-r"), value()))
+            .map_or(0, Version::get),
+    );
+
+    let mut report = Vec::new();
+    for name in ["get", "insert", "update", "update_conflict"] {
+        let mut ratios = Vec::with_capacity(rounds);
+        for round in 0..rounds {
+            let optimist = || async {
+                let start = std::time::Instant::now();
+                for _ in 0..BATCH {
+                    match name {
+                        "get" => drop(store.get(&present).await),
+                        "insert" => {
+                            let key = Key::new(format!("o-{}", n.fetch_add(1, Ordering::Relaxed)));
+                            drop(store.insert(&key, value()).await);
+                        }
+                        "update" => {
+                            let expected = Version::new(o_ver.load(Ordering::Relaxed));
+                            let next = store.update(&Key::new("p-o"), expected, value()).await;
+                            o_ver.store(next.map_or(0, Version::get), Ordering::Relaxed);
+                        }
+                        _ => drop(store.update(&present, Version::new(0), value()).await),
+                    }
+                }
+                start.elapsed()
+            };
+            let driver = || async {
+                let start = std::time::Instant::now();
+                for _ in 0..BATCH {
+                    match name {
+                        "get" => drop(raw.evalsha(Operation::Get, &raw.key("present"), &[]).await),
+                        "insert" => {
+                            let key = raw.key(&format!("r-{}", n.fetch_add(1, Ordering::Relaxed)));
+                            let json = serde_json::to_vec(&value()).unwrap_or_default();
+                            drop(raw.evalsha(Operation::Insert, &key, &[&json]).await);
+                        }
+                        "update" => {
+                            let expected = r_ver.load(Ordering::Relaxed).to_string();
+                            let json = serde_json::to_vec(&value()).unwrap_or_default();
+                            let reply = raw
+                                .evalsha(
+                                    Operation::Update,
+                                    &raw.key("p-r"),
+                                    &[expected.as_bytes(), &json],
+                                )
+                                .await;
+                            let next: Vec<String> =
+                                redis::from_redis_value(reply).unwrap_or_default();
+                            r_ver.store(
+                                next.get(1).and_then(|v| v.parse().ok()).unwrap_or(0),
+                                Ordering::Relaxed,
+                            );
+                        }
+                        _ => {
+                            let json = serde_json::to_vec(&value()).unwrap_or_default();
+                            drop(
+                                raw.evalsha(Operation::Update, &raw.key("present"), &[b"0", &json])
+                                    .await,
+                            );
+                        }
+                    }
+                }
+                start.elapsed()
+            };
+            let (o, r) = rt.block_on(async {
+                if round % 2 == 0 {
+                    let o = optimist().await;
+                    (o, driver().await)
+                } else {
+                    let r = driver().await;
+                    (optimist().await, r)
+                }
+            });
+            ratios.push(r.as_secs_f64() / o.as_secs_f64());
+        }
+        ratios.sort_by(f64::total_cmp);
+        let median = ratios[ratios.len() / 2];
+        report.push(format!(
+            "{name:<16} optimist/raw throughput ratio: median {median:.3} (range {:.3}..{:.3}, {rounds} rounds of {BATCH})",
+            ratios[0],
+            ratios[ratios.len() - 1]
+        ));
+    }
+    println!("\npaired ratios (1.0 = no overhead; goal >= 0.95):");
+    for line in report {
+        println!("  {line}");
+    }
+}

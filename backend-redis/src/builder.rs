@@ -131,7 +131,11 @@ impl RedisStoreBuilder {
         let prefix = match self.prefix {
             Some(prefix) => Prefix::new(prefix)?,
             None => {
-                return Err(Error::invalid(Operation::Setup, None, "no key prefix given"));
+                return Err(Error::invalid(
+                    Operation::Setup,
+                    None,
+                    "no key prefix given",
+                ));
             }
         };
         let (conn, address, secret) = match self.source {
@@ -147,7 +151,11 @@ impl RedisStoreBuilder {
                 let address = redact_url(&url);
                 let client = redis::Client::open(url.as_str())
                     .map_err(|err| setup(&err, &address, password_in(&url)))?;
-                let secret = client.get_connection_info().redis_settings().password().map(str::to_string);
+                let secret = client
+                    .get_connection_info()
+                    .redis_settings()
+                    .password()
+                    .map(str::to_string);
                 let config = self.config.unwrap_or_else(Self::default_config);
                 let conn = ConnectionManager::new_with_config(client, config)
                     .await

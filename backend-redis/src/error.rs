@@ -131,7 +131,10 @@ fn describe(err: &RedisError) -> String {
     }
     match err.code() {
         Some(code) if code.starts_with("OPTIMIST_") => {
-            format!("the stored item cannot be used: {}", err.detail().unwrap_or(code))
+            format!(
+                "the stored item cannot be used: {}",
+                err.detail().unwrap_or(code)
+            )
         }
         _ => format!("{}: {err}", err.category()),
     }
@@ -151,7 +154,10 @@ mod tests {
         let err = RedisError::from(io::Error::from(io::ErrorKind::ConnectionRefused));
         let mapped = from_redis(Operation::Put, Some(&key()), Writes::Yes, err);
         assert!(mapped.is_retryable(), "{mapped}");
-        assert!(mapped.to_string().contains("connection refused"), "{mapped}");
+        assert!(
+            mapped.to_string().contains("connection refused"),
+            "{mapped}"
+        );
     }
 
     #[test]
@@ -176,7 +182,16 @@ mod tests {
             Some("the item's version is larger than a u64".into()),
         );
         let mapped = from_redis(Operation::Update, Some(&key()), Writes::Yes, err);
-        assert!(matches!(mapped, Error::Backend { retryable: false, .. }), "{mapped}");
+        assert!(
+            matches!(
+                mapped,
+                Error::Backend {
+                    retryable: false,
+                    ..
+                }
+            ),
+            "{mapped}"
+        );
         assert!(mapped.to_string().contains("larger than a u64"), "{mapped}");
         let busy = redis::make_extension_error("BUSY".into(), None);
         assert!(from_redis(Operation::Put, None, Writes::Yes, busy).is_retryable());

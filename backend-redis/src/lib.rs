@@ -55,3 +55,19 @@ pub use prefix::{MAX_PREFIX_BYTES, Prefix};
 pub use redact::redact_url;
 pub use redis;
 pub use store::RedisStore;
+
+/// The Lua script a store runs for an operation, exactly as sent (`EVALSHA` of its
+/// SHA1, `EVAL` of this text when the server lacks it); `None` for operations without
+/// a script of their own. Its arguments are described at the top of the script. For
+/// reading, auditing, and benchmarking the driver alone on the same work.
+///
+/// ```
+/// use optimist_core::Operation;
+/// let update = optimist_redis::lua_source(Operation::Update).unwrap_or_default();
+/// assert!(update.starts_with("#!lua"));
+/// assert!(update.contains("HSET"));
+/// assert_eq!(optimist_redis::lua_source(Operation::Setup), None);
+/// ```
+pub fn lua_source(operation: optimist_core::Operation) -> Option<&'static str> {
+    scripts::source(operation)
+}

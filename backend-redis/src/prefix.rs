@@ -114,7 +114,9 @@ mod tests {
     #[test]
     fn hostile_prefixes_are_rejected() {
         let long = "x".repeat(MAX_PREFIX_BYTES + 1);
-        for bad in ["", "{", "}", "a{b", "a}b", "a b", "a\nb", "a\0b", "a*", "é", &long] {
+        for bad in [
+            "", "{", "}", "a{b", "a}b", "a b", "a\nb", "a\0b", "a*", "é", &long,
+        ] {
             let err = Prefix::new(bad).err();
             assert!(
                 err.as_ref().is_some_and(Error::is_invalid_input),

@@ -13,7 +13,11 @@ pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "(a Redis URL that does not parse)".to_string();
     };
-    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
+    if scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
         return "(a Redis URL that does not parse)".to_string();
     }
     let rest = rest.split(['?', '#']).next().unwrap_or_default();

@@ -1,9 +1,7 @@
 //! Reading the scripts' replies (their shapes are documented at the top of each
 //! `lua/*.lua`).
 
-use optimist_core::{
-    Conflict, Error, Key, OpFailure, Operation, Result, TxOp, Version, Versioned,
-};
+use optimist_core::{Conflict, Error, Key, OpFailure, Operation, Result, TxOp, Version, Versioned};
 use redis::Value as Reply;
 use serde_json::Value;
 
@@ -70,7 +68,9 @@ pub(crate) fn transact(ops: &[TxOp], reply: Reply) -> Result<Vec<Option<Version>
                 .into_iter()
                 .map(|part| match text(part) {
                     Some(v) if v.is_empty() => Ok(None),
-                    Some(v) => version(&v).map(Some).ok_or_else(|| bad("a version is not a u64")),
+                    Some(v) => version(&v)
+                        .map(Some)
+                        .ok_or_else(|| bad("a version is not a u64")),
                     None => Err(bad("a version is not a string")),
                 })
                 .collect()
@@ -93,9 +93,19 @@ pub(crate) fn transact(ops: &[TxOp], reply: Reply) -> Result<Vec<Option<Version>
                     return Err(refused("a failure names no op"));
                 };
                 let rest: Vec<&[u8]> = rest.iter().map(Vec::as_slice).collect();
-                let conflict = conflict(Operation::Transact, op.key(), kind, &rest, op.action().expected())?
-                    .ok_or_else(|| refused("unknown failure kind"))?;
-                failures.push(OpFailure { index, key: op.key().clone(), conflict });
+                let conflict = conflict(
+                    Operation::Transact,
+                    op.key(),
+                    kind,
+                    &rest,
+                    op.action().expected(),
+                )?
+                .ok_or_else(|| refused("unknown failure kind"))?;
+                failures.push(OpFailure {
+                    index,
+                    key: op.key().clone(),
+                    conflict,
+                });
             }
             if failures.is_empty() {
                 return Err(refused("a conflict without failures"));
@@ -146,7 +156,11 @@ fn item(operation: Operation, key: &Key, json: &[u8], ver: &[u8]) -> Result<Vers
 }
 
 fn version(text: &[u8]) -> Option<Version> {
-    std::str::from_utf8(text).ok()?.parse::<u64>().ok().map(Version::new)
+    std::str::from_utf8(text)
+        .ok()?
+        .parse::<u64>()
+        .ok()
+        .map(Version::new)
 }
 
 fn text(reply: Reply) -> Option<Vec<u8>> {

@@ -75,6 +75,24 @@ pub(crate) fn scripts() -> &'static Scripts {
     })
 }
 
+/// The Lua source a store runs for `operation`; `None` for operations without a
+/// script of their own (`Check` runs inside `transact`, `Setup` runs none).
+pub(crate) fn source(operation: optimist_core::Operation) -> Option<&'static str> {
+    use optimist_core::Operation as Op;
+    let s = scripts();
+    let script = match operation {
+        Op::Get => &s.get,
+        Op::Insert => &s.insert,
+        Op::Update => &s.update,
+        Op::Delete => &s.delete,
+        Op::Put => &s.put,
+        Op::Remove => &s.remove,
+        Op::Transact => &s.transact,
+        _ => return None,
+    };
+    Some(script.body)
+}
+
 /// The arguments of one script call.
 pub(crate) struct Call<'a> {
     pub(crate) keys: &'a [Vec<u8>],
@@ -110,8 +128,13 @@ pub(crate) async fn run(
         .await
     {
         Err(err) if err.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-            tracing::debug!(script = script.name, "script not cached on the server, sending it");
-            call.command("EVAL", script.body).query_async(&mut conn).await
+            tracing::debug!(
+                script = script.name,
+                "script not cached on the server, sending it"
+            );
+            call.command("EVAL", script.body)
+                .query_async(&mut conn)
+                .await
         }
         other => other,
     }

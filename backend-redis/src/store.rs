@@ -130,9 +130,16 @@ impl RedisStore {
             .into_iter()
             .chain(json.as_deref())
             .collect();
-        let reply = run(&self.inner.conn, script, Call { keys: &keys, args: &args })
-            .await
-            .map_err(|err| from_redis(operation, Some(key), Writes::Yes, err))?;
+        let reply = run(
+            &self.inner.conn,
+            script,
+            Call {
+                keys: &keys,
+                args: &args,
+            },
+        )
+        .await
+        .map_err(|err| from_redis(operation, Some(key), Writes::Yes, err))?;
         match reply::single(operation, key, expected, reply)? {
             Outcome::Applied(version) => Ok(version),
             Outcome::Refused(conflict) => Err(Error::conflict(operation, key.clone(), conflict)),
@@ -142,14 +149,23 @@ impl RedisStore {
 
 fn encode(operation: Operation, key: &Key, value: &Value) -> Result<Vec<u8>> {
     serde_json::to_vec(value).map_err(|err| {
-        Error::invalid(operation, Some(key), format!("the value cannot be encoded as JSON: {err}"))
+        Error::invalid(
+            operation,
+            Some(key),
+            format!("the value cannot be encoded as JSON: {err}"),
+        )
     })
 }
 
 /// Insert, update and put always report the version they wrote.
 fn written(operation: Operation, key: &Key, version: Option<Version>) -> Result<Version> {
     version.ok_or_else(|| {
-        crate::error::bad_reply(operation, Some(key), Writes::Yes, "no version after a write")
+        crate::error::bad_reply(
+            operation,
+            Some(key),
+            Writes::Yes,
+            "no version after a write",
+        )
     })
 }
 
@@ -162,16 +178,25 @@ impl VersionedStore for RedisStore {
     async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
         validate::key(Operation::Get, key, self.capabilities())?;
         let keys = [self.redis_key(key)];
-        let reply = run(&self.inner.conn, &scripts().get, Call { keys: &keys, args: &[] })
-            .await
-            .map_err(|err| from_redis(Operation::Get, Some(key), Writes::No, err))?;
+        let reply = run(
+            &self.inner.conn,
+            &scripts().get,
+            Call {
+                keys: &keys,
+                args: &[],
+            },
+        )
+        .await
+        .map_err(|err| from_redis(Operation::Get, Some(key), Writes::No, err))?;
         reply::get(key, reply)
     }
 
     async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
         let op = Operation::Insert;
         validate::write(op, key, &value, self.capabilities())?;
-        let version = self.single(&scripts().insert, op, key, None, Some(&value)).await?;
+        let version = self
+            .single(&scripts().insert, op, key, None, Some(&value))
+            .await?;
         written(op, key, version)
     }
 
@@ -179,20 +204,26 @@ impl VersionedStore for RedisStore {
         let op = Operation::Update;
         validate::write(op, key, &value, self.capabilities())?;
         let script = &scripts().update;
-        let version = self.single(script, op, key, Some(expected), Some(&value)).await?;
+        let version = self
+            .single(script, op, key, Some(expected), Some(&value))
+            .await?;
         written(op, key, version)
     }
 
     async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
         let op = Operation::Delete;
         validate::key(op, key, self.capabilities())?;
-        self.single(&scripts().delete, op, key, Some(expected), None).await.map(|_| ())
+        self.single(&scripts().delete, op, key, Some(expected), None)
+            .await
+            .map(|_| ())
     }
 
     async fn put(&self, key: &Key, value: Value) -> Result<Version> {
         let op = Operation::Put;
         validate::write(op, key, &value, self.capabilities())?;
-        let version = self.single(&scripts().put, op, key, None, Some(&value)).await?;
+        let version = self
+            .single(&scripts().put, op, key, None, Some(&value))
+            .await?;
         written(op, key, version)
     }
 
@@ -216,7 +247,11 @@ impl VersionedStore for RedisStore {
                 TxAction::Put(_) => b"P",
                 TxAction::Remove => b"R",
             };
-            let expected = o.action().expected().map(|v| v.get().to_string()).unwrap_or_default();
+            let expected = o
+                .action()
+                .expected()
+                .map(|v| v.get().to_string())
+                .unwrap_or_default();
             let json = match o.action().value() {
                 Some(value) => encode(op, o.key(), value)?,
                 None => Vec::new(),
@@ -227,9 +262,16 @@ impl VersionedStore for RedisStore {
             .iter()
             .flat_map(|(action, expected, json)| [*action, expected.as_bytes(), json.as_slice()])
             .collect();
-        let reply = run(&self.inner.conn, &scripts().transact, Call { keys: &keys, args: &args })
-            .await
-            .map_err(|err| from_redis(op, None, Writes::Yes, err))?;
+        let reply = run(
+            &self.inner.conn,
+            &scripts().transact,
+            Call {
+                keys: &keys,
+                args: &args,
+            },
+        )
+        .await
+        .map_err(|err| from_redis(op, None, Writes::Yes, err))?;
         reply::transact(&ops, reply)
     }
 }

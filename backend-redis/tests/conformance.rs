@@ -5,4 +5,7 @@ mod common;
 
 use optimist_conformance::factory_fn;
 
-optimist_conformance::suite!(factory_fn("Redis (fresh key prefix per case)", common::store));
+optimist_conformance::suite!(factory_fn(
+    "Redis (fresh key prefix per case)",
+    common::store
+));

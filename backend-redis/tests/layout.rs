@@ -12,17 +12,39 @@ use serde_json::json;
 async fn hostile_prefixes_are_invalid_input_before_connecting() {
     // Nothing listens on port 1: a prefix error must come first, without a connection.
     let long = "p".repeat(optimist_redis::MAX_PREFIX_BYTES + 1);
-    for prefix in ["", "{", "}", "a}b", "{a}", "a b", "a\r\nFLUSHALL", "a\0", "a*", "ü", &long] {
+    for prefix in [
+        "",
+        "{",
+        "}",
+        "a}b",
+        "{a}",
+        "a b",
+        "a\r\nFLUSHALL",
+        "a\0",
+        "a*",
+        "ü",
+        &long,
+    ] {
         let err = RedisStore::builder()
             .url("redis://127.0.0.1:1")
             .prefix(prefix)
             .build()
             .await
             .err();
-        assert!(err.as_ref().is_some_and(Error::is_invalid_input), "{prefix:?}: {err:?}");
+        assert!(
+            err.as_ref().is_some_and(Error::is_invalid_input),
+            "{prefix:?}: {err:?}"
+        );
     }
-    let err = RedisStore::builder().url("redis://127.0.0.1:1").build().await.err();
-    assert!(err.as_ref().is_some_and(Error::is_invalid_input), "no prefix: {err:?}");
+    let err = RedisStore::builder()
+        .url("redis://127.0.0.1:1")
+        .build()
+        .await
+        .err();
+    assert!(
+        err.as_ref().is_some_and(Error::is_invalid_input),
+        "no prefix: {err:?}"
+    );
 }
 
 #[tokio::test]
@@ -34,7 +56,9 @@ async fn stores_with_different_prefixes_do_not_see_each_other() {
         return;
     };
     // "ab" vs "a" + "b…": a prefix that extends another still names other keys.
-    let Some(url) = common::url().ok() else { return };
+    let Some(url) = common::url().ok() else {
+        return;
+    };
     let extended = RedisStore::builder()
         .url(url)
         .prefix(format!("{}x", a.prefix()))
@@ -45,11 +69,17 @@ async fn stores_with_different_prefixes_do_not_see_each_other() {
     assert_eq!(a.insert(&k, json!("a")).await.ok(), Some(Version::FIRST));
     for other in [&b, &extended] {
         assert_eq!(other.get(&k).await.ok(), Some(None));
-        assert_eq!(other.insert(&k, json!("other")).await.ok(), Some(Version::FIRST));
+        assert_eq!(
+            other.insert(&k, json!("other")).await.ok(),
+            Some(Version::FIRST)
+        );
         assert_eq!(other.remove(&k).await.ok(), Some(Some(Version::FIRST)));
     }
     let item = a.get(&k).await.ok().flatten();
-    assert_eq!(item.map(|i| (i.version, i.value)), Some((Version::FIRST, json!("a"))));
+    assert_eq!(
+        item.map(|i| (i.version, i.value)),
+        Some((Version::FIRST, json!("a")))
+    );
 }
 
 #[tokio::test]
@@ -59,9 +89,15 @@ async fn items_are_hashes_under_the_prefix_hash_tag() {
         return;
     };
     let k = Key::with_sort("a:b", "c\0d");
-    store.put(&k, json!({"n": 1})).await.unwrap_or_else(|e| panic!("{e}"));
+    store
+        .put(&k, json!({"n": 1}))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let redis_key = store.redis_key(&k);
-    assert_eq!(redis_key, format!("{{{}}}3:a:b3:c\0d", store.prefix()).into_bytes());
+    assert_eq!(
+        redis_key,
+        format!("{{{}}}3:a:b3:c\0d", store.prefix()).into_bytes()
+    );
     let mut conn = store.connection();
     let fields: Vec<(String, String)> = redis::cmd("HGETALL")
         .arg(&redis_key)
@@ -72,7 +108,10 @@ async fn items_are_hashes_under_the_prefix_hash_tag() {
     fields.sort();
     assert_eq!(
         fields,
-        vec![("v".to_string(), r#"{"n":1}"#.to_string()), ("ver".to_string(), "1".to_string())]
+        vec![
+            ("v".to_string(), r#"{"n":1}"#.to_string()),
+            ("ver".to_string(), "1".to_string())
+        ]
     );
 }
 
@@ -84,7 +123,10 @@ async fn raw_hset(store: &RedisStore, key: &Key, fields: &[(&str, &str)]) {
         cmd.arg(*name).arg(*value);
     }
     let mut conn = store.connection();
-    let _: i64 = cmd.query_async(&mut conn).await.unwrap_or_else(|e| panic!("{e}"));
+    let _: i64 = cmd
+        .query_async(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 async fn raw_fields(store: &RedisStore, key: &Key) -> Vec<(String, String)> {
@@ -108,12 +150,20 @@ async fn an_item_written_without_a_version_reads_as_version_0() {
     let item = store.get(&k).await.ok().flatten();
     assert_eq!(item.map(|i| i.version), Some(Version::UNVERSIONED));
     let err = store.insert(&k, json!(1)).await.err();
-    let current = err.as_ref().and_then(Error::conflict_ref).and_then(|c| c.current().cloned());
+    let current = err
+        .as_ref()
+        .and_then(Error::conflict_ref)
+        .and_then(|c| c.current().cloned());
     assert_eq!(current.map(|c| c.version), Some(Version::UNVERSIONED));
-    assert_eq!(store.update(&k, Version::UNVERSIONED, json!(2)).await.ok(), Some(Version::FIRST));
+    assert_eq!(
+        store.update(&k, Version::UNVERSIONED, json!(2)).await.ok(),
+        Some(Version::FIRST)
+    );
 
     raw_hset(&store, &Key::new("legacy2"), &[("v", "3")]).await;
-    let ok = store.delete(&Key::new("legacy2"), Version::UNVERSIONED).await;
+    let ok = store
+        .delete(&Key::new("legacy2"), Version::UNVERSIONED)
+        .await;
     assert!(ok.is_ok(), "{ok:?}");
 }
 
@@ -125,8 +175,14 @@ async fn stored_versions_are_exact_u64_decimals() {
     // Leading zeros read as the number.
     let k = Key::new("zeros");
     raw_hset(&store, &k, &[("v", "1"), ("ver", "007")]).await;
-    assert_eq!(store.get(&k).await.ok().flatten().map(|i| i.version), Some(Version::new(7)));
-    assert_eq!(store.update(&k, Version::new(7), json!(2)).await.ok(), Some(Version::new(8)));
+    assert_eq!(
+        store.get(&k).await.ok().flatten().map(|i| i.version),
+        Some(Version::new(7))
+    );
+    assert_eq!(
+        store.update(&k, Version::new(7), json!(2)).await.ok(),
+        Some(Version::new(8))
+    );
 
     // Past 2^53, where a Lua number would round: still exact, carries included.
     let cases = [
@@ -138,17 +194,35 @@ async fn stored_versions_are_exact_u64_decimals() {
         let k = Key::new(stored);
         raw_hset(&store, &k, &[("v", "1"), ("ver", stored)]).await;
         let before = Version::new(after - 1);
-        assert_eq!(store.get(&k).await.ok().flatten().map(|i| i.version), Some(before));
-        let stale = store.update(&k, Version::new(after - 2), json!(0)).await.err();
-        let current = stale.as_ref().and_then(Error::conflict_ref).and_then(|c| c.current());
+        assert_eq!(
+            store.get(&k).await.ok().flatten().map(|i| i.version),
+            Some(before)
+        );
+        let stale = store
+            .update(&k, Version::new(after - 2), json!(0))
+            .await
+            .err();
+        let current = stale
+            .as_ref()
+            .and_then(Error::conflict_ref)
+            .and_then(|c| c.current());
         assert_eq!(current.map(|c| c.version), Some(before), "{stored}");
-        assert_eq!(store.update(&k, before, json!(2)).await.ok(), Some(Version::new(after)));
+        assert_eq!(
+            store.update(&k, before, json!(2)).await.ok(),
+            Some(Version::new(after))
+        );
     }
     // In a transaction too.
     let k = Key::new("tx-big");
     raw_hset(&store, &k, &[("v", "1"), ("ver", "9999999999999999999")]).await;
-    let out = store.transact(vec![TxOp::put(k.clone(), json!(1))]).await.ok();
-    assert_eq!(out, Some(vec![Some(Version::new(10_000_000_000_000_000_000))]));
+    let out = store
+        .transact(vec![TxOp::put(k.clone(), json!(1))])
+        .await
+        .ok();
+    assert_eq!(
+        out,
+        Some(vec![Some(Version::new(10_000_000_000_000_000_000))])
+    );
 }
 
 #[tokio::test]
@@ -162,21 +236,43 @@ async fn an_exhausted_version_is_a_backend_error_that_writes_nothing() {
     raw_hset(&store, &k, &[("v", "1"), ("ver", &max)]).await;
     let before = raw_fields(&store, &k).await;
     for result in [
-        store.update(&k, Version::new(u64::MAX), json!(2)).await.map(|_| ()),
+        store
+            .update(&k, Version::new(u64::MAX), json!(2))
+            .await
+            .map(|_| ()),
         store.put(&k, json!(2)).await.map(|_| ()),
         store
-            .transact(vec![TxOp::insert(other.clone(), json!(1)), TxOp::put(k.clone(), json!(2))])
+            .transact(vec![
+                TxOp::insert(other.clone(), json!(1)),
+                TxOp::put(k.clone(), json!(2)),
+            ])
             .await
             .map(|_| ()),
     ] {
         let err = result.err();
-        assert!(matches!(err, Some(Error::Backend { retryable: false, .. })), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                Some(Error::Backend {
+                    retryable: false,
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
         assert!(err.is_some_and(|e| e.to_string().contains("exhausted")));
     }
     assert_eq!(raw_fields(&store, &k).await, before);
-    assert_eq!(store.get(&other).await.ok(), Some(None), "the transaction wrote nothing");
+    assert_eq!(
+        store.get(&other).await.ok(),
+        Some(None),
+        "the transaction wrote nothing"
+    );
     // Removing it is still possible.
-    assert_eq!(store.remove(&k).await.ok(), Some(Some(Version::new(u64::MAX))));
+    assert_eq!(
+        store.remove(&k).await.ok(),
+        Some(Some(Version::new(u64::MAX)))
+    );
 }
 
 #[tokio::test]
@@ -197,22 +293,45 @@ async fn foreign_data_is_a_backend_error_never_a_conflict() {
     let bad_version = Key::new("bad-version");
     raw_hset(&store, &bad_version, &[("v", "1"), ("ver", "-1")]).await;
     let huge_version = Key::new("huge-version");
-    raw_hset(&store, &huge_version, &[("v", "1"), ("ver", "18446744073709551616")]).await;
+    raw_hset(
+        &store,
+        &huge_version,
+        &[("v", "1"), ("ver", "18446744073709551616")],
+    )
+    .await;
     let no_value = Key::new("no-value");
     raw_hset(&store, &no_value, &[("other", "1")]).await;
 
-    for k in [&string_key, &not_json, &bad_version, &huge_version, &no_value] {
+    for k in [
+        &string_key,
+        &not_json,
+        &bad_version,
+        &huge_version,
+        &no_value,
+    ] {
         let results = [
             store.get(k).await.map(|_| ()),
             store.insert(k, json!(1)).await.map(|_| ()),
             store.update(k, Version::new(1), json!(1)).await.map(|_| ()),
         ];
         for err in results.into_iter().map(Result::err) {
-            assert!(matches!(err, Some(Error::Backend { retryable: false, .. })), "{k}: {err:?}");
+            assert!(
+                matches!(
+                    err,
+                    Some(Error::Backend {
+                        retryable: false,
+                        ..
+                    })
+                ),
+                "{k}: {err:?}"
+            );
         }
     }
     // Nothing was overwritten.
-    assert_eq!(raw_fields(&store, &not_json).await[0], ("v".to_string(), "{oops".to_string()));
+    assert_eq!(
+        raw_fields(&store, &not_json).await[0],
+        ("v".to_string(), "{oops".to_string())
+    );
     let kept: String = redis::cmd("GET")
         .arg(store.redis_key(&string_key))
         .query_async(&mut conn)

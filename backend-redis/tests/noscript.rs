@@ -35,12 +35,39 @@ async fn a_flushed_script_cache_costs_one_extra_round_trip_once() {
     proxy.reset();
     assert_eq!(store.insert(&k, json!(1)).await.ok(), Some(Version::FIRST));
     let names = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    assert_eq!(proxy.take(), Traffic { commands: names(&["EVALSHA", "EVAL"]), turns: 2 });
-    assert_eq!(store.insert(&Key::new("k2"), json!(1)).await.ok(), Some(Version::FIRST));
-    assert_eq!(proxy.take(), Traffic { commands: names(&["EVALSHA"]), turns: 1 });
+    assert_eq!(
+        proxy.take(),
+        Traffic {
+            commands: names(&["EVALSHA", "EVAL"]),
+            turns: 2
+        }
+    );
+    assert_eq!(
+        store.insert(&Key::new("k2"), json!(1)).await.ok(),
+        Some(Version::FIRST)
+    );
+    assert_eq!(
+        proxy.take(),
+        Traffic {
+            commands: names(&["EVALSHA"]),
+            turns: 1
+        }
+    );
     // Each script once: put had not been called since the flush.
     assert_eq!(store.put(&k, json!(2)).await.ok(), Some(Version::new(2)));
-    assert_eq!(proxy.take(), Traffic { commands: names(&["EVALSHA", "EVAL"]), turns: 2 });
+    assert_eq!(
+        proxy.take(),
+        Traffic {
+            commands: names(&["EVALSHA", "EVAL"]),
+            turns: 2
+        }
+    );
     assert_eq!(store.put(&k, json!(3)).await.ok(), Some(Version::new(3)));
-    assert_eq!(proxy.take(), Traffic { commands: names(&["EVALSHA"]), turns: 1 });
+    assert_eq!(
+        proxy.take(),
+        Traffic {
+            commands: names(&["EVALSHA"]),
+            turns: 1
+        }
+    );
 }

@@ -14,7 +14,10 @@ const SECRET: &str = "hunter2-not-shown";
 
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-    listener.local_addr().unwrap_or_else(|e| panic!("{e}")).port()
+    listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .port()
 }
 
 #[tokio::test]
@@ -23,7 +26,14 @@ async fn a_server_that_is_down_is_a_retryable_setup_error() {
     let builder = RedisStore::builder().url(url).prefix("p");
     assert!(!format!("{builder:?}").contains(SECRET));
     let err = builder.build().await.err();
-    let Some(err @ Error::Backend { operation: Operation::Setup, retryable: true, .. }) = &err else {
+    let Some(
+        err @ Error::Backend {
+            operation: Operation::Setup,
+            retryable: true,
+            ..
+        },
+    ) = &err
+    else {
         panic!("expected a retryable setup error, got {err:?}");
     };
     let shown = format!("{err} / {err:?}");
@@ -42,7 +52,16 @@ async fn a_url_that_does_not_parse_is_a_setup_error_without_the_password() {
         .await
         .err();
     let shown = format!("{err:?}");
-    assert!(matches!(err, Some(Error::Backend { retryable: false, .. })), "{shown}");
+    assert!(
+        matches!(
+            err,
+            Some(Error::Backend {
+                retryable: false,
+                ..
+            })
+        ),
+        "{shown}"
+    );
     assert!(!shown.contains(SECRET), "{shown}");
 }
 
@@ -75,9 +94,14 @@ async fn direct(url: &str, store: &RedisStore) -> RedisStore {
 }
 
 fn no_secret(url: &str, err: &Error) {
-    let password = url.rsplit_once('@').and_then(|(userinfo, _)| userinfo.rsplit_once(':'));
+    let password = url
+        .rsplit_once('@')
+        .and_then(|(userinfo, _)| userinfo.rsplit_once(':'));
     if let Some((_, password)) = password.filter(|(_, p)| !p.is_empty()) {
-        assert!(!format!("{err} {err:?}").contains(password), "password in {err}");
+        assert!(
+            !format!("{err} {err:?}").contains(password),
+            "password in {err}"
+        );
     }
 }
 
@@ -94,7 +118,12 @@ async fn a_server_gone_mid_run_gives_typed_errors_then_recovers() {
     // not applied, never a conflict.
     let first = store.update(&k, Version::FIRST, json!(2)).await.err();
     match &first {
-        Some(err @ (Error::Indeterminate { .. } | Error::Backend { retryable: true, .. })) => {
+        Some(
+            err @ (Error::Indeterminate { .. }
+            | Error::Backend {
+                retryable: true, ..
+            }),
+        ) => {
             no_secret(&url, err);
             println!("first write after the outage: {err}");
         }
@@ -104,7 +133,11 @@ async fn a_server_gone_mid_run_gives_typed_errors_then_recovers() {
     let mut refused = None;
     for _ in 0..20 {
         match store.get(&k).await {
-            Err(err @ Error::Backend { retryable: true, .. }) => {
+            Err(
+                err @ Error::Backend {
+                    retryable: true, ..
+                },
+            ) => {
                 no_secret(&url, &err);
                 if err.to_string().contains("refused") {
                     println!("once known: {err}");
@@ -116,9 +149,21 @@ async fn a_server_gone_mid_run_gives_typed_errors_then_recovers() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(refused.is_some(), "no operation reported the refused connection");
+    assert!(
+        refused.is_some(),
+        "no operation reported the refused connection"
+    );
     let write = store.put(&k, json!(3)).await.err();
-    assert!(matches!(write, Some(Error::Backend { retryable: true, .. })), "{write:?}");
+    assert!(
+        matches!(
+            write,
+            Some(Error::Backend {
+                retryable: true,
+                ..
+            })
+        ),
+        "{write:?}"
+    );
 
     // The server comes back on the same address: the store reconnects by itself.
     let _back = proxy.restart(&url).await;
@@ -155,12 +200,26 @@ async fn a_lost_reply_is_indeterminate_and_the_write_may_have_landed() {
     assert!(matches!(err, Some(Error::Indeterminate { .. })), "{err:?}");
     // It did land: the server ran the script, only the answer was lost.
     let item = direct.get(&k).await.ok().flatten();
-    assert_eq!(item.map(|i| (i.version, i.value)), Some((Version::new(2), json!(2))));
+    assert_eq!(
+        item.map(|i| (i.version, i.value)),
+        Some((Version::new(2), json!(2)))
+    );
 
     // A read whose answer is lost changed nothing: a retryable backend error.
     let proxy2 = proxied("a_lost_reply_is_indeterminate (read)").await;
-    let Some((_, proxy2, reader)) = proxy2 else { return };
+    let Some((_, proxy2, reader)) = proxy2 else {
+        return;
+    };
     proxy2.swallow_replies();
     let err = reader.get(&k).await.err();
-    assert!(matches!(err, Some(Error::Backend { retryable: true, .. })), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Some(Error::Backend {
+                retryable: true,
+                ..
+            })
+        ),
+        "{err:?}"
+    );
 }

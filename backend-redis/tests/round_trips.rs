@@ -31,7 +31,11 @@ async fn setup(test: &str) -> Option<(Proxy, RedisStore)> {
     // The counter sees what build sent: the seven scripts, loaded in one round trip.
     let built = proxy.take();
     let loads = built.commands.iter().filter(|c| *c == "SCRIPT").count();
-    assert_eq!((loads, built.commands.len(), built.turns), (7, 7, 1), "build sent {built:?}");
+    assert_eq!(
+        (loads, built.commands.len(), built.turns),
+        (7, 7, 1),
+        "build sent {built:?}"
+    );
     Some((proxy, store))
 }
 
@@ -42,7 +46,10 @@ async fn one_trip<T>(proxy: &Proxy, what: &str, op: impl Future<Output = T>) -> 
     let traffic = proxy.take();
     assert_eq!(
         traffic,
-        Traffic { commands: vec!["EVALSHA".to_string()], turns: 1 },
+        Traffic {
+            commands: vec!["EVALSHA".to_string()],
+            turns: 1
+        },
         "{what}"
     );
     out
@@ -60,26 +67,80 @@ async fn every_operation_is_one_round_trip() {
     let k = Key::with_sort("p", "s");
     let v = |n: u64| Version::new(n);
 
-    assert_eq!(one_trip(&proxy, "get absent", store.get(&k)).await.ok(), Some(None));
-    assert_eq!(one_trip(&proxy, "insert", store.insert(&k, json!(1))).await.ok(), Some(v(1)));
+    assert_eq!(
+        one_trip(&proxy, "get absent", store.get(&k)).await.ok(),
+        Some(None)
+    );
+    assert_eq!(
+        one_trip(&proxy, "insert", store.insert(&k, json!(1)))
+            .await
+            .ok(),
+        Some(v(1))
+    );
     let got = one_trip(&proxy, "get present", store.get(&k)).await;
     assert_eq!(got.ok().flatten().map(|i| i.version), Some(v(1)));
-    let err = one_trip(&proxy, "insert present", store.insert(&k, json!(2))).await.err();
-    assert_eq!(err.as_ref().and_then(kind), Some(ConflictKind::AlreadyExists));
-    assert_eq!(one_trip(&proxy, "update", store.update(&k, v(1), json!(3))).await.ok(), Some(v(2)));
-    let err = one_trip(&proxy, "update stale", store.update(&k, v(1), json!(4))).await.err();
-    assert_eq!(err.as_ref().and_then(kind), Some(ConflictKind::VersionMismatch));
-    let err = one_trip(&proxy, "delete stale", store.delete(&k, v(1))).await.err();
-    assert_eq!(err.as_ref().and_then(kind), Some(ConflictKind::VersionMismatch));
-    assert_eq!(one_trip(&proxy, "put over", store.put(&k, json!(5))).await.ok(), Some(v(3)));
-    assert!(one_trip(&proxy, "delete", store.delete(&k, v(3))).await.is_ok());
-    let err = one_trip(&proxy, "update absent", store.update(&k, v(3), json!(6))).await.err();
+    let err = one_trip(&proxy, "insert present", store.insert(&k, json!(2)))
+        .await
+        .err();
+    assert_eq!(
+        err.as_ref().and_then(kind),
+        Some(ConflictKind::AlreadyExists)
+    );
+    assert_eq!(
+        one_trip(&proxy, "update", store.update(&k, v(1), json!(3)))
+            .await
+            .ok(),
+        Some(v(2))
+    );
+    let err = one_trip(&proxy, "update stale", store.update(&k, v(1), json!(4)))
+        .await
+        .err();
+    assert_eq!(
+        err.as_ref().and_then(kind),
+        Some(ConflictKind::VersionMismatch)
+    );
+    let err = one_trip(&proxy, "delete stale", store.delete(&k, v(1)))
+        .await
+        .err();
+    assert_eq!(
+        err.as_ref().and_then(kind),
+        Some(ConflictKind::VersionMismatch)
+    );
+    assert_eq!(
+        one_trip(&proxy, "put over", store.put(&k, json!(5)))
+            .await
+            .ok(),
+        Some(v(3))
+    );
+    assert!(
+        one_trip(&proxy, "delete", store.delete(&k, v(3)))
+            .await
+            .is_ok()
+    );
+    let err = one_trip(&proxy, "update absent", store.update(&k, v(3), json!(6)))
+        .await
+        .err();
     assert_eq!(err.as_ref().and_then(kind), Some(ConflictKind::NotFound));
-    let err = one_trip(&proxy, "delete absent", store.delete(&k, v(3))).await.err();
+    let err = one_trip(&proxy, "delete absent", store.delete(&k, v(3)))
+        .await
+        .err();
     assert_eq!(err.as_ref().and_then(kind), Some(ConflictKind::NotFound));
-    assert_eq!(one_trip(&proxy, "remove absent", store.remove(&k)).await.ok(), Some(None));
-    assert_eq!(one_trip(&proxy, "put new", store.put(&k, json!(7))).await.ok(), Some(v(1)));
-    assert_eq!(one_trip(&proxy, "remove", store.remove(&k)).await.ok(), Some(Some(v(1))));
+    assert_eq!(
+        one_trip(&proxy, "remove absent", store.remove(&k))
+            .await
+            .ok(),
+        Some(None)
+    );
+    assert_eq!(
+        one_trip(&proxy, "put new", store.put(&k, json!(7)))
+            .await
+            .ok(),
+        Some(v(1))
+    );
+    assert_eq!(
+        one_trip(&proxy, "remove", store.remove(&k)).await.ok(),
+        Some(Some(v(1)))
+    );
 }
 
 #[tokio::test]
@@ -89,7 +150,10 @@ async fn a_transaction_is_one_round_trip_whether_it_applies_or_fails() {
     };
     let key = |n: &str| Key::new(n);
     for name in ["u", "d", "c", "r"] {
-        store.insert(&key(name), json!(name)).await.unwrap_or_else(|e| panic!("{e}"));
+        store
+            .insert(&key(name), json!(name))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     let v1 = Version::FIRST;
     let all_kinds = vec![
@@ -103,7 +167,14 @@ async fn a_transaction_is_one_round_trip_whether_it_applies_or_fails() {
     let applied = one_trip(&proxy, "transaction applies", store.transact(all_kinds)).await;
     assert_eq!(
         applied.ok(),
-        Some(vec![Some(v1), Some(Version::new(2)), None, Some(v1), Some(v1), None])
+        Some(vec![
+            Some(v1),
+            Some(Version::new(2)),
+            None,
+            Some(v1),
+            Some(v1),
+            None
+        ])
     );
 
     // One op of each conflict kind, and one that would pass.
@@ -113,11 +184,16 @@ async fn a_transaction_is_one_round_trip_whether_it_applies_or_fails() {
         TxOp::delete(key("d"), v1),
         TxOp::check(key("c"), v1),
     ];
-    let err = one_trip(&proxy, "transaction fails", store.transact(failing)).await.err();
+    let err = one_trip(&proxy, "transaction fails", store.transact(failing))
+        .await
+        .err();
     let Some(Error::TransactionConflict { failures }) = err else {
         panic!("expected a transaction conflict, got {err:?}");
     };
-    let seen: Vec<_> = failures.iter().map(|f| (f.index, f.conflict.kind())).collect();
+    let seen: Vec<_> = failures
+        .iter()
+        .map(|f| (f.index, f.conflict.kind()))
+        .collect();
     assert_eq!(
         seen,
         vec![
@@ -140,11 +216,20 @@ async fn invalid_input_sends_nothing() {
     let too_big = json!("x".repeat(limit));
     let err = store.put(&k, too_big.clone()).await.err();
     assert!(err.as_ref().is_some_and(Error::is_invalid_input), "{err:?}");
-    let err = store.transact(vec![TxOp::insert(k.clone(), too_big)]).await.err();
+    let err = store
+        .transact(vec![TxOp::insert(k.clone(), too_big)])
+        .await
+        .err();
     assert!(err.as_ref().is_some_and(Error::is_invalid_input), "{err:?}");
     let err = store.get(&Key::new("")).await.err();
     assert!(err.as_ref().is_some_and(Error::is_invalid_input), "{err:?}");
-    assert_eq!(proxy.take(), Traffic { commands: vec![], turns: 0 });
+    assert_eq!(
+        proxy.take(),
+        Traffic {
+            commands: vec![],
+            turns: 0
+        }
+    );
 
     // The largest value that fits goes through, and the one over it left nothing.
     assert_eq!(store.get(&k).await.ok(), Some(None));

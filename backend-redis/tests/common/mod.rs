@@ -31,7 +31,12 @@ pub async fn store() -> Result<RedisStore, Unavailable> {
         .prefix(fresh_prefix())
         .build()
         .await
-        .map_err(|e| Unavailable::new(format!("Redis at {}", optimist_redis::redact_url(&url)), e.to_string()))
+        .map_err(|e| {
+            Unavailable::new(
+                format!("Redis at {}", optimist_redis::redact_url(&url)),
+                e.to_string(),
+            )
+        })
 }
 
 /// A store for a backend-specific test, or `None` after printing why the test skips;

@@ -45,7 +45,9 @@ pub struct Proxy {
 impl Proxy {
     /// A proxy on a free loopback port to the server of `url`.
     pub async fn start(url: &str) -> Proxy {
-        let info = url.into_connection_info().unwrap_or_else(|e| panic!("bad test URL: {e}"));
+        let info = url
+            .into_connection_info()
+            .unwrap_or_else(|e| panic!("bad test URL: {e}"));
         let ConnectionAddr::Tcp(host, port) = info.addr().clone() else {
             panic!("the test server must be reached over plain TCP");
         };
@@ -54,14 +56,22 @@ impl Proxy {
             .ok()
             .and_then(|mut addrs| addrs.next())
             .unwrap_or_else(|| panic!("cannot resolve the test server's host"));
-        Self::listen(upstream, info, "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()))
-            .await
+        Self::listen(
+            upstream,
+            info,
+            "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()),
+        )
+        .await
     }
 
     /// A new proxy on the same port as this stopped one (the server "comes back").
     pub async fn restart(&self, upstream_url: &str) -> Proxy {
-        let info = upstream_url.into_connection_info().unwrap_or_else(|e| panic!("{e}"));
-        let ConnectionAddr::Tcp(host, port) = info.addr().clone() else { unreachable!() };
+        let info = upstream_url
+            .into_connection_info()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ConnectionAddr::Tcp(host, port) = info.addr().clone() else {
+            unreachable!()
+        };
         let upstream = tokio::net::lookup_host((host.as_str(), port))
             .await
             .ok()
@@ -71,7 +81,9 @@ impl Proxy {
     }
 
     async fn listen(upstream: SocketAddr, info: ConnectionInfo, at: SocketAddr) -> Proxy {
-        let listener = TcpListener::bind(at).await.unwrap_or_else(|e| panic!("bind {at}: {e}"));
+        let listener = TcpListener::bind(at)
+            .await
+            .unwrap_or_else(|e| panic!("bind {at}: {e}"));
         let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
         let shared = Arc::new(Shared::default());
         let accept_shared = shared.clone();
@@ -91,7 +103,12 @@ impl Proxy {
             }
         });
         let info = info.set_addr(ConnectionAddr::Tcp(addr.ip().to_string(), addr.port()));
-        Proxy { addr, info, shared, accept }
+        Proxy {
+            addr,
+            info,
+            shared,
+            accept,
+        }
     }
 
     /// A connection manager that goes through the proxy, with the same credentials.
@@ -114,9 +131,16 @@ impl Proxy {
     /// What the client sent since the last call.
     pub fn take(&self) -> Traffic {
         let commands = std::mem::take(
-            &mut *self.shared.commands.lock().unwrap_or_else(PoisonError::into_inner),
+            &mut *self
+                .shared
+                .commands
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
         );
-        Traffic { commands, turns: self.shared.turns.swap(0, Ordering::SeqCst) }
+        Traffic {
+            commands,
+            turns: self.shared.turns.swap(0, Ordering::SeqCst),
+        }
     }
 
     /// From now on, requests still reach the server but the connection is cut as soon
@@ -128,7 +152,13 @@ impl Proxy {
     /// Closes the port and every connection: the server is gone.
     pub fn stop(&self) {
         self.accept.abort();
-        for task in self.shared.connections.lock().unwrap_or_else(PoisonError::into_inner).drain(..) {
+        for task in self
+            .shared
+            .connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+        {
             task.abort();
         }
     }
@@ -154,7 +184,11 @@ async fn forward(client: TcpStream, server: TcpStream, shared: Arc<Shared>) {
             pending.extend_from_slice(&buf[..n]);
             while let Some((used, name)) = parse_command(&pending) {
                 pending.drain(..used);
-                shared.commands.lock().unwrap_or_else(PoisonError::into_inner).push(name);
+                shared
+                    .commands
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(name);
             }
             // Counted before forwarding, so the reply cannot overtake the count.
             if !shared.awaiting_reply.swap(true, Ordering::SeqCst) {
