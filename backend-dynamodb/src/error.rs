@@ -101,7 +101,9 @@ where
                     operation,
                     key,
                     false,
-                    DynamoDbError::TableNotFound { table: table.to_string() },
+                    DynamoDbError::TableNotFound {
+                        table: table.to_string(),
+                    },
                 );
             }
             if code == "TransactionInProgressException" {
@@ -109,7 +111,12 @@ where
                 return lost_answer(format!("{code}: {message}"));
             }
             let retryable = status >= 500 || RETRYABLE_CODES.contains(&code.as_str());
-            Error::backend(operation, key, retryable, DynamoDbError::Service { code, message })
+            Error::backend(
+                operation,
+                key,
+                retryable,
+                DynamoDbError::Service { code, message },
+            )
         }
         SdkError::ConstructionFailure(_) => Error::backend(
             operation,
@@ -137,7 +144,14 @@ fn never_connected(err: &(dyn StdError + 'static)) -> bool {
     while let Some(e) = current {
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind::*;
-            if matches!(io.kind(), ConnectionRefused | AddrNotAvailable | NotConnected | HostUnreachable | NetworkUnreachable) {
+            if matches!(
+                io.kind(),
+                ConnectionRefused
+                    | AddrNotAvailable
+                    | NotConnected
+                    | HostUnreachable
+                    | NetworkUnreachable
+            ) {
                 return true;
             }
         }
@@ -148,5 +162,10 @@ fn never_connected(err: &(dyn StdError + 'static)) -> bool {
 
 /// An item the table holds that this backend cannot read.
 pub(crate) fn unreadable(operation: Operation, key: &Key, reason: String) -> Error {
-    Error::backend(operation, Some(key), false, DynamoDbError::UnreadableItem(reason))
+    Error::backend(
+        operation,
+        Some(key),
+        false,
+        DynamoDbError::UnreadableItem(reason),
+    )
 }

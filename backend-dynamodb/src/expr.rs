@@ -47,7 +47,11 @@ pub(crate) fn condition(table: &TableDescription, expect: Expect) -> Condition {
                 names.remove("#pk");
                 "#v = :expected"
             };
-            Condition { expression: expression.to_string(), names, values: Some(values) }
+            Condition {
+                expression: expression.to_string(),
+                names,
+                values: Some(values),
+            }
         }
     }
 }

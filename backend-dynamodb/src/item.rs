@@ -109,7 +109,9 @@ pub(crate) fn from_attribute(value: &AttributeValue) -> Result<Value, String> {
                 .map(|(k, v)| Ok((k.clone(), from_attribute(v)?)))
                 .collect::<Result<Map<_, _>, String>>()?,
         ),
-        AttributeValue::Ss(items) => Value::Array(items.iter().cloned().map(Value::String).collect()),
+        AttributeValue::Ss(items) => {
+            Value::Array(items.iter().cloned().map(Value::String).collect())
+        }
         AttributeValue::Ns(items) => Value::Array(
             items
                 .iter()
@@ -123,7 +125,9 @@ pub(crate) fn from_attribute(value: &AttributeValue) -> Result<Value, String> {
                 .map(|b| Value::String(aws_smithy_types::base64::encode(b.as_ref())))
                 .collect(),
         ),
-        _ => return Err("the item holds an attribute of a type this SDK does not know".to_string()),
+        _ => {
+            return Err("the item holds an attribute of a type this SDK does not know".to_string());
+        }
     })
 }
 
@@ -186,8 +190,14 @@ mod tests {
         assert_eq!(round(json!(1.0)), json!(1.0));
         // DynamoDB normalizes "1e0" to "1", which reads as an integer (SPEC R2 allows it).
         assert_eq!(parse_number("1").ok(), Some(Number::from(1)));
-        assert_eq!(number_text(&Number::from_f64(1e21).unwrap_or_else(|| 0.into())), "1e21");
-        assert_eq!(parse_number("100000000000000000000").ok(), Number::from_f64(1e20));
+        assert_eq!(
+            number_text(&Number::from_f64(1e21).unwrap_or_else(|| 0.into())),
+            "1e21"
+        );
+        assert_eq!(
+            parse_number("100000000000000000000").ok(),
+            Number::from_f64(1e20)
+        );
     }
 
     #[test]
@@ -196,7 +206,10 @@ mod tests {
         let doc = json!({"title": "Dune", "tags": ["a"], "meta": {"n": null, "ok": true}});
         let item = full_item(&table, &Key::new("k"), &doc, Version::new(3));
         assert_eq!(item.get("Id"), Some(&AttributeValue::S("k".into())));
-        assert_eq!(item.get("VersionNumber"), Some(&AttributeValue::N("3".into())));
+        assert_eq!(
+            item.get("VersionNumber"),
+            Some(&AttributeValue::N("3".into()))
+        );
         assert_eq!(item.get("title"), Some(&AttributeValue::S("Dune".into())));
         let back = from_item(&table, &item).ok();
         assert_eq!(back, Some(Versioned::new(doc, Version::new(3))));

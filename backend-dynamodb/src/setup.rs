@@ -27,7 +27,9 @@ const ACTIVE_WITHIN: Duration = Duration::from_secs(120);
 /// ```
 pub async fn create_table(client: &Client, table: &TableDescription) -> Result<()> {
     let op = Operation::Setup;
-    table.check().map_err(|reason| Error::invalid(op, None, reason))?;
+    table
+        .check()
+        .map_err(|reason| Error::invalid(op, None, reason))?;
     let mut keys = vec![(table.partition_key(), KeyType::Hash)];
     keys.extend(table.sort_key().map(|sk| (sk, KeyType::Range)));
     let mut request = client
@@ -35,18 +37,25 @@ pub async fn create_table(client: &Client, table: &TableDescription) -> Result<(
         .table_name(table.name())
         .billing_mode(BillingMode::PayPerRequest);
     for (name, key_type) in keys {
-        let element = KeySchemaElement::builder().attribute_name(name).key_type(key_type).build();
+        let element = KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build();
         let definition = AttributeDefinition::builder()
             .attribute_name(name)
             .attribute_type(ScalarAttributeType::S)
             .build();
-        let (element, definition) = element.and_then(|e| definition.map(|d| (e, d))).map_err(|e| {
-            Error::backend(op, None, false, DynamoDbError::Request(e.to_string()))
-        })?;
-        request = request.key_schema(element).attribute_definitions(definition);
+        let (element, definition) = element
+            .and_then(|e| definition.map(|d| (e, d)))
+            .map_err(|e| Error::backend(op, None, false, DynamoDbError::Request(e.to_string())))?;
+        request = request
+            .key_schema(element)
+            .attribute_definitions(definition);
     }
     if let Err(err) = request.send().await {
-        let exists = err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception());
+        let exists = err
+            .as_service_error()
+            .is_some_and(|e| e.is_resource_in_use_exception());
         if !exists {
             return Err(map_sdk_error(err, op, None, table.name(), true));
         }
@@ -95,7 +104,13 @@ async fn wait_until_active(client: &Client, name: &str) -> Result<()> {
 pub async fn delete_table(client: &Client, name: &str) -> Result<()> {
     match client.delete_table().table_name(name).send().await {
         Ok(_) => Ok(()),
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => Ok(()),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Ok(())
+        }
         Err(err) => Err(map_sdk_error(err, Operation::Setup, None, name, true)),
     }
 }
@@ -114,7 +129,10 @@ pub(crate) async fn verify_table(client: &Client, table: &TableDescription) -> R
             op,
             None,
             false,
-            DynamoDbError::SchemaMismatch { table: table.name().to_string(), reason },
+            DynamoDbError::SchemaMismatch {
+                table: table.name().to_string(),
+                reason,
+            },
         )
     };
     let Some(described) = output.table() else {
@@ -147,7 +165,9 @@ pub(crate) async fn verify_table(client: &Client, table: &TableDescription) -> R
             .find(|d| d.attribute_name() == name)
             .map(|d| d.attribute_type().clone());
         if kind != Some(ScalarAttributeType::S) {
-            return Err(mismatch(format!("key attribute {name:?} is of type {kind:?}, not S (string)")));
+            return Err(mismatch(format!(
+                "key attribute {name:?} is of type {kind:?}, not S (string)"
+            )));
         }
     }
     Ok(())

@@ -15,7 +15,9 @@ pub const DYNAMODB_MAX_ITEM_BYTES: usize = 400 * 1024;
 
 /// The size DynamoDB counts for an item, rounded up.
 pub(crate) fn item_size(item: &Item) -> usize {
-    item.iter().map(|(name, value)| name.len() + value_size(value)).sum()
+    item.iter()
+        .map(|(name, value)| name.len() + value_size(value))
+        .sum()
 }
 
 fn value_size(value: &AttributeValue) -> usize {
@@ -75,7 +77,10 @@ mod tests {
         let item: Item = [
             ("pk".to_string(), AttributeValue::S("abc".into())),
             ("n".to_string(), AttributeValue::N("12345".into())),
-            ("l".to_string(), AttributeValue::L(vec![AttributeValue::Bool(true)])),
+            (
+                "l".to_string(),
+                AttributeValue::L(vec![AttributeValue::Bool(true)]),
+            ),
         ]
         .into();
         assert_eq!(item_size(&item), (2 + 3) + (1 + 5) + (1 + 3 + 2));

@@ -12,12 +12,12 @@ use optimist_core::{
     Version, Versioned, VersionedStore, async_trait, validate,
 };
 
+use crate::TableDescription;
 use crate::attempts::Attempts;
 use crate::error::{DynamoDbError, map_sdk_error, unreadable};
 use crate::expr::{Expect, condition};
 use crate::item::{Item, from_item, full_item, key_item, version_of};
 use crate::size::{DYNAMODB_MAX_ITEM_BYTES, DYNAMODB_MAX_NESTING, has_empty_name, item_size};
-use crate::TableDescription;
 
 /// Where the item of a conflict comes from when the service returns none with a failed
 /// condition.
@@ -209,7 +209,12 @@ impl DynamoDbStore {
     /// also checks DynamoDB's own count, which is larger than the JSON for long arrays
     /// of small numbers or booleans.
     fn describe_capabilities(&self) -> Capabilities {
-        let names: usize = self.table.reserved_attributes().iter().map(|n| n.len()).sum();
+        let names: usize = self
+            .table
+            .reserved_attributes()
+            .iter()
+            .map(|n| n.len())
+            .sum();
         let overhead = names + 22 + 16;
         Capabilities::new()
             .with_max_item_bytes(self.item_limit.saturating_sub(overhead))
@@ -233,7 +238,12 @@ impl DynamoDbStore {
     }
 
     /// The checks DynamoDB adds to the shared ones: non-empty attribute names.
-    pub(crate) fn check_document(&self, operation: Operation, key: &Key, document: &Value) -> Result<()> {
+    pub(crate) fn check_document(
+        &self,
+        operation: Operation,
+        key: &Key,
+        document: &Value,
+    ) -> Result<()> {
         if has_empty_name(document) {
             return Err(Error::invalid(
                 operation,
@@ -245,7 +255,12 @@ impl DynamoDbStore {
     }
 
     /// DynamoDB's own size rule for one item.
-    pub(crate) fn check_item_size(&self, operation: Operation, key: &Key, item: &Item) -> Result<()> {
+    pub(crate) fn check_item_size(
+        &self,
+        operation: Operation,
+        key: &Key,
+        item: &Item,
+    ) -> Result<()> {
         let size = item_size(item);
         if size > self.item_limit {
             return Err(Error::invalid(
@@ -261,7 +276,11 @@ impl DynamoDbStore {
     }
 
     /// One strongly consistent `GetItem`.
-    pub(crate) async fn read(&self, operation: Operation, key: &Key) -> Result<Option<Versioned<Value>>> {
+    pub(crate) async fn read(
+        &self,
+        operation: Operation,
+        key: &Key,
+    ) -> Result<Option<Versioned<Value>>> {
         let output = self
             .client
             .get_item()
@@ -311,13 +330,24 @@ impl DynamoDbStore {
                 Some(PutItemError::ConditionalCheckFailedException(failed)) => {
                     self.refusal(operation, key, &attempts, failed.item().cloned())
                 }
-                _ => Err(map_sdk_error(err, operation, Some(key), self.table.name(), true)),
+                _ => Err(map_sdk_error(
+                    err,
+                    operation,
+                    Some(key),
+                    self.table.name(),
+                    true,
+                )),
             },
         }
     }
 
     /// One `DeleteItem` on condition `expect`.
-    async fn delete_item(&self, operation: Operation, key: &Key, expect: Expect) -> Result<Outcome> {
+    async fn delete_item(
+        &self,
+        operation: Operation,
+        key: &Key,
+        expect: Expect,
+    ) -> Result<Outcome> {
         let condition = condition(&self.table, expect);
         let attempts = Attempts::default();
         let result = self
@@ -339,7 +369,13 @@ impl DynamoDbStore {
                 Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
                     self.refusal(operation, key, &attempts, failed.item().cloned())
                 }
-                _ => Err(map_sdk_error(err, operation, Some(key), self.table.name(), true)),
+                _ => Err(map_sdk_error(
+                    err,
+                    operation,
+                    Some(key),
+                    self.table.name(),
+                    true,
+                )),
             },
         }
     }
@@ -347,7 +383,13 @@ impl DynamoDbStore {
     /// A failed condition, unless the SDK had retried the request: then the first
     /// attempt may have been applied and the condition failed on the caller's own
     /// write, so the outcome is unknown (SPEC R14).
-    fn refusal(&self, operation: Operation, key: &Key, attempts: &Attempts, item: Option<Item>) -> Result<Outcome> {
+    fn refusal(
+        &self,
+        operation: Operation,
+        key: &Key,
+        attempts: &Attempts,
+        item: Option<Item>,
+    ) -> Result<Outcome> {
         if attempts.retried() {
             return Err(retried_refusal(operation, Some(key)));
         }
@@ -367,7 +409,11 @@ impl DynamoDbStore {
             Some(item) => from_item(&self.table, &item)
                 .map(Some)
                 .map_err(|r| unreadable(operation, key, r)),
-            None if matches!(expect, Expect::At(_)) && self.conflict_items == ConflictItems::Returned => Ok(None),
+            None if matches!(expect, Expect::At(_))
+                && self.conflict_items == ConflictItems::Returned =>
+            {
+                Ok(None)
+            }
             None => {
                 tracing::debug!(%key, %operation, "no item came with the failed condition; reading it");
                 self.read(operation, key).await
@@ -383,7 +429,9 @@ impl DynamoDbStore {
         expect: Expect,
         returned: Option<Item>,
     ) -> Result<Conflict> {
-        let current = self.current_after_refusal(operation, key, expect, returned).await?;
+        let current = self
+            .current_after_refusal(operation, key, expect, returned)
+            .await?;
         judge(expect, current).ok_or_else(|| changed_meanwhile(operation, key))
     }
 
@@ -396,15 +444,27 @@ impl DynamoDbStore {
         returned: Option<Item>,
     ) -> Result<Expect> {
         let current = match returned {
-            Some(item) => Some(version_of(&self.table, &item).map_err(|r| unreadable(operation, key, r))?),
-            None if matches!(guess, Expect::At(_)) && self.conflict_items == ConflictItems::Returned => None,
+            Some(item) => {
+                Some(version_of(&self.table, &item).map_err(|r| unreadable(operation, key, r))?)
+            }
+            None if matches!(guess, Expect::At(_))
+                && self.conflict_items == ConflictItems::Returned =>
+            {
+                None
+            }
             None => self.read(operation, key).await?.map(|item| item.version),
         };
         Ok(current.map_or(Expect::Absent, Expect::At))
     }
 
     /// A checked single write: insert (`expect` absent) or update.
-    async fn checked_write(&self, operation: Operation, key: &Key, expect: Expect, value: Value) -> Result<Version> {
+    async fn checked_write(
+        &self,
+        operation: Operation,
+        key: &Key,
+        expect: Expect,
+        value: Value,
+    ) -> Result<Version> {
         validate::write(operation, key, &value, &self.capabilities)?;
         self.check_document(operation, key, &value)?;
         let Ok(version) = next_version(operation, key, expect) else {
@@ -416,7 +476,10 @@ impl DynamoDbStore {
                 None => exhausted(operation, key),
             });
         };
-        match self.put_item(operation, key, &value, expect, version).await? {
+        match self
+            .put_item(operation, key, &value, expect, version)
+            .await?
+        {
             Outcome::Written => Ok(version),
             Outcome::Refused(item) => {
                 let conflict = self.conflict(operation, key, expect, item).await?;
@@ -443,7 +506,12 @@ pub(crate) fn next_version(operation: Operation, key: &Key, expect: Expect) -> R
 
 /// A write on an item at the last version.
 pub(crate) fn exhausted(operation: Operation, key: &Key) -> Error {
-    Error::backend(operation, Some(key), false, "the item's version counter is exhausted")
+    Error::backend(
+        operation,
+        Some(key),
+        false,
+        "the item's version counter is exhausted",
+    )
 }
 
 /// The conflict of condition `expect` on an item in state `current`; `None` when the
@@ -466,7 +534,9 @@ pub(crate) fn changed_meanwhile(operation: Operation, key: &Key) -> Error {
         operation,
         Some(key),
         true,
-        DynamoDbError::Contention("the item changed while the conflict was being read; try again".to_string()),
+        DynamoDbError::Contention(
+            "the item changed while the conflict was being read; try again".to_string(),
+        ),
     )
 }
 
@@ -493,11 +563,13 @@ impl VersionedStore for DynamoDbStore {
     }
 
     async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        self.checked_write(Operation::Insert, key, Expect::Absent, value).await
+        self.checked_write(Operation::Insert, key, Expect::Absent, value)
+            .await
     }
 
     async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        self.checked_write(Operation::Update, key, Expect::At(expected), value).await
+        self.checked_write(Operation::Update, key, Expect::At(expected), value)
+            .await
     }
 
     async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
@@ -524,7 +596,10 @@ impl VersionedStore for DynamoDbStore {
         let mut expect = Expect::Absent;
         for _ in 0..WRITE_ROUNDS {
             let version = next_version(operation, key, expect)?;
-            match self.put_item(operation, key, &value, expect, version).await? {
+            match self
+                .put_item(operation, key, &value, expect, version)
+                .await?
+            {
                 Outcome::Written => return Ok(version),
                 Outcome::Refused(item) => {
                     expect = self.actual_state(operation, key, expect, item).await?;

@@ -41,7 +41,8 @@ impl DynamoDbStore {
         validate::transaction(&ops, self.capabilities_ref())?;
         for (index, op) in ops.iter().enumerate() {
             if let Some(value) = op.action().value() {
-                self.check_document(operation, op.key(), value).map_err(|e| in_op(e, index, op))?;
+                self.check_document(operation, op.key(), value)
+                    .map_err(|e| in_op(e, index, op))?;
             }
         }
         let mut guesses = vec![Expect::Absent; ops.len()];
@@ -70,11 +71,13 @@ impl DynamoDbStore {
             let failed: Vec<(usize, Option<crate::item::Item>)> = reasons
                 .iter()
                 .enumerate()
-                .filter(|(index, r)| *index < ops.len() && r.code() == Some("ConditionalCheckFailed"))
+                .filter(|(index, r)| {
+                    *index < ops.len() && r.code() == Some("ConditionalCheckFailed")
+                })
                 .map(|(index, r)| (index, r.item().cloned().filter(|i| !i.is_empty())))
                 .collect();
             if failed.is_empty() {
-                return Err(cancelled(&reasons));
+                return Err(cancelled(&reasons, self.table.name()));
             }
             if attempts.retried() {
                 return Err(retried_refusal(operation, None));
@@ -88,16 +91,24 @@ impl DynamoDbStore {
                 let overflow = next_version(operation, key, expect).is_err();
                 if matches!(op.action(), TxAction::Put(_)) {
                     // A guess that failed: learn the item's state for the next round.
-                    let state = self.actual_state(operation, key, guesses[index], item).await?;
+                    let state = self
+                        .actual_state(operation, key, guesses[index], item)
+                        .await?;
                     if overflow && state == guesses[index] {
                         exhausted_at = Some(index);
                     }
                     guesses[index] = state;
                     continue;
                 }
-                let current = self.current_after_refusal(operation, key, expect, item).await?;
+                let current = self
+                    .current_after_refusal(operation, key, expect, item)
+                    .await?;
                 match judge(expect, current) {
-                    Some(conflict) => failures.push(OpFailure { index, key: key.clone(), conflict }),
+                    Some(conflict) => failures.push(OpFailure {
+                        index,
+                        key: key.clone(),
+                        conflict,
+                    }),
                     None if overflow => exhausted_at = Some(index),
                     None => return Err(changed_meanwhile(operation, key)),
                 }
@@ -113,7 +124,11 @@ impl DynamoDbStore {
     }
 
     /// The request's items and each op's version afterwards.
-    fn build(&self, ops: &[TxOp], guesses: &[Expect]) -> Result<(Vec<TransactWriteItem>, Vec<Option<Version>>)> {
+    fn build(
+        &self,
+        ops: &[TxOp],
+        guesses: &[Expect],
+    ) -> Result<(Vec<TransactWriteItem>, Vec<Option<Version>>)> {
         let operation = Operation::Transact;
         let table = &*self.table;
         let mut items = Vec::with_capacity(ops.len());
@@ -131,20 +146,24 @@ impl DynamoDbStore {
                 _ if writes && next_version(operation, key, expect).is_err() => {
                     versions.push(None);
                     let mut c = condition(table, Expect::Absent);
-                    c.expression = "attribute_exists(#pk) AND attribute_not_exists(#pk)".to_string();
+                    c.expression =
+                        "attribute_exists(#pk) AND attribute_not_exists(#pk)".to_string();
                     ConditionCheck::builder()
                         .table_name(table.name())
                         .set_key(Some(key_item(table, key)))
                         .condition_expression(c.expression)
                         .set_expression_attribute_names(Some(c.names))
-                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                        .return_values_on_condition_check_failure(
+                            ReturnValuesOnConditionCheckFailure::AllOld,
+                        )
                         .build()
                         .map(|check| TransactWriteItem::builder().condition_check(check).build())
                 }
                 TxAction::Insert(value) | TxAction::Update { value, .. } | TxAction::Put(value) => {
                     let version = next_version(operation, key, expect)?;
                     let item = full_item(table, key, value, version);
-                    self.check_item_size(operation, key, &item).map_err(|e| in_op(e, index, op))?;
+                    self.check_item_size(operation, key, &item)
+                        .map_err(|e| in_op(e, index, op))?;
                     total += item_size(&item);
                     versions.push(Some(version));
                     let c = condition(table, expect);
@@ -200,14 +219,21 @@ impl DynamoDbStore {
                 }
             };
             items.push(built.map_err(|e| {
-                Error::backend(operation, Some(key), false, DynamoDbError::Request(e.to_string()))
+                Error::backend(
+                    operation,
+                    Some(key),
+                    false,
+                    DynamoDbError::Request(e.to_string()),
+                )
             })?);
         }
         if total > MAX_TRANSACTION_BYTES {
             return Err(Error::invalid(
                 operation,
                 None,
-                format!("transaction is {total} bytes as DynamoDB counts them, over its limit of {MAX_TRANSACTION_BYTES}"),
+                format!(
+                    "transaction is {total} bytes as DynamoDB counts them, over its limit of {MAX_TRANSACTION_BYTES}"
+                ),
             ));
         }
         Ok((items, versions))
@@ -218,9 +244,9 @@ impl DynamoDbStore {
 fn expectation(action: &TxAction, guess: Expect) -> Expect {
     match action {
         TxAction::Insert(_) => Expect::Absent,
-        TxAction::Update { expected, .. } | TxAction::Delete { expected } | TxAction::Check { expected } => {
-            Expect::At(*expected)
-        }
+        TxAction::Update { expected, .. }
+        | TxAction::Delete { expected }
+        | TxAction::Check { expected } => Expect::At(*expected),
         TxAction::Put(_) | TxAction::Remove => guess,
     }
 }
@@ -238,8 +264,18 @@ fn in_op(err: Error, index: usize, op: &TxOp) -> Error {
 }
 
 /// A transaction cancelled for reasons other than a failed condition.
-fn cancelled(reasons: &[CancellationReason]) -> Error {
+fn cancelled(reasons: &[CancellationReason], table: &str) -> Error {
     let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("None")).collect();
+    // moto reports a missing table as a cancellation reason; DynamoDB as the error itself.
+    if codes.iter().any(|c| c.starts_with("ResourceNotFound")) {
+        let table = table.to_string();
+        return Error::backend(
+            Operation::Transact,
+            None,
+            false,
+            DynamoDbError::TableNotFound { table },
+        );
+    }
     let retryable = codes.iter().any(|c| RETRYABLE_REASONS.contains(c));
     let message = reasons
         .iter()

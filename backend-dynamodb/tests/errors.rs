@@ -39,7 +39,9 @@ async fn fake_server(script: Vec<Reply>) -> (String, Arc<AtomicUsize>) {
     let counter = seen.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((socket, _)) = listener.accept().await else { return };
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
             let script = script.clone();
             let counter = counter.clone();
             tokio::spawn(async move { serve(socket, script, counter).await });
@@ -105,7 +107,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 fn error_body(error_type: &str, message: &str) -> String {
-    json!({"__type": format!("com.amazonaws.dynamodb.v20120810#{error_type}"), "message": message}).to_string()
+    json!({"__type": format!("com.amazonaws.dynamodb.v20120810#{error_type}"), "message": message})
+        .to_string()
 }
 
 /// A store on the fake endpoint: secret credentials, fast retries, short timeouts.
@@ -114,22 +117,39 @@ fn store(endpoint: &str, attempts: u32) -> DynamoDbStore {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(KEY_ID, SECRET, Some(TOKEN.to_string()), None, "test"))
+        .credentials_provider(Credentials::new(
+            KEY_ID,
+            SECRET,
+            Some(TOKEN.to_string()),
+            None,
+            "test",
+        ))
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(attempts)
                 .with_initial_backoff(Duration::from_millis(1))
                 .with_max_backoff(Duration::from_millis(5)),
         )
-        .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(Duration::from_millis(300)).build())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_millis(300))
+                .build(),
+        )
         .build();
-    DynamoDbStore::new(Client::from_conf(config), TableDescription::new("fake-table", "pk")).unwrap()
+    DynamoDbStore::new(
+        Client::from_conf(config),
+        TableDescription::new("fake-table", "pk"),
+    )
+    .unwrap()
 }
 
 fn assert_no_secret(err: &Error) {
     for text in [err.to_string(), format!("{err:?}")] {
         for secret in [SECRET, TOKEN] {
-            assert!(!text.contains(secret), "a credential leaked into an error: {text}");
+            assert!(
+                !text.contains(secret),
+                "a credential leaked into an error: {text}"
+            );
         }
     }
 }
@@ -139,31 +159,78 @@ fn source_of(err: &Error) -> &DynamoDbError {
         Error::Backend { source, .. } | Error::Indeterminate { source, .. } => source,
         other => panic!("expected a backend error, got {other}"),
     };
-    source.downcast_ref::<DynamoDbError>().unwrap_or_else(|| panic!("source is not a DynamoDbError: {source}"))
+    source
+        .downcast_ref::<DynamoDbError>()
+        .unwrap_or_else(|| panic!("source is not a DynamoDbError: {source}"))
 }
 
 #[tokio::test]
 async fn throttling_after_retries_is_retryable() {
-    let throttled = Reply::Answer(400, "ProvisionedThroughputExceededException", error_body("ProvisionedThroughputExceededException", "slow down"));
+    let throttled = Reply::Answer(
+        400,
+        "ProvisionedThroughputExceededException",
+        error_body("ProvisionedThroughputExceededException", "slow down"),
+    );
     let (endpoint, seen) = fake_server(vec![throttled]).await;
     let store = store(&endpoint, 3);
-    let err = store.update(&Key::new("k"), Version::FIRST, json!({"a": 1})).await.unwrap_err();
-    assert!(matches!(err, Error::Backend { retryable: true, .. }), "{err}");
-    assert_eq!(seen.load(Ordering::SeqCst), 3, "the SDK retries throttling itself first");
+    let err = store
+        .update(&Key::new("k"), Version::FIRST, json!({"a": 1}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Backend {
+                retryable: true,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        3,
+        "the SDK retries throttling itself first"
+    );
     assert!(!err.is_conflict());
     assert_no_secret(&err);
 }
 
 #[tokio::test]
 async fn server_errors_after_retries_are_retryable() {
-    let failing = Reply::Answer(500, "InternalServerError", error_body("InternalServerError", "oops"));
+    let failing = Reply::Answer(
+        500,
+        "InternalServerError",
+        error_body("InternalServerError", "oops"),
+    );
     let (endpoint, seen) = fake_server(vec![failing]).await;
     let store = store(&endpoint, 2);
     let err = store.get(&Key::new("k")).await.unwrap_err();
-    assert!(matches!(err, Error::Backend { retryable: true, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Backend {
+                retryable: true,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(seen.load(Ordering::SeqCst), 2);
-    let err = store.transact(vec![TxOp::remove(Key::new("k"))]).await.unwrap_err();
-    assert!(matches!(err, Error::Backend { retryable: true, .. }), "{err}");
+    let err = store
+        .transact(vec![TxOp::remove(Key::new("k"))])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Backend {
+                retryable: true,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_no_secret(&err);
 }
 
@@ -171,13 +238,29 @@ async fn server_errors_after_retries_are_retryable() {
 async fn a_write_timing_out_after_sending_is_indeterminate() {
     let (endpoint, seen) = fake_server(vec![Reply::Hang]).await;
     let store = store(&endpoint, 1);
-    let err = store.insert(&Key::new("k"), json!({"a": 1})).await.unwrap_err();
+    let err = store
+        .insert(&Key::new("k"), json!({"a": 1}))
+        .await
+        .unwrap_err();
     assert!(err.is_indeterminate(), "{err}");
-    assert_eq!(seen.load(Ordering::SeqCst), 1, "the request reached the server");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "the request reached the server"
+    );
     assert_no_secret(&err);
     // A read that times out wrote nothing: retryable, not indeterminate.
     let err = store.get(&Key::new("k")).await.unwrap_err();
-    assert!(matches!(err, Error::Backend { retryable: true, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Backend {
+                retryable: true,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -187,8 +270,20 @@ async fn a_refused_connection_is_retryable_not_indeterminate() {
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let store = store(&endpoint, 1);
-    let err = store.put(&Key::new("k"), json!({"a": 1})).await.unwrap_err();
-    assert!(matches!(err, Error::Backend { retryable: true, .. }), "{err}");
+    let err = store
+        .put(&Key::new("k"), json!({"a": 1}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Backend {
+                retryable: true,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_no_secret(&err);
 }
 
@@ -201,24 +296,49 @@ async fn a_retry_refused_by_its_own_write_is_indeterminate_not_a_conflict() {
     refused["__type"] = json!("com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException");
     refused["message"] = json!("The conditional request failed");
     let script = vec![
-        Reply::Answer(500, "InternalServerError", error_body("InternalServerError", "lost answer")),
+        Reply::Answer(
+            500,
+            "InternalServerError",
+            error_body("InternalServerError", "lost answer"),
+        ),
         Reply::Answer(400, "ConditionalCheckFailedException", refused.to_string()),
     ];
     let (endpoint, seen) = fake_server(script).await;
     let store = store(&endpoint, 3);
-    let err = store.insert(&Key::new("k"), json!({"a": 1})).await.unwrap_err();
+    let err = store
+        .insert(&Key::new("k"), json!({"a": 1}))
+        .await
+        .unwrap_err();
     assert!(err.is_indeterminate(), "expected Indeterminate, got {err}");
     assert_eq!(seen.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
 async fn a_missing_table_is_named() {
-    let missing = Reply::Answer(400, "ResourceNotFoundException", error_body("ResourceNotFoundException", "Requested resource not found"));
+    let missing = Reply::Answer(
+        400,
+        "ResourceNotFoundException",
+        error_body("ResourceNotFoundException", "Requested resource not found"),
+    );
     let (endpoint, _) = fake_server(vec![missing]).await;
     let store = store(&endpoint, 1);
-    let err = store.insert(&Key::new("k"), json!({"a": 1})).await.unwrap_err();
-    assert!(matches!(err, Error::Backend { retryable: false, .. }), "{err}");
-    assert!(matches!(source_of(&err), DynamoDbError::TableNotFound { table } if table == "fake-table"));
+    let err = store
+        .insert(&Key::new("k"), json!({"a": 1}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Backend {
+                retryable: false,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        matches!(source_of(&err), DynamoDbError::TableNotFound { table } if table == "fake-table")
+    );
     assert!(err.to_string().contains("fake-table"), "{err}");
 }
 

@@ -26,7 +26,10 @@ fn python() -> Option<(String, String)> {
         _ => {
             common::unavailable(
                 "interop",
-                optimist_conformance::Unavailable::new("boto3", "OPTIMIST_DYNAMODB_PYTHON is not set (scripts/test sets it)"),
+                optimist_conformance::Unavailable::new(
+                    "boto3",
+                    "OPTIMIST_DYNAMODB_PYTHON is not set (scripts/test sets it)",
+                ),
             );
             None
         }
@@ -44,14 +47,19 @@ async fn boto3(python: &str, endpoint: &str, table: &str, mode: &str, count: usi
         .output()
         .await
         .unwrap();
-    assert!(output.status.success(), "boto3 script failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "boto3 script failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
 /// The seeds' table: keyed on `id`, versioned in `_version`.
 async fn seed_store() -> Option<(DynamoDbStore, String, String, String)> {
     let (python, endpoint) = python()?;
-    let table = TableDescription::new(common::unique_table("interop"), "id").with_version_attribute("_version");
+    let table = TableDescription::new(common::unique_table("interop"), "id")
+        .with_version_attribute("_version");
     let name = table.name().to_string();
     match common::store_on(common::client().ok()?, table).await {
         Ok(store) => Some((store, python, endpoint, name)),
@@ -64,36 +72,67 @@ async fn seed_store() -> Option<(DynamoDbStore, String, String, String)> {
 
 #[tokio::test]
 async fn optimist_and_boto3_take_turns() {
-    let Some((store, python, endpoint, table)) = seed_store().await else { return };
+    let Some((store, python, endpoint, table)) = seed_store().await else {
+        return;
+    };
     let key = Key::new("item");
-    let mut version = store.insert(&key, json!({"data": "optimist wrote 1", "count": 0})).await.unwrap();
+    let mut version = store
+        .insert(&key, json!({"data": "optimist wrote 1", "count": 0}))
+        .await
+        .unwrap();
     for round in 0..3 {
         let said = boto3(&python, &endpoint, &table, "turn", 1).await;
-        assert_eq!(said, format!("read {} wrote {}", version.get(), version.get() + 1));
+        assert_eq!(
+            said,
+            format!("read {} wrote {}", version.get(), version.get() + 1)
+        );
         let item = store.get(&key).await.unwrap().unwrap();
-        assert_eq!(item.version.get(), version.get() + 1, "optimist sees boto3's version");
-        assert_eq!(item.value["data"], json!(format!("python saw {}", version.get())));
+        assert_eq!(
+            item.version.get(),
+            version.get() + 1,
+            "optimist sees boto3's version"
+        );
+        assert_eq!(
+            item.value["data"],
+            json!(format!("python saw {}", version.get()))
+        );
         // A write still holding the old version is refused, with boto3's item.
         match store.update(&key, version, json!({"data": "stale"})).await {
-            Err(Error::Conflict { conflict: Conflict::VersionMismatch { current, .. }, .. }) => {
+            Err(Error::Conflict {
+                conflict: Conflict::VersionMismatch { current, .. },
+                ..
+            }) => {
                 assert_eq!(current, item);
             }
             other => panic!("round {round}: expected a version mismatch, got {other:?}"),
         }
-        version = store.update(&key, item.version, json!({"data": format!("optimist saw {}", item.version.get()), "count": 0})).await.unwrap();
+        version = store
+            .update(
+                &key,
+                item.version,
+                json!({"data": format!("optimist saw {}", item.version.get()), "count": 0}),
+            )
+            .await
+            .unwrap();
     }
 }
 
 #[tokio::test]
 async fn optimist_and_boto3_race_without_losing_an_update() {
-    let Some((store, python, endpoint, table)) = seed_store().await else { return };
+    let Some((store, python, endpoint, table)) = seed_store().await else {
+        return;
+    };
     let key = Key::new("item");
-    store.insert(&key, json!({"data": "race", "count": 0})).await.unwrap();
+    store
+        .insert(&key, json!({"data": "race", "count": 0}))
+        .await
+        .unwrap();
     let (per_side, boto3_processes) = (20u64, 2);
     let boto3_side = {
         let (python, endpoint, table) = (python.clone(), endpoint.clone(), table.clone());
         tokio::spawn(async move {
-            let runs = (0..boto3_processes).map(|_| boto3(&python, &endpoint, &table, "increment", per_side as usize));
+            let runs = (0..boto3_processes)
+                .map(|_| boto3(&python, &endpoint, &table, "increment", per_side as usize));
             futures::future::join_all(runs).await
         })
     };
@@ -110,7 +149,10 @@ async fn optimist_and_boto3_race_without_losing_an_update() {
                     break;
                 }
                 // The conflict carries boto3's item: retry on it without a read.
-                Err(Error::Conflict { conflict: Conflict::VersionMismatch { current: now, .. }, .. }) => {
+                Err(Error::Conflict {
+                    conflict: Conflict::VersionMismatch { current: now, .. },
+                    ..
+                }) => {
                     optimist_conflicts += 1;
                     current = now;
                 }
@@ -124,6 +166,10 @@ async fn optimist_and_boto3_race_without_losing_an_update() {
     let total = per_side * (1 + boto3_processes as u64);
     let item = store.get(&key).await.unwrap().unwrap();
     assert_eq!(item.value["count"], json!(total), "no increment is lost");
-    assert_eq!(item.version, Version::new(1 + total), "every write advanced the version by one");
+    assert_eq!(
+        item.version,
+        Version::new(1 + total),
+        "every write advanced the version by one"
+    );
     println!("race: {total} increments, optimist retried {optimist_conflicts} times");
 }

@@ -50,7 +50,11 @@ async fn counted_store(sort: bool, mode: ConflictItems) -> Option<(DynamoDbStore
         }
     };
     let requests = Requests::default();
-    let client = Client::from_conf(common::config_builder(&endpoint).interceptor(requests.clone()).build());
+    let client = Client::from_conf(
+        common::config_builder(&endpoint)
+            .interceptor(requests.clone())
+            .build(),
+    );
     let store = match common::store_on(client, common::description("requests", sort)).await {
         Ok(store) => store.with_conflict_items(mode),
         Err(why) => {
@@ -68,7 +72,10 @@ fn kind(result: &Error) -> Option<ConflictKind> {
 
 fn tx_kinds(err: &Error) -> Vec<(usize, ConflictKind)> {
     match err {
-        Error::TransactionConflict { failures } => failures.iter().map(|f| (f.index, f.conflict.kind())).collect(),
+        Error::TransactionConflict { failures } => failures
+            .iter()
+            .map(|f| (f.index, f.conflict.kind()))
+            .collect(),
         other => panic!("expected a transaction conflict, got {other}"),
     }
 }
@@ -76,14 +83,25 @@ fn tx_kinds(err: &Error) -> Vec<(usize, ConflictKind)> {
 /// Every operation and conflict kind, with `not_found` requests for a NotFound
 /// conflict (2 when the store reads the missing item, 1 when it trusts the server).
 async fn check_counts(sort: bool, mode: ConflictItems, not_found: usize) {
-    let Some((store, requests)) = counted_store(sort, mode).await else { return };
-    let k = |name: &str| if sort { Key::with_sort(name, "s") } else { Key::new(name) };
+    let Some((store, requests)) = counted_store(sort, mode).await else {
+        return;
+    };
+    let k = |name: &str| {
+        if sort {
+            Key::with_sort(name, "s")
+        } else {
+            Key::new(name)
+        }
+    };
     let (a, b, c, absent) = (k("a"), k("b"), k("c"), k("absent"));
     let mut table = Vec::new();
     let mut expect = |what: &str, want: usize| {
         let got = requests.take();
         table.push(format!("{what}: {got}"));
-        assert_eq!(got, want, "{what} ({mode:?}) sent {got} requests, expected {want}");
+        assert_eq!(
+            got, want,
+            "{what} ({mode:?}) sent {got} requests, expected {want}"
+        );
     };
 
     assert!(store.get(&absent).await.unwrap().is_none());
@@ -100,7 +118,10 @@ async fn check_counts(sort: bool, mode: ConflictItems, not_found: usize) {
     let err = store.update(&a, v1, json!({"n": 3})).await.unwrap_err();
     assert_eq!(kind(&err), Some(ConflictKind::VersionMismatch));
     expect("update -> VersionMismatch", 1);
-    let err = store.update(&absent, v1, json!({"n": 3})).await.unwrap_err();
+    let err = store
+        .update(&absent, v1, json!({"n": 3}))
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), Some(ConflictKind::NotFound));
     expect("update -> NotFound", not_found);
     let err = store.delete(&a, v1).await.unwrap_err();
@@ -111,9 +132,15 @@ async fn check_counts(sort: bool, mode: ConflictItems, not_found: usize) {
     expect("delete -> NotFound", not_found);
     store.delete(&a, v2).await.unwrap();
     expect("delete", 1);
-    assert_eq!(store.put(&b, json!({"p": 1})).await.unwrap(), Version::FIRST);
+    assert_eq!(
+        store.put(&b, json!({"p": 1})).await.unwrap(),
+        Version::FIRST
+    );
     expect("put on a new key", 1);
-    assert_eq!(store.put(&b, json!({"p": 2})).await.unwrap(), Version::new(2));
+    assert_eq!(
+        store.put(&b, json!({"p": 2})).await.unwrap(),
+        Version::new(2)
+    );
     expect("put on an existing key", 2);
     assert_eq!(store.remove(&b).await.unwrap(), Some(Version::new(2)));
     expect("remove present", 1);
@@ -130,18 +157,30 @@ async fn check_counts(sort: bool, mode: ConflictItems, not_found: usize) {
         ])
         .await
         .unwrap();
-    assert_eq!(done, vec![Some(Version::FIRST), Some(Version::new(2)), None]);
+    assert_eq!(
+        done,
+        vec![Some(Version::FIRST), Some(Version::new(2)), None]
+    );
     expect("transact (insert, update, remove)", 1);
     let done = store
-        .transact(vec![TxOp::check(a.clone(), Version::FIRST), TxOp::delete(c.clone(), Version::new(2))])
+        .transact(vec![
+            TxOp::check(a.clone(), Version::FIRST),
+            TxOp::delete(c.clone(), Version::new(2)),
+        ])
         .await
         .unwrap();
     assert_eq!(done, vec![Some(Version::FIRST), None]);
     expect("transact (check, delete)", 1);
-    let done = store.transact(vec![TxOp::put(b.clone(), json!({"p": 1}))]).await.unwrap();
+    let done = store
+        .transact(vec![TxOp::put(b.clone(), json!({"p": 1}))])
+        .await
+        .unwrap();
     assert_eq!(done, vec![Some(Version::FIRST)]);
     expect("transact (put on a new key)", 1);
-    let done = store.transact(vec![TxOp::put(b.clone(), json!({"p": 2}))]).await.unwrap();
+    let done = store
+        .transact(vec![TxOp::put(b.clone(), json!({"p": 2}))])
+        .await
+        .unwrap();
     assert_eq!(done, vec![Some(Version::new(2))]);
     expect("transact (put on an existing key)", 2);
     let err = store
@@ -154,16 +193,33 @@ async fn check_counts(sort: bool, mode: ConflictItems, not_found: usize) {
         .unwrap_err();
     assert_eq!(
         tx_kinds(&err),
-        vec![(0, ConflictKind::AlreadyExists), (1, ConflictKind::VersionMismatch), (2, ConflictKind::NotFound)]
+        vec![
+            (0, ConflictKind::AlreadyExists),
+            (1, ConflictKind::VersionMismatch),
+            (2, ConflictKind::NotFound)
+        ]
     );
-    expect("transact -> AlreadyExists + VersionMismatch + NotFound", not_found);
-    let err = store.transact(vec![TxOp::check(a.clone(), Version::new(9))]).await.unwrap_err();
+    expect(
+        "transact -> AlreadyExists + VersionMismatch + NotFound",
+        not_found,
+    );
+    let err = store
+        .transact(vec![TxOp::check(a.clone(), Version::new(9))])
+        .await
+        .unwrap_err();
     assert_eq!(tx_kinds(&err), vec![(0, ConflictKind::VersionMismatch)]);
     expect("transact check -> VersionMismatch", 1);
-    let err = store.transact(vec![TxOp::delete(absent.clone(), Version::FIRST)]).await.unwrap_err();
+    let err = store
+        .transact(vec![TxOp::delete(absent.clone(), Version::FIRST)])
+        .await
+        .unwrap_err();
     assert_eq!(tx_kinds(&err), vec![(0, ConflictKind::NotFound)]);
     expect("transact delete -> NotFound", not_found);
-    println!("requests per operation ({mode:?}, {}):\n  {}", common::server_name(), table.join("\n  "));
+    println!(
+        "requests per operation ({mode:?}, {}):\n  {}",
+        common::server_name(),
+        table.join("\n  ")
+    );
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! What the DynamoDB tests share: the server from the environment, clients, fresh tables.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::panic)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -16,12 +16,18 @@ pub fn endpoint() -> Result<String, Unavailable> {
     std::env::var(ENDPOINT_VAR)
         .ok()
         .filter(|e| !e.trim().is_empty())
-        .ok_or_else(|| Unavailable::new("DynamoDB", format!("{ENDPOINT_VAR} is not set (scripts/test starts moto and sets it)")))
+        .ok_or_else(|| {
+            Unavailable::new(
+                "DynamoDB",
+                format!("{ENDPOINT_VAR} is not set (scripts/test starts moto and sets it)"),
+            )
+        })
 }
 
 /// The server's name as scripts/test reports it ("moto 5.2.5").
 pub fn server_name() -> String {
-    std::env::var("OPTIMIST_DYNAMODB_SERVER").unwrap_or_else(|_| "a DynamoDB-compatible server".to_string())
+    std::env::var("OPTIMIST_DYNAMODB_SERVER")
+        .unwrap_or_else(|_| "a DynamoDB-compatible server".to_string())
 }
 
 /// Whether the server is moto, which refuses items over 405,000 bytes.
@@ -43,7 +49,13 @@ pub fn config_builder(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("AKIDTESTING", "test-secret-key", None, None, "optimist-tests"))
+        .credentials_provider(Credentials::new(
+            "AKIDTESTING",
+            "test-secret-key",
+            None,
+            None,
+            "optimist-tests",
+        ))
 }
 
 /// A client for the test server.
@@ -65,15 +77,30 @@ pub fn unique_table(prefix: &str) -> String {
 /// A description of a fresh table: hash-only, or hash and range.
 pub fn description(prefix: &str, sort: bool) -> TableDescription {
     let table = TableDescription::new(unique_table(prefix), "pk");
-    if sort { table.with_sort_key("sk") } else { table }
+    if sort {
+        table.with_sort_key("sk")
+    } else {
+        table
+    }
 }
 
 /// A store on a new table made through `client`.
-pub async fn store_on(client: Client, table: TableDescription) -> Result<DynamoDbStore, Unavailable> {
-    let unavailable = |e: optimist_core::Error| Unavailable::new(format!("DynamoDB ({})", server_name()), e.to_string());
+pub async fn store_on(
+    client: Client,
+    table: TableDescription,
+) -> Result<DynamoDbStore, Unavailable> {
+    let unavailable = |e: optimist_core::Error| {
+        Unavailable::new(format!("DynamoDB ({})", server_name()), e.to_string())
+    };
     create_table(&client, &table).await.map_err(unavailable)?;
-    let store = DynamoDbStore::connect(client, table).await.map_err(unavailable)?;
-    Ok(if is_moto() { store.with_item_size_limit(405_000) } else { store })
+    let store = DynamoDbStore::connect(client, table)
+        .await
+        .map_err(unavailable)?;
+    Ok(if is_moto() {
+        store.with_item_size_limit(405_000)
+    } else {
+        store
+    })
 }
 
 /// A store on a new table of the test server.
@@ -82,7 +109,10 @@ pub async fn fresh_store(sort: bool) -> Result<DynamoDbStore, Unavailable> {
 }
 
 /// A store with the default conflict-item mode and one trusting returned items.
-pub async fn fresh_store_with(sort: bool, mode: ConflictItems) -> Result<DynamoDbStore, Unavailable> {
+pub async fn fresh_store_with(
+    sort: bool,
+    mode: ConflictItems,
+) -> Result<DynamoDbStore, Unavailable> {
     Ok(fresh_store(sort).await?.with_conflict_items(mode))
 }
 
