@@ -237,7 +237,7 @@ async fn an_exhausted_version_is_a_backend_error_that_writes_nothing() {
     let max = u64::MAX.to_string();
     raw_hset(&store, &k, &[("v", "1"), ("ver", &max)]).await;
     let before = raw_fields(&store, &k).await;
-    for result in [
+    let results = [
         store
             .update(&k, Version::new(u64::MAX), json!(2))
             .await
@@ -250,7 +250,9 @@ async fn an_exhausted_version_is_a_backend_error_that_writes_nothing() {
             ])
             .await
             .map(|_| ()),
-    ] {
+    ];
+    let mut messages = Vec::new();
+    for result in results {
         let err = result.err();
         assert!(
             matches!(
@@ -262,8 +264,17 @@ async fn an_exhausted_version_is_a_backend_error_that_writes_nothing() {
             ),
             "{err:?}"
         );
-        assert!(err.is_some_and(|e| e.to_string().contains("exhausted")));
+        messages.push(err.map(|e| e.to_string()).unwrap_or_default());
     }
+    assert!(
+        messages.iter().all(|m| m.contains("exhausted")),
+        "{messages:?}"
+    );
+    assert!(
+        messages[2].contains("(op 1)"),
+        "names the op: {}",
+        messages[2]
+    );
     assert_eq!(raw_fields(&store, &k).await, before);
     assert_eq!(
         store.get(&other).await.ok(),

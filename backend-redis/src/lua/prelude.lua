@@ -6,8 +6,11 @@
 
 local U64_MAX = '18446744073709551615'
 
+-- Where in a transaction an error arose, so its message names the op.
+local context = ''
+
 local function fail(code, message)
-  error({err = code .. ' ' .. message})
+  error({err = code .. ' ' .. message .. context})
 end
 
 -- A stored version as canonical decimal ('007' -> '7'), or an error if it is not a

@@ -10,6 +10,7 @@ local versions = {}
 local failures = {}
 for i = 1, n do
   local key, action, expected = KEYS[i], ARGV[3 * i - 2], ARGV[3 * i - 1]
+  context = ' (op ' .. (i - 1) .. ')'
   local ver = version_of(key)
   versions[i] = ver
   if action == 'I' then
@@ -33,6 +34,7 @@ end
 local after = {'ok'}
 for i = 1, n do
   local action, ver = ARGV[3 * i - 2], versions[i]
+  context = ' (op ' .. (i - 1) .. ')'
   if action == 'I' or action == 'U' or action == 'P' then
     after[i + 1] = ver and increment(ver) or '1'
   elseif action == 'C' then
