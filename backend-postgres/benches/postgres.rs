@@ -1,1 +1,214 @@
-fn main() {}
+//! optimist-postgres's operations beside the same statements run with bare sqlx, in the
+//! same run, on the same server and pool settings. The difference is what the library
+//! costs: input checks, JSON text encoding, the retry loop, error mapping.
+//!
+//! `OPTIMIST_POSTGRES_URL=... cargo bench -p optimist-postgres --bench postgres`; compare
+//! each `optimist/*` with its `raw/*` neighbour. Without the variable it prints why and
+//! measures nothing.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use optimist_core::{Key, Version, VersionedStore};
+use optimist_postgres::PostgresStore;
+use serde_json::{Value, json};
+use sqlx::{PgPool, Row};
+use tokio::runtime::Runtime;
+
+fn value() -> Value {
+    json!({"title": "Dune", "author": "Frank Herbert", "copies": 3, "tags": ["sf", "classic"]})
+}
+
+/// The store's statements, written out, run with bare sqlx on a table of the same shape.
+struct Raw {
+    pool: PgPool,
+    get: String,
+    insert: String,
+    update: String,
+}
+
+impl Raw {
+    fn new(pool: PgPool, table: &str) -> Self {
+        let t = format!("\"{table}\"");
+        Raw {
+            pool,
+            get: format!("SELECT value::text, version FROM {t} WHERE partition = $1 AND sort = $2"),
+            insert: format!(
+                "INSERT INTO {t} AS t (partition, sort, value, version) \
+                 VALUES ($1, $2, $3::text::json, 1) \
+                 ON CONFLICT (partition, sort) DO UPDATE SET version = t.version \
+                 RETURNING t.xmax = 0, t.version, \
+                 CASE WHEN t.xmax = 0 THEN NULL ELSE t.value::text END"
+            ),
+            update: format!(
+                "WITH cur AS MATERIALIZED (\
+                 SELECT version, value FROM {t} WHERE partition = $1 AND sort = $2 FOR UPDATE), \
+                 upd AS (UPDATE {t} AS t SET value = $4::text::json, version = t.version + 1 \
+                 FROM cur WHERE t.partition = $1 AND t.sort = $2 AND cur.version = $3 \
+                 RETURNING t.version) \
+                 SELECT upd.version, cur.version, \
+                 CASE WHEN upd.version IS NULL THEN cur.value::text END \
+                 FROM cur LEFT JOIN upd ON true"
+            ),
+        }
+    }
+
+    async fn get(&self, key: &str) -> Option<(Value, i64)> {
+        let row = sqlx::query(&self.get)
+            .bind(key)
+            .bind("")
+            .fetch_optional(&self.pool)
+            .await
+            .ok()??;
+        let text: &str = row.try_get(0).ok()?;
+        Some((serde_json::from_str(text).ok()?, row.try_get(1).ok()?))
+    }
+
+    async fn insert(&self, key: &str, value: &Value) -> Option<i64> {
+        let text = serde_json::to_string(value).ok()?;
+        let row = sqlx::query(&self.insert)
+            .bind(key)
+            .bind("")
+            .bind(text)
+            .fetch_one(&self.pool)
+            .await
+            .ok()?;
+        let inserted: bool = row.try_get(0).ok()?;
+        inserted.then(|| row.try_get(1).ok()).flatten()
+    }
+
+    /// `Ok(new version)` or `Err(current item)`.
+    async fn update(
+        &self,
+        key: &str,
+        expected: i64,
+        value: &Value,
+    ) -> Result<i64, Option<(Value, i64)>> {
+        let text = serde_json::to_string(value).map_err(|_| None)?;
+        let row = sqlx::query(&self.update)
+            .bind(key)
+            .bind("")
+            .bind(expected)
+            .bind(text)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|_| None)?
+            .ok_or(None)?;
+        if let Ok(Some(version)) = row.try_get::<Option<i64>, _>(0) {
+            return Ok(version);
+        }
+        let text: Option<&str> = row.try_get(2).map_err(|_| None)?;
+        let current = serde_json::from_str(text.unwrap_or("null")).map_err(|_| None)?;
+        Err(Some((current, row.try_get(1).map_err(|_| None)?)))
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let Ok(url) = std::env::var("OPTIMIST_POSTGRES_URL") else {
+        println!("skipped the postgres benches: OPTIMIST_POSTGRES_URL is not set");
+        return;
+    };
+    let Ok(rt) = Runtime::new() else {
+        println!("skipped the postgres benches: no tokio runtime");
+        return;
+    };
+    let suffix = format!("{:08x}", rand::random::<u32>());
+    let made = rt.block_on(async {
+        let store = PostgresStore::builder()
+            .url(url.clone())
+            .table(format!("optimist_bench_{suffix}"))
+            .build()
+            .await?;
+        // Same pool settings as the store's; its own table, created by a second store.
+        let raw_table = format!("optimist_bench_raw_{suffix}");
+        let raw_store = PostgresStore::builder()
+            .url(url)
+            .table(raw_table.clone())
+            .build()
+            .await?;
+        Ok::<_, optimist_core::Error>((store, Raw::new(raw_store.pool().clone(), &raw_table)))
+    });
+    let (store, raw) = match made {
+        Ok(pair) => pair,
+        Err(err) => {
+            println!("skipped the postgres benches: {err}");
+            return;
+        }
+    };
+    let value = value();
+    let key = Key::new("hot");
+    let (seeded, raw_seeded) = rt.block_on(async {
+        (
+            store.insert(&key, value.clone()).await,
+            raw.insert("hot", &value).await,
+        )
+    });
+    if seeded.is_err() || raw_seeded.is_none() {
+        println!("skipped the postgres benches: seeding failed");
+        return;
+    }
+
+    let mut group = c.benchmark_group("postgres");
+    group.bench_function("optimist/get", |b| {
+        b.to_async(&rt)
+            .iter(|| async { black_box(store.get(&key).await.ok()) })
+    });
+    group.bench_function("raw/get", |b| {
+        b.to_async(&rt)
+            .iter(|| async { black_box(raw.get("hot").await) })
+    });
+
+    let n = AtomicU64::new(0);
+    group.bench_function("optimist/insert", |b| {
+        b.to_async(&rt).iter(|| async {
+            let key = Key::new(format!("new-{}", n.fetch_add(1, Ordering::Relaxed)));
+            black_box(store.insert(&key, value.clone()).await.ok())
+        })
+    });
+    let n = AtomicU64::new(0);
+    group.bench_function("raw/insert", |b| {
+        b.to_async(&rt).iter(|| async {
+            let key = format!("new-{}", n.fetch_add(1, Ordering::Relaxed));
+            black_box(raw.insert(&key, &value).await)
+        })
+    });
+
+    let version = AtomicU64::new(1);
+    group.bench_function("optimist/update", |b| {
+        b.to_async(&rt).iter(|| async {
+            let expected = Version::new(version.load(Ordering::Relaxed));
+            if let Ok(v) = store.update(&key, expected, value.clone()).await {
+                version.store(v.get(), Ordering::Relaxed);
+            }
+        })
+    });
+    let version = AtomicU64::new(1);
+    group.bench_function("raw/update", |b| {
+        b.to_async(&rt).iter(|| async {
+            let expected = version.load(Ordering::Relaxed) as i64;
+            if let Ok(v) = raw.update("hot", expected, &value).await {
+                version.store(v as u64, Ordering::Relaxed);
+            }
+        })
+    });
+
+    group.bench_function("optimist/update_conflict", |b| {
+        b.to_async(&rt).iter(|| async {
+            black_box(
+                store
+                    .update(&key, Version::new(0), value.clone())
+                    .await
+                    .err(),
+            )
+        })
+    });
+    group.bench_function("raw/update_conflict", |b| {
+        b.to_async(&rt)
+            .iter(|| async { black_box(raw.update("hot", 0, &value).await.err()) })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
