@@ -57,6 +57,7 @@ start_service_postgres() {
     if ! "${as_owner[@]}" test -w "$data"; then
         # The tmp folder's parents are closed to the server's user (a home folder, say).
         data=$(mktemp -d /tmp/optimist-pg.XXXXXX)
+        CLEANUP+=("rm -rf '$data'")
         [ "$(id -u)" -ne 0 ] || chown "$owner" "$data"
         log "postgres: $OPTIMIST_TMP is not reachable by $owner; using $data"
     fi
@@ -64,6 +65,7 @@ start_service_postgres() {
     local sockets="$data/run"
     if [ "${#sockets}" -gt 90 ]; then
         sockets=$(mktemp -d /tmp/optimist-pg-run.XXXXXX)
+        CLEANUP+=("rm -rf '$sockets'")
         [ "$(id -u)" -ne 0 ] || chown "$owner" "$sockets"
     else
         "${as_owner[@]}" mkdir -p "$sockets"
