@@ -47,7 +47,7 @@ macro_rules! typed_cases {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn $case() {
             let store = $factory().await;
-            common::cases::$case(store).await;
+            $crate::common::cases::$case(store).await;
         }
     )*};
 }
