@@ -75,3 +75,8 @@ pub mod __private {
     /// Fails to compile, at the field, if a key field's type is not a `KeyPart`.
     pub fn assert_key_part<T: super::KeyPart>() {}
 }
+
+// The examples in core/README-typed.md run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README-typed.md")]
+struct ReadmeTyped;

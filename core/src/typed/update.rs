@@ -36,7 +36,7 @@ impl<S: VersionedStore> Context<S> {
     /// use optimist_core::typed::{Context, Entity};
     /// use serde::{Deserialize, Serialize};
     ///
-    /// #[derive(Entity, Serialize, Deserialize)]
+    /// #[derive(Entity, Serialize, Deserialize, Debug)]
     /// struct Stock {
     ///     #[entity(partition_key)]
     ///     sku: String,
