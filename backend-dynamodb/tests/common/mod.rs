@@ -38,7 +38,10 @@ pub fn is_moto() -> bool {
 /// What the tests run against, for the printed description.
 pub fn describe(shape: &str) -> String {
     match endpoint() {
-        Ok(endpoint) => format!("DynamoDB ({}) at {endpoint}, {shape} table", server_name()),
+        Ok(endpoint) => format!(
+            "DynamoDB API on {} at {endpoint}, {shape} table",
+            server_name()
+        ),
         Err(_) => format!("DynamoDB, {shape} table (no server configured)"),
     }
 }
