@@ -352,3 +352,20 @@ async fn foreign_data_is_a_backend_error_never_a_conflict() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(kept, "x");
 }
+
+#[tokio::test]
+async fn debug_output_names_the_server_without_its_password() {
+    let Some(store) = common::store_or_skip("debug_output_names_the_server").await else {
+        return;
+    };
+    let shown = format!("{store:?}");
+    assert!(shown.contains(store.prefix().as_str()), "{shown}");
+    let url = common::url().unwrap_or_default();
+    let password = url
+        .rsplit_once('@')
+        .and_then(|(userinfo, _)| userinfo.rsplit_once(':'));
+    if let Some((_, password)) = password.filter(|(_, p)| !p.is_empty()) {
+        assert!(!shown.contains(password), "{shown}");
+        assert!(shown.contains("***@"), "{shown}");
+    }
+}
