@@ -16,14 +16,26 @@ use crate::store::{Inner, SqliteStore};
 use crate::table::{self, Sql};
 
 /// The table a store uses unless [`SqliteStoreBuilder::table`] names another.
+///
+/// ```
+/// assert_eq!(optimist_sqlite::DEFAULT_TABLE, "optimist_items");
+/// ```
 pub const DEFAULT_TABLE: &str = "optimist_items";
 
 /// How long an operation keeps retrying a busy database unless
 /// [`SqliteStoreBuilder::busy_budget`] says otherwise.
+///
+/// ```
+/// assert_eq!(optimist_sqlite::DEFAULT_BUSY_BUDGET.as_secs(), 5);
+/// ```
 pub const DEFAULT_BUSY_BUDGET: Duration = Duration::from_secs(5);
 
 /// The most connections a file store opens unless
 /// [`SqliteStoreBuilder::max_connections`] says otherwise.
+///
+/// ```
+/// assert_eq!(optimist_sqlite::DEFAULT_MAX_CONNECTIONS, 8);
+/// ```
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
 
 /// SQLite takes its busy timeout in milliseconds as a C int; a longer budget is still

@@ -2,6 +2,7 @@
 //! themselves.
 
 #![allow(dead_code)] // each test binary uses a different part
+#![allow(clippy::panic)] // tests fail by panicking
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
