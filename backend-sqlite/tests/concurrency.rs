@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use optimist_core::{Conflict, Error, Key, VersionedStore};
 use optimist_sqlite::SqliteStore;
@@ -118,18 +118,26 @@ async fn two_processes_on_one_file_lose_no_increment() {
                     "--nocapture",
                 ])
                 .env(CHILD_DB, &path)
+                // Captured, so the child's own test summary does not mix with ours.
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
     hammer(&store, TASKS_PER_STORE).await;
     for child in children {
-        let status = tokio::task::spawn_blocking(move || child.wait_with_output())
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output())
             .await
             .unwrap()
-            .unwrap()
-            .status;
-        assert!(status.success(), "child process failed: {status}");
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "child process failed ({}):\n{}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     let total = 3 * TASKS_PER_STORE as u64 * INCREMENTS_PER_TASK;
