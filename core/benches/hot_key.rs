@@ -7,10 +7,11 @@
 //! the attempts per successful increment (p50, p99, max) of each strategy.
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented public function.
+#![allow(clippy::expect_used)] // a bench that cannot set up should stop at once
 
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -103,13 +104,21 @@ struct Tally {
 async fn run(policy: &RetryPolicy, rtt: Duration, tally: &Mutex<Tally>) -> Duration {
     let store = MemoryStore::new();
     Context::new(store.clone())
-        .save(&mut Counter { id: "hot".into(), count: 0, version: None })
+        .save(&mut Counter {
+            id: "hot".into(),
+            count: 0,
+            version: None,
+        })
         .await
         .expect("seed the counter");
     let start = Instant::now();
     let tasks: Vec<_> = (0..WRITERS)
         .map(|_| {
-            let ctx = Context::new(Writer { store: store.clone(), rtt, updates: AtomicU32::new(0) });
+            let ctx = Context::new(Writer {
+                store: store.clone(),
+                rtt,
+                updates: AtomicU32::new(0),
+            });
             let policy = policy.clone();
             tokio::spawn(async move {
                 let mut attempts = Vec::with_capacity(INCREMENTS);
@@ -161,12 +170,18 @@ fn hot_key(c: &mut Criterion) {
         .enable_time()
         .build()
         .expect("runtime");
-    for (setting, rtt) in [("memory", Duration::ZERO), ("rtt_1ms", Duration::from_millis(1))] {
+    for (setting, rtt) in [
+        ("memory", Duration::ZERO),
+        ("rtt_1ms", Duration::from_millis(1)),
+    ] {
         let mut group = c.benchmark_group(format!("hot_key_16_writers/{setting}"));
         group.throughput(Throughput::Elements((WRITERS * INCREMENTS) as u64));
         group.sample_size(10);
         let mut lines = Vec::new();
-        for (name, policy) in [("default_policy", RetryPolicy::default()), ("naive_no_backoff", naive())] {
+        for (name, policy) in [
+            ("default_policy", RetryPolicy::default()),
+            ("naive_no_backoff", naive()),
+        ] {
             let tally = Mutex::new(Tally::default());
             group.bench_with_input(BenchmarkId::from_parameter(name), &policy, |b, policy| {
                 b.to_async(&rt).iter_custom(|iters| {
@@ -186,7 +201,10 @@ fn hot_key(c: &mut Criterion) {
             lines.push((name, goodput, tally));
         }
         group.finish();
-        let naive_goodput = lines.iter().find(|l| l.0 == "naive_no_backoff").map_or(1.0, |l| l.1);
+        let naive_goodput = lines
+            .iter()
+            .find(|l| l.0 == "naive_no_backoff")
+            .map_or(1.0, |l| l.1);
         for (name, goodput, tally) in &lines {
             eprintln!(
                 "hot_key {setting} {name}: goodput {goodput:.0} increments/s ({:.2}x naive), attempts per success p50 {} p99 {} max {}, exhausted {} of {}",

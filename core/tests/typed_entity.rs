@@ -1,5 +1,7 @@
 //! How entities map to items: key parts, names, and errors that name no value.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
 use optimist_core::typed::{Entity, EntityFields, Error};
 use optimist_core::{Key, Operation, Version, Versioned};
 use serde::{Deserialize, Serialize};
@@ -35,7 +37,10 @@ fn fields_follow_serde_renames() {
         version_number: Some(3),
     };
     assert_eq!(order.key(), Key::with_sort("o-1", "-2"));
-    assert_eq!(order.to_document(Operation::Put).unwrap(), json!({"ItemName": "pen"}));
+    assert_eq!(
+        order.to_document(Operation::Put).unwrap(),
+        json!({"ItemName": "pen"})
+    );
     let item = Versioned::new(json!({"ItemName": "pen"}), Version::new(3));
     let back = Order::from_item(&Key::with_sort("o-1", "-2"), item, Operation::Get).unwrap();
     assert_eq!(back, order);
@@ -44,10 +49,7 @@ fn fields_follow_serde_renames() {
 #[test]
 fn a_key_of_the_wrong_shape_or_type_does_not_decode() {
     let item = || Versioned::new(json!({"ItemName": "pen"}), Version::FIRST);
-    for key in [
-        Key::new("o-1"),
-        Key::with_sort("o-1", "not-a-number"),
-    ] {
+    for key in [Key::new("o-1"), Key::with_sort("o-1", "not-a-number")] {
         let err = Order::from_item(&key, item(), Operation::Get).unwrap_err();
         assert!(matches!(err, Error::Serialization { .. }), "{err:?}");
     }
@@ -65,5 +67,8 @@ fn a_stored_value_that_does_not_fit_is_a_serialization_error_without_the_value()
     let err = Order::from_item(&key, wrong_type, Operation::Get).unwrap_err();
     let shown = format!("{err} {err:?}");
     assert!(!shown.contains("secret-text-123"), "{shown}");
-    assert!(std::error::Error::source(&err).is_some(), "serde's error is kept as the source");
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "serde's error is kept as the source"
+    );
 }

@@ -1,6 +1,8 @@
 //! An application proves its conflict handling with the memory backend's conflict
 //! injection: another writer's write lands between the application's read and write.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
 mod common;
 
 use std::convert::Infallible;
@@ -45,10 +47,17 @@ async fn a_plain_save_sees_the_injected_write_as_a_conflict() {
     store.before_next_write(&Key::new("c"), |_| Some(json!({"count": 7})));
     counter.count = 1;
     let err = ctx.save(&mut counter).await.unwrap_err();
-    assert_eq!(err.conflict().map(|c| c.kind()), Some(ConflictKind::VersionMismatch));
+    assert_eq!(
+        err.conflict().map(|c| c.kind()),
+        Some(ConflictKind::VersionMismatch)
+    );
     let current: Counter = err.current().unwrap().unwrap();
     assert_eq!((current.count, current.version), (7, Some(2)));
-    assert_eq!(counter.version, Some(1), "the failed save left the entity alone");
+    assert_eq!(
+        counter.version,
+        Some(1),
+        "the failed save left the entity alone"
+    );
 }
 
 #[tokio::test]
@@ -65,7 +74,10 @@ async fn an_injected_delete_makes_update_with_report_not_found() {
         })
         .await
         .unwrap_err();
-    assert_eq!(err.conflict().map(|c| c.kind()), Some(ConflictKind::NotFound));
+    assert_eq!(
+        err.conflict().map(|c| c.kind()),
+        Some(ConflictKind::NotFound)
+    );
     assert!(store.is_empty());
 }
 

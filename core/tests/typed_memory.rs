@@ -1,5 +1,7 @@
 //! The typed layer's cases (SPEC R20–R24) on the memory backend.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
 mod common;
 
 async fn memory() -> optimist_memory::MemoryStore {

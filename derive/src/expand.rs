@@ -38,7 +38,10 @@ pub(crate) fn entity(input: &DeriveInput) -> syn::Result<TokenStream> {
         };
         if let Some(Marked { ident, .. }) = slot {
             return Err(syn::Error::new(
-                field.ident.as_ref().map_or_else(|| field.span(), |i| i.span()),
+                field
+                    .ident
+                    .as_ref()
+                    .map_or_else(|| field.span(), |i| i.span()),
                 format!(
                     "only one field can be {}; `{ident}` already is",
                     role.attribute()
@@ -74,12 +77,15 @@ pub(crate) fn entity(input: &DeriveInput) -> syn::Result<TokenStream> {
     // exactly when its type arguments make it serializable, sendable and shareable.
     let mut generics = input.generics.clone();
     if !generics.params.is_empty() {
-        generics.make_where_clause().predicates.push(syn::parse_quote!(
-            Self: ::optimist_core::typed::__private::Serialize
-                + ::optimist_core::typed::__private::DeserializeOwned
-                + ::core::marker::Send
-                + ::core::marker::Sync
-        ));
+        generics
+            .make_where_clause()
+            .predicates
+            .push(syn::parse_quote!(
+                Self: ::optimist_core::typed::__private::Serialize
+                    + ::optimist_core::typed::__private::DeserializeOwned
+                    + ::core::marker::Send
+                    + ::core::marker::Sync
+            ));
     }
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
 
@@ -108,7 +114,8 @@ pub(crate) fn entity(input: &DeriveInput) -> syn::Result<TokenStream> {
                 #part,
             ));
             sort_const = quote!(::core::option::Option::Some(#sort_ser));
-            let missing = format!("the key has no sort part, but `{type_name}` has a sort-key field");
+            let missing =
+                format!("the key has no sort part, but `{type_name}` has a sort-key field");
             sort_fields = quote! {
                 let sort = match key.sort() {
                     ::core::option::Option::Some(sort) => sort,
@@ -231,9 +238,8 @@ fn is_option_u64(ty: &Type) -> bool {
         return false;
     };
     let prefix: Vec<String> = prefix.iter().map(|s| s.ident.to_string()).collect();
-    let prefix_ok = prefix.is_empty()
-        || prefix == ["std", "option"]
-        || prefix == ["core", "option"];
+    let prefix_ok =
+        prefix.is_empty() || prefix == ["std", "option"] || prefix == ["core", "option"];
     if !prefix_ok || last.ident != "Option" {
         return false;
     }
@@ -247,4 +253,3 @@ fn is_option_u64(ty: &Type) -> bool {
         _ => false,
     }
 }
-

@@ -259,7 +259,9 @@ impl<S: VersionedStore> Context<S> {
                 self.store.remove(&key).await?;
             }
             (VersionCheck::Enforce, Some(v)) => self.store.delete(&key, Version::new(v)).await?,
-            (VersionCheck::Enforce, None) => return Err(never_saved(Operation::Delete, &key).into()),
+            (VersionCheck::Enforce, None) => {
+                return Err(never_saved(Operation::Delete, &key).into());
+            }
         }
         Ok(())
     }

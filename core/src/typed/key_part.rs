@@ -54,7 +54,9 @@ macro_rules! integer_key_part {
     )*};
 }
 
-integer_key_part!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+integer_key_part!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
+);
 
 /// Anything that names one item: a [`Key`], a key part (`"b-1"`, `111`), or a pair
 /// of key parts for a key with a sort part (`("author-7", "book-3")`).

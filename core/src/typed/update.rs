@@ -230,7 +230,9 @@ impl<S: VersionedStore> Context<S> {
 /// asked for.
 fn fresh<T: Entity, D: FnMut() -> T>(key: &Key, default: Option<&mut D>) -> Result<T> {
     let Some(default) = default else {
-        return Err(StoreError::conflict(Operation::Update, key.clone(), Conflict::NotFound).into());
+        return Err(
+            StoreError::conflict(Operation::Update, key.clone(), Conflict::NotFound).into(),
+        );
     };
     let entity = default();
     if entity.key() != *key || entity.version().is_some() {
@@ -243,4 +245,3 @@ fn fresh<T: Entity, D: FnMut() -> T>(key: &Key, default: Option<&mut D>) -> Resu
     }
     Ok(entity)
 }
-

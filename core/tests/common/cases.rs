@@ -130,7 +130,10 @@ pub async fn new_copy_over_an_existing_item_is_already_exists<S: VersionedStore>
     let mut book = Book::new(1, "Dune");
     ctx.save(&mut book).await.unwrap();
     let err = ctx.save(&mut Book::new(1, "Other")).await.unwrap_err();
-    assert_eq!(err.conflict().map(Conflict::kind), Some(ConflictKind::AlreadyExists));
+    assert_eq!(
+        err.conflict().map(Conflict::kind),
+        Some(ConflictKind::AlreadyExists)
+    );
     assert_eq!(err.current::<Book>().unwrap(), Some(book));
 }
 
@@ -175,7 +178,13 @@ pub async fn sort_key_entity_round_trips<S: VersionedStore>(store: S) {
     let stored = ctx.store().get(&key).await.unwrap().unwrap();
     assert_eq!(stored.value, json!({"pageCount": 12}));
     let loaded: Chapter = ctx.load(("dune", 3u32)).await.unwrap().unwrap();
-    assert_eq!(loaded, Chapter { version: Some(1), ..chapter });
+    assert_eq!(
+        loaded,
+        Chapter {
+            version: Some(1),
+            ..chapter
+        }
+    );
 }
 
 // SPEC R22: delete(&stale) fails and the item stays.
@@ -198,7 +207,10 @@ pub async fn delete_of_a_never_saved_entity_is_invalid_input<S: VersionedStore>(
     let ctx = Context::new(store);
     ctx.save(&mut Book::new(1, "Dune")).await.unwrap();
     let err = ctx.delete(&Book::new(1, "Dune")).await.unwrap_err();
-    assert!(err.store_error().is_some_and(|e| e.is_invalid_input()), "{err:?}");
+    assert!(
+        err.store_error().is_some_and(|e| e.is_invalid_input()),
+        "{err:?}"
+    );
     assert!(ctx.load::<Book>(1u64).await.unwrap().is_some());
 }
 
@@ -339,7 +351,10 @@ pub async fn update_with_abort_writes_nothing<S: VersionedStore>(store: S) {
         .unwrap_err();
     assert!(err.aborted::<LimitReached>().is_some(), "{err:?}");
     assert_eq!(ctx.store().calls.updates(), 0);
-    assert_eq!(ctx.load::<Counter>("c").await.unwrap().unwrap().version, Some(1));
+    assert_eq!(
+        ctx.load::<Counter>("c").await.unwrap().unwrap().version,
+        Some(1)
+    );
 }
 
 // SPEC R24: a missing item is NotFound, never created silently.
@@ -349,7 +364,10 @@ pub async fn update_with_missing_item_is_not_found<S: VersionedStore>(store: S) 
         .update_with::<Counter, _, _>("nope", &RetryPolicy::default(), increment)
         .await
         .unwrap_err();
-    assert_eq!(err.conflict().map(Conflict::kind), Some(ConflictKind::NotFound));
+    assert_eq!(
+        err.conflict().map(Conflict::kind),
+        Some(ConflictKind::NotFound)
+    );
     assert_eq!(ctx.load::<Counter>("nope").await.unwrap(), None);
 }
 
@@ -372,7 +390,10 @@ pub async fn update_or_insert_with_creates_explicitly<S: VersionedStore>(store: 
         .update_or_insert_with("m", &policy, || Counter::new("x"), increment)
         .await
         .unwrap_err();
-    assert!(err.store_error().is_some_and(|e| e.is_invalid_input()), "{err:?}");
+    assert!(
+        err.store_error().is_some_and(|e| e.is_invalid_input()),
+        "{err:?}"
+    );
 }
 
 // SPEC R24: 16 writers × 50 increments on one key with the default policy: every
@@ -439,9 +460,15 @@ pub async fn transaction_with_one_stale_entity_changes_nothing<S: VersionedStore
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].index, 1);
     assert_eq!(failures[0].conflict.kind(), ConflictKind::VersionMismatch);
-    assert_eq!((dune.clone(), stale_messiah.clone(), counter.clone()), before);
+    assert_eq!(
+        (dune.clone(), stale_messiah.clone(), counter.clone()),
+        before
+    );
 
-    assert_eq!(ctx.load::<Book>(1u64).await.unwrap().unwrap().version, Some(1));
+    assert_eq!(
+        ctx.load::<Book>(1u64).await.unwrap().unwrap().version,
+        Some(1)
+    );
     assert_eq!(ctx.load::<Book>(2u64).await.unwrap(), Some(messiah));
     let stored: Counter = ctx.load("sales").await.unwrap().unwrap();
     assert_eq!((stored.count, stored.version), (0, Some(1)));
@@ -461,7 +488,10 @@ pub async fn transaction_writes_versions_back<S: VersionedStore>(store: S) {
         .commit()
         .await
         .unwrap();
-    assert_eq!((dune.version, gone.version, rules.version), (Some(1), Some(1), Some(1)));
+    assert_eq!(
+        (dune.version, gone.version, rules.version),
+        (Some(1), Some(1), Some(1))
+    );
 
     let mut sales = Counter::new("sales");
     ctx.transaction()
@@ -472,7 +502,10 @@ pub async fn transaction_writes_versions_back<S: VersionedStore>(store: S) {
         .commit()
         .await
         .unwrap();
-    assert_eq!((dune.version, rules.version, sales.version), (Some(2), Some(1), Some(1)));
+    assert_eq!(
+        (dune.version, rules.version, sales.version),
+        (Some(2), Some(1), Some(1))
+    );
     assert_eq!(ctx.load::<Book>(2u64).await.unwrap(), None);
 
     // A failing check stops the writes.
@@ -495,12 +528,20 @@ pub async fn transaction_skip_check_per_op<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
     let mut book = Book::new(1, "Dune");
     let mut other = Book::new(2, "Other");
-    ctx.transaction().save(&mut book).save(&mut other).commit().await.unwrap();
+    ctx.transaction()
+        .save(&mut book)
+        .save(&mut other)
+        .commit()
+        .await
+        .unwrap();
     ctx.save(&mut book).await.unwrap();
     ctx.save(&mut other).await.unwrap();
 
     let mut blind = Book::new(1, "Blind");
-    let stale_other = Book { version: Some(1), ..other.clone() };
+    let stale_other = Book {
+        version: Some(1),
+        ..other.clone()
+    };
     ctx.transaction()
         .save_with(&mut blind, VersionCheck::Skip)
         .delete_with(&stale_other, VersionCheck::Skip)

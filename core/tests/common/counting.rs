@@ -91,7 +91,12 @@ impl<S: VersionedStore> VersionedStore for Counting<S> {
         bump(&self.calls.update);
         if self.take_interference() {
             // The other writer reads and writes through the inner store: not counted.
-            let mut other = self.inner.get(key).await?.expect("item to interfere with").value;
+            let mut other = self
+                .inner
+                .get(key)
+                .await?
+                .expect("item to interfere with")
+                .value;
             let count = other["count"].as_u64().unwrap_or(0);
             other["count"] = Value::from(count + 100);
             self.inner.put(key, other).await?;
