@@ -50,6 +50,8 @@ impl Default for FaultPlan {
 /// How many faults a [`FaultyStore`] injected.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FaultCounts {
+    /// Writes seen, whatever happened to them.
+    pub writes: u64,
     /// Writes passed through untouched.
     pub passed: u64,
     /// Writes refused before sending.
@@ -88,6 +90,7 @@ pub struct FaultyStore<S> {
     inner: S,
     plan: FaultPlan,
     rng: Mutex<SplitMix64>,
+    writes: AtomicU64,
     passed: AtomicU64,
     failed_before: AtomicU64,
     indeterminate: AtomicU64,
@@ -101,6 +104,7 @@ impl<S: VersionedStore> FaultyStore<S> {
             inner,
             plan,
             rng: Mutex::new(SplitMix64::new(seed)),
+            writes: AtomicU64::new(0),
             passed: AtomicU64::new(0),
             failed_before: AtomicU64::new(0),
             indeterminate: AtomicU64::new(0),
@@ -116,6 +120,7 @@ impl<S: VersionedStore> FaultyStore<S> {
     /// The faults injected so far.
     pub fn counts(&self) -> FaultCounts {
         FaultCounts {
+            writes: self.writes.load(Ordering::Relaxed),
             passed: self.passed.load(Ordering::Relaxed),
             failed_before: self.failed_before.load(Ordering::Relaxed),
             indeterminate: self.indeterminate.load(Ordering::Relaxed),
@@ -144,6 +149,7 @@ impl<S: VersionedStore> FaultyStore<S> {
     where
         F: std::future::Future<Output = Result<T>> + Send,
     {
+        self.writes.fetch_add(1, Ordering::Relaxed);
         match self.draw(true) {
             Fault::FailBefore => {
                 self.failed_before.fetch_add(1, Ordering::Relaxed);

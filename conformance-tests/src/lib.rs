@@ -29,6 +29,22 @@
 //! The factory's future may answer [`Unavailable`] when its server cannot be reached:
 //! the case then skips with a printed line, or fails when `CI` or
 //! `OPTIMIST_REQUIRE_ALL` is set. Sizes are tunable for slow servers: see [`env`].
+//!
+//! ## What it checks
+//!
+//! - Named cases per SPEC rule ([`cases`]), round-trip property tests of keys and values.
+//! - A model-based property test: random operation sequences on a few keys, every
+//!   operation including transactions and bad input, compared after every step with the
+//!   sequential [`model`]; failures shrink to a short, readable list of steps, and the
+//!   failing seed is kept in `proptest-regressions/conformance/` of the calling crate.
+//! - Races with exact invariants, and recorded concurrent [`history`]s checked by a
+//!   [`linearizability`] checker (Wing & Gong / Lowe, memoised, partitioned per group of
+//!   keys), also through the fault injector [`faults::FaultyStore`] (`Indeterminate`
+//!   calls count as maybe applied).
+//!
+//! The suite's own tests run it against mutant stores, each with one classic bug, and
+//! fail if any mutant passes. [`cases::all`] lists the cases programmatically, from the
+//! same list `suite!` expands.
 
 #![deny(missing_docs)]
 

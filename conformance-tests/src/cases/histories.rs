@@ -47,8 +47,10 @@ async fn faulty_histories<S: VersionedStore + 'static>(store: Arc<S>, transactio
     let faulty = Arc::new(FaultyStore::new(store, seed, FaultPlan::default()));
     histories(Arc::clone(&faulty), transactions, "faulty").await;
     let counts = faulty.counts();
+    // With 15% of each kind, 150 writes without one is a 1-in-10^10 event; fewer writes
+    // (histories turned down for a slow server) prove less, and are not held to it.
     assert!(
-        counts.failed_before > 0 && counts.indeterminate > 0,
+        counts.writes < 150 || (counts.failed_before > 0 && counts.indeterminate > 0),
         "the fault injector injected too little to prove anything: {counts:?}"
     );
 }

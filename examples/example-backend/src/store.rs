@@ -110,7 +110,12 @@ fn next_version(operation: Operation, key: &Key, previous: Option<Version>) -> R
 }
 
 /// Applies an action whose condition holds; the item's version afterwards.
-fn apply(rows: &mut Rows, key: &Key, action: &TxAction, version: Option<Version>) -> Option<Version> {
+fn apply(
+    rows: &mut Rows,
+    key: &Key,
+    action: &TxAction,
+    version: Option<Version>,
+) -> Option<Version> {
     match (action.value(), action) {
         (Some(value), _) => {
             let version = version?;
@@ -169,7 +174,11 @@ impl VersionedStore for ExampleStore {
     }
 
     async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        written(Operation::Insert, key, self.write(key, TxAction::Insert(value))?)
+        written(
+            Operation::Insert,
+            key,
+            self.write(key, TxAction::Insert(value))?,
+        )
     }
 
     async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
@@ -188,7 +197,9 @@ impl VersionedStore for ExampleStore {
     async fn remove(&self, key: &Key) -> Result<Option<Version>> {
         validate::key(Operation::Remove, key, &self.capabilities)?;
         let mut rows = self.engine.lock();
-        Ok(rows.remove(&row_key(key)).map(|row| Version::new(row.version)))
+        Ok(rows
+            .remove(&row_key(key))
+            .map(|row| Version::new(row.version)))
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
