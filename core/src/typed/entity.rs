@@ -10,7 +10,7 @@ use crate::{Key, Operation, Versioned};
 /// The serialized names of an entity's key and version fields.
 ///
 /// These fields are not stored inside the document: the key fields become the item's
-/// [`Key`] and the version field the store's [`Version`]. On DynamoDB a
+/// [`Key`] and the version field the store's [`Version`](crate::Version). On DynamoDB a
 /// `Book { id, title, version }` is therefore the item `{id, title, version}` of a table
 /// keyed on `id`, whose version attribute is `version`.
 ///
