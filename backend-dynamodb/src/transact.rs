@@ -9,20 +9,22 @@
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem,
+    CancellationReason, ConditionCheck, Delete, Get, Put, ReturnValuesOnConditionCheckFailure,
+    TransactGetItem, TransactWriteItem,
 };
-use optimist_core::{Error, OpFailure, Operation, Result, TxAction, TxOp, Version, validate};
+use optimist_core::{
+    Error, OpFailure, Operation, Result, TxAction, TxOp, Value, Version, Versioned, validate,
+};
 
-use crate::DynamoDbStore;
 use crate::attempts::Attempts;
-use crate::error::{DynamoDbError, map_sdk_error};
+use crate::error::{DynamoDbError, map_sdk_error, unreadable};
 use crate::expr::{Expect, condition};
-use crate::item::{full_item, key_item};
+use crate::item::{from_item, full_item, key_item};
 use crate::size::item_size;
 use crate::store::{
     WRITE_ROUNDS, changed_meanwhile, contention, exhausted, judge, next_version, retried_refusal,
 };
+use crate::{ConflictItems, DynamoDbStore};
 
 /// DynamoDB's limit on the total size of one transaction.
 const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
@@ -82,34 +84,58 @@ impl DynamoDbStore {
             if attempts.retried() {
                 return Err(retried_refusal(operation, None));
             }
+            // The state of each failed op when its condition failed. Where the service
+            // returned no item and is not trusted to mean "absent", every op is judged
+            // instead against one consistent snapshot of all the keys, so the reported
+            // conflicts all hold at one instant (SPEC R13).
+            let trust = self.conflict_items == ConflictItems::Returned;
+            let snapshot = !trust && failed.iter().any(|(_, item)| item.is_none());
+            let mut states: Vec<(usize, Option<Versioned<Value>>)> = Vec::new();
+            if snapshot {
+                let all = self.snapshot(&ops).await?;
+                states.extend(
+                    all.into_iter()
+                        .enumerate()
+                        .filter(|(index, _)| !matches!(ops[*index].action(), TxAction::Remove)),
+                );
+            } else {
+                for (index, item) in failed {
+                    let key = ops[index].key();
+                    let state = match item {
+                        Some(item) => Some(
+                            from_item(&self.table, &item)
+                                .map_err(|reason| unreadable(operation, key, reason))?,
+                        ),
+                        None => None,
+                    };
+                    states.push((index, state));
+                }
+            }
             let mut failures = Vec::new();
             let mut exhausted_at = None;
-            for (index, item) in failed {
+            for (index, state) in states {
                 let op = &ops[index];
                 let key = op.key();
                 let expect = expectation(op.action(), guesses[index]);
                 let overflow = next_version(operation, key, expect).is_err();
                 if matches!(op.action(), TxAction::Put(_)) {
-                    // A guess that failed: learn the item's state for the next round.
-                    let state = self
-                        .actual_state(operation, key, guesses[index], item)
-                        .await?;
-                    if overflow && state == guesses[index] {
+                    // A guess: learn the item's state for the next round.
+                    let actual = state.map_or(Expect::Absent, |item| Expect::At(item.version));
+                    if overflow && actual == guesses[index] {
                         exhausted_at = Some(index);
                     }
-                    guesses[index] = state;
+                    guesses[index] = actual;
                     continue;
                 }
-                let current = self
-                    .current_after_refusal(operation, key, expect, item)
-                    .await?;
-                match judge(expect, current) {
+                match judge(expect, state) {
                     Some(conflict) => failures.push(OpFailure {
                         index,
                         key: key.clone(),
                         conflict,
                     }),
                     None if overflow => exhausted_at = Some(index),
+                    // Its condition holds in the snapshot: the state moved on; go round.
+                    None if snapshot => {}
                     None => return Err(changed_meanwhile(operation, key)),
                 }
             }
@@ -121,6 +147,55 @@ impl DynamoDbStore {
             }
         }
         Err(contention(operation, None))
+    }
+
+    /// Every op's item at one instant: one `TransactGetItems`.
+    async fn snapshot(&self, ops: &[TxOp]) -> Result<Vec<Option<Versioned<Value>>>> {
+        let operation = Operation::Transact;
+        let table = &*self.table;
+        let mut gets = Vec::with_capacity(ops.len());
+        for op in ops {
+            let get = Get::builder()
+                .table_name(table.name())
+                .set_key(Some(key_item(table, op.key())))
+                .build()
+                .map_err(|e| {
+                    Error::backend(
+                        operation,
+                        Some(op.key()),
+                        false,
+                        DynamoDbError::Request(e.to_string()),
+                    )
+                })?;
+            gets.push(TransactGetItem::builder().get(get).build());
+        }
+        tracing::debug!(
+            ops = ops.len(),
+            "a failed condition came without its item; reading every key at once"
+        );
+        let output = self
+            .client
+            .transact_get_items()
+            .set_transact_items(Some(gets))
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(e, operation, None, table.name(), false))?;
+        let responses = output.responses.unwrap_or_default();
+        let mut items = Vec::with_capacity(ops.len());
+        for (index, op) in ops.iter().enumerate() {
+            let item = responses
+                .get(index)
+                .and_then(|r| r.item.as_ref())
+                .filter(|i| !i.is_empty());
+            items.push(match item {
+                Some(item) => Some(
+                    from_item(table, item)
+                        .map_err(|reason| unreadable(operation, op.key(), reason))?,
+                ),
+                None => None,
+            });
+        }
+        Ok(items)
     }
 
     /// The request's items and each op's version afterwards.
