@@ -93,3 +93,36 @@ fn every_mutant_is_rejected_by_the_suite() {
     println!("{report}");
     assert!(problems.is_empty(), "{}\n\n{report}", problems.join("\n"));
 }
+
+/// A failing property case keeps its seed where `RunOptions::regressions` points, which
+/// `suite!` sets to the calling crate's `proptest-regressions/conformance/`.
+#[test]
+fn a_failing_property_case_keeps_its_seed_for_the_next_run() {
+    let dir = std::env::temp_dir().join(format!(
+        "optimist-regressions-{}-{}",
+        std::process::id(),
+        optimist_conformance::rng::SplitMix64::fresh_seed()
+    ));
+    let factory = factory_fn("mutant PutKeepsVersion", || async {
+        Ok::<_, Unavailable>(MutantStore::new(Bug::PutKeepsVersion))
+    });
+    let options = RunOptions {
+        regressions: Some(dir.clone()),
+        timeout: Some(Duration::from_secs(120)),
+    };
+    let results = run_all(&factory, &options, |c| {
+        c.name == "model_operations_match_the_model"
+    });
+    assert!(
+        matches!(results.as_slice(), [(_, CaseOutcome::Failed(_))]),
+        "the mutant must fail the model case: {results:?}"
+    );
+    let file = dir.join("model_operations_match_the_model.txt");
+    let saved = std::fs::read_to_string(&file).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        saved.contains("cc "),
+        "expected a proptest seed line in {}, found {saved:?}",
+        file.display()
+    );
+}
