@@ -5,6 +5,8 @@
 //! sqlx's pool pings every connection it takes back (a lone Sync, after the call has
 //! returned); the proxy counts those apart and the test prints them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
 mod common;
 
 use std::future::Future;

@@ -1,5 +1,6 @@
 //! What the PostgreSQL tests share: the server's URL, fresh tables, and the skip rule.
 #![allow(dead_code)] // each test file uses a part
+#![allow(clippy::panic)] // tests fail by panicking
 
 pub mod proxy;
 
