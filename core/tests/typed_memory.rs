@@ -4,8 +4,8 @@
 
 mod common;
 
-async fn memory() -> optimist_memory::MemoryStore {
-    optimist_memory::MemoryStore::new()
+async fn memory() -> Option<optimist_memory::MemoryStore> {
+    Some(optimist_memory::MemoryStore::new())
 }
 
 typed_cases!(memory);

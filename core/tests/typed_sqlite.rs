@@ -6,11 +6,12 @@
 mod common;
 
 mod memory {
-    async fn sqlite_memory() -> optimist_sqlite::SqliteStore {
+    async fn sqlite_memory() -> Option<optimist_sqlite::SqliteStore> {
         optimist_sqlite::SqliteStore::builder()
             .memory()
             .build()
             .await
+            .map(Some)
             .expect("an in-memory SQLite database")
     }
 
@@ -20,7 +21,7 @@ mod memory {
 mod file {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    async fn sqlite_file() -> optimist_sqlite::SqliteStore {
+    async fn sqlite_file() -> Option<optimist_sqlite::SqliteStore> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!("optimist-typed-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("a temporary directory");
@@ -30,6 +31,7 @@ mod file {
             .path(&path)
             .build()
             .await
+            .map(Some)
             .expect("a SQLite file database")
     }
 

@@ -1,7 +1,7 @@
 //! `update_with`: read, change, save, and on a conflict change the conflict's current
 //! item and save again, with bounded attempts and backoff (SPEC R24).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::retry::RetryPolicy;
 use crate::{BoxError, Conflict, Error as StoreError, Key, Operation, Version, VersionedStore};
@@ -20,7 +20,9 @@ impl<S: VersionedStore> Context<S> {
     /// sleeps: on a hot key a write sent after a backoff usually conflicts again. So a
     /// write that conflicted after a backoff is retried at once with its conflict's
     /// (fresh) item, and the next backoff, twice as long, comes only if that conflicts
-    /// too. Every write counts as an attempt.
+    /// too. Every write counts as an attempt. The backoff's unit is the policy's base
+    /// delay, or the failed write's round trip if that is longer: writers spread out
+    /// only over windows of several round trips, whatever the server's speed.
     ///
     /// `change` may run several times, each time on a fresh copy of the stored item,
     /// and should depend only on it. It can give up with its own error, returned as
@@ -172,10 +174,15 @@ impl<S: VersionedStore> Context<S> {
                 Some(v) => (Operation::Update, Some(Version::new(v))),
             };
             let document = entity.to_document(operation)?;
+            let sent = Instant::now();
             let written = match expected {
                 Some(expected) => self.store().update(&key, expected, document).await,
                 None => self.store().insert(&key, document).await,
             };
+            // Writers spread out only over windows of several round trips, so the
+            // backoff's unit is the write's own round trip when that is longer than the
+            // policy's base (a slow server), never less than the base.
+            let round_trip = sent.elapsed();
             let err = match written {
                 Ok(version) => {
                     entity.set_version(Some(version.get()));
@@ -211,7 +218,10 @@ impl<S: VersionedStore> Context<S> {
                 Duration::ZERO
             } else {
                 backoffs += 1;
-                policy.delay(backoffs)
+                policy
+                    .clone()
+                    .with_base_delay(policy.base_delay().max(round_trip))
+                    .delay(backoffs)
             };
             after_backoff = !delay.is_zero();
             tracing::debug!(%key, attempts, ?delay, error = %err, "update_with: retrying");
