@@ -13,6 +13,21 @@
 //! | `OPTIMIST_WORKERS` | 4 | worker threads of each case's runtime |
 //! | `OPTIMIST_CASE_TIMEOUT_SECS` | 300 | seconds a case may take |
 //! | `CI`, `OPTIMIST_REQUIRE_ALL` | unset | an unreachable server fails instead of skipping |
+//!
+//! The defaults of the load knobs (property cases, histories, race tasks and
+//! increments) are scaled by the factory's
+//! [`load_percent`](crate::StoreFactory::load_percent), so a backend on a slow server
+//! can ask for less in its `tests/conformance.rs`; a variable that is set wins.
+
+/// A load knob: the variable if set, else `default` scaled by the running case's
+/// factory load ([`StoreFactory::load_percent`](crate::StoreFactory::load_percent)).
+fn scaled(name: &str, default: u64) -> u64 {
+    let percent = u64::from(crate::runner::context().load_percent);
+    match std::env::var(name).ok().and_then(|v| v.trim().parse().ok()) {
+        Some(value) => value,
+        None => (default.saturating_mul(percent) / 100).max(1),
+    }
+}
 
 fn number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -39,7 +54,7 @@ pub fn require_all() -> bool {
 /// assert!(optimist_conformance::env::proptest_cases() > 0);
 /// ```
 pub fn proptest_cases() -> u32 {
-    u32::try_from(number("OPTIMIST_PROPTEST_CASES", 64))
+    u32::try_from(scaled("OPTIMIST_PROPTEST_CASES", 64))
         .unwrap_or(u32::MAX)
         .max(1)
 }
@@ -50,7 +65,7 @@ pub fn proptest_cases() -> u32 {
 /// assert!(optimist_conformance::env::race_tasks() >= 2);
 /// ```
 pub fn race_tasks() -> usize {
-    usize::try_from(number("OPTIMIST_RACE_TASKS", 16))
+    usize::try_from(scaled("OPTIMIST_RACE_TASKS", 16))
         .unwrap_or(16)
         .max(2)
 }
@@ -61,7 +76,7 @@ pub fn race_tasks() -> usize {
 /// assert!(optimist_conformance::env::race_increments() >= 1);
 /// ```
 pub fn race_increments() -> usize {
-    usize::try_from(number("OPTIMIST_RACE_INCREMENTS", 25))
+    usize::try_from(scaled("OPTIMIST_RACE_INCREMENTS", 25))
         .unwrap_or(25)
         .max(1)
 }
@@ -116,7 +131,7 @@ pub fn model_steps() -> usize {
 /// assert!(optimist_conformance::env::histories() >= 1);
 /// ```
 pub fn histories() -> usize {
-    usize::try_from(number("OPTIMIST_HISTORIES", 100))
+    usize::try_from(scaled("OPTIMIST_HISTORIES", 100))
         .unwrap_or(100)
         .max(1)
 }

@@ -58,6 +58,14 @@ pub trait StoreFactory: Send + Sync {
 
     /// Makes a fresh store.
     fn make(&self) -> MakeFuture<'_, Self::Store>;
+
+    /// How much of the suite's default load to run on these stores, in percent (100 by
+    /// default): the defaults of the property case counts, history counts and race
+    /// sizes are scaled by it, so a backend on a slow server (an emulator that applies
+    /// one request at a time) can run fewer. Environment variables, when set, win.
+    fn load_percent(&self) -> u32 {
+        100
+    }
 }
 
 /// A [`StoreFactory`] from a description and a closure returning a future.
@@ -78,6 +86,7 @@ where
     FnFactory {
         description: description.into(),
         make,
+        load_percent: 100,
     }
 }
 
@@ -85,6 +94,22 @@ where
 pub struct FnFactory<F> {
     description: String,
     make: F,
+    load_percent: u32,
+}
+
+impl<F> FnFactory<F> {
+    /// Sets [`StoreFactory::load_percent`]: run this share of the suite's default load.
+    ///
+    /// ```
+    /// use optimist_conformance::{factory_fn, StoreFactory};
+    /// let factory = factory_fn("slow emulator", || async { Ok(optimist_memory::MemoryStore::new()) })
+    ///     .with_load_percent(25);
+    /// assert_eq!(factory.load_percent(), 25);
+    /// ```
+    pub fn with_load_percent(mut self, percent: u32) -> Self {
+        self.load_percent = percent.max(1);
+        self
+    }
 }
 
 impl<F, Fut, S> StoreFactory for FnFactory<F>
@@ -101,5 +126,9 @@ where
 
     fn make(&self) -> MakeFuture<'_, S> {
         Box::pin((self.make)())
+    }
+
+    fn load_percent(&self) -> u32 {
+        self.load_percent
     }
 }

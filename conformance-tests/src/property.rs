@@ -9,7 +9,7 @@ use crate::runner::CaseContext;
 /// The proptest configuration of a property case running in `context`.
 pub(crate) fn config(context: &CaseContext) -> Config {
     Config {
-        cases: env::proptest_cases(),
+        cases: crate::runner::within(context, env::proptest_cases),
         max_shrink_iters: env::proptest_shrink_iters(),
         failure_persistence: persistence(context),
         ..Config::default()

@@ -93,12 +93,24 @@ impl RunOptions {
 }
 
 /// What a running case knows about how it was started.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct CaseContext {
     /// The case's name.
     pub name: String,
     /// The directory of regression files, see [`RunOptions::regressions`].
     pub regressions: Option<PathBuf>,
+    /// The factory's [`load_percent`](crate::StoreFactory::load_percent).
+    pub load_percent: u32,
+}
+
+impl Default for CaseContext {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            regressions: None,
+            load_percent: 100,
+        }
+    }
 }
 
 tokio::task_local! {
@@ -112,6 +124,11 @@ tokio::task_local! {
 /// ```
 pub fn context() -> CaseContext {
     CONTEXT.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// Runs `f` with `context` as the current case's context.
+pub(crate) fn within<T>(context: &CaseContext, f: impl FnOnce() -> T) -> T {
+    CONTEXT.sync_scope(context.clone(), f)
 }
 
 /// Runs one case against a fresh store from `factory`, with default [`RunOptions`]
@@ -193,6 +210,7 @@ pub fn run_case_with<F, C, Fut>(
     let context = CaseContext {
         name: name.to_string(),
         regressions: options.regressions.clone(),
+        load_percent: factory.load_percent().max(1),
     };
     let outcome = runtime.block_on(async move {
         let task = tokio::spawn(CONTEXT.scope(context, case(store)));
