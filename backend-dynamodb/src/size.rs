@@ -49,25 +49,6 @@ fn number_size(text: &str) -> usize {
 /// The longest nesting DynamoDB accepts inside one attribute.
 pub const DYNAMODB_MAX_NESTING: usize = 32;
 
-/// Whether any map key or attribute name in the document is empty: DynamoDB requires
-/// attribute names of at least one character.
-pub(crate) fn has_empty_name(document: &serde_json::Value) -> bool {
-    let mut stack = vec![document];
-    while let Some(value) = stack.pop() {
-        match value {
-            serde_json::Value::Object(fields) => {
-                if fields.contains_key("") {
-                    return true;
-                }
-                stack.extend(fields.values());
-            }
-            serde_json::Value::Array(items) => stack.extend(items),
-            _ => {}
-        }
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,11 +65,5 @@ mod tests {
         ]
         .into();
         assert_eq!(item_size(&item), (2 + 3) + (1 + 5) + (1 + 3 + 2));
-    }
-
-    #[test]
-    fn finds_empty_names_at_any_depth() {
-        assert!(has_empty_name(&serde_json::json!({"a": [{"": 1}]})));
-        assert!(!has_empty_name(&serde_json::json!({"a": [{"b": ""}]})));
     }
 }

@@ -17,7 +17,7 @@ use crate::attempts::Attempts;
 use crate::error::{DynamoDbError, map_sdk_error, unreadable};
 use crate::expr::{Expect, condition};
 use crate::item::{Item, from_item, full_item, key_item, version_of};
-use crate::size::{DYNAMODB_MAX_ITEM_BYTES, DYNAMODB_MAX_NESTING, has_empty_name, item_size};
+use crate::size::{DYNAMODB_MAX_ITEM_BYTES, DYNAMODB_MAX_NESTING, item_size};
 
 /// Where the item of a conflict comes from when the service returns none with a failed
 /// condition.
@@ -230,28 +230,14 @@ impl DynamoDbStore {
             })
             .with_nul_in_keys(true)
             .with_nul_in_values(true)
+            // Attribute names and map keys must be non-empty; moto even drops empty map
+            // keys silently, so refuse them before sending.
+            .with_empty_field_names(false)
             .with_transactions(true)
     }
 
     pub(crate) fn capabilities_ref(&self) -> &Capabilities {
         &self.capabilities
-    }
-
-    /// The checks DynamoDB adds to the shared ones: non-empty attribute names.
-    pub(crate) fn check_document(
-        &self,
-        operation: Operation,
-        key: &Key,
-        document: &Value,
-    ) -> Result<()> {
-        if has_empty_name(document) {
-            return Err(Error::invalid(
-                operation,
-                Some(key),
-                "value has an empty field name; DynamoDB attribute names and map keys must not be empty",
-            ));
-        }
-        Ok(())
     }
 
     /// DynamoDB's own size rule for one item.
@@ -466,7 +452,6 @@ impl DynamoDbStore {
         value: Value,
     ) -> Result<Version> {
         validate::write(operation, key, &value, &self.capabilities)?;
-        self.check_document(operation, key, &value)?;
         let Ok(version) = next_version(operation, key, expect) else {
             // No version can follow `expected`, so the write cannot happen; the caller
             // still learns whether its condition held, from one consistent read.
@@ -592,7 +577,6 @@ impl VersionedStore for DynamoDbStore {
     async fn put(&self, key: &Key, value: Value) -> Result<Version> {
         let operation = Operation::Put;
         validate::write(operation, key, &value, &self.capabilities)?;
-        self.check_document(operation, key, &value)?;
         let mut expect = Expect::Absent;
         for _ in 0..WRITE_ROUNDS {
             let version = next_version(operation, key, expect)?;

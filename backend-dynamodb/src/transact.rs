@@ -41,12 +41,6 @@ impl DynamoDbStore {
     pub(crate) async fn transact_ops(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
         let operation = Operation::Transact;
         validate::transaction(&ops, self.capabilities_ref())?;
-        for (index, op) in ops.iter().enumerate() {
-            if let Some(value) = op.action().value() {
-                self.check_document(operation, op.key(), value)
-                    .map_err(|e| in_op(e, index, op))?;
-            }
-        }
         let mut guesses = vec![Expect::Absent; ops.len()];
         for _ in 0..WRITE_ROUNDS {
             let (items, versions) = self.build(&ops, &guesses)?;

@@ -97,6 +97,9 @@ pub struct Capabilities {
     pub nul_in_keys: bool,
     /// Whether strings inside values may hold the NUL character.
     pub nul_in_values: bool,
+    /// Whether object field names inside values may be empty (DynamoDB's attribute names
+    /// and map keys may not).
+    pub empty_field_names: bool,
     /// Whether [`transact`](crate::VersionedStore::transact) is supported.
     pub transactions: bool,
 }
@@ -104,7 +107,8 @@ pub struct Capabilities {
 impl Capabilities {
     /// The defaults, which every shipped backend starts from so they behave alike: items
     /// up to 400 KiB (DynamoDB's limit), 100 ops per transaction, nesting up to 64, all
-    /// JSON numbers, any value shape, both key shapes, NUL allowed, transactions supported.
+    /// JSON numbers, any value shape, both key shapes, NUL and empty field names allowed,
+    /// transactions supported.
     ///
     /// ```
     /// let caps = optimist_core::Capabilities::new();
@@ -121,6 +125,7 @@ impl Capabilities {
             key_shape: KeyShape::Any,
             nul_in_keys: true,
             nul_in_values: true,
+            empty_field_names: true,
             transactions: true,
         }
     }
@@ -227,6 +232,17 @@ impl Capabilities {
     /// ```
     pub fn with_nul_in_values(mut self, allowed: bool) -> Self {
         self.nul_in_values = allowed;
+        self
+    }
+
+    /// Sets [`empty_field_names`](Self::empty_field_names).
+    ///
+    /// ```
+    /// let caps = optimist_core::Capabilities::new().with_empty_field_names(false);
+    /// assert!(!caps.empty_field_names);
+    /// ```
+    pub fn with_empty_field_names(mut self, allowed: bool) -> Self {
+        self.empty_field_names = allowed;
         self
     }
 

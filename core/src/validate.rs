@@ -115,9 +115,9 @@ pub fn value(operation: Operation, key: &Key, value: &Value, caps: &Capabilities
             caps.max_depth
         ));
     }
-    // Most backends hold every number and NUL: skip the walk over scalars then.
+    // Most backends hold every number, NUL and empty name: skip the walk over scalars then.
     let check_numbers = caps.numbers != NumberSupport::Full;
-    if !check_numbers && caps.nul_in_values {
+    if !check_numbers && caps.nul_in_values && caps.empty_field_names {
         return Ok(());
     }
     let mut problem = None;
@@ -131,7 +131,13 @@ pub fn value(operation: Operation, key: &Key, value: &Value, caps: &Capabilities
                     problem = Some(reason);
                 }
             }
-            Scalar::Str(s) if !caps.nul_in_values && s.contains('\0') => {
+            Scalar::Name("") if !caps.empty_field_names => {
+                problem = Some(
+                    "value has an empty object field name, which this backend cannot store"
+                        .to_string(),
+                );
+            }
+            Scalar::Str(s) | Scalar::Name(s) if !caps.nul_in_values && s.contains('\0') => {
                 problem = Some(
                     "value holds a string with a NUL character, which this backend cannot store"
                         .to_string(),
@@ -317,6 +323,7 @@ fn kind_of(value: &Value) -> &'static str {
 enum Scalar<'a> {
     Number(&'a Number),
     Str(&'a str),
+    Name(&'a str),
 }
 
 fn visit_scalars<'a>(value: &'a Value, visit: &mut impl FnMut(Scalar<'a>)) {
@@ -328,7 +335,7 @@ fn visit_scalars<'a>(value: &'a Value, visit: &mut impl FnMut(Scalar<'a>)) {
             Value::Array(items) => stack.extend(items),
             Value::Object(fields) => {
                 for (name, v) in fields {
-                    visit(Scalar::Str(name));
+                    visit(Scalar::Name(name));
                     stack.push(v);
                 }
             }
