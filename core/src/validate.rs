@@ -133,7 +133,7 @@ pub fn value(operation: Operation, key: &Key, value: &Value, caps: &Capabilities
             }
             Scalar::Name("") if !caps.empty_field_names => {
                 problem = Some(
-                    "value has an empty object field name, which this backend cannot store"
+                    "value has an empty field name in an object, which this backend cannot store"
                         .to_string(),
                 );
             }
