@@ -87,8 +87,8 @@ impl Key {
     /// Both parts, for backends that store them separately.
     ///
     /// ```
-    /// let (p, s) = optimist_core::Key::with_sort("p", "s").parts();
-    /// assert_eq!((p, s), ("p", Some("s")));
+    /// let key = optimist_core::Key::with_sort("p", "s");
+    /// assert_eq!(key.parts(), ("p", Some("s")));
     /// ```
     pub fn parts(&self) -> (&str, Option<&str>) {
         (&self.partition, self.sort.as_deref())
