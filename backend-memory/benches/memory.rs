@@ -22,7 +22,10 @@ struct Bare(Mutex<HashMap<Key, (Value, u64)>>);
 
 impl Bare {
     fn update(&self, key: &Key, expected: u64, value: Value) -> Result<u64, (Value, u64)> {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match map.get_mut(key) {
             Some((v, version)) if *version == expected => {
                 *v = value;
@@ -48,7 +51,9 @@ fn bench(c: &mut Criterion) {
     let bare = Bare(Mutex::new(HashMap::from([(key.clone(), (value(), 1))])));
 
     let mut group = c.benchmark_group("memory");
-    group.bench_function("get", |b| b.iter(|| runtime.block_on(store.get(black_box(&key)))));
+    group.bench_function("get", |b| {
+        b.iter(|| runtime.block_on(store.get(black_box(&key))))
+    });
     group.bench_function("insert+remove", |b| {
         let fresh = Key::new("fresh");
         b.iter(|| {
@@ -61,7 +66,12 @@ fn bench(c: &mut Criterion) {
     group.bench_function("update", |b| {
         b.iter(|| {
             runtime.block_on(async {
-                let current = store.get(&key).await.ok().flatten().map_or(Version::FIRST, |i| i.version);
+                let current = store
+                    .get(&key)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map_or(Version::FIRST, |i| i.version);
                 let _ = store.update(black_box(&key), current, value()).await;
             })
         })

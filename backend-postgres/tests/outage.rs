@@ -42,7 +42,10 @@ async fn a_lost_connection_is_indeterminate_for_writes_and_retryable_otherwise()
     // Wait until the pool holds the connection idle (sqlx pings it on release first).
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while store.pool().num_idle() == 0 {
-        assert!(std::time::Instant::now() < deadline, "connection never went idle");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "connection never went idle"
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     proxy.cut();

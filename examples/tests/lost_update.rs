@@ -10,12 +10,25 @@ fn lost_update_example_prevents_the_lost_update() {
         Err(err) => panic!("cannot run the example: {err}"),
     };
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "the example failed: {stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "the example failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 6, "six steps: {stdout}");
-    assert!(lines[1].contains("both read order-42 at version 1"), "{stdout}");
+    assert!(
+        lines[1].contains("both read order-42 at version 1"),
+        "{stdout}"
+    );
     assert!(lines[2].contains("saves: version 2"), "{stdout}");
-    assert!(lines[3].contains("refused") && lines[3].contains(r#"["van, Monday"]"#), "{stdout}");
+    assert!(
+        lines[3].contains("refused") && lines[3].contains(r#"["van, Monday"]"#),
+        "{stdout}"
+    );
     assert!(lines[4].contains("version 3"), "{stdout}");
-    assert!(lines[5].contains(r#"["van, Monday","bike, Tuesday"]"#), "{stdout}");
+    assert!(
+        lines[5].contains(r#"["van, Monday","bike, Tuesday"]"#),
+        "{stdout}"
+    );
 }

@@ -31,20 +31,31 @@ async fn main() -> Result<(), Error> {
     let key = Key::new("order-42");
     store.remove(&key).await?; // start clean when a file is reused
 
-    let v1 = store.insert(&key, json!({"orderId": "order-42", "deliveries": []})).await?;
+    let v1 = store
+        .insert(&key, json!({"orderId": "order-42", "deliveries": []}))
+        .await?;
     println!("1. order-42 created at version {}", v1.get());
 
     let client1 = store.get(&key).await?.ok_or_else(|| missing(&key))?;
     let client2 = store.get(&key).await?.ok_or_else(|| missing(&key))?;
-    println!("2. client 1 and client 2 both read order-42 at version {}", client1.version.get());
+    println!(
+        "2. client 1 and client 2 both read order-42 at version {}",
+        client1.version.get()
+    );
 
     let change2 = add_delivery(&client2.value, "van, Monday");
     let v2 = store.update(&key, client2.version, change2).await?;
-    println!("3. client 2 adds \"van, Monday\" and saves: version {}", v2.get());
+    println!(
+        "3. client 2 adds \"van, Monday\" and saves: version {}",
+        v2.get()
+    );
 
     let change1 = add_delivery(&client1.value, "bike, Tuesday");
     let current = match store.update(&key, client1.version, change1).await {
-        Err(Error::Conflict { conflict: Conflict::VersionMismatch { expected, current }, .. }) => {
+        Err(Error::Conflict {
+            conflict: Conflict::VersionMismatch { expected, current },
+            ..
+        }) => {
             println!(
                 "4. client 1 adds \"bike, Tuesday\" and saves expecting version {}: refused, \
                  the order is at version {} with deliveries {}",
@@ -55,7 +66,10 @@ async fn main() -> Result<(), Error> {
             current
         }
         Ok(version) => {
-            println!("4. client 1's stale save was accepted at version {}: a lost update!", version.get());
+            println!(
+                "4. client 1's stale save was accepted at version {}: a lost update!",
+                version.get()
+            );
             std::process::exit(1);
         }
         Err(other) => return Err(other),
@@ -63,13 +77,25 @@ async fn main() -> Result<(), Error> {
 
     let retried = add_delivery(&current.value, "bike, Tuesday");
     let v3 = store.update(&key, current.version, retried).await?;
-    println!("5. client 1 re-applies its change to the item the conflict carried: version {}", v3.get());
+    println!(
+        "5. client 1 re-applies its change to the item the conflict carried: version {}",
+        v3.get()
+    );
 
     let last = store.get(&key).await?.ok_or_else(|| missing(&key))?;
-    println!("6. order-42 at version {}: deliveries {} (nothing lost)", last.version.get(), last.value["deliveries"]);
+    println!(
+        "6. order-42 at version {}: deliveries {} (nothing lost)",
+        last.version.get(),
+        last.value["deliveries"]
+    );
     Ok(())
 }
 
 fn missing(key: &Key) -> Error {
-    Error::backend(optimist_core::Operation::Get, Some(key), false, "the order vanished")
+    Error::backend(
+        optimist_core::Operation::Get,
+        Some(key),
+        false,
+        "the order vanished",
+    )
 }
