@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use optimist_core::{
-    Capabilities, Conflict, Error, Key, OpFailure, Operation, Result, TxAction, TxOp, Version,
-    Versioned, VersionedStore, validate,
+    Capabilities, Error, Key, OpFailure, Operation, Result, TxAction, TxOp, Version, Versioned,
+    VersionedStore, validate,
 };
 use serde_json::Value;
 
@@ -109,28 +109,6 @@ fn next_version(operation: Operation, key: &Key, previous: Option<Version>) -> R
     }
 }
 
-/// The conflict, if any, of `action` on an item in state `current`.
-fn condition(action: &TxAction, current: Option<&Versioned<Value>>) -> Option<Conflict> {
-    match (action, current) {
-        (TxAction::Insert(_), Some(item)) => Some(Conflict::AlreadyExists {
-            current: item.clone(),
-        }),
-        (TxAction::Update { .. } | TxAction::Delete { .. } | TxAction::Check { .. }, None) => {
-            Some(Conflict::NotFound)
-        }
-        (
-            TxAction::Update { expected, .. }
-            | TxAction::Delete { expected }
-            | TxAction::Check { expected },
-            Some(item),
-        ) if item.version != *expected => Some(Conflict::VersionMismatch {
-            expected: *expected,
-            current: item.clone(),
-        }),
-        _ => None,
-    }
-}
-
 /// Applies an action whose condition holds; returns the item's version afterwards.
 fn apply(items: &mut Items, key: &Key, action: TxAction) -> Result<Option<Version>> {
     let operation = action.operation();
@@ -158,7 +136,7 @@ impl MemoryStore {
         }
         let mut items = self.lock();
         self.hooks.fire(&mut items, key);
-        if let Some(conflict) = condition(&action, items.get(key)) {
+        if let Some(conflict) = action.conflict_with(items.get(key)) {
             return Err(Error::conflict(operation, key.clone(), conflict));
         }
         apply(&mut items, key, action)
@@ -214,11 +192,13 @@ impl VersionedStore for MemoryStore {
             .iter()
             .enumerate()
             .filter_map(|(index, op)| {
-                condition(op.action(), items.get(op.key())).map(|conflict| OpFailure {
-                    index,
-                    key: op.key().clone(),
-                    conflict,
-                })
+                op.action()
+                    .conflict_with(items.get(op.key()))
+                    .map(|conflict| OpFailure {
+                        index,
+                        key: op.key().clone(),
+                        conflict,
+                    })
             })
             .collect();
         if !failures.is_empty() {

@@ -16,9 +16,7 @@
 
 use std::collections::HashMap;
 
-use optimist_core::{
-    Conflict, Error, Key, OpFailure, Operation, Result, TxAction, TxOp, Version, Versioned,
-};
+use optimist_core::{Error, Key, OpFailure, Operation, Result, TxAction, TxOp, Version, Versioned};
 use serde_json::Value;
 use sqlx::{Connection, Row};
 
@@ -154,11 +152,13 @@ fn decide<'a>(
         .iter()
         .enumerate()
         .filter_map(|(index, op)| {
-            condition(op.action(), state(op.key())).map(|conflict| OpFailure {
-                index,
-                key: op.key().clone(),
-                conflict,
-            })
+            op.action()
+                .conflict_with(state(op.key()))
+                .map(|conflict| OpFailure {
+                    index,
+                    key: op.key().clone(),
+                    conflict,
+                })
         })
         .collect();
     if !failures.is_empty() {
@@ -193,29 +193,6 @@ fn decide<'a>(
         plan.results.push(result);
     }
     Ok(Decision::Apply(plan))
-}
-
-/// The conflict, if any, of `action` on an item in state `current` (as in the memory
-/// store, the reference).
-fn condition(action: &TxAction, current: Option<&Versioned<Value>>) -> Option<Conflict> {
-    match (action, current) {
-        (TxAction::Insert(_), Some(item)) => Some(Conflict::AlreadyExists {
-            current: item.clone(),
-        }),
-        (TxAction::Update { .. } | TxAction::Delete { .. } | TxAction::Check { .. }, None) => {
-            Some(Conflict::NotFound)
-        }
-        (
-            TxAction::Update { expected, .. }
-            | TxAction::Delete { expected }
-            | TxAction::Check { expected },
-            Some(item),
-        ) if item.version != *expected => Some(Conflict::VersionMismatch {
-            expected: *expected,
-            current: item.clone(),
-        }),
-        _ => None,
-    }
 }
 
 /// Step 3: the writes, on rows this transaction holds locked.

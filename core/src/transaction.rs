@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::{Key, Operation, Version};
+use crate::{Conflict, Key, Operation, Version, Versioned};
 
 /// One op of a [`transact`](crate::VersionedStore::transact) call: a key and what to
 /// do with it.
@@ -86,6 +86,39 @@ impl TxAction {
                 Some(value)
             }
             TxAction::Delete { .. } | TxAction::Check { .. } | TxAction::Remove => None,
+        }
+    }
+
+    /// The conflict, if any, of this action on an item in state `current` (`None`:
+    /// absent), carrying the item as SPEC R11 requires. The one judgement every backend
+    /// that decides conditions in Rust shares, so they all decide alike.
+    ///
+    /// ```
+    /// use optimist_core::{Conflict, TxAction, Version, Versioned};
+    /// let item = Versioned::new(serde_json::json!(1), Version::new(2));
+    /// let check = TxAction::Check { expected: Version::FIRST };
+    /// assert!(matches!(check.conflict_with(Some(&item)), Some(Conflict::VersionMismatch { .. })));
+    /// assert_eq!(check.conflict_with(None), Some(Conflict::NotFound));
+    /// assert_eq!(TxAction::Remove.conflict_with(Some(&item)), None);
+    /// ```
+    pub fn conflict_with(&self, current: Option<&Versioned<Value>>) -> Option<Conflict> {
+        match (self, current) {
+            (TxAction::Insert(_), Some(item)) => Some(Conflict::AlreadyExists {
+                current: item.clone(),
+            }),
+            (TxAction::Update { .. } | TxAction::Delete { .. } | TxAction::Check { .. }, None) => {
+                Some(Conflict::NotFound)
+            }
+            (
+                TxAction::Update { expected, .. }
+                | TxAction::Delete { expected }
+                | TxAction::Check { expected },
+                Some(item),
+            ) if item.version != *expected => Some(Conflict::VersionMismatch {
+                expected: *expected,
+                current: item.clone(),
+            }),
+            _ => None,
         }
     }
 

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use optimist_core::{
-    Capabilities, Conflict, Error, Key, KeyShape, OpFailure, Operation, Result, TxAction, TxOp,
-    Value, Version, Versioned, VersionedStore, async_trait, validate,
+    Capabilities, Error, Key, KeyShape, OpFailure, Operation, Result, TxAction, TxOp, Value,
+    Version, Versioned, VersionedStore, async_trait, validate,
 };
 
 use crate::engine::{Engine, Row};
@@ -79,28 +79,6 @@ fn current(rows: &Rows, operation: Operation, key: &Key) -> Result<Option<Versio
         .transpose()
 }
 
-/// Why `action` cannot run on an item in state `current`, carrying the item (SPEC R11).
-fn conflict(action: &TxAction, current: Option<&Versioned<Value>>) -> Option<Conflict> {
-    match (action, current) {
-        (TxAction::Insert(_), Some(item)) => Some(Conflict::AlreadyExists {
-            current: item.clone(),
-        }),
-        (TxAction::Update { .. } | TxAction::Delete { .. } | TxAction::Check { .. }, None) => {
-            Some(Conflict::NotFound)
-        }
-        (
-            TxAction::Update { expected, .. }
-            | TxAction::Delete { expected }
-            | TxAction::Check { expected },
-            Some(item),
-        ) if item.version != *expected => Some(Conflict::VersionMismatch {
-            expected: *expected,
-            current: item.clone(),
-        }),
-        _ => None,
-    }
-}
-
 /// The version a write gives an item now at `previous` (SPEC R3).
 fn next_version(operation: Operation, key: &Key, previous: Option<Version>) -> Result<Version> {
     match previous {
@@ -146,7 +124,7 @@ impl ExampleStore {
         }
         let mut rows = self.engine.lock();
         let item = current(&rows, operation, key)?;
-        if let Some(conflict) = conflict(&action, item.as_ref()) {
+        if let Some(conflict) = action.conflict_with(item.as_ref()) {
             return Err(Error::conflict(operation, key.clone(), conflict));
         }
         let version = match action.value() {
@@ -212,7 +190,7 @@ impl VersionedStore for ExampleStore {
         let mut versions = Vec::with_capacity(ops.len());
         for (index, op) in ops.iter().enumerate() {
             let item = current(&rows, operation, op.key())?;
-            if let Some(conflict) = conflict(op.action(), item.as_ref()) {
+            if let Some(conflict) = op.action().conflict_with(item.as_ref()) {
                 failures.push(OpFailure {
                     index,
                     key: op.key().clone(),
