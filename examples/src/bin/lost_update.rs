@@ -93,9 +93,10 @@ async fn main() -> Result<(), Error> {
 
 fn missing(key: &Key) -> Error {
     Error::backend(
+        "example",
         optimist_core::Operation::Get,
         Some(key),
-        false,
+        optimist_core::ErrorKind::Other,
         "the order vanished",
     )
 }
