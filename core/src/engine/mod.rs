@@ -107,3 +107,6 @@ fn is_exhaustion(write: &Write<'_>, current: Option<&Versioned<Value>>) -> bool 
     matches!(write.change, Change::Put(_))
         && current.is_some_and(|item| item.version.next().is_none())
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,7 +22,15 @@ pub(super) async fn get<S: Storage + ?Sized>(
         let (result, attempts) = match validate::key(operation, key, store.capabilities()) {
             Err(invalid) => (Err(invalid), 0),
             Ok(()) => {
-                let done = retry_transient(store.retry_policy(), || store.read(key)).await;
+                // A read applies nothing, whatever happened to its answer: always safe
+                // to send again.
+                let done = retry_transient(store.retry_policy(), || async {
+                    store.read(key).await.map_err(|err| {
+                        let (kind, _, source) = err.into_parts();
+                        StorageError::not_applied(kind, source)
+                    })
+                })
+                .await;
                 let result = done
                     .result
                     .map_err(|e| public(store, operation, key, e, done.exhausted));
