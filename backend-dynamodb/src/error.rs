@@ -177,7 +177,9 @@ where
     match err {
         SdkError::ServiceError(service) => {
             service.raw().status().as_u16() < 500
-                && err.code().is_some_and(|code| THROTTLING_CODES.contains(&code))
+                && err
+                    .code()
+                    .is_some_and(|code| THROTTLING_CODES.contains(&code))
         }
         SdkError::DispatchFailure(dispatch) => !dispatch.is_user() && never_connected(err),
         _ => false,
@@ -265,4 +267,40 @@ pub(crate) fn unreadable(operation: Operation, key: &Key, reason: String) -> Err
         false,
         DynamoDbError::UnreadableItem(reason),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reasons(codes: &[&str]) -> Vec<CancellationReason> {
+        codes
+            .iter()
+            .map(|code| CancellationReason::builder().code(*code).build())
+            .collect()
+    }
+
+    #[test]
+    fn only_conflicts_and_throttling_make_a_cancellation_transient() {
+        assert!(transient_cancellation(&reasons(&["TransactionConflict"])));
+        assert!(transient_cancellation(&reasons(&[
+            "None",
+            "ThrottlingError"
+        ])));
+        assert!(transient_cancellation(&reasons(&[
+            "ProvisionedThroughputExceeded",
+            "None"
+        ])));
+        // A failed condition is a conflict to report, not a refusal to resend.
+        assert!(!transient_cancellation(&reasons(&[
+            "ConditionalCheckFailed",
+            "TransactionConflict"
+        ])));
+        assert!(!transient_cancellation(&reasons(&[
+            "ValidationError",
+            "TransactionConflict"
+        ])));
+        assert!(!transient_cancellation(&reasons(&["None", "None"])));
+        assert!(!transient_cancellation(&[]));
+    }
 }

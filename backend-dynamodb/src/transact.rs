@@ -9,8 +9,8 @@
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, Get, Put, ReturnValuesOnConditionCheckFailure,
-    TransactGetItem, TransactWriteItem,
+    ConditionCheck, Delete, Get, Put, ReturnValuesOnConditionCheckFailure, TransactGetItem,
+    TransactWriteItem,
 };
 use optimist_core::{
     Error, OpFailure, Operation, Result, TxAction, TxOp, Value, Version, Versioned, validate,
@@ -319,4 +319,3 @@ fn in_op(err: Error, index: usize, op: &TxOp) -> Error {
         other => other,
     }
 }
-

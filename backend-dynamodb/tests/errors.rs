@@ -217,7 +217,11 @@ async fn server_errors_are_retryable_on_reads_and_indeterminate_on_writes() {
         ),
         "{err}"
     );
-    assert_eq!(seen.load(Ordering::SeqCst), 2, "reads keep the SDK's retries");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        2,
+        "reads keep the SDK's retries"
+    );
     // A write answered 500 may have been applied: indeterminate, and never resent.
     let before = seen.load(Ordering::SeqCst);
     let err = store

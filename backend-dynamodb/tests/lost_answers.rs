@@ -36,7 +36,10 @@ fn standard(builder: ConfigBuilder) -> ConfigBuilder {
     builder.retry_config(RetryConfig::standard())
 }
 
-async fn rig(test: &str, client: impl FnOnce(ConfigBuilder, &FaultProxy) -> ConfigBuilder) -> Option<Rig> {
+async fn rig(
+    test: &str,
+    client: impl FnOnce(ConfigBuilder, &FaultProxy) -> ConfigBuilder,
+) -> Option<Rig> {
     let direct = match common::client() {
         Ok(direct) => common::store_on(direct, common::description("faults", false)).await,
         Err(why) => Err(why),
@@ -86,9 +89,16 @@ async fn an_insert_whose_answer_is_dropped_is_indeterminate_and_sent_once() {
     let key = Key::new("k");
     rig.proxy.on_next_writes([Fault::DropAnswer]);
     assert_indeterminate(rig.store.insert(&key, json!({"n": 1})).await);
-    assert_eq!(rig.proxy.forwarded(), ops(&["PutItem"]), "exactly one request reached the server");
+    assert_eq!(
+        rig.proxy.forwarded(),
+        ops(&["PutItem"]),
+        "exactly one request reached the server"
+    );
     let item = rig.direct.get(&key).await.unwrap().unwrap();
-    assert_eq!((item.version, item.value), (Version::FIRST, json!({"n": 1})));
+    assert_eq!(
+        (item.version, item.value),
+        (Version::FIRST, json!({"n": 1}))
+    );
 }
 
 #[tokio::test]
@@ -105,7 +115,10 @@ async fn an_update_whose_answer_is_dropped_then_refused_is_indeterminate() {
     rig.proxy.accept_again();
     assert_eq!(rig.proxy.forwarded(), ops(&["PutItem"]));
     let item = rig.direct.get(&key).await.unwrap().unwrap();
-    assert_eq!((item.version, item.value), (Version::new(2), json!({"n": 2})));
+    assert_eq!(
+        (item.version, item.value),
+        (Version::new(2), json!({"n": 2}))
+    );
 }
 
 #[tokio::test]
@@ -119,9 +132,21 @@ async fn a_write_answered_500_is_indeterminate_and_not_resent() {
     rig.proxy.on_next_writes([Fault::server_error()]);
     assert_indeterminate(rig.store.remove(&key).await);
     rig.proxy.on_next_writes([Fault::server_error()]);
-    assert_indeterminate(rig.store.transact(vec![TxOp::insert(key.clone(), json!({}))]).await);
-    assert_eq!(rig.proxy.writes_received(), 3, "each write was sent once, never resent");
-    assert!(rig.proxy.forwarded().is_empty(), "{:?}", rig.proxy.forwarded());
+    assert_indeterminate(
+        rig.store
+            .transact(vec![TxOp::insert(key.clone(), json!({}))])
+            .await,
+    );
+    assert_eq!(
+        rig.proxy.writes_received(),
+        3,
+        "each write was sent once, never resent"
+    );
+    assert!(
+        rig.proxy.forwarded().is_empty(),
+        "{:?}",
+        rig.proxy.forwarded()
+    );
     assert_eq!(rig.direct.get(&key).await.unwrap(), None);
 }
 
@@ -131,11 +156,16 @@ async fn throttled_writes_are_resent_and_applied_once() {
         return;
     };
     let key = Key::new("k");
-    rig.proxy.on_next_writes([Fault::throttling(), Fault::throttling()]);
+    rig.proxy
+        .on_next_writes([Fault::throttling(), Fault::throttling()]);
     let version = rig.store.insert(&key, json!({"n": 1})).await.unwrap();
     assert_eq!(version, Version::FIRST);
     assert_eq!(rig.proxy.writes_received(), 3);
-    assert_eq!(rig.proxy.forwarded(), ops(&["PutItem"]), "the server saw one request");
+    assert_eq!(
+        rig.proxy.forwarded(),
+        ops(&["PutItem"]),
+        "the server saw one request"
+    );
     // A transaction too.
     rig.proxy.on_next_writes([Fault::throttling()]);
     let versions = rig
@@ -144,15 +174,27 @@ async fn throttled_writes_are_resent_and_applied_once() {
         .await
         .unwrap();
     assert_eq!(versions, vec![Some(Version::new(2))]);
-    assert_eq!(rig.proxy.forwarded(), ops(&["PutItem", "TransactWriteItems"]));
+    assert_eq!(
+        rig.proxy.forwarded(),
+        ops(&["PutItem", "TransactWriteItems"])
+    );
     // Three throttles use up the client's 3 attempts: nothing was written.
-    rig.proxy.on_next_writes([Fault::throttling(), Fault::throttling(), Fault::throttling()]);
+    rig.proxy.on_next_writes([
+        Fault::throttling(),
+        Fault::throttling(),
+        Fault::throttling(),
+    ]);
     match rig.store.remove(&key).await {
-        Err(Error::Backend { retryable: true, .. }) => {}
+        Err(Error::Backend {
+            retryable: true, ..
+        }) => {}
         other => panic!("expected a retryable Backend error, got {other:?}"),
     }
     assert_eq!(rig.proxy.writes_forwarded(), 2);
-    assert_eq!(rig.direct.get(&key).await.unwrap().unwrap().version, Version::new(2));
+    assert_eq!(
+        rig.direct.get(&key).await.unwrap().unwrap().version,
+        Version::new(2)
+    );
 }
 
 #[tokio::test]
@@ -169,7 +211,11 @@ async fn a_write_whose_connection_is_refused_once_is_resent_and_applied_once() {
     rig.proxy.refuse().await;
     let version = rig.store.insert(&key, json!({"n": 1})).await.unwrap();
     assert_eq!(version, Version::FIRST);
-    assert_eq!(rig.proxy.writes_received(), 1, "the first attempt never connected");
+    assert_eq!(
+        rig.proxy.writes_received(),
+        1,
+        "the first attempt never connected"
+    );
     assert_eq!(rig.proxy.forwarded(), ops(&["PutItem"]));
 }
 
@@ -185,7 +231,8 @@ async fn an_attempt_timeout_ends_a_write_as_indeterminate_without_a_resend() {
     // remove: applied at once, its answer held past the timeout.
     let gone = Key::new("gone");
     rig.direct.insert(&gone, json!({"n": 1})).await.unwrap();
-    rig.proxy.on_next_writes([Fault::DelayAnswer(Duration::from_secs(1))]);
+    rig.proxy
+        .on_next_writes([Fault::DelayAnswer(Duration::from_secs(1))]);
     assert_indeterminate(rig.store.remove(&gone).await);
     rig.proxy.settled().await;
     assert_eq!(rig.proxy.forwarded(), ops(&["DeleteItem"]), "no resend");
@@ -193,11 +240,19 @@ async fn an_attempt_timeout_ends_a_write_as_indeterminate_without_a_resend() {
     // insert: the request itself travels past the timeout and lands after the call
     // returned, which is why the call could not report anything but Indeterminate.
     let late = Key::new("late");
-    rig.proxy.on_next_writes([Fault::DelayRequest(Duration::from_secs(1))]);
+    rig.proxy
+        .on_next_writes([Fault::DelayRequest(Duration::from_secs(1))]);
     assert_indeterminate(rig.store.insert(&late, json!({"n": 1})).await);
     rig.proxy.settled().await;
-    assert_eq!(rig.proxy.forwarded(), ops(&["DeleteItem", "PutItem"]), "no resend");
-    assert_eq!(rig.direct.get(&late).await.unwrap().unwrap().version, Version::FIRST);
+    assert_eq!(
+        rig.proxy.forwarded(),
+        ops(&["DeleteItem", "PutItem"]),
+        "no resend"
+    );
+    assert_eq!(
+        rig.direct.get(&late).await.unwrap().unwrap().version,
+        Version::FIRST
+    );
 }
 
 #[tokio::test]
@@ -217,8 +272,14 @@ async fn a_transaction_whose_answer_is_dropped_is_indeterminate_and_sent_once() 
             .await,
     );
     assert_eq!(rig.proxy.forwarded(), ops(&["TransactWriteItems"]));
-    assert_eq!(rig.direct.get(&a).await.unwrap().unwrap().version, Version::FIRST);
-    assert_eq!(rig.direct.get(&b).await.unwrap().unwrap().version, Version::new(2));
+    assert_eq!(
+        rig.direct.get(&a).await.unwrap().unwrap().version,
+        Version::FIRST
+    );
+    assert_eq!(
+        rig.direct.get(&b).await.unwrap().unwrap().version,
+        Version::new(2)
+    );
 }
 
 #[tokio::test]
@@ -230,18 +291,35 @@ async fn a_round_of_put_whose_answer_is_dropped_ends_it_as_indeterminate() {
     // round's answer is lost.
     let key = Key::new("k");
     rig.direct.insert(&key, json!({"n": 1})).await.unwrap();
-    rig.proxy.on_next_writes([Fault::Forward, Fault::DropAnswer]);
+    rig.proxy
+        .on_next_writes([Fault::Forward, Fault::DropAnswer]);
     assert_indeterminate(rig.store.put(&key, json!({"n": 2})).await);
     assert_eq!(rig.proxy.forwarded(), ops(&["PutItem", "PutItem"]));
-    assert_eq!(rig.direct.get(&key).await.unwrap().unwrap().version, Version::new(2));
+    assert_eq!(
+        rig.direct.get(&key).await.unwrap().unwrap().version,
+        Version::new(2)
+    );
     // The same for a transaction holding a Put op.
-    rig.proxy.on_next_writes([Fault::Forward, Fault::DropAnswer]);
-    assert_indeterminate(rig.store.transact(vec![TxOp::put(key.clone(), json!({"n": 3}))]).await);
+    rig.proxy
+        .on_next_writes([Fault::Forward, Fault::DropAnswer]);
+    assert_indeterminate(
+        rig.store
+            .transact(vec![TxOp::put(key.clone(), json!({"n": 3}))])
+            .await,
+    );
     assert_eq!(
         rig.proxy.forwarded(),
-        ops(&["PutItem", "PutItem", "TransactWriteItems", "TransactWriteItems"])
+        ops(&[
+            "PutItem",
+            "PutItem",
+            "TransactWriteItems",
+            "TransactWriteItems"
+        ])
     );
-    assert_eq!(rig.direct.get(&key).await.unwrap().unwrap().version, Version::new(3));
+    assert_eq!(
+        rig.direct.get(&key).await.unwrap().unwrap().version,
+        Version::new(3)
+    );
 }
 
 /// What one injected fault was, for the report.
@@ -260,11 +338,13 @@ async fn a_counter_under_lost_answers_applies_every_change_exactly_once() {
     };
     const CHANGES: u64 = 100;
     let key = Key::new("counter");
-    rig.direct.insert(&key, json!({"tokens": []})).await.unwrap();
+    rig.direct
+        .insert(&key, json!({"tokens": []}))
+        .await
+        .unwrap();
     let mut rng = StdRng::seed_from_u64(0x5eed_0012);
     let mut injected: BTreeMap<Injected, usize> = BTreeMap::new();
-    let (mut updates, mut indeterminate, mut found_applied, mut found_not_applied) =
-        (0, 0, 0, 0);
+    let (mut updates, mut indeterminate, mut found_applied, mut found_not_applied) = (0, 0, 0, 0);
     let mut retryable = 0;
     let tokens_of = |value: &Value| -> Vec<u64> {
         value["tokens"]
@@ -296,7 +376,10 @@ async fn a_counter_under_lost_answers_applies_every_change_exactly_once() {
             }
             let current = rig.store.get(&key).await.unwrap().unwrap();
             let mut tokens = tokens_of(&current.value);
-            assert!(!tokens.contains(&token), "token {token} applied before its write returned");
+            assert!(
+                !tokens.contains(&token),
+                "token {token} is in the item although its last write reported nothing written"
+            );
             tokens.push(token);
             updates += 1;
             let result = rig
@@ -318,7 +401,9 @@ async fn a_counter_under_lost_answers_applies_every_change_exactly_once() {
                     found_not_applied += 1;
                 }
                 // By contract nothing was written: the same change again.
-                Err(Error::Backend { retryable: true, .. }) => retryable += 1,
+                Err(Error::Backend {
+                    retryable: true, ..
+                }) => retryable += 1,
                 Err(other) => panic!("token {token}: unexpected {other}"),
             }
         }
@@ -341,7 +426,15 @@ async fn a_counter_under_lost_answers_applies_every_change_exactly_once() {
         rig.proxy.writes_forwarded(),
     );
     assert_eq!(duplicates, 0, "a change was applied twice: {tokens:?}");
-    assert_eq!(tokens, (0..CHANGES).collect::<Vec<_>>(), "every change once, in order");
-    assert_eq!(last.version, Version::new(1 + CHANGES), "one version per change");
+    assert_eq!(
+        tokens,
+        (0..CHANGES).collect::<Vec<_>>(),
+        "every change once, in order"
+    );
+    assert_eq!(
+        last.version,
+        Version::new(1 + CHANGES),
+        "one version per change"
+    );
     assert!(faults > 0 && indeterminate > 0, "the run injected no fault");
 }

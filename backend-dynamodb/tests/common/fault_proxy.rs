@@ -237,7 +237,9 @@ impl Intercept for AcceptAgainBefore {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 async fn close_listener(shared: &Shared) {
@@ -285,9 +287,8 @@ async fn accept_loop(
                 let _ = ack.send(());
             }
             Err(Some(Command::Open(std))) => {
-                listener = Some(
-                    TcpListener::from_std(std).unwrap_or_else(|e| panic!("fault proxy: {e}")),
-                );
+                listener =
+                    Some(TcpListener::from_std(std).unwrap_or_else(|e| panic!("fault proxy: {e}")));
             }
         }
     }
