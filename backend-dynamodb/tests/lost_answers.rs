@@ -436,5 +436,10 @@ async fn a_counter_under_lost_answers_applies_every_change_exactly_once() {
         Version::new(1 + CHANGES),
         "one version per change"
     );
+    assert_eq!(
+        u64::try_from(rig.proxy.writes_forwarded()).unwrap(),
+        CHANGES,
+        "every write that reached the server was a distinct change"
+    );
     assert!(faults > 0 && indeterminate > 0, "the run injected no fault");
 }
