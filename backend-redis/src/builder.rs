@@ -168,8 +168,7 @@ impl RedisStoreBuilder {
                 let client = redis::Client::open(url.as_str())
                     .map_err(|err| bad_url(&err, &address, &secrets))?;
                 // The password as the driver understood it, should it differ.
-                if let Some(password) = client.get_connection_info().redis_settings().password()
-                {
+                if let Some(password) = client.get_connection_info().redis_settings().password() {
                     secrets.push(password.to_string());
                 }
                 secrets.retain(|s| !s.is_empty());

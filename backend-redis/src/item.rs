@@ -88,15 +88,15 @@ mod tests {
     use optimist_core::Key;
     use serde_json::json;
 
-    fn args(write: &Write<'_>) -> Vec<Vec<u8>> {
-        let encoded = WriteArgs::new(write).unwrap_or_else(|e| panic!("{e}"));
+    fn args(write: &Write<'_>) -> Option<Vec<Vec<u8>>> {
+        let encoded = WriteArgs::new(write).ok()?;
         let mut args = Vec::new();
         encoded.push_to(&mut args);
-        args.into_iter().map(<[u8]>::to_vec).collect()
+        Some(args.into_iter().map(<[u8]>::to_vec).collect())
     }
 
-    fn strings(args: &[&str]) -> Vec<Vec<u8>> {
-        args.iter().map(|a| a.as_bytes().to_vec()).collect()
+    fn strings(args: &[&str]) -> Option<Vec<Vec<u8>>> {
+        Some(args.iter().map(|a| a.as_bytes().to_vec()).collect())
     }
 
     #[test]
@@ -104,9 +104,15 @@ mod tests {
         let key = Key::new("k");
         let value = json!({"n": 1});
         let insert = Write::new(&key, Expect::Absent, Change::Put(&value));
-        assert_eq!(args(&insert), strings(&["absent", "", "put", "1", r#"{"n":1}"#]));
+        assert_eq!(
+            args(&insert),
+            strings(&["absent", "", "put", "1", r#"{"n":1}"#])
+        );
         let update = Write::new(&key, Expect::At(Version::new(41)), Change::Put(&value));
-        assert_eq!(args(&update), strings(&["at", "41", "put", "42", r#"{"n":1}"#]));
+        assert_eq!(
+            args(&update),
+            strings(&["at", "41", "put", "42", r#"{"n":1}"#])
+        );
         let put = Write::new(&key, Expect::Any, Change::Put(&value));
         assert_eq!(args(&put), strings(&["any", "", "put", "", r#"{"n":1}"#]));
     }
@@ -132,8 +138,13 @@ mod tests {
     #[test]
     fn stored_json_that_does_not_parse_is_corrupt() {
         let err = decode(b"{oops", Version::FIRST).err();
-        assert_eq!(err.as_ref().map(StorageError::kind), Some(ErrorKind::Corrupt));
-        let source = err.as_ref().map(|e| e.source_ref().is::<serde_json::Error>());
+        assert_eq!(
+            err.as_ref().map(StorageError::kind),
+            Some(ErrorKind::Corrupt)
+        );
+        let source = err
+            .as_ref()
+            .map(|e| e.source_ref().is::<serde_json::Error>());
         assert_eq!(source, Some(true));
     }
 

@@ -134,7 +134,10 @@ mod tests {
         for word in WORDS {
             assert!(!shown.contains(word), "{what}: {word:?} shows in {shown:?}");
         }
-        assert!(!shown.contains('é') && !shown.contains('€'), "{what}: {shown:?}");
+        assert!(
+            !shown.contains('é') && !shown.contains('€'),
+            "{what}: {shown:?}"
+        );
     }
 
     #[test]
@@ -153,7 +156,10 @@ mod tests {
             "redis://u:12#s3c@h:1",
         ] {
             let shown = redact_url(url);
-            assert!(!shown.contains("s3c") && !shown.contains("ret"), "{url} -> {shown}");
+            assert!(
+                !shown.contains("s3c") && !shown.contains("ret"),
+                "{url} -> {shown}"
+            );
         }
     }
 
@@ -168,14 +174,20 @@ mod tests {
             format!("redis+unix:///tmp/s.sock?pass={}", encoded(&password)),
         ] {
             assert_hidden(&redact_url(&url), &url);
-            let scrubbed = scrub(&format!("the driver says {url} and {password}"), &secrets_in(&url));
+            let scrubbed = scrub(
+                &format!("the driver says {url} and {password}"),
+                &secrets_in(&url),
+            );
             assert_hidden(&scrubbed, &url);
         }
     }
 
     #[test]
     fn shows_where_the_server_is() {
-        let url = format!("redis://default:{}@127.0.0.1:6379/0", encoded(&hostile_password()));
+        let url = format!(
+            "redis://default:{}@127.0.0.1:6379/0",
+            encoded(&hostile_password())
+        );
         assert_eq!(redact_url(&url), "redis://***@127.0.0.1:6379/0");
     }
 

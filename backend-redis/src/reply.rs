@@ -5,9 +5,7 @@
 //! have been applied depends on what was understood of it: after `applied` or of
 //! an unknown status, the script may have written; after `refused`, it wrote nothing.
 
-use optimist_core::{
-    Applied, CommitOutcome, ErrorKind, Outcome, StorageError, Version, Versioned,
-};
+use optimist_core::{Applied, CommitOutcome, ErrorKind, Outcome, StorageError, Version, Versioned};
 use redis::Value as Reply;
 use serde_json::Value;
 
@@ -29,7 +27,10 @@ pub(crate) fn write(reply: Reply) -> Result<Outcome, StorageError> {
             [previous] => Ok(Outcome::Applied {
                 previous: Some(version(previous, Applied::Maybe)?),
             }),
-            _ => Err(malformed(Applied::Maybe, "an applied write with extra fields")),
+            _ => Err(malformed(
+                Applied::Maybe,
+                "an applied write with extra fields",
+            )),
         },
         Some((status, rest)) if status == b"refused" => Ok(Outcome::Refused {
             current: item(rest, Applied::No)?,
@@ -86,7 +87,10 @@ fn item(fields: &[Vec<u8>], applied: Applied) -> Result<Option<Versioned<Value>>
     match fields {
         [] => Ok(None),
         [json, ver] => decode(json, version(ver, applied)?).map(Some),
-        _ => Err(malformed(applied, "an item with the wrong number of fields")),
+        _ => Err(malformed(
+            applied,
+            "an item with the wrong number of fields",
+        )),
     }
 }
 
@@ -166,7 +170,11 @@ mod tests {
 
     #[test]
     fn commits_read_both_ways() {
-        let applied = array(vec![bulk("applied"), bulk(""), bulk("18446744073709551615")]);
+        let applied = array(vec![
+            bulk("applied"),
+            bulk(""),
+            bulk("18446744073709551615"),
+        ]);
         assert_eq!(
             commit(applied, 2).ok(),
             Some(CommitOutcome::Applied {
@@ -183,7 +191,10 @@ mod tests {
             Some(CommitOutcome::Refused {
                 current: vec![
                     (0, None),
-                    (2, Some(Versioned::new(serde_json::json!(1), Version::new(9))))
+                    (
+                        2,
+                        Some(Versioned::new(serde_json::json!(1), Version::new(9)))
+                    )
                 ]
             })
         );
