@@ -164,15 +164,9 @@ impl RedisStoreBuilder {
             }
             Some(Source::Url(url)) => {
                 let address = redact_url(&url);
-                let mut secrets = secrets_in(&url);
+                let secrets = secrets_in(&url);
                 let client = redis::Client::open(url.as_str())
                     .map_err(|err| bad_url(&err, &address, &secrets))?;
-                // The password as the driver understood it, should it differ.
-                if let Some(password) = client.get_connection_info().redis_settings().password() {
-                    secrets.push(password.to_string());
-                }
-                secrets.retain(|s| !s.is_empty());
-                secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
                 let config = self.config.unwrap_or_else(Self::default_config);
                 let conn = ConnectionManager::new_with_config(client, config)
                     .await

@@ -1,6 +1,8 @@
 //! URLs as they may be shown, and the secrets a URL holds: nothing a password is made
 //! of may reach a message or a `Debug` output.
 
+use redis::IntoConnectionInfo;
+
 /// What is shown of a URL that does not look like `scheme://…`.
 const UNPARSED: &str = "(a Redis URL that does not parse)";
 
@@ -33,7 +35,8 @@ pub fn redact_url(url: &str) -> String {
 
 /// Every spelling of a secret the URL may hold, longest first, to be scrubbed from a
 /// driver's message: the user information (up to the last `@`), its password part,
-/// that part percent-decoded, and `pass`/`password` query values (Unix socket URLs).
+/// `pass`/`password` query values (Unix socket URLs), and the password as the driver
+/// decodes it.
 pub(crate) fn secrets_in(url: &str) -> Vec<String> {
     let mut secrets = Vec::new();
     if let Some((_, rest)) = split_scheme(url) {
@@ -41,7 +44,6 @@ pub(crate) fn secrets_in(url: &str) -> Vec<String> {
             secrets.push(userinfo.to_string());
             if let Some((_, password)) = userinfo.split_once(':') {
                 secrets.push(password.to_string());
-                secrets.push(percent_decoded(password));
             }
         }
         if let Some((_, query)) = rest.split_once('?') {
@@ -49,13 +51,13 @@ pub(crate) fn secrets_in(url: &str) -> Vec<String> {
                 if let Some(("pass" | "password", value)) = pair.split_once('=') {
                     // Whole, and cut where a URL parser ends the query (`#`).
                     let cut = value.split('#').next().unwrap_or_default();
-                    for value in [value, cut] {
-                        secrets.push(value.to_string());
-                        secrets.push(percent_decoded(value));
-                    }
+                    secrets.extend([value.to_string(), cut.to_string()]);
                 }
             }
         }
+    }
+    if let Ok(info) = url.into_connection_info() {
+        secrets.extend(info.redis_settings().password().map(str::to_string));
     }
     secrets.retain(|s| !s.is_empty());
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -77,32 +79,6 @@ fn split_scheme(url: &str) -> Option<(&str, &str)> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
     valid.then_some((scheme, rest))
-}
-
-/// `%XX` escapes decoded (as the driver does before sending the password); invalid
-/// escapes and invalid UTF-8 kept as they are.
-fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -189,10 +165,5 @@ mod tests {
             encoded(&hostile_password())
         );
         assert_eq!(redact_url(&url), "redis://***@127.0.0.1:6379/0");
-    }
-
-    #[test]
-    fn decodes_escapes_like_the_driver() {
-        assert_eq!(percent_decoded("p%40ss%C3%A9%zz%4"), "p@ssé%zz%4");
     }
 }
