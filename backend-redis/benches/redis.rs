@@ -1,7 +1,8 @@
 //! optimist's Redis store beside the bare driver running the same Lua script
-//! (`EVALSHA` through the same connection), per operation: get, insert, update, and
-//! an update refused for a stale version. The difference is optimist's own cost:
-//! validation, key spelling, JSON encoding and reply decoding. Goal: optimist at
+//! (`EVALSHA` through the same connection, the same five arguments per write), per
+//! operation: get, insert, update, and an update refused for a stale version. The
+//! difference is optimist's own cost: the engine (validation, versions, conflict
+//! judgement, span), key spelling, JSON encoding and reply decoding. Goal: optimist at
 //! ≥ 0.95× the driver's throughput.
 //!
 //! Needs `OPTIMIST_REDIS_URL` (scripts/services/redis.sh); without it, prints a line
@@ -23,7 +24,7 @@ fn value() -> Value {
     json!({"customer": "c-42", "items": [{"sku": "a-1", "n": 2}, {"sku": "b-7", "n": 1}], "total": 31.5})
 }
 
-/// The item in a get (`at` 0) or conflict (`at` 1) reply, decoded as a caller would.
+/// The item in a read (`at` 0) or refusal (`at` 1) reply, decoded as a caller would.
 fn decode_item(reply: redis::Value, at: usize) -> Option<(Value, u64)> {
     let parts: Vec<Vec<u8>> = redis::from_redis_value(reply).ok()?;
     let json = serde_json::from_slice(parts.get(at)?).ok()?;
@@ -55,6 +56,22 @@ impl Raw {
         cmd.query_async(&mut conn)
             .await
             .unwrap_or_else(|e| panic!("raw {op}: {e}"))
+    }
+
+    /// An update as `write.lua` takes it: expecting `expected`, storing `next`.
+    async fn update(&self, key: &str, expected: u64, next: u64, json: &[u8]) -> redis::Value {
+        let (expected, next) = (expected.to_string(), next.to_string());
+        let args: [&[u8]; 5] = [b"at", expected.as_bytes(), b"put", next.as_bytes(), json];
+        self.evalsha(Operation::Update, key, &args).await
+    }
+
+    /// The version after an applied update (`{applied, previous}`), 0 if refused.
+    fn next_after(&self, reply: redis::Value, expected: u64) -> u64 {
+        let parts: Vec<String> = redis::from_redis_value(reply).unwrap_or_default();
+        match parts.first().map(String::as_str) {
+            Some("applied") => expected + 1,
+            _ => 0,
+        }
     }
 }
 
@@ -121,7 +138,12 @@ fn main() {
         b.to_async(&rt).iter(|| async {
             let key = raw.key(&format!("r-{}", n.fetch_add(1, Ordering::Relaxed)));
             let json = serde_json::to_vec(&value()).unwrap_or_default();
-            raw.evalsha(Operation::Insert, &key, &[&json]).await
+            raw.evalsha(
+                Operation::Insert,
+                &key,
+                &[b"absent", b"", b"put", b"1", &json],
+            )
+            .await
         })
     });
     group.finish();
@@ -149,18 +171,12 @@ fn main() {
     );
     group.bench_function(BenchmarkId::new("raw", "at version"), |b| {
         b.to_async(&rt).iter(|| async {
-            let expected = raw_version.load(Ordering::Relaxed).to_string();
+            let expected = raw_version.load(Ordering::Relaxed);
             let json = serde_json::to_vec(&value()).unwrap_or_default();
             let reply = raw
-                .evalsha(
-                    Operation::Update,
-                    &raw.key("updated-r"),
-                    &[expected.as_bytes(), &json],
-                )
+                .update(&raw.key("updated-r"), expected, expected + 1, &json)
                 .await;
-            let next: Vec<String> = redis::from_redis_value(reply).unwrap_or_default();
-            let next = next.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
-            raw_version.store(next, Ordering::Relaxed);
+            raw_version.store(raw.next_after(reply, expected), Ordering::Relaxed);
         })
     });
     group.finish();
@@ -177,8 +193,7 @@ fn main() {
     group.bench_function(BenchmarkId::new("raw", "stale version"), |b| {
         b.to_async(&rt).iter(|| async {
             let json = serde_json::to_vec(&value()).unwrap_or_default();
-            raw.evalsha(Operation::Update, &raw.key("present"), &[b"0", &json])
-                .await
+            raw.update(&raw.key("present"), 0, 1, &json).await
         })
     });
     group.finish();
@@ -254,30 +269,20 @@ fn paired(rt: &tokio::runtime::Runtime, store: &Arc<RedisStore>, raw: &Arc<Raw>)
                         "insert" => {
                             let key = raw.key(&format!("r-{}", n.fetch_add(1, Ordering::Relaxed)));
                             let json = serde_json::to_vec(&value()).unwrap_or_default();
-                            drop(raw.evalsha(Operation::Insert, &key, &[&json]).await);
+                            let args: [&[u8]; 5] = [b"absent", b"", b"put", b"1", &json];
+                            drop(raw.evalsha(Operation::Insert, &key, &args).await);
                         }
                         "update" => {
-                            let expected = r_ver.load(Ordering::Relaxed).to_string();
+                            let expected = r_ver.load(Ordering::Relaxed);
                             let json = serde_json::to_vec(&value()).unwrap_or_default();
                             let reply = raw
-                                .evalsha(
-                                    Operation::Update,
-                                    &raw.key("p-r"),
-                                    &[expected.as_bytes(), &json],
-                                )
+                                .update(&raw.key("p-r"), expected, expected + 1, &json)
                                 .await;
-                            let next: Vec<String> =
-                                redis::from_redis_value(reply).unwrap_or_default();
-                            r_ver.store(
-                                next.get(1).and_then(|v| v.parse().ok()).unwrap_or(0),
-                                Ordering::Relaxed,
-                            );
+                            r_ver.store(raw.next_after(reply, expected), Ordering::Relaxed);
                         }
                         _ => {
                             let json = serde_json::to_vec(&value()).unwrap_or_default();
-                            let reply = raw
-                                .evalsha(Operation::Update, &raw.key("present"), &[b"0", &json])
-                                .await;
+                            let reply = raw.update(&raw.key("present"), 0, 1, &json).await;
                             if decode {
                                 drop(decode_item(reply, 1));
                             }

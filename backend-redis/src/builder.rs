@@ -1,13 +1,16 @@
-//! Building a [`RedisStore`]: where to connect and under which prefix.
+//! Building a [`RedisStore`]: where to connect, under which prefix, and how often to
+//! resend a request after a transient failure.
 
 use std::fmt;
 use std::time::Duration;
 
-use optimist_core::{Error, Operation, Result};
+use optimist_core::retry::RetryPolicy;
+use optimist_core::{Error, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use crate::error::setup;
-use crate::{Prefix, RedisStore, redact::redact_url, scripts};
+use crate::error::{BACKEND, bad_url, setup};
+use crate::redact::{redact_url, secrets_in};
+use crate::{Prefix, RedisStore, scripts};
 
 /// Builds a [`RedisStore`]. Needs a key prefix and either a URL or a
 /// [`ConnectionManager`].
@@ -39,6 +42,7 @@ pub struct RedisStoreBuilder {
     source: Option<Source>,
     prefix: Option<String>,
     config: Option<ConnectionManagerConfig>,
+    retry_policy: Option<RetryPolicy>,
 }
 
 enum Source {
@@ -97,6 +101,20 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// How often the store sends a request again after a transient failure that
+    /// applied nothing (connection refused, `BUSY`, `LOADING`, a read whose answer was
+    /// lost). Without it: [`RetryPolicy::transient_default`]. The connection manager's
+    /// own reconnection attempts ([`config`](Self::config)) come on top, per attempt.
+    ///
+    /// ```
+    /// use optimist_core::retry::RetryPolicy;
+    /// let builder = optimist_redis::RedisStore::builder().retry_policy(RetryPolicy::no_retry());
+    /// ```
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = Some(policy);
+        self
+    }
+
     /// The settings used for a URL when none are given: a 5 s response timeout (a
     /// transaction of 100 large items takes longer than the driver's default 500 ms;
     /// a timeout after sending is an `Indeterminate` outcome), a 2 s connection
@@ -117,8 +135,10 @@ impl RedisStoreBuilder {
 
     /// Checks the prefix, connects and loads the scripts.
     ///
-    /// A bad prefix or a missing setting is [`Error::InvalidInput`]; an unreachable
-    /// server is a retryable [`Error::Backend`] naming the (redacted) address.
+    /// A bad or missing prefix, no URL or connection manager, or a URL the driver
+    /// cannot use is [`Error::Configuration`], found before connecting; a server that
+    /// cannot be reached is a retryable [`Error::Backend`] whose source names the
+    /// (redacted) address, then the driver's error. No password shows in either.
     ///
     /// ```no_run
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -130,54 +150,39 @@ impl RedisStoreBuilder {
     pub async fn build(self) -> Result<RedisStore> {
         let prefix = match self.prefix {
             Some(prefix) => Prefix::new(prefix)?,
-            None => {
-                return Err(Error::invalid(
-                    Operation::Setup,
-                    None,
-                    "no key prefix given",
-                ));
-            }
+            None => return Err(Error::configuration(BACKEND, "no key prefix given")),
         };
-        let (conn, address, secret) = match self.source {
+        let (conn, address, secrets) = match self.source {
             None => {
-                return Err(Error::invalid(
-                    Operation::Setup,
-                    None,
+                return Err(Error::configuration(
+                    BACKEND,
                     "no Redis URL or connection manager given",
                 ));
             }
-            Some(Source::Manager(conn)) => (conn, "(a given connection manager)".to_string(), None),
+            Some(Source::Manager(conn)) => {
+                (conn, "(a given connection manager)".to_string(), Vec::new())
+            }
             Some(Source::Url(url)) => {
                 let address = redact_url(&url);
+                let secrets = secrets_in(&url);
                 let client = redis::Client::open(url.as_str())
-                    .map_err(|err| setup(&err, &address, password_in(&url)))?;
-                let secret = client
-                    .get_connection_info()
-                    .redis_settings()
-                    .password()
-                    .map(str::to_string);
+                    .map_err(|err| bad_url(&err, &address, &secrets))?;
                 let config = self.config.unwrap_or_else(Self::default_config);
                 let conn = ConnectionManager::new_with_config(client, config)
                     .await
-                    .map_err(|err| setup(&err, &address, secret.as_deref()))?;
-                (conn, address, secret)
+                    .map_err(|err| setup(err, &address, &secrets))?;
+                (conn, address, secrets)
             }
         };
         scripts::load_all(&conn)
             .await
-            .map_err(|err| setup(&err, &address, secret.as_deref()))?;
+            .map_err(|err| setup(err, &address, &secrets))?;
         tracing::debug!(%address, %prefix, "Redis store ready");
-        Ok(RedisStore::from_parts(conn, prefix, address))
+        let retry_policy = self
+            .retry_policy
+            .unwrap_or_else(|| RetryPolicy::transient_default().clone());
+        Ok(RedisStore::from_parts(conn, prefix, retry_policy, address))
     }
-}
-
-/// The password part of a URL, found without the driver so it can be scrubbed even
-/// from the message of a URL the driver refuses.
-fn password_in(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    let rest = rest.split(['?', '#']).next()?;
-    let userinfo = rest.rsplit_once('@')?.0;
-    userinfo.split_once(':').map(|(_, password)| password)
 }
 
 impl fmt::Debug for RedisStoreBuilder {
@@ -190,6 +195,7 @@ impl fmt::Debug for RedisStoreBuilder {
         f.debug_struct("RedisStoreBuilder")
             .field("source", &source)
             .field("prefix", &self.prefix)
+            .field("retry_policy", &self.retry_policy)
             .finish_non_exhaustive()
     }
 }
@@ -204,11 +210,5 @@ mod tests {
         let shown = format!("{builder:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("example:6379"), "{shown}");
-    }
-
-    #[test]
-    fn finds_the_password() {
-        assert_eq!(password_in("redis://u:p%40ss@h:1/0"), Some("p%40ss"));
-        assert_eq!(password_in("redis://h:1"), None);
     }
 }

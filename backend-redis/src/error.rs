@@ -1,206 +1,237 @@
-//! The one place where the driver's errors become [`optimist_core::Error`]s.
+//! The one place where the driver's errors become [`StorageError`]s (for the requests
+//! the engine sends) and [`Error`]s (for building a store). The driver's
+//! [`RedisError`] stays the source: callers walk `source()` for the server's words.
 //!
 //! The question for every error is whether the script may have run. A reply from the
 //! server (an error reply included) means the server answered, and our scripts raise
-//! every error before their first write, so nothing was written: `Backend`. A refused
-//! connection means nothing was sent: `Backend { retryable: true }`. Anything else at
-//! the I/O level (a reset, a closed connection, a response timeout) can happen after
-//! the request left: for a write that is `Indeterminate`, for a read a retryable
-//! `Backend` (a read that ran changed nothing).
+//! every error before their first write, so nothing was written. A refused connection
+//! means nothing was sent. Anything else at the I/O level (a reset, a closed
+//! connection, a response timeout) can happen after the request left: a write may
+//! have been applied, while `read.lua` cannot write anything.
 
 use std::fmt;
 
-use optimist_core::{Error, Key, Operation};
-use redis::{ErrorKind, RedisError, ServerErrorKind};
+use optimist_core::{Applied, BoxError, Error, ErrorKind, Operation, StorageError};
+use redis::{ErrorKind as DriverKind, RedisError, ServerErrorKind};
 
-/// Whether an operation writes, which decides what a lost answer means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Writes {
-    Yes,
-    No,
+use crate::redact::scrub;
+
+/// The backend's name in errors and spans.
+pub(crate) const BACKEND: &str = "redis";
+
+/// Maps a driver error of a script call. `if_lost` is what a request whose answer
+/// never came means: [`Applied::Maybe`] for a script that writes, [`Applied::No`] for
+/// `read.lua`, which cannot.
+pub(crate) fn from_redis(err: RedisError, if_lost: Applied) -> StorageError {
+    let (kind, answered) = classify(&err);
+    let applied = if answered { Applied::No } else { if_lost };
+    StorageError::new(kind, applied, err)
 }
 
-/// A message for an error the driver did not produce: a reply the backend cannot read.
-#[derive(Debug)]
-pub(crate) struct Problem(pub(crate) String);
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Problem {}
-
-/// Maps a driver error of `operation` on `key`.
-pub(crate) fn from_redis(
-    operation: Operation,
-    key: Option<&Key>,
-    writes: Writes,
-    err: RedisError,
-) -> Error {
-    let described = Problem(describe(&err));
-    match classify(&err) {
-        Class::NotRun { retryable } => Error::backend(operation, key, retryable, described),
-        Class::MayHaveRun => match writes {
-            Writes::Yes => Error::indeterminate(operation, key, described),
-            Writes::No => Error::backend(operation, key, true, described),
-        },
-    }
-}
-
-/// A reply whose shape the backend does not know. For a write the script ran and its
-/// outcome is unknown; for a read nothing changed.
-pub(crate) fn bad_reply(
-    operation: Operation,
-    key: Option<&Key>,
-    writes: Writes,
-    what: impl Into<String>,
-) -> Error {
-    let problem = Problem(format!("unexpected reply from the server: {}", what.into()));
-    match writes {
-        Writes::Yes => Error::indeterminate(operation, key, problem),
-        Writes::No => Error::backend(operation, key, false, problem),
-    }
-}
-
-/// A stored item this store cannot read (not JSON, a version too large); the script
-/// that found it wrote nothing.
-pub(crate) fn corrupt(operation: Operation, key: Option<&Key>, what: impl Into<String>) -> Error {
-    Error::backend(operation, key, false, Problem(what.into()))
-}
-
-/// Maps an error met while connecting or loading the scripts. `address` is already
-/// redacted; `secret`, when given, is scrubbed from the driver's message as well.
-pub(crate) fn setup(err: &RedisError, address: &str, secret: Option<&str>) -> Error {
-    let retryable = match classify(err) {
-        Class::NotRun { retryable } => retryable,
-        Class::MayHaveRun => true,
+/// Maps an error met while connecting or loading the scripts: a [`Error::Backend`]
+/// of [`Operation::Setup`] whose source names the (redacted) `address`, then the
+/// driver's error, scrubbed of `secrets` should its text show one.
+pub(crate) fn setup(err: RedisError, address: &str, secrets: &[String]) -> Error {
+    let (kind, _) = classify(&err);
+    let source = AtServer {
+        address: address.to_string(),
+        source: without_secrets(err, secrets),
     };
-    let mut message = format!("Redis at {address}: {}", describe(err));
-    if let Some(secret) = secret.filter(|s| !s.is_empty()) {
-        message = message.replace(secret, "***");
+    Error::backend(BACKEND, Operation::Setup, None, kind, source)
+}
+
+/// A URL the driver cannot use (it does not parse, names no host, asks for TLS the
+/// crate was built without): a configuration problem, stated in the driver's words
+/// with every secret scrubbed. ([`Error::Configuration`] carries a reason, no
+/// source.)
+pub(crate) fn bad_url(err: &RedisError, address: &str, secrets: &[String]) -> Error {
+    Error::configuration(
+        BACKEND,
+        format!(
+            "the Redis URL {address} is not usable: {}",
+            scrub(&chain_text(err), secrets)
+        ),
+    )
+}
+
+/// A setup error's cause: which server, then the driver's error.
+#[derive(Debug)]
+pub(crate) struct AtServer {
+    address: String,
+    source: BoxError,
+}
+
+impl fmt::Display for AtServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redis at {}", self.address)
     }
-    Error::backend(Operation::Setup, None, retryable, Problem(message))
 }
 
-enum Class {
-    NotRun { retryable: bool },
-    MayHaveRun,
+impl std::error::Error for AtServer {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
 }
 
-fn classify(err: &RedisError) -> Class {
+/// The driver's error itself, unless its text (or a cause's) shows a secret: then
+/// that text, scrubbed. The driver has no reason to print a password, but a malformed
+/// URL can put one where it prints a host or a value.
+fn without_secrets(err: RedisError, secrets: &[String]) -> BoxError {
+    let text = chain_text(&err);
+    if secrets.iter().any(|secret| text.contains(secret.as_str())) {
+        scrub(&text, secrets).into()
+    } else {
+        Box::new(err)
+    }
+}
+
+/// An error and its causes, as one line.
+fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(err) = cause {
+        text.push_str(": ");
+        text.push_str(&err.to_string());
+        cause = err.source();
+    }
+    text
+}
+
+/// The kind of a driver error, and whether the server answered (or nothing was sent),
+/// so that nothing ran.
+fn classify(err: &RedisError) -> (ErrorKind, bool) {
     if err.is_connection_refusal() {
-        return Class::NotRun { retryable: true };
+        return (ErrorKind::Unavailable, true);
     }
-    match err.kind() {
-        ErrorKind::Server(kind) => Class::NotRun {
-            retryable: matches!(
-                kind,
-                ServerErrorKind::BusyLoading
-                    | ServerErrorKind::TryAgain
-                    | ServerErrorKind::ClusterDown
-                    | ServerErrorKind::MasterDown
-                    | ServerErrorKind::ReadOnly
-            ),
+    let kind = match err.kind() {
+        DriverKind::Server(kind) => match kind {
+            ServerErrorKind::BusyLoading | ServerErrorKind::TryAgain => ErrorKind::Busy,
+            ServerErrorKind::ClusterDown
+            | ServerErrorKind::MasterDown
+            | ServerErrorKind::ReadOnly => ErrorKind::Unavailable,
+            // NOPERM, MOVED, ERR (a script error included), ...: for good.
+            _ => ErrorKind::Rejected,
         },
-        // Error codes the driver has no kind for: BUSY (another script is running) is
-        // temporary; OOM, WRONGTYPE, NOPERM and our scripts' own codes are not.
-        ErrorKind::Extension => Class::NotRun {
-            retryable: err.code() == Some("BUSY"),
+        // Error codes the driver has no kind for.
+        DriverKind::Extension => match err.code() {
+            // Another script runs past `busy-reply-threshold`: temporary.
+            Some("BUSY") => ErrorKind::Busy,
+            // The key holds something that is not one of our items.
+            Some("OPTIMIST_CORRUPT" | "WRONGTYPE") => ErrorKind::Corrupt,
+            // The engine and the scripts disagree on the arguments: a bug.
+            Some("OPTIMIST_PROTOCOL") => ErrorKind::Other,
+            // OOM, NOAUTH, WRONGPASS, ...
+            _ => ErrorKind::Rejected,
         },
-        ErrorKind::AuthenticationFailed
-        | ErrorKind::InvalidClientConfig
-        | ErrorKind::Client
-        | ErrorKind::RESP3NotSupported => Class::NotRun { retryable: false },
-        // I/O after the request may have left, or a reply the driver could not parse.
-        _ => Class::MayHaveRun,
-    }
-}
-
-/// A readable description: what kind of failure, and the server's or system's words.
-fn describe(err: &RedisError) -> String {
-    if err.is_connection_refusal() {
-        return format!("connection refused, the server is unreachable ({err})");
-    }
-    if err.is_timeout() {
-        return format!("timed out waiting for the server ({err})");
-    }
-    if err.is_connection_dropped() {
-        return format!("the connection to the server was lost ({err})");
-    }
-    match err.code() {
-        Some(code) if code.starts_with("OPTIMIST_") => {
-            format!(
-                "the stored item cannot be used: {}",
-                err.detail().unwrap_or(code)
-            )
-        }
-        _ => format!("{}: {err}", err.category()),
-    }
+        DriverKind::AuthenticationFailed
+        | DriverKind::InvalidClientConfig
+        | DriverKind::RESP3NotSupported
+        | DriverKind::EmptySentinelList => ErrorKind::Rejected,
+        DriverKind::MasterNameNotFoundBySentinel
+        | DriverKind::NoValidReplicasFoundBySentinel
+        | DriverKind::ClusterConnectionNotFound => ErrorKind::Unavailable,
+        DriverKind::Client | DriverKind::UnexpectedReturnType => ErrorKind::Other,
+        // I/O after the request may have left, or a reply that could not be parsed.
+        _ if err.is_timeout() => return (ErrorKind::Timeout, false),
+        _ => return (ErrorKind::Io, false),
+    };
+    (kind, true)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::error::Error as _;
     use std::io;
 
-    fn key() -> Key {
-        Key::new("k")
-    }
-
     #[test]
-    fn refused_is_retryable_backend() {
+    fn a_refused_connection_applied_nothing_and_keeps_the_driver_error() {
         let err = RedisError::from(io::Error::from(io::ErrorKind::ConnectionRefused));
-        let mapped = from_redis(Operation::Put, Some(&key()), Writes::Yes, err);
-        assert!(mapped.is_retryable(), "{mapped}");
+        let mapped = from_redis(err, Applied::Maybe);
+        assert_eq!(
+            (mapped.kind(), mapped.applied()),
+            (ErrorKind::Unavailable, Applied::No)
+        );
+        assert!(mapped.is_transient());
+        let driver = mapped.source_ref().downcast_ref::<RedisError>();
         assert!(
-            mapped.to_string().contains("connection refused"),
-            "{mapped}"
+            driver.is_some_and(RedisError::is_connection_refusal),
+            "{mapped:?}"
         );
     }
 
     #[test]
-    fn lost_connection_is_indeterminate_for_writes_only() {
+    fn a_lost_answer_may_have_applied_a_write_but_not_a_read() {
         let lost = || RedisError::from(io::Error::from(io::ErrorKind::ConnectionReset));
-        let write = from_redis(Operation::Update, Some(&key()), Writes::Yes, lost());
-        assert!(write.is_indeterminate(), "{write}");
-        let read = from_redis(Operation::Get, Some(&key()), Writes::No, lost());
-        assert!(read.is_retryable(), "{read}");
+        let write = from_redis(lost(), Applied::Maybe);
+        assert_eq!(
+            (write.kind(), write.applied()),
+            (ErrorKind::Io, Applied::Maybe)
+        );
+        assert!(!write.is_transient());
+        let read = from_redis(lost(), Applied::No);
+        assert_eq!((read.kind(), read.applied()), (ErrorKind::Io, Applied::No));
+        assert!(read.is_transient());
     }
 
     #[test]
-    fn timeout_is_indeterminate_for_writes() {
+    fn a_timeout_is_a_timeout() {
         let err = RedisError::from(io::Error::from(io::ErrorKind::TimedOut));
-        assert!(from_redis(Operation::Insert, None, Writes::Yes, err).is_indeterminate());
+        let mapped = from_redis(err, Applied::Maybe);
+        assert_eq!(
+            (mapped.kind(), mapped.applied()),
+            (ErrorKind::Timeout, Applied::Maybe)
+        );
     }
 
     #[test]
-    fn script_errors_are_permanent_backend_errors() {
-        let err = redis::make_extension_error(
-            "OPTIMIST_CORRUPT".into(),
-            Some("the item's version is larger than a u64".into()),
-        );
-        let mapped = from_redis(Operation::Update, Some(&key()), Writes::Yes, err);
-        assert!(
-            matches!(
-                mapped,
-                Error::Backend {
-                    retryable: false,
-                    ..
-                }
-            ),
-            "{mapped}"
-        );
-        assert!(mapped.to_string().contains("larger than a u64"), "{mapped}");
-        let busy = redis::make_extension_error("BUSY".into(), None);
-        assert!(from_redis(Operation::Put, None, Writes::Yes, busy).is_retryable());
+    fn error_replies_applied_nothing() {
+        let reply = |code: &str| {
+            from_redis(
+                redis::make_extension_error(code.into(), Some("detail".into())),
+                Applied::Maybe,
+            )
+        };
+        for (code, kind) in [
+            ("OPTIMIST_CORRUPT", ErrorKind::Corrupt),
+            ("WRONGTYPE", ErrorKind::Corrupt),
+            ("OPTIMIST_PROTOCOL", ErrorKind::Other),
+            ("BUSY", ErrorKind::Busy),
+            ("OOM", ErrorKind::Rejected),
+        ] {
+            let mapped = reply(code);
+            assert_eq!(
+                (mapped.kind(), mapped.applied()),
+                (kind, Applied::No),
+                "{code}"
+            );
+            let driver = mapped.source_ref().downcast_ref::<RedisError>();
+            assert_eq!(driver.and_then(RedisError::code), Some(code));
+        }
     }
 
     #[test]
-    fn setup_scrubs_the_secret() {
+    fn a_setup_error_names_the_server_and_keeps_the_driver_error() {
+        let err = RedisError::from(io::Error::from(io::ErrorKind::ConnectionRefused));
+        let mapped = setup(err, "redis://***@127.0.0.1:1", &["hunter2".to_string()]);
+        assert_eq!(mapped.backend_kind(), Some(ErrorKind::Unavailable));
+        assert!(mapped.is_retryable());
+        let at = mapped.source().map(ToString::to_string);
+        assert_eq!(at.as_deref(), Some("Redis at redis://***@127.0.0.1:1"));
+        let driver = mapped
+            .source()
+            .and_then(|at| at.source())
+            .and_then(|d| d.downcast_ref::<RedisError>());
+        assert!(driver.is_some(), "{mapped:?}");
+    }
+
+    #[test]
+    fn a_setup_error_that_shows_a_secret_is_scrubbed() {
         let err = redis::make_extension_error("WRONGPASS".into(), Some("hunter2 bad".into()));
-        let mapped = setup(&err, "redis://***@127.0.0.1:1", Some("hunter2"));
-        assert!(!mapped.to_string().contains("hunter2"), "{mapped}");
+        let mapped = setup(err, "redis://***@127.0.0.1:1", &["hunter2".to_string()]);
+        let shown = format!("{mapped} {mapped:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("WRONGPASS"), "{shown}");
+        assert_eq!(mapped.backend_kind(), Some(ErrorKind::Rejected));
     }
 }

@@ -3,10 +3,14 @@
 //! A [`VersionedStore`](optimist_core::VersionedStore) on Redis (7.0 or later, or a
 //! compatible server such as Valkey), on the async [`redis`] crate.
 //!
+//! - **On core's engine.** [`RedisStore`] implements [`Storage`](optimist_core::Storage):
+//!   read an item, apply one conditional write, commit a transaction. Core checks the
+//!   input, derives versions, judges refusals into conflicts and resends requests after
+//!   transient failures; this crate only talks to Redis.
 //! - **One round trip per operation.** Every operation, conflicts and transactions
 //!   included, is one Lua script sent with `EVALSHA`: the script checks the condition,
-//!   writes, and on a conflict returns the current item (SPEC R11) in the same reply.
-//!   Redis runs a script atomically, so operations are linearizable (SPEC R13).
+//!   writes, and when it refuses returns the current item (contract R11) in the same
+//!   reply. Redis runs a script atomically, so operations are linearizable (R13).
 //! - **Items under a key prefix.** An item is a hash `{v: JSON text, ver: decimal
 //!   version}` at `{prefix}<len>:<partition>[<len>:<sort>]`. Stores with different
 //!   prefixes on one server never see each other's items.
@@ -44,11 +48,13 @@
 
 mod builder;
 mod error;
+mod item;
 mod prefix;
 mod redact;
 mod reply;
 mod scripts;
 mod store;
+mod transaction;
 
 pub use builder::RedisStoreBuilder;
 pub use prefix::{MAX_PREFIX_BYTES, Prefix};
@@ -58,14 +64,19 @@ pub use store::RedisStore;
 
 /// The Lua script a store runs for an operation, exactly as sent (`EVALSHA` of its
 /// SHA1, `EVAL` of this text when the server lacks it); `None` for operations without
-/// a script of their own. Its arguments are described at the top of the script. For
-/// reading, auditing, and benchmarking the driver alone on the same work.
+/// a script of their own. Its arguments are described in the script (a write's five
+/// arguments in the shared prelude). For reading, auditing, and benchmarking the
+/// driver alone on the same work.
+///
+/// Every single write (insert, update, delete, put, remove) runs the same script,
+/// `write.lua`; `get` runs `read.lua` and `transact` runs `commit.lua`.
 ///
 /// ```
 /// use optimist_core::Operation;
 /// let update = optimist_redis::lua_source(Operation::Update).unwrap_or_default();
 /// assert!(update.starts_with("#!lua"));
 /// assert!(update.contains("HSET"));
+/// assert_eq!(optimist_redis::lua_source(Operation::Remove), Some(update));
 /// assert_eq!(optimist_redis::lua_source(Operation::Setup), None);
 /// ```
 pub fn lua_source(operation: optimist_core::Operation) -> Option<&'static str> {

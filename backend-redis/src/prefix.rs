@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use optimist_core::{Error, Key, Operation, Result};
+use optimist_core::{Error, Key, Result};
+
+use crate::error::BACKEND;
 
 /// The longest prefix accepted, in bytes.
 pub const MAX_PREFIX_BYTES: usize = 64;
@@ -27,26 +29,26 @@ pub const MAX_PREFIX_BYTES: usize = 64;
 pub struct Prefix(String);
 
 impl Prefix {
-    /// Checks a prefix; a bad one is [`Error::InvalidInput`] naming the problem.
+    /// Checks a prefix; a bad one is [`Error::Configuration`] naming the problem.
     ///
     /// ```
     /// let err = optimist_redis::Prefix::new("has space").unwrap_err();
-    /// assert!(err.is_invalid_input());
+    /// assert!(matches!(err, optimist_core::Error::Configuration { backend: "redis", .. }));
     /// ```
     pub fn new(prefix: impl Into<String>) -> Result<Self> {
         let prefix = prefix.into();
-        let invalid = |reason: String| Err(Error::invalid(Operation::Setup, None, reason));
+        let refuse = |reason: String| Err(Error::configuration(BACKEND, reason));
         if prefix.is_empty() {
-            return invalid("the key prefix is empty".to_string());
+            return refuse("the key prefix is empty".to_string());
         }
         if prefix.len() > MAX_PREFIX_BYTES {
-            return invalid(format!(
+            return refuse(format!(
                 "the key prefix is {} bytes, over the limit of {MAX_PREFIX_BYTES}",
                 prefix.len()
             ));
         }
         if let Some(bad) = prefix.chars().find(|c| !allowed(*c)) {
-            return invalid(format!(
+            return refuse(format!(
                 "the key prefix holds {bad:?}; allowed are ASCII letters, digits, '_', '-', '.' and ':'"
             ));
         }
@@ -119,7 +121,7 @@ mod tests {
         ] {
             let err = Prefix::new(bad).err();
             assert!(
-                err.as_ref().is_some_and(Error::is_invalid_input),
+                matches!(err, Some(Error::Configuration { .. })),
                 "{bad:?}: {err:?}"
             );
         }

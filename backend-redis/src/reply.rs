@@ -1,166 +1,109 @@
 //! Reading the scripts' replies (their shapes are documented at the top of each
-//! `lua/*.lua`).
+//! `lua/*.lua`) into the engine's answers.
+//!
+//! A reply this backend cannot read is [`ErrorKind::Other`]; whether the request may
+//! have been applied depends on what was understood of it: after `applied` or of
+//! an unknown status, the script may have written; after `refused`, it wrote nothing.
 
-use optimist_core::{Conflict, Error, Key, OpFailure, Operation, Result, TxOp, Version, Versioned};
+use optimist_core::{Applied, CommitOutcome, ErrorKind, Outcome, StorageError, Version, Versioned};
 use redis::Value as Reply;
 use serde_json::Value;
 
-use crate::error::{Writes, bad_reply, corrupt};
+use crate::item::{decode, parse_version};
 
-/// What a single conditional or unconditional write did.
-pub(crate) enum Outcome {
-    /// Applied; the item's version afterwards (`None` when it no longer exists).
-    Applied(Option<Version>),
-    /// Refused, with the item as it was.
-    Refused(Conflict),
+/// The reply of `read.lua`: `{}` or `{json, version}`.
+pub(crate) fn read(reply: Reply) -> Result<Option<Versioned<Value>>, StorageError> {
+    let parts = strings(reply).ok_or_else(|| malformed(Applied::No, "not an array of strings"))?;
+    item(&parts, Applied::No)
 }
 
-/// The reply of `get.lua`.
-pub(crate) fn get(key: &Key, reply: Reply) -> Result<Option<Versioned<Value>>> {
-    let bad = |what: &str| bad_reply(Operation::Get, Some(key), Writes::No, what);
-    let parts = strings(reply).ok_or_else(|| bad("not an array of strings"))?;
-    match parts.as_slice() {
-        [] => Ok(None),
-        [json, ver] => Ok(Some(item(Operation::Get, key, json, ver)?)),
-        _ => Err(bad("wrong number of fields")),
+/// The reply of `write.lua`: `{applied[, previous]}` or `{refused[, json, version]}`.
+pub(crate) fn write(reply: Reply) -> Result<Outcome, StorageError> {
+    let parts =
+        strings(reply).ok_or_else(|| malformed(Applied::Maybe, "not an array of strings"))?;
+    match parts.split_first() {
+        Some((status, rest)) if status == b"applied" => match rest {
+            [] => Ok(Outcome::Applied { previous: None }),
+            [previous] => Ok(Outcome::Applied {
+                previous: Some(version(previous, Applied::Maybe)?),
+            }),
+            _ => Err(malformed(
+                Applied::Maybe,
+                "an applied write with extra fields",
+            )),
+        },
+        Some((status, rest)) if status == b"refused" => Ok(Outcome::Refused {
+            current: item(rest, Applied::No)?,
+        }),
+        _ => Err(malformed(Applied::Maybe, "no known status")),
     }
 }
 
-/// The reply of `insert`, `update`, `delete`, `put` or `remove`.
-pub(crate) fn single(
-    operation: Operation,
-    key: &Key,
-    expected: Option<Version>,
-    reply: Reply,
-) -> Result<Outcome> {
-    let bad = |what: &str| bad_reply(operation, Some(key), Writes::Yes, what);
-    let parts = strings(reply).ok_or_else(|| bad("not an array of strings"))?;
-    let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-    match parts.as_slice() {
-        [b"ok"] => Ok(Outcome::Applied(None)),
-        [b"ok", ver] => {
-            let version = version(ver).ok_or_else(|| bad("the new version is not a u64"))?;
-            Ok(Outcome::Applied(Some(version)))
-        }
-        [kind, rest @ ..] => conflict(operation, key, kind, rest, expected)?
-            .map(Outcome::Refused)
-            .ok_or_else(|| bad("unknown status")),
-        [] => Err(bad("empty reply")),
-    }
-}
-
-/// The reply of `transact.lua`: each op's version afterwards, or every failing op.
-pub(crate) fn transact(ops: &[TxOp], reply: Reply) -> Result<Vec<Option<Version>>> {
-    let bad = |what: &str| bad_reply(Operation::Transact, None, Writes::Yes, what);
-    let Reply::Array(mut parts) = reply else {
-        return Err(bad("not an array"));
+/// The reply of `commit.lua`: `{applied, previous...}` with one entry per write (`''`
+/// for none), or `{refused, {index[, json, version]}...}`.
+pub(crate) fn commit(reply: Reply, writes: usize) -> Result<CommitOutcome, StorageError> {
+    let Reply::Array(parts) = reply else {
+        return Err(malformed(Applied::Maybe, "not an array"));
     };
-    if parts.is_empty() {
-        return Err(bad("empty reply"));
-    }
-    let status = text(parts.remove(0)).ok_or_else(|| bad("no status"))?;
-    match status.as_slice() {
-        b"ok" => {
-            if parts.len() != ops.len() {
-                return Err(bad("one version per op expected"));
-            }
-            parts
-                .into_iter()
+    let mut parts = parts.into_iter();
+    let status = parts.next().and_then(text);
+    match status.as_deref() {
+        Some(b"applied") => {
+            let previous = parts
                 .map(|part| match text(part) {
                     Some(v) if v.is_empty() => Ok(None),
-                    Some(v) => version(&v)
-                        .map(Some)
-                        .ok_or_else(|| bad("a version is not a u64")),
-                    None => Err(bad("a version is not a string")),
+                    Some(v) => version(&v, Applied::Maybe).map(Some),
+                    None => Err(malformed(Applied::Maybe, "a version is not a string")),
                 })
-                .collect()
-        }
-        b"conflict" => {
-            // Nothing was written: the script returns before its first write. So a
-            // failure we cannot read is a plain backend error, not an unknown outcome.
-            let refused = |what: &str| bad_reply(Operation::Transact, None, Writes::No, what);
-            let mut failures = Vec::with_capacity(parts.len());
-            for part in parts {
-                let fields = strings(part).ok_or_else(|| refused("a failure is not an array"))?;
-                let [index, kind, rest @ ..] = fields.as_slice() else {
-                    return Err(refused("a failure has too few fields"));
-                };
-                let op = std::str::from_utf8(index)
-                    .ok()
-                    .and_then(|i| i.parse::<usize>().ok())
-                    .and_then(|i| ops.get(i).map(|op| (i, op)));
-                let Some((index, op)) = op else {
-                    return Err(refused("a failure names no op"));
-                };
-                let rest: Vec<&[u8]> = rest.iter().map(Vec::as_slice).collect();
-                let conflict = conflict(
-                    Operation::Transact,
-                    op.key(),
-                    kind,
-                    &rest,
-                    op.action().expected(),
-                )?
-                .ok_or_else(|| refused("unknown failure kind"))?;
-                failures.push(OpFailure {
-                    index,
-                    key: op.key().clone(),
-                    conflict,
-                });
+                .collect::<Result<Vec<_>, _>>()?;
+            if previous.len() != writes {
+                return Err(malformed(Applied::Maybe, "not one version per write"));
             }
-            if failures.is_empty() {
-                return Err(refused("a conflict without failures"));
-            }
-            Err(Error::TransactionConflict { failures })
+            Ok(CommitOutcome::Applied { previous })
         }
-        _ => Err(bad("unknown status")),
+        Some(b"refused") => {
+            let current = parts
+                .map(|part| {
+                    let fields = strings(part)
+                        .ok_or_else(|| malformed(Applied::No, "a refusal is not an array"))?;
+                    let (index, rest) = fields
+                        .split_first()
+                        .ok_or_else(|| malformed(Applied::No, "an empty refusal"))?;
+                    let index = std::str::from_utf8(index)
+                        .ok()
+                        .and_then(|i| i.parse::<usize>().ok())
+                        .ok_or_else(|| malformed(Applied::No, "a refusal names no write"))?;
+                    Ok((index, item(rest, Applied::No)?))
+                })
+                .collect::<Result<Vec<_>, StorageError>>()?;
+            Ok(CommitOutcome::Refused { current })
+        }
+        _ => Err(malformed(Applied::Maybe, "no known status")),
     }
 }
 
-/// A conflict reply (`exists`, `notfound`, `mismatch`), `None` for another status.
-fn conflict(
-    operation: Operation,
-    key: &Key,
-    kind: &[u8],
-    rest: &[&[u8]],
-    expected: Option<Version>,
-) -> Result<Option<Conflict>> {
-    // The script refused the write, so nothing was written whatever goes wrong here.
-    let bad = |what: &str| bad_reply(operation, Some(key), Writes::No, what);
-    Ok(Some(match (kind, rest, expected) {
-        (b"notfound", [], _) => Conflict::NotFound,
-        (b"exists", [json, ver], _) => Conflict::AlreadyExists {
-            current: item(operation, key, json, ver)?,
-        },
-        (b"mismatch", [json, ver], Some(expected)) => Conflict::VersionMismatch {
-            expected,
-            current: item(operation, key, json, ver)?,
-        },
-        (b"notfound" | b"exists" | b"mismatch", _, _) => {
-            return Err(bad("a conflict with the wrong fields"));
-        }
-        _ => return Ok(None),
-    }))
+/// An item's fields, `{}` for none, `{json, version}` for one.
+fn item(fields: &[Vec<u8>], applied: Applied) -> Result<Option<Versioned<Value>>, StorageError> {
+    match fields {
+        [] => Ok(None),
+        [json, ver] => decode(json, version(ver, applied)?).map(Some),
+        _ => Err(malformed(
+            applied,
+            "an item with the wrong number of fields",
+        )),
+    }
 }
 
-fn item(operation: Operation, key: &Key, json: &[u8], ver: &[u8]) -> Result<Versioned<Value>> {
-    let version = version(ver)
-        .ok_or_else(|| bad_reply(operation, Some(key), Writes::No, "a version is not a u64"))?;
-    let value = serde_json::from_slice(json).map_err(|err| {
-        corrupt(
-            operation,
-            Some(key),
-            format!("the stored value is not JSON ({err}); was it written by another tool?"),
-        )
-    })?;
-    Ok(Versioned::new(value, version))
+fn version(text: &[u8], applied: Applied) -> Result<Version, StorageError> {
+    parse_version(text).ok_or_else(|| malformed(applied, "a version that is not a u64"))
 }
 
-fn version(text: &[u8]) -> Option<Version> {
-    std::str::from_utf8(text)
-        .ok()?
-        .parse::<u64>()
-        .ok()
-        .map(Version::new)
+fn malformed(applied: Applied, what: &str) -> StorageError {
+    StorageError::new(
+        ErrorKind::Other,
+        applied,
+        format!("unexpected reply from a script: {what}"),
+    )
 }
 
 fn text(reply: Reply) -> Option<Vec<u8>> {
@@ -175,5 +118,90 @@ fn strings(reply: Reply) -> Option<Vec<Vec<u8>>> {
     match reply {
         Reply::Array(items) => items.into_iter().map(text).collect(),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(s: &str) -> Reply {
+        Reply::BulkString(s.as_bytes().to_vec())
+    }
+
+    fn array(items: Vec<Reply>) -> Reply {
+        Reply::Array(items)
+    }
+
+    #[test]
+    fn writes_read_both_ways() {
+        assert_eq!(
+            write(array(vec![bulk("applied"), bulk("7")])).ok(),
+            Some(Outcome::Applied {
+                previous: Some(Version::new(7))
+            })
+        );
+        assert_eq!(
+            write(array(vec![bulk("applied")])).ok(),
+            Some(Outcome::Applied { previous: None })
+        );
+        let current = Versioned::new(serde_json::json!({"a": 1}), Version::new(3));
+        assert_eq!(
+            write(array(vec![bulk("refused"), bulk(r#"{"a":1}"#), bulk("3")])).ok(),
+            Some(Outcome::Refused {
+                current: Some(current)
+            })
+        );
+    }
+
+    #[test]
+    fn a_write_reply_that_cannot_be_read_may_have_been_applied() {
+        let err = write(array(vec![bulk("applied"), bulk("x")])).err();
+        assert_eq!(err.map(|e| e.applied()), Some(Applied::Maybe));
+        let err = write(bulk("OK")).err();
+        assert_eq!(err.map(|e| e.applied()), Some(Applied::Maybe));
+        // A refusal wrote nothing, whatever is wrong with it.
+        let err = write(array(vec![bulk("refused"), bulk("{oops"), bulk("1")])).err();
+        assert_eq!(
+            err.map(|e| (e.kind(), e.applied())),
+            Some((ErrorKind::Corrupt, Applied::No))
+        );
+    }
+
+    #[test]
+    fn commits_read_both_ways() {
+        let applied = array(vec![
+            bulk("applied"),
+            bulk(""),
+            bulk("18446744073709551615"),
+        ]);
+        assert_eq!(
+            commit(applied, 2).ok(),
+            Some(CommitOutcome::Applied {
+                previous: vec![None, Some(Version::new(u64::MAX))]
+            })
+        );
+        let refused = array(vec![
+            bulk("refused"),
+            array(vec![bulk("0")]),
+            array(vec![bulk("2"), bulk("1"), bulk("9")]),
+        ]);
+        assert_eq!(
+            commit(refused, 3).ok(),
+            Some(CommitOutcome::Refused {
+                current: vec![
+                    (0, None),
+                    (
+                        2,
+                        Some(Versioned::new(serde_json::json!(1), Version::new(9)))
+                    )
+                ]
+            })
+        );
+        let short = array(vec![bulk("applied"), bulk("")]);
+        assert_eq!(
+            commit(short, 2).err().map(|e| e.applied()),
+            Some(Applied::Maybe)
+        );
     }
 }

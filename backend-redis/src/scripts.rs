@@ -1,4 +1,4 @@
-//! The Lua scripts, one per operation, and how they are sent: `EVALSHA`, falling back
+//! The Lua scripts, one per storage request (read, write, commit), and how they are sent: `EVALSHA`, falling back
 //! to `EVAL` when the server's script cache lacks the script (`NOSCRIPT`).
 
 use std::sync::OnceLock;
@@ -32,29 +32,20 @@ impl Script {
     }
 }
 
-/// Every script the store runs.
+/// Every script the store runs: one per [`Storage`](optimist_core::Storage) method.
 #[derive(Debug)]
 pub(crate) struct Scripts {
-    pub(crate) get: Script,
-    pub(crate) insert: Script,
-    pub(crate) update: Script,
-    pub(crate) delete: Script,
-    pub(crate) put: Script,
-    pub(crate) remove: Script,
-    pub(crate) transact: Script,
+    /// `read.lua`: one item.
+    pub(crate) read: Script,
+    /// `write.lua`: one conditional write (insert, update, delete, put, remove).
+    pub(crate) write: Script,
+    /// `commit.lua`: a transaction's writes, all or none.
+    pub(crate) commit: Script,
 }
 
 impl Scripts {
-    pub(crate) fn all(&self) -> [&Script; 7] {
-        [
-            &self.get,
-            &self.insert,
-            &self.update,
-            &self.delete,
-            &self.put,
-            &self.remove,
-            &self.transact,
-        ]
+    pub(crate) fn all(&self) -> [&Script; 3] {
+        [&self.read, &self.write, &self.commit]
     }
 }
 
@@ -64,14 +55,10 @@ pub(crate) fn scripts() -> &'static Scripts {
     SCRIPTS.get_or_init(|| Scripts {
         // `#!lua` declares the flags up front (Redis 7): a script without `allow-oom`
         // is refused before it starts when the server is out of memory, rather than
-        // failing between two writes. `get` writes nothing, so replicas may run it.
-        get: Script::new("get", lua!("#!lua flags=no-writes", "get.lua")),
-        insert: Script::new("insert", lua!("#!lua", "insert.lua")),
-        update: Script::new("update", lua!("#!lua", "update.lua")),
-        delete: Script::new("delete", lua!("#!lua", "delete.lua")),
-        put: Script::new("put", lua!("#!lua", "put.lua")),
-        remove: Script::new("remove", lua!("#!lua", "remove.lua")),
-        transact: Script::new("transact", lua!("#!lua", "transact.lua")),
+        // failing between two writes. `read` writes nothing, so replicas may run it.
+        read: Script::new("read", lua!("#!lua flags=no-writes", "read.lua")),
+        write: Script::new("write", lua!("#!lua", "write.lua")),
+        commit: Script::new("commit", lua!("#!lua", "commit.lua")),
     })
 }
 
@@ -81,13 +68,9 @@ pub(crate) fn source(operation: optimist_core::Operation) -> Option<&'static str
     use optimist_core::Operation as Op;
     let s = scripts();
     let script = match operation {
-        Op::Get => &s.get,
-        Op::Insert => &s.insert,
-        Op::Update => &s.update,
-        Op::Delete => &s.delete,
-        Op::Put => &s.put,
-        Op::Remove => &s.remove,
-        Op::Transact => &s.transact,
+        Op::Get => &s.read,
+        Op::Insert | Op::Update | Op::Delete | Op::Put | Op::Remove => &s.write,
+        Op::Transact => &s.commit,
         _ => return None,
     };
     Some(script.body)

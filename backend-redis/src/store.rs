@@ -1,24 +1,30 @@
-//! The store: each operation validates its input, then runs its one script.
+//! The store, and its [`Storage`] reads and writes: each one script, one round trip.
 
 use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Capabilities, Error, Key, Operation, Result, TxAction, TxOp, Version, Versioned,
-    VersionedStore, validate,
+    Applied, Capabilities, CommitOutcome, Key, Outcome, Storage, StorageError, Versioned, Write,
 };
 use redis::aio::ConnectionManager;
 use serde_json::Value;
 
-use crate::error::{Writes, from_redis};
-use crate::reply::{self, Outcome};
-use crate::scripts::{Call, Script, run, scripts};
+use crate::error::{BACKEND, from_redis};
+use crate::item::WriteArgs;
+use crate::reply;
+use crate::scripts::{self, Call, Script, scripts};
 use crate::{Prefix, RedisStoreBuilder};
 
-/// A [`VersionedStore`] on Redis: every item of the store lives under its key prefix,
-/// and every operation, a transaction included, is one Lua script run in one round
-/// trip. Clones share the connection.
+/// A [`VersionedStore`](optimist_core::VersionedStore) on Redis: every item of the
+/// store lives under its key prefix, and every operation, a transaction included, is
+/// one Lua script run in one round trip. Clones share the connection.
+///
+/// It implements core's [`Storage`]: `read.lua` reads an item, `write.lua` applies one
+/// conditional write, `commit.lua` a transaction; core's engine makes it a
+/// `VersionedStore` (input checks, versions, conflicts, retries of transient
+/// failures).
 ///
 /// Built with [`RedisStore::builder`]; see the crate docs for the data layout.
 ///
@@ -46,6 +52,7 @@ struct Inner {
     conn: ConnectionManager,
     prefix: Prefix,
     capabilities: Capabilities,
+    retry_policy: RetryPolicy,
     address: String,
 }
 
@@ -59,12 +66,18 @@ impl RedisStore {
         RedisStoreBuilder::default()
     }
 
-    pub(crate) fn from_parts(conn: ConnectionManager, prefix: Prefix, address: String) -> Self {
+    pub(crate) fn from_parts(
+        conn: ConnectionManager,
+        prefix: Prefix,
+        retry_policy: RetryPolicy,
+        address: String,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 conn,
                 prefix,
                 capabilities: Capabilities::new(),
+                retry_policy,
                 address,
             }),
         }
@@ -76,12 +89,12 @@ impl RedisStore {
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let store = optimist_redis::RedisStore::builder()
     ///     .url("redis://127.0.0.1:6379").prefix("orders").build().await?;
-    /// assert_eq!(store.prefix().as_str(), "orders");
+    /// assert_eq!(store.prefix(), "orders");
     /// # Ok::<(), optimist_core::Error>(())
     /// # }).unwrap();
     /// ```
-    pub fn prefix(&self) -> &Prefix {
-        &self.inner.prefix
+    pub fn prefix(&self) -> &str {
+        self.inner.prefix.as_str()
     }
 
     /// The Redis key an item is stored under (see [`Prefix::redis_key`]).
@@ -113,166 +126,56 @@ impl RedisStore {
         self.inner.conn.clone()
     }
 
-    async fn single(
+    /// Runs `script` with these keys and arguments on the store's connection.
+    pub(crate) async fn run(
         &self,
         script: &Script,
-        operation: Operation,
-        key: &Key,
-        expected: Option<Version>,
-        value: Option<&Value>,
-    ) -> Result<Option<Version>> {
-        let keys = [self.redis_key(key)];
-        let expected_text = expected.map(|v| v.get().to_string());
-        let json = value.map(|v| encode(operation, key, v)).transpose()?;
-        let args: Vec<&[u8]> = expected_text
-            .as_deref()
-            .map(str::as_bytes)
-            .into_iter()
-            .chain(json.as_deref())
-            .collect();
-        let reply = run(
-            &self.inner.conn,
-            script,
-            Call {
-                keys: &keys,
-                args: &args,
-            },
-        )
-        .await
-        .map_err(|err| from_redis(operation, Some(key), Writes::Yes, err))?;
-        match reply::single(operation, key, expected, reply)? {
-            Outcome::Applied(version) => Ok(version),
-            Outcome::Refused(conflict) => Err(Error::conflict(operation, key.clone(), conflict)),
-        }
+        keys: &[Vec<u8>],
+        args: &[&[u8]],
+    ) -> redis::RedisResult<redis::Value> {
+        scripts::run(&self.inner.conn, script, Call { keys, args }).await
     }
 }
 
-fn encode(operation: Operation, key: &Key, value: &Value) -> Result<Vec<u8>> {
-    serde_json::to_vec(value).map_err(|err| {
-        Error::invalid(
-            operation,
-            Some(key),
-            format!("the value cannot be encoded as JSON: {err}"),
-        )
-    })
-}
-
-/// Insert, update and put always report the version they wrote.
-fn written(operation: Operation, key: &Key, version: Option<Version>) -> Result<Version> {
-    version.ok_or_else(|| {
-        crate::error::bad_reply(
-            operation,
-            Some(key),
-            Writes::Yes,
-            "no version after a write",
-        )
-    })
-}
-
 #[async_trait]
-impl VersionedStore for RedisStore {
+impl Storage for RedisStore {
+    fn backend_name(&self) -> &'static str {
+        BACKEND
+    }
+
     fn capabilities(&self) -> &Capabilities {
         &self.inner.capabilities
     }
 
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        validate::key(Operation::Get, key, self.capabilities())?;
+    fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry_policy
+    }
+
+    /// `read.lua`: one round trip.
+    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
         let keys = [self.redis_key(key)];
-        let reply = run(
-            &self.inner.conn,
-            &scripts().get,
-            Call {
-                keys: &keys,
-                args: &[],
-            },
-        )
-        .await
-        .map_err(|err| from_redis(Operation::Get, Some(key), Writes::No, err))?;
-        reply::get(key, reply)
-    }
-
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        let op = Operation::Insert;
-        validate::write(op, key, &value, self.capabilities())?;
-        let version = self
-            .single(&scripts().insert, op, key, None, Some(&value))
-            .await?;
-        written(op, key, version)
-    }
-
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        let op = Operation::Update;
-        validate::write(op, key, &value, self.capabilities())?;
-        let script = &scripts().update;
-        let version = self
-            .single(script, op, key, Some(expected), Some(&value))
-            .await?;
-        written(op, key, version)
-    }
-
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        let op = Operation::Delete;
-        validate::key(op, key, self.capabilities())?;
-        self.single(&scripts().delete, op, key, Some(expected), None)
+        let reply = self
+            .run(&scripts().read, &keys, &[])
             .await
-            .map(|_| ())
+            .map_err(|err| from_redis(err, Applied::No))?;
+        reply::read(reply)
     }
 
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        let op = Operation::Put;
-        validate::write(op, key, &value, self.capabilities())?;
-        let version = self
-            .single(&scripts().put, op, key, None, Some(&value))
-            .await?;
-        written(op, key, version)
+    /// `write.lua`: one round trip, the refused write's current item in the reply.
+    async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+        let keys = [self.redis_key(write.key)];
+        let encoded = WriteArgs::new(write)?;
+        let mut args = Vec::with_capacity(5);
+        encoded.push_to(&mut args);
+        let reply = self
+            .run(&scripts().write, &keys, &args)
+            .await
+            .map_err(|err| from_redis(err, Applied::Maybe))?;
+        reply::write(reply)
     }
 
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        let op = Operation::Remove;
-        validate::key(op, key, self.capabilities())?;
-        self.single(&scripts().remove, op, key, None, None).await
-    }
-
-    async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
-        validate::transaction(&ops, self.capabilities())?;
-        let op = Operation::Transact;
-        let keys: Vec<Vec<u8>> = ops.iter().map(|o| self.redis_key(o.key())).collect();
-        let mut fields: Vec<(&'static [u8], String, Vec<u8>)> = Vec::with_capacity(ops.len());
-        for o in &ops {
-            let action: &'static [u8] = match o.action() {
-                TxAction::Insert(_) => b"I",
-                TxAction::Update { .. } => b"U",
-                TxAction::Delete { .. } => b"D",
-                TxAction::Check { .. } => b"C",
-                TxAction::Put(_) => b"P",
-                TxAction::Remove => b"R",
-            };
-            let expected = o
-                .action()
-                .expected()
-                .map(|v| v.get().to_string())
-                .unwrap_or_default();
-            let json = match o.action().value() {
-                Some(value) => encode(op, o.key(), value)?,
-                None => Vec::new(),
-            };
-            fields.push((action, expected, json));
-        }
-        let args: Vec<&[u8]> = fields
-            .iter()
-            .flat_map(|(action, expected, json)| [*action, expected.as_bytes(), json.as_slice()])
-            .collect();
-        let reply = run(
-            &self.inner.conn,
-            &scripts().transact,
-            Call {
-                keys: &keys,
-                args: &args,
-            },
-        )
-        .await
-        .map_err(|err| from_redis(op, None, Writes::Yes, err))?;
-        reply::transact(&ops, reply)
+    async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
+        crate::transaction::commit(self, writes).await
     }
 }
 

@@ -9,7 +9,7 @@
 mod common;
 
 use common::proxy::{Proxy, Traffic};
-use optimist_core::{Key, Version, VersionedStore};
+use optimist_core::{Key, TxOp, Version, VersionedStore};
 use optimist_redis::RedisStore;
 use serde_json::json;
 
@@ -34,42 +34,44 @@ async fn a_flushed_script_cache_costs_one_extra_round_trip_once() {
         .unwrap_or_else(|e| panic!("{e}"));
 
     let k = Key::new("k");
-    proxy.reset();
-    assert_eq!(store.insert(&k, json!(1)).await.ok(), Some(Version::FIRST));
     let names = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    assert_eq!(
-        proxy.take(),
-        Traffic {
-            commands: names(&["EVALSHA", "EVAL"]),
-            turns: 2
-        }
-    );
+    let refetched = Traffic {
+        commands: names(&["EVALSHA", "EVAL"]),
+        turns: 2,
+    };
+    let cached = || Traffic {
+        commands: names(&["EVALSHA"]),
+        turns: 1,
+    };
+    proxy.reset();
+
+    // write.lua: the first write after the flush sends it again, the next do not,
+    // whatever operation they are (every single write runs write.lua).
+    assert_eq!(store.insert(&k, json!(1)).await.ok(), Some(Version::FIRST));
+    assert_eq!(proxy.take(), refetched, "first insert");
     assert_eq!(
         store.insert(&Key::new("k2"), json!(1)).await.ok(),
         Some(Version::FIRST)
     );
-    assert_eq!(
-        proxy.take(),
-        Traffic {
-            commands: names(&["EVALSHA"]),
-            turns: 1
-        }
-    );
-    // Each script once: put had not been called since the flush.
+    assert_eq!(proxy.take(), cached(), "second insert");
     assert_eq!(store.put(&k, json!(2)).await.ok(), Some(Version::new(2)));
+    assert_eq!(proxy.take(), cached(), "put");
+
+    // read.lua and commit.lua: once each.
+    let read = store.get(&k).await.ok().flatten().map(|i| i.version);
+    assert_eq!(read, Some(Version::new(2)));
+    assert_eq!(proxy.take(), refetched, "first get");
+    assert!(store.get(&k).await.is_ok());
+    assert_eq!(proxy.take(), cached(), "second get");
+    let tx = || vec![TxOp::check(k.clone(), Version::new(2))];
     assert_eq!(
-        proxy.take(),
-        Traffic {
-            commands: names(&["EVALSHA", "EVAL"]),
-            turns: 2
-        }
+        store.transact(tx()).await.ok(),
+        Some(vec![Some(Version::new(2))])
     );
-    assert_eq!(store.put(&k, json!(3)).await.ok(), Some(Version::new(3)));
+    assert_eq!(proxy.take(), refetched, "first transaction");
     assert_eq!(
-        proxy.take(),
-        Traffic {
-            commands: names(&["EVALSHA"]),
-            turns: 1
-        }
+        store.transact(tx()).await.ok(),
+        Some(vec![Some(Version::new(2))])
     );
+    assert_eq!(proxy.take(), cached(), "second transaction");
 }

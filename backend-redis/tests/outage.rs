@@ -8,11 +8,23 @@ mod common;
 use std::time::Duration;
 
 use common::proxy::Proxy;
-use optimist_core::{Error, Key, Operation, Version, VersionedStore};
+use optimist_core::{Error, ErrorKind, Key, Operation, Version, VersionedStore};
 use optimist_redis::RedisStore;
 use serde_json::json;
 
 const SECRET: &str = "hunter2-not-shown";
+
+/// An error and its causes, as one line: where the driver's words are.
+fn chain(err: &Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(err) = cause {
+        text.push_str(" / ");
+        text.push_str(&err.to_string());
+        cause = err.source();
+    }
+    text
+}
 
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
@@ -31,6 +43,7 @@ async fn a_server_that_is_down_is_a_retryable_setup_error() {
     let Some(
         err @ Error::Backend {
             operation: Operation::Setup,
+            kind: ErrorKind::Unavailable,
             retryable: true,
             ..
         },
@@ -38,15 +51,23 @@ async fn a_server_that_is_down_is_a_retryable_setup_error() {
     else {
         panic!("expected a retryable setup error, got {err:?}");
     };
-    let shown = format!("{err} / {err:?}");
-    println!("server down: {err}");
+    let shown = format!("{} // {err:?}", chain(err));
+    println!("server down: {}", chain(err));
     assert!(shown.contains("refused"), "names the problem: {shown}");
     assert!(shown.contains("127.0.0.1"), "names the server: {shown}");
     assert!(!shown.contains(SECRET), "hides the password: {shown}");
+    // The driver's error itself is in the chain, not a copy of its words.
+    let driver = std::error::Error::source(err)
+        .and_then(|at_server| at_server.source())
+        .and_then(|driver| driver.downcast_ref::<redis::RedisError>());
+    assert!(
+        driver.is_some_and(redis::RedisError::is_connection_refusal),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
-async fn a_url_that_does_not_parse_is_a_setup_error_without_the_password() {
+async fn a_url_that_does_not_parse_is_a_configuration_error_without_the_password() {
     let err = RedisStore::builder()
         .url(format!("redis://default:{SECRET}@127.0.0.1:notaport"))
         .prefix("p")
@@ -57,13 +78,14 @@ async fn a_url_that_does_not_parse_is_a_setup_error_without_the_password() {
     assert!(
         matches!(
             err,
-            Some(Error::Backend {
-                retryable: false,
+            Some(Error::Configuration {
+                backend: "redis",
                 ..
             })
         ),
         "{shown}"
     );
+    assert!(shown.contains("not usable"), "{shown}");
     assert!(!shown.contains(SECRET), "{shown}");
 }
 
@@ -89,7 +111,7 @@ async fn proxied(test: &str) -> Option<(String, Proxy, RedisStore)> {
 async fn direct(url: &str, store: &RedisStore) -> RedisStore {
     RedisStore::builder()
         .url(url)
-        .prefix(store.prefix().as_str())
+        .prefix(store.prefix())
         .build()
         .await
         .unwrap_or_else(|e| panic!("{e}"))
@@ -101,7 +123,7 @@ fn no_secret(url: &str, err: &Error) {
         .and_then(|(userinfo, _)| userinfo.rsplit_once(':'));
     if let Some((_, password)) = password.filter(|(_, p)| !p.is_empty()) {
         assert!(
-            !format!("{err} {err:?}").contains(password),
+            !format!("{} {err:?}", chain(err)).contains(password),
             "password in {err}"
         );
     }
@@ -116,38 +138,47 @@ async fn a_server_gone_mid_run_gives_typed_errors_then_recovers() {
     assert_eq!(store.insert(&k, json!(1)).await.ok(), Some(Version::FIRST));
     proxy.stop();
 
-    // The first write may have been sent on the dying connection: unknown outcome or
-    // not applied, never a conflict.
+    // The first write may have been sent on the dying connection: unknown outcome, or
+    // not applied (the connection was refused, the store resent it until its retries
+    // were spent), never a conflict.
     let first = store.update(&k, Version::FIRST, json!(2)).await.err();
     match &first {
         Some(
             err @ (Error::Indeterminate { .. }
             | Error::Backend {
-                retryable: true, ..
+                kind: ErrorKind::Unavailable,
+                retryable: false,
+                ..
             }),
         ) => {
             no_secret(&url, err);
-            println!("first write after the outage: {err}");
+            println!("first write after the outage: {}", chain(err));
         }
-        other => panic!("expected Indeterminate or a retryable Backend error, got {other:?}"),
+        other => panic!("expected Indeterminate or an Unavailable error, got {other:?}"),
     }
-    // Once the client knows, every operation is a retryable backend error that says so.
+    // Once the client knows, every operation is an Unavailable backend error whose
+    // driver error says the connection was refused. The store already resent each one
+    // within its retry policy, so it is not marked retryable again.
     let mut refused = None;
     for _ in 0..20 {
         match store.get(&k).await {
             Err(
                 err @ Error::Backend {
-                    retryable: true, ..
+                    kind: ErrorKind::Unavailable | ErrorKind::Io,
+                    retryable: false,
+                    ..
                 },
             ) => {
                 no_secret(&url, &err);
-                if err.to_string().contains("refused") {
-                    println!("once known: {err}");
+                if err.backend_kind() == Some(ErrorKind::Unavailable)
+                    && chain(&err).contains("refused")
+                {
+                    println!("once known: {}", chain(&err));
                     refused = Some(err);
                     break;
                 }
             }
-            other => panic!("expected a retryable Backend error, got {other:?}"),
+            other => panic!("expected an Unavailable or Io backend error, got {other:?}"),
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -160,7 +191,8 @@ async fn a_server_gone_mid_run_gives_typed_errors_then_recovers() {
         matches!(
             write,
             Some(Error::Backend {
-                retryable: true,
+                kind: ErrorKind::Unavailable,
+                retryable: false,
                 ..
             })
         ),
@@ -207,18 +239,37 @@ async fn a_lost_reply_is_indeterminate_and_the_write_may_have_landed() {
         Some((Version::new(2), json!(2)))
     );
 
-    // A read whose answer is lost changed nothing: a retryable backend error.
+    // A read whose answer is lost changed nothing: the store sends it again.
     let proxy2 = proxied("a_lost_reply_is_indeterminate (read)").await;
     let Some((_, proxy2, reader)) = proxy2 else {
         return;
     };
+    assert_eq!(reader.insert(&k, json!(7)).await.ok(), Some(Version::FIRST));
+    proxy2.swallow_next_reply();
+    proxy2.reset();
+    let item = reader.get(&k).await;
+    assert_eq!(
+        item.as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .map(|i| (i.version, &i.value)),
+        Some((Version::FIRST, &json!(7))),
+        "{item:?}"
+    );
+    let sent = proxy2.take();
+    let reads = sent.commands.iter().filter(|c| *c == "EVALSHA").count();
+    assert_eq!(reads, 2, "the lost read was sent again once: {sent:?}");
+
+    // When every answer is lost, the store gives up after its retries: a backend
+    // error (never Indeterminate), not marked retryable again.
     proxy2.swallow_replies();
     let err = reader.get(&k).await.err();
     assert!(
         matches!(
             err,
             Some(Error::Backend {
-                retryable: true,
+                kind: ErrorKind::Io,
+                retryable: false,
                 ..
             })
         ),

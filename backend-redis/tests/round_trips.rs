@@ -30,12 +30,13 @@ async fn setup(test: &str) -> Option<(Proxy, RedisStore)> {
         .build()
         .await
         .unwrap_or_else(|e| panic!("build through the proxy: {e}"));
-    // The counter sees what build sent: the seven scripts, loaded in one round trip.
+    // The counter sees what build sent: the three scripts (read, write, commit),
+    // loaded in one round trip.
     let built = proxy.take();
     let loads = built.commands.iter().filter(|c| *c == "SCRIPT").count();
     assert_eq!(
         (loads, built.commands.len(), built.turns),
-        (7, 7, 1),
+        (3, 3, 1),
         "build sent {built:?}"
     );
     Some((proxy, store))
@@ -237,4 +238,55 @@ async fn invalid_input_sends_nothing() {
     assert_eq!(store.get(&k).await.ok(), Some(None));
     let fits = json!("x".repeat(limit - k.encoded_len() - 2));
     assert_eq!(store.put(&k, fits).await.ok(), Some(Version::FIRST));
+}
+
+#[tokio::test]
+async fn the_end_of_the_version_counter_is_one_round_trip_too() {
+    let Some((proxy, store)) = setup("the_end_of_the_version_counter").await else {
+        return;
+    };
+    let k = Key::new("max");
+    let mut conn = store.connection();
+    let _: i64 = redis::cmd("HSET")
+        .arg(store.redis_key(&k))
+        .arg("v")
+        .arg("1")
+        .arg("ver")
+        .arg(u64::MAX.to_string())
+        .query_async(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let max = Version::new(u64::MAX);
+    let exhausted = |err: Option<Error>| {
+        assert_eq!(
+            err.as_ref().and_then(Error::backend_kind),
+            Some(optimist_core::ErrorKind::VersionExhausted),
+            "{err:?}"
+        );
+    };
+    // A put reads the version where it would write: refused by the script.
+    exhausted(
+        one_trip(&proxy, "put at the end", store.put(&k, json!(2)))
+            .await
+            .err(),
+    );
+    // An update expecting u64::MAX is sent as a check only.
+    exhausted(
+        one_trip(&proxy, "update at the end", store.update(&k, max, json!(2)))
+            .await
+            .err(),
+    );
+    let tx = vec![
+        TxOp::insert(Key::new("o"), json!(1)),
+        TxOp::put(k.clone(), json!(2)),
+    ];
+    exhausted(
+        one_trip(&proxy, "transaction", store.transact(tx))
+            .await
+            .err(),
+    );
+    assert_eq!(
+        one_trip(&proxy, "remove", store.remove(&k)).await.ok(),
+        Some(Some(max))
+    );
 }

@@ -23,6 +23,7 @@ struct Shared {
     turns: AtomicUsize,
     awaiting_reply: AtomicBool,
     swallow_replies: AtomicBool,
+    swallow_next_reply: AtomicBool,
     connections: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -149,6 +150,11 @@ impl Proxy {
         self.shared.swallow_replies.store(true, Ordering::SeqCst);
     }
 
+    /// The next reply is lost the same way, once; later ones pass again.
+    pub fn swallow_next_reply(&self) {
+        self.shared.swallow_next_reply.store(true, Ordering::SeqCst);
+    }
+
     /// Closes the port and every connection: the server is gone.
     pub fn stop(&self) {
         self.accept.abort();
@@ -206,7 +212,9 @@ async fn forward(client: TcpStream, server: TcpStream, shared: Arc<Shared>) {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             };
-            if shared.swallow_replies.load(Ordering::SeqCst) {
+            if shared.swallow_replies.load(Ordering::SeqCst)
+                || shared.swallow_next_reply.swap(false, Ordering::SeqCst)
+            {
                 return;
             }
             // Cleared before the client sees the reply, so its next request is a new turn.
