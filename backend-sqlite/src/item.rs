@@ -47,7 +47,10 @@ fn encode_value(value: &Value) -> Result<String, StorageError> {
 
 /// A stored row back into an item.
 pub(crate) fn decode_item(text: &str, version: i64) -> Result<Versioned<Value>, StorageError> {
-    Ok(Versioned::new(decode_value(text)?, decode_version(version)?))
+    Ok(Versioned::new(
+        decode_value(text)?,
+        decode_version(version)?,
+    ))
 }
 
 /// A stored value's JSON text back into a value. Text another tool wrote that is not
@@ -107,7 +110,10 @@ mod tests {
             version_to_store(Version::new(i64::MAX as u64 + 1)).map_err(|e| e.kind()),
             Err(ErrorKind::VersionExhausted)
         );
-        assert_eq!(version_to_store(Version::new(i64::MAX as u64)).ok(), Some(i64::MAX));
+        assert_eq!(
+            version_to_store(Version::new(i64::MAX as u64)).ok(),
+            Some(i64::MAX)
+        );
     }
 
     #[test]

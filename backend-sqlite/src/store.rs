@@ -9,8 +9,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Capabilities, Change, CommitOutcome, Expect, Key, Outcome, Storage, StorageError,
-    Value, Versioned, Write,
+    Capabilities, Change, CommitOutcome, Expect, Key, Outcome, Storage, StorageError, Value,
+    Versioned, Write,
 };
 use sqlx::{Row, SqliteConnection};
 

@@ -118,11 +118,17 @@ pub(crate) async fn locked(
         };
         if let Some(statement) = statement {
             // Still uncommitted: an error here rolls everything back.
-            statement.execute(&mut *tx).await.map_err(error::unapplied)?;
+            statement
+                .execute(&mut *tx)
+                .await
+                .map_err(error::unapplied)?;
         }
     }
     tx.commit().await.map_err(error::committing)?;
     Ok(CommitOutcome::Applied {
-        previous: stored.iter().map(|row| row.as_ref().map(|r| r.version)).collect(),
+        previous: stored
+            .iter()
+            .map(|row| row.as_ref().map(|r| r.version))
+            .collect(),
     })
 }

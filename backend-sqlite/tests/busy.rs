@@ -148,7 +148,10 @@ async fn a_lock_released_within_the_busy_timeout_is_waited_for_in_one_attempt() 
 #[tokio::test]
 async fn the_default_retry_policy_is_cores_transient_default() {
     let store = SqliteStore::builder().build().await.unwrap();
-    assert_eq!(Storage::retry_policy(&store), RetryPolicy::transient_default());
+    assert_eq!(
+        Storage::retry_policy(&store),
+        RetryPolicy::transient_default()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -115,7 +115,12 @@ async fn a_table_of_another_schema_is_a_configuration_error() {
     .unwrap();
     raw.close().await.unwrap();
     for (table, named_problem) in [("items", "no such column"), ("keyless", "ON CONFLICT")] {
-        match SqliteStore::builder().path(&path).table(table).build().await {
+        match SqliteStore::builder()
+            .path(&path)
+            .table(table)
+            .build()
+            .await
+        {
             Err(Error::Configuration {
                 backend: "sqlite",
                 reason,

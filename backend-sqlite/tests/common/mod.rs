@@ -134,7 +134,9 @@ impl tracing::Subscriber for AttemptsSubscriber {
         let entered = self.entered.lock().unwrap_or_else(|e| e.into_inner());
         let spans = self.spans.lock().unwrap_or_else(|e| e.into_inner());
         match entered.last() {
-            Some(id) => tracing_core::span::Current::new(id.clone(), spans[id.into_u64() as usize - 1]),
+            Some(id) => {
+                tracing_core::span::Current::new(id.clone(), spans[id.into_u64() as usize - 1])
+            }
             None => tracing_core::span::Current::none(),
         }
     }
@@ -176,9 +178,6 @@ impl tracing::Subscriber for AttemptsSubscriber {
             .push(id.clone());
     }
     fn exit(&self, _: &tracing::span::Id) {
-        self.entered
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop();
+        self.entered.lock().unwrap_or_else(|e| e.into_inner()).pop();
     }
 }
