@@ -1,7 +1,7 @@
 //! optimist-sqlite's operations beside the same SQL run with bare sqlx, in the same run,
 //! on the same kind of connection (one in-memory connection, or a pool on a WAL file
-//! with the same settings). The difference is what the library costs: input checks,
-//! the retry loop, error mapping.
+//! with the same settings). The difference is what the library costs: core's engine
+//! (input checks, the retry loop, the conflict judgement) and the error mapping.
 //!
 //! `cargo bench -p optimist-sqlite --bench sqlite -- --quick`; compare each `optimist_*`
 //! with its `raw_*` neighbour.
@@ -40,7 +40,8 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS optimist_items (\
 const GET: &str = "SELECT value, version FROM optimist_items WHERE partition_key = ?1 AND has_sort = ?2 AND sort_key = ?3";
 const INSERT: &str = "INSERT INTO optimist_items (partition_key, has_sort, sort_key, value, version) \
     VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT DO NOTHING";
-const UPDATE: &str = "UPDATE optimist_items SET value = ?4, version = version + 1 \
+// The store binds the new version as ?6; the raw side computes the same number here.
+const UPDATE: &str = "UPDATE optimist_items SET value = ?4, version = ?5 + 1 \
     WHERE partition_key = ?1 AND has_sort = ?2 AND sort_key = ?3 AND version = ?5";
 
 impl Raw {
@@ -134,7 +135,7 @@ impl Raw {
 }
 
 fn options() -> SqliteConnectOptions {
-    SqliteConnectOptions::new().busy_timeout(optimist_sqlite::DEFAULT_BUSY_BUDGET)
+    SqliteConnectOptions::new().busy_timeout(optimist_sqlite::DEFAULT_BUSY_TIMEOUT)
 }
 
 async fn memory_pair() -> Option<(SqliteStore, Raw)> {

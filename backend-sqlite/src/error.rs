@@ -1,63 +1,34 @@
 //! The one place where sqlx's errors become optimist's.
 //!
-//! A busy or locked database is retryable and never a conflict; an error that struck
-//! while a write or its COMMIT was in flight, and that could have come after SQLite made
-//! the change durable, is `Indeterminate`; everything else is a plain backend error
-//! (nothing was written).
+//! Every driver error gets a kind (busy, unreadable data, a refused request, ...) and an
+//! answer to "may it have been applied?". SQLite is a library in this process, so the
+//! answer is almost always no: an error before COMMIT leaves a transaction that is
+//! rolled back, and an autocommit statement or a COMMIT that fails is rolled back by
+//! SQLite itself. Only an error that may have struck after the commit reached the file
+//! (an I/O error, a lost worker thread) leaves the outcome unknown.
 
-use optimist_core::{Error, Key, Operation};
+use optimist_core::{Error, ErrorKind, Operation, StorageError};
 
-/// SQLite's primary result codes that matter here (the low byte of an extended code).
-const SQLITE_BUSY: i32 = 5;
-const SQLITE_LOCKED: i32 = 6;
-const SQLITE_IOERR: i32 = 10;
+/// The backend's name in spans and errors.
+pub(crate) const BACKEND: &str = "sqlite";
 
-/// Where an attempt was when the driver failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Phase {
-    /// Nothing had been asked to change yet (connecting, BEGIN, reads).
-    Before,
-    /// A write statement in autocommit mode, or a COMMIT, was in flight.
-    Write,
-}
-
-/// Why one attempt of an operation failed.
-#[derive(Debug)]
-pub(crate) enum Fail {
-    /// The driver failed; the retry loop decides whether to try again.
-    Driver { source: sqlx::Error, phase: Phase },
-    /// The outcome is final: a conflict, bad data, an exhausted version.
-    Final(Error),
-}
-
-impl From<Error> for Fail {
-    fn from(error: Error) -> Self {
-        Fail::Final(error)
-    }
-}
-
-/// Tags a driver result with the phase it failed in.
-pub(crate) trait InPhase<T> {
-    /// A failure before anything was asked to change.
-    fn before(self) -> Result<T, Fail>;
-    /// A failure while a write or COMMIT was in flight.
-    fn writing(self) -> Result<T, Fail>;
-}
-
-impl<T> InPhase<T> for Result<T, sqlx::Error> {
-    fn before(self) -> Result<T, Fail> {
-        self.map_err(|source| Fail::Driver {
-            source,
-            phase: Phase::Before,
-        })
-    }
-
-    fn writing(self) -> Result<T, Fail> {
-        self.map_err(|source| Fail::Driver {
-            source,
-            phase: Phase::Write,
-        })
-    }
+/// SQLite's primary result codes that are told apart here (the low byte of an
+/// extended code).
+mod code {
+    pub const ERROR: i32 = 1;
+    pub const PERM: i32 = 3;
+    pub const BUSY: i32 = 5;
+    pub const LOCKED: i32 = 6;
+    pub const READONLY: i32 = 8;
+    pub const IOERR: i32 = 10;
+    pub const CORRUPT: i32 = 11;
+    pub const CANTOPEN: i32 = 14;
+    pub const PROTOCOL: i32 = 15;
+    pub const TOOBIG: i32 = 18;
+    pub const CONSTRAINT: i32 = 19;
+    pub const MISMATCH: i32 = 20;
+    pub const AUTH: i32 = 23;
+    pub const NOTADB: i32 = 26;
 }
 
 fn primary_code(error: &sqlx::Error) -> Option<i32> {
@@ -67,64 +38,122 @@ fn primary_code(error: &sqlx::Error) -> Option<i32> {
     db.code()?.parse::<i32>().ok().map(|code| code & 0xff)
 }
 
-/// Whether the database was busy or locked by another connection: nothing was applied
-/// and trying again may succeed.
-pub(crate) fn is_busy(error: &sqlx::Error) -> bool {
-    matches!(primary_code(error), Some(SQLITE_BUSY | SQLITE_LOCKED))
+/// What kind of failure a driver error is.
+fn kind(error: &sqlx::Error) -> ErrorKind {
+    use sqlx::Error as E;
+    match error {
+        E::Database(_) => match primary_code(error) {
+            // Another connection holds the lock; PROTOCOL is WAL's lock race lost
+            // too often in a row. Trying again later may succeed.
+            Some(code::BUSY | code::LOCKED | code::PROTOCOL) => ErrorKind::Busy,
+            Some(code::IOERR) => ErrorKind::Io,
+            Some(code::CORRUPT | code::NOTADB) => ErrorKind::Corrupt,
+            // A missing or different table, a read-only or unopenable file, a value
+            // over SQLite's limits: the same request fails again.
+            Some(
+                code::ERROR
+                | code::PERM
+                | code::READONLY
+                | code::CANTOPEN
+                | code::TOOBIG
+                | code::CONSTRAINT
+                | code::MISMATCH
+                | code::AUTH,
+            ) => ErrorKind::Rejected,
+            _ => ErrorKind::Other,
+        },
+        // Every connection of the pool stayed in use for the whole acquire timeout.
+        E::PoolTimedOut => ErrorKind::Busy,
+        // Only `SqliteStore::close` closes the pool, and nothing reopens it.
+        E::PoolClosed => ErrorKind::Rejected,
+        E::Io(_) | E::WorkerCrashed => ErrorKind::Io,
+        // A column of another type than the store writes (a table another tool made
+        // without STRICT): data this backend cannot read as an item.
+        E::ColumnDecode { .. } | E::Decode(_) => ErrorKind::Corrupt,
+        E::Configuration(_) => ErrorKind::Rejected,
+        _ => ErrorKind::Other,
+    }
 }
 
-/// Maps a driver error that the retry loop gave up on.
-pub(crate) fn map(
-    operation: Operation,
-    key: Option<&Key>,
-    source: sqlx::Error,
-    phase: Phase,
-) -> Error {
-    if is_busy(&source) || matches!(source, sqlx::Error::PoolTimedOut) {
-        return Error::backend(operation, key, true, source);
+/// A driver error while nothing could be applied: connecting, `BEGIN`, reads, and any
+/// statement of a transaction that is not committed (it is rolled back).
+pub(crate) fn unapplied(source: sqlx::Error) -> StorageError {
+    StorageError::not_applied(kind(&source), source)
+}
+
+/// A driver error while an autocommit write or a `COMMIT` ran. SQLite rolls a failed
+/// commit back (a busy database, a full disk, a constraint), so nothing was applied,
+/// unless the answer itself was lost: an I/O error, which may strike after the commit
+/// reached the WAL, or a worker thread that died with the statement in hand.
+pub(crate) fn committing(source: sqlx::Error) -> StorageError {
+    let answer_lost = matches!(source, sqlx::Error::WorkerCrashed | sqlx::Error::Io(_))
+        || primary_code(&source) == Some(code::IOERR);
+    if answer_lost {
+        StorageError::maybe_applied(kind(&source), source)
+    } else {
+        unapplied(source)
     }
-    let lost_answer = matches!(source, sqlx::Error::WorkerCrashed | sqlx::Error::Io(_))
-        || primary_code(&source) == Some(SQLITE_IOERR);
-    if phase == Phase::Write && lost_answer {
-        return Error::indeterminate(operation, key, source);
+}
+
+/// A failure while the store was being built; `retries_spent` once the retry policy
+/// ran out on it.
+pub(crate) fn setup(error: StorageError, retries_spent: bool) -> Error {
+    let error = Error::from_storage(BACKEND, Operation::Setup, None, error);
+    if retries_spent {
+        error.retries_exhausted()
+    } else {
+        error
     }
-    Error::backend(operation, key, false, source)
+}
+
+/// SQLite's message if preparing a statement failed because the table does not fit
+/// it (`SQLITE_ERROR`: no such column, an `ON CONFLICT` target that is no key).
+pub(crate) fn schema_mismatch(source: &sqlx::Error) -> Option<&str> {
+    if primary_code(source) != Some(code::ERROR) {
+        return None;
+    }
+    source.as_database_error().map(|db| db.message())
+}
+
+/// A set-up problem, such as a table that is not the store's.
+pub(crate) fn configuration(reason: impl Into<String>) -> Error {
+    Error::configuration(BACKEND, reason)
 }
 
 #[cfg(test)]
 mod tests {
+    use optimist_core::Applied;
+
     use super::*;
 
     #[test]
     fn outages_are_never_conflicts() {
-        let key = Key::new("k");
-        let timed_out = map(
-            Operation::Get,
-            Some(&key),
-            sqlx::Error::PoolTimedOut,
-            Phase::Before,
+        let timed_out = unapplied(sqlx::Error::PoolTimedOut);
+        assert_eq!(timed_out.kind(), ErrorKind::Busy);
+        assert!(timed_out.is_transient());
+
+        let crashed = committing(sqlx::Error::WorkerCrashed);
+        assert_eq!(
+            (crashed.kind(), crashed.applied()),
+            (ErrorKind::Io, Applied::Maybe)
         );
-        assert!(timed_out.is_retryable());
-        let crashed = map(
-            Operation::Put,
-            Some(&key),
-            sqlx::Error::WorkerCrashed,
-            Phase::Write,
+        let crashed_before = unapplied(sqlx::Error::WorkerCrashed);
+        assert_eq!(crashed_before.applied(), Applied::No);
+
+        let closed = committing(sqlx::Error::PoolClosed);
+        assert_eq!(
+            (closed.kind(), closed.applied()),
+            (ErrorKind::Rejected, Applied::No)
         );
-        assert!(crashed.is_indeterminate());
-        let closed = map(
-            Operation::Put,
-            Some(&key),
-            sqlx::Error::PoolClosed,
-            Phase::Write,
-        );
-        assert!(matches!(
-            closed,
-            Error::Backend {
-                retryable: false,
-                ..
-            }
-        ));
-        assert!(!closed.is_conflict());
+        assert!(!closed.is_transient());
+    }
+
+    #[test]
+    fn the_driver_error_stays_the_source() {
+        let err = setup(unapplied(sqlx::Error::PoolClosed), false);
+        let source = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(source, Some(sqlx::Error::PoolClosed.to_string()));
+        assert_eq!(err.backend_kind(), Some(ErrorKind::Rejected));
+        assert!(err.to_string().contains("sqlite"), "{err}");
     }
 }

@@ -27,21 +27,25 @@
 //! # }).unwrap();
 //! ```
 //!
+//! The store implements core's [`Storage`](optimist_core::Storage): it reads items
+//! and applies conditional writes; core's engine validates input, derives versions,
+//! judges conflicts and retries busy answers for it.
+//!
 //! See the crate's README for the schema, what each operation runs and how a busy
 //! database is handled.
 
 #![deny(missing_docs)]
 
 mod builder;
-mod codec;
 mod db;
 mod error;
-mod locked;
-mod retry;
+mod item;
+mod sql;
 mod store;
 mod table;
+mod transaction;
 
 pub use builder::{
-    DEFAULT_BUSY_BUDGET, DEFAULT_MAX_CONNECTIONS, DEFAULT_TABLE, SqliteStoreBuilder,
+    DEFAULT_BUSY_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_TABLE, SqliteStoreBuilder,
 };
 pub use store::SqliteStore;

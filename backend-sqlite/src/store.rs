@@ -1,5 +1,5 @@
-//! The SQLite store: one statement per operation on the fast path, one short
-//! `BEGIN IMMEDIATE` transaction when a condition has to be decided under the lock.
+//! The SQLite store: one statement per write where one statement can decide it, one
+//! short `BEGIN IMMEDIATE` transaction otherwise (see [`transaction`](crate::transaction)).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -7,29 +7,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Capabilities, Error, Key, Operation, Result, TxAction, TxOp, Value, Version, Versioned,
-    VersionedStore, validate,
+    Capabilities, Change, CommitOutcome, Expect, Key, Outcome, Storage, StorageError, Value,
+    Versioned, Write,
 };
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
 use crate::builder::SqliteStoreBuilder;
-use crate::codec::{
-    decode_item, decode_version, encode_value, exhausted, expected_param, key_columns,
-};
 use crate::db::Db;
-use crate::error::{Fail, InPhase};
-use crate::locked::{self, Action, Outcome};
-use crate::retry::busy_retry;
-use crate::table::Sql;
+use crate::error::{self, BACKEND};
+use crate::item::{Encoded, decode_item, decode_version, exhausted, key_columns, stored_version};
+use crate::sql::Sql;
+use crate::transaction;
 
-/// A [`VersionedStore`] on SQLite, in memory or in a file shared by any number of
-/// stores and processes. Clones share the same database.
+/// A [`VersionedStore`](optimist_core::VersionedStore) on SQLite, in memory or in a
+/// file shared by any number of stores and processes. Clones share the same database.
 ///
 /// Every operation is one SQL statement, or one short `BEGIN IMMEDIATE` transaction
-/// when a condition fails or for [`transact`](VersionedStore::transact); a busy
-/// database is retried for the builder's busy budget, then reported as a retryable
-/// `Error::Backend`.
+/// when a condition fails or for [`transact`](optimist_core::VersionedStore::transact).
+/// SQLite waits up to the builder's busy timeout for another connection's write lock;
+/// a busy answer that remains is sent again within the store's retry policy, then
+/// reported as an `Error::Backend` of kind `Busy`.
 ///
 /// ```
 /// use optimist_core::{Conflict, Error, Key, VersionedStore};
@@ -64,7 +63,8 @@ pub(crate) struct Inner {
     pub table: String,
     pub path: Option<PathBuf>,
     pub capabilities: Capabilities,
-    pub busy_budget: Duration,
+    pub busy_timeout: Duration,
+    pub retry_policy: RetryPolicy,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -72,7 +72,8 @@ impl fmt::Debug for SqliteStore {
         f.debug_struct("SqliteStore")
             .field("path", &self.inner.path)
             .field("table", &self.inner.table)
-            .field("busy_budget", &self.inner.busy_budget)
+            .field("busy_timeout", &self.inner.busy_timeout)
+            .field("retry_policy", &self.inner.retry_policy)
             .finish_non_exhaustive()
     }
 }
@@ -123,9 +124,9 @@ impl SqliteStore {
     }
 
     /// Closes a file store's connections, waiting for operations in progress; later
-    /// operations answer a `Backend` error. The last connection to close checkpoints
-    /// the WAL into the database file. In memory this does nothing: the database goes
-    /// when the last clone of the store is dropped.
+    /// operations answer an `Error::Backend` of kind `Rejected`. The last connection to
+    /// close checkpoints the WAL into the database file. In memory this does nothing:
+    /// the database goes when the last clone of the store is dropped.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -139,259 +140,147 @@ impl SqliteStore {
             pool.close().await;
         }
     }
-
-    async fn retry<T, F, Fut>(
-        &self,
-        operation: Operation,
-        key: Option<&Key>,
-        attempt: F,
-    ) -> Result<T>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, Fail>>,
-    {
-        busy_retry(self.inner.busy_budget, operation, key, attempt).await
-    }
-}
-
-/// The locked path for one op: a refusal becomes that op's own conflict.
-async fn single(
-    conn: &mut sqlx::SqliteConnection,
-    sql: &Sql,
-    operation: Operation,
-    key: &Key,
-    action: Action<'_>,
-) -> Result<Option<Version>, Fail> {
-    match locked::run(conn, sql, operation, &[(key, action)]).await? {
-        Outcome::Applied(versions) => Ok(versions.into_iter().next().flatten()),
-        Outcome::Refused(failures) => {
-            let conflict = failures.into_iter().next().map(|f| f.conflict);
-            Err(match conflict {
-                Some(conflict) => Error::conflict(operation, key.clone(), conflict),
-                None => no_result(operation, key),
-            }
-            .into())
-        }
-    }
-}
-
-/// A write that succeeded must leave a version; not finding one is a bug, reported as
-/// a backend error rather than a panic.
-fn written(operation: Operation, key: &Key, version: Option<Version>) -> Result<Version, Fail> {
-    version.ok_or_else(|| no_result(operation, key).into())
-}
-
-fn no_result(operation: Operation, key: &Key) -> Error {
-    Error::backend(operation, Some(key), false, "the write reported no result")
-}
-
-/// A `TxAction` with its value encoded.
-fn action<'a>(action: &TxAction, text: Option<&'a str>) -> Action<'a> {
-    let text = text.unwrap_or_default();
-    match action {
-        TxAction::Insert(_) => Action::Insert(text),
-        TxAction::Update { expected, .. } => Action::Update {
-            expected: *expected,
-            value: text,
-        },
-        TxAction::Delete { expected } => Action::Delete {
-            expected: *expected,
-        },
-        TxAction::Check { expected } => Action::Check {
-            expected: *expected,
-        },
-        TxAction::Put(_) => Action::Put(text),
-        TxAction::Remove => Action::Remove,
-    }
 }
 
 #[async_trait]
-impl VersionedStore for SqliteStore {
+impl Storage for SqliteStore {
+    fn backend_name(&self) -> &'static str {
+        BACKEND
+    }
+
     fn capabilities(&self) -> &Capabilities {
         &self.inner.capabilities
     }
 
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        const OP: Operation = Operation::Get;
-        validate::key(OP, key, &self.inner.capabilities)?;
+    fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry_policy
+    }
+
+    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
         let (partition, has_sort, sort) = key_columns(key);
+        let mut conn = self.inner.db.acquire().await.map_err(error::unapplied)?;
+        let row = sqlx::query(&self.inner.sql.get)
+            .bind(partition)
+            .bind(has_sort)
+            .bind(sort)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(error::unapplied)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let text: &str = row.try_get(0).map_err(error::unapplied)?;
+        let version: i64 = row.try_get(1).map_err(error::unapplied)?;
+        decode_item(text, version).map(Some)
+    }
+
+    async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+        let encoded = Encoded::new(write)?;
         let inner = &*self.inner;
-        self.retry(OP, Some(key), || async move {
-            let mut conn = inner.db.acquire().await.before()?;
-            let row = sqlx::query(&inner.sql.get)
+        let mut conn = inner.db.acquire().await.map_err(error::unapplied)?;
+        if let Some(outcome) = one_statement(&mut conn, &inner.sql, &encoded).await? {
+            return Ok(outcome);
+        }
+        // The statement applied nothing: judge again under the write lock, so that a
+        // refusal and the item it reports are read together. If another writer made
+        // the precondition true in between, the write is applied there.
+        let answer = transaction::locked(&mut conn, &inner.sql, std::slice::from_ref(&encoded));
+        Ok(match answer.await? {
+            CommitOutcome::Applied { previous } => Outcome::Applied {
+                previous: previous.into_iter().next().flatten(),
+            },
+            CommitOutcome::Refused { current } => Outcome::Refused {
+                current: current.into_iter().next().and_then(|(_, item)| item),
+            },
+        })
+    }
+
+    async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
+        transaction::commit(&self.inner.db, &self.inner.sql, writes).await
+    }
+}
+
+/// Sends `encoded` as one autocommit statement whose condition is in its `WHERE`: the
+/// outcome if it applied, `None` if it did not (its precondition failed, or it has no
+/// one-statement form) and the locked path has to decide.
+async fn one_statement(
+    conn: &mut SqliteConnection,
+    sql: &Sql,
+    encoded: &Encoded<'_>,
+) -> Result<Option<Outcome>, StorageError> {
+    let write = &encoded.write;
+    let (partition, has_sort, sort) = key_columns(write.key);
+    let applied = |previous| Outcome::Applied { previous };
+    match (write.expect, write.change) {
+        (Expect::Absent, Change::Put(_)) => {
+            let done = sqlx::query(&sql.insert_if_absent)
                 .bind(partition)
                 .bind(has_sort)
                 .bind(sort)
-                .fetch_optional(&mut *conn)
+                .bind(encoded.text())
+                .execute(conn)
                 .await
-                .before()?;
-            let Some(row) = row else {
+                .map_err(error::committing)?;
+            Ok((done.rows_affected() == 1).then(|| applied(None)))
+        }
+        (Expect::At(expected), Change::Put(_)) => {
+            // An expected or next version beyond SQLite's integers has no row to match
+            // or cannot be stored: the locked path tells a conflict from an exhausted
+            // counter.
+            let next = write.new_version().and_then(stored_version);
+            let (Some(at), Some(next)) = (stored_version(expected), next) else {
                 return Ok(None);
             };
-            let text: &str = row.try_get(0).before()?;
-            Ok(Some(decode_item(OP, key, text, row.try_get(1).before()?)?))
-        })
-        .await
-    }
-
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        const OP: Operation = Operation::Insert;
-        validate::write(OP, key, &value, &self.inner.capabilities)?;
-        let text = encode_value(OP, key, &value)?;
-        let text = text.as_str();
-        let (partition, has_sort, sort) = key_columns(key);
-        let inner = &*self.inner;
-        self.retry(OP, Some(key), || async move {
-            let mut conn = inner.db.acquire().await.before()?;
-            let done = sqlx::query(&inner.sql.insert_if_absent)
+            let done = sqlx::query(&sql.update_if_at)
                 .bind(partition)
                 .bind(has_sort)
                 .bind(sort)
-                .bind(text)
-                .execute(&mut *conn)
+                .bind(encoded.text())
+                .bind(at)
+                .bind(next)
+                .execute(conn)
                 .await
-                .writing()?;
-            if done.rows_affected() == 1 {
-                return Ok(Version::FIRST);
-            }
-            let version = single(&mut conn, &inner.sql, OP, key, Action::Insert(text)).await?;
-            written(OP, key, version)
-        })
-        .await
-    }
-
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        const OP: Operation = Operation::Update;
-        validate::write(OP, key, &value, &self.inner.capabilities)?;
-        let text = encode_value(OP, key, &value)?;
-        let text = text.as_str();
-        let (partition, has_sort, sort) = key_columns(key);
-        let inner = &*self.inner;
-        self.retry(OP, Some(key), || async move {
-            let mut conn = inner.db.acquire().await.before()?;
-            // A version SQLite cannot hold matches no row: straight to the locked path,
-            // which reports the conflict (or the exhausted counter).
-            if let (Some(at), Some(next)) = (expected_param(expected), expected.next()) {
-                let done = sqlx::query(&inner.sql.update_if_at)
-                    .bind(partition)
-                    .bind(has_sort)
-                    .bind(sort)
-                    .bind(text)
-                    .bind(at)
-                    .execute(&mut *conn)
-                    .await
-                    .writing()?;
-                if done.rows_affected() == 1 {
-                    return Ok(next);
-                }
-            }
-            let action = Action::Update {
-                expected,
-                value: text,
-            };
-            let version = single(&mut conn, &inner.sql, OP, key, action).await?;
-            written(OP, key, version)
-        })
-        .await
-    }
-
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        const OP: Operation = Operation::Delete;
-        validate::key(OP, key, &self.inner.capabilities)?;
-        let (partition, has_sort, sort) = key_columns(key);
-        let inner = &*self.inner;
-        self.retry(OP, Some(key), || async move {
-            let mut conn = inner.db.acquire().await.before()?;
-            if let Some(at) = expected_param(expected) {
-                let done = sqlx::query(&inner.sql.delete_if_at)
-                    .bind(partition)
-                    .bind(has_sort)
-                    .bind(sort)
-                    .bind(at)
-                    .execute(&mut *conn)
-                    .await
-                    .writing()?;
-                if done.rows_affected() == 1 {
-                    return Ok(());
-                }
-            }
-            single(&mut conn, &inner.sql, OP, key, Action::Delete { expected }).await?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        const OP: Operation = Operation::Put;
-        validate::write(OP, key, &value, &self.inner.capabilities)?;
-        let text = encode_value(OP, key, &value)?;
-        let text = text.as_str();
-        let (partition, has_sort, sort) = key_columns(key);
-        let inner = &*self.inner;
-        self.retry(OP, Some(key), || async move {
-            let mut conn = inner.db.acquire().await.before()?;
-            let version: Option<i64> = sqlx::query_scalar(&inner.sql.put)
-                .bind(partition)
-                .bind(has_sort)
-                .bind(sort)
-                .bind(text)
-                .fetch_optional(&mut *conn)
-                .await
-                .writing()?;
-            // No row back: the upsert's WHERE refused to advance an exhausted counter.
-            let version = version.ok_or_else(|| exhausted(OP, key))?;
-            Ok(decode_version(OP, key, version)?)
-        })
-        .await
-    }
-
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        const OP: Operation = Operation::Remove;
-        validate::key(OP, key, &self.inner.capabilities)?;
-        let (partition, has_sort, sort) = key_columns(key);
-        let inner = &*self.inner;
-        self.retry(OP, Some(key), || async move {
-            let mut conn = inner.db.acquire().await.before()?;
-            let version: Option<i64> = sqlx::query_scalar(&inner.sql.remove)
-                .bind(partition)
-                .bind(has_sort)
-                .bind(sort)
-                .fetch_optional(&mut *conn)
-                .await
-                .writing()?;
-            Ok(version.map(|v| decode_version(OP, key, v)).transpose()?)
-        })
-        .await
-    }
-
-    async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
-        const OP: Operation = Operation::Transact;
-        validate::transaction(&ops, &self.inner.capabilities)?;
-        let texts = ops
-            .iter()
-            .map(|op| {
-                op.action()
-                    .value()
-                    .map(|value| encode_value(OP, op.key(), value))
-                    .transpose()
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let planned: Vec<(&Key, Action<'_>)> = ops
-            .iter()
-            .zip(&texts)
-            .map(|(op, text)| (op.key(), action(op.action(), text.as_deref())))
-            .collect();
-        let planned = planned.as_slice();
-        let inner = &*self.inner;
-        let outcome = self
-            .retry(OP, None, || async move {
-                let mut conn = inner.db.acquire().await.before()?;
-                locked::run(&mut conn, &inner.sql, OP, planned).await
-            })
-            .await?;
-        match outcome {
-            Outcome::Applied(versions) => Ok(versions),
-            Outcome::Refused(failures) => Err(Error::TransactionConflict { failures }),
+                .map_err(error::committing)?;
+            Ok((done.rows_affected() == 1).then(|| applied(Some(expected))))
         }
+        (Expect::At(expected), Change::Delete) => {
+            let Some(at) = stored_version(expected) else {
+                return Ok(None);
+            };
+            let done = sqlx::query(&sql.delete_if_at)
+                .bind(partition)
+                .bind(has_sort)
+                .bind(sort)
+                .bind(at)
+                .execute(conn)
+                .await
+                .map_err(error::committing)?;
+            Ok((done.rows_affected() == 1).then(|| applied(Some(expected))))
+        }
+        (Expect::Any, Change::Put(_)) => {
+            let previous: Option<Option<i64>> = sqlx::query_scalar(&sql.put)
+                .bind(partition)
+                .bind(has_sort)
+                .bind(sort)
+                .bind(encoded.text())
+                .fetch_optional(conn)
+                .await
+                .map_err(error::committing)?;
+            // No row: the upsert's WHERE found the item at the end of SQLite's counter.
+            let previous = previous.ok_or_else(exhausted)?;
+            Ok(Some(applied(previous.map(decode_version).transpose()?)))
+        }
+        (Expect::Any, Change::Delete) => {
+            let previous: Option<i64> = sqlx::query_scalar(&sql.remove)
+                .bind(partition)
+                .bind(has_sort)
+                .bind(sort)
+                .fetch_optional(conn)
+                .await
+                .map_err(error::committing)?;
+            Ok(Some(applied(previous.map(decode_version).transpose()?)))
+        }
+        // A check (only under a precondition) and anything else: the locked path.
+        _ => Ok(None),
     }
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use optimist_core::{Conflict, Error, Key, TxOp, Version, VersionedStore};
+use optimist_core::{Conflict, Error, ErrorKind, Key, TxOp, Version, VersionedStore};
 use optimist_sqlite::SqliteStore;
 use serde_json::json;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -89,7 +89,7 @@ async fn rows_written_by_other_tools() {
     .await
     .unwrap();
 
-    // SPEC R3: an item without a version reads as version 0 and updates expecting 0.
+    // Contract R3: an item without a version reads as version 0 and updates expecting 0.
     let unversioned = Key::new("unversioned");
     let item = store.get(&unversioned).await.unwrap().unwrap();
     assert_eq!(
@@ -102,20 +102,28 @@ async fn rows_written_by_other_tools() {
         .unwrap();
     assert_eq!(v1, Version::FIRST);
 
-    // Text that is not JSON is a backend error, never a conflict and never a panic.
+    // Text that is not JSON is unreadable data, never a conflict and never a panic;
+    // serde_json's error stays the source.
     let garbled = Key::new("garbled");
-    match store.get(&garbled).await {
+    let corrupt = |result: Result<_, Error>, what: &str| match result {
         Err(Error::Backend {
-            retryable: false, ..
-        }) => {}
-        other => panic!("expected a backend error, got {other:?}"),
-    }
-    match store.insert(&garbled, json!(1)).await {
-        Err(Error::Backend {
-            retryable: false, ..
-        }) => {}
-        other => panic!("expected a backend error, got {other:?}"),
-    }
+            kind: ErrorKind::Corrupt,
+            retryable: false,
+            source,
+            ..
+        }) => assert!(
+            source.is::<serde_json::Error>(),
+            "{what}: the source is serde_json's error: {source:?}"
+        ),
+        other => panic!("{what}: expected a corrupt-data error, got {other:?}"),
+    };
+    corrupt(store.get(&garbled).await.map(|_| ()), "get");
+    // The insert's refusal carries the item, which cannot be read.
+    corrupt(store.insert(&garbled, json!(1)).await.map(|_| ()), "insert");
+    assert!(
+        store.get(&garbled).await.is_err(),
+        "the garbled row is still there"
+    );
     conn.close().await.unwrap();
     store.close().await;
     common::remove_db(&path);
@@ -142,35 +150,31 @@ async fn versions_at_the_edge_of_sqlite_integers() {
     };
     unchanged(store.get(&key).await.unwrap());
 
-    // The counter cannot advance: a backend error, nothing written.
-    for result in [
-        store.put(&key, json!("new")).await,
-        store.update(&key, top, json!("new")).await,
-    ] {
-        match result {
-            Err(Error::Backend {
-                retryable: false, ..
-            }) => {}
-            other => panic!("expected a backend error, got {other:?}"),
-        }
-        unchanged(store.get(&key).await.unwrap());
-    }
+    // The counter cannot advance: an exhausted version, nothing written.
+    let exhausted = |result: Result<_, Error>| {
+        assert!(
+            matches!(
+                result,
+                Err(Error::Backend {
+                    kind: ErrorKind::VersionExhausted,
+                    retryable: false,
+                    ..
+                })
+            ),
+            "expected an exhausted version, got {result:?}"
+        );
+    };
+    exhausted(store.put(&key, json!("new")).await);
+    unchanged(store.get(&key).await.unwrap());
+    exhausted(store.update(&key, top, json!("new")).await);
+    unchanged(store.get(&key).await.unwrap());
     let tx = store
         .transact(vec![
             TxOp::put(Key::new("other"), json!(1)),
             TxOp::put(key.clone(), json!(2)),
         ])
         .await;
-    assert!(
-        matches!(
-            tx,
-            Err(Error::Backend {
-                retryable: false,
-                ..
-            })
-        ),
-        "{tx:?}"
-    );
+    exhausted(tx.map(|_| Version::FIRST));
     assert_eq!(store.get(&Key::new("other")).await.unwrap(), None);
     unchanged(store.get(&key).await.unwrap());
 

@@ -88,3 +88,96 @@ pub async fn file_store(label: &str) -> Result<FileStore> {
     let store = SqliteStore::builder().path(&path).build().await?;
     Ok(FileStore { store, path })
 }
+
+/// The engine's report of each operation on this thread: the `attempts` field of its
+/// "optimist operation done" event, in order. Only the thread that installed it (with
+/// [`record_attempts`]) is watched, so operations must run on the test's own task.
+#[derive(Clone, Default)]
+pub struct Attempts(std::sync::Arc<std::sync::Mutex<Vec<u64>>>);
+
+impl Attempts {
+    /// Every count recorded so far, and clears them.
+    pub fn take(&self) -> Vec<u64> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Starts recording [`Attempts`] on this thread until the guard is dropped.
+pub fn record_attempts() -> (Attempts, tracing::subscriber::DefaultGuard) {
+    let attempts = Attempts::default();
+    let guard = tracing::subscriber::set_default(AttemptsSubscriber {
+        attempts: attempts.clone(),
+        spans: std::sync::Mutex::default(),
+        entered: std::sync::Mutex::default(),
+    });
+    (attempts, guard)
+}
+
+/// Just enough of a subscriber for the engine's span: it reads its own span back with
+/// `Span::current()`, so spans are numbered and entered spans tracked.
+struct AttemptsSubscriber {
+    attempts: Attempts,
+    spans: std::sync::Mutex<Vec<&'static tracing::Metadata<'static>>>,
+    entered: std::sync::Mutex<Vec<tracing::span::Id>>,
+}
+
+impl tracing::Subscriber for AttemptsSubscriber {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let mut spans = self.spans.lock().unwrap_or_else(|e| e.into_inner());
+        spans.push(span.metadata());
+        tracing::span::Id::from_u64(spans.len() as u64)
+    }
+    fn current_span(&self) -> tracing_core::span::Current {
+        let entered = self.entered.lock().unwrap_or_else(|e| e.into_inner());
+        let spans = self.spans.lock().unwrap_or_else(|e| e.into_inner());
+        match entered.last() {
+            Some(id) => {
+                tracing_core::span::Current::new(id.clone(), spans[id.into_u64() as usize - 1])
+            }
+            None => tracing_core::span::Current::none(),
+        }
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        // The closing event has an `outcome`; the engine's "sending again" events have
+        // `attempts` too, but no outcome.
+        #[derive(Default)]
+        struct Visit {
+            attempts: Option<u64>,
+            outcome: bool,
+        }
+        impl tracing::field::Visit for Visit {
+            fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+                if field.name() == "attempts" {
+                    self.attempts = Some(value);
+                }
+            }
+            fn record_str(&mut self, field: &tracing::field::Field, _: &str) {
+                self.outcome |= field.name() == "outcome";
+            }
+            fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+        }
+        let mut visit = Visit::default();
+        event.record(&mut visit);
+        if let (Some(attempts), true) = (visit.attempts, visit.outcome) {
+            self.attempts
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(attempts);
+        }
+    }
+    fn enter(&self, id: &tracing::span::Id) {
+        self.entered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(id.clone());
+    }
+    fn exit(&self, _: &tracing::span::Id) {
+        self.entered.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    }
+}
