@@ -170,7 +170,10 @@ mod tests {
     #[test]
     fn a_lost_answer_is_what_the_caller_says() {
         let write = sent(io(), Applied::Maybe);
-        assert_eq!((write.kind(), write.applied()), (ErrorKind::Io, Applied::Maybe));
+        assert_eq!(
+            (write.kind(), write.applied()),
+            (ErrorKind::Io, Applied::Maybe)
+        );
         let read = sent(io(), Applied::No);
         assert!(read.is_transient());
         let timeout = timed_out(Duration::from_secs(1), Applied::Maybe);
@@ -178,7 +181,12 @@ mod tests {
             (timeout.kind(), timeout.applied()),
             (ErrorKind::Timeout, Applied::Maybe)
         );
-        assert!(timeout.source_ref().to_string().contains("response timeout"));
+        assert!(
+            timeout
+                .source_ref()
+                .to_string()
+                .contains("response timeout")
+        );
     }
 
     #[test]

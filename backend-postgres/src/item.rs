@@ -93,7 +93,10 @@ mod tests {
         assert_eq!(expected_column(Version::new(u64::MAX)), -1);
         assert_eq!(expected_column(Version::new(i64::MAX as u64 + 1)), -1);
         assert_eq!(expected_column(Version::new(7)), 7);
-        assert_eq!(version_column(Version::new(i64::MAX as u64)), Some(i64::MAX));
+        assert_eq!(
+            version_column(Version::new(i64::MAX as u64)),
+            Some(i64::MAX)
+        );
         assert!(version_from_column(-1).is_err());
     }
 

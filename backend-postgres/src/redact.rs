@@ -66,7 +66,9 @@ pub(crate) fn scrub(text: &str, secrets: &[String]) -> String {
     secrets
         .iter()
         .filter(|secret| !secret.is_empty())
-        .fold(text.to_string(), |text, secret| text.replace(secret.as_str(), "***"))
+        .fold(text.to_string(), |text, secret| {
+            text.replace(secret.as_str(), "***")
+        })
 }
 
 /// The values of `password=` parameters, as written.
@@ -147,7 +149,16 @@ mod tests {
     /// Passwords with every character that makes URLs hard, and how a URL may hold them.
     fn hard_cases() -> Vec<(String, String)> {
         let mut cases = Vec::new();
-        for password in ["a/b", "a?b", "a#b", "a@b", "a:b", "50%off", "pässwörd", "/?#@:%é"] {
+        for password in [
+            "a/b",
+            "a?b",
+            "a#b",
+            "a@b",
+            "a:b",
+            "50%off",
+            "pässwörd",
+            "/?#@:%é",
+        ] {
             let encoded = percent_encode(password, true);
             for written in [password.to_string(), encoded] {
                 cases.push((

@@ -149,10 +149,8 @@ impl PostgresStore {
             return Ok(Outcome::Applied { previous: None });
         }
         // Refused: the statement changed nothing (it wrote the row's own version).
-        let current = item_from_columns(
-            column(&row, 2, Applied::No)?,
-            column(&row, 1, Applied::No)?,
-        );
+        let current =
+            item_from_columns(column(&row, 2, Applied::No)?, column(&row, 1, Applied::No)?);
         Ok(Outcome::Refused {
             current: Some(current.map_err(|e| error::unreadable(e, Applied::No))?),
         })
@@ -253,10 +251,7 @@ fn optional_version(
 
 /// A statement that always returns a row returned none.
 fn no_row(applied: Applied) -> StorageError {
-    error::unreadable(
-        Unreadable("the statement returned no row".into()),
-        applied,
-    )
+    error::unreadable(Unreadable("the statement returned no row".into()), applied)
 }
 
 #[async_trait]

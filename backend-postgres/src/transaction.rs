@@ -199,7 +199,10 @@ async fn apply(
     let rows = conn.fetch_all(query, Applied::No).await?;
     let column = |e| error::sent(e, Applied::No);
     let row = rows.first().ok_or_else(|| {
-        error::unreadable(Unreadable("the apply statement returned no row".into()), Applied::No)
+        error::unreadable(
+            Unreadable("the apply statement returned no row".into()),
+            Applied::No,
+        )
     })?;
     let written: i64 = row.try_get(0).map_err(column)?;
     let deleted: i64 = row.try_get(1).map_err(column)?;

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use optimist_core::{Error, Key, VersionedStore};
+use optimist_core::{Error, ErrorKind, Key, Operation, VersionedStore};
 use optimist_postgres::PostgresStore;
 use serde_json::json;
 
@@ -37,11 +37,13 @@ async fn hostile_table_names_are_refused_before_connecting() {
             .build()
             .await
             .expect_err(name);
-        assert!(err.is_invalid_input(), "{name:?}: {err}");
-        let message = err.to_string();
+        let Error::Configuration { backend, reason } = &err else {
+            panic!("{name:?}: expected a configuration error, got {err:?}");
+        };
+        assert_eq!(*backend, "postgres");
         assert!(
-            message.contains("invalid table name") && message.contains(problem),
-            "{name:?}: {message}"
+            reason.contains("invalid table name") && reason.contains(problem),
+            "{name:?}: {reason}"
         );
     }
     let long = "t".repeat(64);
@@ -71,25 +73,31 @@ async fn a_server_that_is_down_is_a_retryable_error_naming_it_without_the_passwo
         matches!(
             err,
             Error::Backend {
+                operation: Operation::Setup,
+                backend: "postgres",
+                kind: ErrorKind::Unavailable,
                 retryable: true,
                 ..
             }
         ),
         "{err:?}"
     );
-    let message = err.to_string();
+    assert_eq!(
+        err.to_string(),
+        "setup on postgres: unavailable (retryable)"
+    );
+    // The causes say where and why; the driver's error is kept as the source.
+    let chain = common::chain(&err);
     assert!(
-        message.contains("cannot connect to PostgreSQL at postgres://optimist:***@127.0.0.1:"),
-        "{message}"
+        chain.contains("cannot connect to PostgreSQL at postgres://optimist:***@127.0.0.1:"),
+        "{chain}"
     );
     assert!(
-        message.to_lowercase().contains("refused"),
-        "names the problem: {message}"
+        chain.to_lowercase().contains("refused"),
+        "names the problem: {chain}"
     );
-    assert!(
-        !message.contains(password) && !format!("{err:?}").contains(password),
-        "{err:?}"
-    );
+    let shown = common::everything_shown(&err);
+    assert!(!shown.contains(password), "{shown}");
 }
 
 #[tokio::test]
@@ -99,12 +107,17 @@ async fn a_bad_url_is_invalid_input_without_the_password() {
         .build()
         .await
         .expect_err("bad port");
-    assert!(err.is_invalid_input(), "{err:?}");
-    assert!(!format!("{err} {err:?}").contains("hunter22"), "{err:?}");
+    assert!(matches!(err, Error::Configuration { .. }), "{err:?}");
+    assert!(err.to_string().contains("invalid PostgreSQL URL"), "{err}");
+    assert!(
+        !common::everything_shown(&err).contains("hunter22"),
+        "{err:?}"
+    );
     let err = PostgresStore::builder()
         .build()
         .await
         .expect_err("no source");
+    assert!(matches!(err, Error::Configuration { .. }), "{err:?}");
     assert!(
         err.to_string().contains("call .url(...) or .pool(...)"),
         "{err}"
@@ -127,7 +140,7 @@ async fn debug_output_never_shows_the_password() {
         .unwrap_or_default();
     let shown = format!("{builder:?}");
     let store = builder.build().await.expect("store");
-    let shown = format!("{shown} {store:?}");
+    let shown = format!("{shown} {store:?} {:?}", store.pool());
     for secret in secrets {
         assert!(!shown.contains(secret), "{shown}");
     }
@@ -184,8 +197,9 @@ async fn names_with_case_and_schema_are_kept_exactly() {
 }
 
 #[tokio::test]
-async fn a_missing_schema_is_a_backend_error_naming_it() {
-    let Some(url) = common::url_or_skip("a_missing_schema_is_a_backend_error_naming_it") else {
+async fn a_missing_schema_is_a_configuration_error_naming_it() {
+    let Some(url) = common::url_or_skip("a_missing_schema_is_a_configuration_error_naming_it")
+    else {
         return;
     };
     let err = PostgresStore::builder()
@@ -194,15 +208,37 @@ async fn a_missing_schema_is_a_backend_error_naming_it() {
         .build()
         .await
         .expect_err("no schema");
-    assert!(
-        matches!(
-            err,
-            Error::Backend {
-                retryable: false,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::Configuration { .. }), "{err:?}");
     assert!(err.to_string().contains("no_such_schema_xyz"), "{err}");
+}
+
+#[tokio::test]
+async fn a_table_of_another_shape_is_rejected_not_a_conflict() {
+    let Some(url) = common::url_or_skip("a_table_of_another_shape_is_rejected_not_a_conflict")
+    else {
+        return;
+    };
+    let table = common::fresh_table();
+    let pool = sqlx::PgPool::connect(&url).await.expect("pool");
+    sqlx::query(&format!("CREATE TABLE \"{table}\" (id INT PRIMARY KEY)"))
+        .execute(&pool)
+        .await
+        .expect("foreign table");
+    let store = PostgresStore::builder()
+        .pool(pool)
+        .table(table)
+        .build()
+        .await
+        .expect("store: the table exists, so nothing is created");
+    let err = store
+        .get(&Key::new("k"))
+        .await
+        .expect_err("no such columns");
+    assert_eq!(err.backend_kind(), Some(ErrorKind::Rejected), "{err:?}");
+    assert!(!err.is_retryable());
+    let err = store
+        .insert(&Key::new("k"), json!(1))
+        .await
+        .expect_err("no such columns");
+    assert_eq!(err.backend_kind(), Some(ErrorKind::Rejected), "{err:?}");
 }
