@@ -10,9 +10,9 @@ use optimist_core::{Applied, Capabilities, Error, Result};
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
-use crate::connection::Connection;
 use crate::error;
 use crate::redact::{redact_url, scrub, url_secrets};
+use crate::schema;
 use crate::sql::Statements;
 use crate::store::{BACKEND, Inner, PostgresStore};
 use crate::table::TableName;
@@ -145,7 +145,9 @@ impl PostgresStoreBuilder {
     }
 
     /// Whether [`build`](Self::build) creates the table if it does not exist (default
-    /// `true`). Without it, the table must exist with the columns the README describes.
+    /// `true`). Either way `build` then checks that the table has the columns the
+    /// README describes, and refuses a missing table or one of another shape with
+    /// `Error::Configuration`.
     ///
     /// ```
     /// let builder = optimist_postgres::PostgresStore::builder().create_table(false);
@@ -221,10 +223,11 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// Checks the settings, connects, and creates the table unless told not to.
+    /// Checks the settings, connects, creates the table unless told not to, and checks
+    /// the table's columns.
     ///
-    /// A bad table name or URL, a zero response timeout or a missing schema is
-    /// `Error::Configuration`; a server that cannot be reached is `Error::Backend`
+    /// A bad table name or URL, a zero response timeout, a missing schema, or a table
+    /// that is missing or of another shape is `Error::Configuration`; a server that cannot be reached is `Error::Backend`
     /// (kind `Unavailable`) whose source names the server, never the password.
     ///
     /// ```
@@ -262,9 +265,8 @@ impl PostgresStoreBuilder {
             }
         };
         let sql = Statements::new(&table);
-        if self.create_table {
-            create_table(&pool, &table, &sql.create, self.response_timeout).await?;
-        }
+        let create = self.create_table.then_some(sql.create.as_str());
+        schema::prepare(&pool, &table, create, self.response_timeout).await?;
         let mut capabilities = Capabilities::new().with_nul_in_keys(false);
         if let Some(bytes) = self.max_item_bytes {
             capabilities = capabilities.with_max_item_bytes(bytes);
@@ -306,34 +308,4 @@ async fn connect(url: &str, limits: (u32, Duration), response_timeout: Duration)
         .test_before_acquire(false)
         .acquire_timeout(acquire_timeout)
         .connect_lazy_with(options))
-}
-
-async fn create_table(
-    pool: &PgPool,
-    table: &TableName,
-    statement: &str,
-    response_timeout: Duration,
-) -> Result<()> {
-    let mut conn = Connection::acquire(pool, response_timeout)
-        .await
-        .map_err(error::setup)?;
-    let created = conn
-        .fetch_optional(sqlx::query(statement), Applied::Maybe)
-        .await;
-    let Err(err) = created else {
-        return Ok(());
-    };
-    match error::sqlstate(&err).as_deref() {
-        // Two stores creating the same table at once: CREATE TABLE IF NOT EXISTS can
-        // still fail on the catalog's unique index; the table then exists.
-        Some("23505" | "42P07") => Ok(()),
-        Some("3F000") => Err(Error::configuration(
-            BACKEND,
-            format!(
-                "the schema of table {table} does not exist: create it, or name another \
-                 schema in .table(...)"
-            ),
-        )),
-        _ => Err(error::setup(err)),
-    }
 }

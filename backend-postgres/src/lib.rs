@@ -41,6 +41,7 @@ mod connection;
 mod error;
 mod item;
 mod redact;
+mod schema;
 mod sql;
 mod store;
 mod table;

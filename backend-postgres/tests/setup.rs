@@ -101,7 +101,7 @@ async fn a_server_that_is_down_is_a_retryable_error_naming_it_without_the_passwo
 }
 
 #[tokio::test]
-async fn a_bad_url_is_invalid_input_without_the_password() {
+async fn a_bad_url_is_a_configuration_error_without_the_password() {
     let err = PostgresStore::builder()
         .url("postgres://me:hunter22@127.0.0.1:notaport/db")
         .build()
@@ -213,32 +213,73 @@ async fn a_missing_schema_is_a_configuration_error_naming_it() {
 }
 
 #[tokio::test]
-async fn a_table_of_another_shape_is_rejected_not_a_conflict() {
-    let Some(url) = common::url_or_skip("a_table_of_another_shape_is_rejected_not_a_conflict")
-    else {
+async fn a_missing_table_or_one_of_another_shape_is_a_configuration_error() {
+    let Some(url) = common::url_or_skip("a_table_of_another_shape_is_a_configuration_error") else {
         return;
     };
-    let table = common::fresh_table();
     let pool = sqlx::PgPool::connect(&url).await.expect("pool");
-    sqlx::query(&format!("CREATE TABLE \"{table}\" (id INT PRIMARY KEY)"))
-        .execute(&pool)
-        .await
-        .expect("foreign table");
-    let store = PostgresStore::builder()
-        .pool(pool)
-        .table(table)
+    let missing = common::fresh_table();
+    let err = PostgresStore::builder()
+        .pool(pool.clone())
+        .table(missing.clone())
+        .create_table(false)
         .build()
         .await
-        .expect("store: the table exists, so nothing is created");
-    let err = store
-        .get(&Key::new("k"))
+        .expect_err("no table");
+    match &err {
+        Error::Configuration { reason, .. } => assert!(
+            reason.contains(&format!("table {missing} does not exist")),
+            "{reason}"
+        ),
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+
+    let foreign = common::fresh_table();
+    sqlx::query(&format!(
+        "CREATE TABLE \"{foreign}\" (partition TEXT, sort TEXT, value JSONB, id INT)"
+    ))
+    .execute(&pool)
+    .await
+    .expect("foreign table");
+    let err = PostgresStore::builder()
+        .pool(pool.clone())
+        .table(foreign.clone())
+        .build()
         .await
-        .expect_err("no such columns");
-    assert_eq!(err.backend_kind(), Some(ErrorKind::Rejected), "{err:?}");
-    assert!(!err.is_retryable());
-    let err = store
-        .insert(&Key::new("k"), json!(1))
+        .expect_err("another shape");
+    match &err {
+        Error::Configuration { reason, .. } => assert!(
+            reason.contains("column value is jsonb, not json")
+                && reason.contains("no column version (bigint)"),
+            "{reason}"
+        ),
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+
+    // A table that goes away under a running store: refused for good, not a conflict.
+    let store = PostgresStore::builder()
+        .pool(pool.clone())
+        .table(common::fresh_table())
+        .build()
         .await
-        .expect_err("no such columns");
-    assert_eq!(err.backend_kind(), Some(ErrorKind::Rejected), "{err:?}");
+        .expect("store");
+    sqlx::query(&format!("DROP TABLE \"{}\"", store.table()))
+        .execute(&pool)
+        .await
+        .expect("drop");
+    for err in [
+        store
+            .get(&Key::new("k"))
+            .await
+            .map(|_| ())
+            .expect_err("gone"),
+        store
+            .insert(&Key::new("k"), json!(1))
+            .await
+            .map(|_| ())
+            .expect_err("gone"),
+    ] {
+        assert_eq!(err.backend_kind(), Some(ErrorKind::Rejected), "{err:?}");
+        assert!(!err.is_retryable() && !err.is_conflict(), "{err:?}");
+    }
 }
