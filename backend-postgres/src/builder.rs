@@ -304,7 +304,7 @@ async fn connect(url: &str, limits: (u32, Duration), response_timeout: Duration)
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
         // The ping would cost a round trip per operation; a broken connection shows
-        // as an error of the statement instead (see error.rs).
+        // as an error of the statement instead, and is closed (see connection.rs).
         .test_before_acquire(false)
         .acquire_timeout(acquire_timeout)
         .connect_lazy_with(options))
