@@ -1,6 +1,7 @@
 //! optimist-postgres's operations beside the same statements run with bare sqlx, in the
 //! same run, on the same server and pool settings. The difference is what the library
-//! costs: input checks, JSON text encoding, the retry loop, error mapping.
+//! costs: core's engine (input checks, version and conflict judgement, retry policy,
+//! span), JSON text encoding, the response timeout, error mapping.
 //!
 //! `OPTIMIST_POSTGRES_URL=... cargo bench -p optimist-postgres --bench postgres`; compare
 //! each `optimist/*` with its `raw/*` neighbour. Without the variable it prints why and

@@ -5,14 +5,16 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use optimist_core::{Capabilities, Error, Operation, Result};
-use sqlx::Connection;
+use optimist_core::retry::RetryPolicy;
+use optimist_core::{Applied, Capabilities, Error, Result};
+use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
-use crate::error::{self, Context, Scrubbed, redact_url, url_secrets};
-use crate::retry::RetryBudget;
+use crate::error;
+use crate::redact::{redact_url, scrub, url_secrets};
+use crate::schema;
 use crate::sql::Statements;
-use crate::store::{Inner, PostgresStore};
+use crate::store::{BACKEND, Inner, PostgresStore};
 use crate::table::TableName;
 
 /// The table a store uses unless told otherwise.
@@ -24,9 +26,8 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 /// How long an operation waits for a connection from a pool built from a URL.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long serialization failures and deadlocks are retried before they are reported
-/// as `Error::Backend { retryable: true }`.
-pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(5);
+/// How long a request waits for the server's answer before it gives up on it.
+pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 enum Source {
     Pool(PgPool),
@@ -52,8 +53,9 @@ pub struct PostgresStoreBuilder {
     create_table: bool,
     max_connections: u32,
     max_item_bytes: Option<usize>,
-    retry_budget: Duration,
+    retry_policy: RetryPolicy,
     acquire_timeout: Duration,
+    response_timeout: Duration,
 }
 
 // Hand-written so a URL's password never shows.
@@ -70,8 +72,9 @@ impl fmt::Debug for PostgresStoreBuilder {
             .field("create_table", &self.create_table)
             .field("max_connections", &self.max_connections)
             .field("max_item_bytes", &self.max_item_bytes)
-            .field("retry_budget", &self.retry_budget)
+            .field("retry_policy", &self.retry_policy)
             .field("acquire_timeout", &self.acquire_timeout)
+            .field("response_timeout", &self.response_timeout)
             .finish()
     }
 }
@@ -84,8 +87,9 @@ impl Default for PostgresStoreBuilder {
             create_table: true,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_item_bytes: None,
-            retry_budget: DEFAULT_RETRY_BUDGET,
+            retry_policy: RetryPolicy::transient_default().clone(),
             acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
+            response_timeout: DEFAULT_RESPONSE_TIMEOUT,
         }
     }
 }
@@ -98,11 +102,10 @@ impl PostgresStoreBuilder {
     /// one round trip (a pool built by [`url`](Self::url) does this).
     ///
     /// ```no_run
-    /// # async fn demo() -> optimist_core::Result<()> {
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     /// let pool = sqlx::postgres::PgPoolOptions::new()
     ///     .test_before_acquire(false)
-    ///     .connect_lazy("postgres://app@127.0.0.1/app")
-    ///     .map_err(|e| optimist_core::Error::backend(optimist_core::Operation::Setup, None, false, e))?;
+    ///     .connect_lazy("postgres://app@127.0.0.1/app")?;
     /// let store = optimist_postgres::PostgresStore::builder().pool(pool).build().await?;
     /// # Ok(()) }
     /// ```
@@ -114,9 +117,14 @@ impl PostgresStoreBuilder {
     /// Connects to the server at `url` (`postgres://user:password@host:port/db`) with a
     /// pool of at most [`max_connections`](Self::max_connections).
     ///
+    /// Percent-encode a password that holds `/`, `?`, `#`, `@`, `:` or `%`, as any URL
+    /// requires. Written raw or encoded, the password never appears in an error or in
+    /// `Debug` output: everything from the first `:` of the user info to the last `@` is
+    /// hidden.
+    ///
     /// ```
-    /// let builder = optimist_postgres::PostgresStore::builder().url("postgres://me:pw@db/app");
-    /// assert!(!format!("{builder:?}").contains("pw@"));
+    /// let builder = optimist_postgres::PostgresStore::builder().url("postgres://me:p%2Fw@db/app");
+    /// assert!(format!("{builder:?}").contains("postgres://me:***@db/app"));
     /// ```
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.source = Some(Source::Url(url.into()));
@@ -126,7 +134,7 @@ impl PostgresStoreBuilder {
     /// The table, `name` or `schema.name` ([`DEFAULT_TABLE`] otherwise). Each part is
     /// 1 to 63 ASCII letters, digits or `_`, not starting with a digit; it is used
     /// double-quoted, so its case is kept. Any other name is refused by
-    /// [`build`](Self::build) with `InvalidInput`.
+    /// [`build`](Self::build) with `Error::Configuration`.
     ///
     /// ```
     /// let builder = optimist_postgres::PostgresStore::builder().table("app.items");
@@ -137,7 +145,9 @@ impl PostgresStoreBuilder {
     }
 
     /// Whether [`build`](Self::build) creates the table if it does not exist (default
-    /// `true`). Without it, the table must exist with the columns the README describes.
+    /// `true`). Either way `build` then checks that the table has the columns the
+    /// README describes, and refuses a missing table or one of another shape with
+    /// `Error::Configuration`.
     ///
     /// ```
     /// let builder = optimist_postgres::PostgresStore::builder().create_table(false);
@@ -168,21 +178,24 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// How long serialization failures and deadlocks are retried
-    /// ([`DEFAULT_RETRY_BUDGET`]).
+    /// How often a request that failed without being applied (the server busy or
+    /// unreachable, a serialization failure or deadlock) is sent again, and how long to
+    /// wait in between; core's engine does the retrying.
+    /// [`RetryPolicy::transient_default`] unless told otherwise.
     ///
     /// ```
+    /// use optimist_core::retry::RetryPolicy;
     /// let builder = optimist_postgres::PostgresStore::builder()
-    ///     .retry_budget(std::time::Duration::from_secs(1));
+    ///     .retry_policy(RetryPolicy::transient_default().clone().with_max_attempts(3));
     /// ```
-    pub fn retry_budget(mut self, budget: Duration) -> Self {
-        self.retry_budget = budget;
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
         self
     }
 
     /// How long an operation waits for a connection from a pool built from a URL
-    /// ([`DEFAULT_ACQUIRE_TIMEOUT`]), after which it fails with
-    /// `Backend { retryable: true }` and nothing sent.
+    /// ([`DEFAULT_ACQUIRE_TIMEOUT`]); past it the request fails as `Unavailable` with
+    /// nothing sent (and is retried within the [retry policy](Self::retry_policy)).
     ///
     /// ```
     /// let builder = optimist_postgres::PostgresStore::builder()
@@ -193,10 +206,29 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// Checks the table name, connects, and creates the table unless told not to.
+    /// How long any request waits for the server's answer
+    /// ([`DEFAULT_RESPONSE_TIMEOUT`]); PostgreSQL has no such limit of its own, so a
+    /// server that hangs would hang the caller. A write whose answer does not come in
+    /// time may have been applied: it fails with `Error::Indeterminate`. A read fails
+    /// with `ErrorKind::Timeout` (retried within the [retry policy](Self::retry_policy)).
+    /// The connection it was sent on is closed. It also bounds the first connection
+    /// and the table's creation in [`build`](Self::build).
     ///
-    /// A bad table name or URL is `InvalidInput`; a server that cannot be reached is
-    /// `Backend { retryable: true }` naming the server (never the password).
+    /// ```
+    /// let builder = optimist_postgres::PostgresStore::builder()
+    ///     .response_timeout(std::time::Duration::from_secs(5));
+    /// ```
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = timeout;
+        self
+    }
+
+    /// Checks the settings, connects, creates the table unless told not to, and checks
+    /// the table's columns.
+    ///
+    /// A bad table name or URL, a zero response timeout, a missing schema, or a table
+    /// that is missing or of another shape is `Error::Configuration`; a server that cannot be reached is `Error::Backend`
+    /// (kind `Unavailable`) whose source names the server, never the password.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -206,31 +238,35 @@ impl PostgresStoreBuilder {
     ///     .build()
     ///     .await
     ///     .unwrap_err();
-    /// assert!(err.is_invalid_input());
+    /// assert!(matches!(err, optimist_core::Error::Configuration { .. }));
     /// # });
     /// ```
     pub async fn build(self) -> Result<PostgresStore> {
-        let setup = Operation::Setup;
         let table = TableName::parse(&self.table).map_err(|reason| {
-            Error::invalid(setup, None, format!("invalid table name: {reason}"))
+            Error::configuration(BACKEND, format!("invalid table name: {reason}"))
         })?;
+        if self.response_timeout.is_zero() {
+            return Err(Error::configuration(
+                BACKEND,
+                "the response timeout must be longer than zero",
+            ));
+        }
         let pool = match self.source {
             Some(Source::Pool(pool)) => pool,
             Some(Source::Url(url)) => {
-                connect(&url, self.max_connections, self.acquire_timeout).await?
+                let limits = (self.max_connections, self.acquire_timeout);
+                connect(&url, limits, self.response_timeout).await?
             }
             None => {
-                return Err(Error::invalid(
-                    setup,
-                    None,
+                return Err(Error::configuration(
+                    BACKEND,
                     "no connection given: call .url(...) or .pool(...)",
                 ));
             }
         };
         let sql = Statements::new(&table);
-        if self.create_table {
-            create_table(&pool, &sql.create).await?;
-        }
+        let create = self.create_table.then_some(sql.create.as_str());
+        schema::prepare(&pool, &table, create, self.response_timeout).await?;
         let mut capabilities = Capabilities::new().with_nul_in_keys(false);
         if let Some(bytes) = self.max_item_bytes {
             capabilities = capabilities.with_max_item_bytes(bytes);
@@ -241,48 +277,35 @@ impl PostgresStoreBuilder {
             table,
             sql,
             capabilities,
-            retry: RetryBudget(self.retry_budget),
+            retry_policy: self.retry_policy,
+            response_timeout: self.response_timeout,
         })))
     }
 }
 
-async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<PgPool> {
-    let setup = Operation::Setup;
+/// A pool for `url` of `(max_connections, acquire_timeout)`, after one connection of
+/// its own: a pool reports a refused or failed connection only as "timed out", and the
+/// cause matters here.
+async fn connect(url: &str, limits: (u32, Duration), response_timeout: Duration) -> Result<PgPool> {
+    let (max_connections, acquire_timeout) = limits;
     let shown = redact_url(url);
-    let secrets = url_secrets(url);
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let options = PgConnectOptions::from_str(url).map_err(|e| {
-        Error::invalid(
-            setup,
-            None,
-            Scrubbed::new(format!("invalid PostgreSQL URL {shown}: {e}"), &secrets).0,
-        )
+        // The parser's message quotes no part of the URL, but is scrubbed all the same.
+        let reason = format!("invalid PostgreSQL URL {shown}: {e}");
+        Error::configuration(BACKEND, scrub(&reason, &url_secrets(url)))
     })?;
-    // A first connection of its own, because a pool reports a refused or failed
-    // connection only as "timed out" and the cause matters here.
-    let first = PgConnection::connect_with(&options).await.map_err(|e| {
-        let retryable = !matches!(e, sqlx::Error::Configuration(_));
-        let message = format!("cannot connect to PostgreSQL at {shown}: {e}");
-        Error::backend(setup, None, retryable, Scrubbed::new(message, &secrets))
-    })?;
+    let first = tokio::time::timeout(response_timeout, PgConnection::connect_with(&options))
+        .await
+        .map_err(|_| error::setup(error::timed_out(response_timeout, Applied::No)))?
+        .map_err(|e| error::cannot_connect(shown, e))?;
     if let Err(err) = first.close().await {
         tracing::debug!(%err, "closing the first connection failed");
     }
     Ok(PgPoolOptions::new()
         .max_connections(max_connections)
         // The ping would cost a round trip per operation; a broken connection shows
-        // as an error of the statement instead (see error.rs).
+        // as an error of the statement instead, and is closed (see connection.rs).
         .test_before_acquire(false)
         .acquire_timeout(acquire_timeout)
         .connect_lazy_with(options))
-}
-
-async fn create_table(pool: &PgPool, statement: &str) -> Result<()> {
-    match sqlx::query(statement).execute(pool).await {
-        Ok(_) => Ok(()),
-        // Two stores creating the same table at once: CREATE TABLE IF NOT EXISTS can
-        // still fail on the catalog's unique index; the table then exists.
-        Err(e) if matches!(error::sqlstate(&e).as_deref(), Some("23505" | "42P07")) => Ok(()),
-        Err(e) => Err(error::map(e, Context::read(Operation::Setup, None))),
-    }
 }

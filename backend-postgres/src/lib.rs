@@ -1,10 +1,11 @@
 //! # optimist-postgres
 //!
-//! The PostgreSQL backend of optimist, on sqlx: every rule of the
-//! [`VersionedStore`](optimist_core::VersionedStore) contract on one table, with each
-//! single-item operation one SQL statement in one round trip that also returns the
-//! current item when its condition fails, and transactions across keys as one database
-//! transaction.
+//! The PostgreSQL backend of optimist, on sqlx. [`PostgresStore`] implements core's
+//! [`Storage`](optimist_core::Storage) on one table, and core's engine makes it a
+//! [`VersionedStore`](optimist_core::VersionedStore) that keeps the whole contract:
+//! each single-item operation is one SQL statement in one round trip that also returns
+//! the current item when its condition fails, and a transaction across keys is one
+//! database transaction.
 //!
 //! ```no_run
 //! use optimist_core::{Key, TxOp, VersionedStore};
@@ -31,21 +32,23 @@
 //! ```
 //!
 //! See the crate's README for the schema, the statements and why they are safe under
-//! concurrency, transactions, retries, and the limits (no NUL in keys).
+//! concurrency, transactions, errors and timeouts, and the limits (no NUL in keys).
 
 #![deny(missing_docs)]
 
 mod builder;
-mod codec;
+mod connection;
 mod error;
-mod retry;
+mod item;
+mod redact;
+mod schema;
 mod sql;
 mod store;
 mod table;
-mod transact;
+mod transaction;
 
 pub use builder::{
-    DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RETRY_BUDGET, DEFAULT_TABLE,
+    DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_TABLE,
     PostgresStoreBuilder,
 };
 pub use store::PostgresStore;

@@ -7,8 +7,15 @@
 //! concurrent writer, then follows the row to its newest version).
 //!
 //! Keys are `(partition, sort)` with `''` for "no sort part": a real sort part is never
-//! empty (SPEC R1), so the encoding is unambiguous. Values travel as JSON text and are
-//! stored in a `json` column, which keeps the text exactly (see the README on JSONB).
+//! empty (the engine refuses empty key parts), so the encoding is unambiguous. Values
+//! travel as JSON text and are stored in a `json` column, which keeps the text exactly
+//! (see the README on JSONB).
+//!
+//! The versions the single-item statements write are the engine's: 1 for an insert,
+//! and `version + 1` computed by the server on the row it locked, which for an update
+//! is the expected version + 1 (it writes only when they are equal). On a BIGINT at its
+//! end that addition fails with 22003, reported as the counter being exhausted. A
+//! transaction writes the versions core's `Write::decide` gave.
 
 use crate::table::TableName;
 
@@ -57,7 +64,8 @@ impl Statements {
             ),
             // `cur` locks the newest version of the row first (the UPDATE reads `cur`,
             // so it runs after it); the UPDATE then decides on that locked row, which
-            // nobody else can change before this statement ends. No row: not found.
+            // nobody else can change before this statement ends. No row: the key is
+            // absent; `upd.version` NULL: refused, with the locked row as it is.
             update: format!(
                 "WITH cur AS MATERIALIZED (\
                  SELECT version, value FROM {t} WHERE partition = $1 AND sort = $2 FOR UPDATE), \
@@ -78,12 +86,15 @@ impl Statements {
                  CASE WHEN del.version IS NULL THEN cur.value::text END \
                  FROM cur LEFT JOIN del ON true"
             ),
+            // The previous version, which the engine derives the new one from: none for
+            // a row this statement inserted (`xmax = 0`, as in `insert`), else the one
+            // the upsert replaced.
             put: format!(
                 "INSERT INTO {t} AS t (partition, sort, value, version) \
                  VALUES ($1, $2, $3::text::json, 1) \
                  ON CONFLICT (partition, sort) DO UPDATE \
                  SET value = EXCLUDED.value, version = t.version + 1 \
-                 RETURNING t.version"
+                 RETURNING CASE WHEN t.xmax = 0 THEN NULL ELSE t.version - 1 END"
             ),
             remove: format!("DELETE FROM {t} WHERE partition = $1 AND sort = $2 RETURNING version"),
             // A transaction's first statement: lock every key it names, present or not,

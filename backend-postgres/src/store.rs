@@ -1,40 +1,47 @@
-//! The store and its single-item operations: one statement, one round trip each.
+//! The store and its single-item requests: one statement, one round trip each, and a
+//! refused write's current item read by that same statement.
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Capabilities, Conflict, Error, Key, Operation, Result, TxOp, Version, Versioned,
-    VersionedStore, validate,
+    Applied, Capabilities, Change, CommitOutcome, Decision, Expect, Key, Outcome, Storage,
+    StorageError, Version, Versioned, Write,
 };
 use serde_json::Value;
 use sqlx::Row;
-use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, PgRow, Postgres};
 
 use crate::builder::PostgresStoreBuilder;
-use crate::codec::{
-    expected_column, item_from_columns, key_columns, value_text, version_from_column,
+use crate::connection::Connection;
+use crate::error;
+use crate::item::{
+    Unreadable, expected_column, item_from_columns, key_columns, value_text, version_from_column,
 };
-use crate::error::{Context, Failure, classify};
-use crate::retry::RetryBudget;
 use crate::sql::Statements;
 use crate::table::TableName;
+
+/// The name the engine gives this backend in spans and errors.
+pub(crate) const BACKEND: &str = "postgres";
 
 pub(crate) struct Inner {
     pub(crate) pool: PgPool,
     pub(crate) table: TableName,
     pub(crate) sql: Statements,
     pub(crate) capabilities: Capabilities,
-    pub(crate) retry: RetryBudget,
+    pub(crate) retry_policy: RetryPolicy,
+    pub(crate) response_timeout: Duration,
 }
 
-/// A [`VersionedStore`] on one PostgreSQL table. Clones share the pool and the table.
+/// A [`VersionedStore`](optimist_core::VersionedStore) on one PostgreSQL table, through
+/// core's engine. Clones share the pool and the table.
 ///
 /// Every single-item operation is one SQL statement, sent in one round trip, that also
-/// returns the current item when its condition fails (SPEC R11); a transaction is one
-/// database transaction. See the crate's README for the statements and why they are
+/// returns the current item when its condition fails; a transaction is one database
+/// transaction. See the crate's README for the statements and why they are
 /// linearizable.
 ///
 /// ```no_run
@@ -58,12 +65,14 @@ pub struct PostgresStore {
     inner: Arc<Inner>,
 }
 
-// Hand-written: the pool's options hold the password.
+// Hand-written: the pool's connect options hold the password.
 impl fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresStore")
             .field("table", &self.inner.table)
             .field("capabilities", &self.inner.capabilities)
+            .field("retry_policy", &self.inner.retry_policy)
+            .field("response_timeout", &self.inner.response_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -101,220 +110,190 @@ impl PostgresStore {
     ///
     /// ```no_run
     /// # fn demo(store: optimist_postgres::PostgresStore) {
-    /// println!("items live in {}", store.table());
+    /// assert_eq!(store.table(), "optimist_items");
     /// # }
     /// ```
-    pub fn table(&self) -> String {
-        self.inner.table.to_string()
+    pub fn table(&self) -> &str {
+        self.inner.table.as_str()
     }
 
-    /// A connection from the pool; failing here means nothing was sent.
-    pub(crate) async fn connection(
-        &self,
-        ctx: Context<'_>,
-    ) -> std::result::Result<PoolConnection<Postgres>, Failure> {
-        let not_sent = Context {
-            may_apply: false,
-            ..ctx
-        };
-        self.inner
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| classify(e, not_sent))
+    /// A connection for one operation; failing here means nothing was sent.
+    pub(crate) async fn connection(&self) -> Result<Connection, StorageError> {
+        Connection::acquire(&self.inner.pool, self.inner.response_timeout).await
     }
 
-    /// Runs one statement that returns at most one row.
+    /// Sends one statement that returns at most one row.
     async fn one_row(
         &self,
-        ctx: Context<'_>,
         query: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
-    ) -> std::result::Result<Option<PgRow>, Failure> {
-        let mut conn = self.connection(ctx).await?;
-        query
-            .fetch_optional(&mut *conn)
+        if_lost: Applied,
+    ) -> Result<Option<PgRow>, StorageError> {
+        self.connection()
+            .await?
+            .fetch_optional(query, if_lost)
             .await
-            .map_err(|e| classify(e, ctx))
     }
 
-    async fn insert_once(&self, ctx: Context<'_>, key: &Key, text: &str) -> Attempt<Version> {
+    /// `Absent` + put: inserted, or refused with the row that is there.
+    async fn insert(&self, key: &Key, value: &Value) -> Result<Outcome, StorageError> {
         let (p, s) = key_columns(key);
         let query = sqlx::query(&self.inner.sql.insert)
             .bind(p)
             .bind(s)
-            .bind(text);
+            .bind(value_text(value));
         let row = self
-            .one_row(ctx, query)
+            .one_row(query, Applied::Maybe)
             .await?
-            .ok_or_else(|| missing_row(ctx))?;
-        let inserted: bool = get(&row, 0, ctx)?;
-        let version: i64 = get(&row, 1, ctx)?;
-        if inserted {
-            return Ok(version_from_column(ctx, version)?);
+            .ok_or_else(|| no_row(Applied::Maybe))?;
+        if column::<bool>(&row, 0, Applied::Maybe)? {
+            return Ok(Outcome::Applied { previous: None });
         }
-        let current = item_from_columns(ctx, get(&row, 2, ctx)?, version)?;
-        Err(conflict(ctx, key, Conflict::AlreadyExists { current }))
+        // Refused: the statement changed nothing (it wrote the row's own version).
+        let current =
+            item_from_columns(column(&row, 2, Applied::No)?, column(&row, 1, Applied::No)?);
+        Ok(Outcome::Refused {
+            current: Some(current.map_err(|e| error::unreadable(e, Applied::No))?),
+        })
     }
 
-    /// Update (`value: Some`) or delete (`None`) at `expected`.
-    async fn checked_once(
+    /// `At(expected)` + put (`value: Some`) or delete (`None`): written, or refused with
+    /// the locked row (none: the key is absent).
+    async fn at_version(
         &self,
-        ctx: Context<'_>,
         key: &Key,
         expected: Version,
-        text: Option<&str>,
-    ) -> Attempt<Option<Version>> {
+        value: Option<&Value>,
+    ) -> Result<Outcome, StorageError> {
         let (p, s) = key_columns(key);
-        let query = match text {
-            Some(text) => sqlx::query(&self.inner.sql.update)
+        let query = match value {
+            Some(value) => sqlx::query(&self.inner.sql.update)
                 .bind(p)
                 .bind(s)
                 .bind(expected_column(expected))
-                .bind(text),
+                .bind(value_text(value)),
             None => sqlx::query(&self.inner.sql.delete)
                 .bind(p)
                 .bind(s)
                 .bind(expected_column(expected)),
         };
-        let Some(row) = self.one_row(ctx, query).await? else {
-            return Err(conflict(ctx, key, Conflict::NotFound));
+        let Some(row) = self.one_row(query, Applied::Maybe).await? else {
+            return Ok(Outcome::Refused { current: None });
         };
-        let written: Option<i64> = get(&row, 0, ctx)?;
-        if let Some(version) = written {
-            return Ok(Some(version_from_column(ctx, version)?));
+        let written: Option<i64> = column(&row, 0, Applied::Maybe)?;
+        let locked: i64 = column(&row, 1, Applied::Maybe)?;
+        if written.is_some() {
+            let previous = version_from_column(locked);
+            return Ok(Outcome::Applied {
+                previous: Some(previous.map_err(|e| error::unreadable(e, Applied::Maybe))?),
+            });
         }
-        let current = item_from_columns(ctx, get(&row, 2, ctx)?, get(&row, 1, ctx)?)?;
-        if current.version == expected {
-            // The statement writes whenever the locked row is at `expected`.
-            return Err(crate::error::bad_row(
-                ctx,
-                "the row at the expected version was not written",
-            )
-            .into());
-        }
-        Err(conflict(
-            ctx,
-            key,
-            Conflict::VersionMismatch { expected, current },
-        ))
+        let current = item_from_columns(column(&row, 2, Applied::No)?, locked);
+        Ok(Outcome::Refused {
+            current: Some(current.map_err(|e| error::unreadable(e, Applied::No))?),
+        })
     }
 
-    async fn put_once(&self, ctx: Context<'_>, key: &Key, text: &str) -> Attempt<Version> {
+    /// `Any` + put: always applied; the version it replaced, if any.
+    async fn put(&self, key: &Key, value: &Value) -> Result<Outcome, StorageError> {
         let (p, s) = key_columns(key);
-        let query = sqlx::query(&self.inner.sql.put).bind(p).bind(s).bind(text);
+        let query = sqlx::query(&self.inner.sql.put)
+            .bind(p)
+            .bind(s)
+            .bind(value_text(value));
         let row = self
-            .one_row(ctx, query)
+            .one_row(query, Applied::Maybe)
             .await?
-            .ok_or_else(|| missing_row(ctx))?;
-        Ok(version_from_column(ctx, get(&row, 0, ctx)?)?)
+            .ok_or_else(|| no_row(Applied::Maybe))?;
+        let previous = optional_version(column(&row, 0, Applied::Maybe)?, Applied::Maybe)?;
+        Ok(Outcome::Applied { previous })
     }
 
-    async fn remove_once(&self, ctx: Context<'_>, key: &Key) -> Attempt<Option<Version>> {
+    /// `Any` + delete: always applied; the version it deleted, if any.
+    async fn remove(&self, key: &Key) -> Result<Outcome, StorageError> {
         let (p, s) = key_columns(key);
         let query = sqlx::query(&self.inner.sql.remove).bind(p).bind(s);
-        match self.one_row(ctx, query).await? {
-            Some(row) => Ok(Some(version_from_column(ctx, get(&row, 0, ctx)?)?)),
-            None => Ok(None),
-        }
+        let previous = match self.one_row(query, Applied::Maybe).await? {
+            Some(row) => optional_version(column(&row, 0, Applied::Maybe)?, Applied::Maybe)?,
+            None => None,
+        };
+        Ok(Outcome::Applied { previous })
     }
 
-    async fn get_once(&self, ctx: Context<'_>, key: &Key) -> Attempt<Option<Versioned<Value>>> {
-        let (p, s) = key_columns(key);
-        let query = sqlx::query(&self.inner.sql.get).bind(p).bind(s);
-        match self.one_row(ctx, query).await? {
-            Some(row) => Ok(Some(item_from_columns(
-                ctx,
-                get(&row, 0, ctx)?,
-                get(&row, 1, ctx)?,
-            )?)),
-            None => Ok(None),
-        }
+    /// A write that changes nothing (a check, or deleting what must be absent): one
+    /// read, judged by core's `Write::decide`, as atomic as the read is.
+    async fn judge(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+        let current = self.read(write.key).await?;
+        let previous = current.as_ref().map(|item| item.version);
+        Ok(match write.decide(previous) {
+            Decision::Refuse => Outcome::Refused { current },
+            Decision::Put(_) | Decision::Delete | Decision::Keep => Outcome::Applied { previous },
+        })
     }
 }
 
-type Attempt<T> = std::result::Result<T, Failure>;
-
-fn get<'r, T>(row: &'r PgRow, index: usize, ctx: Context<'_>) -> std::result::Result<T, Failure>
+/// Column `index` of a returned row; a row of another shape is unreadable data.
+fn column<'r, T>(row: &'r PgRow, index: usize, applied: Applied) -> Result<T, StorageError>
 where
     T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
 {
-    row.try_get(index)
-        .map_err(|e| Failure::Final(crate::error::map(e, ctx)))
+    row.try_get(index).map_err(|e| error::sent(e, applied))
 }
 
-fn conflict(ctx: Context<'_>, key: &Key, conflict: Conflict) -> Failure {
-    Failure::Final(Error::conflict(ctx.operation, key.clone(), conflict))
+fn optional_version(
+    version: Option<i64>,
+    applied: Applied,
+) -> Result<Option<Version>, StorageError> {
+    version
+        .map(version_from_column)
+        .transpose()
+        .map_err(|e| error::unreadable(e, applied))
 }
 
-fn missing_row(ctx: Context<'_>) -> Failure {
-    Failure::Final(crate::error::bad_row(ctx, "the statement returned no row"))
+/// A statement that always returns a row returned none.
+fn no_row(applied: Applied) -> StorageError {
+    error::unreadable(Unreadable("the statement returned no row".into()), applied)
 }
 
 #[async_trait]
-impl VersionedStore for PostgresStore {
+impl Storage for PostgresStore {
+    fn backend_name(&self) -> &'static str {
+        BACKEND
+    }
+
     fn capabilities(&self) -> &Capabilities {
         &self.inner.capabilities
     }
 
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        let ctx = Context::read(Operation::Get, Some(key));
-        validate::key(ctx.operation, key, &self.inner.capabilities)?;
-        self.inner.retry.run(ctx, || self.get_once(ctx, key)).await
+    fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry_policy
     }
 
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        let ctx = Context::write(Operation::Insert, Some(key));
-        validate::write(ctx.operation, key, &value, &self.inner.capabilities)?;
-        let text = value_text(ctx, &value)?;
-        self.inner
-            .retry
-            .run(ctx, || self.insert_once(ctx, key, &text))
-            .await
+    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
+        let (p, s) = key_columns(key);
+        let query = sqlx::query(&self.inner.sql.get).bind(p).bind(s);
+        let Some(row) = self.one_row(query, Applied::No).await? else {
+            return Ok(None);
+        };
+        let item = item_from_columns(column(&row, 0, Applied::No)?, column(&row, 1, Applied::No)?);
+        Ok(Some(item.map_err(|e| error::unreadable(e, Applied::No))?))
     }
 
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        let ctx = Context::write(Operation::Update, Some(key));
-        validate::write(ctx.operation, key, &value, &self.inner.capabilities)?;
-        let text = value_text(ctx, &value)?;
-        let written = self
-            .inner
-            .retry
-            .run(ctx, || self.checked_once(ctx, key, expected, Some(&text)))
-            .await?;
-        written.ok_or_else(|| crate::error::bad_row(ctx, "the update returned no version"))
+    async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+        match (write.expect, write.change) {
+            (Expect::Absent, Change::Put(value)) => self.insert(write.key, value).await,
+            (Expect::At(expected), Change::Put(value)) => {
+                self.at_version(write.key, expected, Some(value)).await
+            }
+            (Expect::At(expected), Change::Delete) => {
+                self.at_version(write.key, expected, None).await
+            }
+            (Expect::Any, Change::Put(value)) => self.put(write.key, value).await,
+            (Expect::Any, Change::Delete) => self.remove(write.key).await,
+            (_, Change::Keep) | (Expect::Absent, Change::Delete) => self.judge(write).await,
+        }
     }
 
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        let ctx = Context::write(Operation::Delete, Some(key));
-        validate::key(ctx.operation, key, &self.inner.capabilities)?;
-        self.inner
-            .retry
-            .run(ctx, || self.checked_once(ctx, key, expected, None))
-            .await
-            .map(|_| ())
-    }
-
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        let ctx = Context::write(Operation::Put, Some(key));
-        validate::write(ctx.operation, key, &value, &self.inner.capabilities)?;
-        let text = value_text(ctx, &value)?;
-        self.inner
-            .retry
-            .run(ctx, || self.put_once(ctx, key, &text))
-            .await
-    }
-
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        let ctx = Context::write(Operation::Remove, Some(key));
-        validate::key(ctx.operation, key, &self.inner.capabilities)?;
-        self.inner
-            .retry
-            .run(ctx, || self.remove_once(ctx, key))
-            .await
-    }
-
-    async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
-        validate::transaction(&ops, &self.inner.capabilities)?;
-        crate::transact::run(self, &ops).await
+    async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
+        crate::transaction::commit(self, writes).await
     }
 }

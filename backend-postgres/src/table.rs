@@ -14,6 +14,7 @@ const MAX_IDENTIFIER_BYTES: usize = 63;
 /// A checked, possibly schema-qualified table name.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct TableName {
+    text: String,
     schema: Option<String>,
     name: String,
 }
@@ -36,9 +37,15 @@ impl TableName {
         }
         check_identifier(name, "table")?;
         Ok(Self {
+            text: text.to_owned(),
             schema: schema.map(str::to_owned),
             name: name.to_owned(),
         })
+    }
+
+    /// The name as given.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
     }
 
     /// The name as SQL: each part double-quoted.
@@ -52,16 +59,13 @@ impl TableName {
 
 impl fmt::Display for TableName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.schema {
-            Some(schema) => write!(f, "{schema}.{}", self.name),
-            None => f.write_str(&self.name),
-        }
+        f.write_str(&self.text)
     }
 }
 
 impl fmt::Debug for TableName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.to_string())
+        write!(f, "{:?}", self.text)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Every single-item operation, succeeding or failing with each kind of conflict, is one
 //! round trip to the server, counted by a proxy on the wire (see common/proxy.rs): the
-//! conflict's current item comes back in that same round trip (SPEC R11).
+//! conflict's current item comes back in that same round trip (contract R11).
 //!
 //! sqlx's pool pings every connection it takes back (a lone Sync, after the call has
 //! returned); the proxy counts those apart and the test prints them.
@@ -10,41 +10,11 @@
 mod common;
 
 use std::future::Future;
-use std::time::{Duration, Instant};
 
 use common::proxy::Proxy;
 use optimist_core::{Conflict, ConflictKind, Error, Key, TxOp, Version, VersionedStore};
 use optimist_postgres::PostgresStore;
 use serde_json::json;
-
-/// `url` with its host and port replaced by 127.0.0.1:`port`, and the original host:port.
-fn through(url: &str, port: u16) -> (String, String) {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let (user, host) = match authority.rsplit_once('@') {
-        Some((user, host)) => (format!("{user}@"), host),
-        None => (String::new(), authority),
-    };
-    let upstream = if host.contains(':') {
-        host.to_string()
-    } else {
-        format!("{host}:5432")
-    };
-    (format!("{scheme}://{user}127.0.0.1:{port}{tail}"), upstream)
-}
-
-/// Waits until the pool has taken its one connection back (after its release ping).
-async fn idle(store: &PostgresStore) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while store.pool().num_idle() == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the connection never went back to the pool"
-        );
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
 
 /// Runs `call` and checks it took exactly `expected` round trips and prepared nothing.
 async fn measure<T>(
@@ -54,11 +24,11 @@ async fn measure<T>(
     expected: usize,
     call: impl Future<Output = T>,
 ) -> T {
-    idle(store).await;
+    common::idle(store).await;
     proxy.reset();
     let out = call.await;
     let in_call = proxy.sent();
-    idle(store).await;
+    common::idle(store).await;
     let after = proxy.sent();
     assert_eq!(
         (in_call.round_trips, in_call.parses),
@@ -105,9 +75,9 @@ async fn each_single_operation_is_one_round_trip() {
     let Some(url) = common::url_or_skip("each_single_operation_is_one_round_trip") else {
         return;
     };
-    let (_, upstream) = through(&url, 0);
+    let (_, upstream) = common::through(&url, 0);
     let proxy = Proxy::start(upstream).await.expect("proxy starts");
-    let (proxied, _) = through(&url, proxy.port);
+    let (proxied, _) = common::through(&url, proxy.port);
     // One connection, so the statements warmed up below are the ones prepared.
     let store = PostgresStore::builder()
         .url(proxied)

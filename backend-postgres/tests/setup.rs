@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use optimist_core::{Error, Key, VersionedStore};
+use optimist_core::{Error, ErrorKind, Key, Operation, VersionedStore};
 use optimist_postgres::PostgresStore;
 use serde_json::json;
 
@@ -37,11 +37,13 @@ async fn hostile_table_names_are_refused_before_connecting() {
             .build()
             .await
             .expect_err(name);
-        assert!(err.is_invalid_input(), "{name:?}: {err}");
-        let message = err.to_string();
+        let Error::Configuration { backend, reason } = &err else {
+            panic!("{name:?}: expected a configuration error, got {err:?}");
+        };
+        assert_eq!(*backend, "postgres");
         assert!(
-            message.contains("invalid table name") && message.contains(problem),
-            "{name:?}: {message}"
+            reason.contains("invalid table name") && reason.contains(problem),
+            "{name:?}: {reason}"
         );
     }
     let long = "t".repeat(64);
@@ -71,40 +73,51 @@ async fn a_server_that_is_down_is_a_retryable_error_naming_it_without_the_passwo
         matches!(
             err,
             Error::Backend {
+                operation: Operation::Setup,
+                backend: "postgres",
+                kind: ErrorKind::Unavailable,
                 retryable: true,
                 ..
             }
         ),
         "{err:?}"
     );
-    let message = err.to_string();
+    assert_eq!(
+        err.to_string(),
+        "setup on postgres: unavailable (retryable)"
+    );
+    // The causes say where and why; the driver's error is kept as the source.
+    let chain = common::chain(&err);
     assert!(
-        message.contains("cannot connect to PostgreSQL at postgres://optimist:***@127.0.0.1:"),
-        "{message}"
+        chain.contains("cannot connect to PostgreSQL at postgres://optimist:***@127.0.0.1:"),
+        "{chain}"
     );
     assert!(
-        message.to_lowercase().contains("refused"),
-        "names the problem: {message}"
+        chain.to_lowercase().contains("refused"),
+        "names the problem: {chain}"
     );
-    assert!(
-        !message.contains(password) && !format!("{err:?}").contains(password),
-        "{err:?}"
-    );
+    let shown = common::everything_shown(&err);
+    assert!(!shown.contains(password), "{shown}");
 }
 
 #[tokio::test]
-async fn a_bad_url_is_invalid_input_without_the_password() {
+async fn a_bad_url_is_a_configuration_error_without_the_password() {
     let err = PostgresStore::builder()
         .url("postgres://me:hunter22@127.0.0.1:notaport/db")
         .build()
         .await
         .expect_err("bad port");
-    assert!(err.is_invalid_input(), "{err:?}");
-    assert!(!format!("{err} {err:?}").contains("hunter22"), "{err:?}");
+    assert!(matches!(err, Error::Configuration { .. }), "{err:?}");
+    assert!(err.to_string().contains("invalid PostgreSQL URL"), "{err}");
+    assert!(
+        !common::everything_shown(&err).contains("hunter22"),
+        "{err:?}"
+    );
     let err = PostgresStore::builder()
         .build()
         .await
         .expect_err("no source");
+    assert!(matches!(err, Error::Configuration { .. }), "{err:?}");
     assert!(
         err.to_string().contains("call .url(...) or .pool(...)"),
         "{err}"
@@ -127,7 +140,7 @@ async fn debug_output_never_shows_the_password() {
         .unwrap_or_default();
     let shown = format!("{builder:?}");
     let store = builder.build().await.expect("store");
-    let shown = format!("{shown} {store:?}");
+    let shown = format!("{shown} {store:?} {:?}", store.pool());
     for secret in secrets {
         assert!(!shown.contains(secret), "{shown}");
     }
@@ -184,8 +197,9 @@ async fn names_with_case_and_schema_are_kept_exactly() {
 }
 
 #[tokio::test]
-async fn a_missing_schema_is_a_backend_error_naming_it() {
-    let Some(url) = common::url_or_skip("a_missing_schema_is_a_backend_error_naming_it") else {
+async fn a_missing_schema_is_a_configuration_error_naming_it() {
+    let Some(url) = common::url_or_skip("a_missing_schema_is_a_configuration_error_naming_it")
+    else {
         return;
     };
     let err = PostgresStore::builder()
@@ -194,15 +208,78 @@ async fn a_missing_schema_is_a_backend_error_naming_it() {
         .build()
         .await
         .expect_err("no schema");
-    assert!(
-        matches!(
-            err,
-            Error::Backend {
-                retryable: false,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::Configuration { .. }), "{err:?}");
     assert!(err.to_string().contains("no_such_schema_xyz"), "{err}");
+}
+
+#[tokio::test]
+async fn a_missing_table_or_one_of_another_shape_is_a_configuration_error() {
+    let Some(url) = common::url_or_skip("a_table_of_another_shape_is_a_configuration_error") else {
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&url).await.expect("pool");
+    let missing = common::fresh_table();
+    let err = PostgresStore::builder()
+        .pool(pool.clone())
+        .table(missing.clone())
+        .create_table(false)
+        .build()
+        .await
+        .expect_err("no table");
+    match &err {
+        Error::Configuration { reason, .. } => assert!(
+            reason.contains(&format!("table {missing} does not exist")),
+            "{reason}"
+        ),
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+
+    let foreign = common::fresh_table();
+    sqlx::query(&format!(
+        "CREATE TABLE \"{foreign}\" (partition TEXT, sort TEXT, value JSONB, id INT)"
+    ))
+    .execute(&pool)
+    .await
+    .expect("foreign table");
+    let err = PostgresStore::builder()
+        .pool(pool.clone())
+        .table(foreign.clone())
+        .build()
+        .await
+        .expect_err("another shape");
+    match &err {
+        Error::Configuration { reason, .. } => assert!(
+            reason.contains("column value is jsonb, not json")
+                && reason.contains("no column version (bigint)"),
+            "{reason}"
+        ),
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+
+    // A table that goes away under a running store: refused for good, not a conflict.
+    let store = PostgresStore::builder()
+        .pool(pool.clone())
+        .table(common::fresh_table())
+        .build()
+        .await
+        .expect("store");
+    sqlx::query(&format!("DROP TABLE \"{}\"", store.table()))
+        .execute(&pool)
+        .await
+        .expect("drop");
+    for err in [
+        store
+            .get(&Key::new("k"))
+            .await
+            .map(|_| ())
+            .expect_err("gone"),
+        store
+            .insert(&Key::new("k"), json!(1))
+            .await
+            .map(|_| ())
+            .expect_err("gone"),
+    ] {
+        assert_eq!(err.backend_kind(), Some(ErrorKind::Rejected), "{err:?}");
+        assert!(!err.is_retryable() && !err.is_conflict(), "{err:?}");
+    }
 }

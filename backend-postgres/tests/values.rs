@@ -4,7 +4,7 @@
 
 mod common;
 
-use optimist_core::{Error, Key, VersionedStore};
+use optimist_core::{Error, ErrorKind, Key, TxOp, Version, VersionedStore};
 use optimist_postgres::PostgresStore;
 use serde_json::{Value, json};
 
@@ -173,4 +173,83 @@ async fn rows_written_by_another_tool_read_as_version_0() {
         .await
         .expect_err("mismatch");
     assert!(err.is_conflict(), "{err:?}");
+}
+
+/// The version column is a BIGINT, so the counter ends at `i64::MAX` here, not at
+/// `u64::MAX`: a write that would pass it fails as exhausted and writes nothing, while
+/// a failing condition is still reported as the conflict it is.
+#[tokio::test]
+async fn the_counter_ends_at_bigint_max_and_writes_nothing_past_it() {
+    let Some(url) = common::url_or_skip("the_counter_ends_at_bigint_max") else {
+        return;
+    };
+    let table = common::fresh_table();
+    let store = PostgresStore::builder()
+        .url(url)
+        .table(table.clone())
+        .build()
+        .await
+        .expect("store");
+    let key = Key::new("last");
+    let other = Key::new("other");
+    store.insert(&key, json!("v")).await.expect("insert");
+    store.insert(&other, json!("o")).await.expect("insert");
+    sqlx::query(&format!(
+        "UPDATE \"{table}\" SET version = {} WHERE partition = 'last'",
+        i64::MAX
+    ))
+    .execute(store.pool())
+    .await
+    .expect("to the end");
+    let last = Version::new(i64::MAX as u64);
+    let exhausted = |result: optimist_core::Result<Vec<Option<Version>>>| match result {
+        Err(err) => {
+            assert_eq!(
+                err.backend_kind(),
+                Some(ErrorKind::VersionExhausted),
+                "{err:?}"
+            );
+            assert!(!err.is_retryable());
+        }
+        Ok(versions) => panic!("expected exhaustion, got {versions:?}"),
+    };
+    exhausted(
+        store
+            .update(&key, last, json!(1))
+            .await
+            .map(|v| vec![Some(v)]),
+    );
+    exhausted(store.put(&key, json!(1)).await.map(|v| vec![Some(v)]));
+    exhausted(
+        store
+            .transact(vec![
+                TxOp::update(key.clone(), last, json!(1)),
+                TxOp::put(other.clone(), json!(2)),
+            ])
+            .await,
+    );
+    // A condition that fails is a conflict first, as without the exhausted counter.
+    let err = store
+        .transact(vec![
+            TxOp::update(key.clone(), last, json!(1)),
+            TxOp::check(other.clone(), Version::new(7)),
+        ])
+        .await
+        .expect_err("conflict");
+    assert!(
+        matches!(&err, Error::TransactionConflict { failures } if failures.len() == 1 && failures[0].index == 1),
+        "{err:?}"
+    );
+    // Nothing was written.
+    let item = store.get(&key).await.expect("get").expect("present");
+    assert_eq!((item.value, item.version), (json!("v"), last));
+    let item = store.get(&other).await.expect("get").expect("present");
+    assert_eq!((item.value, item.version), (json!("o"), Version::FIRST));
+    // The item can still be checked and deleted at its last version.
+    store
+        .transact(vec![TxOp::check(key.clone(), last)])
+        .await
+        .expect("check");
+    store.delete(&key, last).await.expect("delete");
+    assert_eq!(store.get(&key).await.expect("get"), None);
 }

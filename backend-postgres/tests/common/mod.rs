@@ -34,6 +34,68 @@ pub async fn store() -> Result<PostgresStore, Unavailable> {
         .map_err(|e| Unavailable::new("PostgreSQL", e.to_string()))
 }
 
+/// `url` with its host and port replaced by 127.0.0.1:`port`, and the original
+/// host:port (to point a [`proxy::Proxy`] at).
+pub fn through(url: &str, port: u16) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((user, host)) => (format!("{user}@"), host),
+        None => (String::new(), authority),
+    };
+    let upstream = if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    };
+    (format!("{scheme}://{user}127.0.0.1:{port}{tail}"), upstream)
+}
+
+/// The password in the test server's URL, if it has one.
+pub fn password(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let (userinfo, _) = rest.rsplit_once('@')?;
+    let (_, password) = userinfo.split_once(':')?;
+    Some(password.to_string())
+}
+
+/// An error and every source under it, each with its `Display` and `Debug`: all a
+/// caller can ever print of it.
+pub fn everything_shown(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut shown = String::new();
+    let mut next = Some(err);
+    while let Some(err) = next {
+        shown.push_str(&format!("{err}\n{err:?}\n"));
+        next = err.source();
+    }
+    shown
+}
+
+/// The messages of an error and its sources, joined by ": ".
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut messages = vec![err.to_string()];
+    let mut next = err.source();
+    while let Some(err) = next {
+        messages.push(err.to_string());
+        next = err.source();
+    }
+    messages.join(": ")
+}
+
+/// Waits until the store's pool holds a connection idle: sqlx pings each connection it
+/// takes back before it is idle, after the call that used it returned.
+pub async fn idle(store: &PostgresStore) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.pool().num_idle() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the connection never went back to the pool"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
 /// The server's URL; without one the test fails under `CI`/`OPTIMIST_REQUIRE_ALL` and
 /// otherwise returns `None` after printing why it skips.
 pub fn url_or_skip(test: &str) -> Option<String> {

@@ -6,6 +6,10 @@
 //! by ReadyForQuery. So round trips = Sync + Query messages sent. A Sync sent alone is
 //! a ping (sqlx's pool pings every connection it takes back, after the call returned);
 //! it is counted apart.
+//!
+//! It can also play a server that goes away ([`Proxy::cut`]) or one that stops
+//! answering on the connections open now ([`Proxy::stall_open`]): their answers are held
+//! back (and counted) while new connections work normally.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -35,13 +39,25 @@ pub struct Sent {
     pub parses: usize,
 }
 
+/// One proxied connection: its pipe, and whether its answers are held back.
+struct Pipe {
+    task: JoinHandle<()>,
+    stalled: Arc<AtomicBool>,
+}
+
 /// A running proxy.
 pub struct Proxy {
     pub port: u16,
     counts: Arc<Counts>,
     cut: Arc<AtomicBool>,
     accept: JoinHandle<()>,
-    pipes: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
+    pipes: Arc<std::sync::Mutex<Vec<Pipe>>>,
+    /// Connections accepted and forwarded.
+    connections: Arc<AtomicUsize>,
+    /// Connections refused (closed at once) after a cut.
+    refused: Arc<AtomicUsize>,
+    /// Bytes of answers held back on stalled connections.
+    held: Arc<AtomicUsize>,
 }
 
 impl Proxy {
@@ -51,19 +67,35 @@ impl Proxy {
         let port = listener.local_addr()?.port();
         let counts = Arc::new(Counts::default());
         let cut = Arc::new(AtomicBool::new(false));
-        let pipes: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let pipes: Arc<std::sync::Mutex<Vec<Pipe>>> = Arc::default();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let refused = Arc::new(AtomicUsize::new(0));
+        let held = Arc::new(AtomicUsize::new(0));
         let accept = {
             let (counts, cut, pipes) = (counts.clone(), cut.clone(), pipes.clone());
+            let (connections, refused, held) = (connections.clone(), refused.clone(), held.clone());
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
                     if cut.load(Ordering::SeqCst) {
+                        refused.fetch_add(1, Ordering::SeqCst);
                         continue; // refuse by closing at once
                     }
                     let Ok(server) = TcpStream::connect(&upstream).await else {
                         continue;
                     };
-                    let handle = tokio::spawn(pipe(client, server, counts.clone()));
-                    pipes.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
+                    connections.fetch_add(1, Ordering::SeqCst);
+                    let stalled = Arc::new(AtomicBool::new(false));
+                    let task = tokio::spawn(pipe(
+                        client,
+                        server,
+                        counts.clone(),
+                        stalled.clone(),
+                        held.clone(),
+                    ));
+                    pipes
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(Pipe { task, stalled });
                 }
             })
         };
@@ -73,7 +105,34 @@ impl Proxy {
             cut,
             accept,
             pipes,
+            connections,
+            refused,
+            held,
         })
+    }
+
+    /// Connections accepted and forwarded so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Connections refused since [`cut`](Self::cut).
+    pub fn refused(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
+    }
+
+    /// Bytes of answers held back by [`stall_open`](Self::stall_open) so far.
+    pub fn held(&self) -> usize {
+        self.held.load(Ordering::SeqCst)
+    }
+
+    /// The server stops answering on every connection open now: what it sends there is
+    /// held back from then on (what the client sends still reaches it). Connections
+    /// opened later are not stalled.
+    pub fn stall_open(&self) {
+        for pipe in self.pipes.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            pipe.stalled.store(true, Ordering::SeqCst);
+        }
     }
 
     /// Forgets what was counted.
@@ -115,7 +174,7 @@ impl Proxy {
             .unwrap_or_else(|e| e.into_inner())
             .drain(..)
         {
-            pipe.abort();
+            pipe.task.abort();
         }
     }
 }
@@ -127,11 +186,31 @@ impl Drop for Proxy {
     }
 }
 
-async fn pipe(client: TcpStream, server: TcpStream, counts: Arc<Counts>) {
+async fn pipe(
+    client: TcpStream,
+    server: TcpStream,
+    counts: Arc<Counts>,
+    stalled: Arc<AtomicBool>,
+    held: Arc<AtomicUsize>,
+) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
     let down = tokio::spawn(async move {
-        let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            let n = match server_read.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if stalled.load(Ordering::SeqCst) {
+                // Held for good: the client gives up and closes, which ends this task.
+                held.fetch_add(n, Ordering::SeqCst);
+                continue;
+            }
+            if client_write.write_all(&chunk[..n]).await.is_err() {
+                break;
+            }
+        }
     });
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 16 * 1024];

@@ -1,0 +1,148 @@
+//! One pooled connection for one operation, every request on it bounded by the
+//! response timeout.
+//!
+//! PostgreSQL has no timeout of its own on an answer: a server that hangs would hang
+//! the caller. Each request here waits at most the store's response timeout. A request
+//! that timed out, or whose conversation broke, leaves the connection in an unknown
+//! state (an answer may still arrive), and a connection dropped inside a transaction
+//! holds that transaction open: either one is closed instead of going back to the pool,
+//! so the server rolls back what was not committed.
+
+use std::future::Future;
+use std::time::Duration;
+
+use optimist_core::{Applied, ErrorKind, StorageError};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow, Postgres};
+use sqlx::query::Query;
+
+use crate::error;
+
+/// A connection taken from the pool for one operation.
+pub(crate) struct Connection {
+    conn: Option<PoolConnection<Postgres>>,
+    timeout: Duration,
+    /// A request broke or timed out: the connection must not be reused.
+    broken: bool,
+    /// BEGIN was sent and neither COMMIT nor ROLLBACK has been answered.
+    in_transaction: bool,
+}
+
+impl Connection {
+    /// A connection from `pool` (within the pool's acquire timeout); failing here means
+    /// nothing was sent.
+    pub(crate) async fn acquire(pool: &PgPool, timeout: Duration) -> Result<Self, StorageError> {
+        let conn = pool.acquire().await.map_err(error::not_sent)?;
+        Ok(Self {
+            conn: Some(conn),
+            timeout,
+            broken: false,
+            in_transaction: false,
+        })
+    }
+
+    /// Runs a statement that returns at most one row.
+    pub(crate) async fn fetch_optional(
+        &mut self,
+        query: Query<'_, Postgres, PgArguments>,
+        if_lost: Applied,
+    ) -> Result<Option<PgRow>, StorageError> {
+        let timeout = self.timeout;
+        let conn = self.raw()?;
+        let (answer, broke) = within(timeout, query.fetch_optional(conn), if_lost).await;
+        self.broken |= broke;
+        answer
+    }
+
+    /// Runs a statement that returns rows.
+    pub(crate) async fn fetch_all(
+        &mut self,
+        query: Query<'_, Postgres, PgArguments>,
+        if_lost: Applied,
+    ) -> Result<Vec<PgRow>, StorageError> {
+        let timeout = self.timeout;
+        let conn = self.raw()?;
+        let (answer, broke) = within(timeout, query.fetch_all(conn), if_lost).await;
+        self.broken |= broke;
+        answer
+    }
+
+    /// Starts a transaction at READ COMMITTED. Until COMMIT is answered, a lost
+    /// connection rolls it back, so nothing sent in it may have been applied.
+    pub(crate) async fn begin(&mut self) -> Result<(), StorageError> {
+        self.in_transaction = true;
+        self.simple("BEGIN ISOLATION LEVEL READ COMMITTED", Applied::No)
+            .await
+    }
+
+    /// Commits the open transaction. A lost answer may hide a commit.
+    pub(crate) async fn commit(&mut self) -> Result<(), StorageError> {
+        let committed = self.simple("COMMIT", Applied::Maybe).await;
+        // Answered either way (a refused COMMIT rolls back); a lost answer broke the
+        // connection, which is then closed.
+        self.in_transaction = false;
+        committed
+    }
+
+    /// Rolls the open transaction back. If that fails, the connection is closed and
+    /// the server rolls back on its own.
+    pub(crate) async fn rollback(&mut self) {
+        if self.broken {
+            return; // an answer may still be on its way: close instead
+        }
+        match self.simple("ROLLBACK", Applied::No).await {
+            Ok(()) => self.in_transaction = false,
+            Err(err) => tracing::debug!(%err, "rollback failed; closing the connection"),
+        }
+    }
+
+    async fn simple(&mut self, sql: &'static str, if_lost: Applied) -> Result<(), StorageError> {
+        let timeout = self.timeout;
+        let conn = self.raw()?;
+        let (answer, broke) = within(timeout, sqlx::Executor::execute(conn, sql), if_lost).await;
+        self.broken |= broke;
+        answer.map(|_| ())
+    }
+
+    fn raw(&mut self) -> Result<&mut PgConnection, StorageError> {
+        self.conn.as_deref_mut().ok_or_else(|| {
+            StorageError::not_applied(ErrorKind::Other, "the connection was already closed")
+        })
+    }
+}
+
+/// Waits for `answer` at most `timeout`; also says whether the connection broke (the
+/// conversation failed or no answer came), so it must not be reused.
+async fn within<T>(
+    timeout: Duration,
+    answer: impl Future<Output = Result<T, sqlx::Error>>,
+    if_lost: Applied,
+) -> (Result<T, StorageError>, bool) {
+    match tokio::time::timeout(timeout, answer).await {
+        Ok(Ok(value)) => (Ok(value), false),
+        Ok(Err(err)) => {
+            let broke = matches!(
+                err,
+                sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::Protocol(_)
+                    | sqlx::Error::WorkerCrashed
+            );
+            (Err(error::sent(err, if_lost)), broke)
+        }
+        Err(_elapsed) => (Err(error::timed_out(timeout, if_lost)), true),
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if self.broken || self.in_transaction {
+                // Out of the pool and closed at once: the server sees the connection
+                // end and rolls back whatever it had open.
+                drop(conn.detach());
+            }
+            // Otherwise dropping it returns it to the pool.
+        }
+    }
+}
