@@ -1,6 +1,6 @@
 //! Counts the attempts the SDK makes for one request, so a condition that fails on a
 //! retry (whose first attempt may have been applied) is never reported as a conflict
-//! with the caller's own write (SPEC R14).
+//! with the caller's own write (contract R14).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

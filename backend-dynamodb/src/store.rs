@@ -368,7 +368,7 @@ impl DynamoDbStore {
 
     /// A failed condition, unless the SDK had retried the request: then the first
     /// attempt may have been applied and the condition failed on the caller's own
-    /// write, so the outcome is unknown (SPEC R14).
+    /// write, so the outcome is unknown (contract R14).
     fn refusal(
         &self,
         operation: Operation,

@@ -290,7 +290,7 @@ async fn a_refused_connection_is_retryable_not_indeterminate() {
 #[tokio::test]
 async fn a_retry_refused_by_its_own_write_is_indeterminate_not_a_conflict() {
     // The first attempt is applied but answered with a 500; the SDK retries and the
-    // retry finds the item the first attempt wrote (SPEC R14).
+    // retry finds the item the first attempt wrote (contract R14).
     let item = json!({"Item": {"pk": {"S": "k"}, "a": {"N": "1"}, "version": {"N": "1"}}});
     let mut refused = item.clone();
     refused["__type"] = json!("com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException");

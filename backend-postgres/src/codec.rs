@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::error::{Context, bad_row};
 
 /// The `(partition, sort)` columns of a key: `''` stands for "no sort part", which no
-/// real sort part can be (SPEC R1 forbids empty parts).
+/// real sort part can be (contract R1 forbids empty parts).
 pub(crate) fn key_columns(key: &optimist_core::Key) -> (&str, &str) {
     let (partition, sort) = key.parts();
     (partition, sort.unwrap_or(""))

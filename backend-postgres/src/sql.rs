@@ -7,7 +7,7 @@
 //! concurrent writer, then follows the row to its newest version).
 //!
 //! Keys are `(partition, sort)` with `''` for "no sort part": a real sort part is never
-//! empty (SPEC R1), so the encoding is unambiguous. Values travel as JSON text and are
+//! empty (contract R1), so the encoding is unambiguous. Values travel as JSON text and are
 //! stored in a `json` column, which keeps the text exactly (see the README on JSONB).
 
 use crate::table::TableName;

@@ -33,7 +33,7 @@ pub(crate) struct Inner {
 /// A [`VersionedStore`] on one PostgreSQL table. Clones share the pool and the table.
 ///
 /// Every single-item operation is one SQL statement, sent in one round trip, that also
-/// returns the current item when its condition fails (SPEC R11); a transaction is one
+/// returns the current item when its condition fails (contract R11); a transaction is one
 /// database transaction. See the crate's README for the statements and why they are
 /// linearizable.
 ///

@@ -1,5 +1,5 @@
 //! A server that goes away under a running store: typed errors that say whether the
-//! write may have landed (SPEC R12), never a conflict, never the password.
+//! write may have landed (contract R12), never a conflict, never the password.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 

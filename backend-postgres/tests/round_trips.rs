@@ -1,6 +1,6 @@
 //! Every single-item operation, succeeding or failing with each kind of conflict, is one
 //! round trip to the server, counted by a proxy on the wire (see common/proxy.rs): the
-//! conflict's current item comes back in that same round trip (SPEC R11).
+//! conflict's current item comes back in that same round trip (contract R11).
 //!
 //! sqlx's pool pings every connection it takes back (a lone Sync, after the call has
 //! returned); the proxy counts those apart and the test prints them.

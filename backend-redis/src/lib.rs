@@ -5,8 +5,8 @@
 //!
 //! - **One round trip per operation.** Every operation, conflicts and transactions
 //!   included, is one Lua script sent with `EVALSHA`: the script checks the condition,
-//!   writes, and on a conflict returns the current item (SPEC R11) in the same reply.
-//!   Redis runs a script atomically, so operations are linearizable (SPEC R13).
+//!   writes, and on a conflict returns the current item (contract R11) in the same reply.
+//!   Redis runs a script atomically, so operations are linearizable (contract R13).
 //! - **Items under a key prefix.** An item is a hash `{v: JSON text, ver: decimal
 //!   version}` at `{prefix}<len>:<partition>[<len>:<sort>]`. Stores with different
 //!   prefixes on one server never see each other's items.

@@ -1,5 +1,5 @@
 //! The data layout: prefixes that isolate stores, hostile prefixes refused, and items
-//! written by other tools read the way the contract says (SPEC R3) or refused with a
+//! written by other tools read the way the contract says (contract R3) or refused with a
 //! backend error that writes nothing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking

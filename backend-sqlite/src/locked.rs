@@ -2,7 +2,7 @@
 //!
 //! `transact` always takes it; a single conditional write takes it only when its
 //! one-statement fast path did not apply, so that the conflict it reports and the item
-//! it carries are read under the same write lock that decided the failure (SPEC R11).
+//! it carries are read under the same write lock that decided the failure (contract R11).
 //! IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
 //! writes can get SQLITE_BUSY without SQLite's busy handler ever waiting.
 

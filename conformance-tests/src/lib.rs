@@ -2,7 +2,7 @@
 //!
 //! The public conformance suite of optimist: add it as a dev-dependency, give it a
 //! factory that makes a fresh, isolated store, and [`suite!`] expands to one `#[test]`
-//! per case, each named after the SPEC rule it checks (`r6_update_stale_version_conflicts`),
+//! per case, each named after the contract rule it checks (`r6_update_stale_version_conflicts`),
 //! so the test runner shows exactly which rule a backend breaks.
 //!
 //! ```no_run
@@ -32,7 +32,7 @@
 //!
 //! ## What it checks
 //!
-//! - Named cases per SPEC rule ([`cases`]), round-trip property tests of keys and values.
+//! - Named cases per contract rule ([`cases`]), round-trip property tests of keys and values.
 //! - A model-based property test: random operation sequences on a few keys, every
 //!   operation including transactions and bad input, compared after every step with the
 //!   sequential [`model`]; failures shrink to a short, readable list of steps, and the

@@ -1,4 +1,4 @@
-//! The typed layer (SPEC R20–R24): plain serde structs saved, loaded and deleted with
+//! The typed layer (contract R20–R24): plain serde structs saved, loaded and deleted with
 //! their version, as the seeds' `DynamoDBContext` does, on any [`VersionedStore`].
 //!
 //! - [`Entity`]: derive it to mark the key fields and the `Option<u64>` version field.

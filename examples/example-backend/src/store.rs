@@ -22,7 +22,7 @@ use crate::error::{corrupt_row, version_exhausted};
 /// let store = ExampleStore::new();
 /// let key = Key::new("k");
 /// store.insert(&key, serde_json::json!(1)).await?;
-/// // A stale writer is refused and told what is there now (SPEC R6, R11).
+/// // A stale writer is refused and told what is there now (contract R6, R11).
 /// store.update(&key, Version::FIRST, serde_json::json!(2)).await?;
 /// let err = store.update(&key, Version::FIRST, serde_json::json!(3)).await.unwrap_err();
 /// let current = err.conflict_ref().and_then(|c| c.current()).cloned().unwrap();
@@ -79,7 +79,7 @@ fn current(rows: &Rows, operation: Operation, key: &Key) -> Result<Option<Versio
         .transpose()
 }
 
-/// The version a write gives an item now at `previous` (SPEC R3).
+/// The version a write gives an item now at `previous` (contract R3).
 fn next_version(operation: Operation, key: &Key, previous: Option<Version>) -> Result<Version> {
     match previous {
         None => Ok(Version::FIRST),
@@ -185,7 +185,7 @@ impl VersionedStore for ExampleStore {
         let operation = Operation::Transact;
         let mut rows = self.engine.lock();
         // Check every condition first, and compute every new version, before writing
-        // anything: all or nothing (SPEC R10).
+        // anything: all or nothing (contract R10).
         let mut failures = Vec::new();
         let mut versions = Vec::with_capacity(ops.len());
         for (index, op) in ops.iter().enumerate() {
