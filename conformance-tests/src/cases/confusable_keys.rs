@@ -374,3 +374,57 @@ async fn expect<S: VersionedStore + ?Sized>(
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use proptest::strategy::ValueTree;
+
+    use super::*;
+
+    /// The kinds of pairs drawn for a store of `caps`, after checking every pair is two
+    /// distinct keys the store accepts.
+    fn kinds_drawn(caps: &Capabilities) -> BTreeSet<&'static str> {
+        let strategy = confusable_pairs(caps);
+        let mut runner = TestRunner::deterministic();
+        let mut kinds = BTreeSet::new();
+        for _ in 0..500 {
+            let Ok(tree) = strategy.new_tree(&mut runner) else {
+                panic!("the strategy gave up");
+            };
+            let (kind, a, b) = tree.current();
+            assert_ne!(a, b, "{kind}");
+            assert!(validate::key(Operation::Put, &a, caps).is_ok(), "{a:?}");
+            assert!(validate::key(Operation::Put, &b, caps).is_ok(), "{b:?}");
+            kinds.insert(kind);
+        }
+        kinds
+    }
+
+    #[test]
+    fn every_kind_the_key_shape_allows_is_drawn() {
+        let single = [
+            "letter case",
+            "Unicode normalization",
+            "trailing spaces or NULs",
+        ];
+        let any = Capabilities::new();
+        let mut all: BTreeSet<_> = single.into_iter().collect();
+        all.extend([
+            "separator across the parts",
+            "no sort part against a sort part",
+        ]);
+        assert_eq!(kinds_drawn(&any), all);
+
+        let sorted = Capabilities::new().with_key_shape(KeyShape::PartitionAndSort);
+        let mut with_sort: BTreeSet<_> = single.into_iter().collect();
+        with_sort.insert("separator across the parts");
+        assert_eq!(kinds_drawn(&sorted), with_sort);
+
+        let alone = Capabilities::new()
+            .with_key_shape(KeyShape::PartitionOnly)
+            .with_nul_in_keys(false);
+        assert_eq!(kinds_drawn(&alone), single.into_iter().collect());
+    }
+}
