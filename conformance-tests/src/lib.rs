@@ -28,7 +28,7 @@
 //!
 //! The factory's future may answer [`Unavailable`] when its server cannot be reached:
 //! the case then skips with a printed line, or fails when `CI` or
-//! `OPTIMIST_REQUIRE_ALL` is set. Sizes are tunable for slow servers: see [`env`].
+//! `OPTIMIST_REQUIRE_ALL` is set. Sizes are tunable for slow servers: see [`mod@env`].
 //!
 //! ## What it checks
 //!
