@@ -24,7 +24,7 @@ pub(crate) struct Condition {
 }
 
 /// The condition for `expect`. Version 0 matches an item without the version attribute
-/// (written by another tool) and one whose version attribute is 0 (SPEC R3).
+/// (written by another tool) and one whose version attribute is 0 (contract R3).
 pub(crate) fn condition(table: &TableDescription, expect: Expect) -> Condition {
     let mut names = HashMap::new();
     names.insert("#pk".to_string(), table.partition_key().to_string());

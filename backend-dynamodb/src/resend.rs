@@ -1,6 +1,6 @@
 //! How every request that can write is sent: the SDK never resends it, and this
 //! backend resends it only after an answer that proves the earlier attempt was not
-//! applied (SPEC R12).
+//! applied (contract R12).
 //!
 //! The SDK's retry classifiers resend after a timeout, an I/O error or a 5xx, none of
 //! which says whether the first attempt reached DynamoDB; an attempt timeout even

@@ -509,7 +509,7 @@ pub(crate) fn changed_meanwhile(operation: Operation, key: &Key) -> Error {
 
 /// A failed condition. The request was sent once, or again only after an answer that
 /// proved the earlier attempt was not applied (see `crate::resend`), so the condition
-/// failed on someone else's write, never on the caller's own (SPEC R14).
+/// failed on someone else's write, never on the caller's own (contract R14).
 fn refusal(item: Option<Item>) -> Outcome {
     Outcome::Refused(item.filter(|i| !i.is_empty()))
 }

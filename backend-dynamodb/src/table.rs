@@ -10,7 +10,7 @@ use std::fmt;
 /// ```
 /// use optimist_dynamodb::TableDescription;
 ///
-/// // The seeds' .NET table: keyed on `Id`, versioned in `VersionNumber`.
+/// // The table of the .NET object persistence model's optimistic-locking example: keyed on `Id`, versioned in `VersionNumber`.
 /// let table = TableDescription::new("ProductCatalog", "Id").with_version_attribute("VersionNumber");
 /// assert_eq!(table.version_attribute(), "VersionNumber");
 /// assert_eq!(table.sort_key(), None);

@@ -69,7 +69,7 @@ impl DynamoDbStore {
             // The state of each failed op when its condition failed. Where the service
             // returned no item and is not trusted to mean "absent", every op is judged
             // instead against one consistent snapshot of all the keys, so the reported
-            // conflicts all hold at one instant (SPEC R13).
+            // conflicts all hold at one instant (contract R13).
             let trust = self.conflict_items == ConflictItems::Returned;
             let snapshot = !trust && failed.iter().any(|(_, item)| item.is_none());
             let mut states: Vec<(usize, Option<Versioned<Value>>)> = Vec::new();

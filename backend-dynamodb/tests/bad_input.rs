@@ -1,7 +1,7 @@
 //! Bad input against a real table: wrong key shape, reserved attribute names, items over
 //! DynamoDB's own size count, a missing table, a table keyed differently from its
 //! description. Each is a typed error naming the problem, and nothing is written.
-//! Also items written by other tools without a version (SPEC R3).
+//! Also items written by other tools without a version (contract R3).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -145,7 +145,7 @@ async fn a_table_keyed_otherwise_than_described_is_refused() {
 
 #[tokio::test]
 async fn items_without_a_version_read_as_version_0() {
-    // SPEC R3: another tool wrote the item without the version attribute.
+    // contract R3: another tool wrote the item without the version attribute.
     let Some(store) = store(false).await else {
         return;
     };

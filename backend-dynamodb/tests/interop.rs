@@ -1,4 +1,4 @@
-//! Interop with a boto3 client doing what seed 002 does (ConditionExpression on the
+//! Interop with a boto3 client doing the usual read-then-conditional-write pattern (ConditionExpression on the
 //! version attribute, `SET ... _version = _version + 1`), on one item: in turns, each
 //! side sees the other's versions; in a race, no increment is lost.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -55,7 +55,7 @@ async fn boto3(python: &str, endpoint: &str, table: &str, mode: &str, count: usi
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
-/// The seeds' table: keyed on `id`, versioned in `_version`.
+/// The table of the usual boto3 optimistic-locking pattern: keyed on `id`, versioned in `_version`.
 async fn seed_store() -> Option<(DynamoDbStore, String, String, String)> {
     let (python, endpoint) = python()?;
     let table = TableDescription::new(common::unique_table("interop"), "id")

@@ -2,7 +2,7 @@
 //! by a proxy (tests/common/fault_proxy.rs), with clients on the SDK's standard retry
 //! config (3 attempts, as `aws_config` sets it) and, where said, an attempt timeout.
 //!
-//! SPEC R12: any error other than `Indeterminate` means nothing was written, and no
+//! contract R12: any error other than `Indeterminate` means nothing was written, and no
 //! write takes effect after its operation returned. So a write whose answer is lost
 //! (dropped, 5xx, timed out) is `Indeterminate` and is never sent again; a write
 //! refused without being applied (throttling, a refused connection) is sent again.

@@ -89,7 +89,7 @@ async fn rows_written_by_other_tools() {
     .await
     .unwrap();
 
-    // Contract R3: an item without a version reads as version 0 and updates expecting 0.
+    // contract R3: an item without a version reads as version 0 and updates expecting 0.
     let unversioned = Key::new("unversioned");
     let item = store.get(&unversioned).await.unwrap().unwrap();
     assert_eq!(

@@ -2,7 +2,7 @@
 //! fails it before sending (nothing applied, a retryable backend error), applies it
 //! and then loses the answer (`Indeterminate`), or delays it. Seeded, so a failing run
 //! can be replayed. Histories run through it must still check as linearizable, with
-//! `Indeterminate` calls treated as maybe applied (SPEC R12, R13), like FoundationDB's
+//! `Indeterminate` calls treated as maybe applied (contract R12, R13), like FoundationDB's
 //! `commit_unknown_result`.
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,7 +2,7 @@
 //!
 //! The public conformance suite of optimist: add it as a dev-dependency, give it a
 //! factory that makes a fresh, isolated store, and [`suite!`] expands to one `#[test]`
-//! per case, each named after the SPEC rule it checks (`r6_update_stale_version_conflicts`),
+//! per case, each named after the contract rule it checks (`r6_update_stale_version_conflicts`),
 //! so the test runner shows exactly which rule a backend breaks.
 //!
 //! ```no_run
@@ -32,7 +32,7 @@
 //!
 //! ## What it checks
 //!
-//! - Named cases per SPEC rule ([`cases`]), round-trip property tests of keys and values.
+//! - Named cases per contract rule ([`cases`]), round-trip property tests of keys and values.
 //! - A model-based property test: random operation sequences on a few keys, every
 //!   operation including transactions and bad input, compared after every step with the
 //!   sequential [`model`]; failures shrink to a short, readable list of steps, and the
@@ -94,9 +94,11 @@ macro_rules! __suite_cases {
             r1_sort_parts_are_distinct: SortKeys,
             r1_unusual_key_strings_round_trip: Core,
             r1_invalid_keys_are_rejected: Core,
+            r1_confusable_keys_stay_distinct: Core,
             r2_values_round_trip: Core,
             r2_round_trip_property: Core,
             r2_values_outside_limits_are_rejected: Core,
+            r2_number_edges_round_trip: Core,
             r3_every_write_advances_the_version_by_one: Core,
             r4_get_absent_is_none: Core,
             r4_get_sees_every_completed_write: Core,

@@ -1,4 +1,4 @@
-//! The sequential specification of SPEC R4–R10 as a pure function over a few keys: the
+//! The sequential specification of contract R4–R10 as a pure function over a few keys: the
 //! model the property test compares a store against step by step, and the one the
 //! linearizability checker replays concurrent histories against.
 //!
@@ -153,7 +153,7 @@ impl fmt::Display for Op {
     }
 }
 
-/// Why a condition failed, with the item the conflict carries (SPEC R11).
+/// Why a condition failed, with the item the conflict carries (contract R11).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum MConflict {
     /// Insert on a present item.
@@ -285,7 +285,7 @@ impl fmt::Display for State {
     }
 }
 
-/// The conflict of `act` on an item in state `current` (SPEC R5–R7, R11).
+/// The conflict of `act` on an item in state `current` (contract R5–R7, R11).
 fn condition(act: &Act, current: Option<Item>) -> Option<MConflict> {
     match (act, current) {
         (Act::Insert(_), Some(item)) => Some(MConflict::AlreadyExists(item)),
@@ -303,7 +303,7 @@ fn condition(act: &Act, current: Option<Item>) -> Option<MConflict> {
     }
 }
 
-/// Applies an act whose condition holds; returns the version afterwards (SPEC R3, R8–R10).
+/// Applies an act whose condition holds; returns the version afterwards (contract R3, R8–R10).
 fn effect(state: &mut State, key: MKey, act: &Act) -> Option<u64> {
     let previous = state.item(key).map(|i| i.version);
     match act {
@@ -378,7 +378,7 @@ pub fn apply(state: &State, op: &Op) -> (State, Outcome) {
         outcome,
         Outcome::Invalid | Outcome::Conflict(_) | Outcome::Refused(_)
     ) {
-        // SPEC R12: a refused call changes nothing.
+        // contract R12: a refused call changes nothing.
         return (state.clone(), outcome);
     }
     (next, outcome)
@@ -437,7 +437,7 @@ mod tests {
         assert_eq!(
             out,
             Outcome::Written(1),
-            "SPEC R15: insert after delete restarts at 1"
+            "contract R15: insert after delete restarts at 1"
         );
     }
 

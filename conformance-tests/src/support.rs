@@ -86,7 +86,7 @@ pub fn doc_for(caps: &Capabilities, value: Value) -> Value {
     }
 }
 
-/// Whether two values are equal as SPEC R2 defines it: objects regardless of key order,
+/// Whether two values are equal as contract R2 defines it: objects regardless of key order,
 /// numbers by exact value (never through a lossy conversion), `-0.0` equal to `0.0`, and
 /// on decimal stores an integral float equal to the same integer.
 ///
@@ -130,7 +130,7 @@ fn same_number(caps: &Capabilities, x: &Number, y: &Number) -> bool {
         _ => {}
     }
     // One integer, one float: equal only where the store keeps decimals, which turn an
-    // integral float into an integer (SPEC R2).
+    // integral float into an integer (contract R2).
     if !matches!(caps.numbers, NumberSupport::Decimal { .. }) {
         return false;
     }

@@ -1,7 +1,7 @@
 //! What a backend can hold and do, declared so callers and the conformance suite can
 //! consult it.
 
-/// The numbers a backend can store exactly (SPEC R2).
+/// The numbers a backend can store exactly (contract R2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NumberSupport {
@@ -29,7 +29,7 @@ impl NumberSupport {
     };
 }
 
-/// Which key shapes a backend accepts (SPEC R1).
+/// Which key shapes a backend accepts (contract R1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyShape {

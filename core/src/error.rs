@@ -66,7 +66,7 @@ impl fmt::Display for Operation {
 }
 
 /// Why a conditional write was refused. Each kind carries the item as it was when the
-/// condition failed (SPEC R11), so a caller can retry without reading again.
+/// condition failed (contract R11), so a caller can retry without reading again.
 ///
 /// ```
 /// use optimist_core::{Conflict, Version, Versioned};
@@ -82,14 +82,14 @@ impl fmt::Display for Operation {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Conflict {
-    /// Insert on a key that holds an item (SPEC R5).
+    /// Insert on a key that holds an item (contract R5).
     AlreadyExists {
         /// The item that is there.
         current: Versioned<Value>,
     },
-    /// Update, delete or check on a key that holds nothing (SPEC R6, R7).
+    /// Update, delete or check on a key that holds nothing (contract R6, R7).
     NotFound,
-    /// Update, delete or check expecting another version than the item's (SPEC R6, R7).
+    /// Update, delete or check expecting another version than the item's (contract R6, R7).
     VersionMismatch {
         /// The version the caller expected.
         expected: Version,
@@ -172,7 +172,7 @@ impl fmt::Display for Conflict {
     }
 }
 
-/// One failing op of a transaction (SPEC R10).
+/// One failing op of a transaction (contract R10).
 #[derive(Clone, Debug, PartialEq)]
 pub struct OpFailure {
     /// The op's index in the list given to `transact`.
@@ -185,7 +185,7 @@ pub struct OpFailure {
 
 /// The error of every store operation.
 ///
-/// Any variant but [`Error::Indeterminate`] means nothing was written (SPEC R12).
+/// Any variant but [`Error::Indeterminate`] means nothing was written (contract R12).
 /// Messages name the operation and key, never a value or a secret.
 ///
 /// ```

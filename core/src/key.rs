@@ -1,10 +1,10 @@
-//! Item keys: a partition part and an optional sort part (SPEC R1).
+//! Item keys: a partition part and an optional sort part (contract R1).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The largest a key part may be, in UTF-8 bytes (SPEC R1).
+/// The largest a key part may be, in UTF-8 bytes (contract R1).
 pub const MAX_KEY_PART_BYTES: usize = 1024;
 
 /// The key of an item: a partition part and an optional sort part.

@@ -6,8 +6,8 @@
 //! a [`Version`]; every checked write says which version it read, and the store refuses
 //! it with a [`Conflict`] that carries the current item if the item changed since.
 //!
-//! This crate holds the contract ([`VersionedStore`], whose rules are numbered in the
-//! project's SPEC), its types and errors, and the input checks every backend shares
+//! This crate holds the contract ([`VersionedStore`], whose rules are numbered in
+//! docs/CONTRACT.md), its types and errors, and the input checks every backend shares
 //! ([`validate`]). Backends live in their own crates: `optimist-memory`,
 //! `optimist-sqlite`, and more; `optimist-conformance` proves a backend keeps the
 //! contract.

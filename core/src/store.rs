@@ -7,13 +7,13 @@ use serde_json::Value;
 
 use crate::{Capabilities, Key, Result, TxOp, Version, Versioned};
 
-/// A store of versioned items with exact compare-and-swap semantics (SPEC R4–R15).
+/// A store of versioned items with exact compare-and-swap semantics (contract R4–R15).
 ///
 /// Every method checks its input against [`capabilities`](Self::capabilities) first and
 /// answers [`Error::InvalidInput`](crate::Error::InvalidInput) without sending anything.
 /// Any error but [`Error::Indeterminate`](crate::Error::Indeterminate) means nothing
-/// was written (SPEC R12), and every history of concurrent calls is linearizable
-/// (SPEC R13).
+/// was written (contract R12), and every history of concurrent calls is linearizable
+/// (contract R13).
 ///
 /// Conveniences live in [`VersionedStoreExt`](crate::VersionedStoreExt); a backend
 /// implements only these methods, and proves it with the `optimist-conformance` suite.
@@ -48,31 +48,31 @@ pub trait VersionedStore: Send + Sync {
     fn capabilities(&self) -> &Capabilities;
 
     /// Reads an item, strongly consistent: it sees every write that completed before the
-    /// call started (SPEC R4).
+    /// call started (contract R4).
     async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>>;
 
     /// Creates an item at version 1, only if the key holds none; otherwise
-    /// `Conflict::AlreadyExists` with the item that is there (SPEC R5).
+    /// `Conflict::AlreadyExists` with the item that is there (contract R5).
     async fn insert(&self, key: &Key, value: Value) -> Result<Version>;
 
     /// Replaces the value, only if the item is at `expected`, and returns the new version
     /// `expected + 1`. Absent: `Conflict::NotFound`; other version:
-    /// `Conflict::VersionMismatch` with the current item (SPEC R6).
+    /// `Conflict::VersionMismatch` with the current item (contract R6).
     async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version>;
 
     /// Deletes the item, only if it is at `expected`; conflicts as in
-    /// [`update`](Self::update) (SPEC R7).
+    /// [`update`](Self::update) (contract R7).
     async fn delete(&self, key: &Key, expected: Version) -> Result<()>;
 
     /// Writes unconditionally: creates at version 1 or overwrites at previous + 1. Never
-    /// a conflict (SPEC R8).
+    /// a conflict (contract R8).
     async fn put(&self, key: &Key, value: Value) -> Result<Version>;
 
     /// Deletes unconditionally and returns the removed item's version, `None` if there
-    /// was none. Never a conflict (SPEC R9).
+    /// was none. Never a conflict (contract R9).
     async fn remove(&self, key: &Key) -> Result<Option<Version>>;
 
-    /// Applies all ops or none (SPEC R10). On success, returns for each op the version
+    /// Applies all ops or none (contract R10). On success, returns for each op the version
     /// its item has afterwards: the new version for Insert, Update and Put, the checked
     /// version for Check, `None` for Delete and Remove. If any condition fails, nothing
     /// is applied and the error is `TransactionConflict` with one entry per failing op.

@@ -1,4 +1,4 @@
-//! The ops of a transaction (SPEC R10).
+//! The ops of a transaction (contract R10).
 
 use serde_json::Value;
 
@@ -30,16 +30,16 @@ pub struct TxOp {
 /// a breaking change that every backend has to implement.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TxAction {
-    /// Create the item at version 1, only if absent (SPEC R5).
+    /// Create the item at version 1, only if absent (contract R5).
     Insert(Value),
-    /// Replace the value, only if the item is at `expected` (SPEC R6).
+    /// Replace the value, only if the item is at `expected` (contract R6).
     Update {
         /// The version the item must be at.
         expected: Version,
         /// The new value.
         value: Value,
     },
-    /// Delete the item, only if it is at `expected` (SPEC R7).
+    /// Delete the item, only if it is at `expected` (contract R7).
     Delete {
         /// The version the item must be at.
         expected: Version,
@@ -49,9 +49,9 @@ pub enum TxAction {
         /// The version the item must be at.
         expected: Version,
     },
-    /// Write unconditionally, advancing the version (SPEC R8).
+    /// Write unconditionally, advancing the version (contract R8).
     Put(Value),
-    /// Delete unconditionally (SPEC R9).
+    /// Delete unconditionally (contract R9).
     Remove,
 }
 
@@ -90,7 +90,7 @@ impl TxAction {
     }
 
     /// The conflict, if any, of this action on an item in state `current` (`None`:
-    /// absent), carrying the item as SPEC R11 requires. The one judgement every backend
+    /// absent), carrying the item as contract R11 requires. The one judgement every backend
     /// that decides conditions in Rust shares, so they all decide alike.
     ///
     /// ```

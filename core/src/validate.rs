@@ -20,7 +20,7 @@ use serde_json::{Number, Value};
 
 use crate::{Capabilities, Error, Key, MAX_KEY_PART_BYTES, NumberSupport, Operation, Result, TxOp};
 
-/// Checks a key against SPEC R1 and the backend's key shape.
+/// Checks a key against contract R1 and the backend's key shape.
 ///
 /// ```
 /// use optimist_core::{validate, Capabilities, Key, Operation};
@@ -153,7 +153,7 @@ pub fn value(operation: Operation, key: &Key, value: &Value, caps: &Capabilities
 }
 
 /// Checks a transaction: supported, not empty, within `max_transaction_ops`, no key
-/// twice, and every op's key and value (SPEC R10).
+/// twice, and every op's key and value (contract R10).
 ///
 /// ```
 /// use optimist_core::{validate, Capabilities, Key, TxOp, Version};

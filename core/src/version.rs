@@ -1,10 +1,10 @@
-//! Item versions (SPEC R3).
+//! Item versions (contract R3).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The version of an item (SPEC R3).
+/// The version of an item (contract R3).
 ///
 /// Insert creates version 1 and every successful write to an existing item sets
 /// `previous + 1`. Version 0 is never assigned by a store: it is what an item written

@@ -1,4 +1,4 @@
-//! The typed layer's cases (SPEC R20–R24) on DynamoDB, one fresh table per case, on
+//! The typed layer's cases (contract R20–R24) on DynamoDB, one fresh table per case, on
 //! the server in OPTIMIST_DYNAMODB_ENDPOINT (scripts/test starts moto). Without it
 //! each case prints why and skips, or fails under CI / OPTIMIST_REQUIRE_ALL.
 

@@ -1,4 +1,4 @@
-//! The typed layer's cases (SPEC R20–R24) on the memory backend.
+//! The typed layer's cases (contract R20–R24) on the memory backend.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 

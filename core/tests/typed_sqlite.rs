@@ -1,4 +1,4 @@
-//! The typed layer's cases (SPEC R20–R24) on SQLite: in memory, and on a WAL file
+//! The typed layer's cases (contract R20–R24) on SQLite: in memory, and on a WAL file
 //! where 16 writers really contend for the database lock.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking

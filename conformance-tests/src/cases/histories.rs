@@ -1,4 +1,4 @@
-//! SPEC R12, R13: recorded concurrent histories checked for linearizability, plain and
+//! contract R12, R13: recorded concurrent histories checked for linearizability, plain and
 //! with injected faults.
 
 use std::sync::Arc;
@@ -55,34 +55,34 @@ async fn faulty_histories<S: VersionedStore + 'static>(store: Arc<S>, transactio
     );
 }
 
-/// SPEC R13: histories of single-key calls (get, insert, update, delete, put, remove)
+/// contract R13: histories of single-key calls (get, insert, update, delete, put, remove)
 /// from 2–4 parallel clients on three keys are linearizable. Checked per key.
 pub async fn r13_concurrent_histories_are_linearizable<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R13
+    // contract R13
     histories(store, false, "lin").await;
 }
 
-/// SPEC R10, R13: histories mixing single calls and transactions across keys are
+/// contract R10, R13: histories mixing single calls and transactions across keys are
 /// linearizable, transactions included. Checked as one history.
 pub async fn r13_concurrent_transactions_are_linearizable<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
-    // SPEC R10 R13
+    // contract R10 R13
     histories(store, true, "lin-tx").await;
 }
 
-/// SPEC R12, R13: with writes failing before they are sent, applied with their answer
+/// contract R12, R13: with writes failing before they are sent, applied with their answer
 /// lost (`Indeterminate`), or delayed, histories still check as linearizable: a failed
 /// write had no effect and an `Indeterminate` one took effect once or never.
 pub async fn r12_faulty_histories_are_linearizable<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R12 R13
+    // contract R12 R13
     faulty_histories(store, false).await;
 }
 
-/// SPEC R10, R12, R13: the same with transactions.
+/// contract R10, R12, R13: the same with transactions.
 pub async fn r12_faulty_transaction_histories_are_linearizable<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
-    // SPEC R10 R12 R13
+    // contract R10 R12 R13
     faulty_histories(store, true).await;
 }

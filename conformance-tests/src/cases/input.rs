@@ -24,9 +24,9 @@ fn assert_reason<T: std::fmt::Debug>(
     }
 }
 
-/// SPEC R1: an empty key part is `InvalidInput` naming it; nothing is written.
+/// contract R1: an empty key part is `InvalidInput` naming it; nothing is written.
 pub async fn input_empty_key_is_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R1
+    // contract R1
     let s = &*store;
     assert_reason(
         s.put(&Key::new(""), doc(s, json!(1))).await,
@@ -46,10 +46,10 @@ pub async fn input_empty_key_is_rejected<S: VersionedStore + 'static>(store: Arc
     assert_absent(s, &key(s, "p"), "nothing written").await;
 }
 
-/// SPEC R1: a key part over 1024 bytes is `InvalidInput` naming the size; nothing is
+/// contract R1: a key part over 1024 bytes is `InvalidInput` naming the size; nothing is
 /// written, while a part of exactly 1024 bytes is accepted.
 pub async fn input_oversized_key_part_is_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R1
+    // contract R1
     let s = &*store;
     let over = "é".repeat(MAX_KEY_PART_BYTES / 2) + "x";
     assert_eq!(over.len(), MAX_KEY_PART_BYTES + 1);
@@ -69,10 +69,10 @@ pub async fn input_oversized_key_part_is_rejected<S: VersionedStore + 'static>(s
     );
 }
 
-/// SPEC R2: a value over the declared item size is `InvalidInput` naming the size;
+/// contract R2: a value over the declared item size is `InvalidInput` naming the size;
 /// nothing is written.
 pub async fn input_oversized_value_is_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R2
+    // contract R2
     let s = &*store;
     let k = key(s, "big");
     let max = s.capabilities().max_item_bytes;
@@ -99,9 +99,9 @@ pub async fn input_oversized_value_is_rejected<S: VersionedStore + 'static>(stor
     .await;
 }
 
-/// SPEC R10: a transaction with no ops is `InvalidInput`.
+/// contract R10: a transaction with no ops is `InvalidInput`.
 pub async fn input_empty_transaction_is_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R10
+    // contract R10
     assert_reason(
         store.transact(vec![]).await,
         "no ops",
@@ -109,11 +109,11 @@ pub async fn input_empty_transaction_is_rejected<S: VersionedStore + 'static>(st
     );
 }
 
-/// SPEC R10: two ops on one key are `InvalidInput`; nothing is written.
+/// contract R10: two ops on one key are `InvalidInput`; nothing is written.
 pub async fn input_duplicate_transaction_keys_are_rejected<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
-    // SPEC R10
+    // contract R10
     let s = &*store;
     let (a, b) = (key(s, "a"), key(s, "b"));
     let ops = vec![
@@ -126,12 +126,12 @@ pub async fn input_duplicate_transaction_keys_are_rejected<S: VersionedStore + '
     assert_absent(s, &b, "nothing written").await;
 }
 
-/// SPEC R10: more ops than `max_transaction_ops` is `InvalidInput` naming the limit;
+/// contract R10: more ops than `max_transaction_ops` is `InvalidInput` naming the limit;
 /// nothing is written.
 pub async fn input_too_many_transaction_ops_are_rejected<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
-    // SPEC R10
+    // contract R10
     let s = &*store;
     let max = s.capabilities().max_transaction_ops;
     let ops = (0..=max)

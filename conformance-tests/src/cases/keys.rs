@@ -1,4 +1,4 @@
-//! SPEC R1: keys.
+//! contract R1: keys.
 
 use std::sync::Arc;
 
@@ -7,10 +7,10 @@ use serde_json::json;
 
 use crate::support::{assert_absent, assert_invalid, assert_item, doc, key, ok};
 
-/// SPEC R1: a key without a sort part and keys with different sort parts are different
+/// contract R1: a key without a sort part and keys with different sort parts are different
 /// items, and no encoding of the parts makes two distinct keys collide.
 pub async fn r1_partition_and_sort_keys_are_distinct<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R1
+    // contract R1
     let keys = [
         Key::new("a"),
         Key::with_sort("a", "b"),
@@ -26,9 +26,9 @@ pub async fn r1_partition_and_sort_keys_are_distinct<S: VersionedStore + 'static
     distinct(&*store, &keys).await;
 }
 
-/// SPEC R1: keys that differ only in their sort part are different items.
+/// contract R1: keys that differ only in their sort part are different items.
 pub async fn r1_sort_parts_are_distinct<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R1
+    // contract R1
     let keys = [
         Key::with_sort("a", "b"),
         Key::with_sort("a", "c"),
@@ -85,11 +85,11 @@ fn has_nul(key: &Key) -> bool {
     key.partition().contains('\0') || key.sort().is_some_and(|s| s.contains('\0'))
 }
 
-/// SPEC R1: any string within the limits round-trips as a key part, whatever characters
+/// contract R1: any string within the limits round-trips as a key part, whatever characters
 /// it holds; a NUL is refused with `InvalidInput` where the backend declares it cannot
 /// store one.
 pub async fn r1_unusual_key_strings_round_trip<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R1
+    // contract R1
     let caps = store.capabilities().clone();
     let max = "k".repeat(MAX_KEY_PART_BYTES);
     let max_multibyte = "é".repeat(MAX_KEY_PART_BYTES / 2);
@@ -164,10 +164,10 @@ pub async fn r1_unusual_key_strings_round_trip<S: VersionedStore + 'static>(stor
     }
 }
 
-/// SPEC R1: an empty part, a part over 1024 bytes and a key of the wrong shape are
+/// contract R1: an empty part, a part over 1024 bytes and a key of the wrong shape are
 /// `InvalidInput` for every operation, and nothing is written.
 pub async fn r1_invalid_keys_are_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R1
+    // contract R1
     let caps = store.capabilities().clone();
     let long = "x".repeat(MAX_KEY_PART_BYTES + 1);
     let mut bad = vec![

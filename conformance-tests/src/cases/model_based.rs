@@ -1,4 +1,4 @@
-//! SPEC R3–R12 (model-based property): random sequences of operations on three or four
+//! contract R3–R12 (model-based property): random sequences of operations on three or four
 //! keys, every operation including transactions and bad input, with expected versions
 //! that are current, stale or never issued, run against the store and the
 //! [`model`](crate::model) side by side. After every step the answer and the whole state
@@ -275,27 +275,27 @@ async fn model_property<S: VersionedStore + 'static>(store: Arc<S>, transactions
         });
         if let Err(failure) = result {
             panic!(
-                "the store departs from the model (SPEC R3-R12); shrunk sequence and what \
+                "the store departs from the model (contract R3-R12); shrunk sequence and what \
                  each step answered:\n{failure}"
             );
         }
     });
 }
 
-/// SPEC R3–R9, R11, R12 (model-based property): random single operations on 3–4 keys,
+/// contract R3–R9, R11, R12 (model-based property): random single operations on 3–4 keys,
 /// with current, stale and never-issued expected versions and invalid keys, give the
 /// model's answer (version, conflict kind and item, `InvalidInput`) and leave the
 /// model's state, step after step.
 pub async fn model_operations_match_the_model<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R3 R4 R5 R6 R7 R8 R9 R11 R12
+    // contract R3 R4 R5 R6 R7 R8 R9 R11 R12
     model_property(store, false).await;
 }
 
-/// SPEC R10 (model-based property): the same with transactions mixed in: all or
+/// contract R10 (model-based property): the same with transactions mixed in: all or
 /// nothing, per-op versions, every failing op reported, duplicate keys and empty
 /// transactions refused.
 pub async fn model_transactions_match_the_model<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R10 R11 R12
+    // contract R10 R11 R12
     model_property(store, true).await;
 }
 

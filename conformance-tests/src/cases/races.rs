@@ -1,4 +1,4 @@
-//! SPEC R13: races with exact invariants, tasks released together on a multi-thread
+//! contract R13: races with exact invariants, tasks released together on a multi-thread
 //! runtime.
 
 use std::collections::HashSet;
@@ -44,10 +44,10 @@ where
     results
 }
 
-/// SPEC R5, R13: N tasks insert one key at once: exactly one wins with version 1, every
+/// contract R5, R13: N tasks insert one key at once: exactly one wins with version 1, every
 /// other gets `AlreadyExists` carrying the winner's item.
 pub async fn r13_race_insert_has_one_winner<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R13
+    // contract R13
     let k = key(&*store, "contested");
     let caps = store.capabilities().clone();
     let results = race(&store, env::race_tasks(), |s, task| {
@@ -100,11 +100,11 @@ pub async fn r13_race_insert_has_one_winner<S: VersionedStore + 'static>(store: 
     .await;
 }
 
-/// SPEC R6, R13: N tasks update from the same version at once: exactly one wins, every
+/// contract R6, R13: N tasks update from the same version at once: exactly one wins, every
 /// other gets `VersionMismatch` carrying the winner's item, and a later get sees the
 /// winner's version.
 pub async fn r13_race_update_has_one_winner<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R13
+    // contract R13
     let k = key(&*store, "contested");
     let caps = store.capabilities().clone();
     let v1 = ok(
@@ -183,11 +183,11 @@ fn counter_state(item: &Versioned<Value>) -> (u64, Vec<String>) {
     (count, ids)
 }
 
-/// SPEC R13: W tasks each increment one counter I times, re-applying their change to the
+/// contract R13: W tasks each increment one counter I times, re-applying their change to the
 /// conflict's current item on every conflict: the final count is W×I and every
 /// increment's unique id is present exactly once.
 pub async fn r13_race_counter_loses_no_increment<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R13
+    // contract R13
     let k = key(&*store, "counter");
     let (workers, increments) = (env::race_tasks(), env::race_increments());
     ok(
@@ -265,11 +265,11 @@ fn balance(value: &Value) -> i64 {
         .unwrap_or(i64::MIN)
 }
 
-/// SPEC R10, R13: tasks move money between accounts in transactions while readers take
+/// contract R10, R13: tasks move money between accounts in transactions while readers take
 /// consistent snapshots (gets confirmed by a transaction of checks): every snapshot, and
 /// the end state, holds the same total.
 pub async fn r13_race_transfers_keep_the_total<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R13
+    // contract R13
     const ACCOUNTS: usize = 4;
     const START: i64 = 100;
     let accounts: Arc<Vec<Key>> = Arc::new(

@@ -1,4 +1,4 @@
-//! SPEC R3–R9, R11, R12, R15: single-item operations.
+//! contract R3–R9, R11, R12, R15: single-item operations.
 
 use std::sync::Arc;
 
@@ -9,12 +9,12 @@ use crate::support::{
     assert_absent, assert_exists, assert_item, assert_mismatch, conflict_of, doc, key, must_get, ok,
 };
 
-/// SPEC R3: insert gives version 1 and every successful write to an existing item, checked
+/// contract R3: insert gives version 1 and every successful write to an existing item, checked
 /// or not, sets previous + 1.
 pub async fn r3_every_write_advances_the_version_by_one<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
-    // SPEC R3
+    // contract R3
     let s = &*store;
     let k = key(s, "counter");
     assert_eq!(
@@ -71,15 +71,15 @@ pub async fn r3_every_write_advances_the_version_by_one<S: VersionedStore + 'sta
     .await;
 }
 
-/// SPEC R4: a key that was never written reads as `None`.
+/// contract R4: a key that was never written reads as `None`.
 pub async fn r4_get_absent_is_none<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R4
+    // contract R4
     assert_absent(&*store, &key(&*store, "never-written"), "get").await;
 }
 
-/// SPEC R4: a get sees every write that completed before it started.
+/// contract R4: a get sees every write that completed before it started.
 pub async fn r4_get_sees_every_completed_write<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R4
+    // contract R4
     let s = &*store;
     let k = key(s, "k");
     let v = ok(s.insert(&k, doc(s, json!("a"))).await, "insert");
@@ -95,9 +95,9 @@ pub async fn r4_get_sees_every_completed_write<S: VersionedStore + 'static>(stor
     assert_absent(s, &k, "after remove").await;
 }
 
-/// SPEC R5: insert on an absent key creates version 1.
+/// contract R5: insert on an absent key creates version 1.
 pub async fn r5_insert_absent_gives_version_1<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R5
+    // contract R5
     let s = &*store;
     let k = key(s, "new");
     assert_eq!(
@@ -114,10 +114,10 @@ pub async fn r5_insert_absent_gives_version_1<S: VersionedStore + 'static>(store
     .await;
 }
 
-/// SPEC R5, R11: insert on a present key is `AlreadyExists` carrying the current item,
+/// contract R5, R11: insert on a present key is `AlreadyExists` carrying the current item,
 /// and changes nothing.
 pub async fn r5_insert_present_conflicts_with_current<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R5
+    // contract R5
     let s = &*store;
     let k = key(s, "taken");
     let v1 = ok(s.insert(&k, doc(s, json!("first"))).await, "insert");
@@ -156,9 +156,9 @@ pub async fn r5_insert_present_conflicts_with_current<S: VersionedStore + 'stati
     .await;
 }
 
-/// SPEC R6: update at the expected version replaces the value and returns expected + 1.
+/// contract R6: update at the expected version replaces the value and returns expected + 1.
 pub async fn r6_update_at_expected_version<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R6
+    // contract R6
     let s = &*store;
     let k = key(s, "k");
     let v1 = ok(
@@ -181,9 +181,9 @@ pub async fn r6_update_at_expected_version<S: VersionedStore + 'static>(store: A
     .await;
 }
 
-/// SPEC R6: update of an absent key is `NotFound`, and creates nothing.
+/// contract R6: update of an absent key is `NotFound`, and creates nothing.
 pub async fn r6_update_absent_is_not_found<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R6
+    // contract R6
     let s = &*store;
     let k = key(s, "absent");
     for expected in [Version::UNVERSIONED, Version::FIRST, Version::new(7)] {
@@ -202,10 +202,10 @@ pub async fn r6_update_absent_is_not_found<S: VersionedStore + 'static>(store: A
     assert_absent(s, &k, "after update of a deleted key").await;
 }
 
-/// SPEC R6, R11: update expecting an older version is `VersionMismatch` carrying the
-/// current item, and changes nothing: the seeds' lost update, refused.
+/// contract R6, R11: update expecting an older version is `VersionMismatch` carrying the
+/// current item, and changes nothing: the classic lost update, refused.
 pub async fn r6_update_stale_version_conflicts<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R6
+    // contract R6
     let s = &*store;
     let k = key(s, "order");
     let v1 = ok(
@@ -256,10 +256,10 @@ pub async fn r6_update_stale_version_conflicts<S: VersionedStore + 'static>(stor
     assert_eq!(v3, Version::new(3));
 }
 
-/// SPEC R6: update expecting a version never issued (0, ahead, u64::MAX) is
+/// contract R6: update expecting a version never issued (0, ahead, u64::MAX) is
 /// `VersionMismatch`, and changes nothing.
 pub async fn r6_update_unissued_version_conflicts<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R6
+    // contract R6
     let s = &*store;
     let k = key(s, "k");
     let v1 = ok(s.insert(&k, doc(s, json!("v"))).await, "insert");
@@ -285,9 +285,9 @@ pub async fn r6_update_unissued_version_conflicts<S: VersionedStore + 'static>(s
     assert_item(s, &k, &doc(s, json!("v")), v1, "after refused updates").await;
 }
 
-/// SPEC R7: delete at the expected version removes the item.
+/// contract R7: delete at the expected version removes the item.
 pub async fn r7_delete_at_expected_version<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R7
+    // contract R7
     let s = &*store;
     let k = key(s, "k");
     let v1 = ok(s.insert(&k, doc(s, json!(1))).await, "insert");
@@ -296,9 +296,9 @@ pub async fn r7_delete_at_expected_version<S: VersionedStore + 'static>(store: A
     assert_absent(s, &k, "after delete").await;
 }
 
-/// SPEC R7: delete of an absent key is `NotFound`.
+/// contract R7: delete of an absent key is `NotFound`.
 pub async fn r7_delete_absent_is_not_found<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R7
+    // contract R7
     let s = &*store;
     let k = key(s, "absent");
     let conflict = conflict_of(s.delete(&k, Version::FIRST).await, "delete absent");
@@ -310,10 +310,10 @@ pub async fn r7_delete_absent_is_not_found<S: VersionedStore + 'static>(store: A
     assert_eq!(conflict, Conflict::NotFound);
 }
 
-/// SPEC R7, R11: delete expecting another version is `VersionMismatch` carrying the
+/// contract R7, R11: delete expecting another version is `VersionMismatch` carrying the
 /// current item, and deletes nothing (the unchecked delete the Java mappers shipped).
 pub async fn r7_delete_stale_version_conflicts<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R7
+    // contract R7
     let s = &*store;
     let k = key(s, "k");
     let v1 = ok(s.insert(&k, doc(s, json!("one"))).await, "insert");
@@ -332,9 +332,9 @@ pub async fn r7_delete_stale_version_conflicts<S: VersionedStore + 'static>(stor
     assert_item(s, &k, &doc(s, json!("two")), v2, "after refused deletes").await;
 }
 
-/// SPEC R8: put creates at version 1 and overwrites at previous + 1, never a conflict.
+/// contract R8: put creates at version 1 and overwrites at previous + 1, never a conflict.
 pub async fn r8_put_creates_then_overwrites<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R8
+    // contract R8
     let s = &*store;
     let k = key(s, "k");
     assert_eq!(
@@ -369,10 +369,10 @@ pub async fn r8_put_creates_then_overwrites<S: VersionedStore + 'static>(store: 
     );
 }
 
-/// SPEC R9: remove returns the removed item's version, `None` when there was none, and
+/// contract R9: remove returns the removed item's version, `None` when there was none, and
 /// never conflicts.
 pub async fn r9_remove_returns_removed_version<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R9
+    // contract R9
     let s = &*store;
     let k = key(s, "k");
     assert_eq!(ok(s.remove(&k).await, "remove absent"), None);
@@ -383,10 +383,10 @@ pub async fn r9_remove_returns_removed_version<S: VersionedStore + 'static>(stor
     assert_eq!(ok(s.remove(&k).await, "remove again"), None);
 }
 
-/// SPEC R11: every conflict of a single operation carries the item as it was when the
+/// contract R11: every conflict of a single operation carries the item as it was when the
 /// condition failed; `None` only for `NotFound`.
 pub async fn r11_conflicts_carry_current_item<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R11
+    // contract R11
     let s = &*store;
     let caps = s.capabilities();
     let k = key(s, "k");
@@ -414,10 +414,10 @@ pub async fn r11_conflicts_carry_current_item<S: VersionedStore + 'static>(store
     );
 }
 
-/// SPEC R12: a failed operation has no effect: after conflicts and invalid input, the
+/// contract R12: a failed operation has no effect: after conflicts and invalid input, the
 /// store holds exactly what it held before.
 pub async fn r12_failed_operations_change_nothing<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R12
+    // contract R12
     let s = &*store;
     let a = key(s, "a");
     let b = key(s, "b");
@@ -452,9 +452,9 @@ pub async fn r12_failed_operations_change_nothing<S: VersionedStore + 'static>(s
     );
 }
 
-/// SPEC R15: after a delete, insert starts again at version 1 (documented limit).
+/// contract R15: after a delete, insert starts again at version 1 (documented limit).
 pub async fn r15_insert_after_delete_restarts_at_1<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R15
+    // contract R15
     let s = &*store;
     let k = key(s, "k");
     let v1 = ok(s.insert(&k, doc(s, json!(1))).await, "insert");

@@ -1,4 +1,4 @@
-//! SPEC R10: transactions.
+//! contract R10: transactions.
 
 use std::sync::Arc;
 
@@ -21,10 +21,10 @@ fn failures_of(
     }
 }
 
-/// SPEC R10: every kind of op in one transaction, each applied, with the documented
+/// contract R10: every kind of op in one transaction, each applied, with the documented
 /// per-op results.
 pub async fn r10_transact_applies_every_op<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R10
+    // contract R10
     let s = &*store;
     let [new, upd, del, chk, put, rem, put_new, rem_absent] = [
         "new",
@@ -87,9 +87,9 @@ pub async fn r10_transact_applies_every_op<S: VersionedStore + 'static>(store: A
     assert_absent(s, &rem_absent, "removed absent").await;
 }
 
-/// SPEC R10, R12: when one condition fails, no op is applied, whatever its position.
+/// contract R10, R12: when one condition fails, no op is applied, whatever its position.
 pub async fn r10_transact_failure_applies_nothing<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R10
+    // contract R10
     let s = &*store;
     let a = key(s, "a");
     let b = key(s, "b");
@@ -144,10 +144,10 @@ pub async fn r10_transact_failure_applies_nothing<S: VersionedStore + 'static>(s
     }
 }
 
-/// SPEC R10, R11: a refused transaction reports every failing op, in op order, each
+/// contract R10, R11: a refused transaction reports every failing op, in op order, each
 /// with its index and the same conflict, current item included, a single op would give.
 pub async fn r10_transact_reports_each_failing_op<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R10
+    // contract R10
     let s = &*store;
     let caps = s.capabilities().clone();
     let [a, b, c, d, e] = ["a", "b", "c", "d", "e"].map(|n| key(s, n));
@@ -197,9 +197,9 @@ pub async fn r10_transact_reports_each_failing_op<S: VersionedStore + 'static>(s
     assert_absent(s, &e, "the put of a refused transaction").await;
 }
 
-/// SPEC R10: a transaction of exactly `max_transaction_ops` ops (at least 25) succeeds.
+/// contract R10: a transaction of exactly `max_transaction_ops` ops (at least 25) succeeds.
 pub async fn r10_transact_accepts_max_ops<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R10
+    // contract R10
     let s = &*store;
     let max = s.capabilities().max_transaction_ops;
     assert!(
@@ -231,10 +231,10 @@ pub async fn r10_transact_accepts_max_ops<S: VersionedStore + 'static>(store: Ar
     }
 }
 
-/// SPEC R10: an empty list, a key twice, too many ops or an invalid op are
+/// contract R10: an empty list, a key twice, too many ops or an invalid op are
 /// `InvalidInput`, and nothing is written.
 pub async fn r10_transact_invalid_input_writes_nothing<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R10
+    // contract R10
     let s = &*store;
     let a = key(s, "a");
     let b = key(s, "b");

@@ -1,4 +1,4 @@
-//! SPEC R2: values.
+//! contract R2: values.
 
 use std::sync::Arc;
 
@@ -101,10 +101,10 @@ fn nested(depth: usize) -> Value {
     value
 }
 
-/// SPEC R2: edge values round-trip: empty, unicode and long strings, nesting up to the
+/// contract R2: edge values round-trip: empty, unicode and long strings, nesting up to the
 /// declared depth, empty containers, the whole i64 and u64 range, floats bit for bit.
 pub async fn r2_values_round_trip<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R2
+    // contract R2
     let caps = store.capabilities().clone();
     let values = edge_values(&caps);
     assert!(
@@ -125,7 +125,7 @@ pub async fn r2_values_round_trip<S: VersionedStore + 'static>(store: Arc<S>) {
         );
         ok(store.put(&k, value.clone()).await, &context);
         assert_item(&*store, &k, &value, Version::new(3), &context).await;
-        // A conflict carries the value exactly too (SPEC R11).
+        // A conflict carries the value exactly too (contract R11).
         let conflict = crate::support::conflict_of(
             store.insert(&k, doc(&*store, json!(null))).await,
             &context,
@@ -216,10 +216,10 @@ fn arbitrary_key(caps: &Capabilities) -> BoxedStrategy<Key> {
     }
 }
 
-/// SPEC R2 (property): arbitrary keys and JSON values inside the declared limits
+/// contract R2 (property): arbitrary keys and JSON values inside the declared limits
 /// round-trip through put, get, update and a conflict.
 pub async fn r2_round_trip_property<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R2
+    // contract R2
     let caps = store.capabilities().clone();
     let handle = tokio::runtime::Handle::current();
     let context = crate::runner::context();
@@ -275,10 +275,10 @@ fn fail(err: optimist_core::Error) -> TestCaseError {
     TestCaseError::fail(format!("unexpected error: {err}"))
 }
 
-/// SPEC R2: a value one step outside each declared limit is `InvalidInput`, and
+/// contract R2: a value one step outside each declared limit is `InvalidInput`, and
 /// nothing is written; a value exactly at the size limit is accepted.
 pub async fn r2_values_outside_limits_are_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
-    // SPEC R2
+    // contract R2
     let caps = store.capabilities().clone();
     let fresh = key(&*store, "fresh");
     let existing = key(&*store, "existing");

@@ -35,7 +35,7 @@ pub enum Observed {
     Answered(Outcome),
     /// `Indeterminate`: it may or may not have taken effect.
     Indeterminate,
-    /// A retryable backend error: nothing was applied (SPEC R12).
+    /// A retryable backend error: nothing was applied (contract R12).
     Failed(String),
     /// An error the suite does not expect from a valid call.
     Unexpected(String),

@@ -1,7 +1,7 @@
 //! Concurrent histories of a key-value store: generated ([`plan`]), run against a store
 //! with every call's start and answer stamped from one global atomic counter
 //! ([`run_plan`]), and checked for linearizability against the [`model`](crate::model)
-//! (SPEC R13), with `Indeterminate` calls treated as maybe applied.
+//! (contract R13), with `Indeterminate` calls treated as maybe applied.
 //!
 //! ```
 //! use std::sync::Arc;

@@ -117,7 +117,7 @@ pub fn check_history(history: &[Recorded], keys: usize) -> Result<(), HistoryFai
             calls,
             longest_prefix,
         }) => Err(fail(
-            "the history is not linearizable (SPEC R13)".to_string(),
+            "the history is not linearizable (contract R13)".to_string(),
             calls.iter().map(|&c| index[c]).collect(),
             longest_prefix.iter().map(|&c| index[c]).collect(),
         )),

@@ -40,11 +40,16 @@ pub enum Bug {
     /// The version counter is too narrow: an update after version 3 wraps to 1, reusing
     /// a version number a client may still hold.
     VersionReusedAfterUpdate,
+    /// Keys compare without regard to letter case (a case-insensitive collation).
+    KeysIgnoreCase,
+    /// Keys compare without their trailing spaces (SQL `CHAR` columns, `PAD SPACE`
+    /// collations).
+    KeysIgnoreTrailingSpaces,
 }
 
 impl Bug {
     /// Every bug, the reference first.
-    pub const ALL: [Bug; 10] = [
+    pub const ALL: [Bug; 12] = [
         Bug::None,
         Bug::UpdateWithoutVersionCheck,
         Bug::DeleteWithoutVersionCheck,
@@ -55,6 +60,8 @@ impl Bug {
         Bug::StaleGet,
         Bug::ConflictWithoutCurrentItem,
         Bug::VersionReusedAfterUpdate,
+        Bug::KeysIgnoreCase,
+        Bug::KeysIgnoreTrailingSpaces,
     ];
 }
 
@@ -90,6 +97,20 @@ impl MutantStore {
             items: Mutex::default(),
             caps: Capabilities::new(),
             coin: AtomicU64::new(0x2545_F491_4F6C_DD1D),
+        }
+    }
+
+    /// The key the map holds the item under: the key itself, or the key as a buggy
+    /// encoding folds it.
+    fn stored(&self, key: &Key) -> Key {
+        let fold = |part: &str| match self.bug {
+            Bug::KeysIgnoreCase => part.to_lowercase(),
+            Bug::KeysIgnoreTrailingSpaces => part.trim_end_matches(' ').to_string(),
+            _ => part.to_string(),
+        };
+        match key.sort() {
+            Some(sort) => Key::with_sort(fold(key.partition()), fold(sort)),
+            None => Key::new(fold(key.partition())),
         }
     }
 
@@ -185,6 +206,7 @@ impl MutantStore {
             Some(value) => validate::write(operation, key, value, &self.caps)?,
             None => validate::key(operation, key, &self.caps)?,
         }
+        let key = &self.stored(key);
         if self.bug == Bug::NonAtomicCompareAndSwap {
             {
                 let items = self.lock();
@@ -225,6 +247,7 @@ impl VersionedStore for MutantStore {
 
     async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
         validate::key(Operation::Get, key, &self.caps)?;
+        let key = &self.stored(key);
         let items = self.lock();
         if self.bug == Bug::StaleGet && self.one_in_three() {
             if let Some(before) = items.before.get(key) {
@@ -257,6 +280,7 @@ impl VersionedStore for MutantStore {
 
     async fn remove(&self, key: &Key) -> Result<Option<Version>> {
         validate::key(Operation::Remove, key, &self.caps)?;
+        let key = &self.stored(key);
         let mut items = self.lock();
         let removed = items.now.get(key).map(|i| i.version);
         if removed.is_some() {
@@ -267,6 +291,13 @@ impl VersionedStore for MutantStore {
 
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
         validate::transaction(&ops, &self.caps)?;
+        let ops: Vec<TxOp> = ops
+            .into_iter()
+            .map(|op| {
+                let (key, action) = op.into_parts();
+                TxOp::new(self.stored(&key), action)
+            })
+            .collect();
         let mut items = self.lock();
         let failures: Vec<OpFailure> = ops
             .iter()

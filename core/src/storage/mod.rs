@@ -8,57 +8,6 @@
 //! that applied nothing within the store's [`RetryPolicy`](crate::retry::RetryPolicy),
 //! reports a write that may have been applied as `Indeterminate` (R12), and wraps each
 //! operation in one `tracing` span. A backend only touches its storage.
-//!
-//! ```
-//! use std::collections::HashMap;
-//! use std::sync::Mutex;
-//! use optimist_core::{
-//!     async_trait, Capabilities, CommitOutcome, Decision, Key, Outcome, Storage, StorageError,
-//!     Value, Version, Versioned, VersionedStore, Write,
-//! };
-//!
-//! /// A toy store: one map behind one lock.
-//! #[derive(Default)]
-//! struct MapStore {
-//!     items: Mutex<HashMap<Key, Versioned<Value>>>,
-//!     capabilities: Capabilities,
-//! }
-//!
-//! #[async_trait]
-//! impl Storage for MapStore {
-//!     fn backend_name(&self) -> &'static str { "map" }
-//!     fn capabilities(&self) -> &Capabilities { &self.capabilities }
-//!
-//!     async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
-//!         Ok(self.items.lock().unwrap().get(key).cloned())
-//!     }
-//!
-//!     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
-//!         let mut items = self.items.lock().unwrap();
-//!         let previous = items.get(write.key).map(|item| item.version);
-//!         match write.decide(previous) {
-//!             Decision::Refuse => return Ok(Outcome::Refused { current: items.get(write.key).cloned() }),
-//!             Decision::Put(version) => {
-//!                 let value = write.value().cloned().unwrap_or_default();
-//!                 items.insert(write.key.clone(), Versioned::new(value, version));
-//!             }
-//!             Decision::Delete => { items.remove(write.key); }
-//!             Decision::Keep => {}
-//!         }
-//!         Ok(Outcome::Applied { previous })
-//!     }
-//! }
-//!
-//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! let store = MapStore::default();
-//! let key = Key::new("k");
-//! let v1 = store.insert(&key, serde_json::json!(1)).await?;
-//! assert_eq!(v1, Version::FIRST);
-//! assert!(store.insert(&key, serde_json::json!(2)).await.unwrap_err().is_conflict());
-//! assert!(store.get(&Key::new("")).await.unwrap_err().is_invalid_input());
-//! # Ok::<(), optimist_core::Error>(())
-//! # }).unwrap();
-//! ```
 
 mod error;
 mod outcome;
@@ -75,9 +24,65 @@ use crate::retry::RetryPolicy;
 use crate::{Capabilities, Key, Versioned};
 
 /// What a backend implements: one strongly consistent read and atomic conditional
-/// writes on its storage. Core's engine turns every `Storage` into a
-/// [`VersionedStore`](crate::VersionedStore) that keeps the whole contract; see the
-/// [module docs](self) for a complete one.
+/// writes on its storage. The engine checks the input against the capabilities
+/// (contract R1, R2, R10), derives versions (R3), maps each operation onto a
+/// precondition and a change (R5–R10), judges refusals into conflicts carrying the
+/// current item (R11), resends transient failures that applied nothing within
+/// [`retry_policy`](Self::retry_policy), reports a write that may have been applied as
+/// `Indeterminate` (R12), and wraps each operation in one `tracing` span. Core's engine turns every `Storage` into a
+/// [`VersionedStore`](crate::VersionedStore) that keeps the whole contract. A complete
+/// one:
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use optimist_core::{
+///     async_trait, Capabilities, CommitOutcome, Decision, Key, Outcome, Storage, StorageError,
+///     Value, Version, Versioned, VersionedStore, Write,
+/// };
+///
+/// /// A toy store: one map behind one lock.
+/// #[derive(Default)]
+/// struct MapStore {
+///     items: Mutex<HashMap<Key, Versioned<Value>>>,
+///     capabilities: Capabilities,
+/// }
+///
+/// #[async_trait]
+/// impl Storage for MapStore {
+///     fn backend_name(&self) -> &'static str { "map" }
+///     fn capabilities(&self) -> &Capabilities { &self.capabilities }
+///
+///     async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
+///         Ok(self.items.lock().unwrap().get(key).cloned())
+///     }
+///
+///     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+///         let mut items = self.items.lock().unwrap();
+///         let previous = items.get(write.key).map(|item| item.version);
+///         match write.decide(previous) {
+///             Decision::Refuse => return Ok(Outcome::Refused { current: items.get(write.key).cloned() }),
+///             Decision::Put(version) => {
+///                 let value = write.value().cloned().unwrap_or_default();
+///                 items.insert(write.key.clone(), Versioned::new(value, version));
+///             }
+///             Decision::Delete => { items.remove(write.key); }
+///             Decision::Keep => {}
+///         }
+///         Ok(Outcome::Applied { previous })
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let store = MapStore::default();
+/// let key = Key::new("k");
+/// let v1 = store.insert(&key, serde_json::json!(1)).await?;
+/// assert_eq!(v1, Version::FIRST);
+/// assert!(store.insert(&key, serde_json::json!(2)).await.unwrap_err().is_conflict());
+/// assert!(store.get(&Key::new("")).await.unwrap_err().is_invalid_input());
+/// # Ok::<(), optimist_core::Error>(())
+/// # }).unwrap();
+/// ```
 ///
 /// The engine calls these methods only with input it has checked against
 /// [`capabilities`](Self::capabilities): keys of the declared shape, values within
@@ -92,7 +97,7 @@ pub trait Storage: Send + Sync {
 
     /// How often the engine sends a request again after a transient failure that
     /// applied nothing ([`StorageError::is_transient`]). Defaults to
-    /// [`RetryPolicy::transient`].
+    /// [`RetryPolicy::transient_default`].
     fn retry_policy(&self) -> &RetryPolicy {
         RetryPolicy::transient_default()
     }

@@ -1,13 +1,13 @@
-//! The context: typed save, load and delete on top of a store (SPEC R21–R23).
+//! The context: typed save, load and delete on top of a store (contract R21–R23).
 
 use crate::{Error as StoreError, Operation, Version, VersionedStore};
 
 use super::{Entity, IntoKey, Result, Transaction};
 
-/// Whether a typed operation checks the entity's version (SPEC R23).
+/// Whether a typed operation checks the entity's version (contract R23).
 ///
 /// With [`Skip`](VersionCheck::Skip), `save` becomes the store's `put` and `delete` its
-/// `remove`, as the seeds' `SkipVersionCheck`; the version still advances and is still
+/// `remove`, as .NET's `SkipVersionCheck`; the version still advances and is still
 /// written back into the entity.
 ///
 /// ```
@@ -25,10 +25,10 @@ pub enum VersionCheck {
 }
 
 /// Typed operations on entities over any [`VersionedStore`], including
-/// `Arc<dyn VersionedStore>`: the seeds' `DynamoDBContext`.
+/// `Arc<dyn VersionedStore>`: .NET's `DynamoDBContext`.
 ///
 /// The entity is changed only after the store accepted the write: after any error, a
-/// cancelled call included, it is exactly as before (SPEC R21).
+/// cancelled call included, it is exactly as before (contract R21).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -84,7 +84,7 @@ impl<S: VersionedStore> Context<S> {
     }
 
     /// The same context with the version check on or off for every operation
-    /// (SPEC R23). [`update_with`](Self::update_with) and
+    /// (contract R23). [`update_with`](Self::update_with) and
     /// [`Transaction::check`] always check: they mean nothing without it.
     ///
     /// ```
@@ -127,7 +127,7 @@ impl<S: VersionedStore> Context<S> {
         self.store
     }
 
-    /// Loads the entity stored under `key`, with its version (SPEC R22); `None` if
+    /// Loads the entity stored under `key`, with its version (contract R22); `None` if
     /// there is none. `key` is a [`Key`](crate::Key) or its parts: `load::<Book>(111)`,
     /// `load::<Chapter>(("dune", 3))`.
     ///
@@ -152,7 +152,7 @@ impl<S: VersionedStore> Context<S> {
         }
     }
 
-    /// Saves the entity with the context's [`VersionCheck`] (SPEC R21): a version of
+    /// Saves the entity with the context's [`VersionCheck`] (contract R21): a version of
     /// `None` inserts, `Some(v)` updates expecting `v`. On success the new version is
     /// written into the entity; on any error the entity is unchanged, and a conflict
     /// carries the current item ([`Error::current`](super::Error::current)).
@@ -212,7 +212,7 @@ impl<S: VersionedStore> Context<S> {
         Ok(())
     }
 
-    /// Deletes the entity's item with the context's [`VersionCheck`] (SPEC R22): only
+    /// Deletes the entity's item with the context's [`VersionCheck`] (contract R22): only
     /// if it is still at the entity's version. An entity that was never saved (version
     /// `None`) has no version to check: that is `InvalidInput`; use
     /// [`delete_key`](Self::delete_key) or [`VersionCheck::Skip`].
@@ -266,8 +266,8 @@ impl<S: VersionedStore> Context<S> {
         Ok(())
     }
 
-    /// Deletes whatever is stored under `key`, without a version check (SPEC R22, the
-    /// seeds' `Delete(key)`); returns the removed item's version, `None` if there was
+    /// Deletes whatever is stored under `key`, without a version check (contract R22, the
+    /// .NET context's `Delete(key)`); returns the removed item's version, `None` if there was
     /// none.
     ///
     /// ```

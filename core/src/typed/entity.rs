@@ -29,7 +29,7 @@ pub struct EntityFields {
     pub version: &'static str,
 }
 
-/// A plain serde struct stored as one versioned item (SPEC R20).
+/// A plain serde struct stored as one versioned item (contract R20).
 ///
 /// Derive it with `#[derive(Entity)]` (feature `derive`, on by default), marking the
 /// partition-key field `#[entity(partition_key)]`, an optional sort-key field

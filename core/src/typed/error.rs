@@ -32,7 +32,7 @@ impl fmt::Display for Direction {
 ///
 /// A conflict stays a [`crate::Error`] inside [`Error::Store`], with the current item;
 /// [`current`](Error::current) decodes that item as the entity, so a caller can retry
-/// without reading again (SPEC R11). Like the store's errors, messages name the
+/// without reading again (contract R11). Like the store's errors, messages name the
 /// operation and key, never a value.
 ///
 /// ```

@@ -64,7 +64,7 @@ integer_key_part!(
 /// The typed operations that take a key ([`Context::load`](super::Context::load),
 /// [`Context::delete_key`](super::Context::delete_key),
 /// [`Context::update_with`](super::Context::update_with)) accept any of these, as the
-/// seeds' `Load<Book>(111)` does.
+/// .NET context's `Load<Book>(111)` does.
 ///
 /// ```
 /// use optimist_core::{Key, typed::IntoKey};

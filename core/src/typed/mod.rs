@@ -1,5 +1,5 @@
-//! The typed layer (SPEC R20–R24): plain serde structs saved, loaded and deleted with
-//! their version, as the seeds' `DynamoDBContext` does, on any [`VersionedStore`].
+//! The typed layer (contract R20–R24): plain serde structs saved, loaded and deleted with
+//! their version, as .NET's `DynamoDBContext` does, on any [`VersionedStore`].
 //!
 //! - [`Entity`]: derive it to mark the key fields and the `Option<u64>` version field.
 //! - [`Context`]: `save`, `load`, `delete` (checked), `delete_key` (unchecked),

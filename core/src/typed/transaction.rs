@@ -21,7 +21,7 @@ impl<T: Entity> VersionSlot for T {
 /// A transaction being built: add saves, deletes and checks, then
 /// [`commit`](Self::commit). Made by [`Context::transaction`].
 ///
-/// The ops go to the store's `transact` (SPEC R10): all are applied or none. Saved
+/// The ops go to the store's `transact` (contract R10): all are applied or none. Saved
 /// entities get their new versions only when the whole transaction succeeded; after
 /// any error every entity is exactly as before. An entity that does not encode is
 /// reported by `commit`, before anything is sent.

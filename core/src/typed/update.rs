@@ -1,5 +1,5 @@
 //! `update_with`: read, change, save, and on a conflict change the conflict's current
-//! item and save again, with bounded attempts and backoff (SPEC R24).
+//! item and save again, with bounded attempts and backoff (contract R24).
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,7 @@ use super::{Context, Entity, Error, IntoKey, Result};
 impl<S: VersionedStore> Context<S> {
     /// Loads the entity at `key`, applies `change` and saves it expecting the version it
     /// read. On a conflict, `change` is applied again to the item the conflict carries,
-    /// without another read (SPEC R24), after a backoff drawn from `policy`
+    /// without another read (contract R24), after a backoff drawn from `policy`
     /// (exponential, full jitter); after `policy.max_attempts()` conflicting writes the
     /// error is [`Error::RetryExhausted`] with the last conflict. Returns the entity as
     /// saved, with its new version.

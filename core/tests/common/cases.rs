@@ -1,4 +1,4 @@
-//! The typed-layer cases (SPEC R20–R24), generic over the store so every backend runs
+//! The typed-layer cases (contract R20–R24), generic over the store so every backend runs
 //! the same ones. `typed_cases!(factory)` turns them into one test per case.
 
 use std::convert::Infallible;
@@ -76,7 +76,7 @@ fn assert_mismatch(err: &Error, expected: u64, current: u64) {
     }
 }
 
-// SPEC R21: the first save of a never-saved entity inserts at version 1.
+// contract R21: the first save of a never-saved entity inserts at version 1.
 pub async fn first_save_gives_version_1<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
     let mut book = Book::new(111, "Dune");
@@ -86,7 +86,7 @@ pub async fn first_save_gives_version_1<S: VersionedStore>(store: S) {
     assert_eq!(stored.version, Version::FIRST);
 }
 
-// SPEC R21, R11: saving a stale copy fails with a version mismatch that carries the
+// contract R21, R11: saving a stale copy fails with a version mismatch that carries the
 // current item, decoded as the entity.
 pub async fn stale_save_is_a_version_mismatch_carrying_the_current_entity<S: VersionedStore>(
     store: S,
@@ -104,7 +104,7 @@ pub async fn stale_save_is_a_version_mismatch_carrying_the_current_entity<S: Ver
     assert_eq!(err.current::<Book>().unwrap(), Some(book));
 }
 
-// SPEC R21: a successful save writes the new version back, equal to the store's.
+// contract R21: a successful save writes the new version back, equal to the store's.
 pub async fn successful_save_writes_the_version_back<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
     let mut book = Book::new(1, "Dune");
@@ -116,7 +116,7 @@ pub async fn successful_save_writes_the_version_back<S: VersionedStore>(store: S
     }
 }
 
-// SPEC R21: after a failed save the entity is exactly as before the call.
+// contract R21: after a failed save the entity is exactly as before the call.
 pub async fn failed_save_leaves_the_entity_unchanged<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
     let mut book = Book::new(1, "Dune");
@@ -135,7 +135,7 @@ pub async fn failed_save_leaves_the_entity_unchanged<S: VersionedStore>(store: S
     assert_eq!(copy, Book::new(1, "Copy"));
 }
 
-// SPEC R5, R21: a never-saved copy of an existing item is refused, with the item.
+// contract R5, R21: a never-saved copy of an existing item is refused, with the item.
 pub async fn new_copy_over_an_existing_item_is_already_exists<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
     let mut book = Book::new(1, "Dune");
@@ -148,7 +148,7 @@ pub async fn new_copy_over_an_existing_item_is_already_exists<S: VersionedStore>
     assert_eq!(err.current::<Book>().unwrap(), Some(book));
 }
 
-// SPEC R22: load fills the version; a missing key loads as None.
+// contract R22: load fills the version; a missing key loads as None.
 pub async fn load_fills_the_version<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
     assert_eq!(ctx.load::<Book>(5u64).await.unwrap(), None);
@@ -199,7 +199,7 @@ pub async fn sort_key_entity_round_trips<S: VersionedStore>(store: S) {
     );
 }
 
-// SPEC R22: delete(&stale) fails and the item stays.
+// contract R22: delete(&stale) fails and the item stays.
 pub async fn delete_of_a_stale_copy_fails<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
     let mut book = Book::new(1, "Dune");
@@ -226,7 +226,7 @@ pub async fn delete_of_a_never_saved_entity_is_invalid_input<S: VersionedStore>(
     assert!(ctx.load::<Book>(1u64).await.unwrap().is_some());
 }
 
-// SPEC R22: delete_key deletes without a version and says what it removed.
+// contract R22: delete_key deletes without a version and says what it removed.
 pub async fn delete_key_works_without_a_version<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
     let mut book = Book::new(1, "Dune");
@@ -237,7 +237,7 @@ pub async fn delete_key_works_without_a_version<S: VersionedStore>(store: S) {
     assert_eq!(ctx.delete_key(1u64).await.unwrap(), None);
 }
 
-// SPEC R23: a context that skips the check puts and removes; the version advances.
+// contract R23: a context that skips the check puts and removes; the version advances.
 pub async fn skip_check_on_the_context<S: VersionedStore>(store: S) {
     let ctx = Context::new(store).with_version_check(VersionCheck::Skip);
     let mut book = Book::new(1, "Dune");
@@ -262,7 +262,7 @@ pub async fn skip_check_on_the_context<S: VersionedStore>(store: S) {
     assert_eq!(ctx.load::<Book>(1u64).await.unwrap(), None);
 }
 
-// SPEC R23: per operation, on a context that checks.
+// contract R23: per operation, on a context that checks.
 pub async fn skip_check_per_operation<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
     let mut book = Book::new(1, "Dune");
@@ -295,7 +295,7 @@ fn increment(counter: &mut Counter) -> Result<(), Infallible> {
     Ok(())
 }
 
-// SPEC R24: load, change, save; the saved entity comes back with its version.
+// contract R24: load, change, save; the saved entity comes back with its version.
 pub async fn update_with_applies_the_change<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
     ctx.save(&mut Counter::new("c")).await.unwrap();
@@ -305,7 +305,7 @@ pub async fn update_with_applies_the_change<S: VersionedStore>(store: S) {
     assert_eq!(ctx.load::<Counter>("c").await.unwrap(), Some(saved));
 }
 
-// SPEC R24, R11: after a conflict the change is re-applied to the conflict's item:
+// contract R24, R11: after a conflict the change is re-applied to the conflict's item:
 // one read in all, whatever the number of conflicts.
 pub async fn update_with_does_not_read_after_a_conflict<S: VersionedStore>(store: S) {
     let ctx = Context::new(Counting::new(store));
@@ -323,7 +323,7 @@ pub async fn update_with_does_not_read_after_a_conflict<S: VersionedStore>(store
     assert_eq!((saved.count, saved.version), (201, Some(4)));
 }
 
-// SPEC R24: bounded attempts, RetryExhausted with the last conflict.
+// contract R24: bounded attempts, RetryExhausted with the last conflict.
 pub async fn update_with_exhausts_with_the_last_conflict<S: VersionedStore>(store: S) {
     let ctx = Context::new(Counting::new(store));
     ctx.save(&mut Counter::new("c")).await.unwrap();
@@ -351,7 +351,7 @@ pub async fn update_with_exhausts_with_the_last_conflict<S: VersionedStore>(stor
 #[error("limit reached")]
 struct LimitReached;
 
-// SPEC R24: the closure can abort with its own error; nothing is written.
+// contract R24: the closure can abort with its own error; nothing is written.
 pub async fn update_with_abort_writes_nothing<S: VersionedStore>(store: S) {
     let ctx = Context::new(Counting::new(store));
     ctx.save(&mut Counter::new("c")).await.unwrap();
@@ -369,7 +369,7 @@ pub async fn update_with_abort_writes_nothing<S: VersionedStore>(store: S) {
     );
 }
 
-// SPEC R24: a missing item is NotFound, never created silently.
+// contract R24: a missing item is NotFound, never created silently.
 pub async fn update_with_missing_item_is_not_found<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
     let err = ctx
@@ -383,7 +383,7 @@ pub async fn update_with_missing_item_is_not_found<S: VersionedStore>(store: S) 
     assert_eq!(ctx.load::<Counter>("nope").await.unwrap(), None);
 }
 
-// SPEC R24: creating a missing item is an explicit option.
+// contract R24: creating a missing item is an explicit option.
 pub async fn update_or_insert_with_creates_explicitly<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
     let policy = RetryPolicy::default();
@@ -408,7 +408,7 @@ pub async fn update_or_insert_with_creates_explicitly<S: VersionedStore>(store: 
     );
 }
 
-// SPEC R24: 16 writers × 50 increments on one key with the default policy: every
+// contract R24: 16 writers × 50 increments on one key with the default policy: every
 // increment lands once and no writer runs out of attempts.
 pub async fn hot_key_16_writers_50_increments<S: VersionedStore + 'static>(store: S) {
     const WRITERS: u64 = 16;
@@ -436,7 +436,7 @@ pub async fn hot_key_16_writers_50_increments<S: VersionedStore + 'static>(store
     assert_eq!(counter.version, Some(WRITERS * INCREMENTS + 1));
 }
 
-// SPEC R10: three entities of two types, one stale: nothing changes in the store
+// contract R10: three entities of two types, one stale: nothing changes in the store
 // and all three entities stay as they were.
 pub async fn transaction_with_one_stale_entity_changes_nothing<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
@@ -483,7 +483,7 @@ pub async fn transaction_with_one_stale_entity_changes_nothing<S: VersionedStore
     assert_eq!((stored.count, stored.version), (0, Some(1)));
 }
 
-// SPEC R10: on success every saved entity gets its new version; deletes and checks
+// contract R10: on success every saved entity gets its new version; deletes and checks
 // apply as well.
 pub async fn transaction_writes_versions_back<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
@@ -532,7 +532,7 @@ pub async fn transaction_writes_versions_back<S: VersionedStore>(store: S) {
     assert_eq!(dune.version, Some(2));
 }
 
-// SPEC R23 inside a transaction: per-op skip puts and removes.
+// contract R23 inside a transaction: per-op skip puts and removes.
 pub async fn transaction_skip_check_per_op<S: VersionedStore>(store: S) {
     let ctx = Context::new(store);
     let mut book = Book::new(1, "Dune");

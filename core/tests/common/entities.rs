@@ -3,7 +3,7 @@
 use optimist_core::typed::Entity;
 use serde::{Deserialize, Serialize};
 
-/// The seeds' Book: a numeric partition key and a version.
+/// The Book of .NET's optimistic-locking example: a numeric partition key and a version.
 #[derive(Entity, Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Book {
     #[entity(partition_key)]

@@ -1,4 +1,4 @@
-//! The README's main job runs and tells the seeds' story: the stale save is refused with
+//! The README's main job runs and tells the lost-update story: the stale save is refused with
 //! client 2's item, and client 1's re-applied change lands on top of it.
 
 use std::process::Command;

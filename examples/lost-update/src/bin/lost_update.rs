@@ -1,4 +1,4 @@
-//! The lost update, prevented: the seeds' scenario on SQLite, step by step.
+//! The lost update, prevented: the classic lost-update scenario on SQLite, step by step.
 //!
 //! Two clients read an order at version 1 and each adds a delivery. Client 2 saves
 //! first. Without a version check client 1's save would silently wipe out client 2's
