@@ -29,9 +29,9 @@ use crate::{Capabilities, Key, Versioned};
 /// precondition and a change (R5–R10), judges refusals into conflicts carrying the
 /// current item (R11), resends transient failures that applied nothing within
 /// [`retry_policy`](Self::retry_policy), reports a write that may have been applied as
-/// `Indeterminate` (R12), and wraps each operation in one `tracing` span. Core's engine turns every `Storage` into a
-/// [`VersionedStore`](crate::VersionedStore) that keeps the whole contract. A complete
-/// one:
+/// `Indeterminate` (R12), and wraps each operation in one `tracing` span: every
+/// `Storage` is a [`VersionedStore`](crate::VersionedStore) that keeps the whole
+/// contract. A complete one:
 ///
 /// ```
 /// use std::collections::HashMap;
