@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use optimist_core::{Key, Value, Version, Versioned};
+use optimist_core::{Key, StorageError, Value, Version, Versioned};
 use serde_json::{Map, Number};
 
 use crate::TableDescription;
+use crate::error::unreadable;
 
 /// An item as the SDK holds it.
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -132,7 +133,7 @@ pub(crate) fn from_attribute(value: &AttributeValue) -> Result<Value, String> {
 }
 
 /// The version an item holds: its version attribute, or 0 when it has none (an item
-/// written by another tool, SPEC R3).
+/// written by another tool, contract R3).
 pub(crate) fn version_of(table: &TableDescription, item: &Item) -> Result<Version, String> {
     match item.get(table.version_attribute()) {
         None | Some(AttributeValue::Null(_)) => Ok(Version::UNVERSIONED),
@@ -147,6 +148,16 @@ pub(crate) fn version_of(table: &TableDescription, item: &Item) -> Result<Versio
             table.version_attribute()
         )),
     }
+}
+
+/// The item of `key` as the engine knows it, from what the service returned; an item
+/// this backend cannot read is corrupt storage.
+pub(crate) fn decode(
+    table: &TableDescription,
+    key: &Key,
+    item: &Item,
+) -> Result<Versioned<Value>, StorageError> {
+    from_item(table, item).map_err(|reason| unreadable(key, reason))
 }
 
 /// The document and version an item holds: every attribute but the key and version.
@@ -188,7 +199,7 @@ mod tests {
             assert_eq!(round(n.clone()), n, "{n}");
         }
         assert_eq!(round(json!(1.0)), json!(1.0));
-        // DynamoDB normalizes "1e0" to "1", which reads as an integer (SPEC R2 allows it).
+        // DynamoDB normalizes "1e0" to "1", which reads as an integer (contract R2 allows it).
         assert_eq!(parse_number("1").ok(), Some(Number::from(1)));
         assert_eq!(
             number_text(&Number::from_f64(1e21).unwrap_or_else(|| 0.into())),
