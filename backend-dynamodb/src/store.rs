@@ -421,8 +421,10 @@ impl Storage for DynamoDbStore {
     }
 
     /// insert and update: one conditional `PutItem`; delete: one conditional
-    /// `DeleteItem`; remove: one `DeleteItem` returning the old item; put: the rounds
-    /// of [`crate::put`]. A failed condition answers with the item returned with it.
+    /// `DeleteItem`; remove: one `DeleteItem` returning the old item; put: conditional
+    /// `PutItem`s that learn the item's version from each refusal (one on a new key,
+    /// two on an existing one). A failed condition answers with the item returned
+    /// with it.
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
         match (write.change, write.expect) {
             (Change::Put(value), Expect::Any) => crate::put::put(self, write, value).await,
