@@ -6,6 +6,7 @@ pub mod fault_proxy;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Config, Credentials, Region};
 use optimist_conformance::Unavailable;
 use optimist_dynamodb::{DynamoDbStore, DynamoDbStoreBuilder, TableDescription, create_table};
@@ -54,9 +55,14 @@ pub fn describe(shape: &str) -> String {
     }
 }
 
-/// The SDK config for the test server: dummy credentials, us-east-1.
+/// The SDK config for the test server: dummy credentials, us-east-1, and the retry
+/// config `aws_config` gives a client (standard mode, 3 attempts), from which the
+/// store takes its retry policy. (A client with none would give the store 1 attempt,
+/// so the first race caught between a refusal and the read of its item would end the
+/// operation with `Backend { kind: Contention }`.)
 pub fn config_builder(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
     Config::builder()
+        .retry_config(RetryConfig::standard())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
