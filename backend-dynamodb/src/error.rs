@@ -1,18 +1,21 @@
-//! The one place where the SDK's errors become [`optimist_core::Error`]s, and where
-//! a failed write is judged safe to send again.
+//! The one place where the SDK's errors become [`StorageError`]s (for the requests
+//! core's engine sends) and [`Error`]s (for setting a table up), and where a failure is
+//! judged applied or not (contract R12). The SDK's error stays the source, under a
+//! [`DynamoDbError`] that names what went wrong.
 //!
 //! - Throttling (`ProvisionedThroughputExceeded`, `Throttling`, `RequestLimitExceeded`)
-//!   and `TransactionConflict` answers refuse a request without applying it: a write
-//!   that gets one is sent again by [`crate::resend`]; when the resends run out it is
-//!   `Backend { retryable: true }`. So is a transaction cancelled only for those reasons.
+//!   and `TransactionConflict` answers refuse a request without applying it:
+//!   `not_applied(Busy)`, so the engine sends it again within the store's retry policy.
+//!   So is a transaction cancelled only for those reasons.
 //! - A connection that could not be opened (refused, no such address) sent nothing:
-//!   resent, then `Backend { retryable: true }`.
-//! - A write whose outcome is unknown is `Indeterminate`: a 5xx answer (DynamoDB's
+//!   `not_applied(Unavailable)`, sent again too.
+//! - A write whose outcome is unknown is `maybe_applied`, which the engine reports as
+//!   `Indeterminate` and never sends again: a 5xx answer (DynamoDB's
 //!   `InternalServerError` on a write may or may not have applied it), a timeout or a
-//!   broken connection after the request was sent, an unreadable response. It is never
-//!   resent. A read that fails that way wrote nothing: `Backend { retryable: true }`.
-//! - Anything else (validation, a missing table, access denied) is
-//!   `Backend { retryable: false }` with a [`DynamoDbError`] naming the problem.
+//!   broken connection after the request may have left, an unreadable answer. A read
+//!   that fails that way wrote nothing: `not_applied`, and sent again.
+//! - Anything else the service refuses (validation, a missing table, access denied) is
+//!   `not_applied(Rejected)`: nothing was written and sending it again will not help.
 //!
 //! Messages carry the service's error code and message and the SDK's error chain; no
 //! request (so no credential or signature) is ever part of them.
@@ -20,18 +23,21 @@
 use std::error::Error as StdError;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::CancellationReason;
-use optimist_core::{Error, Key, Operation};
+use optimist_core::{Applied, BoxError, Error, ErrorKind, Key, Operation, StorageError};
 
-/// What went wrong on the DynamoDB side; the `source` of an
+/// The backend's name in errors and spans.
+pub(crate) const BACKEND: &str = "dynamodb";
+
+/// What went wrong on the DynamoDB side: the `source` of an
 /// [`Error::Backend`](optimist_core::Error::Backend) or
 /// [`Error::Indeterminate`](optimist_core::Error::Indeterminate) from this backend.
+/// Where the SDK reported the failure, its error is this error's source.
 ///
 /// ```
-/// let err = optimist_dynamodb::DynamoDbError::TableNotFound { table: "orders".into() };
-/// assert_eq!(err.to_string(), "table \"orders\" does not exist");
+/// let err = optimist_dynamodb::DynamoDbError::UnreadableItem("\"k\": version is not a number".into());
+/// assert_eq!(err.to_string(), "item cannot be read: \"k\": version is not a number");
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -41,30 +47,51 @@ pub enum DynamoDbError {
     TableNotFound {
         /// The table's name.
         table: String,
+        /// The SDK's error.
+        source: BoxError,
     },
-    /// The table exists but its key schema differs from the [`TableDescription`](crate::TableDescription).
-    #[error("table {table:?} does not match its description: {reason}")]
-    SchemaMismatch {
-        /// The table's name.
-        table: String,
-        /// What differs.
-        reason: String,
-    },
-    /// The service refused the request with an error code.
+    /// The service answered the request with an error code.
     #[error("{code}: {message}")]
     Service {
         /// The service's error code, such as `ValidationException`.
         code: String,
         /// The service's message.
         message: String,
+        /// The SDK's error.
+        source: BoxError,
     },
-    /// The request failed on the way (connection, timeout, response).
-    #[error("request failed: {0}")]
-    Request(String),
+    /// The request got no usable answer: no connection, a timeout, a broken
+    /// connection, an answer that could not be read.
+    #[error("the request to DynamoDB failed")]
+    Request {
+        /// The SDK's error.
+        source: BoxError,
+    },
     /// An item in the table cannot be read as a document and version.
     #[error("item cannot be read: {0}")]
     UnreadableItem(String),
-    /// The writes kept racing with other writers.
+    /// An item is larger than the store's limit as DynamoDB counts it (attribute names
+    /// and values); nothing was sent.
+    #[error(
+        "item {key} is {size} bytes as DynamoDB counts them (attribute names and values), over the limit of {limit}"
+    )]
+    ItemTooLarge {
+        /// The item's key.
+        key: Key,
+        /// Its size as DynamoDB counts it.
+        size: usize,
+        /// The store's limit.
+        limit: usize,
+    },
+    /// A transaction is larger than DynamoDB's 4 MB; nothing was sent.
+    #[error("the transaction is {size} bytes as DynamoDB counts them, over its limit of {limit}")]
+    TransactionTooLarge {
+        /// Its size as DynamoDB counts it.
+        size: usize,
+        /// DynamoDB's limit.
+        limit: usize,
+    },
+    /// Other writers kept changing the item while the store worked on it.
     #[error("{0}")]
     Contention(String),
 }
@@ -75,10 +102,9 @@ const THROTTLING_CODES: &[&str] = &[
     "ThrottlingException",
     "RequestLimitExceeded",
     "TransactionConflictException",
+    // Too many control-plane operations at once; data-plane requests do not get it.
+    "LimitExceededException",
 ];
-
-/// Refusals worth trying again later that are not resent (control-plane limits).
-const BUSY_CODES: &[&str] = &["LimitExceededException"];
 
 /// Answers of a service that failed while handling the request: on a write, the
 /// outcome is unknown.
@@ -93,110 +119,141 @@ const TRANSIENT_REASONS: &[&str] = &[
     "RequestLimitExceeded",
 ];
 
-/// Maps a failed request. `writes`: whether the request could have changed the table.
-pub(crate) fn map_sdk_error<E>(
+/// Maps a failed request on `table`. `if_lost` is what a request whose answer never
+/// came means: [`Applied::Maybe`] for a request that can write, [`Applied::No`] for a
+/// read.
+pub(crate) fn from_sdk<E>(
     err: SdkError<E, HttpResponse>,
-    operation: Operation,
-    key: Option<&Key>,
+    if_lost: Applied,
     table: &str,
-    writes: bool,
-) -> Error
+) -> StorageError
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
 {
-    let lost_answer = |detail: String| {
-        if writes {
-            Error::indeterminate(operation, key, DynamoDbError::Request(detail))
-        } else {
-            Error::backend(operation, key, true, DynamoDbError::Request(detail))
-        }
-    };
-    match &err {
-        SdkError::ServiceError(service) => {
-            let code = err.code().unwrap_or("unknown").to_string();
-            let message = err.message().unwrap_or("").to_string();
-            let status = service.raw().status().as_u16();
-            if code == "ResourceNotFoundException" {
-                return Error::backend(
-                    operation,
-                    key,
-                    false,
-                    DynamoDbError::TableNotFound {
-                        table: table.to_string(),
-                    },
-                );
-            }
-            if code == "TransactionInProgressException" {
-                // An earlier attempt with the same token reached the service.
-                return lost_answer(format!("{code}: {message}"));
-            }
-            let server_fault = status >= 500 || SERVER_FAULT_CODES.contains(&code.as_str());
-            if server_fault && writes {
-                return Error::indeterminate(
-                    operation,
-                    key,
-                    DynamoDbError::Service { code, message },
-                );
-            }
-            let retryable = server_fault
-                || THROTTLING_CODES.contains(&code.as_str())
-                || BUSY_CODES.contains(&code.as_str());
-            Error::backend(
-                operation,
-                key,
-                retryable,
-                DynamoDbError::Service { code, message },
-            )
-        }
-        SdkError::ConstructionFailure(_) => Error::backend(
-            operation,
-            key,
-            false,
-            DynamoDbError::Request(DisplayErrorContext(&err).to_string()),
-        ),
-        SdkError::DispatchFailure(dispatch) => {
-            let detail = DisplayErrorContext(&err).to_string();
-            if dispatch.is_user() {
-                Error::backend(operation, key, false, DynamoDbError::Request(detail))
-            } else if never_connected(&err) {
-                Error::backend(operation, key, true, DynamoDbError::Request(detail))
-            } else {
-                lost_answer(detail)
-            }
-        }
-        _ => lost_answer(DisplayErrorContext(&err).to_string()),
-    }
+    let (kind, applied) = classify(&err, if_lost);
+    StorageError::new(kind, applied, describe(err, table))
 }
 
-/// Whether a failed write provably was not applied, so sending it again is safe: a
-/// throttling answer (4xx) or a connection that never opened.
-pub(crate) fn not_applied<E>(err: &SdkError<E, HttpResponse>) -> bool
+/// A failed set-up request (`DescribeTable`, `CreateTable`, `DeleteTable`): a
+/// [`Error::Backend`] of [`Operation::Setup`].
+pub(crate) fn setup<E>(err: SdkError<E, HttpResponse>, table: &str) -> Error
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    Error::from_storage(
+        BACKEND,
+        Operation::Setup,
+        None,
+        from_sdk(err, Applied::No, table),
+    )
+}
+
+/// A configuration problem of this backend.
+pub(crate) fn configuration(reason: impl Into<String>) -> Error {
+    Error::configuration(BACKEND, reason)
+}
+
+/// The kind of a failed request, and whether it may have been applied.
+fn classify<E>(err: &SdkError<E, HttpResponse>, if_lost: Applied) -> (ErrorKind, Applied)
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
 {
     match err {
         SdkError::ServiceError(service) => {
-            service.raw().status().as_u16() < 500
-                && err
-                    .code()
-                    .is_some_and(|code| THROTTLING_CODES.contains(&code))
+            let code = err.code().unwrap_or("");
+            let status = service.raw().status().as_u16();
+            if code == "TransactionInProgressException" {
+                // An earlier attempt with the same token reached the service.
+                (ErrorKind::Busy, if_lost)
+            } else if status >= 500 || SERVER_FAULT_CODES.contains(&code) {
+                (ErrorKind::Unavailable, if_lost)
+            } else if THROTTLING_CODES.contains(&code) {
+                (ErrorKind::Busy, Applied::No)
+            } else {
+                // A 4xx answer: the service refused the request as it is.
+                (ErrorKind::Rejected, Applied::No)
+            }
         }
-        SdkError::DispatchFailure(dispatch) => !dispatch.is_user() && never_connected(err),
-        _ => false,
+        // The request could not be built: nothing was sent.
+        SdkError::ConstructionFailure(_) => (ErrorKind::Other, Applied::No),
+        SdkError::DispatchFailure(dispatch) if dispatch.is_user() => {
+            (ErrorKind::Other, Applied::No)
+        }
+        SdkError::DispatchFailure(_) if never_connected(err) => {
+            (ErrorKind::Unavailable, Applied::No)
+        }
+        SdkError::DispatchFailure(dispatch) if dispatch.is_timeout() => {
+            (ErrorKind::Timeout, if_lost)
+        }
+        SdkError::DispatchFailure(_) => (ErrorKind::Io, if_lost),
+        SdkError::TimeoutError(_) => (ErrorKind::Timeout, if_lost),
+        SdkError::ResponseError(_) => (ErrorKind::Io, if_lost),
+        _ => (ErrorKind::Other, if_lost),
     }
 }
 
-/// [`not_applied`] for `TransactWriteItems`, which also counts a cancellation whose
-/// reasons are only transaction conflicts and throttling (no failed condition).
-pub(crate) fn transaction_not_applied(
-    err: &SdkError<TransactWriteItemsError, HttpResponse>,
-) -> bool {
-    match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
-            transient_cancellation(cancelled.cancellation_reasons())
+/// The SDK's error under a [`DynamoDbError`] that names the problem.
+fn describe<E>(err: SdkError<E, HttpResponse>, table: &str) -> DynamoDbError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    match &err {
+        SdkError::ServiceError(_) => {
+            let code = err.code().unwrap_or("unknown").to_string();
+            let message = err.message().unwrap_or("").to_string();
+            if code == "ResourceNotFoundException" {
+                DynamoDbError::TableNotFound {
+                    table: table.to_string(),
+                    source: Box::new(err),
+                }
+            } else {
+                DynamoDbError::Service {
+                    code,
+                    message,
+                    source: Box::new(err),
+                }
+            }
         }
-        _ => not_applied(err),
+        _ => DynamoDbError::Request {
+            source: Box::new(err),
+        },
     }
+}
+
+/// A transaction cancelled for reasons other than a failed condition; nothing of it
+/// was applied. Only transaction conflicts and throttling (`Busy`) pass with time.
+pub(crate) fn cancelled<E>(
+    err: SdkError<E, HttpResponse>,
+    reasons: &[CancellationReason],
+    table: &str,
+) -> StorageError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("None")).collect();
+    // moto reports a missing table as a cancellation reason; DynamoDB as the error itself.
+    if codes.iter().any(|c| c.starts_with("ResourceNotFound")) {
+        let source = DynamoDbError::TableNotFound {
+            table: table.to_string(),
+            source: Box::new(err),
+        };
+        return StorageError::not_applied(ErrorKind::Rejected, source);
+    }
+    let kind = if transient_cancellation(reasons) {
+        ErrorKind::Busy
+    } else {
+        ErrorKind::Rejected
+    };
+    let messages: Vec<&str> = reasons.iter().filter_map(|r| r.message()).collect();
+    let source = DynamoDbError::Service {
+        code: err
+            .code()
+            .unwrap_or("TransactionCanceledException")
+            .to_string(),
+        message: format!("reasons [{}] {}", codes.join(", "), messages.join("; ")),
+        source: Box::new(err),
+    };
+    StorageError::not_applied(kind, source)
 }
 
 /// Whether a transaction was cancelled only for reasons that pass: conflicts with other
@@ -205,37 +262,6 @@ fn transient_cancellation(reasons: &[CancellationReason]) -> bool {
     let codes = || reasons.iter().map(|r| r.code().unwrap_or("None"));
     codes().any(|code| TRANSIENT_REASONS.contains(&code))
         && codes().all(|code| code == "None" || TRANSIENT_REASONS.contains(&code))
-}
-
-/// A transaction cancelled for reasons other than a failed condition. Nothing of it
-/// was applied.
-pub(crate) fn cancelled(reasons: &[CancellationReason], table: &str) -> Error {
-    let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("None")).collect();
-    // moto reports a missing table as a cancellation reason; DynamoDB as the error itself.
-    if codes.iter().any(|c| c.starts_with("ResourceNotFound")) {
-        let table = table.to_string();
-        return Error::backend(
-            Operation::Transact,
-            None,
-            false,
-            DynamoDbError::TableNotFound { table },
-        );
-    }
-    let retryable = codes.iter().any(|c| TRANSIENT_REASONS.contains(c));
-    let message = reasons
-        .iter()
-        .filter_map(|r| r.message())
-        .collect::<Vec<_>>()
-        .join("; ");
-    Error::backend(
-        Operation::Transact,
-        None,
-        retryable,
-        DynamoDbError::Service {
-            code: "TransactionCanceledException".to_string(),
-            message: format!("reasons [{}] {message}", codes.join(", ")),
-        },
-    )
 }
 
 /// Whether the error chain shows the connection was never opened, so nothing was sent.
@@ -259,25 +285,138 @@ fn never_connected(err: &(dyn StdError + 'static)) -> bool {
     false
 }
 
-/// An item the table holds that this backend cannot read.
-pub(crate) fn unreadable(operation: Operation, key: &Key, reason: String) -> Error {
-    Error::backend(
-        operation,
-        Some(key),
-        false,
-        DynamoDbError::UnreadableItem(reason),
-    )
+/// An item the table holds that this backend cannot read; nothing was written.
+pub(crate) fn unreadable(key: &Key, reason: String) -> StorageError {
+    StorageError::corrupt(DynamoDbError::UnreadableItem(format!("{key}: {reason}")))
+}
+
+/// A request the SDK's builders refuse to build (a required field missing); nothing
+/// was sent.
+pub(crate) fn unbuildable(err: impl Into<BoxError>) -> StorageError {
+    StorageError::not_applied(ErrorKind::Other, err)
 }
 
 #[cfg(test)]
+#[allow(clippy::panic, clippy::unwrap_used)] // tests fail by panicking
 mod tests {
     use super::*;
+    use aws_sdk_dynamodb::error::{ConnectorError, ErrorMetadata};
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
+    use aws_smithy_types::body::SdkBody;
 
     fn reasons(codes: &[&str]) -> Vec<CancellationReason> {
         codes
             .iter()
             .map(|code| CancellationReason::builder().code(*code).build())
             .collect()
+    }
+
+    /// A service answer of `status` with error `code` to a `PutItem`.
+    fn answered(status: u16, code: &str) -> SdkError<PutItemError, HttpResponse> {
+        let meta = ErrorMetadata::builder().code(code).message("m").build();
+        let status = status
+            .try_into()
+            .unwrap_or_else(|_| panic!("bad status {status}"));
+        let raw = HttpResponse::new(status, SdkBody::empty());
+        SdkError::service_error(PutItemError::generic(meta), raw)
+    }
+
+    fn classified(
+        err: SdkError<PutItemError, HttpResponse>,
+        if_lost: Applied,
+    ) -> (ErrorKind, Applied) {
+        let mapped = from_sdk(err, if_lost, "t");
+        (mapped.kind(), mapped.applied())
+    }
+
+    #[test]
+    fn throttling_applied_nothing_and_is_sent_again() {
+        for code in [
+            "ThrottlingException",
+            "ProvisionedThroughputExceededException",
+        ] {
+            let mapped = from_sdk(answered(400, code), Applied::Maybe, "t");
+            assert_eq!(
+                (mapped.kind(), mapped.applied()),
+                (ErrorKind::Busy, Applied::No)
+            );
+            assert!(mapped.is_transient());
+        }
+    }
+
+    #[test]
+    fn a_server_fault_on_a_write_may_have_been_applied() {
+        for (status, code) in [
+            (500, "InternalServerError"),
+            (503, "ServiceUnavailable"),
+            (502, ""),
+        ] {
+            assert_eq!(
+                classified(answered(status, code), Applied::Maybe),
+                (ErrorKind::Unavailable, Applied::Maybe),
+                "{status} {code}"
+            );
+            // A read that met it wrote nothing: sent again.
+            assert_eq!(
+                classified(answered(status, code), Applied::No),
+                (ErrorKind::Unavailable, Applied::No)
+            );
+        }
+    }
+
+    #[test]
+    fn a_refusal_for_good_applied_nothing() {
+        let mapped = from_sdk(answered(400, "ValidationException"), Applied::Maybe, "t");
+        assert_eq!(
+            (mapped.kind(), mapped.applied()),
+            (ErrorKind::Rejected, Applied::No)
+        );
+        let missing = from_sdk(
+            answered(400, "ResourceNotFoundException"),
+            Applied::Maybe,
+            "orders",
+        );
+        assert!(matches!(
+            missing.source_ref().downcast_ref::<DynamoDbError>(),
+            Some(DynamoDbError::TableNotFound { table, .. }) if table == "orders"
+        ));
+    }
+
+    #[test]
+    fn a_refused_connection_sent_nothing_and_other_io_may_have() {
+        let refused = ConnectorError::io(Box::new(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        assert_eq!(
+            classified(SdkError::dispatch_failure(refused), Applied::Maybe),
+            (ErrorKind::Unavailable, Applied::No)
+        );
+        let reset = ConnectorError::io(Box::new(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset,
+        )));
+        assert_eq!(
+            classified(SdkError::dispatch_failure(reset), Applied::Maybe),
+            (ErrorKind::Io, Applied::Maybe)
+        );
+        assert_eq!(
+            classified(SdkError::timeout_error("attempt timeout"), Applied::Maybe),
+            (ErrorKind::Timeout, Applied::Maybe)
+        );
+    }
+
+    #[test]
+    fn the_sdk_error_stays_the_source() {
+        let mapped = from_sdk(answered(400, "ValidationException"), Applied::No, "t");
+        let ours = mapped.source_ref().downcast_ref::<DynamoDbError>();
+        let Some(DynamoDbError::Service { code, source, .. }) = ours else {
+            panic!("expected a service error, got {ours:?}");
+        };
+        assert_eq!(code, "ValidationException");
+        assert!(
+            source
+                .downcast_ref::<SdkError<PutItemError, HttpResponse>>()
+                .is_some()
+        );
     }
 
     #[test]

@@ -7,10 +7,11 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use optimist_core::{Key, Value, Version, Versioned};
+use optimist_core::{Key, StorageError, Value, Version, Versioned};
 use serde_json::{Map, Number};
 
 use crate::TableDescription;
+use crate::error::unreadable;
 
 /// An item as the SDK holds it.
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -147,6 +148,16 @@ pub(crate) fn version_of(table: &TableDescription, item: &Item) -> Result<Versio
             table.version_attribute()
         )),
     }
+}
+
+/// The item of `key` as the engine knows it, from what the service returned; an item
+/// this backend cannot read is corrupt storage.
+pub(crate) fn decode(
+    table: &TableDescription,
+    key: &Key,
+    item: &Item,
+) -> Result<Versioned<Value>, StorageError> {
+    from_item(table, item).map_err(|reason| unreadable(key, reason))
 }
 
 /// The document and version an item holds: every attribute but the key and version.

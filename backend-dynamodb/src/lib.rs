@@ -17,7 +17,7 @@
 //! # async fn example(client: aws_sdk_dynamodb::Client) -> optimist_core::Result<()> {
 //! // An existing table keyed on `Id` with a `VersionNumber` attribute.
 //! let table = TableDescription::new("ProductCatalog", "Id").with_version_attribute("VersionNumber");
-//! let store = DynamoDbStore::connect(client, table).await?;
+//! let store = DynamoDbStore::builder(client, table).connect().await?;
 //! let key = Key::new("101");
 //! let v1 = store.insert(&key, json!({"Title": "Book 101", "Price": 2})).await?;
 //! store.update(&key, v1, json!({"Title": "Book 101", "Price": 3})).await?;
@@ -30,23 +30,30 @@
 //! # Ok(()) }
 //! ```
 //!
-//! See the crate's README.md for requests per operation, limits and the differences
-//! between DynamoDB and moto.
+//! The store implements core's [`Storage`](optimist_core::Storage): reads, conditional
+//! writes and transactions on the table. Core's engine makes it a `VersionedStore`:
+//! it checks the input, derives versions, judges conflicts, resends failures that
+//! applied nothing, and reports a write whose answer was lost as `Indeterminate`.
+//!
+//! See the crate's README.md for requests per operation, errors, limits and the
+//! differences between DynamoDB and moto.
 
 #![deny(missing_docs)]
 
+mod builder;
+mod condition;
 mod error;
-mod expr;
 mod item;
-mod resend;
+mod put;
 mod setup;
 mod size;
 mod store;
 mod table;
-mod transact;
+mod transaction;
 
+pub use builder::{ConflictItems, DynamoDbStoreBuilder};
 pub use error::DynamoDbError;
 pub use setup::{create_table, delete_table};
 pub use size::{DYNAMODB_MAX_ITEM_BYTES, DYNAMODB_MAX_NESTING};
-pub use store::{ConflictItems, DynamoDbStore};
+pub use store::DynamoDbStore;
 pub use table::TableDescription;

@@ -6,17 +6,18 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
 };
-use optimist_core::{Error, Operation, Result};
+use optimist_core::{Error, ErrorKind, Operation, Result};
 
 use crate::TableDescription;
-use crate::error::{DynamoDbError, map_sdk_error};
+use crate::error::{BACKEND, configuration, setup};
 
 /// How long [`create_table`] waits for a table to become ACTIVE.
 const ACTIVE_WITHIN: Duration = Duration::from_secs(120);
 
 /// Creates `table` (on-demand billing, string keys as described) and waits until it is
 /// ACTIVE. A table that already exists is waited for, not changed. For tests and
-/// development: production tables belong to infrastructure code.
+/// development: production tables belong to infrastructure code. Names that cannot be
+/// a table's are [`Error::Configuration`].
 ///
 /// ```no_run
 /// # async fn example(client: aws_sdk_dynamodb::Client) -> optimist_core::Result<()> {
@@ -26,10 +27,7 @@ const ACTIVE_WITHIN: Duration = Duration::from_secs(120);
 /// # Ok(()) }
 /// ```
 pub async fn create_table(client: &Client, table: &TableDescription) -> Result<()> {
-    let op = Operation::Setup;
-    table
-        .check()
-        .map_err(|reason| Error::invalid(op, None, reason))?;
+    table.check().map_err(configuration)?;
     let mut keys = vec![(table.partition_key(), KeyType::Hash)];
     keys.extend(table.sort_key().map(|sk| (sk, KeyType::Range)));
     let mut request = client
@@ -47,7 +45,7 @@ pub async fn create_table(client: &Client, table: &TableDescription) -> Result<(
             .build();
         let (element, definition) = element
             .and_then(|e| definition.map(|d| (e, d)))
-            .map_err(|e| Error::backend(op, None, false, DynamoDbError::Request(e.to_string())))?;
+            .map_err(|e| Error::backend(BACKEND, Operation::Setup, None, ErrorKind::Other, e))?;
         request = request
             .key_schema(element)
             .attribute_definitions(definition);
@@ -57,7 +55,7 @@ pub async fn create_table(client: &Client, table: &TableDescription) -> Result<(
             .as_service_error()
             .is_some_and(|e| e.is_resource_in_use_exception());
         if !exists {
-            return Err(map_sdk_error(err, op, None, table.name(), true));
+            return Err(setup(err, table.name()));
         }
     }
     wait_until_active(client, table.name()).await
@@ -65,7 +63,6 @@ pub async fn create_table(client: &Client, table: &TableDescription) -> Result<(
 
 /// Waits until the table is ACTIVE, polling `DescribeTable`.
 async fn wait_until_active(client: &Client, name: &str) -> Result<()> {
-    let op = Operation::Setup;
     let deadline = tokio::time::Instant::now() + ACTIVE_WITHIN;
     let mut pause = Duration::from_millis(20);
     loop {
@@ -74,19 +71,18 @@ async fn wait_until_active(client: &Client, name: &str) -> Result<()> {
             .table_name(name)
             .send()
             .await
-            .map_err(|e| map_sdk_error(e, op, None, name, false))?;
+            .map_err(|e| setup(e, name))?;
         let status = output.table().and_then(|t| t.table_status());
         if status == Some(&TableStatus::Active) {
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(Error::backend(
-                op,
+                BACKEND,
+                Operation::Setup,
                 None,
-                true,
-                DynamoDbError::Request(format!(
-                    "table {name:?} is not ACTIVE after {ACTIVE_WITHIN:?} (status {status:?})"
-                )),
+                ErrorKind::Timeout,
+                format!("table {name:?} is not ACTIVE after {ACTIVE_WITHIN:?} (status {status:?})"),
             ));
         }
         tokio::time::sleep(pause).await;
@@ -111,29 +107,31 @@ pub async fn delete_table(client: &Client, name: &str) -> Result<()> {
         {
             Ok(())
         }
-        Err(err) => Err(map_sdk_error(err, Operation::Setup, None, name, true)),
+        Err(err) => Err(setup(err, name)),
     }
 }
 
-/// Checks that the table exists and is keyed as described (string keys, same names).
+/// Checks that the table exists and is keyed as described (string keys, same names):
+/// a missing table or another key schema is [`Error::Configuration`].
 pub(crate) async fn verify_table(client: &Client, table: &TableDescription) -> Result<()> {
-    let op = Operation::Setup;
-    let output = client
-        .describe_table()
-        .table_name(table.name())
-        .send()
-        .await
-        .map_err(|e| map_sdk_error(e, op, None, table.name(), false))?;
+    let name = table.name();
+    let output = match client.describe_table().table_name(name).send().await {
+        Ok(output) => output,
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            return Err(configuration(format!(
+                "table {name:?} does not exist (or these credentials cannot see it)"
+            )));
+        }
+        Err(err) => return Err(setup(err, name)),
+    };
     let mismatch = |reason: String| {
-        Error::backend(
-            op,
-            None,
-            false,
-            DynamoDbError::SchemaMismatch {
-                table: table.name().to_string(),
-                reason,
-            },
-        )
+        configuration(format!(
+            "table {name:?} does not match its description: {reason}"
+        ))
     };
     let Some(described) = output.table() else {
         return Err(mismatch("DescribeTable returned no table".to_string()));

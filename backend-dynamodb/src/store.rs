@@ -1,55 +1,40 @@
-//! The store: one DynamoDB request per operation.
+//! The store, and its [`Storage`] reads and single writes: one request each, except
+//! `put` on an existing item (see [`crate::put`]).
 
 use std::fmt;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::Builder as ConfigOverride;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Capabilities, Conflict, Error, Key, KeyShape, NumberSupport, Operation, Result, TxOp, Value,
-    Version, Versioned, VersionedStore, async_trait, validate,
+    Applied, Capabilities, Change, CommitOutcome, Decision, ErrorKind, Expect, Key, KeyShape,
+    NumberSupport, Outcome, Result, Storage, StorageError, Value, Version, Versioned, Write,
+    async_trait,
 };
 
-use crate::TableDescription;
-use crate::error::{DynamoDbError, map_sdk_error, not_applied, unreadable};
-use crate::expr::{Expect, condition};
-use crate::item::{Item, from_item, full_item, key_item, version_of};
-use crate::resend::send_write;
-use crate::size::{DYNAMODB_MAX_ITEM_BYTES, DYNAMODB_MAX_NESTING, item_size};
+use crate::condition::{Condition, Requirement};
+use crate::error::{BACKEND, DynamoDbError, from_sdk, unreadable};
+use crate::item::{Item, decode, full_item, key_item, version_of};
+use crate::size::{DYNAMODB_MAX_NESTING, item_size};
+use crate::{ConflictItems, DynamoDbStoreBuilder, TableDescription};
 
-/// Where the item of a conflict comes from when the service returns none with a failed
-/// condition.
+/// A [`VersionedStore`](optimist_core::VersionedStore) on one DynamoDB table, with
+/// native items: a document's fields are the item's attributes, readable by the
+/// console and any other client. Clones share the client and settings.
 ///
-/// DynamoDB returns the current item with every failed condition
-/// (`ReturnValuesOnConditionCheckFailure = ALL_OLD`), and returns none exactly when
-/// there is no item. Some DynamoDB-compatible servers return none at all; for them
-/// the store reads the item with one strongly consistent `GetItem`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConflictItems {
-    /// When the service returns no item, read it with one consistent `GetItem` (two
-    /// requests for such a conflict). Right on every server; the default.
-    #[default]
-    ReadWhenMissing,
-    /// Trust the service: no item returned means no item (`NotFound` in one request).
-    /// Right on DynamoDB and moto; wrong on servers that never return the item.
-    Returned,
-}
-
-/// How many conditional writes an unconditional `put` (or a transaction holding one)
-/// makes before it reports contention.
-pub(crate) const WRITE_ROUNDS: usize = 8;
-
-/// A [`VersionedStore`] on one DynamoDB table, with native items: a document's fields
-/// are the item's attributes, readable by the console and any other client.
+/// It implements core's [`Storage`]; core's engine makes it a `VersionedStore` (input
+/// checks, versions, conflicts, resending transient failures).
 ///
 /// Requests per operation: `get` one `GetItem` (`ConsistentRead`); `insert`,
 /// `update` one conditional `PutItem`; `delete` one conditional `DeleteItem`; `remove`
 /// one `DeleteItem` returning the old item; `transact` one `TransactWriteItems`.
 /// `put` is one conditional `PutItem` on a new key and two on an existing one (see
-/// the crate docs). Conflicts carry the item returned with the failed condition.
+/// the crate's README). Conflicts carry the item returned with the failed condition.
 ///
 /// ```no_run
 /// use optimist_core::{Key, VersionedStore};
@@ -58,80 +43,54 @@ pub(crate) const WRITE_ROUNDS: usize = 8;
 ///
 /// # async fn example(client: aws_sdk_dynamodb::Client) -> optimist_core::Result<()> {
 /// let table = TableDescription::new("ProductCatalog", "Id").with_version_attribute("VersionNumber");
-/// let store = DynamoDbStore::connect(client, table).await?;
+/// let store = DynamoDbStore::builder(client, table).connect().await?;
 /// let v1 = store.insert(&Key::new("book-1"), json!({"Title": "Dune"})).await?;
 /// store.update(&Key::new("book-1"), v1, json!({"Title": "Dune Messiah"})).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct DynamoDbStore {
-    pub(crate) client: Client,
-    pub(crate) table: Arc<TableDescription>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    table: TableDescription,
     capabilities: Capabilities,
-    pub(crate) conflict_items: ConflictItems,
+    conflict_items: ConflictItems,
+    /// The largest item as DynamoDB counts it.
     item_limit: usize,
+    retry_policy: RetryPolicy,
 }
 
 impl fmt::Debug for DynamoDbStore {
     // The client holds the credentials provider: never print it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DynamoDbStore")
-            .field("table", &self.table)
-            .field("conflict_items", &self.conflict_items)
-            .field("item_limit", &self.item_limit)
+            .field("table", &self.inner.table)
+            .field("conflict_items", &self.inner.conflict_items)
+            .field("item_limit", &self.inner.item_limit)
+            .field("retry_policy", &self.inner.retry_policy)
             .finish_non_exhaustive()
     }
 }
 
 impl DynamoDbStore {
-    /// A store on `table` through `client`, without contacting the service. The table
-    /// must exist with the described key schema; [`connect`](Self::connect) checks it.
-    /// Names that cannot be a table's are `InvalidInput`.
+    /// A builder for a store on `table` through `client`.
     ///
     /// ```
     /// use optimist_dynamodb::{DynamoDbStore, TableDescription};
-    /// use aws_sdk_dynamodb::config::{BehaviorVersion, Config, Region};
-    ///
-    /// let config = Config::builder()
-    ///     .behavior_version(BehaviorVersion::latest())
-    ///     .region(Region::new("us-east-1"))
-    ///     .build();
-    /// let client = aws_sdk_dynamodb::Client::from_conf(config);
-    /// let store = DynamoDbStore::new(client, TableDescription::new("orders", "pk"))?;
-    /// assert_eq!(store.table().name(), "orders");
+    /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
+    /// let client = aws_sdk_dynamodb::Client::new(&config);
+    /// let store = DynamoDbStore::builder(client, TableDescription::new("orders", "pk")).build()?;
     /// # Ok::<(), optimist_core::Error>(())
     /// ```
-    pub fn new(client: Client, table: TableDescription) -> Result<Self> {
-        table
-            .check()
-            .map_err(|reason| Error::invalid(Operation::Setup, None, reason))?;
-        let mut store = Self {
-            client,
-            table: Arc::new(table),
-            capabilities: Capabilities::new(),
-            conflict_items: ConflictItems::default(),
-            item_limit: DYNAMODB_MAX_ITEM_BYTES,
-        };
-        store.capabilities = store.describe_capabilities();
-        Ok(store)
+    pub fn builder(client: Client, table: TableDescription) -> DynamoDbStoreBuilder {
+        DynamoDbStoreBuilder::new(client, table)
     }
 
-    /// A store from a shared AWS configuration (`aws_config::load_from_env().await`).
-    ///
-    /// ```
-    /// use optimist_dynamodb::{DynamoDbStore, TableDescription};
-    /// let config = aws_types::SdkConfig::builder()
-    ///     .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-    ///     .build();
-    /// let store = DynamoDbStore::from_sdk_config(&config, TableDescription::new("orders", "pk"))?;
-    /// # Ok::<(), optimist_core::Error>(())
-    /// ```
-    pub fn from_sdk_config(config: &aws_types::SdkConfig, table: TableDescription) -> Result<Self> {
-        Self::new(Client::new(config), table)
-    }
-
-    /// Like [`new`](Self::new), then checks with one `DescribeTable` that the table
-    /// exists and that its key schema is the description's (string keys, same names).
+    /// A store with the default settings, after checking the table with one
+    /// `DescribeTable`: `DynamoDbStore::builder(client, table).connect()`.
     ///
     /// ```no_run
     /// # async fn example(client: aws_sdk_dynamodb::Client) -> optimist_core::Result<()> {
@@ -140,54 +99,55 @@ impl DynamoDbStore {
     /// # Ok(()) }
     /// ```
     pub async fn connect(client: Client, table: TableDescription) -> Result<Self> {
-        let store = Self::new(client, table)?;
-        crate::setup::verify_table(&store.client, &store.table).await?;
-        Ok(store)
+        Self::builder(client, table).connect().await
     }
 
-    /// Chooses where a conflict's item comes from when the service returns none.
-    ///
-    /// ```
-    /// # use optimist_dynamodb::{ConflictItems, DynamoDbStore, TableDescription};
-    /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
-    /// let store = DynamoDbStore::from_sdk_config(&config, TableDescription::new("orders", "pk"))?
-    ///     .with_conflict_items(ConflictItems::Returned);
-    /// # Ok::<(), optimist_core::Error>(())
-    /// ```
-    pub fn with_conflict_items(mut self, conflict_items: ConflictItems) -> Self {
-        self.conflict_items = conflict_items;
-        self
+    pub(crate) fn from_parts(
+        client: Client,
+        table: TableDescription,
+        item_limit: usize,
+        retry_policy: RetryPolicy,
+        conflict_items: ConflictItems,
+    ) -> Self {
+        let capabilities = capabilities(&table, item_limit);
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                table,
+                capabilities,
+                conflict_items,
+                item_limit,
+                retry_policy,
+            }),
+        }
     }
 
-    /// Sets the largest item, counted as DynamoDB counts it (default 400 KB, DynamoDB's
-    /// limit). For servers with a lower limit: moto refuses items over 405,000 bytes.
-    ///
-    /// ```
-    /// # use optimist_dynamodb::{DynamoDbStore, TableDescription};
-    /// # use optimist_core::VersionedStore;
-    /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
-    /// let store = DynamoDbStore::from_sdk_config(&config, TableDescription::new("orders", "pk"))?
-    ///     .with_item_size_limit(405_000);
-    /// assert!(store.capabilities().max_item_bytes < 405_000);
-    /// # Ok::<(), optimist_core::Error>(())
-    /// ```
-    pub fn with_item_size_limit(mut self, bytes: usize) -> Self {
-        self.item_limit = bytes.min(DYNAMODB_MAX_ITEM_BYTES);
-        self.capabilities = self.describe_capabilities();
-        self
-    }
-
-    /// The table description.
+    /// The table's name.
     ///
     /// ```
     /// # use optimist_dynamodb::{DynamoDbStore, TableDescription};
     /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
-    /// let store = DynamoDbStore::from_sdk_config(&config, TableDescription::new("orders", "Id"))?;
-    /// assert_eq!(store.table().partition_key(), "Id");
+    /// # let client = aws_sdk_dynamodb::Client::new(&config);
+    /// let store = DynamoDbStore::builder(client, TableDescription::new("orders", "Id")).build()?;
+    /// assert_eq!(store.table(), "orders");
     /// # Ok::<(), optimist_core::Error>(())
     /// ```
-    pub fn table(&self) -> &TableDescription {
-        &self.table
+    pub fn table(&self) -> &str {
+        self.inner.table.name()
+    }
+
+    /// The table description: name, key attributes, version attribute.
+    ///
+    /// ```
+    /// # use optimist_dynamodb::{DynamoDbStore, TableDescription};
+    /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
+    /// # let client = aws_sdk_dynamodb::Client::new(&config);
+    /// let store = DynamoDbStore::builder(client, TableDescription::new("orders", "Id")).build()?;
+    /// assert_eq!(store.table_description().partition_key(), "Id");
+    /// # Ok::<(), optimist_core::Error>(())
+    /// ```
+    pub fn table_description(&self) -> &TableDescription {
+        &self.inner.table
     }
 
     /// The SDK client.
@@ -195,418 +155,294 @@ impl DynamoDbStore {
     /// ```
     /// # use optimist_dynamodb::{DynamoDbStore, TableDescription};
     /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
-    /// let store = DynamoDbStore::from_sdk_config(&config, TableDescription::new("orders", "Id"))?;
+    /// # let client = aws_sdk_dynamodb::Client::new(&config);
+    /// let store = DynamoDbStore::builder(client, TableDescription::new("orders", "Id")).build()?;
     /// let _client: &aws_sdk_dynamodb::Client = store.client();
     /// # Ok::<(), optimist_core::Error>(())
     /// ```
     pub fn client(&self) -> &Client {
-        &self.client
+        &self.inner.client
     }
 
-    /// The capabilities. `max_item_bytes` (the key plus the compact JSON) leaves room
-    /// for the key and version attributes' names and the version number, so a document
-    /// within it fits DynamoDB's own count as long as it is mostly strings; the store
-    /// also checks DynamoDB's own count, which is larger than the JSON for long arrays
-    /// of small numbers or booleans.
-    fn describe_capabilities(&self) -> Capabilities {
-        let names: usize = self
-            .table
-            .reserved_attributes()
-            .iter()
-            .map(|n| n.len())
-            .sum();
-        let overhead = names + 22 + 16;
-        Capabilities::new()
-            .with_max_item_bytes(self.item_limit.saturating_sub(overhead))
-            .with_max_transaction_ops(100)
-            .with_max_depth(DYNAMODB_MAX_NESTING)
-            .with_numbers(NumberSupport::DYNAMODB)
-            .with_object_values_only(true)
-            .with_reserved_fields(self.table.reserved_attributes())
-            .with_key_shape(if self.table.sort_key().is_some() {
-                KeyShape::PartitionAndSort
-            } else {
-                KeyShape::PartitionOnly
-            })
-            .with_nul_in_keys(true)
-            .with_nul_in_values(true)
-            // Attribute names and map keys must be non-empty; moto even drops empty map
-            // keys silently, so refuse them before sending.
-            .with_empty_field_names(false)
-            .with_transactions(true)
+    /// Where a conflict's item comes from when the service returns none.
+    ///
+    /// ```
+    /// # use optimist_dynamodb::{ConflictItems, DynamoDbStore, TableDescription};
+    /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
+    /// # let client = aws_sdk_dynamodb::Client::new(&config);
+    /// let store = DynamoDbStore::builder(client, TableDescription::new("orders", "Id")).build()?;
+    /// assert_eq!(store.conflict_items(), ConflictItems::ReadWhenMissing);
+    /// # Ok::<(), optimist_core::Error>(())
+    /// ```
+    pub fn conflict_items(&self) -> ConflictItems {
+        self.inner.conflict_items
     }
 
-    pub(crate) fn capabilities_ref(&self) -> &Capabilities {
-        &self.capabilities
-    }
-
-    /// DynamoDB's own size rule for one item.
-    pub(crate) fn check_item_size(
-        &self,
-        operation: Operation,
-        key: &Key,
-        item: &Item,
-    ) -> Result<()> {
+    /// DynamoDB's own size rule for one item; nothing is sent when it fails.
+    pub(crate) fn check_item_size(&self, key: &Key, item: &Item) -> Result<usize, StorageError> {
         let size = item_size(item);
-        if size > self.item_limit {
-            return Err(Error::invalid(
-                operation,
-                Some(key),
-                format!(
-                    "item is {size} bytes as DynamoDB counts them (attribute names and values), over the limit of {}",
-                    self.item_limit
-                ),
-            ));
+        let limit = self.inner.item_limit;
+        if size > limit {
+            let too_large = DynamoDbError::ItemTooLarge {
+                key: key.clone(),
+                size,
+                limit,
+            };
+            return Err(StorageError::not_applied(ErrorKind::Rejected, too_large));
         }
-        Ok(())
+        Ok(size)
     }
 
-    /// One strongly consistent `GetItem`.
-    pub(crate) async fn read(
+    /// One strongly consistent `GetItem`. It writes nothing, so any failure is
+    /// `not_applied` and may be sent again.
+    pub(crate) async fn get_item(
         &self,
-        operation: Operation,
         key: &Key,
-    ) -> Result<Option<Versioned<Value>>> {
+    ) -> Result<Option<Versioned<Value>>, StorageError> {
+        let table = &self.inner.table;
         let output = self
-            .client
+            .client()
             .get_item()
-            .table_name(self.table.name())
-            .set_key(Some(key_item(&self.table, key)))
+            .table_name(table.name())
+            .set_key(Some(key_item(table, key)))
             .consistent_read(true)
+            .customize()
+            .config_override(once())
             .send()
             .await
-            .map_err(|e| map_sdk_error(e, operation, Some(key), self.table.name(), false))?;
+            .map_err(|e| from_sdk(e, Applied::No, table.name()))?;
         match output.item.filter(|item| !item.is_empty()) {
             None => Ok(None),
-            Some(item) => from_item(&self.table, &item)
-                .map(Some)
-                .map_err(|reason| unreadable(operation, key, reason)),
+            Some(item) => decode(table, key, &item).map(Some),
         }
     }
 
-    /// One `PutItem` of the whole item at `version`, on condition `expect`.
-    async fn put_item(
+    /// One `PutItem` of the whole item at `version`, on condition that the item is in
+    /// `state` (`None`: absent).
+    pub(crate) async fn put_item(
         &self,
-        operation: Operation,
         key: &Key,
         document: &Value,
-        expect: Expect,
+        state: Option<Version>,
         version: Version,
-    ) -> Result<Outcome> {
-        let item = full_item(&self.table, key, document, version);
-        self.check_item_size(operation, key, &item)?;
-        let condition = condition(&self.table, expect);
-        let request = self
-            .client
+    ) -> Result<Outcome, StorageError> {
+        let table = &self.inner.table;
+        let item = full_item(table, key, document, version);
+        self.check_item_size(key, &item)?;
+        let condition = Condition::new(table, Requirement::state(state));
+        let result = self
+            .client()
             .put_item()
-            .table_name(self.table.name())
+            .table_name(table.name())
             .set_item(Some(item))
             .condition_expression(condition.expression)
             .set_expression_attribute_names(Some(condition.names))
             .set_expression_attribute_values(condition.values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        let result = send_write(&self.client, not_applied, |once| {
-            request.clone().customize().config_override(once).send()
-        })
-        .await;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .customize()
+            .config_override(once())
+            .send()
+            .await;
         match result {
-            Ok(_) => Ok(Outcome::Written),
+            Ok(_) => Ok(Outcome::Applied { previous: state }),
             Err(err) => match err.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(failed)) => {
-                    Ok(refusal(failed.item().cloned()))
+                    let returned = failed.item().cloned();
+                    self.refused(key, state, returned).await
                 }
-                _ => Err(map_sdk_error(
-                    err,
-                    operation,
-                    Some(key),
-                    self.table.name(),
-                    true,
-                )),
+                _ => Err(from_sdk(err, Applied::Maybe, table.name())),
             },
         }
     }
 
-    /// One `DeleteItem` on condition `expect`.
+    /// One `DeleteItem` on condition that the item is in `state`.
     async fn delete_item(
         &self,
-        operation: Operation,
         key: &Key,
-        expect: Expect,
-    ) -> Result<Outcome> {
-        let condition = condition(&self.table, expect);
-        let request = self
-            .client
+        state: Option<Version>,
+    ) -> Result<Outcome, StorageError> {
+        let table = &self.inner.table;
+        let condition = Condition::new(table, Requirement::state(state));
+        let result = self
+            .client()
             .delete_item()
-            .table_name(self.table.name())
-            .set_key(Some(key_item(&self.table, key)))
+            .table_name(table.name())
+            .set_key(Some(key_item(table, key)))
             .condition_expression(condition.expression)
             .set_expression_attribute_names(Some(condition.names))
             .set_expression_attribute_values(condition.values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        let result = send_write(&self.client, not_applied, |once| {
-            request.clone().customize().config_override(once).send()
-        })
-        .await;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .customize()
+            .config_override(once())
+            .send()
+            .await;
         match result {
-            Ok(_) => Ok(Outcome::Written),
+            Ok(_) => Ok(Outcome::Applied { previous: state }),
             Err(err) => match err.as_service_error() {
                 Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
-                    Ok(refusal(failed.item().cloned()))
+                    let returned = failed.item().cloned();
+                    self.refused(key, state, returned).await
                 }
-                _ => Err(map_sdk_error(
-                    err,
-                    operation,
-                    Some(key),
-                    self.table.name(),
-                    true,
-                )),
+                _ => Err(from_sdk(err, Applied::Maybe, table.name())),
             },
         }
     }
 
-    /// The item after a failed condition `expect`: the one the service returned or,
-    /// where it returned none, one consistent read (see [`ConflictItems`]).
-    pub(crate) async fn current_after_refusal(
+    /// `remove`: one unconditional `DeleteItem` returning the old item.
+    async fn remove_item(&self, key: &Key) -> Result<Outcome, StorageError> {
+        let table = &self.inner.table;
+        let output = self
+            .client()
+            .delete_item()
+            .table_name(table.name())
+            .set_key(Some(key_item(table, key)))
+            .return_values(ReturnValue::AllOld)
+            .customize()
+            .config_override(once())
+            .send()
+            .await
+            .map_err(|e| from_sdk(e, Applied::Maybe, table.name()))?;
+        let previous = match output.attributes.filter(|item| !item.is_empty()) {
+            None => None,
+            Some(item) => Some(version_of(table, &item).map_err(|reason| {
+                // The item is gone: the error must not say that nothing was written.
+                let (kind, _, source) = unreadable(key, reason).into_parts();
+                StorageError::maybe_applied(kind, source)
+            })?),
+        };
+        Ok(Outcome::Applied { previous })
+    }
+
+    /// A write that changes nothing (a check), or a put that no version can follow:
+    /// one consistent read, judged by core. Nothing is written, so the read is the
+    /// moment the precondition held or failed.
+    async fn check(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+        let current = self.get_item(write.key).await?;
+        let previous = current.as_ref().map(|item| item.version);
+        match write.decide(previous) {
+            Decision::Refuse => Ok(Outcome::Refused { current }),
+            Decision::Keep => Ok(Outcome::Applied { previous }),
+            Decision::Put(_) | Decision::Delete => Err(StorageError::not_applied(
+                ErrorKind::Other,
+                "a write that changes the item was sent as a check",
+            )),
+        }
+    }
+
+    /// The answer to a failed condition that the item be in `state`: the item the
+    /// service returned with it or, where it returned none, one consistent read (see
+    /// [`ConflictItems`]).
+    pub(crate) async fn refused(
         &self,
-        operation: Operation,
         key: &Key,
-        expect: Expect,
+        state: Option<Version>,
         returned: Option<Item>,
-    ) -> Result<Option<Versioned<Value>>> {
-        match returned {
-            Some(item) => from_item(&self.table, &item)
-                .map(Some)
-                .map_err(|r| unreadable(operation, key, r)),
-            None if matches!(expect, Expect::At(_))
-                && self.conflict_items == ConflictItems::Returned =>
-            {
-                Ok(None)
-            }
+    ) -> Result<Outcome, StorageError> {
+        let current = match returned.filter(|item| !item.is_empty()) {
+            Some(item) => Some(decode(&self.inner.table, key, &item)?),
+            // An item was expected and none came back: trusted to mean absent.
+            None if state.is_some() && self.inner.conflict_items == ConflictItems::Returned => None,
             None => {
-                tracing::debug!(%key, %operation, "no item came with the failed condition; reading it");
-                self.read(operation, key).await
+                tracing::debug!(%key, "no item came with the failed condition; reading it");
+                self.get_item(key).await?
             }
-        }
-    }
-
-    /// The conflict of a failed condition `expect`.
-    pub(crate) async fn conflict(
-        &self,
-        operation: Operation,
-        key: &Key,
-        expect: Expect,
-        returned: Option<Item>,
-    ) -> Result<Conflict> {
-        let current = self
-            .current_after_refusal(operation, key, expect, returned)
-            .await?;
-        judge(expect, current).ok_or_else(|| changed_meanwhile(operation, key))
-    }
-
-    /// What the item is at, from a refused guess: the returned item, or a read.
-    pub(crate) async fn actual_state(
-        &self,
-        operation: Operation,
-        key: &Key,
-        guess: Expect,
-        returned: Option<Item>,
-    ) -> Result<Expect> {
-        let current = match returned {
-            Some(item) => {
-                Some(version_of(&self.table, &item).map_err(|r| unreadable(operation, key, r))?)
-            }
-            None if matches!(guess, Expect::At(_))
-                && self.conflict_items == ConflictItems::Returned =>
-            {
-                None
-            }
-            None => self.read(operation, key).await?.map(|item| item.version),
         };
-        Ok(current.map_or(Expect::Absent, Expect::At))
-    }
-
-    /// A checked single write: insert (`expect` absent) or update.
-    async fn checked_write(
-        &self,
-        operation: Operation,
-        key: &Key,
-        expect: Expect,
-        value: Value,
-    ) -> Result<Version> {
-        validate::write(operation, key, &value, &self.capabilities)?;
-        let Ok(version) = next_version(operation, key, expect) else {
-            // No version can follow `expected`, so the write cannot happen; the caller
-            // still learns whether its condition held, from one consistent read.
-            let current = self.read(operation, key).await?;
-            return Err(match judge(expect, current) {
-                Some(conflict) => Error::conflict(operation, key.clone(), conflict),
-                None => exhausted(operation, key),
-            });
-        };
-        match self
-            .put_item(operation, key, &value, expect, version)
-            .await?
-        {
-            Outcome::Written => Ok(version),
-            Outcome::Refused(item) => {
-                let conflict = self.conflict(operation, key, expect, item).await?;
-                Err(Error::conflict(operation, key.clone(), conflict))
-            }
-        }
+        Ok(Outcome::Refused { current })
     }
 }
 
-/// What a conditional write did.
-enum Outcome {
-    Written,
-    /// The condition failed; the item the service returned with it, if any.
-    Refused(Option<Item>),
+/// The override every request of the store goes out with: one attempt, no resend by
+/// the SDK. Its retry classifiers resend after a timeout, an I/O error or a 5xx, none
+/// of which says whether the first attempt reached DynamoDB; an attempt timeout even
+/// resends while the first attempt is still travelling, so it can land after the call
+/// returned. The engine in core resends instead, only what [`crate::error`] judges
+/// provably not applied, within the store's retry policy. (Per request: the client
+/// itself is untouched.)
+pub(crate) fn once() -> ConfigOverride {
+    ConfigOverride::new().retry_config(RetryConfig::disabled())
 }
 
-/// The version a write on an item in state `expect` gives.
-pub(crate) fn next_version(operation: Operation, key: &Key, expect: Expect) -> Result<Version> {
+/// The state a precondition other than [`Expect::Any`] asks for: `None` absent,
+/// `Some(version)` present at that version.
+fn expected_state(expect: Expect) -> Option<Version> {
     match expect {
-        Expect::Absent => Ok(Version::FIRST),
-        Expect::At(version) => version.next().ok_or_else(|| exhausted(operation, key)),
+        Expect::At(version) => Some(version),
+        Expect::Absent | Expect::Any => None,
     }
 }
 
-/// A write on an item at the last version.
-pub(crate) fn exhausted(operation: Operation, key: &Key) -> Error {
-    Error::backend(
-        operation,
-        Some(key),
-        false,
-        "the item's version counter is exhausted",
-    )
-}
-
-/// The conflict of condition `expect` on an item in state `current`; `None` when the
-/// condition holds.
-pub(crate) fn judge(expect: Expect, current: Option<Versioned<Value>>) -> Option<Conflict> {
-    match (expect, current) {
-        (Expect::Absent, Some(current)) => Some(Conflict::AlreadyExists { current }),
-        (Expect::At(_), None) => Some(Conflict::NotFound),
-        (Expect::At(expected), Some(current)) if current.version != expected => {
-            Some(Conflict::VersionMismatch { expected, current })
-        }
-        _ => None,
-    }
-}
-
-/// A condition failed, but the item read afterwards meets it: the item changed between
-/// the write and the read. Nothing was written; the caller may retry.
-pub(crate) fn changed_meanwhile(operation: Operation, key: &Key) -> Error {
-    Error::backend(
-        operation,
-        Some(key),
-        true,
-        DynamoDbError::Contention(
-            "the item changed while the conflict was being read; try again".to_string(),
-        ),
-    )
-}
-
-/// A failed condition. The request was sent once, or again only after an answer that
-/// proved the earlier attempt was not applied (see `crate::resend`), so the condition
-/// failed on someone else's write, never on the caller's own (contract R14).
-fn refusal(item: Option<Item>) -> Outcome {
-    Outcome::Refused(item.filter(|i| !i.is_empty()))
+/// The capabilities of a store on `table` whose items may be `item_limit` bytes as
+/// DynamoDB counts them. `max_item_bytes` (the key plus the compact JSON) leaves room
+/// for the key and version attributes' names and the version number, so a document
+/// within it fits DynamoDB's own count as long as it is mostly strings; the store also
+/// checks DynamoDB's own count, which is larger than the JSON for long arrays of small
+/// numbers or booleans.
+fn capabilities(table: &TableDescription, item_limit: usize) -> Capabilities {
+    let names: usize = table.reserved_attributes().iter().map(|n| n.len()).sum();
+    // 22: the largest number DynamoDB counts (a u64 version); 16: map and key overhead.
+    let overhead = names + 22 + 16;
+    Capabilities::new()
+        .with_max_item_bytes(item_limit.saturating_sub(overhead))
+        .with_max_transaction_ops(100)
+        .with_max_depth(DYNAMODB_MAX_NESTING)
+        .with_numbers(NumberSupport::DYNAMODB)
+        .with_object_values_only(true)
+        .with_reserved_fields(table.reserved_attributes())
+        .with_key_shape(if table.sort_key().is_some() {
+            KeyShape::PartitionAndSort
+        } else {
+            KeyShape::PartitionOnly
+        })
+        .with_nul_in_keys(true)
+        .with_nul_in_values(true)
+        // Attribute names and map keys must be non-empty; moto even drops empty map
+        // keys silently, so refuse them before sending.
+        .with_empty_field_names(false)
+        .with_transactions(true)
 }
 
 #[async_trait]
-impl VersionedStore for DynamoDbStore {
+impl Storage for DynamoDbStore {
+    fn backend_name(&self) -> &'static str {
+        BACKEND
+    }
+
     fn capabilities(&self) -> &Capabilities {
-        &self.capabilities
+        &self.inner.capabilities
     }
 
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        validate::key(Operation::Get, key, &self.capabilities)?;
-        self.read(Operation::Get, key).await
+    fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry_policy
     }
 
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        self.checked_write(Operation::Insert, key, Expect::Absent, value)
-            .await
+    /// One consistent `GetItem`.
+    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
+        self.get_item(key).await
     }
 
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        self.checked_write(Operation::Update, key, Expect::At(expected), value)
-            .await
-    }
-
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        let operation = Operation::Delete;
-        validate::key(operation, key, &self.capabilities)?;
-        let expect = Expect::At(expected);
-        match self.delete_item(operation, key, expect).await? {
-            Outcome::Written => Ok(()),
-            Outcome::Refused(item) => {
-                let conflict = self.conflict(operation, key, expect, item).await?;
-                Err(Error::conflict(operation, key.clone(), conflict))
-            }
-        }
-    }
-
-    /// A conditional `PutItem` that guesses the key is new; if it holds an item, the
-    /// refusal returns it, and a second `PutItem` conditioned on that item's version
-    /// replaces it. Each write is conditional, so a racing writer makes it go round
-    /// again (up to a bound, then a retryable error), never lose an update.
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        let operation = Operation::Put;
-        validate::write(operation, key, &value, &self.capabilities)?;
-        let mut expect = Expect::Absent;
-        for _ in 0..WRITE_ROUNDS {
-            let version = next_version(operation, key, expect)?;
-            match self
-                .put_item(operation, key, &value, expect, version)
-                .await?
-            {
-                Outcome::Written => return Ok(version),
-                Outcome::Refused(item) => {
-                    expect = self.actual_state(operation, key, expect, item).await?;
+    /// insert and update: one conditional `PutItem`; delete: one conditional
+    /// `DeleteItem`; remove: one `DeleteItem` returning the old item; put: conditional
+    /// `PutItem`s that learn the item's version from each refusal (one on a new key,
+    /// two on an existing one). A failed condition answers with the item returned
+    /// with it.
+    async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+        match (write.change, write.expect) {
+            (Change::Put(value), Expect::Any) => crate::put::put(self, write, value).await,
+            (Change::Delete, Expect::Any) => self.remove_item(write.key).await,
+            (Change::Put(value), expect) => match write.new_version() {
+                Some(version) => {
+                    let state = expected_state(expect);
+                    self.put_item(write.key, value, state, version).await
                 }
-            }
-        }
-        Err(contention(operation, Some(key)))
-    }
-
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        let operation = Operation::Remove;
-        validate::key(operation, key, &self.capabilities)?;
-        let request = self
-            .client
-            .delete_item()
-            .table_name(self.table.name())
-            .set_key(Some(key_item(&self.table, key)))
-            .return_values(ReturnValue::AllOld);
-        let output = send_write(&self.client, not_applied, |once| {
-            request.clone().customize().config_override(once).send()
-        })
-        .await
-        .map_err(|e| map_sdk_error(e, operation, Some(key), self.table.name(), true))?;
-        // Any earlier attempt was provably not applied, so "nothing there" is true.
-        match output.attributes.filter(|item| !item.is_empty()) {
-            Some(item) => version_of(&self.table, &item)
-                .map(Some)
-                .map_err(|reason| unreadable(operation, key, reason)),
-            None => Ok(None),
+                // Nothing follows u64::MAX (core sends a check instead; kept for safety).
+                None => self.check(write).await,
+            },
+            (Change::Delete, expect) => self.delete_item(write.key, expected_state(expect)).await,
+            (Change::Keep, _) => self.check(write).await,
         }
     }
 
-    async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
-        self.transact_ops(ops).await
+    async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
+        crate::transaction::commit(self, writes).await
     }
-}
-
-/// Writers kept winning the race against a `put`.
-pub(crate) fn contention(operation: Operation, key: Option<&Key>) -> Error {
-    Error::backend(
-        operation,
-        key,
-        true,
-        DynamoDbError::Contention(format!(
-            "other writers changed the item {WRITE_ROUNDS} times during the write; nothing was written"
-        )),
-    )
 }

@@ -10,7 +10,8 @@ use std::fmt;
 /// ```
 /// use optimist_dynamodb::TableDescription;
 ///
-/// // The table of the .NET object persistence model's optimistic-locking example: keyed on `Id`, versioned in `VersionNumber`.
+/// // A table kept by the AWS SDK for .NET's object persistence model: keyed on `Id`,
+/// // versioned in `VersionNumber`.
 /// let table = TableDescription::new("ProductCatalog", "Id").with_version_attribute("VersionNumber");
 /// assert_eq!(table.version_attribute(), "VersionNumber");
 /// assert_eq!(table.sort_key(), None);

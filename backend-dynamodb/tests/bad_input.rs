@@ -7,7 +7,7 @@
 mod common;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use optimist_core::{Error, Key, TxOp, Version, VersionedStore};
+use optimist_core::{Error, ErrorKind, Key, TxOp, Version, VersionedStore};
 use optimist_dynamodb::{DynamoDbError, DynamoDbStore, TableDescription};
 use serde_json::json;
 
@@ -72,16 +72,47 @@ async fn reserved_and_empty_attribute_names_are_invalid_input() {
     );
 }
 
+// Core's engine has no way for a backend to report invalid input of its own, so an
+// item within `max_item_bytes` but over DynamoDB's count is a `Rejected` backend error
+// (nothing sent, not retryable) naming the sizes, not `InvalidInput`.
 #[tokio::test]
-async fn an_item_over_dynamodbs_own_count_is_invalid_input() {
+async fn an_item_over_dynamodbs_own_count_is_rejected_before_sending() {
     let Some(store) = store(false).await else {
         return;
     };
     // Small numbers cost DynamoDB more than their JSON: within the JSON limit, over 400 KB.
     let zeros = json!({"zeros": vec![0; 150_000]});
     assert!(optimist_core::validate::encoded_len(&zeros) < store.capabilities().max_item_bytes);
-    let err = store.put(&Key::new("big"), zeros).await.unwrap_err();
-    assert!(reason(&err).contains("as DynamoDB counts them"), "{err}");
+    for err in [
+        store
+            .put(&Key::new("big"), zeros.clone())
+            .await
+            .unwrap_err(),
+        store
+            .transact(vec![TxOp::insert(Key::new("big"), zeros)])
+            .await
+            .unwrap_err(),
+    ] {
+        match &err {
+            Error::Backend {
+                kind: ErrorKind::Rejected,
+                retryable: false,
+                source,
+                ..
+            } => match source.downcast_ref::<DynamoDbError>() {
+                Some(too_large @ DynamoDbError::ItemTooLarge { key, size, limit }) => {
+                    assert_eq!(key, &Key::new("big"));
+                    assert!(size > limit, "{too_large}");
+                    assert!(
+                        too_large.to_string().contains("as DynamoDB counts them"),
+                        "{too_large}"
+                    );
+                }
+                other => panic!("expected ItemTooLarge, got {other:?}"),
+            },
+            other => panic!("expected a Rejected backend error, got {other}"),
+        }
+    }
     assert!(store.get(&Key::new("big")).await.unwrap().is_none());
 }
 
@@ -96,8 +127,9 @@ async fn a_missing_table_is_named_and_nothing_is_written() {
     let err = DynamoDbStore::connect(client.clone(), table.clone())
         .await
         .unwrap_err();
+    assert!(matches!(err, Error::Configuration { .. }), "{err}");
     assert!(err.to_string().contains(&name), "{err}");
-    let store = DynamoDbStore::new(client, table).unwrap();
+    let store = DynamoDbStore::builder(client, table).build().unwrap();
     for err in [
         store
             .insert(&Key::new("k"), json!({"a": 1}))
@@ -111,13 +143,14 @@ async fn a_missing_table_is_named_and_nothing_is_written() {
     ] {
         match &err {
             Error::Backend {
+                kind: ErrorKind::Rejected,
                 retryable: false,
                 source,
                 ..
             } => {
                 let source = source.downcast_ref::<DynamoDbError>();
                 assert!(
-                    matches!(source, Some(DynamoDbError::TableNotFound { table }) if *table == name),
+                    matches!(source, Some(DynamoDbError::TableNotFound { table, .. }) if *table == name),
                     "{err}"
                 );
             }
@@ -131,15 +164,17 @@ async fn a_table_keyed_otherwise_than_described_is_refused() {
     let Some(hash_only) = store(false).await else {
         return;
     };
-    let described = TableDescription::new(hash_only.table().name(), "pk").with_sort_key("sk");
+    let described = TableDescription::new(hash_only.table(), "pk").with_sort_key("sk");
     let err = DynamoDbStore::connect(hash_only.client().clone(), described)
         .await
         .unwrap_err();
+    assert!(matches!(err, Error::Configuration { .. }), "{err}");
     assert!(err.to_string().contains("sort key"), "{err}");
-    let renamed = TableDescription::new(hash_only.table().name(), "Id");
+    let renamed = TableDescription::new(hash_only.table(), "Id");
     let err = DynamoDbStore::connect(hash_only.client().clone(), renamed)
         .await
         .unwrap_err();
+    assert!(matches!(err, Error::Configuration { .. }), "{err}");
     assert!(err.to_string().contains("partition key"), "{err}");
 }
 
@@ -152,7 +187,7 @@ async fn items_without_a_version_read_as_version_0() {
     store
         .client()
         .put_item()
-        .table_name(store.table().name())
+        .table_name(store.table())
         .item("pk", AttributeValue::S("legacy".into()))
         .item("title", AttributeValue::S("from another tool".into()))
         .send()
@@ -185,7 +220,7 @@ async fn items_without_a_version_read_as_version_0() {
     store
         .client()
         .put_item()
-        .table_name(store.table().name())
+        .table_name(store.table())
         .item("pk", AttributeValue::S("legacy2".into()))
         .send()
         .await

@@ -1,7 +1,11 @@
 //! Error mapping against a scripted fake DynamoDB endpoint on loopback: throttling
-//! (resent, then retryable), 5xx (retryable on a read, `Indeterminate` on a write and
-//! never resent), timeouts after sending, refused connections, a resent write whose
-//! resend fails its condition, and credentials kept out of every message.
+//! (resent, then `Busy`), 5xx (resent on a read, `Indeterminate` on a write and never
+//! resent), timeouts after sending, refused connections, a resent write whose resend
+//! fails its condition, and credentials kept out of every message.
+//!
+//! Resends follow the store's retry policy, derived from the client's retry config; a
+//! failure that used up the policy's attempts is reported with `retryable: false` (the
+//! store already spent its budget on it).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -12,7 +16,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Config, Credentials, Region};
-use optimist_core::{Conflict, Error, Key, TxOp, Version, VersionedStore};
+use optimist_core::{Conflict, Error, ErrorKind, Key, TxOp, Version, VersionedStore};
 use optimist_dynamodb::{DynamoDbError, DynamoDbStore, TableDescription};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -112,8 +116,8 @@ fn error_body(error_type: &str, message: &str) -> String {
         .to_string()
 }
 
-/// A store on the fake endpoint: secret credentials, fast retries, short timeouts.
-fn store(endpoint: &str, attempts: u32) -> DynamoDbStore {
+/// A client of the fake endpoint: secret credentials, fast retries, short timeouts.
+fn client(endpoint: &str, attempts: u32) -> Client {
     let config = Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -137,10 +141,16 @@ fn store(endpoint: &str, attempts: u32) -> DynamoDbStore {
                 .build(),
         )
         .build();
-    DynamoDbStore::new(
-        Client::from_conf(config),
+    Client::from_conf(config)
+}
+
+/// A store on the fake endpoint through [`client`].
+fn store(endpoint: &str, attempts: u32) -> DynamoDbStore {
+    DynamoDbStore::builder(
+        client(endpoint, attempts),
         TableDescription::new("fake-table", "pk"),
     )
+    .build()
     .unwrap()
 }
 
@@ -155,6 +165,31 @@ fn assert_no_secret(err: &Error) {
     }
 }
 
+/// The kind of a backend error that is not (or, once the store spent its resends on
+/// it, no longer) retryable: nothing was written.
+fn not_retryable_kind(err: &Error) -> ErrorKind {
+    match err {
+        Error::Backend {
+            kind,
+            retryable: false,
+            ..
+        } => *kind,
+        other => panic!("expected a backend error with no retry left, got {other}"),
+    }
+}
+
+/// The error and its causes, as one line.
+fn chain(err: &Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
+}
+
 fn source_of(err: &Error) -> &DynamoDbError {
     let source = match err {
         Error::Backend { source, .. } | Error::Indeterminate { source, .. } => source,
@@ -166,7 +201,7 @@ fn source_of(err: &Error) -> &DynamoDbError {
 }
 
 #[tokio::test]
-async fn throttling_after_retries_is_retryable() {
+async fn throttling_is_resent_then_reported_busy() {
     let throttled = Reply::Answer(
         400,
         "ProvisionedThroughputExceededException",
@@ -178,27 +213,22 @@ async fn throttling_after_retries_is_retryable() {
         .update(&Key::new("k"), Version::FIRST, json!({"a": 1}))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Backend {
-                retryable: true,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_eq!(not_retryable_kind(&err), ErrorKind::Busy, "{err}");
     assert_eq!(
         seen.load(Ordering::SeqCst),
         3,
         "a throttled write is resent as often as the client's retry config allows"
     );
     assert!(!err.is_conflict());
+    assert!(
+        matches!(source_of(&err), DynamoDbError::Service { code, .. } if code == "ProvisionedThroughputExceededException"),
+        "{err}"
+    );
     assert_no_secret(&err);
 }
 
 #[tokio::test]
-async fn server_errors_are_retryable_on_reads_and_indeterminate_on_writes() {
+async fn server_errors_are_resent_on_reads_and_indeterminate_on_writes() {
     let failing = Reply::Answer(
         500,
         "InternalServerError",
@@ -207,20 +237,11 @@ async fn server_errors_are_retryable_on_reads_and_indeterminate_on_writes() {
     let (endpoint, seen) = fake_server(vec![failing]).await;
     let store = store(&endpoint, 2);
     let err = store.get(&Key::new("k")).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Backend {
-                retryable: true,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert_eq!(not_retryable_kind(&err), ErrorKind::Unavailable, "{err}");
     assert_eq!(
         seen.load(Ordering::SeqCst),
         2,
-        "reads keep the SDK's retries"
+        "a read is resent as often as the client's retry config allows"
     );
     // A write answered 500 may have been applied: indeterminate, and never resent.
     let before = seen.load(Ordering::SeqCst);
@@ -260,22 +281,18 @@ async fn a_write_timing_out_after_sending_is_indeterminate() {
         "the request reached the server once"
     );
     assert_no_secret(&err);
-    // A read that times out wrote nothing: retryable, not indeterminate.
+    // A read that times out wrote nothing: resent, then a timeout, not indeterminate.
     let err = store.get(&Key::new("k")).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Backend {
-                retryable: true,
-                ..
-            }
-        ),
-        "{err}"
+    assert_eq!(not_retryable_kind(&err), ErrorKind::Timeout, "{err}");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1 + 3,
+        "the read was sent 3 times"
     );
 }
 
 #[tokio::test]
-async fn a_refused_connection_is_retryable_not_indeterminate() {
+async fn a_refused_connection_is_unavailable_not_indeterminate() {
     // Bind and drop a listener, so nothing listens on the port.
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
@@ -285,14 +302,9 @@ async fn a_refused_connection_is_retryable_not_indeterminate() {
         .put(&Key::new("k"), json!({"a": 1}))
         .await
         .unwrap_err();
+    assert_eq!(not_retryable_kind(&err), ErrorKind::Unavailable, "{err}");
     assert!(
-        matches!(
-            err,
-            Error::Backend {
-                retryable: true,
-                ..
-            }
-        ),
+        matches!(source_of(&err), DynamoDbError::Request { .. }),
         "{err}"
     );
     assert_no_secret(&err);
@@ -390,28 +402,25 @@ async fn a_missing_table_is_named() {
         .insert(&Key::new("k"), json!({"a": 1}))
         .await
         .unwrap_err();
+    assert_eq!(not_retryable_kind(&err), ErrorKind::Rejected, "{err}");
     assert!(
-        matches!(
-            err,
-            Error::Backend {
-                retryable: false,
-                ..
-            }
-        ),
-        "{err}"
+        matches!(source_of(&err), DynamoDbError::TableNotFound { table, .. } if table == "fake-table")
     );
-    assert!(
-        matches!(source_of(&err), DynamoDbError::TableNotFound { table } if table == "fake-table")
-    );
-    assert!(err.to_string().contains("fake-table"), "{err}");
+    // The message names the table among the error's causes.
+    assert!(chain(&err).contains("fake-table"), "{}", chain(&err));
 }
 
 #[tokio::test]
 async fn credentials_stay_out_of_debug() {
     let (endpoint, _) = fake_server(vec![Reply::Hang]).await;
     let store = store(&endpoint, 1);
-    let shown = format!("{store:?}");
-    for secret in [SECRET, TOKEN, KEY_ID] {
-        assert!(!shown.contains(secret), "{shown}");
+    let builder = DynamoDbStore::builder(
+        client(&endpoint, 1),
+        TableDescription::new("fake-table", "pk"),
+    );
+    for shown in [format!("{store:?}"), format!("{builder:?}")] {
+        for secret in [SECRET, TOKEN, KEY_ID] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 }

@@ -1,6 +1,7 @@
-//! Interop with a boto3 client doing the usual read-then-conditional-write pattern (ConditionExpression on the
-//! version attribute, `SET ... _version = _version + 1`), on one item: in turns, each
-//! side sees the other's versions; in a race, no increment is lost.
+//! Interop with a Python service on boto3 that does optimistic locking by hand, the
+//! usual way (read the item, then `update_item` with a `ConditionExpression` on the
+//! version attribute and `SET ... _version = _version + 1`), on one item: in turns,
+//! each side sees the other's versions; in a race, no increment is lost.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -55,8 +56,8 @@ async fn boto3(python: &str, endpoint: &str, table: &str, mode: &str, count: usi
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
-/// The table of the usual boto3 optimistic-locking pattern: keyed on `id`, versioned in `_version`.
-async fn seed_store() -> Option<(DynamoDbStore, String, String, String)> {
+/// The Python service's table: keyed on `id`, versioned in `_version`.
+async fn shared_store() -> Option<(DynamoDbStore, String, String, String)> {
     let (python, endpoint) = python()?;
     let table = TableDescription::new(common::unique_table("interop"), "id")
         .with_version_attribute("_version");
@@ -72,7 +73,7 @@ async fn seed_store() -> Option<(DynamoDbStore, String, String, String)> {
 
 #[tokio::test]
 async fn optimist_and_boto3_take_turns() {
-    let Some((store, python, endpoint, table)) = seed_store().await else {
+    let Some((store, python, endpoint, table)) = shared_store().await else {
         return;
     };
     let key = Key::new("item");
@@ -119,7 +120,7 @@ async fn optimist_and_boto3_take_turns() {
 
 #[tokio::test]
 async fn optimist_and_boto3_race_without_losing_an_update() {
-    let Some((store, python, endpoint, table)) = seed_store().await else {
+    let Some((store, python, endpoint, table)) = shared_store().await else {
         return;
     };
     let key = Key::new("item");

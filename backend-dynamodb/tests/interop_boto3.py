@@ -1,4 +1,4 @@
-"""The usual optimistic-locking pattern in boto3, for the interop test: read the item, then
+"""Optimistic locking by hand in boto3, for the interop test: read the item, then
 update_item with ConditionExpression on the version attribute and
 `SET ... version = version + 1`; on ConditionalCheckFailedException read again.
 

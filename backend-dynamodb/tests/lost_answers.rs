@@ -5,7 +5,9 @@
 //! contract R12: any error other than `Indeterminate` means nothing was written, and no
 //! write takes effect after its operation returned. So a write whose answer is lost
 //! (dropped, 5xx, timed out) is `Indeterminate` and is never sent again; a write
-//! refused without being applied (throttling, a refused connection) is sent again.
+//! refused without being applied (throttling, a refused connection) is sent again, as
+//! often as the client's retry config allows (the store's retry policy is derived
+//! from it).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -18,7 +20,7 @@ use aws_sdk_dynamodb::config::Builder as ConfigBuilder;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use common::fault_proxy::{Fault, FaultProxy};
-use optimist_core::{Error, Key, TxOp, Value, Version, VersionedStore};
+use optimist_core::{Error, ErrorKind, Key, TxOp, Value, Version, VersionedStore};
 use optimist_dynamodb::DynamoDbStore;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -53,8 +55,11 @@ async fn rig(
     };
     let proxy = FaultProxy::start(&common::endpoint().unwrap()).await;
     let config = client(common::config_builder(&proxy.endpoint()), &proxy).build();
-    // `new`, not `connect`: the test's first request through the proxy is its own.
-    let store = DynamoDbStore::new(Client::from_conf(config), direct.table().clone()).unwrap();
+    // `build`, not `connect`: the test's first request through the proxy is its own.
+    let table = direct.table_description().clone();
+    let store = DynamoDbStore::builder(Client::from_conf(config), table)
+        .build()
+        .unwrap();
     Some(Rig {
         proxy,
         store,
@@ -178,7 +183,8 @@ async fn throttled_writes_are_resent_and_applied_once() {
         rig.proxy.forwarded(),
         ops(&["PutItem", "TransactWriteItems"])
     );
-    // Three throttles use up the client's 3 attempts: nothing was written.
+    // Three throttles use up the client's 3 attempts: nothing was written. The store
+    // spent its retry budget on it, so it is no longer marked retryable.
     rig.proxy.on_next_writes([
         Fault::throttling(),
         Fault::throttling(),
@@ -186,10 +192,13 @@ async fn throttled_writes_are_resent_and_applied_once() {
     ]);
     match rig.store.remove(&key).await {
         Err(Error::Backend {
-            retryable: true, ..
+            kind: ErrorKind::Busy,
+            retryable: false,
+            ..
         }) => {}
-        other => panic!("expected a retryable Backend error, got {other:?}"),
+        other => panic!("expected a Busy Backend error, got {other:?}"),
     }
+    assert_eq!(rig.proxy.writes_received(), 3 + 2 + 3);
     assert_eq!(rig.proxy.writes_forwarded(), 2);
     assert_eq!(
         rig.direct.get(&key).await.unwrap().unwrap().version,
@@ -400,10 +409,13 @@ async fn a_counter_under_lost_answers_applies_every_change_exactly_once() {
                     }
                     found_not_applied += 1;
                 }
-                // By contract nothing was written: the same change again.
-                Err(Error::Backend {
-                    retryable: true, ..
-                }) => retryable += 1,
+                // A transient failure: by contract nothing was written; the same
+                // change again.
+                Err(err @ Error::Backend { .. })
+                    if err.backend_kind().is_some_and(ErrorKind::is_transient) =>
+                {
+                    retryable += 1
+                }
                 Err(other) => panic!("token {token}: unexpected {other}"),
             }
         }
@@ -420,7 +432,7 @@ async fn a_counter_under_lost_answers_applies_every_change_exactly_once() {
         "counter under lost answers: {CHANGES} changes, {updates} update calls, \
          {faults} faults injected {injected:?}, {indeterminate} Indeterminate \
          ({found_applied} found applied, {found_not_applied} found not applied), \
-         {retryable} retryable errors, {} requests reached the server ({} writes), \
+         {retryable} transient errors, {} requests reached the server ({} writes), \
          {duplicates} duplicates",
         rig.proxy.forwarded().len(),
         rig.proxy.writes_forwarded(),

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
-use optimist_core::{ConflictKind, Error, Key, TxOp, Version, VersionedStore};
+use optimist_core::{ConflictKind, Error, ErrorKind, Key, TxOp, Version, VersionedStore};
 use optimist_dynamodb::{ConflictItems, DynamoDbStore};
 use serde_json::json;
 
@@ -55,8 +55,9 @@ async fn counted_store(sort: bool, mode: ConflictItems) -> Option<(DynamoDbStore
             .interceptor(requests.clone())
             .build(),
     );
-    let store = match common::store_on(client, common::description("requests", sort)).await {
-        Ok(store) => store.with_conflict_items(mode),
+    let table = common::description("requests", sort);
+    let store = match common::store_on_with(client, table, |b| b.conflict_items(mode)).await {
+        Ok(store) => store,
         Err(why) => {
             common::unavailable("requests", why);
             return None;
@@ -146,6 +147,18 @@ async fn check_counts(sort: bool, mode: ConflictItems, not_found: usize) {
     expect("remove present", 1);
     assert_eq!(store.remove(&b).await.unwrap(), None);
     expect("remove absent", 1);
+    // Small numbers cost DynamoDB more than their JSON: within `max_item_bytes`, over
+    // DynamoDB's own count, refused before anything is sent.
+    let zeros = json!({"zeros": vec![0; 150_000]});
+    let err = store.put(&b, zeros.clone()).await.unwrap_err();
+    assert_eq!(err.backend_kind(), Some(ErrorKind::Rejected), "{err}");
+    expect("put over DynamoDB's item size count", 0);
+    let err = store
+        .transact(vec![TxOp::put(b.clone(), zeros)])
+        .await
+        .unwrap_err();
+    assert_eq!(err.backend_kind(), Some(ErrorKind::Rejected), "{err}");
+    expect("transact, a put over DynamoDB's item size count", 0);
 
     let vc = store.insert(&c, json!({"c": 1})).await.unwrap();
     requests.take();
