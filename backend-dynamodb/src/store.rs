@@ -188,7 +188,7 @@ impl DynamoDbStore {
                 size,
                 limit,
             };
-            return Err(StorageError::not_applied(ErrorKind::Rejected, too_large));
+            return Err(StorageError::invalid_input(too_large));
         }
         Ok(size)
     }

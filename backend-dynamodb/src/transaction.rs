@@ -14,8 +14,8 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem,
 };
 use optimist_core::{
-    Applied, Change, CommitOutcome, Decision, ErrorKind, Expect, StorageError, Value, Version,
-    Versioned, Write,
+    Applied, Change, CommitOutcome, Decision, Expect, StorageError, Value, Version, Versioned,
+    Write,
 };
 
 use crate::condition::{Condition, Requirement};
@@ -313,7 +313,7 @@ fn request_items(
             size: total,
             limit: MAX_TRANSACTION_BYTES,
         };
-        return Err(StorageError::not_applied(ErrorKind::Rejected, too_large));
+        return Err(StorageError::invalid_input(too_large));
     }
     Ok(items)
 }

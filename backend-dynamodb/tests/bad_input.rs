@@ -72,11 +72,10 @@ async fn reserved_and_empty_attribute_names_are_invalid_input() {
     );
 }
 
-// Core's engine has no way for a backend to report invalid input of its own, so an
-// item within `max_item_bytes` but over DynamoDB's count is a `Rejected` backend error
-// (nothing sent, not retryable) naming the sizes, not `InvalidInput`.
+// An item within `max_item_bytes` but over DynamoDB's own count is `InvalidInput`
+// naming the sizes, and nothing is sent (tests/requests.rs counts the requests).
 #[tokio::test]
-async fn an_item_over_dynamodbs_own_count_is_rejected_before_sending() {
+async fn an_item_over_dynamodbs_own_count_is_invalid_input() {
     let Some(store) = store(false).await else {
         return;
     };
@@ -93,25 +92,8 @@ async fn an_item_over_dynamodbs_own_count_is_rejected_before_sending() {
             .await
             .unwrap_err(),
     ] {
-        match &err {
-            Error::Backend {
-                kind: ErrorKind::Rejected,
-                retryable: false,
-                source,
-                ..
-            } => match source.downcast_ref::<DynamoDbError>() {
-                Some(too_large @ DynamoDbError::ItemTooLarge { key, size, limit }) => {
-                    assert_eq!(key, &Key::new("big"));
-                    assert!(size > limit, "{too_large}");
-                    assert!(
-                        too_large.to_string().contains("as DynamoDB counts them"),
-                        "{too_large}"
-                    );
-                }
-                other => panic!("expected ItemTooLarge, got {other:?}"),
-            },
-            other => panic!("expected a Rejected backend error, got {other}"),
-        }
+        assert!(err.is_invalid_input(), "{err}");
+        assert!(err.to_string().contains("as DynamoDB counts them"), "{err}");
     }
     assert!(store.get(&Key::new("big")).await.unwrap().is_none());
 }

@@ -400,6 +400,9 @@ impl Error {
         err: StorageError,
     ) -> Self {
         let (kind, applied, source) = err.into_parts();
+        if kind == ErrorKind::InvalidInput {
+            return Error::invalid(operation, key, source.to_string());
+        }
         if applied == Applied::Maybe && operation.writes() {
             Error::indeterminate(backend, operation, key, source)
         } else {

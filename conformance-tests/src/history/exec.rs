@@ -105,7 +105,9 @@ fn observe_error(err: Error) -> Observed {
         }
         Error::InvalidInput { .. } => Observed::Answered(Outcome::Invalid),
         Error::Indeterminate { .. } => Observed::Indeterminate,
-        err if err.is_retryable() => Observed::Failed(err.to_string()),
+        // Any error but Indeterminate means nothing was written (contract R12), whether
+        // or not the store already spent its own retries on it.
+        err @ Error::Backend { .. } => Observed::Failed(err.to_string()),
         err => Observed::Unexpected(err.to_string()),
     }
 }

@@ -32,6 +32,9 @@ pub enum ErrorKind {
     Corrupt,
     /// The item's version is at `u64::MAX`: no write can follow it.
     VersionExhausted,
+    /// The input breaks a limit only the backend can count (DynamoDB's own item size):
+    /// reported as [`Error::InvalidInput`](crate::Error::InvalidInput), nothing sent.
+    InvalidInput,
     /// Other writers kept changing the item while the backend worked on it.
     Contention,
     /// Anything else.
@@ -68,6 +71,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Rejected => "request rejected",
             ErrorKind::Corrupt => "unreadable stored data",
             ErrorKind::VersionExhausted => "version counter exhausted",
+            ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Contention => "contention",
             ErrorKind::Other => "failed",
         })
@@ -138,6 +142,20 @@ impl StorageError {
     /// ```
     pub fn maybe_applied(kind: ErrorKind, source: impl Into<BoxError>) -> Self {
         Self::new(kind, Applied::Maybe, source)
+    }
+
+    /// Input over a limit only the backend can check; nothing was sent. The engine
+    /// reports it as [`Error::InvalidInput`](crate::Error::InvalidInput) with this
+    /// source's message as the reason.
+    ///
+    /// ```
+    /// use optimist_core::{Error, ErrorKind, Operation, StorageError};
+    /// let err = StorageError::invalid_input("item is 410000 bytes as the service counts them");
+    /// assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    /// assert!(Error::from_storage("dynamodb", Operation::Put, None, err).is_invalid_input());
+    /// ```
+    pub fn invalid_input(source: impl Into<BoxError>) -> Self {
+        Self::not_applied(ErrorKind::InvalidInput, source)
     }
 
     /// Stored data that cannot be read as an item; nothing was applied.

@@ -136,7 +136,8 @@ impl<'a> Write<'a> {
     ///
     /// ```
     /// use optimist_core::{Change, Expect, Key, Write};
-    /// let write = Write::new(&Key::new("k"), Expect::Any, Change::Delete);
+    /// let key = Key::new("k");
+    /// let write = Write::new(&key, Expect::Any, Change::Delete);
     /// assert_eq!(write.change, Change::Delete);
     /// ```
     pub fn new(key: &'a Key, expect: Expect, change: Change<'a>) -> Self {
