@@ -35,10 +35,10 @@
 
 #![deny(missing_docs)]
 
-mod attempts;
 mod error;
 mod expr;
 mod item;
+mod resend;
 mod setup;
 mod size;
 mod store;

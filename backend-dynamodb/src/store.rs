@@ -13,10 +13,10 @@ use optimist_core::{
 };
 
 use crate::TableDescription;
-use crate::attempts::Attempts;
-use crate::error::{DynamoDbError, map_sdk_error, unreadable};
+use crate::error::{DynamoDbError, map_sdk_error, not_applied, unreadable};
 use crate::expr::{Expect, condition};
 use crate::item::{Item, from_item, full_item, key_item, version_of};
+use crate::resend::send_write;
 use crate::size::{DYNAMODB_MAX_ITEM_BYTES, DYNAMODB_MAX_NESTING, item_size};
 
 /// Where the item of a conflict comes from when the service returns none with a failed
@@ -296,8 +296,7 @@ impl DynamoDbStore {
         let item = full_item(&self.table, key, document, version);
         self.check_item_size(operation, key, &item)?;
         let condition = condition(&self.table, expect);
-        let attempts = Attempts::default();
-        let result = self
+        let request = self
             .client
             .put_item()
             .table_name(self.table.name())
@@ -305,16 +304,16 @@ impl DynamoDbStore {
             .condition_expression(condition.expression)
             .set_expression_attribute_names(Some(condition.names))
             .set_expression_attribute_values(condition.values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .interceptor(attempts.clone())
-            .send()
-            .await;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let result = send_write(&self.client, not_applied, |once| {
+            request.clone().customize().config_override(once).send()
+        })
+        .await;
         match result {
             Ok(_) => Ok(Outcome::Written),
             Err(err) => match err.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(failed)) => {
-                    self.refusal(operation, key, &attempts, failed.item().cloned())
+                    Ok(refusal(failed.item().cloned()))
                 }
                 _ => Err(map_sdk_error(
                     err,
@@ -335,8 +334,7 @@ impl DynamoDbStore {
         expect: Expect,
     ) -> Result<Outcome> {
         let condition = condition(&self.table, expect);
-        let attempts = Attempts::default();
-        let result = self
+        let request = self
             .client
             .delete_item()
             .table_name(self.table.name())
@@ -344,16 +342,16 @@ impl DynamoDbStore {
             .condition_expression(condition.expression)
             .set_expression_attribute_names(Some(condition.names))
             .set_expression_attribute_values(condition.values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .interceptor(attempts.clone())
-            .send()
-            .await;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let result = send_write(&self.client, not_applied, |once| {
+            request.clone().customize().config_override(once).send()
+        })
+        .await;
         match result {
             Ok(_) => Ok(Outcome::Written),
             Err(err) => match err.as_service_error() {
                 Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
-                    self.refusal(operation, key, &attempts, failed.item().cloned())
+                    Ok(refusal(failed.item().cloned()))
                 }
                 _ => Err(map_sdk_error(
                     err,
@@ -364,22 +362,6 @@ impl DynamoDbStore {
                 )),
             },
         }
-    }
-
-    /// A failed condition, unless the SDK had retried the request: then the first
-    /// attempt may have been applied and the condition failed on the caller's own
-    /// write, so the outcome is unknown (SPEC R14).
-    fn refusal(
-        &self,
-        operation: Operation,
-        key: &Key,
-        attempts: &Attempts,
-        item: Option<Item>,
-    ) -> Result<Outcome> {
-        if attempts.retried() {
-            return Err(retried_refusal(operation, Some(key)));
-        }
-        Ok(Outcome::Refused(item.filter(|i| !i.is_empty())))
     }
 
     /// The item after a failed condition `expect`: the one the service returned or,
@@ -525,15 +507,11 @@ pub(crate) fn changed_meanwhile(operation: Operation, key: &Key) -> Error {
     )
 }
 
-/// The outcome of a conditional request the SDK retried and whose condition then failed.
-pub(crate) fn retried_refusal(operation: Operation, key: Option<&Key>) -> Error {
-    Error::indeterminate(
-        operation,
-        key,
-        DynamoDbError::Request(
-            "the SDK retried the request and the retry's condition failed: the first attempt may have been applied".to_string(),
-        ),
-    )
+/// A failed condition. The request was sent once, or again only after an answer that
+/// proved the earlier attempt was not applied (see `crate::resend`), so the condition
+/// failed on someone else's write, never on the caller's own (SPEC R14).
+fn refusal(item: Option<Item>) -> Outcome {
+    Outcome::Refused(item.filter(|i| !i.is_empty()))
 }
 
 #[async_trait]
@@ -596,24 +574,22 @@ impl VersionedStore for DynamoDbStore {
     async fn remove(&self, key: &Key) -> Result<Option<Version>> {
         let operation = Operation::Remove;
         validate::key(operation, key, &self.capabilities)?;
-        let attempts = Attempts::default();
-        let output = self
+        let request = self
             .client
             .delete_item()
             .table_name(self.table.name())
             .set_key(Some(key_item(&self.table, key)))
-            .return_values(ReturnValue::AllOld)
-            .customize()
-            .interceptor(attempts.clone())
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(e, operation, Some(key), self.table.name(), true))?;
+            .return_values(ReturnValue::AllOld);
+        let output = send_write(&self.client, not_applied, |once| {
+            request.clone().customize().config_override(once).send()
+        })
+        .await
+        .map_err(|e| map_sdk_error(e, operation, Some(key), self.table.name(), true))?;
+        // Any earlier attempt was provably not applied, so "nothing there" is true.
         match output.attributes.filter(|item| !item.is_empty()) {
             Some(item) => version_of(&self.table, &item)
                 .map(Some)
                 .map_err(|reason| unreadable(operation, key, reason)),
-            // A retry finds nothing if the first attempt removed the item.
-            None if attempts.retried() => Err(retried_refusal(operation, Some(key))),
             None => Ok(None),
         }
     }

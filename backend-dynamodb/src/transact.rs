@@ -9,33 +9,23 @@
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, ConditionCheck, Delete, Get, Put, ReturnValuesOnConditionCheckFailure,
-    TransactGetItem, TransactWriteItem,
+    ConditionCheck, Delete, Get, Put, ReturnValuesOnConditionCheckFailure, TransactGetItem,
+    TransactWriteItem,
 };
 use optimist_core::{
     Error, OpFailure, Operation, Result, TxAction, TxOp, Value, Version, Versioned, validate,
 };
 
-use crate::attempts::Attempts;
-use crate::error::{DynamoDbError, map_sdk_error, unreadable};
+use crate::error::{DynamoDbError, cancelled, map_sdk_error, transaction_not_applied, unreadable};
 use crate::expr::{Expect, condition};
 use crate::item::{from_item, full_item, key_item};
+use crate::resend::send_write;
 use crate::size::item_size;
-use crate::store::{
-    WRITE_ROUNDS, changed_meanwhile, contention, exhausted, judge, next_version, retried_refusal,
-};
+use crate::store::{WRITE_ROUNDS, changed_meanwhile, contention, exhausted, judge, next_version};
 use crate::{ConflictItems, DynamoDbStore};
 
 /// DynamoDB's limit on the total size of one transaction.
 const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
-
-/// Reasons that mean "refused for now, try later".
-const RETRYABLE_REASONS: &[&str] = &[
-    "TransactionConflict",
-    "ThrottlingError",
-    "ProvisionedThroughputExceeded",
-    "RequestLimitExceeded",
-];
 
 impl DynamoDbStore {
     pub(crate) async fn transact_ops(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
@@ -44,16 +34,17 @@ impl DynamoDbStore {
         let mut guesses = vec![Expect::Absent; ops.len()];
         for _ in 0..WRITE_ROUNDS {
             let (items, versions) = self.build(&ops, &guesses)?;
-            let attempts = Attempts::default();
-            let result = self
+            // One token per round: a resend after a refusal that applied nothing is the
+            // same request; the next round is a different one.
+            let request = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(items))
-                .client_request_token(format!("{:032x}", rand::random::<u128>()))
-                .customize()
-                .interceptor(attempts.clone())
-                .send()
-                .await;
+                .client_request_token(format!("{:032x}", rand::random::<u128>()));
+            let result = send_write(&self.client, transaction_not_applied, |once| {
+                request.clone().customize().config_override(once).send()
+            })
+            .await;
             let err = match result {
                 Ok(_) => return Ok(versions),
                 Err(err) => err,
@@ -74,9 +65,6 @@ impl DynamoDbStore {
                 .collect();
             if failed.is_empty() {
                 return Err(cancelled(&reasons, self.table.name()));
-            }
-            if attempts.retried() {
-                return Err(retried_refusal(operation, None));
             }
             // The state of each failed op when its condition failed. Where the service
             // returned no item and is not trusted to mean "absent", every op is judged
@@ -330,34 +318,4 @@ fn in_op(err: Error, index: usize, op: &TxOp) -> Error {
         },
         other => other,
     }
-}
-
-/// A transaction cancelled for reasons other than a failed condition.
-fn cancelled(reasons: &[CancellationReason], table: &str) -> Error {
-    let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("None")).collect();
-    // moto reports a missing table as a cancellation reason; DynamoDB as the error itself.
-    if codes.iter().any(|c| c.starts_with("ResourceNotFound")) {
-        let table = table.to_string();
-        return Error::backend(
-            Operation::Transact,
-            None,
-            false,
-            DynamoDbError::TableNotFound { table },
-        );
-    }
-    let retryable = codes.iter().any(|c| RETRYABLE_REASONS.contains(c));
-    let message = reasons
-        .iter()
-        .filter_map(|r| r.message())
-        .collect::<Vec<_>>()
-        .join("; ");
-    Error::backend(
-        Operation::Transact,
-        None,
-        retryable,
-        DynamoDbError::Service {
-            code: "TransactionCanceledException".to_string(),
-            message: format!("reasons [{}] {message}", codes.join(", ")),
-        },
-    )
 }

@@ -1,6 +1,7 @@
-//! Error mapping against a scripted fake DynamoDB endpoint on loopback: throttling and
-//! 5xx after the SDK's retries, timeouts after sending, refused connections, a retried
-//! write whose retry fails its condition, and credentials kept out of every message.
+//! Error mapping against a scripted fake DynamoDB endpoint on loopback: throttling
+//! (resent, then retryable), 5xx (retryable on a read, `Indeterminate` on a write and
+//! never resent), timeouts after sending, refused connections, a resent write whose
+//! resend fails its condition, and credentials kept out of every message.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Config, Credentials, Region};
-use optimist_core::{Error, Key, TxOp, Version, VersionedStore};
+use optimist_core::{Conflict, Error, Key, TxOp, Version, VersionedStore};
 use optimist_dynamodb::{DynamoDbError, DynamoDbStore, TableDescription};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -190,14 +191,14 @@ async fn throttling_after_retries_is_retryable() {
     assert_eq!(
         seen.load(Ordering::SeqCst),
         3,
-        "the SDK retries throttling itself first"
+        "a throttled write is resent as often as the client's retry config allows"
     );
     assert!(!err.is_conflict());
     assert_no_secret(&err);
 }
 
 #[tokio::test]
-async fn server_errors_after_retries_are_retryable() {
+async fn server_errors_are_retryable_on_reads_and_indeterminate_on_writes() {
     let failing = Reply::Answer(
         500,
         "InternalServerError",
@@ -216,28 +217,38 @@ async fn server_errors_after_retries_are_retryable() {
         ),
         "{err}"
     );
-    assert_eq!(seen.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        2,
+        "reads keep the SDK's retries"
+    );
+    // A write answered 500 may have been applied: indeterminate, and never resent.
+    let before = seen.load(Ordering::SeqCst);
     let err = store
         .transact(vec![TxOp::remove(Key::new("k"))])
         .await
         .unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
+    assert_eq!(seen.load(Ordering::SeqCst), before + 1, "sent once");
+    assert_no_secret(&err);
+    let before = seen.load(Ordering::SeqCst);
+    let err = store
+        .update(&Key::new("k"), Version::FIRST, json!({"a": 1}))
+        .await
+        .unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
     assert!(
-        matches!(
-            err,
-            Error::Backend {
-                retryable: true,
-                ..
-            }
-        ),
+        matches!(source_of(&err), DynamoDbError::Service { code, .. } if code == "InternalServerError"),
         "{err}"
     );
-    assert_no_secret(&err);
+    assert_eq!(seen.load(Ordering::SeqCst), before + 1, "sent once");
 }
 
 #[tokio::test]
 async fn a_write_timing_out_after_sending_is_indeterminate() {
     let (endpoint, seen) = fake_server(vec![Reply::Hang]).await;
-    let store = store(&endpoint, 1);
+    // The client would retry 3 times; a write is never resent after a timeout.
+    let store = store(&endpoint, 3);
     let err = store
         .insert(&Key::new("k"), json!({"a": 1}))
         .await
@@ -246,7 +257,7 @@ async fn a_write_timing_out_after_sending_is_indeterminate() {
     assert_eq!(
         seen.load(Ordering::SeqCst),
         1,
-        "the request reached the server"
+        "the request reached the server once"
     );
     assert_no_secret(&err);
     // A read that times out wrote nothing: retryable, not indeterminate.
@@ -288,9 +299,10 @@ async fn a_refused_connection_is_retryable_not_indeterminate() {
 }
 
 #[tokio::test]
-async fn a_retry_refused_by_its_own_write_is_indeterminate_not_a_conflict() {
-    // The first attempt is applied but answered with a 500; the SDK retries and the
-    // retry finds the item the first attempt wrote (SPEC R14).
+async fn a_write_answered_500_is_not_resent_so_it_cannot_conflict_with_itself() {
+    // The first attempt may have been applied and is answered with a 500: the store
+    // must not send it again (a resend would fail its condition on the caller's own
+    // write) and must not report nothing-written.
     let item = json!({"Item": {"pk": {"S": "k"}, "a": {"N": "1"}, "version": {"N": "1"}}});
     let mut refused = item.clone();
     refused["__type"] = json!("com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException");
@@ -310,6 +322,58 @@ async fn a_retry_refused_by_its_own_write_is_indeterminate_not_a_conflict() {
         .await
         .unwrap_err();
     assert!(err.is_indeterminate(), "expected Indeterminate, got {err}");
+    assert_eq!(seen.load(Ordering::SeqCst), 1, "never resent");
+}
+
+#[tokio::test]
+async fn a_resend_after_throttling_that_fails_its_condition_is_a_real_conflict() {
+    // The throttled attempt applied nothing, so the resend's failed condition is
+    // another writer's doing: a conflict carrying the item.
+    let mut refused = json!({"Item": {"pk": {"S": "k"}, "a": {"N": "7"}, "version": {"N": "3"}}});
+    refused["__type"] = json!("com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException");
+    refused["message"] = json!("The conditional request failed");
+    let script = vec![
+        Reply::Answer(
+            400,
+            "ThrottlingException",
+            error_body("ThrottlingException", "slow down"),
+        ),
+        Reply::Answer(400, "ConditionalCheckFailedException", refused.to_string()),
+    ];
+    let (endpoint, seen) = fake_server(script).await;
+    let store = store(&endpoint, 3);
+    let err = store
+        .insert(&Key::new("k"), json!({"a": 1}))
+        .await
+        .unwrap_err();
+    match err.conflict_ref() {
+        Some(Conflict::AlreadyExists { current }) => {
+            assert_eq!(current.version, Version::new(3));
+            assert_eq!(current.value, json!({"a": 7}));
+        }
+        other => panic!("expected AlreadyExists, got {other:?} from {err}"),
+    }
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_transaction_cancelled_by_a_transaction_conflict_is_resent() {
+    let cancelled = json!({
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "message": "Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]",
+        "CancellationReasons": [{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}],
+    });
+    let script = vec![
+        Reply::Answer(400, "TransactionCanceledException", cancelled.to_string()),
+        Reply::Answer(200, "", "{}".to_string()),
+    ];
+    let (endpoint, seen) = fake_server(script).await;
+    let store = store(&endpoint, 3);
+    let versions = store
+        .transact(vec![TxOp::insert(Key::new("k"), json!({"a": 1}))])
+        .await
+        .unwrap();
+    assert_eq!(versions, vec![Some(Version::FIRST)]);
     assert_eq!(seen.load(Ordering::SeqCst), 2);
 }
 

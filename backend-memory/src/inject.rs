@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use optimist_core::{Key, Version, Versioned};
+use optimist_core::{Change, Expect, Key, Write};
 use serde_json::Value;
 
 /// What the injected writer does, given the value stored now (`None`: absent):
@@ -39,7 +39,7 @@ impl Hooks {
 
     /// Fires the hooks armed on `key`, in the order they were armed, against the
     /// items map the caller holds locked, before the caller checks its condition.
-    pub(crate) fn fire(&self, items: &mut HashMap<Key, Versioned<Value>>, key: &Key) {
+    pub(crate) fn fire(&self, items: &mut crate::store::Items, key: &Key) {
         if self.armed.load(Ordering::Acquire) == 0 {
             return;
         }
@@ -49,21 +49,14 @@ impl Hooks {
         };
         self.armed.fetch_sub(fired.len(), Ordering::AcqRel);
         for interference in fired {
-            match interference(items.get(key).map(|item| &item.value)) {
-                Some(value) => {
-                    let version = match items.get(key) {
-                        None => Some(Version::FIRST),
-                        Some(item) => item.version.next(),
-                    };
-                    // An exhausted counter cannot advance; leave the item as it is.
-                    if let Some(version) = version {
-                        items.insert(key.clone(), Versioned::new(value, version));
-                    }
-                }
-                None => {
-                    items.remove(key);
-                }
-            }
+            let write = interference(items.get(key).map(|item| &item.value));
+            let change = match &write {
+                Some(value) => Change::Put(value),
+                None => Change::Delete,
+            };
+            // Another writer's unchecked put or remove; at an exhausted counter it is
+            // refused and the item stays as it is.
+            crate::store::apply(items, &Write::new(key, Expect::Any, change));
         }
     }
 }

@@ -5,6 +5,8 @@
 //! build, so a test suite can make one per test and swap it in for DynamoDB, SQLite,
 //! Redis or PostgreSQL.
 //!
+//! [`VersionedStore`]: optimist_core::VersionedStore
+//!
 //! A test can make another writer's write land between its read and its write with
 //! [`MemoryStore::before_next_write`], to prove its conflict handling.
 //!

@@ -5,14 +5,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use optimist_core::{
-    Capabilities, Error, Key, OpFailure, Operation, Result, TxAction, TxOp, Version, Versioned,
-    VersionedStore, validate,
+    Capabilities, CommitOutcome, Decision, Key, Outcome, Storage, StorageError, Version, Versioned,
+    Write,
 };
 use serde_json::Value;
 
 use crate::inject::Hooks;
 
-type Items = HashMap<Key, Versioned<Value>>;
+pub(crate) type Items = HashMap<Key, Versioned<Value>>;
 
 /// An in-memory [`VersionedStore`]. Clones share the same items.
 ///
@@ -94,132 +94,71 @@ impl MemoryStore {
     }
 }
 
-/// The version after a write to an item at `previous` (`None`: absent).
-fn next_version(operation: Operation, key: &Key, previous: Option<Version>) -> Result<Version> {
-    match previous {
-        None => Ok(Version::FIRST),
-        Some(v) => v.next().ok_or_else(|| {
-            Error::backend(
-                operation,
-                Some(key),
-                false,
-                "the item's version counter is exhausted",
-            )
-        }),
+/// Applies one write to the map: the precondition judged by core's
+/// [`Write::decide`], the change applied in place.
+pub(crate) fn apply(items: &mut Items, write: &Write<'_>) -> Outcome {
+    let previous = items.get(write.key).map(|item| item.version);
+    match write.decide(previous) {
+        Decision::Refuse => {
+            return Outcome::Refused {
+                current: items.get(write.key).cloned(),
+            };
+        }
+        Decision::Put(version) => {
+            let value = write.value().cloned().unwrap_or_default();
+            items.insert(write.key.clone(), Versioned::new(value, version));
+        }
+        Decision::Delete => {
+            items.remove(write.key);
+        }
+        Decision::Keep => {}
     }
-}
-
-/// Applies an action whose condition holds; returns the item's version afterwards.
-fn apply(items: &mut Items, key: &Key, action: TxAction) -> Result<Option<Version>> {
-    let operation = action.operation();
-    match action {
-        TxAction::Insert(value) | TxAction::Put(value) | TxAction::Update { value, .. } => {
-            let version = next_version(operation, key, items.get(key).map(|i| i.version))?;
-            items.insert(key.clone(), Versioned::new(value, version));
-            Ok(Some(version))
-        }
-        TxAction::Check { expected } => Ok(Some(expected)),
-        TxAction::Delete { .. } | TxAction::Remove => {
-            items.remove(key);
-            Ok(None)
-        }
-    }
-}
-
-impl MemoryStore {
-    /// Runs one action under the lock, as a single operation.
-    fn single(&self, key: &Key, action: TxAction) -> Result<Option<Version>> {
-        let operation = action.operation();
-        match action.value() {
-            Some(value) => validate::write(operation, key, value, &self.capabilities)?,
-            None => validate::key(operation, key, &self.capabilities)?,
-        }
-        let mut items = self.lock();
-        self.hooks.fire(&mut items, key);
-        if let Some(conflict) = action.conflict_with(items.get(key)) {
-            return Err(Error::conflict(operation, key.clone(), conflict));
-        }
-        apply(&mut items, key, action)
-    }
-}
-
-fn written(version: Option<Version>) -> Result<Version> {
-    // Insert, update and put always leave an item behind.
-    version.ok_or_else(|| Error::backend(Operation::Put, None, false, "write left no item"))
+    Outcome::Applied { previous }
 }
 
 #[async_trait]
-impl VersionedStore for MemoryStore {
+impl Storage for MemoryStore {
+    fn backend_name(&self) -> &'static str {
+        "memory"
+    }
+
     fn capabilities(&self) -> &Capabilities {
         &self.capabilities
     }
 
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        validate::key(Operation::Get, key, &self.capabilities)?;
+    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
         Ok(self.lock().get(key).cloned())
     }
 
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        written(self.single(key, TxAction::Insert(value))?)
-    }
-
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        written(self.single(key, TxAction::Update { expected, value })?)
-    }
-
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        self.single(key, TxAction::Delete { expected }).map(|_| ())
-    }
-
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        written(self.single(key, TxAction::Put(value))?)
-    }
-
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        validate::key(Operation::Remove, key, &self.capabilities)?;
+    async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
         let mut items = self.lock();
-        self.hooks.fire(&mut items, key);
-        Ok(items.remove(key).map(|item| item.version))
+        self.hooks.fire(&mut items, write.key);
+        Ok(apply(&mut items, write))
     }
 
-    async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
-        validate::transaction(&ops, &self.capabilities)?;
+    async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
         let mut items = self.lock();
-        for op in &ops {
-            self.hooks.fire(&mut items, op.key());
+        for write in writes {
+            self.hooks.fire(&mut items, write.key);
         }
-        let failures: Vec<OpFailure> = ops
+        // Judge every write before applying any, so the transaction is all or nothing.
+        let current: Vec<Option<Version>> = writes
             .iter()
-            .enumerate()
-            .filter_map(|(index, op)| {
-                op.action()
-                    .conflict_with(items.get(op.key()))
-                    .map(|conflict| OpFailure {
-                        index,
-                        key: op.key().clone(),
-                        conflict,
-                    })
-            })
+            .map(|w| items.get(w.key).map(|item| item.version))
             .collect();
-        if !failures.is_empty() {
-            return Err(Error::TransactionConflict { failures });
+        let refused: Vec<(usize, Option<Versioned<Value>>)> = writes
+            .iter()
+            .zip(&current)
+            .enumerate()
+            .filter(|(_, (write, version))| write.decide(**version) == Decision::Refuse)
+            .map(|(index, (write, _))| (index, items.get(write.key).cloned()))
+            .collect();
+        if !refused.is_empty() {
+            return Ok(CommitOutcome::Refused { current: refused });
         }
-        // Version overflow is the one failure left; find it before changing anything so
-        // the transaction stays all or nothing.
-        for op in &ops {
-            if op.action().value().is_some() {
-                next_version(
-                    Operation::Transact,
-                    op.key(),
-                    items.get(op.key()).map(|i| i.version),
-                )?;
-            }
+        for write in writes {
+            apply(&mut items, write);
         }
-        ops.into_iter()
-            .map(|op| {
-                let (key, action) = op.into_parts();
-                apply(&mut items, &key, action)
-            })
-            .collect()
+        Ok(CommitOutcome::Applied { previous: current })
     }
 }

@@ -10,8 +10,8 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use optimist_core::{
-    Capabilities, Error, Key, Operation, Result, TxOp, Value, Version, Versioned, VersionedStore,
-    async_trait,
+    Capabilities, Error, ErrorKind, Key, Operation, Result, TxOp, Value, Version, Versioned,
+    VersionedStore, async_trait,
 };
 
 use crate::rng::SplitMix64;
@@ -154,9 +154,10 @@ impl<S: VersionedStore> FaultyStore<S> {
             Fault::FailBefore => {
                 self.failed_before.fetch_add(1, Ordering::Relaxed);
                 Err(Error::backend(
+                    "faulty",
                     operation,
                     key,
-                    true,
+                    ErrorKind::Unavailable,
                     "injected fault: refused before sending, nothing applied",
                 ))
             }
@@ -165,6 +166,7 @@ impl<S: VersionedStore> FaultyStore<S> {
                 let _ = call.await;
                 self.indeterminate.fetch_add(1, Ordering::Relaxed);
                 Err(Error::indeterminate(
+                    "faulty",
                     operation,
                     key,
                     "injected fault: sent and maybe applied, answer lost",

@@ -53,8 +53,8 @@
 //!
 //! The factory's future may answer [`Unavailable`] when its server cannot be reached:
 //! its cases then show as ignored with the server and the reason, or fail when `CI` or
-//! `OPTIMIST_REQUIRE_ALL` is set. Sizes are tunable for slow servers: see [`env`] and
-//! [`FnFactory::with_load_percent`].
+//! `OPTIMIST_REQUIRE_ALL` is set. Sizes are tunable for slow servers: see [`mod@env`]
+//! and [`FnFactory::with_load_percent`].
 //!
 //! ## What it checks
 //!

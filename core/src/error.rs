@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::{Key, Version, Versioned};
+use crate::{Applied, ErrorKind, Key, StorageError, Version, Versioned};
 
 /// A boxed error from a backend's driver, kept as the `source` of an [`Error`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -34,6 +34,19 @@ pub enum Operation {
     Transact,
     /// Anything else a backend does, such as creating its table.
     Setup,
+}
+
+impl Operation {
+    /// Whether the operation can change the store (everything but `get` and setup).
+    ///
+    /// ```
+    /// use optimist_core::Operation;
+    /// assert!(Operation::Remove.writes());
+    /// assert!(!Operation::Get.writes());
+    /// ```
+    pub fn writes(self) -> bool {
+        !matches!(self, Operation::Get | Operation::Setup)
+    }
 }
 
 impl fmt::Display for Operation {
@@ -218,10 +231,20 @@ pub enum Error {
         /// The operation.
         operation: Operation,
     },
+    /// The backend was set up wrongly: a bad table or prefix name, an option it does
+    /// not know, a table whose schema differs from its description. Nothing was
+    /// written.
+    #[error("{backend} configuration: {reason}")]
+    Configuration {
+        /// The backend's name.
+        backend: &'static str,
+        /// What is wrong, and the fix where there is one.
+        reason: String,
+    },
     /// The request may or may not have been applied (for example a timeout after it was
     /// sent). Re-read to find out.
     #[error(
-        "{operation}{}: outcome unknown, re-read to find out: {source}",
+        "{operation}{} on {backend}: outcome unknown, re-read to find out",
         key_suffix(key)
     )]
     Indeterminate {
@@ -229,17 +252,25 @@ pub enum Error {
         operation: Operation,
         /// The key concerned, if one is.
         key: Option<Key>,
+        /// The backend's name.
+        backend: &'static str,
         /// What happened.
         source: BoxError,
     },
     /// The backend failed; nothing was applied.
-    #[error("{operation}{}: backend error{}: {source}", key_suffix(key), if *retryable { " (retryable)" } else { "" })]
+    #[error("{operation}{} on {backend}: {kind}{}", key_suffix(key), if *retryable { " (retryable)" } else { "" })]
     Backend {
         /// The operation.
         operation: Operation,
         /// The key concerned, if one is.
         key: Option<Key>,
-        /// Whether trying again later may succeed (busy, throttled, unavailable).
+        /// The backend's name.
+        backend: &'static str,
+        /// What kind of failure, to match on.
+        kind: ErrorKind,
+        /// Whether trying again later may succeed. `false` once the store's own
+        /// retries were spent on it (so callers do not multiply them), and for failures
+        /// that are not transient.
         retryable: bool,
         /// The driver's error.
         source: BoxError,
@@ -289,23 +320,29 @@ impl Error {
         }
     }
 
-    /// A backend failure; nothing was applied.
+    /// A backend failure of `kind`; nothing was applied. Retryable when the kind is
+    /// transient.
     ///
     /// ```
-    /// use optimist_core::{Error, Operation};
-    /// let err = Error::backend(Operation::Get, None, true, "database is locked");
+    /// use optimist_core::{Error, ErrorKind, Operation};
+    /// let err = Error::backend("sqlite", Operation::Get, None, ErrorKind::Busy, "database is locked");
     /// assert!(err.is_retryable());
+    /// assert_eq!(err.to_string(), "get on sqlite: busy (retryable)");
+    /// assert_eq!(std::error::Error::source(&err).map(|s| s.to_string()), Some("database is locked".into()));
     /// ```
     pub fn backend(
+        backend: &'static str,
         operation: Operation,
         key: Option<&Key>,
-        retryable: bool,
+        kind: ErrorKind,
         source: impl Into<BoxError>,
     ) -> Self {
         Error::Backend {
             operation,
             key: key.cloned(),
-            retryable,
+            backend,
+            kind,
+            retryable: kind.is_transient(),
             source: source.into(),
         }
     }
@@ -314,10 +351,11 @@ impl Error {
     ///
     /// ```
     /// use optimist_core::{Error, Operation};
-    /// let err = Error::indeterminate(Operation::Put, None, "timed out after sending");
+    /// let err = Error::indeterminate("redis", Operation::Put, None, "timed out after sending");
     /// assert!(err.is_indeterminate());
     /// ```
     pub fn indeterminate(
+        backend: &'static str,
         operation: Operation,
         key: Option<&Key>,
         source: impl Into<BoxError>,
@@ -325,7 +363,90 @@ impl Error {
         Error::Indeterminate {
             operation,
             key: key.cloned(),
+            backend,
             source: source.into(),
+        }
+    }
+
+    /// A configuration problem, naming it.
+    ///
+    /// ```
+    /// use optimist_core::Error;
+    /// let err = Error::configuration("postgres", "table name \"a b\" is not an identifier");
+    /// assert!(err.to_string().starts_with("postgres configuration:"));
+    /// ```
+    pub fn configuration(backend: &'static str, reason: impl Into<String>) -> Self {
+        Error::Configuration {
+            backend,
+            reason: reason.into(),
+        }
+    }
+
+    /// The public error of a failed storage request: `Indeterminate` for a write that
+    /// may have been applied, otherwise `Backend` with the failure's kind (contract
+    /// R12). The one place where that classification is made.
+    ///
+    /// ```
+    /// use optimist_core::{Error, ErrorKind, Operation, StorageError};
+    /// let lost = StorageError::maybe_applied(ErrorKind::Timeout, "no answer");
+    /// assert!(Error::from_storage("redis", Operation::Put, None, lost).is_indeterminate());
+    /// let lost_read = StorageError::maybe_applied(ErrorKind::Timeout, "no answer");
+    /// assert!(Error::from_storage("redis", Operation::Get, None, lost_read).is_retryable());
+    /// ```
+    pub fn from_storage(
+        backend: &'static str,
+        operation: Operation,
+        key: Option<&Key>,
+        err: StorageError,
+    ) -> Self {
+        let (kind, applied, source) = err.into_parts();
+        if applied == Applied::Maybe && operation.writes() {
+            Error::indeterminate(backend, operation, key, source)
+        } else {
+            Error::backend(backend, operation, key, kind, source)
+        }
+    }
+
+    /// The same error, marked as not worth retrying again: the store already spent its
+    /// retry budget on it.
+    ///
+    /// ```
+    /// use optimist_core::{Error, ErrorKind, Operation};
+    /// let err = Error::backend("sqlite", Operation::Get, None, ErrorKind::Busy, "locked");
+    /// assert!(!err.retries_exhausted().is_retryable());
+    /// ```
+    pub fn retries_exhausted(self) -> Self {
+        match self {
+            Error::Backend {
+                operation,
+                key,
+                backend,
+                kind,
+                source,
+                ..
+            } => Error::Backend {
+                operation,
+                key,
+                backend,
+                kind,
+                retryable: false,
+                source,
+            },
+            other => other,
+        }
+    }
+
+    /// The kind of a backend failure, to match on; `None` for other errors.
+    ///
+    /// ```
+    /// use optimist_core::{Error, ErrorKind, Operation};
+    /// let err = Error::backend("redis", Operation::Get, None, ErrorKind::Unavailable, "refused");
+    /// assert_eq!(err.backend_kind(), Some(ErrorKind::Unavailable));
+    /// ```
+    pub fn backend_kind(&self) -> Option<ErrorKind> {
+        match self {
+            Error::Backend { kind, .. } => Some(*kind),
+            _ => None,
         }
     }
 
@@ -382,7 +503,8 @@ impl Error {
     ///
     /// ```
     /// use optimist_core::{Error, Operation};
-    /// assert!(!Error::backend(Operation::Get, None, false, "bad schema").is_retryable());
+    /// use optimist_core::ErrorKind;
+    /// assert!(!Error::backend("sqlite", Operation::Get, None, ErrorKind::Rejected, "bad schema").is_retryable());
     /// ```
     pub fn is_retryable(&self) -> bool {
         matches!(

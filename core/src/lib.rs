@@ -34,10 +34,12 @@
 #![deny(missing_docs)]
 
 mod capabilities;
+mod engine;
 mod error;
 mod ext;
 mod key;
 pub mod retry;
+mod storage;
 mod store;
 mod transaction;
 pub mod typed;
@@ -51,6 +53,10 @@ pub use error::{BoxError, Conflict, ConflictKind, Error, OpFailure, Operation, R
 pub use ext::{VersionedStoreExt, is_conflict_kind};
 pub use key::{Key, MAX_KEY_PART_BYTES};
 pub use serde_json::Value;
+pub use storage::{
+    Applied, Change, CommitOutcome, Decision, ErrorKind, Expect, Outcome, Storage, StorageError,
+    Write,
+};
 pub use store::VersionedStore;
 pub use transaction::{TxAction, TxOp};
 pub use version::Version;

@@ -111,4 +111,4 @@ macro_rules! forward_store {
     )*};
 }
 
-forward_store!(Arc<S>, Box<S>, &S);
+forward_store!(Arc<S>);

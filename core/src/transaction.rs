@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::{Conflict, Key, Operation, Version, Versioned};
+use crate::{Conflict, Expect, Key, Operation, Version, Versioned};
 
 /// One op of a [`transact`](crate::VersionedStore::transact) call: a key and what to
 /// do with it.
@@ -102,23 +102,23 @@ impl TxAction {
     /// assert_eq!(TxAction::Remove.conflict_with(Some(&item)), None);
     /// ```
     pub fn conflict_with(&self, current: Option<&Versioned<Value>>) -> Option<Conflict> {
-        match (self, current) {
-            (TxAction::Insert(_), Some(item)) => Some(Conflict::AlreadyExists {
-                current: item.clone(),
-            }),
-            (TxAction::Update { .. } | TxAction::Delete { .. } | TxAction::Check { .. }, None) => {
-                Some(Conflict::NotFound)
-            }
-            (
-                TxAction::Update { expected, .. }
-                | TxAction::Delete { expected }
-                | TxAction::Check { expected },
-                Some(item),
-            ) if item.version != *expected => Some(Conflict::VersionMismatch {
-                expected: *expected,
-                current: item.clone(),
-            }),
-            _ => None,
+        self.expect().conflict(current.cloned())
+    }
+
+    /// The precondition this action puts on its item.
+    ///
+    /// ```
+    /// use optimist_core::{Expect, TxAction};
+    /// assert_eq!(TxAction::Remove.expect(), Expect::Any);
+    /// assert_eq!(TxAction::Insert(serde_json::json!(1)).expect(), Expect::Absent);
+    /// ```
+    pub fn expect(&self) -> Expect {
+        match self {
+            TxAction::Insert(_) => Expect::Absent,
+            TxAction::Update { expected, .. }
+            | TxAction::Delete { expected }
+            | TxAction::Check { expected } => Expect::At(*expected),
+            TxAction::Put(_) | TxAction::Remove => Expect::Any,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The input checks every backend runs before sending anything, so that bad input is
 //! the same [`Error::InvalidInput`] on every store.
 //!
-//! Backends call [`key`], [`write`] and [`transaction`] with their
+//! Backends call [`key`], [`write()`] and [`transaction`] with their
 //! [`Capabilities`] at the top of each operation.
 //!
 //! ```

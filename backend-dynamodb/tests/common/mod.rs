@@ -1,6 +1,8 @@
 //! What the DynamoDB tests share: the server from the environment, clients, fresh tables.
 #![allow(dead_code, clippy::panic)]
 
+pub mod fault_proxy;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_dynamodb::Client;

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use optimist_core::{
-    Capabilities, Conflict, Error, Key, OpFailure, Operation, Result, TxAction, TxOp, Value,
-    Version, Versioned, VersionedStore, async_trait, validate,
+    Capabilities, Conflict, Error, ErrorKind, Key, OpFailure, Operation, Result, TxAction, TxOp,
+    Value, Version, Versioned, VersionedStore, async_trait, validate,
 };
 
 /// The bug a mutant carries.
@@ -206,7 +206,15 @@ impl MutantStore {
 }
 
 fn written(version: Option<Version>) -> Result<Version> {
-    version.ok_or_else(|| Error::backend(Operation::Put, None, false, "write left no item"))
+    version.ok_or_else(|| {
+        Error::backend(
+            "mutant",
+            Operation::Put,
+            None,
+            ErrorKind::Other,
+            "write left no item",
+        )
+    })
 }
 
 #[async_trait]

@@ -1,7 +1,9 @@
-//! Bounded retries with exponential backoff and full jitter, for
-//! [`Context::update_with`](crate::typed::Context::update_with) and for callers who
-//! write their own loops.
+//! Bounded retries with exponential backoff and full jitter: the policy, the engine's
+//! resending of transient failures, and
+//! [`Context::update_with`](crate::typed::Context::update_with)'s loop.
 
 mod policy;
+mod transient;
 
 pub use policy::RetryPolicy;
+pub use transient::{Attempted, retry_transient};

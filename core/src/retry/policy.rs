@@ -61,7 +61,28 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The policy [`RetryPolicy::transient_default`] returns.
+static TRANSIENT: RetryPolicy = RetryPolicy {
+    max_attempts: 6,
+    base_delay: Duration::from_millis(5),
+    max_delay: Duration::from_millis(250),
+};
+
 impl RetryPolicy {
+    /// The default for resending a request after a transient failure that applied
+    /// nothing (busy, throttled, connection refused): 6 attempts, base 5 ms, cap 250 ms,
+    /// so a store gives up after about half a second of back-off in the worst case and
+    /// a caller's own loop is not multiplied by a long hidden one. A backend's builder
+    /// takes another with `retry_policy(..)`.
+    ///
+    /// ```
+    /// let policy = optimist_core::retry::RetryPolicy::transient_default();
+    /// assert_eq!(policy.max_attempts(), 6);
+    /// ```
+    pub fn transient_default() -> &'static RetryPolicy {
+        &TRANSIENT
+    }
+
     /// A policy of `max_attempts` attempts (at least 1) with the given delays.
     ///
     /// ```

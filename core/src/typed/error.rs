@@ -96,7 +96,7 @@ pub enum Error {
     },
     /// The closure given to [`update_with`](super::Context::update_with) gave up with
     /// its own error; nothing was written by that attempt.
-    #[error("update {key}: aborted by the caller: {source}")]
+    #[error("update {key}: aborted by the caller")]
     Aborted {
         /// The key being updated.
         key: Key,

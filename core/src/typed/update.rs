@@ -28,8 +28,11 @@ impl<S: VersionedStore> Context<S> {
     /// and should depend only on it. It can give up with its own error, returned as
     /// [`Error::Aborted`]; nothing is written then. A missing item (at the start, or
     /// deleted meanwhile) is a `NotFound` conflict, returned at once: to create it,
-    /// use [`update_or_insert_with`](Self::update_or_insert_with). A retryable backend
-    /// error (busy, throttled) is retried too, with a fresh read since it carries no
+    /// use [`update_or_insert_with`](Self::update_or_insert_with). Busy or throttled
+    /// requests are sent again by the store itself, within its own retry policy; once
+    /// that is spent the error is marked not retryable and returned here as it is, so
+    /// the two budgets never multiply. A store that returns a retryable error without
+    /// having retried it gets it retried here, with a fresh read since it carries no
     /// item. Versions are always checked, whatever the context's [`VersionCheck`]
     /// (without the check this would lose updates).
     ///

@@ -14,6 +14,9 @@ pub(crate) struct Row {
     pub version: u64,
 }
 
+/// The rows of the table, by key.
+pub(crate) type Rows = BTreeMap<String, Row>;
+
 /// The table: key → row.
 #[derive(Debug, Default)]
 pub(crate) struct Engine {
@@ -23,7 +26,7 @@ pub(crate) struct Engine {
 impl Engine {
     /// Locks the table for one atomic step (a check and a write happen under one lock:
     /// the engine's equivalent of a conditional write or a transaction).
-    pub(crate) fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Row>> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Rows> {
         // Nothing panics while the lock is held, so a poisoned lock guards a valid map.
         self.rows.lock().unwrap_or_else(PoisonError::into_inner)
     }

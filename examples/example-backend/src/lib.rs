@@ -7,10 +7,13 @@
 //!
 //! - declare its limits in [`Capabilities`](optimist_core::Capabilities) (here: keys
 //!   have a partition part only);
-//! - call [`optimist_core::validate`] first in every operation, so bad input is the
-//!   same `InvalidInput` everywhere and nothing is sent;
-//! - map the engine's errors to [`optimist_core::Error`] in one place (`error.rs`);
-//! - do each check-and-write atomically, and carry the current item in every conflict;
+//! - implement [`Storage`](optimist_core::Storage), the storage primitives (a read and
+//!   a conditional write, `store.rs`; transactions, `transaction.rs`): core's engine
+//!   turns it into a `VersionedStore`, with input checks, versions, conflicts, retries
+//!   and tracing written once for every backend;
+//! - map its stored form to items in one place (`item.rs`) and the engine's errors in
+//!   another (`error.rs`);
+//! - do each check-and-write atomically, and return the current item with a refusal;
 //! - run the conformance suite from `tests/conformance.rs`.
 //!
 //! ```
@@ -32,6 +35,8 @@
 
 mod engine;
 mod error;
+mod item;
 mod store;
+mod transaction;
 
 pub use store::ExampleStore;

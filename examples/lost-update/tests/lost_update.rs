@@ -4,11 +4,10 @@
 use std::process::Command;
 
 #[test]
-fn lost_update_example_prevents_the_lost_update() {
-    let output = match Command::new(env!("CARGO_BIN_EXE_lost_update")).output() {
-        Ok(output) => output,
-        Err(err) => panic!("cannot run the example: {err}"),
-    };
+fn lost_update_example_prevents_the_lost_update() -> Result<(), String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_lost_update"))
+        .output()
+        .map_err(|err| format!("cannot run the example: {err}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -31,4 +30,5 @@ fn lost_update_example_prevents_the_lost_update() {
         lines[5].contains(r#"["van, Monday","bike, Tuesday"]"#),
         "{stdout}"
     );
+    Ok(())
 }

@@ -6,11 +6,14 @@
 //! 2's item, so client 1 re-applies its change on top of it, without another read.
 //!
 //! Run: `cargo run -p optimist-examples --bin lost_update [path/to/db.sqlite]`
-//! (no argument: an in-memory database).
+//! (no argument: an in-memory database). With `RUST_LOG=debug` it also prints the
+//! span of every store operation: backend, operation, key, expected version, outcome
+//! and the number of requests it took.
 
 use optimist_core::{Conflict, Error, Key, Value, VersionedStore};
 use optimist_sqlite::SqliteStore;
 use serde_json::json;
+use tracing_subscriber::EnvFilter;
 
 /// Adds a delivery to an order document.
 fn add_delivery(order: &Value, delivery: &str) -> Value {
@@ -23,6 +26,13 @@ fn add_delivery(order: &Value, delivery: &str) -> Value {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
+    // Silent unless RUST_LOG asks; stderr, so the steps on stdout stay as they are.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("off")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let builder = SqliteStore::builder().table("order_deliveries");
     let store = match std::env::args().nth(1) {
         Some(path) => builder.path(path).build().await?,
@@ -93,9 +103,10 @@ async fn main() -> Result<(), Error> {
 
 fn missing(key: &Key) -> Error {
     Error::backend(
+        "example",
         optimist_core::Operation::Get,
         Some(key),
-        false,
+        optimist_core::ErrorKind::Other,
         "the order vanished",
     )
 }

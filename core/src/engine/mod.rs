@@ -1,0 +1,112 @@
+//! The engine: every [`Storage`] is a [`VersionedStore`] that keeps the contract, with
+//! the rules written once, here, for every backend.
+//!
+//! - [`single`]: one operation = one precondition and one change, judged into a
+//!   version or a conflict;
+//! - [`transaction`]: the same for `transact`, all or nothing;
+//! - [`span`]: one `tracing` span per operation.
+
+mod single;
+mod span;
+mod transaction;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::{
+    Capabilities, Change, CommitOutcome, Expect, Key, Outcome, Result, Storage, StorageError, TxOp,
+    Version, Versioned, VersionedStore, Write, retry::RetryPolicy,
+};
+
+#[async_trait]
+impl<S: Storage + ?Sized> VersionedStore for S {
+    fn capabilities(&self) -> &Capabilities {
+        Storage::capabilities(self)
+    }
+
+    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
+        single::get(self, key).await
+    }
+
+    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
+        single::put(self, crate::Operation::Insert, key, Expect::Absent, &value).await
+    }
+
+    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
+        single::put(
+            self,
+            crate::Operation::Update,
+            key,
+            Expect::At(expected),
+            &value,
+        )
+        .await
+    }
+
+    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
+        single::delete(self, crate::Operation::Delete, key, Expect::At(expected))
+            .await
+            .map(|_| ())
+    }
+
+    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
+        single::put(self, crate::Operation::Put, key, Expect::Any, &value).await
+    }
+
+    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
+        single::delete(self, crate::Operation::Remove, key, Expect::Any).await
+    }
+
+    async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
+        transaction::transact(self, &ops).await
+    }
+}
+
+// A reference or box to a storage is a storage, so `&MemoryStore` and
+// `Box<SqliteStore>` are stores too. (`Arc<S>` forwards `VersionedStore` itself, so
+// that `Arc<dyn VersionedStore>` is one.)
+macro_rules! forward_storage {
+    ($($ty:ty),*) => {$(
+        #[async_trait]
+        impl<S: Storage + ?Sized> Storage for $ty {
+            fn backend_name(&self) -> &'static str {
+                (**self).backend_name()
+            }
+            fn capabilities(&self) -> &Capabilities {
+                Storage::capabilities(&**self)
+            }
+            fn retry_policy(&self) -> &RetryPolicy {
+                (**self).retry_policy()
+            }
+            async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
+                (**self).read(key).await
+            }
+            async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+                (**self).write(write).await
+            }
+            async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
+                (**self).commit(writes).await
+            }
+        }
+    )*};
+}
+
+forward_storage!(Box<S>, &S);
+
+/// The version a put leaves behind: known in advance for `Absent` and `At`, derived
+/// from the previous version for `Any`. `None` only at the end of the counter.
+fn version_after_put(write: &Write<'_>, previous: Option<Version>) -> Option<Version> {
+    write
+        .new_version()
+        .or_else(|| previous.map_or(Some(Version::FIRST), Version::next))
+}
+
+/// Whether a refusal reported by the backend is the end of the version counter: a put
+/// whose precondition holds on an item at `u64::MAX`.
+fn is_exhaustion(write: &Write<'_>, current: Option<&Versioned<Value>>) -> bool {
+    matches!(write.change, Change::Put(_))
+        && current.is_some_and(|item| item.version.next().is_none())
+}
+
+#[cfg(test)]
+mod tests;

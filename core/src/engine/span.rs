@@ -1,0 +1,64 @@
+//! One `tracing` span per operation: the backend, the operation, its key and expected
+//! version, and once it ends, its outcome and how many requests it took.
+
+use tracing::Span;
+use tracing::field::{Empty, display};
+
+use crate::{Error, Expect, Key, Operation, Result};
+
+/// Opens the span of one operation (at debug level: free when nobody listens).
+pub(super) fn open(
+    backend: &'static str,
+    operation: Operation,
+    key: Option<&Key>,
+    expect: Option<Expect>,
+) -> Span {
+    let span = tracing::debug_span!(
+        "optimist",
+        backend,
+        operation = %operation,
+        key = Empty,
+        expected = Empty,
+        outcome = Empty,
+        attempts = Empty,
+    );
+    if !span.is_disabled() {
+        if let Some(key) = key {
+            span.record("key", display(key));
+        }
+        match expect {
+            Some(Expect::At(version)) => {
+                span.record("expected", display(version));
+            }
+            Some(Expect::Absent) => {
+                span.record("expected", "absent");
+            }
+            Some(Expect::Any) | None => {}
+        }
+    }
+    span
+}
+
+/// Records how an operation ended, and says it in one debug event inside the span.
+pub(super) fn close<T>(span: &Span, result: &Result<T>, attempts: u32) {
+    if span.is_disabled() {
+        return;
+    }
+    let outcome = outcome(result);
+    span.record("outcome", outcome);
+    span.record("attempts", attempts);
+    tracing::debug!(parent: span, outcome, attempts, "optimist operation done");
+}
+
+fn outcome<T>(result: &Result<T>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(Error::Conflict { .. }) => "conflict",
+        Err(Error::TransactionConflict { .. }) => "transaction conflict",
+        Err(Error::InvalidInput { .. }) => "invalid input",
+        Err(Error::Unsupported { .. }) => "unsupported",
+        Err(Error::Configuration { .. }) => "configuration error",
+        Err(Error::Indeterminate { .. }) => "indeterminate",
+        Err(Error::Backend { .. }) => "backend error",
+    }
+}

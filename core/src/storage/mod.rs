@@ -1,0 +1,121 @@
+//! The backend's side of the engine: a [`Storage`] reads items and applies conditional
+//! writes atomically; the engine in core does everything else the contract asks.
+//!
+//! Every type that implements [`Storage`] is a [`VersionedStore`](crate::VersionedStore):
+//! the engine checks the input against the capabilities (contract R1, R2, R10), derives
+//! versions (R3), maps each operation onto a precondition and a change (R5–R10), judges
+//! refusals into conflicts carrying the current item (R11), retries transient failures
+//! that applied nothing within the store's [`RetryPolicy`](crate::retry::RetryPolicy),
+//! reports a write that may have been applied as `Indeterminate` (R12), and wraps each
+//! operation in one `tracing` span. A backend only touches its storage.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use std::sync::Mutex;
+//! use optimist_core::{
+//!     async_trait, Capabilities, CommitOutcome, Decision, Key, Outcome, Storage, StorageError,
+//!     Value, Version, Versioned, VersionedStore, Write,
+//! };
+//!
+//! /// A toy store: one map behind one lock.
+//! #[derive(Default)]
+//! struct MapStore {
+//!     items: Mutex<HashMap<Key, Versioned<Value>>>,
+//!     capabilities: Capabilities,
+//! }
+//!
+//! #[async_trait]
+//! impl Storage for MapStore {
+//!     fn backend_name(&self) -> &'static str { "map" }
+//!     fn capabilities(&self) -> &Capabilities { &self.capabilities }
+//!
+//!     async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
+//!         Ok(self.items.lock().unwrap().get(key).cloned())
+//!     }
+//!
+//!     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+//!         let mut items = self.items.lock().unwrap();
+//!         let previous = items.get(write.key).map(|item| item.version);
+//!         match write.decide(previous) {
+//!             Decision::Refuse => return Ok(Outcome::Refused { current: items.get(write.key).cloned() }),
+//!             Decision::Put(version) => {
+//!                 let value = write.value().cloned().unwrap_or_default();
+//!                 items.insert(write.key.clone(), Versioned::new(value, version));
+//!             }
+//!             Decision::Delete => { items.remove(write.key); }
+//!             Decision::Keep => {}
+//!         }
+//!         Ok(Outcome::Applied { previous })
+//!     }
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let store = MapStore::default();
+//! let key = Key::new("k");
+//! let v1 = store.insert(&key, serde_json::json!(1)).await?;
+//! assert_eq!(v1, Version::FIRST);
+//! assert!(store.insert(&key, serde_json::json!(2)).await.unwrap_err().is_conflict());
+//! assert!(store.get(&Key::new("")).await.unwrap_err().is_invalid_input());
+//! # Ok::<(), optimist_core::Error>(())
+//! # }).unwrap();
+//! ```
+
+mod error;
+mod outcome;
+mod write;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+pub use error::{Applied, ErrorKind, StorageError};
+pub use outcome::{CommitOutcome, Outcome};
+pub use write::{Change, Decision, Expect, Write};
+
+use crate::retry::RetryPolicy;
+use crate::{Capabilities, Key, Versioned};
+
+/// What a backend implements: one strongly consistent read and atomic conditional
+/// writes on its storage. Core's engine turns every `Storage` into a
+/// [`VersionedStore`](crate::VersionedStore) that keeps the whole contract; see the
+/// [module docs](self) for a complete one.
+///
+/// The engine calls these methods only with input it has checked against
+/// [`capabilities`](Self::capabilities): keys of the declared shape, values within
+/// the declared limits, transactions of distinct keys within `max_transaction_ops`.
+#[async_trait]
+pub trait Storage: Send + Sync {
+    /// The backend's name, used in spans and errors: `"memory"`, `"sqlite"`, ...
+    fn backend_name(&self) -> &'static str;
+
+    /// The backend's limits and features.
+    fn capabilities(&self) -> &Capabilities;
+
+    /// How often the engine sends a request again after a transient failure that
+    /// applied nothing ([`StorageError::is_transient`]). Defaults to
+    /// [`RetryPolicy::transient`].
+    fn retry_policy(&self) -> &RetryPolicy {
+        RetryPolicy::transient_default()
+    }
+
+    /// Reads one item, strongly consistent: it sees every write that completed before
+    /// the call started (contract R4). `None` if the key holds no item.
+    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError>;
+
+    /// Applies `write.change` to `write.key` only if `write.expect` holds, as one
+    /// atomic step; otherwise writes nothing and answers [`Outcome::Refused`] with the
+    /// item as it was. A put under [`Expect::Any`] stores the item at `previous + 1`
+    /// (1 if absent), or is refused if the item is at `u64::MAX`.
+    async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError>;
+
+    /// Applies every write or none (contract R10): if any precondition fails, nothing
+    /// is written and the answer lists every refused write with its current item.
+    /// The default answers that transactions are unsupported; a backend that
+    /// overrides it declares `Capabilities::transactions`.
+    async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
+        let _ = writes;
+        Err(StorageError::not_applied(
+            ErrorKind::Rejected,
+            "this backend has no transactions",
+        ))
+    }
+}
