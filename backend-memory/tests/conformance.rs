@@ -8,22 +8,27 @@ use optimist_core::{Capabilities, KeyShape, NumberSupport};
 use optimist_memory::MemoryStore;
 
 fn reference() -> impl StoreFactory {
-    factory_fn("memory", || async { Ok::<_, Unavailable>(MemoryStore::new()) })
+    factory_fn("memory", || async {
+        Ok::<_, Unavailable>(MemoryStore::new())
+    })
 }
 
 fn dynamodb_like() -> impl StoreFactory {
-    factory_fn("memory limited like a DynamoDB partition-key table", || async {
-        Ok::<_, Unavailable>(MemoryStore::with_capabilities(
-            Capabilities::new()
-                .with_numbers(NumberSupport::DYNAMODB)
-                .with_object_values_only(true)
-                .with_reserved_fields(["id", "version"])
-                .with_key_shape(KeyShape::PartitionOnly)
-                .with_max_depth(32)
-                .with_nul_in_keys(false)
-                .with_max_transaction_ops(25),
-        ))
-    })
+    factory_fn(
+        "memory limited like a DynamoDB partition-key table",
+        || async {
+            Ok::<_, Unavailable>(MemoryStore::with_capabilities(
+                Capabilities::new()
+                    .with_numbers(NumberSupport::DYNAMODB)
+                    .with_object_values_only(true)
+                    .with_reserved_fields(["id", "version"])
+                    .with_key_shape(KeyShape::PartitionOnly)
+                    .with_max_depth(32)
+                    .with_nul_in_keys(false)
+                    .with_max_transaction_ops(25),
+            ))
+        },
+    )
 }
 
 optimist_conformance::suite!(memory: reference(), dynamodb_like: dynamodb_like());

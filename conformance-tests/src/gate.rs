@@ -31,7 +31,10 @@ pub(crate) fn unavailable(why: &Unavailable) -> Hold {
 }
 
 /// The reason `factory` ignores the case `name`, if it does.
-pub(crate) fn ignored_by<'f, F: StoreFactory + ?Sized>(factory: &'f F, name: &str) -> Option<&'f str> {
+pub(crate) fn ignored_by<'f, F: StoreFactory + ?Sized>(
+    factory: &'f F,
+    name: &str,
+) -> Option<&'f str> {
     factory
         .ignored_cases()
         .iter()
@@ -54,7 +57,10 @@ pub(crate) fn hold<F: StoreFactory + ?Sized>(
         Err(why) => return Some(unavailable(why)),
     };
     // What the store cannot do wins over the factory's reason: it is never run.
-    if let Some(why) = features.iter().find_map(|feature| feature.missing_from(caps)) {
+    if let Some(why) = features
+        .iter()
+        .find_map(|feature| feature.missing_from(caps))
+    {
         return Some(Hold::Unsupported(why));
     }
     match ignored_by(factory, name) {
@@ -79,7 +85,13 @@ mod tests {
     #[test]
     fn a_missing_feature_holds_the_case_with_the_reason() {
         let caps = Ok(Capabilities::new().with_key_shape(KeyShape::PartitionOnly));
-        let held = hold("c", &[Feature::Core, Feature::SortKeys], &factory(), &caps, false);
+        let held = hold(
+            "c",
+            &[Feature::Core, Feature::SortKeys],
+            &factory(),
+            &caps,
+            false,
+        );
         assert_eq!(
             held,
             Some(Hold::Unsupported(
@@ -96,11 +108,20 @@ mod tests {
             hold("slow_case", &[Feature::Core], &factory(), &caps, false),
             Some(Hold::Ignore("too slow here".into()))
         );
-        assert_eq!(hold("slow_case", &[Feature::Core], &factory(), &caps, true), None);
+        assert_eq!(
+            hold("slow_case", &[Feature::Core], &factory(), &caps, true),
+            None
+        );
         // Asking for ignored cases never runs a case the capabilities rule out.
         let caps = Ok(Capabilities::new().with_transactions(false));
         assert!(matches!(
-            hold("slow_case", &[Feature::Transactions], &factory(), &caps, true),
+            hold(
+                "slow_case",
+                &[Feature::Transactions],
+                &factory(),
+                &caps,
+                true
+            ),
             Some(Hold::Unsupported(_))
         ));
     }

@@ -93,7 +93,9 @@ fn runtime(name: &str, threads: usize) -> Result<tokio::runtime::Runtime, CaseEr
         .worker_threads(threads)
         .enable_all()
         .build()
-        .map_err(|err| CaseError::Failed(format!("case {name}: cannot build a tokio runtime: {err}")))
+        .map_err(|err| {
+            CaseError::Failed(format!("case {name}: cannot build a tokio runtime: {err}"))
+        })
 }
 
 /// The capabilities of a store from `factory`: one store is made to read them.
@@ -185,17 +187,22 @@ mod tests {
             unset("OPTIMIST_PROPTEST_CASES"),
             unset("OPTIMIST_RACE_INCREMENTS"),
         );
-        let result = run_case("load", &factory, &RunOptions::default(), move |_store| async move {
-            if checks.0 {
-                assert_eq!(env::histories(), 10);
-            }
-            if checks.1 {
-                assert_eq!(env::proptest_cases(), 6);
-            }
-            if checks.2 {
-                assert_eq!(env::race_increments(), 2);
-            }
-        });
+        let result = run_case(
+            "load",
+            &factory,
+            &RunOptions::default(),
+            move |_store| async move {
+                if checks.0 {
+                    assert_eq!(env::histories(), 10);
+                }
+                if checks.1 {
+                    assert_eq!(env::proptest_cases(), 6);
+                }
+                if checks.2 {
+                    assert_eq!(env::race_increments(), 2);
+                }
+            },
+        );
         assert!(result.is_ok(), "{result:?}");
         // Outside a case, the defaults are unscaled.
         if checks.0 {
@@ -226,7 +233,10 @@ mod tests {
             Err::<optimist_memory::MemoryStore, _>(Unavailable::new("MyServer", "down"))
         });
         let result = run_case("c", &factory, &RunOptions::default(), |_store| async {});
-        assert!(matches!(result, Err(CaseError::Unavailable(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(CaseError::Unavailable(_))),
+            "{result:?}"
+        );
         assert!(probe(&factory).is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! The test harness [`suite!`](crate::suite) runs: one trial per case and factory,
+//! The test harness [`suite!`](crate::suite!) runs: one trial per case and factory,
 //! decided at run time from the store's capabilities, on `libtest-mimic`, so the output,
 //! the summary line and the arguments (a name filter, `--exact`, `--skip`, `--list`,
 //! `--ignored`, `--include-ignored`, `--test-threads`) are those of `cargo test`.
@@ -16,7 +16,7 @@ use crate::{RunOptions, StoreFactory, Unavailable, cases};
 type MakeTrials = Box<dyn FnOnce(&RunOptions, bool) -> Vec<Trial>>;
 
 /// The whole suite over one or more factories, run as a test binary's `main`; what
-/// [`suite!`](crate::suite) expands to.
+/// [`suite!`](crate::suite!) expands to.
 ///
 /// Each case becomes one test, named after the case (prefixed with the factory's name
 /// when there are several: `hash_only::r6_update_stale_version_conflicts`). A case
@@ -137,9 +137,10 @@ fn trials<F: StoreFactory + 'static>(
             "the factory ignores {}, which no case is named",
             unknown.join(", ")
         );
-        trials.push(Trial::test(name_of("factory_ignores_only_known_cases"), move || {
-            Err(Failed::from(message))
-        }));
+        trials.push(Trial::test(
+            name_of("factory_ignores_only_known_cases"),
+            move || Err(Failed::from(message)),
+        ));
     }
     trials
 }
@@ -168,7 +169,13 @@ mod tests {
 
     fn args(extra: &[&str]) -> Arguments {
         // The nested run prints its report to /dev/null, not into this run's output.
-        let mut all = vec!["conformance", "--test-threads", "1", "--logfile", "/dev/null"];
+        let mut all = vec![
+            "conformance",
+            "--test-threads",
+            "1",
+            "--logfile",
+            "/dev/null",
+        ];
         all.extend_from_slice(extra);
         Arguments::from_iter(all)
     }
@@ -185,19 +192,34 @@ mod tests {
     fn cases_the_capabilities_rule_out_are_ignored_not_passed() {
         let suite = Suite::new(RunOptions::default())
             .with_factory("full", memory(Capabilities::new()))
-            .with_factory("no_tx", memory(Capabilities::new().with_transactions(false)));
+            .with_factory(
+                "no_tx",
+                memory(Capabilities::new().with_transactions(false)),
+            );
         let conclusion = suite.run_with(&args(&["r10_transact_applies_every_op", "--exact"]));
-        assert_eq!(counts(&conclusion), (0, 0, 0), "--exact needs the full name");
+        assert_eq!(
+            counts(&conclusion),
+            (0, 0, 0),
+            "--exact needs the full name"
+        );
 
         let suite = Suite::new(RunOptions::default())
             .with_factory("full", memory(Capabilities::new()))
-            .with_factory("no_tx", memory(Capabilities::new().with_transactions(false)));
+            .with_factory(
+                "no_tx",
+                memory(Capabilities::new().with_transactions(false)),
+            );
         let conclusion = suite.run_with(&args(&["::r10_transact_applies_every_op"]));
         assert_eq!(counts(&conclusion), (1, 0, 1));
         // Asking for ignored cases does not run what the store cannot do.
-        let suite = Suite::new(RunOptions::default())
-            .with_factory("no_tx", memory(Capabilities::new().with_transactions(false)));
-        let conclusion = suite.run_with(&args(&["r10_transact_applies_every_op", "--include-ignored"]));
+        let suite = Suite::new(RunOptions::default()).with_factory(
+            "no_tx",
+            memory(Capabilities::new().with_transactions(false)),
+        );
+        let conclusion = suite.run_with(&args(&[
+            "r10_transact_applies_every_op",
+            "--include-ignored",
+        ]));
         assert_eq!(counts(&conclusion), (0, 0, 1));
     }
 
@@ -217,8 +239,10 @@ mod tests {
         let make = || {
             Suite::new(RunOptions::default()).with_factory(
                 "",
-                factory_fn("memory", || async { Ok::<_, Unavailable>(MemoryStore::new()) })
-                    .ignore("r4_get_absent_is_none", "a reason"),
+                factory_fn("memory", || async {
+                    Ok::<_, Unavailable>(MemoryStore::new())
+                })
+                .ignore("r4_get_absent_is_none", "a reason"),
             )
         };
         let conclusion = make().run_with(&args(&["r4_get_absent_is_none"]));
@@ -233,8 +257,10 @@ mod tests {
     fn ignoring_a_case_that_does_not_exist_fails() {
         let suite = Suite::new(RunOptions::default()).with_factory(
             "",
-            factory_fn("memory", || async { Ok::<_, Unavailable>(MemoryStore::new()) })
-                .ignore("r4_no_such_case", "typo"),
+            factory_fn("memory", || async {
+                Ok::<_, Unavailable>(MemoryStore::new())
+            })
+            .ignore("r4_no_such_case", "typo"),
         );
         let conclusion = suite.run_with(&args(&["factory_ignores_only_known_cases"]));
         assert_eq!(counts(&conclusion), (0, 1, 0));

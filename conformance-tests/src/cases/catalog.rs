@@ -104,7 +104,11 @@ where
     results
 }
 
-fn run_one<F: StoreFactory>(case: Case<F::Store>, factory: &F, options: &RunOptions) -> CaseOutcome {
+fn run_one<F: StoreFactory>(
+    case: Case<F::Store>,
+    factory: &F,
+    options: &RunOptions,
+) -> CaseOutcome {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         run_case(case.name, factory, options, case.run)
     }));

@@ -31,7 +31,10 @@ impl<S: VersionedStore> Counting<S> {
     /// Before each of the next `updates` updates, another writer adds 100 to the
     /// item's `count` field with a put (not counted).
     pub(crate) fn interfere(&self, updates: usize) {
-        *self.interfere.lock().unwrap_or_else(PoisonError::into_inner) = updates;
+        *self
+            .interfere
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = updates;
     }
 
     pub(crate) fn gets(&self) -> usize {
@@ -43,7 +46,10 @@ impl<S: VersionedStore> Counting<S> {
     }
 
     fn take_interference(&self) -> bool {
-        let mut left = self.interfere.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut left = self
+            .interfere
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let fire = *left > 0;
         *left = left.saturating_sub(1);
         fire

@@ -13,7 +13,10 @@ use super::{assert_mismatch, done, failure};
 pub async fn r22_load_fills_the_version<S: VersionedStore + 'static>(store: Arc<S>) {
     // R22
     let ctx = Context::new(store);
-    assert_eq!(done(ctx.load::<Book>(5u64).await, "load a missing key"), None);
+    assert_eq!(
+        done(ctx.load::<Book>(5u64).await, "load a missing key"),
+        None
+    );
     let mut book = Book::new(5, "Dune");
     done(ctx.save(&mut book).await, "save");
     done(ctx.save(&mut book).await, "save again");
@@ -34,9 +37,15 @@ pub async fn r22_delete_of_a_stale_entity_conflicts<S: VersionedStore + 'static>
 
     let err = failure(ctx.delete(&stale).await, "delete of a stale copy");
     assert_mismatch(&err, 1, 2);
-    assert_eq!(done(ctx.load::<Book>(1u64).await, "load"), Some(book.clone()));
+    assert_eq!(
+        done(ctx.load::<Book>(1u64).await, "load"),
+        Some(book.clone())
+    );
     done(ctx.delete(&book).await, "delete");
-    assert_eq!(done(ctx.load::<Book>(1u64).await, "load after delete"), None);
+    assert_eq!(
+        done(ctx.load::<Book>(1u64).await, "load after delete"),
+        None
+    );
 }
 
 /// R22: a checked delete of an entity that was never saved has no version to check:
@@ -47,7 +56,10 @@ pub async fn r22_delete_of_a_never_saved_entity_is_invalid_input<S: VersionedSto
     // R22
     let ctx = Context::new(store);
     done(ctx.save(&mut Book::new(1, "Dune")).await, "save");
-    let err = failure(ctx.delete(&Book::new(1, "Dune")).await, "delete of a new copy");
+    let err = failure(
+        ctx.delete(&Book::new(1, "Dune")).await,
+        "delete of a new copy",
+    );
     assert!(
         err.store_error().is_some_and(|e| e.is_invalid_input()),
         "{err:?}"

@@ -28,7 +28,11 @@ pub async fn r20_stored_document_holds_neither_key_nor_version<S: VersionedStore
         &json!({"title": "Dune", "authors": ["Frank Herbert"]}),
         "the stored document",
     );
-    assert_eq!(stored.version.get(), 2, "the item's version is the entity's");
+    assert_eq!(
+        stored.version.get(),
+        2,
+        "the item's version is the entity's"
+    );
 }
 
 /// R20: a partition and a sort key, serde renames and a version skipped when `None`

@@ -75,7 +75,10 @@ pub async fn r21_stale_save_conflicts_with_the_current_entity<S: VersionedStore 
     stale.title = "Children of Dune".into();
     let err = failure(ctx.save(&mut stale).await, "save of a stale copy");
     assert_mismatch(&err, 1, 2);
-    assert_eq!(done(err.current::<Book>(), "decode the current item"), Some(book));
+    assert_eq!(
+        done(err.current::<Book>(), "decode the current item"),
+        Some(book)
+    );
 }
 
 /// R5, R21: a never-saved entity over an existing item is refused, with the item.
@@ -86,10 +89,16 @@ pub async fn r21_new_entity_over_an_existing_item_already_exists<S: VersionedSto
     let ctx = Context::new(store);
     let mut book = Book::new(1, "Dune");
     done(ctx.save(&mut book).await, "save");
-    let err = failure(ctx.save(&mut Book::new(1, "Other")).await, "save of a new copy");
+    let err = failure(
+        ctx.save(&mut Book::new(1, "Other")).await,
+        "save of a new copy",
+    );
     assert_eq!(
         err.conflict().map(Conflict::kind),
         Some(ConflictKind::AlreadyExists)
     );
-    assert_eq!(done(err.current::<Book>(), "decode the current item"), Some(book));
+    assert_eq!(
+        done(err.current::<Book>(), "decode the current item"),
+        Some(book)
+    );
 }

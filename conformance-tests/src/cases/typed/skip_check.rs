@@ -32,14 +32,15 @@ pub async fn r23_context_without_checks_puts_and_removes<S: VersionedStore + 'st
     assert_eq!(done(ctx.load::<Book>(1u64).await, "load"), Some(fresh));
 
     done(ctx.delete(&book).await, "delete of a stale copy");
-    assert_eq!(done(ctx.load::<Book>(1u64).await, "load after delete"), None);
+    assert_eq!(
+        done(ctx.load::<Book>(1u64).await, "load after delete"),
+        None
+    );
 }
 
 /// R23: skipping per operation on a context that checks; the next operation checks
 /// again.
-pub async fn r23_per_operation_skip_puts_and_removes<S: VersionedStore + 'static>(
-    store: Arc<S>,
-) {
+pub async fn r23_per_operation_skip_puts_and_removes<S: VersionedStore + 'static>(store: Arc<S>) {
     // R23
     let ctx = Context::new(store);
     let mut book = Book::new(1, "Dune");

@@ -114,7 +114,10 @@ pub async fn r21_typed_transaction_with_one_stale_entity_changes_nothing<
 
     let stored = done(ctx.load::<Book>(1u64).await, "load dune");
     assert_eq!(stored.and_then(|b| b.version), Some(1));
-    assert_eq!(done(ctx.load::<Book>(2u64).await, "load messiah"), Some(messiah));
+    assert_eq!(
+        done(ctx.load::<Book>(2u64).await, "load messiah"),
+        Some(messiah)
+    );
     let stored = done(ctx.load::<Counter>("sales").await, "load the counter");
     assert_eq!(stored.map(|c| (c.count, c.version)), Some((0, Some(1))));
 }

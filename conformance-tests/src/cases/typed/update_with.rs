@@ -25,7 +25,10 @@ pub async fn r24_update_with_applies_the_change<S: VersionedStore + 'static>(sto
     let ctx = Context::new(store);
     done(ctx.save(&mut Counter::new("c")).await, "save");
     let policy = RetryPolicy::default();
-    let saved: Counter = done(ctx.update_with("c", &policy, increment).await, "update_with");
+    let saved: Counter = done(
+        ctx.update_with("c", &policy, increment).await,
+        "update_with",
+    );
     assert_eq!((saved.count, saved.version), (1, Some(2)));
     assert_eq!(done(ctx.load::<Counter>("c").await, "load"), Some(saved));
 }
@@ -44,7 +47,8 @@ pub async fn r24_update_with_reapplies_to_the_conflict_item_without_reading<
     // The other writer adds 100 before each of the next two updates.
     ctx.store().interfere(2);
     let saved: Counter = done(
-        ctx.update_with("c", &RetryPolicy::default(), increment).await,
+        ctx.update_with("c", &RetryPolicy::default(), increment)
+            .await,
         "update_with",
     );
     assert_eq!(ctx.store().gets(), 1, "one read, none after the conflicts");
@@ -114,9 +118,7 @@ pub async fn r24_update_with_abort_writes_nothing<S: VersionedStore + 'static>(s
 }
 
 /// R24: a missing item is `NotFound`, never created silently.
-pub async fn r24_update_with_missing_item_is_not_found<S: VersionedStore + 'static>(
-    store: Arc<S>,
-) {
+pub async fn r24_update_with_missing_item_is_not_found<S: VersionedStore + 'static>(store: Arc<S>) {
     // R24
     let ctx = Context::new(store);
     let err = failure(
@@ -194,7 +196,10 @@ pub async fn r24_hot_key_16_writers_50_increments_all_land<S: VersionedStore + '
         }
     }
     let counter = done(ctx.load::<Counter>("hot").await, "load");
-    assert_eq!(counter.as_ref().map(|c| c.count), Some(WRITERS * INCREMENTS));
+    assert_eq!(
+        counter.as_ref().map(|c| c.count),
+        Some(WRITERS * INCREMENTS)
+    );
     assert_eq!(
         counter.and_then(|c| c.version),
         Some(WRITERS * INCREMENTS + 1)
