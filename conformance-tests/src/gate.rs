@@ -70,6 +70,7 @@ pub(crate) fn hold<F: StoreFactory + ?Sized>(
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)] // tests fail by panicking
 mod tests {
     use super::*;
     use crate::factory_fn;
