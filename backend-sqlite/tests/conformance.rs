@@ -3,25 +3,25 @@
 
 mod common;
 
-mod memory {
-    use optimist_conformance::{Unavailable, factory_fn};
-    use optimist_sqlite::SqliteStore;
+use optimist_conformance::{StoreFactory, Unavailable, factory_fn};
+use optimist_sqlite::SqliteStore;
 
-    optimist_conformance::suite!(factory_fn("sqlite :memory:", || async {
+fn in_memory() -> impl StoreFactory {
+    factory_fn("sqlite :memory:", || async {
         SqliteStore::builder()
             .memory()
             .build()
             .await
             .map_err(|e| Unavailable::new("SQLite in memory", e.to_string()))
-    }));
+    })
 }
 
-mod file {
-    use optimist_conformance::{Unavailable, factory_fn};
-
-    optimist_conformance::suite!(factory_fn("sqlite file (WAL)", || async {
-        super::common::file_store("conformance")
+fn wal_file() -> impl StoreFactory {
+    factory_fn("sqlite file (WAL)", || async {
+        common::file_store("conformance")
             .await
             .map_err(|e| Unavailable::new("SQLite file", e.to_string()))
-    }));
+    })
 }
+
+optimist_conformance::suite!(memory: in_memory(), file: wal_file());

@@ -8,8 +8,8 @@ use optimist_core::VersionedStore;
 
 /// Why a factory could not make a store: its server is unreachable or not configured.
 ///
-/// The case then fails when `CI` or `OPTIMIST_REQUIRE_ALL` is set, and otherwise skips
-/// with a printed line naming the server and the reason.
+/// The case then fails when `CI` or `OPTIMIST_REQUIRE_ALL` is set, and otherwise shows
+/// as ignored with the server and the reason.
 #[derive(Debug, Clone)]
 pub struct Unavailable {
     /// The server, for example `"PostgreSQL at 127.0.0.1:5432"`.
@@ -66,6 +66,14 @@ pub trait StoreFactory: Send + Sync {
     fn load_percent(&self) -> u32 {
         100
     }
+
+    /// The cases ignored on these stores, each `(case name, reason)`, for reasons the
+    /// capabilities cannot say (a slow server, a known emulator limit); none by
+    /// default. Each shows as ignored with its reason, and runs when asked for with
+    /// `--ignored` or `--include-ignored`. Set with [`FnFactory::ignore`].
+    fn ignored_cases(&self) -> &[(String, String)] {
+        &[]
+    }
 }
 
 /// A [`StoreFactory`] from a description and a closure returning a future.
@@ -87,6 +95,7 @@ where
         description: description.into(),
         make,
         load_percent: 100,
+        ignored: Vec::new(),
     }
 }
 
@@ -95,6 +104,7 @@ pub struct FnFactory<F> {
     description: String,
     make: F,
     load_percent: u32,
+    ignored: Vec<(String, String)>,
 }
 
 impl<F> FnFactory<F> {
@@ -108,6 +118,22 @@ impl<F> FnFactory<F> {
     /// ```
     pub fn with_load_percent(mut self, percent: u32) -> Self {
         self.load_percent = percent.max(1);
+        self
+    }
+
+    /// Ignores the case named `case` on these stores, with the reason shown beside
+    /// it ([`StoreFactory::ignored_cases`]). For reasons the capabilities cannot say: what a
+    /// store lacks belongs in its capabilities, and the suite ignores those cases by
+    /// itself. A name that is no case fails the suite run, so a typo cannot hide.
+    ///
+    /// ```
+    /// use optimist_conformance::{factory_fn, StoreFactory};
+    /// let factory = factory_fn("emulator", || async { Ok(optimist_memory::MemoryStore::new()) })
+    ///     .ignore("r24_hot_key_16_writers_50_increments_all_land", "the emulator is too slow");
+    /// assert_eq!(factory.ignored_cases().len(), 1);
+    /// ```
+    pub fn ignore(mut self, case: impl Into<String>, why: impl Into<String>) -> Self {
+        self.ignored.push((case.into(), why.into()));
         self
     }
 }
@@ -130,5 +156,9 @@ where
 
     fn load_percent(&self) -> u32 {
         self.load_percent
+    }
+
+    fn ignored_cases(&self) -> &[(String, String)] {
+        &self.ignored
     }
 }

@@ -1,9 +1,23 @@
 //! # optimist-conformance
 //!
 //! The public conformance suite of optimist: add it as a dev-dependency, give it a
-//! factory that makes a fresh, isolated store, and [`suite!`] expands to one `#[test]`
-//! per case, each named after the contract rule it checks (`r6_update_stale_version_conflicts`),
+//! factory that makes a fresh, isolated store, and [`suite!`] runs every case on it,
+//! one test per case, each named after the contract rule it checks
+//! (`r6_update_stale_version_conflicts`, `r21_failed_save_leaves_the_entity_unchanged`),
 //! so the test runner shows exactly which rule a backend breaks.
+//!
+//! `suite!` writes the test binary's `main` (a runtime harness on `libtest-mimic`), so
+//! `tests/conformance.rs` is declared with `harness = false` in the backend's
+//! `Cargo.toml`:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! optimist-conformance = "0.1"
+//!
+//! [[test]]
+//! name = "conformance"
+//! harness = false
+//! ```
 //!
 //! ```no_run
 //! // tests/conformance.rs of a backend crate
@@ -14,77 +28,137 @@
 //! }
 //!
 //! optimist_conformance::suite!(factory());
-//! # fn main() {}
 //! ```
 //!
-//! A backend that lacks a [`Feature`] lists it with a reason, and the cases that need it
-//! show as ignored with that reason, never as passed:
+//! The output, the summary line (`test result: ok. N passed; 0 failed; K ignored`) and
+//! the arguments are those of `cargo test`: `cargo test --test conformance r6_` runs
+//! the cases whose name contains `r6_`.
+//!
+//! What a backend lacks is declared once, in its
+//! [`Capabilities`](optimist_core::Capabilities): a case that needs a [`Feature`] the
+//! store's capabilities lack (transactions, sort keys, ...) shows as ignored with the
+//! reason, never as passed. A case to skip for another reason (a slow emulator) is
+//! named on the factory with [`FnFactory::ignore`] and shows as ignored with that
+//! reason; `--ignored` runs it anyway. Several factories run in one binary with a name
+//! each, which prefixes their tests' names:
 //!
 //! ```ignore
-//! optimist_conformance::suite!(factory(), unsupported: {
-//!     mixed_key_shapes: "a DynamoDB table has one key schema",
-//! });
+//! optimist_conformance::suite!(
+//!     hash_only: factory_fn("hash-only table", || fresh_store(false)),
+//!     hash_and_range: factory_fn("hash+range table", || fresh_store(true))
+//!         .with_load_percent(20)
+//!         .ignore("r24_hot_key_16_writers_50_increments_all_land", "the emulator is too slow"),
+//! );
 //! ```
 //!
 //! The factory's future may answer [`Unavailable`] when its server cannot be reached:
-//! the case then skips with a printed line, or fails when `CI` or
-//! `OPTIMIST_REQUIRE_ALL` is set. Sizes are tunable for slow servers: see [`mod@env`].
+//! its cases then show as ignored with the server and the reason, or fail when `CI` or
+//! `OPTIMIST_REQUIRE_ALL` is set. Sizes are tunable for slow servers: see [`mod@env`]
+//! and [`FnFactory::with_load_percent`].
 //!
 //! ## What it checks
 //!
-//! - Named cases per contract rule ([`cases`]), round-trip property tests of keys and values.
+//! - Named cases per contract rule, round-trip property tests of keys and values.
+//! - The typed layer (`optimist_core::typed`, R20–R24) on the store: entities saved,
+//!   loaded and deleted with their versions, version checks skipped, `update_with`
+//!   retries, typed transactions.
 //! - A model-based property test: random operation sequences on a few keys, every
-//!   operation including transactions and bad input, compared after every step with the
-//!   sequential [`model`]; failures shrink to a short, readable list of steps, and the
+//!   operation including transactions and bad input, compared after every step with a
+//!   sequential model; failures shrink to a short, readable list of steps, and the
 //!   failing seed is kept in `proptest-regressions/conformance/` of the calling crate.
-//! - Races with exact invariants, and recorded concurrent [`history`]s checked by a
-//!   [`linearizability`] checker (Wing & Gong / Lowe, memoised, partitioned per group of
+//! - Races with exact invariants, and recorded concurrent histories checked by a
+//!   linearizability checker (Wing & Gong / Lowe, memoised, partitioned per group of
 //!   keys), also through the fault injector [`faults::FaultyStore`] (`Indeterminate`
 //!   calls count as maybe applied).
 //!
 //! The suite's own tests run it against mutant stores, each with one classic bug, and
 //! fail if any mutant passes. [`cases::all`] lists the cases programmatically, from the
-//! same list `suite!` expands.
+//! same list `suite!` runs, and [`cases::run_all`] runs them.
 
 #![deny(missing_docs)]
 
-// A case fails by panicking, like any test assertion; so do the assertion helpers and
-// the runner when a case cannot run. Everything else (model, checker, histories,
-// faults) returns errors.
+// A case fails by panicking, like any test assertion; so do the assertion helpers.
+// Everything else (model, checker, histories, faults, the harness) returns errors.
 #[allow(clippy::panic)]
 pub mod cases;
 pub mod env;
 mod factory;
 pub mod faults;
+mod feature;
+mod gate;
+#[doc(hidden)]
 pub mod history;
+#[doc(hidden)]
 pub mod linearizability;
+#[doc(hidden)]
 pub mod model;
 mod property;
+#[doc(hidden)]
 pub mod rng;
-#[allow(clippy::panic)]
-pub mod runner;
+mod runner;
+mod suite;
+#[doc(hidden)]
 #[allow(clippy::panic)]
 pub mod support;
 
 pub use factory::{FnFactory, MakeFuture, StoreFactory, Unavailable, factory_fn};
-pub use runner::{Feature, RunOptions, run_case, run_case_with};
+pub use feature::Feature;
+pub use runner::RunOptions;
+pub use suite::Suite;
 
-/// Expands to one `#[test]` per conformance case, each running on a fresh store from
-/// the factory expression (evaluated once per case).
+/// Writes the test binary's `main`: every case on stores from the factory (or from each
+/// named factory), one test each, as [`Suite`] runs them. The test target must be
+/// declared with `harness = false`.
 ///
-/// Features the backend lacks are listed with a reason; their cases are
-/// `#[ignore = "reason"]`. The features are `transactions`, `mixed_key_shapes` and
-/// `sort_keys` (see [`Feature`]). Property cases keep the failures they find in
-/// `proptest-regressions/conformance/` of the crate that expands the macro.
+/// `suite!(factory)` runs the cases under their own names; `suite!(a: factory_a,
+/// b: factory_b)` runs them on both, as `a::case` and `b::case`. Each factory
+/// expression is evaluated once. Which cases are ignored comes from the stores'
+/// capabilities and the factory's [`ignore`](FnFactory::ignore) list, never from here.
+/// Property cases keep the failures they find in `proptest-regressions/conformance/` of
+/// the crate that expands the macro.
 #[macro_export]
 macro_rules! suite {
-    ($factory:expr $(, unsupported: { $($feature:ident : $why:literal),* $(,)? })? $(,)?) => {
-        $crate::__suite_cases!(@emit ($factory) [$($($feature : $why),*)?]);
+    ($($name:ident : $factory:expr),+ $(,)?) => {
+        $crate::__suite_main!($(::core::stringify!($name) => $factory),+);
+    };
+    ($factory:expr, unsupported: $($rest:tt)*) => {
+        ::core::compile_error!(
+            "suite! takes no `unsupported` list any more: what a store lacks comes from its \
+             capabilities(), and the cases that need it show as ignored with the reason; \
+             for other reasons, use factory_fn(..).ignore(\"case\", \"why\")"
+        );
+    };
+    ($factory:expr $(,)?) => {
+        $crate::__suite_main!("" => $factory);
     };
 }
 
-/// The list of cases: name and the feature each needs, one line per case. The one
-/// source of both `suite!`'s tests (`@emit`) and [`cases::all`] (`@catalog`).
+/// The `main` `suite!` writes, and a test that fails when the target still runs under
+/// the default harness (which would ignore that `main` and run nothing).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __suite_main {
+    ($($name:expr => $factory:expr),+) => {
+        fn main() -> ::std::process::ExitCode {
+            $crate::Suite::new($crate::RunOptions::for_crate(::core::env!("CARGO_MANIFEST_DIR")))
+                $(.with_factory($name, $factory))+
+                .run()
+        }
+
+        #[test]
+        #[allow(clippy::panic)]
+        fn the_conformance_test_target_needs_harness_false() {
+            ::core::panic!(
+                "optimist_conformance::suite! writes this test binary's main, which the default \
+                 test harness ignores: declare the target in Cargo.toml as \
+                 [[test]] name = \"conformance\" harness = false"
+            );
+        }
+    };
+}
+
+/// The list of cases: name and the features each needs (`A + B`), one line per case.
+/// The one source of [`cases::all`] (`@catalog`), which `suite!` runs.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __suite_cases {
@@ -137,75 +211,42 @@ macro_rules! __suite_cases {
             r13_concurrent_transactions_are_linearizable: Transactions,
             r12_faulty_histories_are_linearizable: Core,
             r12_faulty_transaction_histories_are_linearizable: Transactions,
+            r20_stored_document_holds_neither_key_nor_version: PartitionOnlyKeys,
+            r20_sort_key_entity_round_trips: SortKeys,
+            r20_context_works_over_a_dyn_store: PartitionOnlyKeys,
+            r21_first_save_inserts_at_version_1: PartitionOnlyKeys,
+            r21_successful_save_writes_the_version_back: PartitionOnlyKeys,
+            r21_failed_save_leaves_the_entity_unchanged: PartitionOnlyKeys,
+            r21_stale_save_conflicts_with_the_current_entity: PartitionOnlyKeys,
+            r21_new_entity_over_an_existing_item_already_exists: PartitionOnlyKeys,
+            r21_typed_transaction_writes_versions_back: Transactions + PartitionOnlyKeys,
+            r21_typed_transaction_with_one_stale_entity_changes_nothing: Transactions + PartitionOnlyKeys,
+            r22_load_fills_the_version: PartitionOnlyKeys,
+            r22_delete_of_a_stale_entity_conflicts: PartitionOnlyKeys,
+            r22_delete_of_a_never_saved_entity_is_invalid_input: PartitionOnlyKeys,
+            r22_delete_key_needs_no_version: PartitionOnlyKeys,
+            r23_context_without_checks_puts_and_removes: PartitionOnlyKeys,
+            r23_per_operation_skip_puts_and_removes: PartitionOnlyKeys,
+            r23_typed_transaction_skip_per_op_puts_and_removes: Transactions + PartitionOnlyKeys,
+            r24_update_with_applies_the_change: PartitionOnlyKeys,
+            r24_update_with_reapplies_to_the_conflict_item_without_reading: PartitionOnlyKeys,
+            r24_update_with_exhausts_with_the_last_conflict: PartitionOnlyKeys,
+            r24_update_with_abort_writes_nothing: PartitionOnlyKeys,
+            r24_update_with_missing_item_is_not_found: PartitionOnlyKeys,
+            r24_update_or_insert_with_creates_explicitly: PartitionOnlyKeys,
+            r24_hot_key_16_writers_50_increments_all_land: PartitionOnlyKeys,
         }
-    };
-    (@emit ($factory:expr) $unsupported:tt) => {
-        $crate::__suite_cases!(@list (emit ($factory) $unsupported));
     };
     (@catalog) => {
         $crate::__suite_cases!(@list (catalog))
     };
-    (@each (emit ($factory:expr) $unsupported:tt) $($case:ident : $feature:ident),* $(,)?) => {
-        $(
-            $crate::__ignore_unsupported! { $feature $unsupported
-                #[test]
-                fn $case() {
-                    $crate::run_case_with(
-                        stringify!($case),
-                        $crate::Feature::$feature,
-                        &$factory,
-                        &$crate::RunOptions::for_crate(env!("CARGO_MANIFEST_DIR")),
-                        $crate::cases::$case,
-                    );
-                }
-            }
-        )*
-    };
-    (@each (catalog) $($case:ident : $feature:ident),* $(,)?) => {
+    (@each (catalog) $($case:ident : $feature:ident $(+ $more:ident)*),* $(,)?) => {
         vec![$(
             $crate::cases::Case {
                 name: stringify!($case),
-                feature: $crate::Feature::$feature,
+                features: &[$crate::Feature::$feature $(, $crate::Feature::$more)*],
                 run: |store| ::std::boxed::Box::pin($crate::cases::$case(store)),
             }
         ),*]
-    };
-}
-
-/// Puts `#[ignore = "why"]` on a case whose feature is in the unsupported list.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __ignore_unsupported {
-    (Transactions [transactions : $why:literal $(, $f:ident : $w:literal)*] $($item:tt)*) => {
-        #[ignore = $why] $($item)*
-    };
-    (MixedKeyShapes [mixed_key_shapes : $why:literal $(, $f:ident : $w:literal)*] $($item:tt)*) => {
-        #[ignore = $why] $($item)*
-    };
-    (SortKeys [sort_keys : $why:literal $(, $f:ident : $w:literal)*] $($item:tt)*) => {
-        #[ignore = $why] $($item)*
-    };
-    ($feature:ident [$first:ident : $why:literal $(, $f:ident : $w:literal)*] $($item:tt)*) => {
-        $crate::__check_feature_name!($first);
-        $crate::__ignore_unsupported! { $feature [$($f : $w),*] $($item)* }
-    };
-    ($feature:ident [] $($item:tt)*) => {
-        $($item)*
-    };
-}
-
-/// Rejects, at compile time, a feature name `suite!` does not know.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __check_feature_name {
-    (transactions) => {};
-    (mixed_key_shapes) => {};
-    (sort_keys) => {};
-    ($other:ident) => {
-        compile_error!(concat!(
-            "unknown feature `",
-            stringify!($other),
-            "` in suite!'s unsupported list; known: transactions, mixed_key_shapes, sort_keys"
-        ));
     };
 }

@@ -1,66 +1,18 @@
-//! Runs one case: makes the store, checks the backend declares what the case needs,
-//! and drives the case on a multi-thread runtime.
+//! Runs one case: makes the store, drives the case on a multi-thread runtime under a
+//! timeout, and reports a failure as a message. Which cases run at all is decided
+//! before, in [`crate::gate`].
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use optimist_core::{Capabilities, KeyShape, VersionedStore};
+use optimist_core::{Capabilities, VersionedStore};
 
-use crate::StoreFactory;
 use crate::env;
+use crate::{StoreFactory, Unavailable};
 
-/// What a case needs beyond the core contract. A backend that lacks one says so in
-/// `suite!`'s `unsupported` list, and the case shows as ignored with that reason.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Feature {
-    /// Only the core contract.
-    Core,
-    /// [`transact`](optimist_core::VersionedStore::transact) (`Capabilities::transactions`).
-    Transactions,
-    /// Keys with and without a sort part in one store (`KeyShape::Any`).
-    MixedKeyShapes,
-    /// Keys with a sort part (`KeyShape::Any` or `KeyShape::PartitionAndSort`).
-    SortKeys,
-}
-
-impl Feature {
-    /// Whether a backend with these capabilities has the feature.
-    ///
-    /// ```
-    /// use optimist_conformance::Feature;
-    /// use optimist_core::{Capabilities, KeyShape, VersionedStore};
-    /// let caps = Capabilities::new().with_key_shape(KeyShape::PartitionOnly);
-    /// assert!(!Feature::SortKeys.supported_by(&caps));
-    /// assert!(Feature::Core.supported_by(&caps));
-    /// ```
-    pub fn supported_by(self, caps: &Capabilities) -> bool {
-        match self {
-            Feature::Core => true,
-            Feature::Transactions => caps.transactions,
-            Feature::MixedKeyShapes => caps.key_shape == KeyShape::Any,
-            Feature::SortKeys => caps.key_shape != KeyShape::PartitionOnly,
-        }
-    }
-
-    /// The name to use in `suite!`'s `unsupported` list.
-    ///
-    /// ```
-    /// assert_eq!(optimist_conformance::Feature::SortKeys.name(), "sort_keys");
-    /// ```
-    pub fn name(self) -> &'static str {
-        match self {
-            Feature::Core => "core",
-            Feature::Transactions => "transactions",
-            Feature::MixedKeyShapes => "mixed_key_shapes",
-            Feature::SortKeys => "sort_keys",
-        }
-    }
-}
-
-/// How [`run_case_with`] runs a case.
+/// How the suite runs its cases.
 ///
 /// ```
 /// use optimist_conformance::RunOptions;
@@ -94,13 +46,13 @@ impl RunOptions {
 
 /// What a running case knows about how it was started.
 #[derive(Clone, Debug)]
-pub struct CaseContext {
+pub(crate) struct CaseContext {
     /// The case's name.
-    pub name: String,
+    pub(crate) name: String,
     /// The directory of regression files, see [`RunOptions::regressions`].
-    pub regressions: Option<PathBuf>,
+    pub(crate) regressions: Option<PathBuf>,
     /// The factory's [`load_percent`](crate::StoreFactory::load_percent).
-    pub load_percent: u32,
+    pub(crate) load_percent: u32,
 }
 
 impl Default for CaseContext {
@@ -118,11 +70,7 @@ tokio::task_local! {
 }
 
 /// The context of the case running on this task; the default outside one.
-///
-/// ```
-/// assert_eq!(optimist_conformance::runner::context().name, "");
-/// ```
-pub fn context() -> CaseContext {
+pub(crate) fn context() -> CaseContext {
     CONTEXT.try_with(Clone::clone).unwrap_or_default()
 }
 
@@ -131,79 +79,55 @@ pub(crate) fn within<T>(context: &CaseContext, f: impl FnOnce() -> T) -> T {
     CONTEXT.sync_scope(context.clone(), f)
 }
 
-/// Runs one case against a fresh store from `factory`, with default [`RunOptions`]
-/// (no regression files). Public so a backend can run a single case by hand.
-///
-/// A store that cannot be made skips the case with a printed line, or fails it when
-/// `CI` or `OPTIMIST_REQUIRE_ALL` is set. A store whose capabilities lack `feature`
-/// fails the case: the backend must declare it in `suite!`'s `unsupported` list so the
-/// case shows as ignored instead.
-///
-/// ```
-/// use optimist_conformance::{factory_fn, run_case, Feature};
-/// use optimist_core::{Key, VersionedStore};
-///
-/// let factory = factory_fn("memory", || async { Ok(optimist_memory::MemoryStore::new()) });
-/// run_case("my_case", Feature::Core, &factory, |store| async move {
-///     assert!(store.get(&Key::new("k")).await.unwrap().is_none());
-/// });
-/// ```
-pub fn run_case<F, C, Fut>(name: &str, feature: Feature, factory: &F, case: C)
+/// Why a case did not pass.
+#[derive(Debug)]
+pub(crate) enum CaseError {
+    /// The factory could not make a store.
+    Unavailable(Unavailable),
+    /// The case failed, with its message.
+    Failed(String),
+}
+
+fn runtime(name: &str, threads: usize) -> Result<tokio::runtime::Runtime, CaseError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .map_err(|err| {
+            CaseError::Failed(format!("case {name}: cannot build a tokio runtime: {err}"))
+        })
+}
+
+/// The capabilities of a store from `factory`: one store is made to read them.
+pub(crate) fn probe<F: StoreFactory>(factory: &F) -> Result<Capabilities, Unavailable> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Unavailable::new("a tokio runtime", err.to_string()))?;
+    // The store is dropped inside the runtime: a pool's drop may need it.
+    runtime.block_on(async {
+        let store = factory.make().await?;
+        Ok(store.capabilities().clone())
+    })
+}
+
+/// Runs one case against a fresh store from `factory`.
+pub(crate) fn run_case<F, C, Fut>(
+    name: &str,
+    factory: &F,
+    options: &RunOptions,
+    case: C,
+) -> Result<(), CaseError>
 where
     F: StoreFactory,
     C: FnOnce(Arc<F::Store>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    run_case_with(name, feature, factory, &RunOptions::default(), case);
-}
-
-/// [`run_case`] with [`RunOptions`]; what the tests `suite!` generates call.
-///
-/// ```
-/// use optimist_conformance::{factory_fn, run_case_with, Feature, RunOptions};
-///
-/// let factory = factory_fn("memory", || async { Ok(optimist_memory::MemoryStore::new()) });
-/// let options = RunOptions::default();
-/// run_case_with("my_case", Feature::Core, &factory, &options, |_store| async move {});
-/// ```
-pub fn run_case_with<F, C, Fut>(
-    name: &str,
-    feature: Feature,
-    factory: &F,
-    options: &RunOptions,
-    case: C,
-) where
-    F: StoreFactory,
-    C: FnOnce(Arc<F::Store>) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(env::workers())
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => panic!("case {name}: cannot build a tokio runtime: {err}"),
-    };
-    let description = factory.describe();
-    let store = match runtime.block_on(factory.make()) {
-        Ok(store) => Arc::new(store),
-        Err(why) if env::require_all() => {
-            panic!("case {name}: {why} (CI or OPTIMIST_REQUIRE_ALL is set, so this fails)")
-        }
-        Err(why) => {
-            println!("skipped {name}: {why}");
-            return;
-        }
-    };
-    println!("case {name} on {description}");
-    let caps = store.capabilities();
-    assert!(
-        feature.supported_by(caps),
-        "case {name} needs `{0}`, which this backend's capabilities lack: declare it in \
-         suite!'s unsupported list (`{0}: \"why\"`) so the case shows as ignored",
-        feature.name()
-    );
+    let runtime = runtime(name, env::workers())?;
+    let store = runtime
+        .block_on(factory.make())
+        .map_err(CaseError::Unavailable)?;
+    let store = Arc::new(store);
     let limit = options
         .timeout
         .unwrap_or_else(|| Duration::from_secs(env::case_timeout_secs()));
@@ -219,14 +143,101 @@ pub fn run_case_with<F, C, Fut>(
     // Tasks a failed case left behind (a racing task stuck in a retry loop) must not
     // hold the test thread: stop the runtime without waiting for them.
     runtime.shutdown_background();
+    let on = factory.describe();
     match outcome {
-        Ok(Ok(())) => {}
+        Ok(Ok(())) => Ok(()),
         Ok(Err(join)) => match join.try_into_panic() {
-            Ok(payload) => std::panic::resume_unwind(payload),
-            Err(join) => panic!("case {name} was cancelled: {join}"),
+            Ok(payload) => Err(CaseError::Failed(format!(
+                "case {name} on {on}: {}",
+                panic_message(payload.as_ref())
+            ))),
+            Err(join) => Err(CaseError::Failed(format!(
+                "case {name} on {on} was cancelled: {join}"
+            ))),
         },
-        Err(_) => {
-            panic!("case {name} did not finish within {limit:?} (OPTIMIST_CASE_TIMEOUT_SECS)")
+        Err(_) => Err(CaseError::Failed(format!(
+            "case {name} on {on} did not finish within {limit:?} (OPTIMIST_CASE_TIMEOUT_SECS)"
+        ))),
+    }
+}
+
+/// The message of a panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
+        .unwrap_or_else(|| "a panic without a message".to_string())
+}
+
+#[cfg(test)]
+#[allow(clippy::panic)] // tests fail by panicking
+mod tests {
+    use super::*;
+    use crate::factory_fn;
+
+    #[test]
+    fn a_factory_load_percent_scales_the_default_knobs() {
+        let unset = |name: &str| std::env::var(name).is_err();
+        let factory = factory_fn("memory at a tenth of the load", || async {
+            Ok::<_, Unavailable>(optimist_memory::MemoryStore::new())
+        })
+        .with_load_percent(10);
+        let checks = (
+            unset("OPTIMIST_HISTORIES"),
+            unset("OPTIMIST_PROPTEST_CASES"),
+            unset("OPTIMIST_RACE_INCREMENTS"),
+        );
+        let result = run_case(
+            "load",
+            &factory,
+            &RunOptions::default(),
+            move |_store| async move {
+                if checks.0 {
+                    assert_eq!(env::histories(), 10);
+                }
+                if checks.1 {
+                    assert_eq!(env::proptest_cases(), 6);
+                }
+                if checks.2 {
+                    assert_eq!(env::race_increments(), 2);
+                }
+            },
+        );
+        assert!(result.is_ok(), "{result:?}");
+        // Outside a case, the defaults are unscaled.
+        if checks.0 {
+            assert_eq!(env::histories(), 100);
         }
+    }
+
+    #[test]
+    fn a_failing_case_reports_its_message_and_the_store() {
+        let factory = factory_fn("memory", || async {
+            Ok::<_, Unavailable>(optimist_memory::MemoryStore::new())
+        });
+        let result = run_case("boom", &factory, &RunOptions::default(), |_store| async {
+            panic!("the assertion's message");
+        });
+        match result {
+            Err(CaseError::Failed(message)) => {
+                assert!(message.contains("the assertion's message"), "{message}");
+                assert!(message.contains("case boom on memory"), "{message}");
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unavailable_server_is_reported_as_such() {
+        let factory = factory_fn("nothing", || async {
+            Err::<optimist_memory::MemoryStore, _>(Unavailable::new("MyServer", "down"))
+        });
+        let result = run_case("c", &factory, &RunOptions::default(), |_store| async {});
+        assert!(
+            matches!(result, Err(CaseError::Unavailable(_))),
+            "{result:?}"
+        );
+        assert!(probe(&factory).is_err());
     }
 }

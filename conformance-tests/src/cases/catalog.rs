@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use optimist_core::VersionedStore;
 
-use crate::{Feature, RunOptions, StoreFactory, run_case_with};
+use crate::gate::{self, Hold};
+use crate::runner::{self, CaseError, panic_message, run_case};
+use crate::{Feature, RunOptions, StoreFactory};
 
 /// The future a case returns.
 pub type CaseFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -18,8 +20,8 @@ pub type CaseFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 pub struct Case<S> {
     /// Its name, the name of its test.
     pub name: &'static str,
-    /// What it needs beyond the core contract.
-    pub feature: Feature,
+    /// What it needs beyond the core contract (`[Feature::Core]` for nothing).
+    pub features: &'static [Feature],
     /// Runs it on a fresh store.
     pub run: fn(Arc<S>) -> CaseFuture,
 }
@@ -36,12 +38,12 @@ impl<S> std::fmt::Debug for Case<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Case")
             .field("name", &self.name)
-            .field("feature", &self.feature)
+            .field("features", &self.features)
             .finish()
     }
 }
 
-/// Every case, in `suite!`'s order.
+/// Every case, in the suite's order.
 ///
 /// ```
 /// let cases = optimist_conformance::cases::all::<optimist_memory::MemoryStore>();
@@ -56,15 +58,20 @@ pub fn all<S: VersionedStore + 'static>() -> Vec<Case<S>> {
 pub enum CaseOutcome {
     /// It passed.
     Passed,
-    /// It failed, with its panic message.
+    /// It failed, with its message.
     Failed(String),
-    /// The store lacks its feature; it did not run.
+    /// The store's capabilities lack a feature it needs; it did not run.
     Unsupported,
+    /// It did not run, for the reason given: the factory ignores it
+    /// ([`StoreFactory::ignored_cases`]) or the server cannot be reached.
+    Ignored(String),
 }
 
 /// Runs every case (or those `select` keeps) against stores from `factory`, each
-/// isolated by `catch_unwind`, and reports each outcome by name. A case whose feature
-/// the store's capabilities lack is reported [`CaseOutcome::Unsupported`].
+/// isolated, and reports each outcome by name. A case whose feature the store's
+/// capabilities lack is reported [`CaseOutcome::Unsupported`], one the factory ignores
+/// [`CaseOutcome::Ignored`]. An unreachable server fails every case when `CI` or
+/// `OPTIMIST_REQUIRE_ALL` is set, and otherwise ignores it.
 ///
 /// ```
 /// use optimist_conformance::cases::{run_all, CaseOutcome};
@@ -82,38 +89,36 @@ pub fn run_all<F>(
 where
     F: StoreFactory,
 {
-    let mut results = Vec::new();
     // One store, made up front, tells which features the backend has.
-    let caps = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .ok()
-        .and_then(|rt| rt.block_on(factory.make()).ok())
-        .map(|store| store.capabilities().clone());
+    let caps = runner::probe(factory);
+    let mut results = Vec::new();
     for case in all::<F::Store>().into_iter().filter(|c| select(c)) {
-        if caps
-            .as_ref()
-            .is_some_and(|caps| !case.feature.supported_by(caps))
-        {
-            results.push((case.name, CaseOutcome::Unsupported));
-            continue;
-        }
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            run_case_with(case.name, case.feature, factory, options, case.run);
-        }));
-        let outcome = match outcome {
-            Ok(()) => CaseOutcome::Passed,
-            Err(payload) => CaseOutcome::Failed(panic_message(payload.as_ref())),
+        let outcome = match gate::hold(case.name, case.features, factory, &caps, false) {
+            Some(Hold::Unsupported(_)) => CaseOutcome::Unsupported,
+            Some(Hold::Ignore(why)) => CaseOutcome::Ignored(why),
+            Some(Hold::Fail(why)) => CaseOutcome::Failed(why),
+            None => run_one(case, factory, options),
         };
         results.push((case.name, outcome));
     }
     results
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
-        .unwrap_or_else(|| "a panic without a message".to_string())
+fn run_one<F: StoreFactory>(
+    case: Case<F::Store>,
+    factory: &F,
+    options: &RunOptions,
+) -> CaseOutcome {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        run_case(case.name, factory, options, case.run)
+    }));
+    match outcome {
+        Ok(Ok(())) => CaseOutcome::Passed,
+        Ok(Err(CaseError::Failed(why))) => CaseOutcome::Failed(why),
+        Ok(Err(CaseError::Unavailable(why))) => match gate::unavailable(&why) {
+            Hold::Fail(why) => CaseOutcome::Failed(why),
+            Hold::Ignore(why) | Hold::Unsupported(why) => CaseOutcome::Ignored(why),
+        },
+        Err(payload) => CaseOutcome::Failed(panic_message(payload.as_ref())),
+    }
 }

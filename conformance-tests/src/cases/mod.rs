@@ -1,6 +1,6 @@
-//! The conformance cases, one `pub async fn` per case, grouped by the rules they check.
-//! Each takes a fresh store; `suite!` turns each into a `#[test]` of the same name.
-//! A backend's own tests may call them directly through [`run_case`](crate::run_case).
+//! The conformance cases, grouped by the rules they check: [`all`] lists them (name,
+//! the [`Feature`](crate::Feature)s each needs, the function running it on a fresh
+//! store), and [`run_all`] runs them; `suite!` runs each as a test of the same name.
 
 mod catalog;
 mod confusable_keys;
@@ -12,16 +12,19 @@ mod number_edges;
 mod races;
 mod single;
 mod transactions;
+mod typed;
 mod values;
 
 pub use catalog::{Case, CaseFuture, CaseOutcome, all, run_all};
-pub use confusable_keys::*;
-pub use histories::*;
-pub use input::*;
-pub use keys::*;
-pub use model_based::*;
-pub use number_edges::*;
-pub use races::*;
-pub use single::*;
-pub use transactions::*;
-pub use values::*;
+// The case functions are reached through `all()`, not by name.
+pub(crate) use confusable_keys::*;
+pub(crate) use histories::*;
+pub(crate) use input::*;
+pub(crate) use keys::*;
+pub(crate) use model_based::*;
+pub(crate) use number_edges::*;
+pub(crate) use races::*;
+pub(crate) use single::*;
+pub(crate) use transactions::*;
+pub(crate) use typed::*;
+pub(crate) use values::*;

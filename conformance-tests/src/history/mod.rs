@@ -1,4 +1,4 @@
-//! Concurrent histories of a key-value store: generated ([`plan`]), run against a store
+//! Concurrent histories of a key-value store: generated ([`plan`](fn@plan)), run against a store
 //! with every call's start and answer stamped from one global atomic counter
 //! ([`run_plan`]), and checked for linearizability against the [`model`](crate::model)
 //! (contract R13), with `Indeterminate` calls treated as maybe applied.

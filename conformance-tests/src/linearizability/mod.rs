@@ -8,7 +8,7 @@
 //! A call whose outcome is unknown ([`Completion::Unknown`], an `Indeterminate` error)
 //! may take effect at any point after it was called, or never.
 //!
-//! Histories are split by [`partition`] into independent groups of keys (P-compositionality):
+//! Histories are split by [`partition`](fn@partition) into independent groups of keys (P-compositionality):
 //! calls on different keys, with no transaction joining them, are checked separately.
 //!
 //! ```

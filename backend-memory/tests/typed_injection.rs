@@ -1,18 +1,36 @@
 //! An application proves its conflict handling with the memory backend's conflict
-//! injection: another writer's write lands between the application's read and write.
+//! injection (`MemoryStore::before_next_write`): another writer's write lands between
+//! the application's read and its write, here under the typed layer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
-mod common;
-
 use std::convert::Infallible;
 
-use common::entities::Counter;
 use optimist_core::retry::RetryPolicy;
-use optimist_core::typed::Context;
+use optimist_core::typed::{Context, Entity};
 use optimist_core::{ConflictKind, Key};
 use optimist_memory::MemoryStore;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+#[derive(Entity, Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Counter {
+    #[entity(partition_key)]
+    id: String,
+    count: u64,
+    #[entity(version)]
+    version: Option<u64>,
+}
+
+impl Counter {
+    fn new(id: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            count: 0,
+            version: None,
+        }
+    }
+}
 
 #[tokio::test]
 async fn update_with_reapplies_the_change_over_an_injected_write() {

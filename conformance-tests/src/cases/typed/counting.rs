@@ -1,0 +1,102 @@
+//! A store wrapper that counts the reads and updates reaching the store, and can let
+//! another writer in just before each update: the proof that `update_with` re-applies
+//! the change to the conflict's item without reading again (R24).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use optimist_core::{
+    Capabilities, Key, Result, TxOp, Value, Version, Versioned, VersionedStore, async_trait,
+};
+
+/// Wraps a store; see the [module](self) docs.
+pub(crate) struct Counting<S> {
+    inner: S,
+    gets: AtomicUsize,
+    updates: AtomicUsize,
+    /// How many of the next updates the other writer precedes with its own write.
+    interfere: Mutex<usize>,
+}
+
+impl<S: VersionedStore> Counting<S> {
+    pub(crate) fn new(inner: S) -> Self {
+        Self {
+            inner,
+            gets: AtomicUsize::new(0),
+            updates: AtomicUsize::new(0),
+            interfere: Mutex::new(0),
+        }
+    }
+
+    /// Before each of the next `updates` updates, another writer adds 100 to the
+    /// item's `count` field with a put (not counted).
+    pub(crate) fn interfere(&self, updates: usize) {
+        *self
+            .interfere
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = updates;
+    }
+
+    pub(crate) fn gets(&self) -> usize {
+        self.gets.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn updates(&self) -> usize {
+        self.updates.load(Ordering::SeqCst)
+    }
+
+    fn take_interference(&self) -> bool {
+        let mut left = self
+            .interfere
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let fire = *left > 0;
+        *left = left.saturating_sub(1);
+        fire
+    }
+
+    /// The other writer: read and write through the inner store, so not counted.
+    async fn other_writer_adds_100(&self, key: &Key) -> Result<()> {
+        let Some(item) = self.inner.get(key).await? else {
+            panic!("the other writer found no item under {key} to write over");
+        };
+        let mut value = item.value;
+        let count = value["count"].as_u64().unwrap_or(0);
+        value["count"] = Value::from(count + 100);
+        self.inner.put(key, value).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<S: VersionedStore> VersionedStore for Counting<S> {
+    fn capabilities(&self) -> &Capabilities {
+        self.inner.capabilities()
+    }
+    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
+        self.inner.get(key).await
+    }
+    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
+        self.inner.insert(key, value).await
+    }
+    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
+        self.updates.fetch_add(1, Ordering::SeqCst);
+        if self.take_interference() {
+            self.other_writer_adds_100(key).await?;
+        }
+        self.inner.update(key, expected, value).await
+    }
+    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
+        self.inner.delete(key, expected).await
+    }
+    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
+        self.inner.put(key, value).await
+    }
+    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
+        self.inner.remove(key).await
+    }
+    async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
+        self.inner.transact(ops).await
+    }
+}

@@ -1,0 +1,63 @@
+//! The typed layer's cases (R20–R24): `optimist_core::typed` entities on the store
+//! under test, through a [`Context`](optimist_core::typed::Context). Their entities
+//! have a partition key only (but one, with a sort key), so most need
+//! [`Feature::PartitionOnlyKeys`](crate::Feature::PartitionOnlyKeys).
+
+mod counting;
+mod entities;
+mod load_delete;
+mod mapping;
+mod save;
+mod skip_check;
+mod transactions;
+mod update_with;
+
+pub(crate) use load_delete::*;
+pub(crate) use mapping::*;
+pub(crate) use save::*;
+pub(crate) use skip_check::*;
+pub(crate) use transactions::*;
+pub(crate) use update_with::*;
+
+use std::fmt::Debug;
+
+use optimist_core::typed::Error;
+use optimist_core::{Conflict, Key, Value, VersionedStore};
+
+/// The value of a typed call that must succeed, or a panic naming it.
+#[track_caller]
+fn done<T>(result: Result<T, Error>, context: &str) -> T {
+    match result {
+        Ok(value) => value,
+        Err(err) => panic!("{context}: unexpected error: {err} ({err:?})"),
+    }
+}
+
+/// The error of a typed call that must fail, or a panic naming it.
+#[track_caller]
+fn failure<T: Debug>(result: Result<T, Error>, context: &str) -> Error {
+    match result {
+        Ok(value) => panic!("{context}: expected an error, got Ok({value:?})"),
+        Err(err) => err,
+    }
+}
+
+/// Panics unless `err` is a version mismatch expecting `expected` against `current`.
+#[track_caller]
+fn assert_mismatch(err: &Error, expected: u64, current: u64) {
+    match err.conflict() {
+        Some(Conflict::VersionMismatch {
+            expected: e,
+            current: c,
+        }) => {
+            assert_eq!(e.get(), expected, "expected version in {err}");
+            assert_eq!(c.version.get(), current, "current version in {err}");
+        }
+        other => panic!("wanted a version mismatch, got {other:?} from {err:?}"),
+    }
+}
+
+/// The item stored under `key`, read past the typed layer.
+async fn raw<S: VersionedStore + ?Sized>(store: &S, key: &Key) -> optimist_core::Versioned<Value> {
+    crate::support::must_get(store, key).await
+}

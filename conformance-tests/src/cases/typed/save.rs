@@ -1,0 +1,104 @@
+//! R21: `save(&mut e)` inserts a never-saved entity and updates a saved one expecting
+//! its version; on success the new version is written back, on any error the entity
+//! is unchanged.
+
+use std::sync::Arc;
+
+use optimist_core::typed::Context;
+use optimist_core::{Conflict, ConflictKind, Key, Version, VersionedStore};
+
+use super::entities::Book;
+use super::{assert_mismatch, done, failure, raw};
+
+/// R21: the first save of a never-saved entity inserts at version 1.
+pub async fn r21_first_save_inserts_at_version_1<S: VersionedStore + 'static>(store: Arc<S>) {
+    // R21
+    let ctx = Context::new(store);
+    let mut book = Book::new(111, "Dune");
+    done(ctx.save(&mut book).await, "save");
+    assert_eq!(book.version, Some(1));
+    let stored = raw(ctx.store(), &Key::new("111")).await;
+    assert_eq!(stored.version, Version::FIRST);
+}
+
+/// R21: each successful save writes the new version back, equal to the store's.
+pub async fn r21_successful_save_writes_the_version_back<S: VersionedStore + 'static>(
+    store: Arc<S>,
+) {
+    // R21
+    let ctx = Context::new(store);
+    let mut book = Book::new(1, "Dune");
+    for expected in 1..=4 {
+        done(ctx.save(&mut book).await, "save");
+        assert_eq!(book.version, Some(expected));
+        let stored = raw(ctx.store(), &Key::new("1")).await;
+        assert_eq!(stored.version.get(), expected);
+    }
+}
+
+/// R21: after a failed save the entity is exactly as before the call, whether the
+/// save was an update (stale version) or an insert (the key is taken).
+pub async fn r21_failed_save_leaves_the_entity_unchanged<S: VersionedStore + 'static>(
+    store: Arc<S>,
+) {
+    // R21
+    let ctx = Context::new(store);
+    let mut book = Book::new(1, "Dune");
+    done(ctx.save(&mut book).await, "save");
+    let mut stale = book.clone();
+    done(ctx.save(&mut book).await, "save again");
+
+    stale.title = "Edited".into();
+    let before = stale.clone();
+    failure(ctx.save(&mut stale).await, "save of a stale copy");
+    assert_eq!(stale, before);
+
+    // An insert that conflicts leaves the version None too.
+    let mut copy = Book::new(1, "Copy");
+    failure(ctx.save(&mut copy).await, "save of a new copy");
+    assert_eq!(copy, Book::new(1, "Copy"));
+}
+
+/// R21, R11: saving a stale copy fails with a version mismatch that carries the
+/// current item, decoded as the entity.
+pub async fn r21_stale_save_conflicts_with_the_current_entity<S: VersionedStore + 'static>(
+    store: Arc<S>,
+) {
+    // R21
+    let ctx = Context::new(store);
+    let mut book = Book::new(1, "Dune");
+    done(ctx.save(&mut book).await, "save");
+    let mut stale = book.clone();
+    book.title = "Dune Messiah".into();
+    done(ctx.save(&mut book).await, "save again");
+
+    stale.title = "Children of Dune".into();
+    let err = failure(ctx.save(&mut stale).await, "save of a stale copy");
+    assert_mismatch(&err, 1, 2);
+    assert_eq!(
+        done(err.current::<Book>(), "decode the current item"),
+        Some(book)
+    );
+}
+
+/// R5, R21: a never-saved entity over an existing item is refused, with the item.
+pub async fn r21_new_entity_over_an_existing_item_already_exists<S: VersionedStore + 'static>(
+    store: Arc<S>,
+) {
+    // R21
+    let ctx = Context::new(store);
+    let mut book = Book::new(1, "Dune");
+    done(ctx.save(&mut book).await, "save");
+    let err = failure(
+        ctx.save(&mut Book::new(1, "Other")).await,
+        "save of a new copy",
+    );
+    assert_eq!(
+        err.conflict().map(Conflict::kind),
+        Some(ConflictKind::AlreadyExists)
+    );
+    assert_eq!(
+        done(err.current::<Book>(), "decode the current item"),
+        Some(book)
+    );
+}

@@ -1,0 +1,86 @@
+//! What a case needs beyond the core contract, read from the store's capabilities.
+
+use optimist_core::{Capabilities, KeyShape};
+
+/// What a case needs beyond the core contract. The suite reads it from the store's
+/// [`Capabilities`]: a case whose feature the store lacks shows as ignored, with the
+/// reason, never as passed. A backend declares its features once, in its capabilities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Feature {
+    /// Only the core contract.
+    Core,
+    /// [`transact`](optimist_core::VersionedStore::transact) (`Capabilities::transactions`).
+    Transactions,
+    /// Keys with and without a sort part in one store (`KeyShape::Any`).
+    MixedKeyShapes,
+    /// Keys with a sort part (`KeyShape::Any` or `KeyShape::PartitionAndSort`).
+    SortKeys,
+    /// Keys without a sort part (`KeyShape::Any` or `KeyShape::PartitionOnly`), as the
+    /// typed layer's entities with a partition key only make.
+    PartitionOnlyKeys,
+}
+
+impl Feature {
+    /// Whether a backend with these capabilities has the feature.
+    ///
+    /// ```
+    /// use optimist_conformance::Feature;
+    /// use optimist_core::{Capabilities, KeyShape};
+    /// let caps = Capabilities::new().with_key_shape(KeyShape::PartitionOnly);
+    /// assert!(!Feature::SortKeys.supported_by(&caps));
+    /// assert!(Feature::PartitionOnlyKeys.supported_by(&caps));
+    /// assert!(Feature::Core.supported_by(&caps));
+    /// ```
+    pub fn supported_by(self, caps: &Capabilities) -> bool {
+        match self {
+            Feature::Core => true,
+            Feature::Transactions => caps.transactions,
+            Feature::MixedKeyShapes => caps.key_shape == KeyShape::Any,
+            Feature::SortKeys => caps.key_shape.accepts(true),
+            Feature::PartitionOnlyKeys => caps.key_shape.accepts(false),
+        }
+    }
+
+    /// The feature's name, as ignored cases show it.
+    ///
+    /// ```
+    /// assert_eq!(optimist_conformance::Feature::SortKeys.name(), "sort_keys");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Feature::Core => "core",
+            Feature::Transactions => "transactions",
+            Feature::MixedKeyShapes => "mixed_key_shapes",
+            Feature::SortKeys => "sort_keys",
+            Feature::PartitionOnlyKeys => "partition_only_keys",
+        }
+    }
+
+    /// Why a store with these capabilities lacks the feature, as an ignored case shows
+    /// it; `None` if it has it.
+    ///
+    /// ```
+    /// use optimist_conformance::Feature;
+    /// use optimist_core::Capabilities;
+    /// let caps = Capabilities::new().with_transactions(false);
+    /// assert_eq!(
+    ///     Feature::Transactions.missing_from(&caps).as_deref(),
+    ///     Some("needs transactions: the store's capabilities have transactions = false"),
+    /// );
+    /// assert_eq!(Feature::Core.missing_from(&caps), None);
+    /// ```
+    pub fn missing_from(self, caps: &Capabilities) -> Option<String> {
+        if self.supported_by(caps) {
+            return None;
+        }
+        let why = match self {
+            Feature::Transactions => "transactions = false".to_string(),
+            _ => format!("key_shape = {:?}", caps.key_shape),
+        };
+        Some(format!(
+            "needs {}: the store's capabilities have {why}",
+            self.name()
+        ))
+    }
+}
