@@ -1,8 +1,8 @@
 //! The engine against a scripted storage: what it sends, how often, and how it judges
+//! each answer.
 
 // Tests may unwrap and panic: a failure is the point.
 #![allow(clippy::unwrap_used, clippy::panic)]
-//! each answer.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
