@@ -14,7 +14,7 @@ use crate::inject::Hooks;
 
 pub(crate) type Items = HashMap<Key, Versioned<Value>>;
 
-/// An in-memory [`VersionedStore`]. Clones share the same items.
+/// An in-memory [`VersionedStore`](optimist_core::VersionedStore). Clones share the same items.
 ///
 /// Every operation, transactions included, takes one lock for the time of a map lookup
 /// and never across an `.await`, so operations are linearizable and overlapping
