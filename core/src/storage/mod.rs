@@ -109,7 +109,10 @@ pub trait Storage: Send + Sync {
     /// Applies `write.change` to `write.key` only if `write.expect` holds, as one
     /// atomic step; otherwise writes nothing and answers [`Outcome::Refused`] with the
     /// item as it was. A put under [`Expect::Any`] stores the item at `previous + 1`
-    /// (1 if absent), or is refused if the item is at `u64::MAX`.
+    /// (1 if absent), or is refused if the item is at `u64::MAX`. Every pairing of
+    /// [`Expect`] and [`Change`] can arrive, [`Change::Keep`] included: the engine sends
+    /// a check-only write when a put expects `u64::MAX`, to learn whether the
+    /// precondition held without writing.
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError>;
 
     /// Applies every write or none (contract R10): if any precondition fails, nothing
