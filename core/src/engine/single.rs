@@ -33,7 +33,7 @@ pub(super) async fn get<S: Storage + ?Sized>(
                 .await;
                 let result = done
                     .result
-                    .map_err(|e| public(store, operation, key, e, done.exhausted));
+                    .map_err(|e| public(store, operation, Some(key), e, done.exhausted));
                 (result, done.attempts)
             }
         };
@@ -140,7 +140,7 @@ where
     })
     .await;
     let result = match done.result {
-        Err(err) => Err(public(store, operation, key, err, done.exhausted)),
+        Err(err) => Err(public(store, operation, Some(key), err, done.exhausted)),
         Ok(Outcome::Applied { .. }) if exhausted_put => Err(exhausted(store, operation, key)),
         Ok(Outcome::Applied { previous }) => applied(previous),
         Ok(Outcome::Refused { current }) => match sent.expect.conflict(current) {
@@ -164,11 +164,11 @@ pub(super) fn changed_meanwhile() -> StorageError {
 pub(super) fn public<S: Storage + ?Sized>(
     store: &S,
     operation: Operation,
-    key: &Key,
+    key: Option<&Key>,
     err: StorageError,
     exhausted_retries: bool,
 ) -> Error {
-    let err = Error::from_storage(store.backend_name(), operation, Some(key), err);
+    let err = Error::from_storage(store.backend_name(), operation, key, err);
     if exhausted_retries {
         err.retries_exhausted()
     } else {

@@ -3,7 +3,7 @@
 
 use tracing::Instrument;
 
-use super::single::{changed_meanwhile, exhausted};
+use super::single::{changed_meanwhile, exhausted, public};
 use super::{is_exhaustion, span, version_after_put};
 use crate::retry::retry_transient;
 use crate::{
@@ -54,7 +54,7 @@ async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Optio
             .iter()
             .map(|w| Write::new(w.key, w.expect, Change::Keep))
             .collect(),
-        None => writes.clone(),
+        None => writes,
     };
     let done = retry_transient(store.retry_policy(), || async {
         let outcome = store.commit(&sent).await?;
@@ -62,19 +62,12 @@ async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Optio
         Ok(outcome)
     })
     .await;
-    let first_key = || writes.first().map(|w| w.key);
+    let first_key = || sent.first().map(|w| w.key);
     let result = match done.result {
-        Err(err) => {
-            let err = Error::from_storage(store.backend_name(), operation, first_key(), err);
-            Err(if done.exhausted {
-                err.retries_exhausted()
-            } else {
-                err
-            })
-        }
+        Err(err) => Err(public(store, operation, first_key(), err, done.exhausted)),
         Ok(CommitOutcome::Applied { previous }) => match exhausted_at {
-            Some(index) => Err(exhausted(store, operation, writes[index].key)),
-            None => writes
+            Some(index) => Err(exhausted(store, operation, sent[index].key)),
+            None => sent
                 .iter()
                 .zip(previous)
                 .map(|(write, previous)| match write.change {
