@@ -92,6 +92,7 @@ pub mod history;
 pub mod linearizability;
 #[doc(hidden)]
 pub mod model;
+pub mod network;
 mod property;
 #[doc(hidden)]
 pub mod rng;
@@ -100,6 +101,7 @@ mod suite;
 #[doc(hidden)]
 #[allow(clippy::panic)]
 pub mod support;
+pub mod workloads;
 
 pub use factory::{FnFactory, MakeFuture, StoreFactory, Unavailable, factory_fn};
 pub use feature::Feature;
