@@ -249,8 +249,8 @@ async fn drawn(seed: u64, requests: usize) -> (u64, u64) {
     let echo = Echo::start().await;
     let proxy = FaultProxy::start(&echo.address).await.unwrap();
     let rates = FaultRates {
-        drop_answer: 30,
-        delay_answer: 20,
+        drop_answer: 300,
+        delay_answer: 200,
         delay: Duration::from_millis(1),
         ..FaultRates::none()
     };

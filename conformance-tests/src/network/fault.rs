@@ -47,29 +47,30 @@ pub enum Fault {
 }
 
 /// How often each fault hits an exchange when faults are drawn at random
-/// ([`FaultProxy::inject_randomly`](super::FaultProxy::inject_randomly)), in percent of
-/// the exchanges the proxy may fault; the rest pass. The percentages add up to at most
-/// 100 (draws past 100 pass).
+/// ([`FaultProxy::inject_randomly`](super::FaultProxy::inject_randomly)), per thousand
+/// exchanges the proxy may fault (a protocol may need several exchanges per
+/// operation, so rates finer than percents); the rest pass. The rates add up to at
+/// most 1000 (draws past it pass).
 ///
 /// ```
 /// use std::time::Duration;
 /// use optimist_conformance::network::FaultRates;
-/// let rates = FaultRates { drop_answer: 5, delay: Duration::from_millis(1500), ..FaultRates::none() };
-/// assert_eq!(rates.total(), 5);
+/// let rates = FaultRates { drop_answer: 30, delay_answer: 5, delay: Duration::from_millis(1500), ..FaultRates::none() };
+/// assert_eq!(rates.total(), 35);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaultRates {
-    /// Percent of exchanges whose answer is dropped ([`Fault::DropAnswer`]).
+    /// Per thousand exchanges: the answer is dropped ([`Fault::DropAnswer`]).
     pub drop_answer: u64,
-    /// Percent answered `500` after the server processed them ([`Fault::ServerError`]);
+    /// Per thousand: answered `500` after the server processed the request ([`Fault::ServerError`]);
     /// leave at 0 for a protocol other than HTTP.
     pub server_error: u64,
-    /// Percent whose answer is held for [`delay`](Self::delay) ([`Fault::DelayAnswer`]).
+    /// Per thousand: the answer is held for [`delay`](Self::delay) ([`Fault::DelayAnswer`]).
     pub delay_answer: u64,
-    /// Percent after which new connections are refused for
+    /// Per thousand: after the answer, new connections are refused for
     /// [`refusal`](Self::refusal) ([`Fault::Refuse`]).
     pub refuse: u64,
-    /// Percent that start an outage of [`refusal`](Self::refusal) ([`Fault::Outage`]).
+    /// Per thousand: the exchange starts an outage of [`refusal`](Self::refusal) ([`Fault::Outage`]).
     pub outage: u64,
     /// How long a delayed answer is held: set it past the client's timeout.
     pub delay: Duration,
@@ -95,7 +96,7 @@ impl FaultRates {
         }
     }
 
-    /// The percent of exchanges that get a fault.
+    /// Per thousand exchanges, how many get a fault.
     ///
     /// ```
     /// use optimist_conformance::network::FaultRates;
@@ -107,7 +108,7 @@ impl FaultRates {
 
     /// The fault for one exchange, drawn from `rng`.
     pub(super) fn draw(&self, rng: &mut SplitMix64) -> Fault {
-        let roll = rng.below(100);
+        let roll = rng.below(1000);
         let choices = [
             (self.drop_answer, Fault::DropAnswer),
             (self.server_error, Fault::ServerError),

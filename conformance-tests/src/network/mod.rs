@@ -30,6 +30,8 @@
 //! exchanges too. Only [`Fault::ServerError`] speaks a protocol, HTTP/1.1.
 //! [`FaultProxyBuilder::target`] limits faults to the requests a test cares about.
 //!
+//! [`url_through`] points a server URL at the proxy.
+//!
 //! Refusing closes the listener and binds its address again after; a closed port on
 //! loopback refuses at once, as a server that is down does.
 //!
@@ -80,7 +82,9 @@ mod fault;
 mod http;
 mod proxy;
 mod shared;
+mod url;
 
 pub use fault::{Fault, FaultRates, ProxyCounts};
 pub use http::http_response;
 pub use proxy::{FaultProxy, FaultProxyBuilder};
+pub use url::url_through;

@@ -29,7 +29,7 @@
 //! // The proxy in front of the server; the store built as usual, pointed at the proxy.
 //! let proxy = FaultProxy::start("127.0.0.1:6379").await.map_err(|e| e.to_string())?;
 //! let store = Arc::new(store_through(proxy.address()));
-//! let faults = FaultRates { drop_answer: 5, ..FaultRates::none() };
+//! let faults = FaultRates { drop_answer: 30, ..FaultRates::none() };
 //! let report = counters(store, &proxy, &Workload::new(7, faults)).await?;
 //! println!("{report}");
 //! assert!(report.problems.is_empty(), "{report}");
