@@ -1,5 +1,6 @@
 //! Lost answers and refused requests between the SDK and the DynamoDB server, injected
-//! by a proxy (tests/common/fault_proxy.rs), with clients on the SDK's standard retry
+//! by the conformance crate's fault proxy (`optimist_conformance::network`, aimed at
+//! write requests by tests/common/proxy.rs), with clients on the SDK's standard retry
 //! config (3 attempts, as `aws_config` sets it) and, where said, an attempt timeout.
 //!
 //! contract R12: any error other than `Indeterminate` means nothing was written, and no
@@ -19,12 +20,17 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Builder as ConfigBuilder;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-use common::fault_proxy::{Fault, FaultProxy};
+use common::proxy::{accept_before_request, server_error, throttling};
+use optimist_conformance::network::{Fault, FaultProxy};
 use optimist_core::{Error, ErrorKind, Key, TxOp, Value, Version, VersionedStore};
 use optimist_dynamodb::DynamoDbStore;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
+
+/// An outage that lasts until the test calls `accept`: the connection is cut after the
+/// server applied the write, and the client's next connections are refused.
+const UNTIL_ACCEPTED: Duration = Duration::from_secs(3600);
 
 /// A store through the proxy and one straight to the server, on one fresh table.
 struct Rig {
@@ -53,8 +59,12 @@ async fn rig(
             return None;
         }
     };
-    let proxy = FaultProxy::start(&common::endpoint().unwrap()).await;
-    let config = client(common::config_builder(&proxy.endpoint()), &proxy).build();
+    let proxy = common::proxy::writes_proxy(&common::endpoint().unwrap()).await;
+    let config = client(
+        common::config_builder(&common::proxy::endpoint_of(&proxy)),
+        &proxy,
+    )
+    .build();
     // `build`, not `connect`: the test's first request through the proxy is its own.
     let table = direct.table_description().clone();
     let store = DynamoDbStore::builder(Client::from_conf(config), table)
@@ -92,7 +102,7 @@ async fn an_insert_whose_answer_is_dropped_is_indeterminate_and_sent_once() {
         return;
     };
     let key = Key::new("k");
-    rig.proxy.on_next_writes([Fault::DropAnswer]);
+    rig.proxy.inject([Fault::DropAnswer]);
     assert_indeterminate(rig.store.insert(&key, json!({"n": 1})).await);
     assert_eq!(
         rig.proxy.forwarded(),
@@ -115,9 +125,9 @@ async fn an_update_whose_answer_is_dropped_then_refused_is_indeterminate() {
     };
     let key = Key::new("k");
     let v1 = rig.direct.insert(&key, json!({"n": 1})).await.unwrap();
-    rig.proxy.on_next_writes([Fault::DropAnswerThenRefuse]);
+    rig.proxy.inject([Fault::Outage(UNTIL_ACCEPTED)]);
     assert_indeterminate(rig.store.update(&key, v1, json!({"n": 2})).await);
-    rig.proxy.accept_again();
+    rig.proxy.accept().unwrap();
     assert_eq!(rig.proxy.forwarded(), ops(&["PutItem"]));
     let item = rig.direct.get(&key).await.unwrap().unwrap();
     assert_eq!(
@@ -132,18 +142,18 @@ async fn a_write_answered_500_is_indeterminate_and_not_resent() {
         return;
     };
     let key = Key::new("k");
-    rig.proxy.on_next_writes([Fault::server_error()]);
+    rig.proxy.inject([server_error()]);
     assert_indeterminate(rig.store.insert(&key, json!({"n": 1})).await);
-    rig.proxy.on_next_writes([Fault::server_error()]);
+    rig.proxy.inject([server_error()]);
     assert_indeterminate(rig.store.remove(&key).await);
-    rig.proxy.on_next_writes([Fault::server_error()]);
+    rig.proxy.inject([server_error()]);
     assert_indeterminate(
         rig.store
             .transact(vec![TxOp::insert(key.clone(), json!({}))])
             .await,
     );
     assert_eq!(
-        rig.proxy.writes_received(),
+        rig.proxy.counts().targeted as usize,
         3,
         "each write was sent once, never resent"
     );
@@ -161,18 +171,17 @@ async fn throttled_writes_are_resent_and_applied_once() {
         return;
     };
     let key = Key::new("k");
-    rig.proxy
-        .on_next_writes([Fault::throttling(), Fault::throttling()]);
+    rig.proxy.inject([throttling(), throttling()]);
     let version = rig.store.insert(&key, json!({"n": 1})).await.unwrap();
     assert_eq!(version, Version::FIRST);
-    assert_eq!(rig.proxy.writes_received(), 3);
+    assert_eq!(rig.proxy.counts().targeted as usize, 3);
     assert_eq!(
         rig.proxy.forwarded(),
         ops(&["PutItem"]),
         "the server saw one request"
     );
     // A transaction too.
-    rig.proxy.on_next_writes([Fault::throttling()]);
+    rig.proxy.inject([throttling()]);
     let versions = rig
         .store
         .transact(vec![TxOp::update(key.clone(), version, json!({"n": 2}))])
@@ -185,11 +194,7 @@ async fn throttled_writes_are_resent_and_applied_once() {
     );
     // Three throttles use up the client's 3 attempts: nothing was written. The store
     // spent its retry budget on it, so it is no longer marked retryable.
-    rig.proxy.on_next_writes([
-        Fault::throttling(),
-        Fault::throttling(),
-        Fault::throttling(),
-    ]);
+    rig.proxy.inject([throttling(), throttling(), throttling()]);
     match rig.store.remove(&key).await {
         Err(Error::Backend {
             kind: ErrorKind::Busy,
@@ -198,8 +203,8 @@ async fn throttled_writes_are_resent_and_applied_once() {
         }) => {}
         other => panic!("expected a Busy Backend error, got {other:?}"),
     }
-    assert_eq!(rig.proxy.writes_received(), 3 + 2 + 3);
-    assert_eq!(rig.proxy.writes_forwarded(), 2);
+    assert_eq!(rig.proxy.counts().targeted as usize, 3 + 2 + 3);
+    assert_eq!(rig.proxy.forwarded().len(), 2);
     assert_eq!(
         rig.direct.get(&key).await.unwrap().unwrap().version,
         Version::new(2)
@@ -210,7 +215,7 @@ async fn throttled_writes_are_resent_and_applied_once() {
 async fn a_write_whose_connection_is_refused_once_is_resent_and_applied_once() {
     let Some(rig) = rig("connection refused once", |b, proxy| {
         // The listener comes back just before the second attempt.
-        standard(b).interceptor(proxy.accept_again_before_request(2))
+        standard(b).interceptor(accept_before_request(proxy, 2))
     })
     .await
     else {
@@ -221,7 +226,7 @@ async fn a_write_whose_connection_is_refused_once_is_resent_and_applied_once() {
     let version = rig.store.insert(&key, json!({"n": 1})).await.unwrap();
     assert_eq!(version, Version::FIRST);
     assert_eq!(
-        rig.proxy.writes_received(),
+        rig.proxy.counts().targeted as usize,
         1,
         "the first attempt never connected"
     );
@@ -241,18 +246,18 @@ async fn an_attempt_timeout_ends_a_write_as_indeterminate_without_a_resend() {
     let gone = Key::new("gone");
     rig.direct.insert(&gone, json!({"n": 1})).await.unwrap();
     rig.proxy
-        .on_next_writes([Fault::DelayAnswer(Duration::from_secs(1))]);
+        .inject([Fault::DelayAnswer(Duration::from_secs(1))]);
     assert_indeterminate(rig.store.remove(&gone).await);
-    rig.proxy.settled().await;
+    assert!(rig.proxy.settled(Duration::from_secs(30)).await);
     assert_eq!(rig.proxy.forwarded(), ops(&["DeleteItem"]), "no resend");
     assert_eq!(rig.direct.get(&gone).await.unwrap(), None);
     // insert: the request itself travels past the timeout and lands after the call
     // returned, which is why the call could not report anything but Indeterminate.
     let late = Key::new("late");
     rig.proxy
-        .on_next_writes([Fault::DelayRequest(Duration::from_secs(1))]);
+        .inject([Fault::DelayRequest(Duration::from_secs(1))]);
     assert_indeterminate(rig.store.insert(&late, json!({"n": 1})).await);
-    rig.proxy.settled().await;
+    assert!(rig.proxy.settled(Duration::from_secs(30)).await);
     assert_eq!(
         rig.proxy.forwarded(),
         ops(&["DeleteItem", "PutItem"]),
@@ -271,7 +276,7 @@ async fn a_transaction_whose_answer_is_dropped_is_indeterminate_and_sent_once() 
     };
     let (a, b) = (Key::new("a"), Key::new("b"));
     let vb = rig.direct.insert(&b, json!({"n": 1})).await.unwrap();
-    rig.proxy.on_next_writes([Fault::DropAnswer]);
+    rig.proxy.inject([Fault::DropAnswer]);
     assert_indeterminate(
         rig.store
             .transact(vec![
@@ -300,8 +305,7 @@ async fn a_round_of_put_whose_answer_is_dropped_ends_it_as_indeterminate() {
     // round's answer is lost.
     let key = Key::new("k");
     rig.direct.insert(&key, json!({"n": 1})).await.unwrap();
-    rig.proxy
-        .on_next_writes([Fault::Forward, Fault::DropAnswer]);
+    rig.proxy.inject([Fault::Pass, Fault::DropAnswer]);
     assert_indeterminate(rig.store.put(&key, json!({"n": 2})).await);
     assert_eq!(rig.proxy.forwarded(), ops(&["PutItem", "PutItem"]));
     assert_eq!(
@@ -309,8 +313,7 @@ async fn a_round_of_put_whose_answer_is_dropped_ends_it_as_indeterminate() {
         Version::new(2)
     );
     // The same for a transaction holding a Put op.
-    rig.proxy
-        .on_next_writes([Fault::Forward, Fault::DropAnswer]);
+    rig.proxy.inject([Fault::Pass, Fault::DropAnswer]);
     assert_indeterminate(
         rig.store
             .transact(vec![TxOp::put(key.clone(), json!({"n": 3}))])
@@ -373,15 +376,15 @@ async fn a_counter_under_lost_answers_applies_every_change_exactly_once() {
                 r if r < 0.05 => Some((Injected::DroppedAnswer, Fault::DropAnswer)),
                 r if r < 0.10 => Some((
                     Injected::DroppedAnswerThenRefused,
-                    Fault::DropAnswerThenRefuse,
+                    Fault::Outage(UNTIL_ACCEPTED),
                 )),
-                r if r < 0.15 => Some((Injected::ServerError, Fault::server_error())),
-                r if r < 0.20 => Some((Injected::Throttling, Fault::throttling())),
+                r if r < 0.15 => Some((Injected::ServerError, server_error())),
+                r if r < 0.20 => Some((Injected::Throttling, throttling())),
                 _ => None,
             };
             if let Some((kind, fault)) = fault {
                 *injected.entry(kind).or_default() += 1;
-                rig.proxy.on_next_writes([fault]);
+                rig.proxy.inject([fault]);
             }
             let current = rig.store.get(&key).await.unwrap().unwrap();
             let mut tokens = tokens_of(&current.value);
@@ -395,8 +398,8 @@ async fn a_counter_under_lost_answers_applies_every_change_exactly_once() {
                 .store
                 .update(&key, current.version, json!({ "tokens": tokens }))
                 .await;
-            assert_eq!(rig.proxy.pending_faults(), 0, "every fault met its write");
-            rig.proxy.accept_again();
+            assert_eq!(rig.proxy.pending(), 0, "every fault met its write");
+            rig.proxy.accept().unwrap();
             match result {
                 Ok(_) => break,
                 Err(err) if err.is_indeterminate() => {
@@ -432,10 +435,10 @@ async fn a_counter_under_lost_answers_applies_every_change_exactly_once() {
         "counter under lost answers: {CHANGES} changes, {updates} update calls, \
          {faults} faults injected {injected:?}, {indeterminate} Indeterminate \
          ({found_applied} found applied, {found_not_applied} found not applied), \
-         {retryable} transient errors, {} requests reached the server ({} writes), \
+         {retryable} transient errors, {} requests reached the proxy ({} writes reached the server), \
          {duplicates} duplicates",
+        rig.proxy.counts().exchanges,
         rig.proxy.forwarded().len(),
-        rig.proxy.writes_forwarded(),
     );
     assert_eq!(duplicates, 0, "a change was applied twice: {tokens:?}");
     assert_eq!(
@@ -449,7 +452,7 @@ async fn a_counter_under_lost_answers_applies_every_change_exactly_once() {
         "one version per change"
     );
     assert_eq!(
-        u64::try_from(rig.proxy.writes_forwarded()).unwrap(),
+        u64::try_from(rig.proxy.forwarded().len()).unwrap(),
         CHANGES,
         "every write that reached the server was a distinct change"
     );

@@ -1,7 +1,7 @@
 //! What the DynamoDB tests share: the server from the environment, clients, fresh tables.
 #![allow(dead_code, clippy::panic)]
 
-pub mod fault_proxy;
+pub mod proxy;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
