@@ -1,0 +1,132 @@
+//! The conformance crate's fault workloads (`optimist_conformance::workloads`) on
+//! PostgreSQL: the store built as a user builds it from a URL (default retry policy,
+//! default pool), pointed at the fault proxy (`optimist_conformance::network`) in
+//! front of the test server, which drops answers, holds them past the response
+//! timeout, refuses connections and cuts them. The one setting changed: a 1 s
+//! response timeout instead of 30 s, so a held answer outlasts it without slowing the
+//! run (contract R12, R13, R14).
+//!
+//! `cargo test --test fault_workloads -- --nocapture` prints each workload's figures.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use optimist_conformance::network::{FaultProxy, FaultRates, url_through};
+use optimist_conformance::workloads::{self, Workload};
+use optimist_postgres::PostgresStore;
+
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Faults per thousand exchanges (an exchange: a statement, one of a transaction's
+/// statements, a handshake step or a pool's ping, and its answer; an operation makes
+/// several, so the rates are low).
+fn faults() -> FaultRates {
+    FaultRates {
+        drop_answer: 6,
+        server_error: 0, // not HTTP
+        delay_answer: 2,
+        refuse: 3,
+        outage: 3,
+        delay: RESPONSE_TIMEOUT + Duration::from_millis(500),
+        refusal: Duration::from_millis(300),
+    }
+}
+
+/// The seed: `OPTIMIST_SEED`, else a fixed one per workload.
+fn seed(fixed: u64) -> u64 {
+    optimist_conformance::env::seed().unwrap_or(fixed)
+}
+
+/// The proxy in front of the test server and a store through it, or `None` after
+/// the skip line (a failure under `CI` / `OPTIMIST_REQUIRE_ALL`).
+async fn rig(test: &str) -> Option<(FaultProxy, Arc<PostgresStore>)> {
+    let url = common::url_or_skip(test)?;
+    let (_, upstream) = url_through(&url, "127.0.0.1:1".parse().unwrap())
+        .unwrap_or_else(|| panic!("{} names no port", common::URL_VAR));
+    let proxy = FaultProxy::start(&upstream).await.unwrap();
+    let (through, _) = url_through(&url, proxy.address()).unwrap();
+    let built = PostgresStore::builder()
+        .url(through)
+        .table(common::fresh_table())
+        .response_timeout(RESPONSE_TIMEOUT)
+        .build()
+        .await;
+    match built {
+        Ok(store) => Some((proxy, Arc::new(store))),
+        Err(err) if optimist_conformance::env::require_all() => {
+            panic!(
+                "{test}: PostgreSQL through the fault proxy: {err} (CI or OPTIMIST_REQUIRE_ALL is set)"
+            )
+        }
+        Err(err) => {
+            println!("skipped {test}: PostgreSQL through the fault proxy: {err}");
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counters_under_network_faults_apply_every_change_exactly_once() {
+    let Some((proxy, store)) = rig("counters under network faults").await else {
+        return;
+    };
+    let workload = Workload {
+        clients: 8,
+        calls: 20,
+        ..Workload::new(seed(0xC0_0001), faults())
+    };
+    let started = Instant::now();
+    let report = workloads::counters(store, &proxy, &workload).await.unwrap();
+    println!("postgres {report}; took {:.1?}", started.elapsed());
+    assert!(
+        report.figures.faults.faults() > 0,
+        "no fault was injected: {report}"
+    );
+    assert!(report.problems.is_empty(), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfers_under_network_faults_keep_the_total_and_land_once() {
+    let Some((proxy, store)) = rig("transfers under network faults").await else {
+        return;
+    };
+    let workload = Workload {
+        clients: 6,
+        calls: 10,
+        keys: 4,
+        ..Workload::new(seed(0xC0_0002), faults())
+    };
+    let report = workloads::transfers(store, &proxy, &workload)
+        .await
+        .unwrap();
+    println!("postgres {report}");
+    assert!(
+        report.figures.faults.faults() > 0,
+        "no fault was injected: {report}"
+    );
+    assert!(report.problems.is_empty(), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn histories_under_network_faults_are_linearizable() {
+    let Some((proxy, store)) = rig("histories under network faults").await else {
+        return;
+    };
+    let workload = Workload {
+        clients: 4,
+        calls: 25,
+        ..Workload::new(seed(0xC0_0003), faults())
+    };
+    let report = workloads::histories(store, &proxy, &workload)
+        .await
+        .unwrap();
+    println!("postgres {report}");
+    assert!(
+        report.faults.faults() > 0,
+        "no fault was injected: {report}"
+    );
+    assert_eq!(report.problem, None, "{report}");
+}
