@@ -99,10 +99,11 @@ async fn transfers_under_network_faults_keep_the_total_and_land_once() {
         keys: 4,
         ..Workload::new(seed(0xC0_0002), faults())
     };
+    let started = Instant::now();
     let report = workloads::transfers(store, &proxy, &workload)
         .await
         .unwrap();
-    println!("postgres {report}");
+    println!("postgres {report}; took {:.1?}", started.elapsed());
     assert!(
         report.figures.faults.faults() > 0,
         "no fault was injected: {report}"
@@ -120,10 +121,11 @@ async fn histories_under_network_faults_are_linearizable() {
         calls: 25,
         ..Workload::new(seed(0xC0_0003), faults())
     };
+    let started = Instant::now();
     let report = workloads::histories(store, &proxy, &workload)
         .await
         .unwrap();
-    println!("postgres {report}");
+    println!("postgres {report}; took {:.1?}", started.elapsed());
     assert!(
         report.faults.faults() > 0,
         "no fault was injected: {report}"
