@@ -269,3 +269,16 @@ async fn random_faults_follow_the_seed() {
     assert_eq!(first, drawn(42, 40).await, "the same seed, the same faults");
     assert!(first.0 > 0 && first.1 > 0, "{first:?}");
 }
+
+#[tokio::test]
+async fn dropping_the_proxy_closes_its_port_and_its_connections() {
+    let echo = Echo::start().await;
+    let proxy = FaultProxy::start(&echo.address).await.unwrap();
+    let address = proxy.address();
+    let mut client = TcpStream::connect(address).await.unwrap();
+    assert_eq!(exchange(&mut client, b"hi", 2).await, b"hi");
+    drop(proxy);
+    let mut rest = [0u8; 1];
+    assert_eq!(client.read(&mut rest).await.unwrap_or(0), 0, "cut");
+    assert!(TcpStream::connect(address).await.is_err(), "port closed");
+}

@@ -19,22 +19,23 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use std::time::Duration;
 //! use optimist_conformance::network::{FaultProxy, FaultRates};
 //! use optimist_conformance::workloads::{counters, Workload};
 //!
-//! # async fn example<S: optimist_core::VersionedStore + 'static>(
-//! #     store_through: impl Fn(std::net::SocketAddr) -> S,
-//! # ) -> Result<(), String> {
-//! // The proxy in front of the server; the store built as usual, pointed at the proxy.
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! // A networked store is built as usual, pointed at `proxy.address()` instead of
+//! // its server. The memory store of this example has no server: nothing goes
+//! // through the proxy, so no fault reaches it.
 //! let proxy = FaultProxy::start("127.0.0.1:6379").await.map_err(|e| e.to_string())?;
-//! let store = Arc::new(store_through(proxy.address()));
+//! let store = Arc::new(optimist_memory::MemoryStore::new());
 //! let faults = FaultRates { drop_answer: 30, ..FaultRates::none() };
-//! let report = counters(store, &proxy, &Workload::new(7, faults)).await?;
+//! let workload = Workload { clients: 2, calls: 5, ..Workload::new(7, faults) };
+//! let report = counters(store, &proxy, &workload).await?;
 //! println!("{report}");
 //! assert!(report.problems.is_empty(), "{report}");
-//! # Ok(())
-//! # }
+//! assert_eq!(report.figures.ok, 10);
+//! # Ok::<(), String>(())
+//! # }).unwrap();
 //! ```
 //!
 //! [`FaultProxy`]: crate::network::FaultProxy
