@@ -69,7 +69,8 @@ impl<S: Storage + ?Sized> VersionedStore for S {
         Storage::purge_tombstones(self, older_than)
             .await
             .map_err(|err| {
-                let err = Error::from_storage(self.backend_name(), Operation::PurgeTombstones, None, err);
+                let err =
+                    Error::from_storage(self.backend_name(), Operation::PurgeTombstones, None, err);
                 err.retries_exhausted()
             })
     }
@@ -112,9 +113,11 @@ forward_storage!(Box<S>, &S);
 /// The version a put leaves behind: known in advance for a conditional put, derived
 /// from the previous state for `Any`. `None` only at the end of the counter.
 fn version_after_put(write: &Write<'_>, previous: Held) -> Option<Version> {
-    write
-        .new_version()
-        .or_else(|| previous.version().map_or(Some(Version::FIRST), Version::next))
+    write.new_version().or_else(|| {
+        previous
+            .version()
+            .map_or(Some(Version::FIRST), Version::next)
+    })
 }
 
 /// Whether a refusal reported by the backend is the end of the version counter: a put
@@ -128,7 +131,11 @@ fn is_exhaustion(write: &Write<'_>, current: Option<Held>) -> bool {
 
 /// Waits before the next attempt, or hands `failure` back when the policy's attempts
 /// are spent.
-async fn pause(policy: &RetryPolicy, attempts: u32, failure: StorageError) -> Result<(), StorageError> {
+async fn pause(
+    policy: &RetryPolicy,
+    attempts: u32,
+    failure: StorageError,
+) -> Result<(), StorageError> {
     if attempts >= policy.max_attempts() {
         return Err(failure);
     }

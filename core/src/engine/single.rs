@@ -69,7 +69,10 @@ pub(super) async fn delete<S: Storage + ?Sized>(
 ) -> Result<Option<Version>> {
     let checked = validate::key(operation, key, store.capabilities());
     let write = Write::new(key, expect, Change::Delete);
-    run(store, operation, write, checked, |_, previous| Ok(previous.live_version())).await
+    run(store, operation, write, checked, |_, previous| {
+        Ok(previous.live_version())
+    })
+    .await
 }
 
 /// Sends `write` (if the input `checked` out) and turns the answer into the
@@ -159,16 +162,14 @@ where
                     _ => break Ok(Err(current)),
                 }
             }
-            Err(err) if err.applied() == Applied::Maybe => {
-                match settle::read(store, key).await {
-                    Ok(record) => match settle::judge(&sent, record.as_ref()) {
-                        Settled::Applied(previous) => break Ok(Ok(previous)),
-                        Settled::NotApplied => err,
-                        Settled::Unknown => break Err((err, false)),
-                    },
-                    Err(_) => break Err((err, false)),
-                }
-            }
+            Err(err) if err.applied() == Applied::Maybe => match settle::read(store, key).await {
+                Ok(record) => match settle::judge(&sent, record.as_ref()) {
+                    Settled::Applied(previous) => break Ok(Ok(previous)),
+                    Settled::NotApplied => err,
+                    Settled::Unknown => break Err((err, false)),
+                },
+                Err(_) => break Err((err, false)),
+            },
             Err(err) if err.is_transient() => err,
             Err(err) => break Err((err, false)),
         };

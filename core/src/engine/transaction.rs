@@ -70,16 +70,23 @@ async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Optio
                 Ok(()) => match outcome {
                     CommitOutcome::Applied { previous } => break Ok(Ok(previous)),
                     CommitOutcome::Refused { current } => {
-                        match judge_refusal(&intent, &mut sent, current, attempts < policy.max_attempts()) {
+                        match judge_refusal(
+                            &intent,
+                            &mut sent,
+                            current,
+                            attempts < policy.max_attempts(),
+                        ) {
                             Refusal::Final(answer) => break Ok(answer),
                             Refusal::Retarget => continue,
                             Refusal::ChangedMeanwhile => changed_meanwhile(),
                         }
                     }
                 },
-                Err(err) => err,
+                Err(err) if err.is_transient() => err,
+                Err(err) => break Err((err, false)),
             },
-            Err(err) if err.applied() == Applied::Maybe => match settle::commit(store, &sent).await {
+            Err(err) if err.applied() == Applied::Maybe => match settle::commit(store, &sent).await
+            {
                 Ok(previous) => break Ok(Ok(previous)),
                 Err(Settled::NotApplied) => err,
                 Err(_) => break Err((err, false)),
