@@ -52,6 +52,35 @@ pub(super) fn applied_before(write: &Write<'_>, current: Option<&Record>) -> Opt
     }
 }
 
+/// Whether a refusal's record (not carrying the write's token) proves that another
+/// writer took the state the write asked for, so that the write never applied and
+/// never will: the record is what one write on exactly that state leaves. Any other
+/// refusal of a write whose earlier attempt lost its answer cannot tell "refused" from
+/// "applied, then overwritten".
+pub(super) fn taken_by_another(write: &Write<'_>, current: Option<&Record>) -> bool {
+    if write.change == Change::Keep {
+        // A check leaves no trace: it may have passed before the item changed.
+        return false;
+    }
+    match (write.expect, Held::of(current)) {
+        (Expect::At(expected), Held::Item(version)) => expected.next() == Some(version),
+        (Expect::At(expected), Held::Tombstone(version)) => version == expected,
+        (Expect::Absent, Held::Item(version)) => version == Version::FIRST,
+        (Expect::Tombstone(buried), Held::Item(version)) => buried.next() == Some(version),
+        _ => false,
+    }
+}
+
+/// The error of a write whose earlier attempt lost its answer and whose outcome the
+/// engine could not settle.
+pub(super) fn unsettled() -> StorageError {
+    StorageError::maybe_applied(
+        crate::ErrorKind::Timeout,
+        "an earlier attempt's answer was lost, and the item changed before the engine \
+         could tell whether that attempt applied",
+    )
+}
+
 /// What the key held before `write` left `record` (which carries its token).
 fn previous_of(write: &Write<'_>, record: &Record) -> Held {
     match write.expect {
