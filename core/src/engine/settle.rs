@@ -6,9 +6,11 @@
 //!   conditional write can then be sent again with the same token: the first attempt
 //!   and the resend ask for the same state, so at most one of them can apply, and once
 //!   either has, the other is refused (and its refusal shows our token);
-//! - anything else (the key moved on without our token, an unconditional write whose
-//!   effect is not visible, the read failing): the outcome stays unknown, and the
-//!   caller gets `Indeterminate`.
+//! - the key holding what one other write on exactly the asked-for state leaves: that
+//!   writer took the state, ours never applied and never will: a conflict;
+//! - anything else (the key moved on further without our token, an unconditional
+//!   write whose effect is not visible, the read failing): the outcome stays unknown,
+//!   and the caller gets `Indeterminate`.
 
 use crate::retry::retry_transient;
 use crate::{Change, Expect, Held, Key, Record, Storage, StorageError, Version, Write};
@@ -20,6 +22,9 @@ pub(super) enum Settled {
     Applied(Held),
     /// The write has not been applied and may be sent again.
     NotApplied,
+    /// Another writer took the state the write asked for: it was not applied and never
+    /// will be; the record read is its conflict.
+    Taken,
     /// Nobody can tell.
     Unknown,
 }
@@ -34,6 +39,7 @@ pub(super) fn judge(write: &Write<'_>, record: Option<&Record>) -> Settled {
         Some(record) if record.written_by(write.token) => {
             Settled::Applied(previous_of(write, record))
         }
+        current if taken_by_another(write, current) => Settled::Taken,
         // An unconditional write still travelling could land after a resend: it is
         // never sent again.
         _ if write.expect == Expect::Any => Settled::Unknown,
@@ -134,6 +140,9 @@ pub(super) async fn commit<S: Storage + ?Sized>(
                 previous.push(held);
             }
             Some(Settled::NotApplied) => not_applied += 1,
+            // The transaction can never apply: sending it again is safe, and its
+            // refusal names every failing write.
+            Some(Settled::Taken) => return Err(Settled::NotApplied),
             Some(Settled::Unknown) => return Err(Settled::Unknown),
         }
     }

@@ -173,6 +173,10 @@ where
                 match settle::read(store, key).await {
                     Ok(record) => match settle::judge(&sent, record.as_ref()) {
                         Settled::Applied(previous) => break Ok(Ok(previous)),
+                        Settled::Taken => break Ok(Err(record)),
+                        // The settling read just reached the store: send again at
+                        // once, so the state has the least time to move meanwhile.
+                        Settled::NotApplied if attempts < policy.max_attempts() => continue,
                         Settled::NotApplied => err,
                         Settled::Unknown => break Err((err, false)),
                     },

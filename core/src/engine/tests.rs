@@ -337,6 +337,19 @@ fn a_refused_resend_is_a_conflict_only_when_another_writer_took_the_state() {
 }
 
 #[test]
+fn a_lost_answer_after_another_writer_took_the_state_is_a_conflict() {
+    let other = Record::from(item(3)).with_token(Some(WriteToken::from_u128(9)));
+    let store = Scripted::new(vec![
+        Step::Fail(ErrorKind::Timeout, Applied::Maybe),
+        Step::ReadAs(Some(other)),
+    ])
+    .with_item("k", 2);
+    let err = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+    assert_eq!(store.sent().len(), 1, "settled by the read");
+}
+
+#[test]
 fn a_lost_answer_whose_settling_read_fails_is_indeterminate() {
     let store = Scripted::new(
         std::iter::once(Step::Fail(ErrorKind::Timeout, Applied::Maybe))

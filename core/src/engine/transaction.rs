@@ -98,6 +98,9 @@ async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Optio
                 lost_answer = true;
                 match settle::commit(store, &sent).await {
                     Ok(previous) => break Ok(Ok(previous)),
+                    // The settling reads just reached the store: send again at once,
+                    // so the state has the least time to move meanwhile.
+                    Err(Settled::NotApplied) if attempts < policy.max_attempts() => continue,
                     Err(Settled::NotApplied) => err,
                     Err(_) => break Err((err, false)),
                 }
