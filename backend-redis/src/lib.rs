@@ -50,6 +50,7 @@ mod builder;
 mod error;
 mod item;
 mod prefix;
+mod purge;
 mod redact;
 mod reply;
 mod scripts;
