@@ -2,7 +2,9 @@
 //! write leaves (item or tombstone) carries the write's token in its hash; a record
 //! another client wrote reads without one; in tombstone mode a delete leaves a
 //! tombstone that keeps the version counting, and `purge_tombstones` sweeps only this
-//! store's old tombstones, each checked when the script removes it.
+//! store's old tombstones, each checked when the script removes it. And through a
+//! proxy that cuts the connection after the server answered: a lost answer settled by
+//! the token, as the README's table says.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
@@ -10,6 +12,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::proxy::Proxy;
 use optimist_core::{
     Change, CommitOutcome, Conflict, Decision, Error, ErrorKind, Expect, Held, Key, Operation,
     Outcome, Record, TxOp, Version, VersionedStore, Write, WriteToken,
@@ -679,4 +682,105 @@ async fn the_scripts_decide_exactly_as_the_engines_table() {
         }
     }
     assert_eq!(n, 2 * 5 * 8 * 3);
+}
+
+/// A store in the given mode through a proxy that can lose answers.
+async fn proxied(test: &str, tombstones: bool) -> Option<(Proxy, RedisStore)> {
+    let url = match common::url() {
+        Ok(url) => url,
+        Err(why) => {
+            common::skip_or_fail(test, &why);
+            return None;
+        }
+    };
+    let proxy = Proxy::start(&url).await;
+    let store = RedisStore::builder()
+        .connection(proxy.manager().await)
+        .prefix(common::fresh_prefix())
+        .tombstones(tombstones)
+        .build()
+        .await
+        .unwrap();
+    Some((proxy, store))
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_settled_by_the_token_where_one_is_left() {
+    // Each write below reaches the server and is applied; its answer is lost (the
+    // proxy cuts the connection as the server answers). The engine reads the key once
+    // and finds the write's token, or cannot tell.
+    let test = "a_lost_answer_is_settled_by_the_token";
+    let Some((proxy, plain)) = proxied(test, false).await else {
+        return;
+    };
+    let v = Version::new;
+    let k = Key::new("k");
+    let lose = || proxy.swallow_next_reply();
+
+    lose();
+    assert_eq!(plain.insert(&k, json!(1)).await.ok(), Some(v(1)), "insert");
+    lose();
+    assert_eq!(
+        plain.update(&k, v(1), json!(2)).await.ok(),
+        Some(v(2)),
+        "update"
+    );
+    lose();
+    assert_eq!(plain.put(&k, json!(3)).await.ok(), Some(v(3)), "put");
+    lose();
+    let both = vec![
+        TxOp::update(k.clone(), v(3), json!(4)),
+        TxOp::insert(Key::new("other"), json!(1)),
+    ];
+    assert_eq!(
+        plain.transact(both).await.ok(),
+        Some(vec![Some(v(4)), Some(v(1))]),
+        "transaction"
+    );
+    // In the default mode a delete leaves nothing to carry its token.
+    lose();
+    let err = plain.delete(&k, v(4)).await.err();
+    assert!(
+        matches!(err, Some(Error::Indeterminate { .. })),
+        "delete: {err:?}"
+    );
+    assert_eq!(plain.get(&k).await.ok(), Some(None), "the delete landed");
+
+    drop(proxy);
+    let Some((proxy, buried)) = proxied(test, true).await else {
+        return;
+    };
+    let lose = || proxy.swallow_next_reply();
+    buried.insert(&k, json!(1)).await.unwrap();
+    // In tombstone mode the tombstone carries it.
+    lose();
+    assert_eq!(buried.delete(&k, v(1)).await.ok(), Some(()), "delete");
+    // An insert over a tombstone is first sent expecting no record at all. Losing
+    // that attempt's answer (a refusal) leaves the engine unable to tell: the
+    // tombstone could be another client's delete of the item the insert left.
+    lose();
+    let err = buried.insert(&k, json!(2)).await.err();
+    assert!(
+        matches!(err, Some(Error::Indeterminate { .. })),
+        "insert over the tombstone: {err:?}"
+    );
+    assert_eq!(
+        buried.insert(&k, json!(2)).await.ok(),
+        Some(v(2)),
+        "nothing had landed"
+    );
+    lose();
+    assert_eq!(buried.remove(&k).await.ok(), Some(Some(v(2))), "remove");
+    let other = Key::new("other");
+    buried.insert(&other, json!(1)).await.unwrap();
+    lose();
+    let with_delete = vec![
+        TxOp::delete(other.clone(), v(1)),
+        TxOp::insert(Key::new("fresh"), json!(3)),
+    ];
+    assert_eq!(
+        buried.transact(with_delete).await.ok(),
+        Some(vec![None, Some(v(1))]),
+        "transaction with a delete"
+    );
 }
