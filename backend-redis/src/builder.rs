@@ -43,6 +43,7 @@ pub struct RedisStoreBuilder {
     prefix: Option<String>,
     config: Option<ConnectionManagerConfig>,
     retry_policy: Option<RetryPolicy>,
+    tombstones: bool,
 }
 
 enum Source {
@@ -115,6 +116,27 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Tombstone mode (contract R15); off by default. On: a delete or remove leaves a
+    /// tombstone (a hash without the value, keeping the version, the write's token and
+    /// the server time of the deletion) that reads never show; the next insert or put
+    /// continues at its version + 1, so a key never reuses a version and a write still
+    /// travelling from before the delete cannot land on a re-inserted item.
+    /// [`purge_tombstones`](optimist_core::VersionedStore::purge_tombstones) removes
+    /// old ones. Off: a delete removes the item's hash and a re-inserted key starts
+    /// again at 1, which is the contract's default and keeps no dead keys in memory.
+    ///
+    /// A store reads tombstones in either mode (a store in default mode on a prefix
+    /// that once kept them continues their versions too); only stores in tombstone
+    /// mode leave and purge them.
+    ///
+    /// ```
+    /// let builder = optimist_redis::RedisStore::builder().tombstones(true);
+    /// ```
+    pub fn tombstones(mut self, on: bool) -> Self {
+        self.tombstones = on;
+        self
+    }
+
     /// The settings used for a URL when none are given: a 5 s response timeout (a
     /// transaction of 100 large items takes longer than the driver's default 500 ms;
     /// a timeout after sending is an `Indeterminate` outcome), a 2 s connection
@@ -181,7 +203,13 @@ impl RedisStoreBuilder {
         let retry_policy = self
             .retry_policy
             .unwrap_or_else(|| RetryPolicy::transient_default().clone());
-        Ok(RedisStore::from_parts(conn, prefix, retry_policy, address))
+        Ok(RedisStore::from_parts(
+            conn,
+            prefix,
+            retry_policy,
+            address,
+            self.tombstones,
+        ))
     }
 }
 
@@ -196,6 +224,7 @@ impl fmt::Debug for RedisStoreBuilder {
             .field("source", &source)
             .field("prefix", &self.prefix)
             .field("retry_policy", &self.retry_policy)
+            .field("tombstones", &self.tombstones)
             .finish_non_exhaustive()
     }
 }

@@ -2,14 +2,15 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Applied, Capabilities, CommitOutcome, Key, Outcome, Storage, StorageError, Versioned, Write,
+    Applied, Capabilities, CommitOutcome, ErrorKind, Key, Outcome, Record, Storage, StorageError,
+    Write,
 };
 use redis::aio::ConnectionManager;
-use serde_json::Value;
 
 use crate::error::{BACKEND, from_redis};
 use crate::item::WriteArgs;
@@ -21,10 +22,15 @@ use crate::{Prefix, RedisStoreBuilder};
 /// store lives under its key prefix, and every operation, a transaction included, is
 /// one Lua script run in one round trip. Clones share the connection.
 ///
-/// It implements core's [`Storage`]: `read.lua` reads an item, `write.lua` applies one
-/// conditional write, `commit.lua` a transaction; core's engine makes it a
+/// It implements core's [`Storage`]: `read.lua` reads a record, `write.lua` applies one
+/// conditional write, `commit.lua` a transaction, each storing the write's token with
+/// what it leaves; `purge.lua` removes old tombstones. Core's engine makes it a
 /// `VersionedStore` (input checks, versions, conflicts, retries of transient
-/// failures).
+/// failures, settling lost answers by the token).
+///
+/// In tombstone mode ([`RedisStoreBuilder::tombstones`]) a delete leaves a tombstone
+/// that keeps the version counting; `purge_tombstones` sweeps the store's keys for old
+/// ones.
 ///
 /// Built with [`RedisStore::builder`]; see the crate docs for the data layout.
 ///
@@ -56,6 +62,13 @@ struct Inner {
     address: String,
 }
 
+impl Inner {
+    /// Whether a delete leaves a tombstone.
+    fn tombstones(&self) -> bool {
+        self.capabilities.tombstones
+    }
+}
+
 impl RedisStore {
     /// A builder: give it a URL or a [`ConnectionManager`], and a key prefix.
     ///
@@ -71,12 +84,13 @@ impl RedisStore {
         prefix: Prefix,
         retry_policy: RetryPolicy,
         address: String,
+        tombstones: bool,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 conn,
                 prefix,
-                capabilities: Capabilities::new(),
+                capabilities: Capabilities::new().with_tombstones(tombstones),
                 retry_policy,
                 address,
             }),
@@ -151,8 +165,8 @@ impl Storage for RedisStore {
         &self.inner.retry_policy
     }
 
-    /// `read.lua`: one round trip.
-    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
+    /// `read.lua`: one round trip; the record with its token, a tombstone included.
+    async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
         let keys = [self.redis_key(key)];
         let reply = self
             .run(&scripts().read, &keys, &[])
@@ -161,10 +175,11 @@ impl Storage for RedisStore {
         reply::read(reply)
     }
 
-    /// `write.lua`: one round trip, the refused write's current item in the reply.
+    /// `write.lua`: one round trip, the token stored by the same script, the refused
+    /// write's current record in the reply.
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
         let keys = [self.redis_key(write.key)];
-        let encoded = WriteArgs::new(write)?;
+        let encoded = WriteArgs::new(write, self.inner.tombstones())?;
         let mut args = Vec::with_capacity(5);
         encoded.push_to(&mut args);
         let reply = self
@@ -175,7 +190,19 @@ impl Storage for RedisStore {
     }
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
-        crate::transaction::commit(self, writes).await
+        crate::transaction::commit(self, writes, self.inner.tombstones()).await
+    }
+
+    /// A sweep of the store's keys: `SCAN` steps over its prefix, each followed by
+    /// `purge.lua` on the keys found. Rejected unless the store is in tombstone mode.
+    async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
+        if !self.inner.tombstones() {
+            return Err(StorageError::not_applied(
+                ErrorKind::Rejected,
+                "this Redis store keeps no tombstones (RedisStoreBuilder::tombstones is off)",
+            ));
+        }
+        crate::purge::sweep(self, older_than).await
     }
 }
 
@@ -185,6 +212,7 @@ impl fmt::Debug for RedisStore {
         f.debug_struct("RedisStore")
             .field("address", &self.inner.address)
             .field("prefix", &self.inner.prefix)
+            .field("tombstones", &self.inner.tombstones())
             .finish_non_exhaustive()
     }
 }
