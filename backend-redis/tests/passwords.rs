@@ -160,7 +160,7 @@ async fn a_hostile_password_for_a_server_that_is_down_never_shows() {
             .build()
             .await
             .err()
-            .unwrap_or_else(|| panic!("{} connected", optimist_redis::redact_url(&url)));
+            .unwrap_or_else(|| panic!("{} connected", optimist_core::redact::redact_url(&url)));
         println!("server down: {}", everything(&err));
         assert_hidden(&everything(&err), "server down");
     }
