@@ -34,10 +34,10 @@ pub struct Secrets {
 }
 
 impl Secrets {
-    /// No secrets yet; [`add`](Self::add) them.
+    /// No secrets yet; add them with [`with`](Self::with).
     ///
     /// ```
-    /// let secrets = optimist_core::redact::Secrets::new().add("hunter2");
+    /// let secrets = optimist_core::redact::Secrets::new().with("hunter2");
     /// assert_eq!(secrets.scrub("bad password hunter2"), "bad password ***");
     /// ```
     pub fn new() -> Self {
@@ -47,7 +47,7 @@ impl Secrets {
     /// Every secret `url` may hold: the password of its user information, however a
     /// raw `/ ? # @ :` in it makes the URL read, and the values of query parameters
     /// that name a secret (`password`, `pass`, `token`, ...). A text that is not a URL
-    /// gives none; [`add`](Self::add) what you know.
+    /// gives none; add what you know with [`with`](Self::with).
     ///
     /// ```
     /// use optimist_core::redact::Secrets;
@@ -57,10 +57,10 @@ impl Secrets {
     pub fn from_url(url: &str) -> Self {
         let mut secrets = Self::new();
         for written in super::url::written_secrets(url) {
-            secrets = secrets.add(written);
+            secrets = secrets.with(written);
             for piece in written.split(['/', '?', '#', '@', ':', '&']) {
                 if piece.len() >= MIN_PIECE_BYTES && piece != written {
-                    secrets = secrets.add(piece);
+                    secrets = secrets.with(piece);
                 }
             }
         }
@@ -71,10 +71,10 @@ impl Secrets {
     /// as a space, as query strings spell it), and percent-encoded.
     ///
     /// ```
-    /// let secrets = optimist_core::redact::Secrets::new().add("50%off é");
+    /// let secrets = optimist_core::redact::Secrets::new().with("50%off é");
     /// assert_eq!(secrets.scrub("[50%25off%20%C3%A9]"), "[***]");
     /// ```
-    pub fn add(mut self, secret: &str) -> Self {
+    pub fn with(mut self, secret: &str) -> Self {
         let decoded = percent::decode(secret);
         let form_decoded = percent::decode(&secret.replace('+', " "));
         let mut spellings = vec![secret.to_string()];
@@ -108,7 +108,7 @@ impl Secrets {
     /// Whether `text` shows any spelling of a secret.
     ///
     /// ```
-    /// let secrets = optimist_core::redact::Secrets::new().add("hunter2");
+    /// let secrets = optimist_core::redact::Secrets::new().with("hunter2");
     /// assert!(secrets.shown_in("pw hunter2"));
     /// assert!(!secrets.shown_in("pw ***"));
     /// ```
@@ -121,7 +121,7 @@ impl Secrets {
     /// `text` with every spelling of every secret replaced by `***`.
     ///
     /// ```
-    /// let secrets = optimist_core::redact::Secrets::new().add("a@b");
+    /// let secrets = optimist_core::redact::Secrets::new().with("a@b");
     /// assert_eq!(secrets.scrub("a@b, a%40b"), "***, ***");
     /// ```
     pub fn scrub(&self, text: &str) -> String {
@@ -137,7 +137,7 @@ impl Secrets {
     /// reason.
     ///
     /// ```
-    /// let secrets = optimist_core::redact::Secrets::new().add("hunter2");
+    /// let secrets = optimist_core::redact::Secrets::new().with("hunter2");
     /// let err = std::io::Error::other("password hunter2 refused");
     /// assert_eq!(secrets.scrub_chain(&err), "password *** refused");
     /// ```
@@ -159,7 +159,7 @@ impl Secrets {
     ///
     /// ```
     /// use optimist_core::redact::Secrets;
-    /// let secrets = Secrets::new().add("hunter2");
+    /// let secrets = Secrets::new().with("hunter2");
     ///
     /// let clean = secrets.scrub_error(std::io::Error::other("refused"));
     /// assert!(clean.downcast_ref::<std::io::Error>().is_some());

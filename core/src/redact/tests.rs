@@ -165,7 +165,7 @@ fn every_spelling_is_scrubbed_from_a_message() {
 #[test]
 fn a_known_secret_is_scrubbed_in_every_spelling() {
     for password in passwords() {
-        let secrets = Secrets::new().add(password);
+        let secrets = Secrets::new().with(password);
         for spelling in spellings(password) {
             let scrubbed = secrets.scrub(&format!("[{spelling}]"));
             assert_eq!(scrubbed, "[***]", "{password}: {spelling}");
