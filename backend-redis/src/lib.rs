@@ -21,6 +21,10 @@
 //!   leaves a tombstone, a hash `{ver, tok, del}` without the value, that keeps the
 //!   version counting (contract R15); `purge_tombstones` sweeps the store's prefix for
 //!   old ones.
+//! - **A small pool of connections.** Requests take a few multiplexed connections in
+//!   turn ([`RedisStoreBuilder::pool_size`], default [`DEFAULT_POOL_SIZE`]), so a lost
+//!   connection fails only the requests in flight on it; every request waits at most
+//!   [`RedisStoreBuilder::response_timeout`] for its answer.
 //! - **Cluster-ready layout.** The prefix is a hash tag, so all keys of a store share
 //!   one hash slot and every transaction touches one slot. The cost: one store is
 //!   served by one shard.
@@ -56,17 +60,17 @@
 mod builder;
 mod error;
 mod item;
+mod pool;
 mod prefix;
 mod purge;
-mod redact;
 mod reply;
 mod scripts;
 mod store;
 mod transaction;
 
 pub use builder::RedisStoreBuilder;
+pub use pool::{DEFAULT_POOL_SIZE, DEFAULT_RESPONSE_TIMEOUT};
 pub use prefix::{MAX_PREFIX_BYTES, Prefix};
-pub use redact::redact_url;
 pub use redis;
 pub use store::RedisStore;
 

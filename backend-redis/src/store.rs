@@ -14,13 +14,14 @@ use redis::aio::ConnectionManager;
 
 use crate::error::{BACKEND, from_redis};
 use crate::item::WriteArgs;
+use crate::pool::Pool;
 use crate::reply;
-use crate::scripts::{self, Call, Script, scripts};
+use crate::scripts::{Call, Script, scripts};
 use crate::{Prefix, RedisStoreBuilder};
 
 /// A [`VersionedStore`](optimist_core::VersionedStore) on Redis: every item of the
 /// store lives under its key prefix, and every operation, a transaction included, is
-/// one Lua script run in one round trip. Clones share the connection.
+/// one Lua script run in one round trip. Clones share the connections.
 ///
 /// It implements core's [`Storage`]: `read.lua` reads a record, `write.lua` applies one
 /// conditional write, `commit.lua` a transaction, each storing the write's token with
@@ -55,7 +56,7 @@ pub struct RedisStore {
 }
 
 struct Inner {
-    conn: ConnectionManager,
+    pool: Pool,
     prefix: Prefix,
     capabilities: Capabilities,
     retry_policy: RetryPolicy,
@@ -70,7 +71,7 @@ impl Inner {
 }
 
 impl RedisStore {
-    /// A builder: give it a URL or a [`ConnectionManager`], and a key prefix.
+    /// A builder: give it a URL, a client or a [`ConnectionManager`], and a key prefix.
     ///
     /// ```
     /// let builder = optimist_redis::RedisStore::builder().prefix("orders");
@@ -80,7 +81,7 @@ impl RedisStore {
     }
 
     pub(crate) fn from_parts(
-        conn: ConnectionManager,
+        pool: Pool,
         prefix: Prefix,
         retry_policy: RetryPolicy,
         address: String,
@@ -88,7 +89,7 @@ impl RedisStore {
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                conn,
+                pool,
                 prefix,
                 capabilities: Capabilities::new().with_tombstones(tombstones),
                 retry_policy,
@@ -125,7 +126,8 @@ impl RedisStore {
         self.inner.prefix.redis_key(key)
     }
 
-    /// The connection the store uses, for commands of your own (it is cheap to clone).
+    /// One of the store's connections (the first of its pool), for commands of your own
+    /// (it is cheap to clone).
     ///
     /// ```no_run
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -137,17 +139,32 @@ impl RedisStore {
     /// # }).unwrap();
     /// ```
     pub fn connection(&self) -> ConnectionManager {
-        self.inner.conn.clone()
+        self.inner.pool.first()
     }
 
-    /// Runs `script` with these keys and arguments on the store's connection.
+    /// How many connections the store's requests take in turn
+    /// ([`RedisStoreBuilder::pool_size`]; one for a given connection manager).
+    ///
+    /// ```no_run
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = optimist_redis::RedisStore::builder()
+    ///     .url("redis://127.0.0.1:6379").prefix("p").build().await?;
+    /// assert_eq!(store.pool_size(), optimist_redis::DEFAULT_POOL_SIZE);
+    /// # Ok::<(), optimist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn pool_size(&self) -> usize {
+        self.inner.pool.size()
+    }
+
+    /// Runs `script` with these keys and arguments on the next connection of the pool.
     pub(crate) async fn run(
         &self,
         script: &Script,
         keys: &[Vec<u8>],
         args: &[&[u8]],
     ) -> redis::RedisResult<redis::Value> {
-        scripts::run(&self.inner.conn, script, Call { keys, args }).await
+        self.inner.pool.run(script, Call { keys, args }).await
     }
 }
 
@@ -213,6 +230,7 @@ impl fmt::Debug for RedisStore {
             .field("address", &self.inner.address)
             .field("prefix", &self.inner.prefix)
             .field("tombstones", &self.inner.tombstones())
+            .field("pool_size", &self.inner.pool.size())
             .finish_non_exhaustive()
     }
 }

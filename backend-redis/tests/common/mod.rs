@@ -33,7 +33,7 @@ pub async fn store() -> Result<RedisStore, Unavailable> {
         .await
         .map_err(|e| {
             Unavailable::new(
-                format!("Redis at {}", optimist_redis::redact_url(&url)),
+                format!("Redis at {}", optimist_core::redact::redact_url(&url)),
                 e.to_string(),
             )
         })
