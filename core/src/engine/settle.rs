@@ -68,8 +68,12 @@ pub(super) fn taken_by_another(write: &Write<'_>, current: Option<&Record>) -> b
         // A check leaves no trace: it may have passed before the item changed.
         return false;
     }
+    let deletes = write.change == Change::Delete;
     match (write.expect, Held::of(current)) {
-        (Expect::At(expected), Held::Item(version)) => expected.next() == Some(version),
+        // Another client's update of v. (For a delete, v + 1 is also what our own
+        // tombstone at v becomes when another client inserts again: unknown.)
+        (Expect::At(expected), Held::Item(version)) => !deletes && expected.next() == Some(version),
+        // Another client's delete of v.
         (Expect::At(expected), Held::Tombstone(version)) => version == expected,
         (Expect::Absent, Held::Item(version)) => version == Version::FIRST,
         (Expect::Tombstone(buried), Held::Item(version)) => buried.next() == Some(version),

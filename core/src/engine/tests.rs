@@ -350,6 +350,21 @@ fn a_lost_answer_after_another_writer_took_the_state_is_a_conflict() {
 }
 
 #[test]
+fn a_lost_delete_followed_by_another_clients_insert_is_indeterminate() {
+    // Our delete may have left its tombstone at 2, which another client's insert then
+    // turned into 3: not a conflict, not known either.
+    let other = Record::from(item(3)).with_token(Some(WriteToken::from_u128(9)));
+    let store = Scripted::new(vec![
+        Step::Fail(ErrorKind::Timeout, Applied::Maybe),
+        Step::ReadAs(Some(other)),
+    ])
+    .with_tombstone("t", 1)
+    .with_item("k", 2);
+    let err = block(store.delete(&Key::new("k"), Version::new(2))).unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
+}
+
+#[test]
 fn a_lost_answer_whose_settling_read_fails_is_indeterminate() {
     let store = Scripted::new(
         std::iter::once(Step::Fail(ErrorKind::Timeout, Applied::Maybe))
