@@ -4,7 +4,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use optimist_core::{ErrorKind, Held, Key, Record, StorageError, Value, Version, Write, WriteToken};
+use optimist_core::{
+    ErrorKind, Held, Key, Record, StorageError, Value, Version, Write, WriteToken,
+};
 
 /// A key as its three columns: partition, has-sort flag, sort part ('' when absent).
 pub(crate) fn key_columns(key: &Key) -> (&str, i64, &str) {

@@ -3,7 +3,7 @@
 //! statement applies nothing (its precondition failed, or it has no one-statement form),
 //! the locked path in [`transaction`](crate::transaction) decides.
 
-use optimist_core::{Change, Expect, Held, Outcome, StorageError, Version};
+use optimist_core::{Change, Expect, Held, Key, Outcome, StorageError, Version};
 use sqlx::SqliteConnection;
 use sqlx::sqlite::{Sqlite, SqliteArguments};
 
@@ -22,12 +22,11 @@ pub(crate) async fn send(
 ) -> Result<Option<Outcome>, StorageError> {
     let write = &encoded.write;
     // The state a statement that changed its row found: the one its WHERE asked for.
-    let applied_if = |changed: bool, previous: Held| {
-        changed.then_some(Outcome::Applied { previous })
-    };
+    let applied_if =
+        |changed: bool, previous: Held| changed.then_some(Outcome::Applied { previous });
     match (write.expect, write.change) {
         (Expect::Absent, Change::Put(_)) => {
-            let query = keyed(&sql.insert_if_absent, encoded)
+            let query = keyed(&sql.insert_if_absent, encoded.write.key)
                 .bind(encoded.text())
                 .bind(encoded.token.as_str());
             Ok(applied_if(execute(conn, query).await?, Held::Nothing))
@@ -36,7 +35,10 @@ pub(crate) async fn send(
             let Some(query) = conditional_put(&sql.update_if_at, encoded, expected) else {
                 return Ok(None);
             };
-            Ok(applied_if(execute(conn, query).await?, Held::Item(expected)))
+            Ok(applied_if(
+                execute(conn, query).await?,
+                Held::Item(expected),
+            ))
         }
         (Expect::Tombstone(expected), Change::Put(_)) => {
             let Some(query) = conditional_put(&sql.update_if_tombstone_at, encoded, expected)
@@ -52,11 +54,18 @@ pub(crate) async fn send(
             let Some(at) = stored_version(expected) else {
                 return Ok(None);
             };
-            let query = bury(sql, keyed(&sql.delete_if_at, encoded).bind(at), encoded);
-            Ok(applied_if(execute(conn, query).await?, Held::Item(expected)))
+            let query = bury(
+                sql,
+                keyed(&sql.delete_if_at, encoded.write.key).bind(at),
+                encoded,
+            );
+            Ok(applied_if(
+                execute(conn, query).await?,
+                Held::Item(expected),
+            ))
         }
         (Expect::Any, Change::Put(_)) => {
-            let query = keyed(&sql.put, encoded)
+            let query = keyed(&sql.put, encoded.write.key)
                 .bind(encoded.text())
                 .bind(encoded.token.as_str());
             // No row: the upsert's WHERE found the counter at the end of SQLite's range.
@@ -66,7 +75,7 @@ pub(crate) async fn send(
             }))
         }
         (Expect::Any, Change::Delete) => {
-            let query = bury(sql, keyed(&sql.remove, encoded), encoded);
+            let query = bury(sql, keyed(&sql.remove, encoded.write.key), encoded);
             // No row: no live item. A tombstone there is answered as `Nothing` too: the
             // statement cannot tell them apart, and the engine gives the caller the same
             // answer for both (no item was removed).
@@ -92,9 +101,9 @@ fn previous_of_put(written: Version) -> Held {
     }
 }
 
-/// The statement `sql` with the write's key bound (`?1`–`?3`).
-pub(crate) fn keyed<'q>(sql: &'q str, encoded: &'q Encoded<'_>) -> Query<'q> {
-    let (partition, has_sort, sort) = key_columns(encoded.write.key);
+/// The statement `sql` with `key` bound (`?1`–`?3`).
+pub(crate) fn keyed<'q>(sql: &'q str, key: &'q Key) -> Query<'q> {
+    let (partition, has_sort, sort) = key_columns(key);
     sqlx::query(sql).bind(partition).bind(has_sort).bind(sort)
 }
 
@@ -119,7 +128,7 @@ fn conditional_put<'q>(
     let at = stored_version(expected)?;
     let next = encoded.write.new_version().and_then(stored_version)?;
     Some(
-        keyed(sql, encoded)
+        keyed(sql, encoded.write.key)
             .bind(encoded.text())
             .bind(encoded.token.as_str())
             .bind(at)

@@ -17,7 +17,7 @@ use optimist_core::{
 use crate::builder::SqliteStoreBuilder;
 use crate::db::Db;
 use crate::error::{self, BACKEND};
-use crate::item::{Encoded, Row, key_columns};
+use crate::item::{Encoded, Row};
 use crate::sql::Sql;
 use crate::{purge, statement, transaction};
 
@@ -157,19 +157,18 @@ impl Storage for SqliteStore {
     }
 
     async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
-        let (partition, has_sort, sort) = key_columns(key);
         let mut conn = self.inner.db.acquire().await.map_err(error::unapplied)?;
-        let row = sqlx::query(&self.inner.sql.get)
-            .bind(partition)
-            .bind(has_sort)
-            .bind(sort)
+        let row = statement::keyed(&self.inner.sql.get, key)
             .fetch_optional(&mut *conn)
             .await
             .map_err(error::unapplied)?;
         let Some(row) = row else {
             return Ok(None);
         };
-        Row::read(&row).map_err(error::unapplied)?.record().map(Some)
+        Row::read(&row)
+            .map_err(error::unapplied)?
+            .record()
+            .map(Some)
     }
 
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {

@@ -48,11 +48,16 @@ pub(crate) async fn locked(
         .map_err(error::unapplied)?;
     let mut stored: Vec<Option<Row>> = Vec::with_capacity(writes.len());
     for encoded in writes {
-        let row = keyed(&sql.get, encoded)
+        let row = keyed(&sql.get, encoded.write.key)
             .fetch_optional(&mut *tx)
             .await
             .map_err(error::unapplied)?;
-        stored.push(row.as_ref().map(Row::read).transpose().map_err(error::unapplied)?);
+        stored.push(
+            row.as_ref()
+                .map(Row::read)
+                .transpose()
+                .map_err(error::unapplied)?,
+        );
     }
     // The record's value and token are decoded only if a refusal reports them.
     let held = stored
@@ -84,14 +89,14 @@ pub(crate) async fn locked(
                     &sql.insert_at
                 };
                 Some(
-                    keyed(sql, encoded)
+                    keyed(sql, encoded.write.key)
                         .bind(encoded.text())
                         .bind(encoded.token.as_str())
                         .bind(version_to_store(*version)?),
                 )
             }
             // `decide` deletes only a live item, so the row is there.
-            Decision::Delete => Some(bury(sql, keyed(&sql.delete, encoded), encoded)),
+            Decision::Delete => Some(bury(sql, keyed(&sql.delete, encoded.write.key), encoded)),
             Decision::Keep | Decision::Refuse => None,
         };
         if let Some(statement) = statement {

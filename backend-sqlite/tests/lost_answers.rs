@@ -64,7 +64,10 @@ impl Losing {
         self.next(Fault::AfterApplying(None))
     }
 
-    async fn fault<T>(&self, send: impl Future<Output = Result<T, StorageError>>) -> Result<T, StorageError> {
+    async fn fault<T>(
+        &self,
+        send: impl Future<Output = Result<T, StorageError>>,
+    ) -> Result<T, StorageError> {
         let fault = self.faults.lock().unwrap().pop_front();
         match fault {
             None | Some(Fault::Deliver) => send.await,
@@ -139,12 +142,21 @@ async fn applied_writes_whose_answer_is_lost_settle_by_their_token() {
         let (s, a, b) = seeded(tombstones).await;
         let c = Key::new("c");
         // insert, update, put: the item carries our token.
-        assert_eq!(s.lose().insert(&c, json!("c1")).await.unwrap(), Version::FIRST);
         assert_eq!(
-            s.lose().update(&a, Version::new(2), json!("a3")).await.unwrap(),
+            s.lose().insert(&c, json!("c1")).await.unwrap(),
+            Version::FIRST
+        );
+        assert_eq!(
+            s.lose()
+                .update(&a, Version::new(2), json!("a3"))
+                .await
+                .unwrap(),
             Version::new(3)
         );
-        assert_eq!(s.lose().put(&b, json!("b2")).await.unwrap(), Version::new(2));
+        assert_eq!(
+            s.lose().put(&b, json!("b2")).await.unwrap(),
+            Version::new(2)
+        );
         assert_eq!(s.item(&a).await, Some((json!("a3"), 3)), "applied once");
         assert_eq!(s.item(&b).await, Some((json!("b2"), 2)), "applied once");
         // A transaction of puts and updates: every row carries its token.
@@ -198,13 +210,22 @@ async fn writes_lost_before_they_applied_are_resent_only_if_conditional() {
         let c = Key::new("c");
         let before = Fault::BeforeApplying;
         // The key still as the precondition asks: sent again, with the same token.
-        assert_eq!(s.next(before).insert(&c, json!("c1")).await.unwrap(), Version::FIRST);
+        assert_eq!(
+            s.next(before).insert(&c, json!("c1")).await.unwrap(),
+            Version::FIRST
+        );
         let before = Fault::BeforeApplying;
         assert_eq!(
-            s.next(before).update(&a, Version::new(2), json!("a3")).await.unwrap(),
+            s.next(before)
+                .update(&a, Version::new(2), json!("a3"))
+                .await
+                .unwrap(),
             Version::new(3)
         );
-        s.next(Fault::BeforeApplying).delete(&c, Version::FIRST).await.unwrap();
+        s.next(Fault::BeforeApplying)
+            .delete(&c, Version::FIRST)
+            .await
+            .unwrap();
         let tx = vec![TxOp::update(a.clone(), Version::new(3), json!("a4"))];
         assert_eq!(
             s.next(Fault::BeforeApplying).transact(tx).await.unwrap(),
@@ -214,7 +235,10 @@ async fn writes_lost_before_they_applied_are_resent_only_if_conditional() {
         assert_eq!(s.item(&c).await, None);
 
         // Unconditional writes are never sent again: the first attempt might still land.
-        indeterminate(s.next(Fault::BeforeApplying).put(&b, json!("b2")).await, "put");
+        indeterminate(
+            s.next(Fault::BeforeApplying).put(&b, json!("b2")).await,
+            "put",
+        );
         indeterminate(s.next(Fault::BeforeApplying).remove(&b).await, "remove");
         assert_eq!(s.item(&b).await, Some((json!("b1"), 1)), "nothing written");
         assert!(s.faults.lock().unwrap().is_empty());

@@ -23,7 +23,7 @@ use common::FileStore;
 
 /// A row as the table holds it: value text (NULL: tombstone), version, token, deletion
 /// time.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, sqlx::FromRow)]
 struct RawRow {
     value: Option<String>,
     version: i64,
@@ -40,20 +40,14 @@ async fn raw(path: &Path) -> SqliteConnection {
 }
 
 async fn raw_row(conn: &mut SqliteConnection, partition: &str) -> Option<RawRow> {
-    let row: Option<(Option<String>, i64, Option<String>, Option<i64>)> = sqlx::query_as(
+    sqlx::query_as(
         "SELECT value, version, token, deleted_at FROM optimist_items \
          WHERE partition_key = ?1 AND has_sort = 0 AND sort_key = ''",
     )
     .bind(partition)
     .fetch_optional(conn)
     .await
-    .unwrap();
-    row.map(|(value, version, token, deleted_at)| RawRow {
-        value,
-        version,
-        token,
-        deleted_at,
-    })
+    .unwrap()
 }
 
 async fn store(label: &str, tombstones: bool) -> (FileStore, SqliteConnection) {
@@ -88,7 +82,9 @@ fn item(value: &str, version: i64, token: WriteToken) -> RawRow {
 /// Sends `write` with `token` through `Storage::write`, expecting it to apply over
 /// `previous`.
 async fn apply(store: &SqliteStore, write: Write<'_>, token: WriteToken, previous: Held) {
-    let outcome = optimist_core::Storage::write(store, &write.with_token(token)).await.unwrap();
+    let outcome = optimist_core::Storage::write(store, &write.with_token(token))
+        .await
+        .unwrap();
     assert_eq!(outcome, Outcome::Applied { previous }, "{write:?}");
 }
 
@@ -201,11 +197,19 @@ async fn every_write_path_stores_its_token() {
         // Refused and check-only writes leave the token as it was.
         let before_refusal = raw_row(&mut conn, "other").await;
         let stale = Write::new(&other, Expect::At(Version::new(9)), Change::Put(&one));
-        let refused = optimist_core::Storage::write(s, &stale.with_token(t(11))).await.unwrap();
+        let refused = optimist_core::Storage::write(s, &stale.with_token(t(11)))
+            .await
+            .unwrap();
         assert!(matches!(refused, Outcome::Refused { .. }), "{refused:?}");
         if let Some(version) = before_refusal.as_ref().map(|r| r.version as u64) {
             let check = Write::new(&other, Expect::At(Version::new(version)), Change::Keep);
-            apply(s, check.with_token(t(12)), t(12), Held::Item(Version::new(version))).await;
+            apply(
+                s,
+                check.with_token(t(12)),
+                t(12),
+                Held::Item(Version::new(version)),
+            )
+            .await;
         }
         assert_eq!(raw_row(&mut conn, "other").await, before_refusal);
         conn.close().await.unwrap();
@@ -414,7 +418,10 @@ async fn purge_removes_old_tombstones_only() {
     let fresh = raw_row(&mut conn, "fresh").await.unwrap();
     assert_eq!((fresh.value, fresh.version), (None, 1));
     let rewritten = raw_row(&mut conn, "rewritten").await.unwrap();
-    assert_eq!((rewritten.value.as_deref(), rewritten.version), (Some("2"), 2));
+    assert_eq!(
+        (rewritten.value.as_deref(), rewritten.version),
+        (Some("2"), 2)
+    );
     let again = raw_row(&mut conn, "deleted_again").await.unwrap();
     assert_eq!((again.value, again.version), (None, 2));
     assert_eq!(

@@ -97,7 +97,9 @@ pub async fn file_store_with(
     configure: impl FnOnce(SqliteStoreBuilder) -> SqliteStoreBuilder,
 ) -> Result<FileStore> {
     let path = fresh_path(label);
-    let store = configure(SqliteStore::builder().path(&path)).build().await?;
+    let store = configure(SqliteStore::builder().path(&path))
+        .build()
+        .await?;
     Ok(FileStore { store, path })
 }
 
