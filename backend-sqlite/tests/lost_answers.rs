@@ -264,11 +264,6 @@ fn reinsert(key: &Key) -> Option<Meanwhile> {
 }
 
 #[tokio::test]
-#[ignore = "core bug, to fix in core: settle::taken_by_another takes a delete expecting v \
-            that finds another client's item at v + 1 for a write that lost the race, and \
-            answers a conflict; in tombstone mode our delete may have left its tombstone at \
-            v and their insert made v + 1, so a delete that applied is reported as a \
-            conflict (R12, R14)"]
 async fn a_delete_followed_by_another_clients_insert_is_never_a_conflict() {
     // Tombstone mode: our delete left a tombstone with our token at v1, their insert
     // made v2 with theirs. The key moved on without our token, and v2 is also what an
