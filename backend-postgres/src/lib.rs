@@ -40,11 +40,14 @@ mod builder;
 mod connection;
 mod error;
 mod item;
+mod purge;
+mod row;
 mod schema;
 mod sql;
 mod store;
 mod table;
 mod transaction;
+mod write;
 
 pub use builder::{
     DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_TABLE,
