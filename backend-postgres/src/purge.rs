@@ -12,9 +12,9 @@ use optimist_core::{Applied, ErrorKind, StorageError};
 use crate::row::{column, no_row};
 use crate::store::PostgresStore;
 
-/// The oldest bound asked of the server: nothing is older than 10,000 years, and a
-/// larger interval could take `now()` out of the timestamp's range.
-const OLDEST: Duration = Duration::from_secs(10_000 * 366 * 24 * 3600);
+/// The oldest bound asked of the server: no tombstone is 1,000 years old, and a much
+/// larger interval takes `now() - older_than` out of the timestamp's range (4713 BC).
+const OLDEST: Duration = Duration::from_secs(1_000 * 366 * 24 * 3600);
 
 /// Removes the tombstones left more than `older_than` ago; how many.
 pub(crate) async fn purge(
