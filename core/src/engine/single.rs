@@ -145,15 +145,20 @@ where
                     break Err((settle::unsettled(), false));
                 }
                 match current.as_ref().map(|record| record.held()) {
-                    // An insert meeting the tombstone of a deleted item: the caller's
-                    // precondition (no item) holds; ask for exactly that tombstone,
-                    // so that this insert cannot land on a later state.
-                    Some(Held::Tombstone(version))
+                    // An insert meeting the tombstone of a deleted item (or, after
+                    // asking for one, an empty key: the tombstone was purged): the
+                    // caller's precondition (no item) holds; ask for exactly that
+                    // state, so that this insert cannot land on a later one.
+                    held @ (None | Some(Held::Tombstone(_)))
                         if write.expect == Expect::Absent
-                            && sent.expect != Expect::Tombstone(version) =>
+                            && !sent.expect.admits(Held::of(current.as_ref())) =>
                     {
                         if attempts < policy.max_attempts() {
-                            sent = sent.expecting(Expect::Tombstone(version));
+                            let exact = match held {
+                                Some(Held::Tombstone(version)) => Expect::Tombstone(version),
+                                _ => Expect::Absent,
+                            };
+                            sent = sent.expecting(exact);
                             continue;
                         }
                         changed_meanwhile()

@@ -417,6 +417,28 @@ fn an_insert_on_a_tombstone_asks_for_exactly_that_tombstone() {
 }
 
 #[test]
+fn an_insert_whose_tombstone_was_purged_meanwhile_asks_for_an_empty_key() {
+    // The tombstone at 3 is purged between the first refusal and the resend.
+    let store = Scripted::new(vec![
+        Step::Refuse(Some(Record::tombstone(Version::new(3)))),
+        Step::Refuse(None),
+    ])
+    .with_tombstone("t", 1);
+    assert_eq!(
+        block(store.insert(&Key::new("k"), json!(1))).unwrap(),
+        Version::FIRST
+    );
+    assert_eq!(
+        store.sent(),
+        vec![
+            (Expect::Absent, "put"),
+            (Expect::Tombstone(Version::new(3)), "put"),
+            (Expect::Absent, "put")
+        ]
+    );
+}
+
+#[test]
 fn a_lost_delete_in_tombstone_mode_is_settled_by_the_tombstone() {
     let store = Scripted::new(vec![Step::Lose])
         .with_tombstone("t", 1)

@@ -203,13 +203,16 @@ fn judge_refusal(
     }
     let mut retarget = false;
     for (index, record) in &current {
-        if let Some(Held::Tombstone(version)) = record.as_ref().map(Record::held) {
-            if intent[*index].expect == Expect::Absent
-                && sent[*index].expect != Expect::Tombstone(version)
-            {
-                sent[*index] = sent[*index].expecting(Expect::Tombstone(version));
-                retarget = true;
-            }
+        // An insert meeting a tombstone (or, after asking for one, an empty key):
+        // ask for exactly that state.
+        let exact = match Held::of(record.as_ref()) {
+            Held::Tombstone(version) => Expect::Tombstone(version),
+            Held::Nothing => Expect::Absent,
+            Held::Item(_) => continue,
+        };
+        if intent[*index].expect == Expect::Absent && sent[*index].expect != exact {
+            sent[*index] = sent[*index].expecting(exact);
+            retarget = true;
         }
     }
     match (retarget, may_resend) {

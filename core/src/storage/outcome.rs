@@ -14,7 +14,9 @@ pub enum Outcome {
     /// The precondition held and the change was applied.
     Applied {
         /// What the key held before the write. The engine derives the new version from
-        /// it (and `remove` returns the item's version).
+        /// it (and `remove` returns the item's version). For a put, only its version
+        /// counts: `Item(v)` and `Tombstone(v)` give the same answer, so a backend whose
+        /// upsert cannot tell them apart may report either.
         previous: Held,
     },
     /// The precondition failed (or a put found the version counter at its end) and
