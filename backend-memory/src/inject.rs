@@ -49,7 +49,8 @@ impl Hooks {
         };
         self.armed.fetch_sub(fired.len(), Ordering::AcqRel);
         for interference in fired {
-            let write = interference(items.get(key).map(|item| &item.value));
+            let value = items.record(key).and_then(|record| record.value.as_ref());
+            let write = interference(value);
             let change = match &write {
                 Some(value) => Change::Put(value),
                 None => Change::Delete,

@@ -2,17 +2,33 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use optimist_core::{
-    Capabilities, CommitOutcome, Decision, Key, Outcome, Storage, StorageError, Version, Versioned,
-    Write,
+    Capabilities, CommitOutcome, Decision, Held, Key, Outcome, Record, Storage, StorageError, Write,
 };
-use serde_json::Value;
 
 use crate::inject::Hooks;
 
-pub(crate) type Items = HashMap<Key, Versioned<Value>>;
+/// What the map holds for a key: its record, and when a tombstone was left.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub(crate) record: Record,
+    buried_at: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Items {
+    entries: HashMap<Key, Entry>,
+    tombstones: bool,
+}
+
+impl Items {
+    pub(crate) fn record(&self, key: &Key) -> Option<&Record> {
+        self.entries.get(key).map(|entry| &entry.record)
+    }
+}
 
 /// An in-memory [`VersionedStore`](optimist_core::VersionedStore). Clones share the same items.
 ///
@@ -49,6 +65,22 @@ impl MemoryStore {
     }
 
     /// An empty store with other limits, for example to match a production backend's.
+    /// With [`Capabilities::tombstones`] on, the store is in tombstone mode (contract
+    /// R15): a delete leaves a tombstone that keeps the version counting, and
+    /// `purge_tombstones` removes old ones.
+    ///
+    /// ```
+    /// use optimist_core::{Capabilities, Key, Version, VersionedStore};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = optimist_memory::MemoryStore::with_capabilities(Capabilities::new().with_tombstones(true));
+    /// let key = Key::new("k");
+    /// let v1 = store.insert(&key, serde_json::json!(1)).await?;
+    /// store.delete(&key, v1).await?;
+    /// assert_eq!(store.get(&key).await?, None);
+    /// assert_eq!(store.insert(&key, serde_json::json!(2)).await?, Version::new(2));
+    /// # Ok::<(), optimist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
     ///
     /// ```
     /// use optimist_core::{Capabilities, KeyShape, NumberSupport, VersionedStore};
@@ -62,20 +94,29 @@ impl MemoryStore {
     /// assert_eq!(store.capabilities(), &caps);
     /// ```
     pub fn with_capabilities(capabilities: Capabilities) -> Self {
+        let items = Items {
+            entries: HashMap::new(),
+            tombstones: capabilities.tombstones,
+        };
         Self {
-            items: Arc::default(),
+            items: Arc::new(Mutex::new(items)),
             capabilities: Arc::new(capabilities),
             hooks: Arc::default(),
         }
     }
 
-    /// How many items the store holds.
+    /// How many items the store holds (tombstones are not items).
     ///
     /// ```
     /// assert_eq!(optimist_memory::MemoryStore::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.lock().len()
+        let items = self.lock();
+        items
+            .entries
+            .values()
+            .filter(|entry| !entry.record.is_tombstone())
+            .count()
     }
 
     /// Whether the store holds no item.
@@ -84,7 +125,7 @@ impl MemoryStore {
     /// assert!(optimist_memory::MemoryStore::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
+        self.len() == 0
     }
 
     fn lock(&self) -> MutexGuard<'_, Items> {
@@ -97,19 +138,33 @@ impl MemoryStore {
 /// Applies one write to the map: the precondition judged by core's
 /// [`Write::decide`], the change applied in place.
 pub(crate) fn apply(items: &mut Items, write: &Write<'_>) -> Outcome {
-    let previous = items.get(write.key).map(|item| item.version);
+    let previous = Held::of(items.record(write.key));
+    let token = Some(write.token);
     match write.decide(previous) {
         Decision::Refuse => {
             return Outcome::Refused {
-                current: items.get(write.key).cloned(),
+                current: items.record(write.key).cloned(),
             };
         }
         Decision::Put(version) => {
             let value = write.value().cloned().unwrap_or_default();
-            items.insert(write.key.clone(), Versioned::new(value, version));
+            let entry = Entry {
+                record: Record::item(value, version).with_token(token),
+                buried_at: None,
+            };
+            items.entries.insert(write.key.clone(), entry);
+        }
+        Decision::Delete if items.tombstones => {
+            if let Some(version) = previous.version() {
+                let entry = Entry {
+                    record: Record::tombstone(version).with_token(token),
+                    buried_at: Some(Instant::now()),
+                };
+                items.entries.insert(write.key.clone(), entry);
+            }
         }
         Decision::Delete => {
-            items.remove(write.key);
+            items.entries.remove(write.key);
         }
         Decision::Keep => {}
     }
@@ -126,8 +181,8 @@ impl Storage for MemoryStore {
         &self.capabilities
     }
 
-    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
-        Ok(self.lock().get(key).cloned())
+    async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
+        Ok(self.lock().record(key).cloned())
     }
 
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
@@ -142,16 +197,16 @@ impl Storage for MemoryStore {
             self.hooks.fire(&mut items, write.key);
         }
         // Judge every write before applying any, so the transaction is all or nothing.
-        let current: Vec<Option<Version>> = writes
+        let current: Vec<Held> = writes
             .iter()
-            .map(|w| items.get(w.key).map(|item| item.version))
+            .map(|w| Held::of(items.record(w.key)))
             .collect();
-        let refused: Vec<(usize, Option<Versioned<Value>>)> = writes
+        let refused: Vec<(usize, Option<Record>)> = writes
             .iter()
             .zip(&current)
             .enumerate()
-            .filter(|(_, (write, version))| write.decide(**version) == Decision::Refuse)
-            .map(|(index, (write, _))| (index, items.get(write.key).cloned()))
+            .filter(|(_, (write, held))| write.decide(**held) == Decision::Refuse)
+            .map(|(index, (write, _))| (index, items.record(write.key).cloned()))
             .collect();
         if !refused.is_empty() {
             return Ok(CommitOutcome::Refused { current: refused });
@@ -160,5 +215,22 @@ impl Storage for MemoryStore {
             apply(&mut items, write);
         }
         Ok(CommitOutcome::Applied { previous: current })
+    }
+
+    async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
+        let mut items = self.lock();
+        if !items.tombstones {
+            return Err(StorageError::not_applied(
+                optimist_core::ErrorKind::Rejected,
+                "this memory store keeps no tombstones (Capabilities::tombstones is off)",
+            ));
+        }
+        let before = items.entries.len();
+        let now = Instant::now();
+        items.entries.retain(|_, entry| match entry.buried_at {
+            Some(at) => now.saturating_duration_since(at) <= older_than,
+            None => true,
+        });
+        Ok((before - items.entries.len()) as u64)
     }
 }

@@ -35,22 +35,28 @@ impl Raw {
         let t = format!("\"{table}\"");
         Raw {
             pool,
-            get: format!("SELECT value::text, version FROM {t} WHERE partition = $1 AND sort = $2"),
+            get: format!(
+                "SELECT value::text, version, token FROM {t} WHERE partition = $1 AND sort = $2"
+            ),
             insert: format!(
-                "INSERT INTO {t} AS t (partition, sort, value, version) \
-                 VALUES ($1, $2, $3::text::json, 1) \
+                "INSERT INTO {t} AS t (partition, sort, value, version, token) \
+                 VALUES ($1, $2, $3::text::json, 1, $4) \
                  ON CONFLICT (partition, sort) DO UPDATE SET version = t.version \
-                 RETURNING t.xmax = 0, t.version, \
-                 CASE WHEN t.xmax = 0 THEN NULL ELSE t.value::text END"
+                 RETURNING t.xmax = 0, \
+                 CASE WHEN t.xmax = 0 THEN NULL ELSE t.value::text END, t.version, \
+                 CASE WHEN t.xmax = 0 THEN NULL ELSE t.token END"
             ),
             update: format!(
                 "WITH cur AS MATERIALIZED (\
-                 SELECT version, value FROM {t} WHERE partition = $1 AND sort = $2 FOR UPDATE), \
-                 upd AS (UPDATE {t} AS t SET value = $4::text::json, version = t.version + 1 \
+                 SELECT version, value, token FROM {t} WHERE partition = $1 AND sort = $2 \
+                 FOR UPDATE), \
+                 upd AS (UPDATE {t} AS t SET value = $4::text::json, version = t.version + 1, \
+                 token = $5, deleted_at = NULL \
                  FROM cur WHERE t.partition = $1 AND t.sort = $2 AND cur.version = $3 \
-                 RETURNING t.version) \
-                 SELECT upd.version, cur.version, \
-                 CASE WHEN upd.version IS NULL THEN cur.value::text END \
+                 AND (cur.value IS NULL) = false RETURNING t.version) \
+                 SELECT upd.version, \
+                 CASE WHEN upd.version IS NULL THEN cur.value::text END, cur.version, \
+                 CASE WHEN upd.version IS NULL THEN cur.token END \
                  FROM cur LEFT JOIN upd ON true"
             ),
         }
@@ -64,6 +70,7 @@ impl Raw {
             .await
             .ok()??;
         let text: &str = row.try_get(0).ok()?;
+        let _token: Option<&str> = row.try_get(2).ok()?;
         Some((serde_json::from_str(text).ok()?, row.try_get(1).ok()?))
     }
 
@@ -73,11 +80,12 @@ impl Raw {
             .bind(key)
             .bind("")
             .bind(text)
+            .bind(token())
             .fetch_one(&self.pool)
             .await
             .ok()?;
         let inserted: bool = row.try_get(0).ok()?;
-        inserted.then(|| row.try_get(1).ok()).flatten()
+        inserted.then(|| row.try_get(2).ok()).flatten()
     }
 
     /// `Ok(new version)` or `Err(current item)`.
@@ -93,6 +101,7 @@ impl Raw {
             .bind("")
             .bind(expected)
             .bind(text)
+            .bind(token())
             .fetch_optional(&self.pool)
             .await
             .map_err(|_| None)?
@@ -100,10 +109,15 @@ impl Raw {
         if let Ok(Some(version)) = row.try_get::<Option<i64>, _>(0) {
             return Ok(version);
         }
-        let text: Option<&str> = row.try_get(2).map_err(|_| None)?;
+        let text: Option<&str> = row.try_get(1).map_err(|_| None)?;
         let current = serde_json::from_str(text.unwrap_or("null")).map_err(|_| None)?;
-        Err(Some((current, row.try_get(1).map_err(|_| None)?)))
+        Err(Some((current, row.try_get(2).map_err(|_| None)?)))
     }
+}
+
+/// A write token as the store makes one: 128 random bits as 32 hex digits.
+fn token() -> String {
+    format!("{:032x}", rand::random::<u128>())
 }
 
 fn bench(c: &mut Criterion) {

@@ -5,13 +5,13 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use optimist_core::redact::{Secrets, redact_url};
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{Applied, Capabilities, Error, Result};
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use crate::error;
-use crate::redact::{redact_url, scrub, url_secrets};
 use crate::schema;
 use crate::sql::Statements;
 use crate::store::{BACKEND, Inner, PostgresStore};
@@ -56,6 +56,7 @@ pub struct PostgresStoreBuilder {
     retry_policy: RetryPolicy,
     acquire_timeout: Duration,
     response_timeout: Duration,
+    tombstones: bool,
 }
 
 // Hand-written so a URL's password never shows.
@@ -75,6 +76,7 @@ impl fmt::Debug for PostgresStoreBuilder {
             .field("retry_policy", &self.retry_policy)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("response_timeout", &self.response_timeout)
+            .field("tombstones", &self.tombstones)
             .finish()
     }
 }
@@ -90,6 +92,7 @@ impl Default for PostgresStoreBuilder {
             retry_policy: RetryPolicy::transient_default().clone(),
             acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
             response_timeout: DEFAULT_RESPONSE_TIMEOUT,
+            tombstones: false,
         }
     }
 }
@@ -145,8 +148,10 @@ impl PostgresStoreBuilder {
     }
 
     /// Whether [`build`](Self::build) creates the table if it does not exist (default
-    /// `true`). Either way `build` then checks that the table has the columns the
-    /// README describes, and refuses a missing table or one of another shape with
+    /// `true`), and brings a table of the layout before write tokens up to date (it adds
+    /// the `token` and `deleted_at` columns and lets `value` be NULL). Either way `build`
+    /// then checks that the table has the columns the README describes, and refuses a
+    /// missing table, an outdated one it may not change, or one of another shape with
     /// `Error::Configuration`.
     ///
     /// ```
@@ -154,6 +159,24 @@ impl PostgresStoreBuilder {
     /// ```
     pub fn create_table(mut self, create: bool) -> Self {
         self.create_table = create;
+        self
+    }
+
+    /// Tombstone mode (default `false`): `delete` and `remove` leave a tombstone, a row
+    /// without a value that keeps the deleted item's version, so an insert of the key
+    /// continues at that version + 1 instead of restarting at 1, and a late write
+    /// expecting the deleted item (or an empty key) cannot land. Reads never show
+    /// tombstones; [`purge_tombstones`](optimist_core::VersionedStore::purge_tombstones)
+    /// removes old ones. Off by default, as the contract's default is that a key
+    /// inserted again restarts at version 1 (R15), and tombstones take room until
+    /// purged. See the README.
+    ///
+    /// ```
+    /// let builder = optimist_postgres::PostgresStore::builder().tombstones(true);
+    /// assert!(format!("{builder:?}").contains("tombstones: true"));
+    /// ```
+    pub fn tombstones(mut self, on: bool) -> Self {
+        self.tombstones = on;
         self
     }
 
@@ -223,11 +246,12 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// Checks the settings, connects, creates the table unless told not to, and checks
-    /// the table's columns.
+    /// Checks the settings, connects, creates (or brings up to date) the table unless
+    /// told not to, and checks the table's columns.
     ///
     /// A bad table name or URL, a zero response timeout, a missing schema, or a table
-    /// that is missing or of another shape is `Error::Configuration`; a server that cannot be reached is `Error::Backend`
+    /// that is missing, outdated or of another shape is `Error::Configuration`; a server
+    /// that cannot be reached is `Error::Backend`
     /// (kind `Unavailable`) whose source names the server, never the password.
     ///
     /// ```
@@ -264,14 +288,21 @@ impl PostgresStoreBuilder {
                 ));
             }
         };
-        let sql = Statements::new(&table);
-        let create = self.create_table.then_some(sql.create.as_str());
-        schema::prepare(&pool, &table, create, self.response_timeout).await?;
-        let mut capabilities = Capabilities::new().with_nul_in_keys(false);
+        let sql = Statements::new(&table, self.tombstones);
+        let layout = schema::Layout {
+            may_change: self.create_table,
+            create: &sql.create,
+            upgrade: &sql.upgrade,
+            tombstones: self.tombstones,
+        };
+        schema::prepare(&pool, &table, &layout, self.response_timeout).await?;
+        let mut capabilities = Capabilities::new()
+            .with_nul_in_keys(false)
+            .with_tombstones(self.tombstones);
         if let Some(bytes) = self.max_item_bytes {
             capabilities = capabilities.with_max_item_bytes(bytes);
         }
-        tracing::debug!(%table, "postgres store ready");
+        tracing::debug!(%table, tombstones = self.tombstones, "postgres store ready");
         Ok(PostgresStore::from_inner(Arc::new(Inner {
             pool,
             table,
@@ -279,6 +310,7 @@ impl PostgresStoreBuilder {
             capabilities,
             retry_policy: self.retry_policy,
             response_timeout: self.response_timeout,
+            tombstones: self.tombstones,
         })))
     }
 }
@@ -289,15 +321,19 @@ impl PostgresStoreBuilder {
 async fn connect(url: &str, limits: (u32, Duration), response_timeout: Duration) -> Result<PgPool> {
     let (max_connections, acquire_timeout) = limits;
     let shown = redact_url(url);
+    let secrets = Secrets::from_url(url);
     let options = PgConnectOptions::from_str(url).map_err(|e| {
         // The parser's message quotes no part of the URL, but is scrubbed all the same.
-        let reason = format!("invalid PostgreSQL URL {shown}: {e}");
-        Error::configuration(BACKEND, scrub(&reason, &url_secrets(url)))
+        let reason = format!(
+            "invalid PostgreSQL URL {shown}: {}",
+            secrets.scrub_chain(&e)
+        );
+        Error::configuration(BACKEND, reason)
     })?;
     let first = tokio::time::timeout(response_timeout, PgConnection::connect_with(&options))
         .await
         .map_err(|_| error::setup(error::timed_out(response_timeout, Applied::No)))?
-        .map_err(|e| error::cannot_connect(shown, e))?;
+        .map_err(|e| error::cannot_connect(shown, e, &secrets))?;
     if let Err(err) = first.close().await {
         tracing::debug!(%err, "closing the first connection failed");
     }

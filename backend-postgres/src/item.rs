@@ -1,9 +1,10 @@
-//! Between the engine's items and the table's columns: keys as `(partition, sort)`,
-//! versions as BIGINT, values as JSON text.
+//! Between the engine's records and the table's columns: keys as `(partition, sort)`,
+//! versions as BIGINT, values as JSON text (SQL NULL for a tombstone), write tokens as
+//! text.
 
 use std::fmt;
 
-use optimist_core::{Key, Version, Versioned};
+use optimist_core::{Key, Record, Version, WriteToken};
 use serde_json::Value;
 
 /// The `(partition, sort)` columns of a key: `''` stands for "no sort part", which no
@@ -46,16 +47,34 @@ pub(crate) fn value_text(value: &Value) -> String {
     value.to_string()
 }
 
-/// A stored value (as `value::text`) and version.
-pub(crate) fn item_from_columns(
+/// A write token as the `token` column holds it.
+pub(crate) fn token_text(token: WriteToken) -> String {
+    token.to_string()
+}
+
+/// A stored record: its value (as `value::text`, `None` for a tombstone), version and
+/// token (`None`: written by another client).
+pub(crate) fn record_from_columns(
     value: Option<String>,
     version: i64,
-) -> Result<Versioned<Value>, Unreadable> {
+    token: Option<String>,
+) -> Result<Record, Unreadable> {
     let version = version_from_column(version)?;
-    let text = value.ok_or_else(|| Unreadable("the row's value was not returned".into()))?;
-    let value = serde_json::from_str(&text)
-        .map_err(|e| Unreadable(format!("stored value is not readable JSON: {e}")))?;
-    Ok(Versioned::new(value, version))
+    let token = token
+        .map(|text| {
+            text.parse::<WriteToken>()
+                .map_err(|e| Unreadable(format!("stored write token {text:?}: {e}")))
+        })
+        .transpose()?;
+    let record = match value {
+        None => Record::tombstone(version),
+        Some(text) => {
+            let value = serde_json::from_str(&text)
+                .map_err(|e| Unreadable(format!("stored value is not readable JSON: {e}")))?;
+            Record::item(value, version)
+        }
+    };
+    Ok(record.with_token(token))
 }
 
 /// A row this store cannot read as an item: the table holds data it did not write.
@@ -101,13 +120,30 @@ mod tests {
     }
 
     #[test]
-    fn items_are_read_or_refused() {
-        let item = item_from_columns(Some("{\"a\":[1e16]}".into()), 3).expect("item");
-        assert_eq!(item, Versioned::new(json!({"a": [1e16]}), Version::new(3)));
-        assert!(item.value["a"][0].is_f64());
-        let err = item_from_columns(Some("{".into()), 1).expect_err("not JSON");
+    fn records_are_read_or_refused() {
+        let token = WriteToken::from_u128(0xabc);
+        let item = record_from_columns(Some("{\"a\":[1e16]}".into()), 3, Some(token_text(token)))
+            .expect("item");
+        assert_eq!(
+            item,
+            Record::item(json!({"a": [1e16]}), Version::new(3)).with_token(Some(token))
+        );
+        assert!(item.value.as_ref().is_some_and(|v| v["a"][0].is_f64()));
+        // JSON null is an item; SQL NULL is a tombstone.
+        assert_eq!(
+            record_from_columns(Some("null".into()), 1, None).expect("null"),
+            Record::item(Value::Null, Version::FIRST)
+        );
+        assert_eq!(
+            record_from_columns(None, 4, None).expect("tombstone"),
+            Record::tombstone(Version::new(4))
+        );
+        let err = record_from_columns(Some("{".into()), 1, None).expect_err("not JSON");
         assert!(err.to_string().contains("not readable JSON"), "{err}");
-        assert!(item_from_columns(None, 1).is_err());
-        assert!(item_from_columns(Some("1".into()), -2).is_err());
+        assert!(record_from_columns(Some("1".into()), -2, None).is_err());
+        for bad in ["", "xyz", "ABC00000000000000000000000000000", "0"] {
+            let err = record_from_columns(None, 1, Some(bad.into())).expect_err("bad token");
+            assert!(err.to_string().contains("write token"), "{err}");
+        }
     }
 }

@@ -5,7 +5,12 @@
 //! [`VersionedStore`](optimist_core::VersionedStore) that keeps the whole contract:
 //! each single-item operation is one SQL statement in one round trip that also returns
 //! the current item when its condition fails, and a transaction across keys is one
-//! database transaction.
+//! database transaction. Every write stores its write token with the row it leaves, so
+//! the engine settles a write whose answer was lost by reading the key (contract R14).
+//! In tombstone mode ([`PostgresStoreBuilder::tombstones`]) a delete leaves a tombstone
+//! that keeps the version counting (R15), which
+//! [`purge_tombstones`](optimist_core::VersionedStore::purge_tombstones) removes once
+//! old enough.
 //!
 //! ```no_run
 //! use optimist_core::{Key, TxOp, VersionedStore};
@@ -32,7 +37,8 @@
 //! ```
 //!
 //! See the crate's README for the schema, the statements and why they are safe under
-//! concurrency, transactions, errors and timeouts, and the limits (no NUL in keys).
+//! concurrency, transactions, tombstone mode, what happens to each write when its answer
+//! is lost, errors and timeouts, and the limits (no NUL in keys).
 
 #![deny(missing_docs)]
 
@@ -40,12 +46,14 @@ mod builder;
 mod connection;
 mod error;
 mod item;
-mod redact;
+mod purge;
+mod row;
 mod schema;
 mod sql;
 mod store;
 mod table;
 mod transaction;
+mod write;
 
 pub use builder::{
     DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_TABLE,

@@ -1,5 +1,5 @@
-//! The store and its single-item requests: one statement, one round trip each, and a
-//! refused write's current item read by that same statement.
+//! The store: its settings, its connections, and core's `Storage` on them (single
+//! writes in `write.rs`, transactions in `transaction.rs`, purging in `purge.rs`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -8,19 +8,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Applied, Capabilities, Change, CommitOutcome, Decision, Expect, Key, Outcome, Storage,
-    StorageError, Version, Versioned, Write,
+    Applied, Capabilities, CommitOutcome, Key, Outcome, Record, Storage, StorageError, Write,
 };
-use serde_json::Value;
-use sqlx::Row;
 use sqlx::postgres::{PgPool, PgRow, Postgres};
 
 use crate::builder::PostgresStoreBuilder;
 use crate::connection::Connection;
-use crate::error;
-use crate::item::{
-    Unreadable, expected_column, item_from_columns, key_columns, value_text, version_from_column,
-};
+use crate::item::key_columns;
+use crate::row::record_at;
 use crate::sql::Statements;
 use crate::table::TableName;
 
@@ -34,6 +29,8 @@ pub(crate) struct Inner {
     pub(crate) capabilities: Capabilities,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) response_timeout: Duration,
+    /// Tombstone mode: a delete leaves a tombstone instead of removing the row.
+    pub(crate) tombstones: bool,
 }
 
 /// A [`VersionedStore`](optimist_core::VersionedStore) on one PostgreSQL table, through
@@ -73,6 +70,7 @@ impl fmt::Debug for PostgresStore {
             .field("capabilities", &self.inner.capabilities)
             .field("retry_policy", &self.inner.retry_policy)
             .field("response_timeout", &self.inner.response_timeout)
+            .field("tombstones", &self.inner.tombstones)
             .finish_non_exhaustive()
     }
 }
@@ -123,7 +121,7 @@ impl PostgresStore {
     }
 
     /// Sends one statement that returns at most one row.
-    async fn one_row(
+    pub(crate) async fn one_row(
         &self,
         query: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
         if_lost: Applied,
@@ -133,125 +131,6 @@ impl PostgresStore {
             .fetch_optional(query, if_lost)
             .await
     }
-
-    /// `Absent` + put: inserted, or refused with the row that is there.
-    async fn insert(&self, key: &Key, value: &Value) -> Result<Outcome, StorageError> {
-        let (p, s) = key_columns(key);
-        let query = sqlx::query(&self.inner.sql.insert)
-            .bind(p)
-            .bind(s)
-            .bind(value_text(value));
-        let row = self
-            .one_row(query, Applied::Maybe)
-            .await?
-            .ok_or_else(|| no_row(Applied::Maybe))?;
-        if column::<bool>(&row, 0, Applied::Maybe)? {
-            return Ok(Outcome::Applied { previous: None });
-        }
-        // Refused: the statement changed nothing (it wrote the row's own version).
-        let current =
-            item_from_columns(column(&row, 2, Applied::No)?, column(&row, 1, Applied::No)?);
-        Ok(Outcome::Refused {
-            current: Some(current.map_err(|e| error::unreadable(e, Applied::No))?),
-        })
-    }
-
-    /// `At(expected)` + put (`value: Some`) or delete (`None`): written, or refused with
-    /// the locked row (none: the key is absent).
-    async fn at_version(
-        &self,
-        key: &Key,
-        expected: Version,
-        value: Option<&Value>,
-    ) -> Result<Outcome, StorageError> {
-        let (p, s) = key_columns(key);
-        let query = match value {
-            Some(value) => sqlx::query(&self.inner.sql.update)
-                .bind(p)
-                .bind(s)
-                .bind(expected_column(expected))
-                .bind(value_text(value)),
-            None => sqlx::query(&self.inner.sql.delete)
-                .bind(p)
-                .bind(s)
-                .bind(expected_column(expected)),
-        };
-        let Some(row) = self.one_row(query, Applied::Maybe).await? else {
-            return Ok(Outcome::Refused { current: None });
-        };
-        let written: Option<i64> = column(&row, 0, Applied::Maybe)?;
-        let locked: i64 = column(&row, 1, Applied::Maybe)?;
-        if written.is_some() {
-            let previous = version_from_column(locked);
-            return Ok(Outcome::Applied {
-                previous: Some(previous.map_err(|e| error::unreadable(e, Applied::Maybe))?),
-            });
-        }
-        let current = item_from_columns(column(&row, 2, Applied::No)?, locked);
-        Ok(Outcome::Refused {
-            current: Some(current.map_err(|e| error::unreadable(e, Applied::No))?),
-        })
-    }
-
-    /// `Any` + put: always applied; the version it replaced, if any.
-    async fn put(&self, key: &Key, value: &Value) -> Result<Outcome, StorageError> {
-        let (p, s) = key_columns(key);
-        let query = sqlx::query(&self.inner.sql.put)
-            .bind(p)
-            .bind(s)
-            .bind(value_text(value));
-        let row = self
-            .one_row(query, Applied::Maybe)
-            .await?
-            .ok_or_else(|| no_row(Applied::Maybe))?;
-        let previous = optional_version(column(&row, 0, Applied::Maybe)?, Applied::Maybe)?;
-        Ok(Outcome::Applied { previous })
-    }
-
-    /// `Any` + delete: always applied; the version it deleted, if any.
-    async fn remove(&self, key: &Key) -> Result<Outcome, StorageError> {
-        let (p, s) = key_columns(key);
-        let query = sqlx::query(&self.inner.sql.remove).bind(p).bind(s);
-        let previous = match self.one_row(query, Applied::Maybe).await? {
-            Some(row) => optional_version(column(&row, 0, Applied::Maybe)?, Applied::Maybe)?,
-            None => None,
-        };
-        Ok(Outcome::Applied { previous })
-    }
-
-    /// A write that changes nothing (a check, or deleting what must be absent): one
-    /// read, judged by core's `Write::decide`, as atomic as the read is.
-    async fn judge(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
-        let current = self.read(write.key).await?;
-        let previous = current.as_ref().map(|item| item.version);
-        Ok(match write.decide(previous) {
-            Decision::Refuse => Outcome::Refused { current },
-            Decision::Put(_) | Decision::Delete | Decision::Keep => Outcome::Applied { previous },
-        })
-    }
-}
-
-/// Column `index` of a returned row; a row of another shape is unreadable data.
-fn column<'r, T>(row: &'r PgRow, index: usize, applied: Applied) -> Result<T, StorageError>
-where
-    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
-{
-    row.try_get(index).map_err(|e| error::sent(e, applied))
-}
-
-fn optional_version(
-    version: Option<i64>,
-    applied: Applied,
-) -> Result<Option<Version>, StorageError> {
-    version
-        .map(version_from_column)
-        .transpose()
-        .map_err(|e| error::unreadable(e, applied))
-}
-
-/// A statement that always returns a row returned none.
-fn no_row(applied: Applied) -> StorageError {
-    error::unreadable(Unreadable("the statement returned no row".into()), applied)
 }
 
 #[async_trait]
@@ -268,32 +147,24 @@ impl Storage for PostgresStore {
         &self.inner.retry_policy
     }
 
-    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
+    async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
         let (p, s) = key_columns(key);
         let query = sqlx::query(&self.inner.sql.get).bind(p).bind(s);
-        let Some(row) = self.one_row(query, Applied::No).await? else {
-            return Ok(None);
-        };
-        let item = item_from_columns(column(&row, 0, Applied::No)?, column(&row, 1, Applied::No)?);
-        Ok(Some(item.map_err(|e| error::unreadable(e, Applied::No))?))
+        match self.one_row(query, Applied::No).await? {
+            Some(row) => Ok(Some(record_at(&row, 0, Applied::No)?)),
+            None => Ok(None),
+        }
     }
 
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
-        match (write.expect, write.change) {
-            (Expect::Absent, Change::Put(value)) => self.insert(write.key, value).await,
-            (Expect::At(expected), Change::Put(value)) => {
-                self.at_version(write.key, expected, Some(value)).await
-            }
-            (Expect::At(expected), Change::Delete) => {
-                self.at_version(write.key, expected, None).await
-            }
-            (Expect::Any, Change::Put(value)) => self.put(write.key, value).await,
-            (Expect::Any, Change::Delete) => self.remove(write.key).await,
-            (_, Change::Keep) | (Expect::Absent, Change::Delete) => self.judge(write).await,
-        }
+        crate::write::write(self, write).await
     }
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
         crate::transaction::commit(self, writes).await
+    }
+
+    async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
+        crate::purge::purge(self, older_than).await
     }
 }

@@ -2,14 +2,16 @@
 //!
 //! One database transaction at READ COMMITTED, in three statements:
 //! 1. `lock_keys` locks every key the writes name, in one stable order, and returns each
-//!    key's newest committed row; an absent key gets an uncommitted placeholder row, so
-//!    it is locked too (a concurrent insert of it waits for this transaction).
-//! 2. Every write is judged against those rows by core's `Write::decide`. If any is
+//!    key's newest committed record (item or tombstone); an absent key gets an
+//!    uncommitted placeholder row, so it is locked too (a concurrent insert of it waits
+//!    for this transaction).
+//! 2. Every write is judged against those records by core's `Write::decide`. If any is
 //!    refused, the transaction rolls back (placeholders vanish) and every refused write
-//!    is reported with its index and its current item.
-//! 3. Otherwise `apply` writes the new values and versions and deletes what ends absent
-//!    (deleted items and placeholders nothing was written to), and the transaction
-//!    commits.
+//!    is reported with its index and its current record.
+//! 3. Otherwise `apply` writes the new values and versions (and, in tombstone mode, the
+//!    tombstones deletes leave), all with the transaction's token, deletes what ends
+//!    absent (items deleted in default mode and placeholders nothing was written to),
+//!    and the transaction commits.
 //!
 //! Every key is locked from step 1 to the commit, so the transaction takes effect at
 //! one instant. Until COMMIT is answered nothing can have been applied (a lost
@@ -18,16 +20,16 @@
 use std::collections::HashMap;
 
 use optimist_core::{
-    Applied, CommitOutcome, Decision, ErrorKind, Key, StorageError, Version, Versioned, Write,
+    Applied, CommitOutcome, Decision, ErrorKind, Held, Key, Record, StorageError, Write, WriteToken,
 };
-use serde_json::Value;
 use sqlx::Row;
 
 use crate::connection::Connection;
 use crate::error;
 use crate::item::{
-    Unreadable, item_from_columns, key_columns, key_from_columns, value_text, version_column,
+    Unreadable, key_columns, key_from_columns, token_text, value_text, version_column,
 };
+use crate::row::record_at;
 use crate::store::PostgresStore;
 
 /// Applies `writes` (distinct keys, checked by the engine) all or nothing.
@@ -58,16 +60,16 @@ async fn judge_and_apply(
 ) -> Result<CommitOutcome, StorageError> {
     let current = lock_keys(store, conn, writes).await?;
     let current_of = |write: &Write<'_>| current.get(write.key).and_then(Option::as_ref);
-    let previous: Vec<Option<Version>> = writes
+    let previous: Vec<Held> = writes
         .iter()
-        .map(|write| current_of(write).map(|item| item.version))
+        .map(|write| Held::of(current_of(write)))
         .collect();
     let decisions: Vec<Decision> = writes
         .iter()
         .zip(&previous)
         .map(|(write, previous)| write.decide(*previous))
         .collect();
-    let refused: Vec<(usize, Option<Versioned<Value>>)> = decisions
+    let refused: Vec<(usize, Option<Record>)> = decisions
         .iter()
         .enumerate()
         .filter(|(_, decision)| **decision == Decision::Refuse)
@@ -76,17 +78,17 @@ async fn judge_and_apply(
     if !refused.is_empty() {
         return Ok(CommitOutcome::Refused { current: refused });
     }
-    let plan = Plan::of(writes, &decisions, &previous)?;
+    let plan = Plan::of(writes, &decisions, &previous, store.inner().tombstones)?;
     apply(store, conn, &plan).await?;
     Ok(CommitOutcome::Applied { previous })
 }
 
-/// Step 1: every key's locked row, `None` for a placeholder (an absent key).
+/// Step 1: every key's locked record, `None` for a placeholder (an absent key).
 async fn lock_keys(
     store: &PostgresStore,
     conn: &mut Connection,
     writes: &[Write<'_>],
-) -> Result<HashMap<Key, Option<Versioned<Value>>>, StorageError> {
+) -> Result<HashMap<Key, Option<Record>>, StorageError> {
     let (partitions, sorts): (Vec<&str>, Vec<&str>) =
         writes.iter().map(|write| key_columns(write.key)).unzip();
     let query = sqlx::query(&store.inner().sql.lock_keys)
@@ -99,16 +101,12 @@ async fn lock_keys(
         let partition: &str = row.try_get(0).map_err(column)?;
         let sort: &str = row.try_get(1).map_err(column)?;
         let placeholder: bool = row.try_get(2).map_err(column)?;
-        let item = if placeholder {
+        let record = if placeholder {
             None
         } else {
-            let item = item_from_columns(
-                row.try_get(4).map_err(column)?,
-                row.try_get(3).map_err(column)?,
-            );
-            Some(item.map_err(|e| error::unreadable(e, Applied::No))?)
+            Some(record_at(row, 3, Applied::No)?)
         };
-        current.insert(key_from_columns(partition, sort), item);
+        current.insert(key_from_columns(partition, sort), record);
     }
     if current.len() != writes.len() {
         let problem = Unreadable("locking the transaction's keys returned other rows".into());
@@ -117,15 +115,17 @@ async fn lock_keys(
     Ok(current)
 }
 
-/// Step 3's columns: what to write and what to delete.
+/// Step 3's columns: what to write (a `None` value is a tombstone) and what to delete.
 #[derive(Default)]
 struct Plan<'a> {
     write_partitions: Vec<&'a str>,
     write_sorts: Vec<&'a str>,
-    write_values: Vec<String>,
+    write_values: Vec<Option<String>>,
     write_versions: Vec<i64>,
     delete_partitions: Vec<&'a str>,
     delete_sorts: Vec<&'a str>,
+    /// The token every write of the transaction carries.
+    token: Option<WriteToken>,
 }
 
 impl<'a> Plan<'a> {
@@ -134,7 +134,8 @@ impl<'a> Plan<'a> {
     fn of(
         writes: &[Write<'a>],
         decisions: &[Decision],
-        previous: &[Option<Version>],
+        previous: &[Held],
+        tombstones: bool,
     ) -> Result<Self, StorageError> {
         let mut plan = Plan::default();
         for ((write, decision), previous) in writes.iter().zip(decisions).zip(previous) {
@@ -149,15 +150,28 @@ impl<'a> Plan<'a> {
                             "the item's version counter is exhausted (BIGINT)",
                         ));
                     };
-                    plan.write_partitions.push(partition);
-                    plan.write_sorts.push(sort);
-                    plan.write_values.push(value_text(value));
-                    plan.write_versions.push(version);
+                    plan.write(
+                        partition,
+                        sort,
+                        Some(value_text(value)),
+                        version,
+                        write.token,
+                    );
+                }
+                Decision::Delete if tombstones => {
+                    // A tombstone at the deleted item's version.
+                    let Some(version) = previous.version().and_then(version_column) else {
+                        return Err(StorageError::not_applied(
+                            ErrorKind::Other,
+                            "a delete was planned on a key without an item",
+                        ));
+                    };
+                    plan.write(partition, sort, None, version, write.token);
                 }
                 Decision::Delete => plan.delete(partition, sort),
-                // A check changes nothing, but the placeholder of an absent key it
-                // locked must not stay behind.
-                Decision::Keep if previous.is_none() => plan.delete(partition, sort),
+                // A check, or a delete on nothing or a tombstone, changes nothing; but the
+                // placeholder of an absent key it locked must not stay behind.
+                Decision::Keep if *previous == Held::Nothing => plan.delete(partition, sort),
                 Decision::Keep => {}
                 Decision::Refuse => {
                     return Err(StorageError::not_applied(
@@ -168,6 +182,21 @@ impl<'a> Plan<'a> {
             }
         }
         Ok(plan)
+    }
+
+    fn write(
+        &mut self,
+        partition: &'a str,
+        sort: &'a str,
+        value: Option<String>,
+        version: i64,
+        token: WriteToken,
+    ) {
+        self.write_partitions.push(partition);
+        self.write_sorts.push(sort);
+        self.write_values.push(value);
+        self.write_versions.push(version);
+        self.token = Some(token);
     }
 
     fn delete(&mut self, partition: &'a str, sort: &'a str) {
@@ -187,13 +216,14 @@ async fn apply(
     plan: &Plan<'_>,
 ) -> Result<(), StorageError> {
     if plan.is_empty() {
-        return Ok(()); // only checks of present items
+        return Ok(()); // only checks of present records
     }
     let query = sqlx::query(&store.inner().sql.apply)
         .bind(&plan.write_partitions)
         .bind(&plan.write_sorts)
         .bind(&plan.write_values)
         .bind(&plan.write_versions)
+        .bind(plan.token.map(token_text))
         .bind(&plan.delete_partitions)
         .bind(&plan.delete_sorts);
     let rows = conn.fetch_all(query, Applied::No).await?;

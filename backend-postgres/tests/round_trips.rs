@@ -1,6 +1,9 @@
 //! Every single-item operation, succeeding or failing with each kind of conflict, is one
 //! round trip to the server, counted by a proxy on the wire (see common/proxy.rs): the
-//! conflict's current item comes back in that same round trip (contract R11).
+//! conflict's current item comes back in that same round trip (contract R11), and the
+//! write's token rides in the same statement. In tombstone mode too, but for an insert
+//! on a tombstone: refused with the tombstone, the engine sends it again for exactly
+//! that tombstone (two round trips, and a transaction holding one runs twice).
 //!
 //! sqlx's pool pings every connection it takes back (a lone Sync, after the call has
 //! returned); the proxy counts those apart and the test prints them.
@@ -194,4 +197,97 @@ async fn each_single_operation_is_one_round_trip() {
         matches!(refused, Err(Error::TransactionConflict { ref failures }) if failures.len() == 2),
         "{refused:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tombstone_mode_costs_one_round_trip_but_for_inserts_on_tombstones() {
+    let Some(url) = common::url_or_skip("tombstone_mode_round_trips") else {
+        return;
+    };
+    let (_, upstream) = common::through(&url, 0);
+    let proxy = Proxy::start(upstream).await.expect("proxy starts");
+    let (proxied, _) = common::through(&url, proxy.port);
+    let store = PostgresStore::builder()
+        .url(proxied)
+        .table(common::fresh_table())
+        .max_connections(1)
+        .tombstones(true)
+        .build()
+        .await
+        .expect("store on the proxied server");
+    let (s, p) = (&store, &proxy);
+    let a = Key::new("a");
+    let v1 = Version::FIRST;
+
+    // Warm up every statement, tombstones' and the purge's included; leave `a` an item
+    // at version 1.
+    let w = Key::new("warm");
+    store.insert(&w, json!(1)).await.expect("insert");
+    store.update(&w, v1, json!(2)).await.expect("update");
+    store.delete(&w, Version::new(2)).await.expect("delete");
+    store
+        .insert(&w, json!(3))
+        .await
+        .expect("insert on a tombstone");
+    let _ = store.get(&w).await;
+    let _ = store.put(&w, json!(4)).await;
+    let _ = store.remove(&w).await;
+    let _ = store
+        .transact(vec![TxOp::insert(w.clone(), json!(5))])
+        .await;
+    let _ = VersionedStore::purge_tombstones(&store, std::time::Duration::from_secs(3600)).await;
+    store.insert(&a, json!({"n": 1})).await.expect("insert");
+
+    let deleted = measure(p, s, "delete, leaving a tombstone", 1, store.delete(&a, v1)).await;
+    deleted.expect("delete");
+    let got = measure(p, s, "get on a tombstone", 1, store.get(&a)).await;
+    assert_eq!(got.expect("get"), None);
+    let update = measure(
+        p,
+        s,
+        "update on a tombstone, NotFound",
+        1,
+        store.update(&a, v1, json!(0)),
+    )
+    .await;
+    assert_eq!(kind(update), ConflictKind::NotFound);
+    let delete = measure(
+        p,
+        s,
+        "delete on a tombstone, NotFound",
+        1,
+        store.delete(&a, v1),
+    )
+    .await;
+    assert_eq!(kind(delete), ConflictKind::NotFound);
+    let removed = measure(p, s, "remove on a tombstone", 1, store.remove(&a)).await;
+    assert_eq!(removed.expect("remove"), None);
+    let v2 = measure(p, s, "insert on a tombstone", 2, store.insert(&a, json!(2))).await;
+    assert_eq!(v2.expect("insert"), Version::new(2));
+    let removed = measure(p, s, "remove, leaving a tombstone", 1, store.remove(&a)).await;
+    assert_eq!(removed.expect("remove"), Some(Version::new(2)));
+    let v3 = measure(p, s, "put on a tombstone", 1, store.put(&a, json!(3))).await;
+    assert_eq!(v3.expect("put"), Version::new(3));
+    let purged = measure(
+        p,
+        s,
+        "purge_tombstones",
+        1,
+        VersionedStore::purge_tombstones(&store, std::time::Duration::from_secs(3600)),
+    )
+    .await;
+    assert_eq!(purged.expect("purge"), 0);
+    store.delete(&a, Version::new(3)).await.expect("delete");
+    // Refused with the tombstone (BEGIN, lock, ROLLBACK), then sent for exactly that
+    // tombstone (BEGIN, lock, apply, COMMIT).
+    let ops = vec![TxOp::insert(a.clone(), json!(4))];
+    let applied = measure(
+        p,
+        s,
+        "transact, an insert on a tombstone",
+        7,
+        store.transact(ops),
+    )
+    .await;
+    assert_eq!(applied.expect("transact"), vec![Some(Version::new(4))]);
 }

@@ -1,6 +1,6 @@
 //! The conformance crate's fault workloads (`optimist_conformance::workloads`) on
-//! Redis: the store built as a user builds it from a URL (default retry policy,
-//! default connection manager settings), pointed at the fault proxy
+//! Redis: the store built as a user builds it from a URL (default retry policy, pool
+//! and connection manager settings), pointed at the fault proxy
 //! (`optimist_conformance::network`) in front of the test server, which drops
 //! answers, holds them past the response timeout, refuses connections and cuts them.
 //! The one setting changed: a 1 s response timeout instead of 5 s, so a held answer
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use optimist_conformance::network::{FaultProxy, FaultRates, url_through};
 use optimist_conformance::workloads::{self, Workload};
-use optimist_redis::{RedisStore, RedisStoreBuilder};
+use optimist_redis::RedisStore;
 
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -57,7 +57,7 @@ async fn rig(test: &str) -> Option<(FaultProxy, Arc<RedisStore>)> {
     let built = RedisStore::builder()
         .url(through)
         .prefix(common::fresh_prefix())
-        .config(RedisStoreBuilder::default_config().set_response_timeout(Some(RESPONSE_TIMEOUT)))
+        .response_timeout(RESPONSE_TIMEOUT)
         .build()
         .await;
     match built {

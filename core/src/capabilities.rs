@@ -102,13 +102,18 @@ pub struct Capabilities {
     pub empty_field_names: bool,
     /// Whether [`transact`](crate::VersionedStore::transact) is supported.
     pub transactions: bool,
+    /// Whether the store is in tombstone mode (contract R15): a delete leaves a
+    /// tombstone that keeps the version counting, so a key never reuses a version and
+    /// a write still travelling from before a delete cannot land after it. Off by
+    /// default: a key deleted and inserted again restarts at version 1.
+    pub tombstones: bool,
 }
 
 impl Capabilities {
     /// The defaults, which every shipped backend starts from so they behave alike: items
     /// up to 400 KiB (DynamoDB's limit), 100 ops per transaction, nesting up to 64, all
     /// JSON numbers, any value shape, both key shapes, NUL and empty field names allowed,
-    /// transactions supported.
+    /// transactions supported, no tombstones.
     ///
     /// ```
     /// let caps = optimist_core::Capabilities::new();
@@ -127,6 +132,7 @@ impl Capabilities {
             nul_in_values: true,
             empty_field_names: true,
             transactions: true,
+            tombstones: false,
         }
     }
 
@@ -254,6 +260,17 @@ impl Capabilities {
     /// ```
     pub fn with_transactions(mut self, supported: bool) -> Self {
         self.transactions = supported;
+        self
+    }
+
+    /// Sets [`tombstones`](Self::tombstones).
+    ///
+    /// ```
+    /// let caps = optimist_core::Capabilities::new().with_tombstones(true);
+    /// assert!(caps.tombstones);
+    /// ```
+    pub fn with_tombstones(mut self, on: bool) -> Self {
+        self.tombstones = on;
         self
     }
 }

@@ -32,6 +32,8 @@ pub enum Operation {
     Check,
     /// [`VersionedStore::transact`](crate::VersionedStore::transact).
     Transact,
+    /// [`VersionedStore::purge_tombstones`](crate::VersionedStore::purge_tombstones).
+    PurgeTombstones,
     /// Anything else a backend does, such as creating its table.
     Setup,
 }
@@ -60,6 +62,7 @@ impl fmt::Display for Operation {
             Operation::Remove => "remove",
             Operation::Check => "check",
             Operation::Transact => "transact",
+            Operation::PurgeTombstones => "purge_tombstones",
             Operation::Setup => "setup",
         })
     }

@@ -38,6 +38,7 @@ mod engine;
 mod error;
 mod ext;
 mod key;
+pub mod redact;
 pub mod retry;
 mod storage;
 mod store;
@@ -54,8 +55,8 @@ pub use ext::{VersionedStoreExt, is_conflict_kind};
 pub use key::{Key, MAX_KEY_PART_BYTES};
 pub use serde_json::Value;
 pub use storage::{
-    Applied, Change, CommitOutcome, Decision, ErrorKind, Expect, Outcome, Storage, StorageError,
-    Write,
+    Applied, Change, CommitOutcome, Decision, ErrorKind, Expect, Held, Outcome, ParseTokenError,
+    Record, Storage, StorageError, Write, WriteToken,
 };
 pub use store::VersionedStore;
 pub use transaction::{TxAction, TxOp};

@@ -77,6 +77,32 @@ pub trait VersionedStore: Send + Sync {
     /// version for Check, `None` for Delete and Remove. If any condition fails, nothing
     /// is applied and the error is `TransactionConflict` with one entry per failing op.
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>>;
+
+    /// Removes the tombstones that deletes left more than `older_than` ago, on a store
+    /// in tombstone mode ([`Capabilities::tombstones`]), and returns how many it
+    /// removed (contract R15). A key purged this way loses the protection its
+    /// tombstone gave: choose `older_than` well above the longest time a request can
+    /// spend in flight. A store without tombstones answers a `Backend` error of kind
+    /// `Rejected`, which is also the default for stores that do not forward it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use optimist_core::VersionedStore;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = optimist_memory::MemoryStore::new();
+    /// assert!(store.purge_tombstones(Duration::from_secs(3600)).await.is_err());
+    /// # });
+    /// ```
+    async fn purge_tombstones(&self, older_than: std::time::Duration) -> Result<u64> {
+        let _ = older_than;
+        Err(crate::Error::backend(
+            "store",
+            crate::Operation::PurgeTombstones,
+            None,
+            crate::ErrorKind::Rejected,
+            "this store keeps no tombstones",
+        ))
+    }
 }
 
 macro_rules! forward_store {
@@ -106,6 +132,9 @@ macro_rules! forward_store {
             }
             async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
                 (**self).transact(ops).await
+            }
+            async fn purge_tombstones(&self, older_than: std::time::Duration) -> Result<u64> {
+                (**self).purge_tombstones(older_than).await
             }
         }
     )*};

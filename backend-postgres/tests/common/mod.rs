@@ -25,10 +25,20 @@ pub fn fresh_table() -> String {
 
 /// A store on a fresh table of the test server.
 pub async fn store() -> Result<PostgresStore, Unavailable> {
+    store_in_mode(false).await
+}
+
+/// A store in tombstone mode on a fresh table of the test server.
+pub async fn tombstone_store() -> Result<PostgresStore, Unavailable> {
+    store_in_mode(true).await
+}
+
+async fn store_in_mode(tombstones: bool) -> Result<PostgresStore, Unavailable> {
     let url = url()?;
     PostgresStore::builder()
         .url(url)
         .table(fresh_table())
+        .tombstones(tombstones)
         .build()
         .await
         .map_err(|e| Unavailable::new("PostgreSQL", e.to_string()))

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use optimist_core::{Key, VersionedStore};
 
 use super::Workload;
-use crate::history::{Observed, PlanOptions, check_history, plan, run_plan};
+use crate::history::{Observed, PlanOptions, check_history_from, plan, run_plan};
+use crate::model::State;
 use crate::network::{FaultProxy, ProxyCounts};
 use crate::rng::SplitMix64;
 
@@ -59,8 +60,8 @@ impl fmt::Display for HistoryReport {
 /// reaches its server through `proxy`, under `workload.faults`: each history sets up
 /// 3 keys, then 2 to `workload.clients` (at least 2) parallel clients make up to 5
 /// calls each, transactions among them when the store has transactions. Each
-/// history is checked against the sequential model; the first that fails ends the
-/// run. The proxy is healed at the end.
+/// history is checked against the sequential model (in tombstone mode if the store
+/// is); the first that fails ends the run. The proxy is healed at the end.
 ///
 /// An error if a client task failed or the proxy cannot accept again.
 pub async fn histories<S: VersionedStore + 'static>(
@@ -100,7 +101,8 @@ pub async fn histories<S: VersionedStore + 'static>(
                 Observed::Failed(_) | Observed::Unexpected(_) => report.failed += 1,
             }
         }
-        if let Err(failure) = check_history(&history, plan.keys) {
+        let initial = State::empty(plan.keys).with_tombstones(store.capabilities().tombstones);
+        if let Err(failure) = check_history_from(&history, &initial) {
             report.problem = Some(format!("history {n}: {failure}"));
             break;
         }

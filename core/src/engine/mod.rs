@@ -6,16 +6,20 @@
 //! - [`transaction`]: the same for `transact`, all or nothing;
 //! - [`span`]: one `tracing` span per operation.
 
+mod settle;
 mod single;
 mod span;
 mod transaction;
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::{
-    Capabilities, Change, CommitOutcome, Expect, Key, Outcome, Result, Storage, StorageError, TxOp,
-    Version, Versioned, VersionedStore, Write, retry::RetryPolicy,
+    Capabilities, Change, CommitOutcome, Error, Expect, Held, Key, Operation, Outcome, Record,
+    Result, Storage, StorageError, TxOp, Version, Versioned, VersionedStore, Write,
+    retry::RetryPolicy,
 };
 
 #[async_trait]
@@ -60,6 +64,16 @@ impl<S: Storage + ?Sized> VersionedStore for S {
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
         transaction::transact(self, &ops).await
     }
+
+    async fn purge_tombstones(&self, older_than: Duration) -> Result<u64> {
+        Storage::purge_tombstones(self, older_than)
+            .await
+            .map_err(|err| {
+                let err =
+                    Error::from_storage(self.backend_name(), Operation::PurgeTombstones, None, err);
+                err.retries_exhausted()
+            })
+    }
 }
 
 // A reference or box to a storage is a storage, so `&MemoryStore` and
@@ -78,7 +92,7 @@ macro_rules! forward_storage {
             fn retry_policy(&self) -> &RetryPolicy {
                 (**self).retry_policy()
             }
-            async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
+            async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
                 (**self).read(key).await
             }
             async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
@@ -87,25 +101,48 @@ macro_rules! forward_storage {
             async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
                 (**self).commit(writes).await
             }
+            async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
+                (**self).purge_tombstones(older_than).await
+            }
         }
     )*};
 }
 
 forward_storage!(Box<S>, &S);
 
-/// The version a put leaves behind: known in advance for `Absent` and `At`, derived
-/// from the previous version for `Any`. `None` only at the end of the counter.
-fn version_after_put(write: &Write<'_>, previous: Option<Version>) -> Option<Version> {
-    write
-        .new_version()
-        .or_else(|| previous.map_or(Some(Version::FIRST), Version::next))
+/// The version a put leaves behind: known in advance for a conditional put, derived
+/// from the previous state for `Any`. `None` only at the end of the counter.
+fn version_after_put(write: &Write<'_>, previous: Held) -> Option<Version> {
+    write.new_version().or_else(|| {
+        previous
+            .version()
+            .map_or(Some(Version::FIRST), Version::next)
+    })
 }
 
 /// Whether a refusal reported by the backend is the end of the version counter: a put
-/// whose precondition holds on an item at `u64::MAX`.
-fn is_exhaustion(write: &Write<'_>, current: Option<&Versioned<Value>>) -> bool {
+/// whose precondition holds on a key whose counter is at `u64::MAX`.
+fn is_exhaustion(write: &Write<'_>, current: Option<Held>) -> bool {
     matches!(write.change, Change::Put(_))
-        && current.is_some_and(|item| item.version.next().is_none())
+        && current
+            .and_then(Held::version)
+            .is_some_and(|version| version.next().is_none())
+}
+
+/// Waits before the next attempt, or hands `failure` back when the policy's attempts
+/// are spent.
+async fn pause(
+    policy: &RetryPolicy,
+    attempts: u32,
+    failure: StorageError,
+) -> Result<(), StorageError> {
+    if attempts >= policy.max_attempts() {
+        return Err(failure);
+    }
+    let delay = policy.delay(attempts);
+    tracing::debug!(attempts, ?delay, error = %failure, "sending again");
+    tokio::time::sleep(delay).await;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,14 +1,16 @@
 //! Single-item operations: validate, send one conditional write (again only after a
-//! transient failure that applied nothing), and judge the answer.
+//! transient failure that applied nothing, or after a lost answer the engine settled
+//! as not applied), and judge the answer.
 
 use serde_json::Value;
 use tracing::Instrument;
 
-use super::{is_exhaustion, span, version_after_put};
+use super::settle::{self, Settled};
+use super::{is_exhaustion, pause, span, version_after_put};
 use crate::retry::retry_transient;
 use crate::{
-    Change, Error, ErrorKind, Expect, Key, Operation, Outcome, Result, Storage, StorageError,
-    Version, Versioned, Write, validate,
+    Applied, Change, Error, ErrorKind, Expect, Held, Key, Operation, Outcome, Result, Storage,
+    StorageError, Version, Versioned, Write, validate,
 };
 
 /// `get`: one strongly consistent read.
@@ -25,14 +27,12 @@ pub(super) async fn get<S: Storage + ?Sized>(
                 // A read applies nothing, whatever happened to its answer: always safe
                 // to send again.
                 let done = retry_transient(store.retry_policy(), || async {
-                    store.read(key).await.map_err(|err| {
-                        let (kind, _, source) = err.into_parts();
-                        StorageError::not_applied(kind, source)
-                    })
+                    store.read(key).await.map_err(settle::not_applied)
                 })
                 .await;
                 let result = done
                     .result
+                    .map(|record| record.and_then(|record| record.into_item()))
                     .map_err(|e| public(store, operation, Some(key), e, done.exhausted));
                 (result, done.attempts)
             }
@@ -54,8 +54,8 @@ pub(super) async fn put<S: Storage + ?Sized>(
 ) -> Result<Version> {
     let checked = validate::write(operation, key, value, store.capabilities());
     let write = Write::new(key, expect, Change::Put(value));
-    run(store, operation, write, checked, |previous| {
-        version_after_put(&write, previous).ok_or_else(|| exhausted(store, operation, key))
+    run(store, operation, write, checked, |sent, previous| {
+        version_after_put(sent, previous).ok_or_else(|| exhausted(store, operation, key))
     })
     .await
 }
@@ -69,17 +69,21 @@ pub(super) async fn delete<S: Storage + ?Sized>(
 ) -> Result<Option<Version>> {
     let checked = validate::key(operation, key, store.capabilities());
     let write = Write::new(key, expect, Change::Delete);
-    run(store, operation, write, checked, Ok).await
+    run(store, operation, write, checked, |_, previous| {
+        Ok(previous.live_version())
+    })
+    .await
 }
 
 /// Sends `write` (if the input `checked` out) and turns the answer into the
-/// operation's result: `applied` maps the previous version to the return value.
+/// operation's result: `applied` maps the write as last sent and what its key held
+/// before to the return value.
 async fn run<S, T>(
     store: &S,
     operation: Operation,
     write: Write<'_>,
     checked: Result<()>,
-    applied: impl FnOnce(Option<Version>) -> Result<T>,
+    applied: impl FnOnce(&Write<'_>, Held) -> Result<T>,
 ) -> Result<T>
 where
     S: Storage + ?Sized,
@@ -107,7 +111,7 @@ async fn send<S, T>(
     store: &S,
     operation: Operation,
     write: Write<'_>,
-    applied: impl FnOnce(Option<Version>) -> Result<T>,
+    applied: impl FnOnce(&Write<'_>, Held) -> Result<T>,
 ) -> (Result<T>, u32)
 where
     S: Storage + ?Sized,
@@ -118,40 +122,95 @@ where
     let exhausted_put = matches!(write.change, Change::Put(_))
         && matches!(write.expect, Expect::At(_))
         && write.new_version().is_none();
-    let sent = if exhausted_put {
-        Write::new(key, write.expect, Change::Keep)
+    let mut sent = if exhausted_put {
+        Write::new(key, write.expect, Change::Keep).with_token(write.token)
     } else {
         write
     };
-    let done = retry_transient(store.retry_policy(), || async {
-        match store.write(&sent).await? {
-            Outcome::Refused { current }
-                if sent
-                    .expect
-                    .admits(current.as_ref().map(|item| item.version))
-                    && !is_exhaustion(&sent, current.as_ref()) =>
-            {
-                // The backend refused, then found the item meeting the precondition:
-                // it changed in between. Nothing was written; send again.
-                Err(changed_meanwhile())
+    let policy = store.retry_policy();
+    let mut attempts = 0;
+    // Whether an attempt may have applied without the engine seeing its answer.
+    let mut lost_answer = false;
+    let answer = loop {
+        attempts += 1;
+        let failure = match store.write(&sent).await {
+            Ok(Outcome::Applied { previous }) => break Ok(Ok(previous)),
+            Ok(Outcome::Refused { current }) => {
+                if let Some(previous) = settle::applied_before(&sent, current.as_ref()) {
+                    // An earlier attempt, whose answer was lost, applied.
+                    break Ok(Ok(previous));
+                }
+                if lost_answer && !settle::taken_by_another(&sent, current.as_ref()) {
+                    // The earlier attempt may have applied and been overwritten since.
+                    break Err((settle::unsettled(), false));
+                }
+                match current.as_ref().map(|record| record.held()) {
+                    // An insert meeting the tombstone of a deleted item (or, after
+                    // asking for one, an empty key: the tombstone was purged): the
+                    // caller's precondition (no item) holds; ask for exactly that
+                    // state, so that this insert cannot land on a later one.
+                    held @ (None | Some(Held::Tombstone(_)))
+                        if write.expect == Expect::Absent
+                            && !sent.expect.admits(Held::of(current.as_ref())) =>
+                    {
+                        if attempts < policy.max_attempts() {
+                            let exact = match held {
+                                Some(Held::Tombstone(version)) => Expect::Tombstone(version),
+                                _ => Expect::Absent,
+                            };
+                            sent = sent.expecting(exact);
+                            continue;
+                        }
+                        changed_meanwhile()
+                    }
+                    held if sent.expect.admits(Held::of(current.as_ref()))
+                        && !is_exhaustion(&sent, held) =>
+                    {
+                        // The backend refused, then found the record meeting the
+                        // precondition: it changed in between. Nothing was written.
+                        changed_meanwhile()
+                    }
+                    _ => break Ok(Err(current)),
+                }
             }
-            outcome => Ok(outcome),
+            Err(err) if err.applied() == Applied::Maybe => {
+                lost_answer = true;
+                match settle::read(store, key).await {
+                    Ok(record) => match settle::judge(&sent, record.as_ref()) {
+                        Settled::Applied(previous) => break Ok(Ok(previous)),
+                        Settled::Taken => break Ok(Err(record)),
+                        // The settling read just reached the store: send again at
+                        // once, so the state has the least time to move meanwhile.
+                        Settled::NotApplied if attempts < policy.max_attempts() => continue,
+                        Settled::NotApplied => err,
+                        Settled::Unknown => break Err((err, false)),
+                    },
+                    Err(_) => break Err((err, false)),
+                }
+            }
+            Err(err) if err.is_transient() => err,
+            Err(err) => break Err((err, false)),
+        };
+        if let Err(spent) = pause(policy, attempts, failure).await {
+            break Err((spent, true));
         }
-    })
-    .await;
-    let result = match done.result {
-        Err(err) => Err(public(store, operation, Some(key), err, done.exhausted)),
-        Ok(Outcome::Applied { .. }) if exhausted_put => Err(exhausted(store, operation, key)),
-        Ok(Outcome::Applied { previous }) => applied(previous),
-        Ok(Outcome::Refused { current }) => match sent.expect.conflict(current) {
-            Some(conflict) => Err(Error::conflict(operation, key.clone(), conflict)),
-            None => Err(exhausted(store, operation, key)),
-        },
     };
-    (result, done.attempts)
+    let result = match answer {
+        Err((err, spent)) => Err(public(store, operation, Some(key), err, spent)),
+        Ok(Ok(_)) if exhausted_put => Err(exhausted(store, operation, key)),
+        Ok(Ok(previous)) => applied(&sent, previous),
+        Ok(Err(current)) => {
+            let item = current.and_then(|record| record.into_item());
+            match write.expect.conflict(item) {
+                Some(conflict) => Err(Error::conflict(operation, key.clone(), conflict)),
+                None => Err(exhausted(store, operation, key)),
+            }
+        }
+    };
+    (result, attempts)
 }
 
-/// A refusal whose reported item meets the precondition.
+/// A refusal whose reported record meets the precondition.
 pub(super) fn changed_meanwhile() -> StorageError {
     StorageError::not_applied(
         ErrorKind::Contention,

@@ -30,7 +30,7 @@ pub(super) fn open(
             Some(Expect::At(version)) => {
                 span.record("expected", display(version));
             }
-            Some(Expect::Absent) => {
+            Some(Expect::Absent | Expect::Tombstone(_)) => {
                 span.record("expected", "absent");
             }
             Some(Expect::Any) | None => {}

@@ -14,43 +14,62 @@ use serde_json::{Value, json};
 use crate::retry::RetryPolicy;
 use crate::{
     Applied, Capabilities, Change, CommitOutcome, Conflict, Decision, Error, ErrorKind, Expect,
-    Key, Outcome, Storage, StorageError, TxOp, Version, Versioned, VersionedStore, Write,
+    Held, Key, Outcome, Record, Storage, StorageError, TxOp, Version, Versioned, VersionedStore,
+    Write, WriteToken,
 };
 
 /// A map behind a lock, with a queue of scripted answers served before the real ones,
 /// and a log of every write it was sent.
 struct Scripted {
-    items: Mutex<HashMap<Key, Versioned<Value>>>,
+    records: Mutex<HashMap<Key, Record>>,
     script: Mutex<VecDeque<Step>>,
     sent: Mutex<Vec<(Expect, &'static str)>>,
+    reads: Mutex<u32>,
     capabilities: Capabilities,
     policy: RetryPolicy,
 }
 
 enum Step {
+    /// Fail a write or commit without touching the map.
     Fail(ErrorKind, Applied),
-    /// Answer `Refused` with this item, whatever the map holds.
-    Refuse(Option<Versioned<Value>>),
+    /// Fail a read.
+    ReadFail(ErrorKind, Applied),
+    /// Apply the write or commit, then lose its answer (a `Maybe` timeout).
+    Lose,
+    /// Answer `Refused` with this record, whatever the map holds.
+    Refuse(Option<Record>),
     /// Answer a commit with this outcome.
     Commit(CommitOutcome),
+    /// Answer a read with this record, whatever the map holds.
+    ReadAs(Option<Record>),
 }
 
 impl Scripted {
     fn new(script: Vec<Step>) -> Self {
         Self {
-            items: Mutex::default(),
+            records: Mutex::default(),
             script: Mutex::new(script.into()),
             sent: Mutex::default(),
+            reads: Mutex::default(),
             capabilities: Capabilities::new(),
             policy: RetryPolicy::new(3, Duration::ZERO, Duration::ZERO),
         }
     }
 
     fn with_item(self, key: &str, version: u64) -> Self {
-        self.items.lock().unwrap().insert(
-            Key::new(key),
-            Versioned::new(json!({"at": version}), Version::new(version)),
-        );
+        self.records
+            .lock()
+            .unwrap()
+            .insert(Key::new(key), Record::from(item(version)));
+        self
+    }
+
+    fn with_tombstone(mut self, key: &str, version: u64) -> Self {
+        self.capabilities = self.capabilities.with_tombstones(true);
+        self.records
+            .lock()
+            .unwrap()
+            .insert(Key::new(key), Record::tombstone(Version::new(version)));
         self
     }
 
@@ -58,8 +77,61 @@ impl Scripted {
         self.sent.lock().unwrap().clone()
     }
 
+    fn reads(&self) -> u32 {
+        *self.reads.lock().unwrap()
+    }
+
     fn next_scripted(&self) -> Option<Step> {
         self.script.lock().unwrap().pop_front()
+    }
+
+    fn apply(&self, write: &Write<'_>) -> Outcome {
+        let mut records = self.records.lock().unwrap();
+        let previous = Held::of(records.get(write.key));
+        let token = Some(write.token);
+        match write.decide(previous) {
+            Decision::Refuse => {
+                return Outcome::Refused {
+                    current: records.get(write.key).cloned(),
+                };
+            }
+            Decision::Put(v) => {
+                let value = write.value().cloned().unwrap();
+                records.insert(write.key.clone(), Record::item(value, v).with_token(token));
+            }
+            Decision::Delete if self.capabilities.tombstones => {
+                let v = previous.version().unwrap();
+                records.insert(write.key.clone(), Record::tombstone(v).with_token(token));
+            }
+            Decision::Delete => {
+                records.remove(write.key);
+            }
+            Decision::Keep => {}
+        }
+        Outcome::Applied { previous }
+    }
+
+    fn apply_all(&self, writes: &[Write<'_>]) -> CommitOutcome {
+        let current: Vec<Option<Record>> = {
+            let records = self.records.lock().unwrap();
+            writes.iter().map(|w| records.get(w.key).cloned()).collect()
+        };
+        let refused: Vec<(usize, Option<Record>)> = writes
+            .iter()
+            .zip(current.iter())
+            .enumerate()
+            .filter(|(_, (w, r))| w.decide(Held::of(r.as_ref())) == Decision::Refuse)
+            .map(|(index, (_, r))| (index, r.clone()))
+            .collect();
+        if !refused.is_empty() {
+            return CommitOutcome::Refused { current: refused };
+        }
+        for write in writes {
+            self.apply(write);
+        }
+        CommitOutcome::Applied {
+            previous: current.iter().map(|r| Held::of(r.as_ref())).collect(),
+        }
     }
 }
 
@@ -69,6 +141,10 @@ fn change_name(change: Change<'_>) -> &'static str {
         Change::Delete => "delete",
         Change::Keep => "keep",
     }
+}
+
+fn lost() -> StorageError {
+    StorageError::new(ErrorKind::Timeout, Applied::Maybe, "scripted: answer lost")
 }
 
 #[async_trait]
@@ -82,11 +158,22 @@ impl Storage for Scripted {
     fn retry_policy(&self) -> &RetryPolicy {
         &self.policy
     }
-    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
-        if let Some(Step::Fail(kind, applied)) = self.next_scripted() {
-            return Err(StorageError::new(kind, applied, "scripted"));
+    async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
+        *self.reads.lock().unwrap() += 1;
+        let step = {
+            let mut script = self.script.lock().unwrap();
+            match script.front() {
+                Some(Step::ReadFail(..) | Step::ReadAs(_)) => script.pop_front(),
+                _ => None,
+            }
+        };
+        match step {
+            Some(Step::ReadFail(kind, applied)) => {
+                Err(StorageError::new(kind, applied, "scripted"))
+            }
+            Some(Step::ReadAs(record)) => Ok(record),
+            _ => Ok(self.records.lock().unwrap().get(key).cloned()),
         }
-        Ok(self.items.lock().unwrap().get(key).cloned())
     }
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
         self.sent
@@ -94,32 +181,14 @@ impl Storage for Scripted {
             .unwrap()
             .push((write.expect, change_name(write.change)));
         match self.next_scripted() {
-            Some(Step::Fail(kind, applied)) => {
-                return Err(StorageError::new(kind, applied, "scripted"));
+            Some(Step::Fail(kind, applied)) => Err(StorageError::new(kind, applied, "scripted")),
+            Some(Step::Refuse(current)) => Ok(Outcome::Refused { current }),
+            Some(Step::Lose) => {
+                self.apply(write);
+                Err(lost())
             }
-            Some(Step::Refuse(current)) => return Ok(Outcome::Refused { current }),
-            _ => {}
+            _ => Ok(self.apply(write)),
         }
-        let mut items = self.items.lock().unwrap();
-        let previous = items.get(write.key).map(|i| i.version);
-        match write.decide(previous) {
-            Decision::Refuse => {
-                return Ok(Outcome::Refused {
-                    current: items.get(write.key).cloned(),
-                });
-            }
-            Decision::Put(v) => {
-                items.insert(
-                    write.key.clone(),
-                    Versioned::new(write.value().cloned().unwrap(), v),
-                );
-            }
-            Decision::Delete => {
-                items.remove(write.key);
-            }
-            Decision::Keep => {}
-        }
-        Ok(Outcome::Applied { previous })
     }
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
         for w in writes {
@@ -131,9 +200,11 @@ impl Storage for Scripted {
         match self.next_scripted() {
             Some(Step::Commit(outcome)) => Ok(outcome),
             Some(Step::Fail(kind, applied)) => Err(StorageError::new(kind, applied, "scripted")),
-            _ => Ok(CommitOutcome::Applied {
-                previous: vec![None; writes.len()],
-            }),
+            Some(Step::Lose) => {
+                self.apply_all(writes);
+                Err(lost())
+            }
+            _ => Ok(self.apply_all(writes)),
         }
     }
 }
@@ -175,16 +246,241 @@ fn spent_retries_are_marked_not_retryable() {
 }
 
 #[test]
-fn a_write_that_may_have_applied_is_indeterminate_and_never_resent() {
+fn an_unconditional_write_whose_answer_was_lost_is_never_resent() {
+    // Not applied (yet): it may still be travelling, so it is not sent again.
     let store = Scripted::new(vec![Step::Fail(ErrorKind::Timeout, Applied::Maybe)]);
     let err = block(store.put(&Key::new("k"), json!(1))).unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
+    assert_eq!(store.sent().len(), 1);
+    assert_eq!(store.reads(), 1, "one read to look for its token");
+    // Applied: its token is on the item, and the caller gets its version.
+    let store = Scripted::new(vec![Step::Lose]).with_item("k", 4);
+    assert_eq!(
+        block(store.put(&Key::new("k"), json!(1))).unwrap(),
+        Version::new(5)
+    );
+    // A remove without tombstones leaves nothing to carry its token: unknown.
+    let store = Scripted::new(vec![Step::Lose]).with_item("k", 4);
+    let err = block(store.remove(&Key::new("k"))).unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
+}
+
+#[test]
+fn a_lost_answer_of_an_applied_write_is_settled_by_its_token() {
+    let store = Scripted::new(vec![Step::Lose]).with_item("k", 2);
+    let version = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap();
+    assert_eq!(version, Version::new(3));
+    assert_eq!(store.sent().len(), 1, "settled by one read, not resent");
+    assert_eq!(store.reads(), 1);
+    let store = Scripted::new(vec![Step::Lose]);
+    assert_eq!(
+        block(store.insert(&Key::new("k"), json!(1))).unwrap(),
+        Version::FIRST
+    );
+}
+
+#[test]
+fn a_lost_answer_of_a_write_not_applied_is_sent_again_with_its_token() {
+    let store = Scripted::new(vec![Step::Fail(ErrorKind::Io, Applied::Maybe)]).with_item("k", 2);
+    let version = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap();
+    assert_eq!(version, Version::new(3));
+    assert_eq!(store.sent().len(), 2);
+}
+
+#[test]
+fn a_resend_refused_because_the_first_attempt_landed_is_a_success() {
+    // The first attempt applies but its answer is lost; the settling read still sees
+    // the old item (the attempt landed after it); the resend is refused by the
+    // first attempt's own item, which carries the token: success, not a conflict.
+    let old = Record::from(item(2));
+    let store = Scripted::new(vec![Step::Lose, Step::ReadAs(Some(old))]).with_item("k", 2);
+    let version = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap();
+    assert_eq!(version, Version::new(3));
+    assert_eq!(store.sent().len(), 2);
+}
+
+#[test]
+fn a_lost_answer_after_which_the_item_moved_on_is_indeterminate() {
+    let other = Record::from(item(7)).with_token(Some(WriteToken::from_u128(9)));
+    let store = Scripted::new(vec![
+        Step::Fail(ErrorKind::Timeout, Applied::Maybe),
+        Step::ReadAs(Some(other)),
+    ])
+    .with_item("k", 2);
+    let err = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap_err();
     assert!(err.is_indeterminate(), "{err}");
     assert_eq!(store.sent().len(), 1);
 }
 
 #[test]
+fn a_refused_resend_is_a_conflict_only_when_another_writer_took_the_state() {
+    // The settling read sees v2 (not applied yet), the resend is refused. If another
+    // writer took v2 to v3, the first attempt can never apply: a conflict. If the item
+    // is further on, the first attempt may have applied and been overwritten: unknown.
+    let old = Some(Record::from(item(2)));
+    let store = Scripted::new(vec![
+        Step::Fail(ErrorKind::Io, Applied::Maybe),
+        Step::ReadAs(old.clone()),
+        Step::Refuse(Some(Record::from(item(3)))),
+    ])
+    .with_item("k", 2);
+    let err = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+    let store = Scripted::new(vec![
+        Step::Fail(ErrorKind::Io, Applied::Maybe),
+        Step::ReadAs(old),
+        Step::Refuse(Some(Record::from(item(4)))),
+    ])
+    .with_item("k", 2);
+    let err = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
+}
+
+#[test]
+fn a_lost_answer_after_another_writer_took_the_state_is_a_conflict() {
+    let other = Record::from(item(3)).with_token(Some(WriteToken::from_u128(9)));
+    let store = Scripted::new(vec![
+        Step::Fail(ErrorKind::Timeout, Applied::Maybe),
+        Step::ReadAs(Some(other)),
+    ])
+    .with_item("k", 2);
+    let err = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+    assert_eq!(store.sent().len(), 1, "settled by the read");
+}
+
+#[test]
+fn a_lost_delete_followed_by_another_clients_insert_is_indeterminate() {
+    // Our delete may have left its tombstone at 2, which another client's insert then
+    // turned into 3: not a conflict, not known either.
+    let other = Record::from(item(3)).with_token(Some(WriteToken::from_u128(9)));
+    let store = Scripted::new(vec![
+        Step::Fail(ErrorKind::Timeout, Applied::Maybe),
+        Step::ReadAs(Some(other)),
+    ])
+    .with_tombstone("t", 1)
+    .with_item("k", 2);
+    let err = block(store.delete(&Key::new("k"), Version::new(2))).unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
+}
+
+#[test]
+fn a_lost_answer_whose_settling_read_fails_is_indeterminate() {
+    let store = Scripted::new(
+        std::iter::once(Step::Fail(ErrorKind::Timeout, Applied::Maybe))
+            .chain((0..3).map(|_| Step::ReadFail(ErrorKind::Unavailable, Applied::No)))
+            .collect(),
+    )
+    .with_item("k", 2);
+    let err = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
+    assert_eq!(store.reads(), 3, "the read is retried within the policy");
+}
+
+#[test]
+fn lost_answers_until_the_policy_is_spent_are_indeterminate() {
+    let store = Scripted::new(
+        (0..3)
+            .map(|_| Step::Fail(ErrorKind::Timeout, Applied::Maybe))
+            .collect(),
+    )
+    .with_item("k", 2);
+    let err = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
+    assert_eq!(store.sent().len(), 3);
+}
+
+#[test]
+fn an_insert_on_a_tombstone_asks_for_exactly_that_tombstone() {
+    let store = Scripted::new(vec![]).with_tombstone("k", 3);
+    assert_eq!(block(store.get(&Key::new("k"))).unwrap(), None);
+    assert_eq!(
+        block(store.insert(&Key::new("k"), json!(1))).unwrap(),
+        Version::new(4)
+    );
+    assert_eq!(
+        store.sent(),
+        vec![
+            (Expect::Absent, "put"),
+            (Expect::Tombstone(Version::new(3)), "put")
+        ]
+    );
+    // Deleted again: a tombstone at 4 that a stale update cannot match.
+    block(store.delete(&Key::new("k"), Version::new(4))).unwrap();
+    let err = block(store.update(&Key::new("k"), Version::new(4), json!(2))).unwrap_err();
+    assert_eq!(err.conflict_ref(), Some(&Conflict::NotFound));
+    assert_eq!(block(store.remove(&Key::new("k"))).unwrap(), None);
+    assert_eq!(
+        block(store.put(&Key::new("k"), json!(3))).unwrap(),
+        Version::new(5)
+    );
+}
+
+#[test]
+fn an_insert_whose_tombstone_was_purged_meanwhile_asks_for_an_empty_key() {
+    // The tombstone at 3 is purged between the first refusal and the resend.
+    let store = Scripted::new(vec![
+        Step::Refuse(Some(Record::tombstone(Version::new(3)))),
+        Step::Refuse(None),
+    ])
+    .with_tombstone("t", 1);
+    assert_eq!(
+        block(store.insert(&Key::new("k"), json!(1))).unwrap(),
+        Version::FIRST
+    );
+    assert_eq!(
+        store.sent(),
+        vec![
+            (Expect::Absent, "put"),
+            (Expect::Tombstone(Version::new(3)), "put"),
+            (Expect::Absent, "put")
+        ]
+    );
+}
+
+#[test]
+fn a_lost_delete_in_tombstone_mode_is_settled_by_the_tombstone() {
+    let store = Scripted::new(vec![Step::Lose])
+        .with_tombstone("t", 1)
+        .with_item("k", 6);
+    block(store.delete(&Key::new("k"), Version::new(6))).unwrap();
+    let store = Scripted::new(vec![Step::Lose])
+        .with_tombstone("t", 1)
+        .with_item("k", 6);
+    assert_eq!(
+        block(store.remove(&Key::new("k"))).unwrap(),
+        Some(Version::new(6))
+    );
+}
+
+#[test]
+fn a_transaction_whose_answer_was_lost_is_settled_by_its_token() {
+    let ops = || {
+        vec![
+            TxOp::update(Key::new("a"), Version::new(2), json!(1)),
+            TxOp::insert(Key::new("b"), json!(2)),
+        ]
+    };
+    let store = Scripted::new(vec![Step::Lose]).with_item("a", 2);
+    let versions = block(store.transact(ops())).unwrap();
+    assert_eq!(versions, vec![Some(Version::new(3)), Some(Version::FIRST)]);
+    assert_eq!(store.sent().len(), 2, "one commit of two writes");
+    let store = Scripted::new(vec![Step::Fail(ErrorKind::Io, Applied::Maybe)]).with_item("a", 2);
+    let versions = block(store.transact(ops())).unwrap();
+    assert_eq!(versions, vec![Some(Version::new(3)), Some(Version::FIRST)]);
+    assert_eq!(store.sent().len(), 4, "not applied: sent again");
+    let store = Scripted::new(vec![Step::Fail(ErrorKind::Io, Applied::Maybe)]).with_item("a", 2);
+    let err = block(store.transact(vec![TxOp::put(Key::new("a"), json!(1))])).unwrap_err();
+    assert!(
+        err.is_indeterminate(),
+        "an unconditional write is never resent: {err}"
+    );
+}
+
+#[test]
 fn a_read_whose_answer_was_lost_is_read_again() {
-    let store = Scripted::new(vec![Step::Fail(ErrorKind::Io, Applied::Maybe)]).with_item("k", 4);
+    let store =
+        Scripted::new(vec![Step::ReadFail(ErrorKind::Io, Applied::Maybe)]).with_item("k", 4);
     let got = block(store.get(&Key::new("k"))).unwrap();
     assert_eq!(got.map(|i| i.version), Some(Version::new(4)));
 }
@@ -201,7 +497,7 @@ fn a_failure_that_is_not_transient_is_returned_at_once() {
 fn a_refusal_whose_item_meets_the_precondition_is_sent_again() {
     // The backend refused, then read an item at the expected version: it changed in
     // between, nothing was written, so the engine sends the write again.
-    let store = Scripted::new(vec![Step::Refuse(Some(item(2)))]).with_item("k", 2);
+    let store = Scripted::new(vec![Step::Refuse(Some(Record::from(item(2))))]).with_item("k", 2);
     let version = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap();
     assert_eq!(version, Version::new(3));
     assert_eq!(store.sent().len(), 2);
@@ -292,7 +588,7 @@ fn bad_input_sends_nothing() {
 #[test]
 fn a_refused_transaction_lists_every_failure_in_op_order() {
     let store = Scripted::new(vec![Step::Commit(CommitOutcome::Refused {
-        current: vec![(2, Some(item(9))), (0, None)],
+        current: vec![(2, Some(Record::from(item(9)))), (0, None)],
     })]);
     let ops = vec![
         TxOp::update(Key::new("a"), Version::FIRST, json!(1)),
@@ -324,10 +620,10 @@ fn a_malformed_commit_answer_is_an_error_not_a_result() {
 fn transaction_versions_follow_each_op() {
     let store = Scripted::new(vec![Step::Commit(CommitOutcome::Applied {
         previous: vec![
-            Some(Version::new(3)),
-            None,
-            Some(Version::new(2)),
-            Some(Version::new(6)),
+            Held::Item(Version::new(3)),
+            Held::Nothing,
+            Held::Item(Version::new(2)),
+            Held::Item(Version::new(6)),
         ],
     })]);
     let ops = vec![

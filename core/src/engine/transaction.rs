@@ -3,12 +3,12 @@
 
 use tracing::Instrument;
 
+use super::settle::{self, Settled};
 use super::single::{changed_meanwhile, exhausted, public};
-use super::{is_exhaustion, span, version_after_put};
-use crate::retry::retry_transient;
+use super::{is_exhaustion, pause, span, version_after_put};
 use crate::{
-    Change, CommitOutcome, Error, ErrorKind, Expect, OpFailure, Operation, Result, Storage,
-    StorageError, TxAction, TxOp, Version, Write, validate,
+    Applied, Change, CommitOutcome, Error, ErrorKind, Expect, Held, OpFailure, Operation, Record,
+    Result, Storage, StorageError, TxAction, TxOp, Version, Write, WriteToken, validate,
 };
 
 /// The precondition and change of one transaction op.
@@ -43,29 +43,79 @@ pub(super) async fn transact<S: Storage + ?Sized>(
 
 async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Option<Version>>>, u32) {
     let operation = Operation::Transact;
-    let writes: Vec<Write<'_>> = ops.iter().map(write_of).collect();
+    // One token for the whole transaction: it is applied or not as one.
+    let token = WriteToken::random();
+    let intent: Vec<Write<'_>> = ops
+        .iter()
+        .map(|op| write_of(op).with_token(token))
+        .collect();
     // An update expecting u64::MAX can have no next version: send every op as a check,
     // so the caller learns every failing condition and nothing is written.
-    let exhausted_at = writes.iter().position(|w| {
+    let exhausted_at = intent.iter().position(|w| {
         matches!((w.change, w.expect), (Change::Put(_), Expect::At(_))) && w.new_version().is_none()
     });
-    let sent: Vec<Write<'_>> = match exhausted_at {
-        Some(_) => writes
+    let mut sent: Vec<Write<'_>> = match exhausted_at {
+        Some(_) => intent
             .iter()
-            .map(|w| Write::new(w.key, w.expect, Change::Keep))
+            .map(|w| Write::new(w.key, w.expect, Change::Keep).with_token(token))
             .collect(),
-        None => writes,
+        None => intent.clone(),
     };
-    let done = retry_transient(store.retry_policy(), || async {
-        let outcome = store.commit(&sent).await?;
-        check_answer(&sent, &outcome)?;
-        Ok(outcome)
-    })
-    .await;
+    let policy = store.retry_policy();
+    let mut attempts = 0;
+    // Whether an attempt may have applied without the engine seeing its answer.
+    let mut lost_answer = false;
+    let answer = loop {
+        attempts += 1;
+        let failure = match store.commit(&sent).await {
+            Ok(outcome) => match check_answer(&sent, &outcome) {
+                Ok(()) => match outcome {
+                    CommitOutcome::Applied { previous } => break Ok(Ok(previous)),
+                    CommitOutcome::Refused { current }
+                        if lost_answer && !refusal_is_settled(&sent, &current) =>
+                    {
+                        // The earlier attempt may have applied and been overwritten
+                        // since.
+                        break Err((settle::unsettled(), false));
+                    }
+                    CommitOutcome::Refused { current } => {
+                        match judge_refusal(
+                            &intent,
+                            &mut sent,
+                            current,
+                            attempts < policy.max_attempts(),
+                        ) {
+                            Refusal::Final(answer) => break Ok(answer),
+                            Refusal::Retarget => continue,
+                            Refusal::ChangedMeanwhile => changed_meanwhile(),
+                        }
+                    }
+                },
+                Err(err) if err.is_transient() => err,
+                Err(err) => break Err((err, false)),
+            },
+            Err(err) if err.applied() == Applied::Maybe => {
+                lost_answer = true;
+                match settle::commit(store, &sent).await {
+                    Ok(previous) => break Ok(Ok(previous)),
+                    // The settling reads just reached the store: send again at once,
+                    // so the state has the least time to move meanwhile.
+                    Err(Settled::NotApplied) if attempts < policy.max_attempts() => continue,
+                    Err(Settled::NotApplied) => err,
+                    Err(_) => break Err((err, false)),
+                }
+            }
+            Err(err) if err.is_transient() => err,
+            Err(err) => break Err((err, false)),
+        };
+        if let Err(spent) = pause(policy, attempts, failure).await {
+            break Err((spent, true));
+        }
+    };
     let first_key = || sent.first().map(|w| w.key);
-    let result = match done.result {
-        Err(err) => Err(public(store, operation, first_key(), err, done.exhausted)),
-        Ok(CommitOutcome::Applied { previous }) => match exhausted_at {
+    let result = match answer {
+        Err((err, spent)) => Err(public(store, operation, first_key(), err, spent)),
+        Ok(Ok(previous)) => match exhausted_at {
             Some(index) => Err(exhausted(store, operation, sent[index].key)),
             None => sent
                 .iter()
@@ -79,13 +129,13 @@ async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Optio
                 })
                 .collect(),
         },
-        Ok(CommitOutcome::Refused { mut current }) => {
+        Ok(Err(mut current)) => {
             current.sort_by_key(|(index, _)| *index);
             let mut failures = Vec::with_capacity(current.len());
             let mut exhausted_key = None;
-            for (index, item) in current {
-                let write = &sent[index];
-                match write.expect.conflict(item) {
+            for (index, record) in current {
+                let write = &intent[index];
+                match write.expect.conflict(record.and_then(|r| r.into_item())) {
                     Some(conflict) => failures.push(OpFailure {
                         index,
                         key: write.key.clone(),
@@ -107,7 +157,69 @@ async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Optio
             }
         }
     };
-    (result, done.attempts)
+    (result, attempts)
+}
+
+/// Whether a refusal of a transaction whose earlier attempt lost its answer settles it:
+/// the earlier attempt applied (a refused write shows the token), or it never can
+/// (another writer took the state one of its writes asked for).
+fn refusal_is_settled(sent: &[Write<'_>], current: &[(usize, Option<Record>)]) -> bool {
+    current.iter().any(|(index, record)| {
+        sent.get(*index).is_some_and(|write| {
+            settle::applied_before(write, record.as_ref()).is_some()
+                || settle::taken_by_another(write, record.as_ref())
+        })
+    })
+}
+
+/// What a refused commit means.
+enum Refusal {
+    /// The answer: applied by an earlier attempt (what each key held before), or the
+    /// refused writes with their records.
+    Final(std::result::Result<Vec<Held>, Vec<(usize, Option<Record>)>>),
+    /// Inserts met tombstones: `sent` now asks for exactly those; send again at once.
+    Retarget,
+    /// Inserts kept meeting new tombstones until the attempts were spent.
+    ChangedMeanwhile,
+}
+
+fn judge_refusal(
+    intent: &[Write<'_>],
+    sent: &mut [Write<'_>],
+    current: Vec<(usize, Option<Record>)>,
+    may_resend: bool,
+) -> Refusal {
+    if current
+        .iter()
+        .any(|(index, record)| settle::applied_before(&sent[*index], record.as_ref()).is_some())
+    {
+        // An earlier attempt, whose answer was lost, applied the whole transaction. It
+        // was resent, so every write is conditional (settling never resends one that
+        // is not) and each key held what its precondition names.
+        return Refusal::Final(Ok(sent
+            .iter()
+            .map(|write| settle::expected_state(write.expect))
+            .collect()));
+    }
+    let mut retarget = false;
+    for (index, record) in &current {
+        // An insert meeting a tombstone (or, after asking for one, an empty key):
+        // ask for exactly that state.
+        let exact = match Held::of(record.as_ref()) {
+            Held::Tombstone(version) => Expect::Tombstone(version),
+            Held::Nothing => Expect::Absent,
+            Held::Item(_) => continue,
+        };
+        if intent[*index].expect == Expect::Absent && sent[*index].expect != exact {
+            sent[*index] = sent[*index].expecting(exact);
+            retarget = true;
+        }
+    }
+    match (retarget, may_resend) {
+        (true, true) => Refusal::Retarget,
+        (true, false) => Refusal::ChangedMeanwhile,
+        (false, _) => Refusal::Final(Err(current)),
+    }
 }
 
 /// Checks that the backend's answer fits the request: one previous version per write,
@@ -136,9 +248,8 @@ fn check_answer(sent: &[Write<'_>], outcome: &CommitOutcome) -> Result<(), Stora
                 if std::mem::replace(&mut seen[*index], true) {
                     return malformed(&format!("op {index} refused twice"));
                 }
-                if write.expect.admits(item.as_ref().map(|i| i.version))
-                    && !is_exhaustion(write, item.as_ref())
-                {
+                let held = item.as_ref().map(Record::held);
+                if write.expect.admits(Held::of(item.as_ref())) && !is_exhaustion(write, held) {
                     return Err(changed_meanwhile());
                 }
             }

@@ -11,17 +11,22 @@
 
 mod error;
 mod outcome;
+mod record;
+mod token;
 mod write;
 
 use async_trait::async_trait;
-use serde_json::Value;
 
 pub use error::{Applied, ErrorKind, StorageError};
 pub use outcome::{CommitOutcome, Outcome};
+pub use record::{Held, Record};
+pub use token::{ParseTokenError, WriteToken};
 pub use write::{Change, Decision, Expect, Write};
 
+use std::time::Duration;
+
 use crate::retry::RetryPolicy;
-use crate::{Capabilities, Key, Versioned};
+use crate::{Capabilities, Key};
 
 /// What a backend implements: one strongly consistent read and atomic conditional
 /// writes on its storage. The engine checks the input against the capabilities
@@ -37,14 +42,14 @@ use crate::{Capabilities, Key, Versioned};
 /// use std::collections::HashMap;
 /// use std::sync::Mutex;
 /// use optimist_core::{
-///     async_trait, Capabilities, CommitOutcome, Decision, Key, Outcome, Storage, StorageError,
-///     Value, Version, Versioned, VersionedStore, Write,
+///     async_trait, Capabilities, CommitOutcome, Decision, Held, Key, Outcome, Record, Storage,
+///     StorageError, Value, Version, VersionedStore, Write,
 /// };
 ///
 /// /// A toy store: one map behind one lock.
 /// #[derive(Default)]
 /// struct MapStore {
-///     items: Mutex<HashMap<Key, Versioned<Value>>>,
+///     records: Mutex<HashMap<Key, Record>>,
 ///     capabilities: Capabilities,
 /// }
 ///
@@ -53,20 +58,21 @@ use crate::{Capabilities, Key, Versioned};
 ///     fn backend_name(&self) -> &'static str { "map" }
 ///     fn capabilities(&self) -> &Capabilities { &self.capabilities }
 ///
-///     async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
-///         Ok(self.items.lock().unwrap().get(key).cloned())
+///     async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
+///         Ok(self.records.lock().unwrap().get(key).cloned())
 ///     }
 ///
 ///     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
-///         let mut items = self.items.lock().unwrap();
-///         let previous = items.get(write.key).map(|item| item.version);
+///         let mut records = self.records.lock().unwrap();
+///         let previous = Held::of(records.get(write.key));
 ///         match write.decide(previous) {
-///             Decision::Refuse => return Ok(Outcome::Refused { current: items.get(write.key).cloned() }),
+///             Decision::Refuse => return Ok(Outcome::Refused { current: records.get(write.key).cloned() }),
 ///             Decision::Put(version) => {
 ///                 let value = write.value().cloned().unwrap_or_default();
-///                 items.insert(write.key.clone(), Versioned::new(value, version));
+///                 let record = Record::item(value, version).with_token(Some(write.token));
+///                 records.insert(write.key.clone(), record);
 ///             }
-///             Decision::Delete => { items.remove(write.key); }
+///             Decision::Delete => { records.remove(write.key); }
 ///             Decision::Keep => {}
 ///         }
 ///         Ok(Outcome::Applied { previous })
@@ -102,17 +108,20 @@ pub trait Storage: Send + Sync {
         RetryPolicy::transient_default()
     }
 
-    /// Reads one item, strongly consistent: it sees every write that completed before
-    /// the call started (contract R4). `None` if the key holds no item.
-    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError>;
+    /// Reads one key's record, strongly consistent: it sees every write that completed
+    /// before the call started (contract R4). `None` if the key holds nothing; a
+    /// tombstone is returned as one (the engine hides it from callers), and the
+    /// record's token as stored.
+    async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError>;
 
     /// Applies `write.change` to `write.key` only if `write.expect` holds, as one
-    /// atomic step; otherwise writes nothing and answers [`Outcome::Refused`] with the
-    /// item as it was. A put under [`Expect::Any`] stores the item at `previous + 1`
-    /// (1 if absent), or is refused if the item is at `u64::MAX`. Every pairing of
-    /// [`Expect`] and [`Change`] can arrive, [`Change::Keep`] included: the engine sends
-    /// a check-only write when a put expects `u64::MAX`, to learn whether the
-    /// precondition held without writing.
+    /// atomic step, storing `write.token` with what it leaves; otherwise writes nothing
+    /// and answers [`Outcome::Refused`] with the record as it was. [`Write::decide`]
+    /// is the whole judgement. A put under [`Expect::Any`] stores the item at the
+    /// counter's version + 1 (1 on an empty key), or is refused at `u64::MAX`. Every
+    /// pairing of [`Expect`] and [`Change`] can arrive, [`Change::Keep`] included: the
+    /// engine sends a check-only write when a put expects `u64::MAX`, to learn whether
+    /// the precondition held without writing.
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError>;
 
     /// Applies every write or none (contract R10): if any precondition fails, nothing
@@ -124,6 +133,23 @@ pub trait Storage: Send + Sync {
         Err(StorageError::not_applied(
             ErrorKind::Rejected,
             "this backend has no transactions",
+        ))
+    }
+
+    /// Removes the tombstones left more than `older_than` ago and answers how many it
+    /// removed; each only if it is still the same tombstone (a key written since keeps
+    /// its record). A store in tombstone mode
+    /// ([`Capabilities::tombstones`](crate::Capabilities::tombstones)) overrides it; the
+    /// default answers that this store keeps no tombstones.
+    ///
+    /// Purging gives up, for those keys, what tombstones protect: a write still
+    /// travelling from before the deletion could land on the emptied key. Choose
+    /// `older_than` well above the longest time a request can spend in flight.
+    async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
+        let _ = older_than;
+        Err(StorageError::not_applied(
+            ErrorKind::Rejected,
+            "this store keeps no tombstones",
         ))
     }
 }

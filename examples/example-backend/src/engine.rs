@@ -12,6 +12,7 @@ pub(crate) struct Row {
     pub json: String,
     /// The item's version.
     pub version: u64,
+    pub token: String,
 }
 
 /// The rows of the table, by key.

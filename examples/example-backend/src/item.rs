@@ -1,7 +1,8 @@
-//! Mapping between optimist's items and the engine's rows: a row holds the value as JSON
-//! text and the version as a number, under the key's partition part.
+//! Mapping between optimist's records and the engine's rows: a row holds the value as
+//! JSON text, the version as a number and the write token as text, under the key's
+//! partition part.
 
-use optimist_core::{Key, StorageError, Value, Version, Versioned};
+use optimist_core::{Key, Record, StorageError, Value, Version, WriteToken};
 
 use crate::engine::Row;
 
@@ -11,16 +12,21 @@ pub(crate) fn row_key(key: &Key) -> String {
     key.partition().to_string()
 }
 
-/// A row for `value` at `version`.
-pub(crate) fn to_row(value: &Value, version: Version) -> Row {
+/// A row for `value` at `version`, written by the write carrying `token`.
+pub(crate) fn to_row(value: &Value, version: Version, token: WriteToken) -> Row {
     Row {
         json: value.to_string(),
         version: version.get(),
+        token: token.to_string(),
     }
 }
 
-/// The item a row holds.
-pub(crate) fn from_row(row: &Row) -> Result<Versioned<Value>, StorageError> {
+/// The record a row holds.
+pub(crate) fn from_row(row: &Row) -> Result<Record, StorageError> {
     let value = serde_json::from_str(&row.json).map_err(crate::error::corrupt_row)?;
-    Ok(Versioned::new(value, Version::new(row.version)))
+    let token = row
+        .token
+        .parse()
+        .map_err(|err| StorageError::corrupt(format!("the row's write token: {err}")))?;
+    Ok(Record::item(value, Version::new(row.version)).with_token(Some(token)))
 }

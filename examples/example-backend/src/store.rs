@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use optimist_core::{
-    Capabilities, Decision, Key, KeyShape, Outcome, Storage, StorageError, Value, Versioned, Write,
-    async_trait,
+    Capabilities, Decision, Held, Key, KeyShape, Outcome, Record, Storage, StorageError, Value,
+    Write, async_trait,
 };
 
 use crate::engine::{Engine, Rows};
@@ -60,21 +60,21 @@ impl ExampleStore {
     }
 }
 
-/// The item at `key`, decoded.
-pub(crate) fn current(rows: &Rows, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
+/// The record at `key`, decoded.
+pub(crate) fn current(rows: &Rows, key: &Key) -> Result<Option<Record>, StorageError> {
     rows.get(&row_key(key)).map(from_row).transpose()
 }
 
 /// Decides one write against the rows and applies it: the check and the write happen
 /// under the caller's one lock.
 pub(crate) fn apply(rows: &mut Rows, write: &Write<'_>) -> Result<Outcome, StorageError> {
-    let item = current(rows, write.key)?;
-    let previous = item.as_ref().map(|item| item.version);
+    let record = current(rows, write.key)?;
+    let previous = Held::of(record.as_ref());
     match write.decide(previous) {
-        Decision::Refuse => return Ok(Outcome::Refused { current: item }),
+        Decision::Refuse => return Ok(Outcome::Refused { current: record }),
         Decision::Put(version) => {
             let value = write.value().unwrap_or(&Value::Null);
-            rows.insert(row_key(write.key), to_row(value, version));
+            rows.insert(row_key(write.key), to_row(value, version, write.token));
         }
         Decision::Delete => {
             rows.remove(&row_key(write.key));
@@ -94,7 +94,7 @@ impl Storage for ExampleStore {
         &self.capabilities
     }
 
-    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
+    async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
         current(&self.engine.lock(), key)
     }
 

@@ -1,7 +1,7 @@
 //! Transactions: every write judged under one lock before any is applied, so they
 //! apply all or nothing (contract R10).
 
-use optimist_core::{CommitOutcome, Decision, StorageError, Write};
+use optimist_core::{CommitOutcome, Decision, Held, StorageError, Write};
 
 use crate::engine::Rows;
 use crate::store::{apply, current};
@@ -11,12 +11,12 @@ pub(crate) fn commit(rows: &mut Rows, writes: &[Write<'_>]) -> Result<CommitOutc
     let mut previous = Vec::with_capacity(writes.len());
     let mut refused = Vec::new();
     for (index, write) in writes.iter().enumerate() {
-        let item = current(rows, write.key)?;
-        let version = item.as_ref().map(|item| item.version);
-        if write.decide(version) == Decision::Refuse {
-            refused.push((index, item));
+        let record = current(rows, write.key)?;
+        let held = Held::of(record.as_ref());
+        if write.decide(held) == Decision::Refuse {
+            refused.push((index, record));
         }
-        previous.push(version);
+        previous.push(held);
     }
     if !refused.is_empty() {
         return Ok(CommitOutcome::Refused { current: refused });
