@@ -2,12 +2,14 @@
 //! by a proxy (tests/common/fault_proxy.rs), with clients on the SDK's standard retry
 //! config (3 attempts, as `aws_config` sets it) and, where said, an attempt timeout.
 //!
-//! contract R12: any error other than `Indeterminate` means nothing was written, and no
-//! write takes effect after its operation returned. So a write whose answer is lost
-//! (dropped, 5xx, timed out) is `Indeterminate` and is never sent again; a write
-//! refused without being applied (throttling, a refused connection) is sent again, as
-//! often as the client's retry config allows (the store's retry policy is derived
-//! from it).
+//! contract R12, R14: any error other than `Indeterminate` means nothing was written,
+//! and no write takes effect after its operation returned. A write whose answer is lost
+//! (dropped, 5xx, timed out) is settled by reading its key: its token there means
+//! applied (success, nothing resent); the key unchanged and the write conditional means
+//! not applied, and it is sent again with the same token (so at most one attempt
+//! applies); anything else is `Indeterminate`, never sent again. A write refused
+//! without being applied (throttling, a refused connection) is sent again, as often as
+//! the client's retry config allows (the store's retry policy is derived from it).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -87,17 +89,18 @@ fn assert_indeterminate<T: std::fmt::Debug>(result: Result<T, Error>) {
 }
 
 #[tokio::test]
-async fn an_insert_whose_answer_is_dropped_is_indeterminate_and_sent_once() {
+async fn an_insert_whose_answer_is_dropped_is_settled_by_its_token_and_sent_once() {
     let Some(rig) = rig("insert, answer dropped", |b, _| standard(b)).await else {
         return;
     };
     let key = Key::new("k");
     rig.proxy.on_next_writes([Fault::DropAnswer]);
-    assert_indeterminate(rig.store.insert(&key, json!({"n": 1})).await);
+    let version = rig.store.insert(&key, json!({"n": 1})).await.unwrap();
+    assert_eq!(version, Version::FIRST, "the read found the insert's token");
     assert_eq!(
         rig.proxy.forwarded(),
-        ops(&["PutItem"]),
-        "exactly one request reached the server"
+        ops(&["PutItem", "GetItem"]),
+        "exactly one write reached the server, then the read that settled it"
     );
     let item = rig.direct.get(&key).await.unwrap().unwrap();
     assert_eq!(
@@ -127,15 +130,21 @@ async fn an_update_whose_answer_is_dropped_then_refused_is_indeterminate() {
 }
 
 #[tokio::test]
-async fn a_write_answered_500_is_indeterminate_and_not_resent() {
+async fn a_write_answered_500_is_resent_only_after_a_read_proves_it_was_not_applied() {
     let Some(rig) = rig("write answered 500", |b, _| standard(b)).await else {
         return;
     };
     let key = Key::new("k");
+    // The read finds the key as the insert expects it: not applied, sent again with the
+    // same token, applied once.
     rig.proxy.on_next_writes([Fault::server_error()]);
-    assert_indeterminate(rig.store.insert(&key, json!({"n": 1})).await);
+    let version = rig.store.insert(&key, json!({"n": 1})).await.unwrap();
+    assert_eq!(version, Version::FIRST);
+    // The read finds the insert's item, which proves nothing about a remove:
+    // Indeterminate, not resent.
     rig.proxy.on_next_writes([Fault::server_error()]);
     assert_indeterminate(rig.store.remove(&key).await);
+    // The same for a transaction inserting the key, which another write holds.
     rig.proxy.on_next_writes([Fault::server_error()]);
     assert_indeterminate(
         rig.store
@@ -144,15 +153,19 @@ async fn a_write_answered_500_is_indeterminate_and_not_resent() {
     );
     assert_eq!(
         rig.proxy.writes_received(),
-        3,
-        "each write was sent once, never resent"
+        4,
+        "the insert twice (answered 500, then resent), the others once, never resent"
     );
-    assert!(
-        rig.proxy.forwarded().is_empty(),
-        "{:?}",
-        rig.proxy.forwarded()
+    assert_eq!(
+        rig.proxy.forwarded(),
+        ops(&["GetItem", "PutItem", "GetItem", "GetItem"])
     );
-    assert_eq!(rig.direct.get(&key).await.unwrap(), None);
+    let item = rig.direct.get(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (item.version, item.value),
+        (Version::FIRST, json!({"n": 1})),
+        "the insert applied once, nothing else did"
+    );
 }
 
 #[tokio::test]
@@ -229,7 +242,7 @@ async fn a_write_whose_connection_is_refused_once_is_resent_and_applied_once() {
 }
 
 #[tokio::test]
-async fn an_attempt_timeout_ends_a_write_as_indeterminate_without_a_resend() {
+async fn an_attempt_timeout_leaves_a_remove_indeterminate_and_settles_a_late_insert() {
     let Some(rig) = rig("attempt timeout", |b, _| {
         with_attempt_timeout(b, Duration::from_millis(200))
     })
@@ -244,19 +257,26 @@ async fn an_attempt_timeout_ends_a_write_as_indeterminate_without_a_resend() {
         .on_next_writes([Fault::DelayAnswer(Duration::from_secs(1))]);
     assert_indeterminate(rig.store.remove(&gone).await);
     rig.proxy.settled().await;
-    assert_eq!(rig.proxy.forwarded(), ops(&["DeleteItem"]), "no resend");
+    assert_eq!(
+        rig.proxy.forwarded(),
+        ops(&["DeleteItem", "GetItem"]),
+        "the read found no token of the remove's; no resend"
+    );
     assert_eq!(rig.direct.get(&gone).await.unwrap(), None);
-    // insert: the request itself travels past the timeout and lands after the call
-    // returned, which is why the call could not report anything but Indeterminate.
+    // insert: the request itself travels past the timeout. The read finds the key
+    // empty, so the insert is sent again with the same token; both attempts require an
+    // empty key, so exactly one applies (whichever lands first) and the call returns
+    // its version; the other is refused whenever it lands.
     let late = Key::new("late");
     rig.proxy
         .on_next_writes([Fault::DelayRequest(Duration::from_secs(1))]);
-    assert_indeterminate(rig.store.insert(&late, json!({"n": 1})).await);
+    let version = rig.store.insert(&late, json!({"n": 1})).await.unwrap();
+    assert_eq!(version, Version::FIRST);
     rig.proxy.settled().await;
     assert_eq!(
         rig.proxy.forwarded(),
-        ops(&["DeleteItem", "PutItem"]),
-        "no resend"
+        ops(&["DeleteItem", "GetItem", "GetItem", "PutItem", "PutItem"]),
+        "the read, then the resend and the late first attempt"
     );
     assert_eq!(
         rig.direct.get(&late).await.unwrap().unwrap().version,
@@ -265,22 +285,27 @@ async fn an_attempt_timeout_ends_a_write_as_indeterminate_without_a_resend() {
 }
 
 #[tokio::test]
-async fn a_transaction_whose_answer_is_dropped_is_indeterminate_and_sent_once() {
+async fn a_transaction_whose_answer_is_dropped_is_settled_by_its_token_and_sent_once() {
     let Some(rig) = rig("transaction, answer dropped", |b, _| standard(b)).await else {
         return;
     };
     let (a, b) = (Key::new("a"), Key::new("b"));
     let vb = rig.direct.insert(&b, json!({"n": 1})).await.unwrap();
     rig.proxy.on_next_writes([Fault::DropAnswer]);
-    assert_indeterminate(
-        rig.store
-            .transact(vec![
-                TxOp::insert(a.clone(), json!({"n": 1})),
-                TxOp::update(b.clone(), vb, json!({"n": 2})),
-            ])
-            .await,
+    let versions = rig
+        .store
+        .transact(vec![
+            TxOp::insert(a.clone(), json!({"n": 1})),
+            TxOp::update(b.clone(), vb, json!({"n": 2})),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(versions, vec![Some(Version::FIRST), Some(Version::new(2))]);
+    assert_eq!(
+        rig.proxy.forwarded(),
+        ops(&["TransactWriteItems", "GetItem", "GetItem"]),
+        "sent once, then each key read for the transaction's token"
     );
-    assert_eq!(rig.proxy.forwarded(), ops(&["TransactWriteItems"]));
     assert_eq!(
         rig.direct.get(&a).await.unwrap().unwrap().version,
         Version::FIRST
@@ -292,7 +317,7 @@ async fn a_transaction_whose_answer_is_dropped_is_indeterminate_and_sent_once() 
 }
 
 #[tokio::test]
-async fn a_round_of_put_whose_answer_is_dropped_ends_it_as_indeterminate() {
+async fn a_round_of_put_whose_answer_is_dropped_is_settled_by_its_token() {
     let Some(rig) = rig("put rounds, answer dropped", |b, _| standard(b)).await else {
         return;
     };
@@ -302,8 +327,12 @@ async fn a_round_of_put_whose_answer_is_dropped_ends_it_as_indeterminate() {
     rig.direct.insert(&key, json!({"n": 1})).await.unwrap();
     rig.proxy
         .on_next_writes([Fault::Forward, Fault::DropAnswer]);
-    assert_indeterminate(rig.store.put(&key, json!({"n": 2})).await);
-    assert_eq!(rig.proxy.forwarded(), ops(&["PutItem", "PutItem"]));
+    let version = rig.store.put(&key, json!({"n": 2})).await.unwrap();
+    assert_eq!(version, Version::new(2));
+    assert_eq!(
+        rig.proxy.forwarded(),
+        ops(&["PutItem", "PutItem", "GetItem"])
+    );
     assert_eq!(
         rig.direct.get(&key).await.unwrap().unwrap().version,
         Version::new(2)
@@ -311,18 +340,21 @@ async fn a_round_of_put_whose_answer_is_dropped_ends_it_as_indeterminate() {
     // The same for a transaction holding a Put op.
     rig.proxy
         .on_next_writes([Fault::Forward, Fault::DropAnswer]);
-    assert_indeterminate(
-        rig.store
-            .transact(vec![TxOp::put(key.clone(), json!({"n": 3}))])
-            .await,
-    );
+    let versions = rig
+        .store
+        .transact(vec![TxOp::put(key.clone(), json!({"n": 3}))])
+        .await
+        .unwrap();
+    assert_eq!(versions, vec![Some(Version::new(3))]);
     assert_eq!(
         rig.proxy.forwarded(),
         ops(&[
             "PutItem",
             "PutItem",
+            "GetItem",
             "TransactWriteItems",
-            "TransactWriteItems"
+            "TransactWriteItems",
+            "GetItem"
         ])
     );
     assert_eq!(
@@ -453,5 +485,22 @@ async fn a_counter_under_lost_answers_applies_every_change_exactly_once() {
         CHANGES,
         "every write that reached the server was a distinct change"
     );
-    assert!(faults > 0 && indeterminate > 0, "the run injected no fault");
+    assert!(faults > 0, "the run injected no fault");
+    // Every lost answer is settled inside the update by reading the key, except where
+    // the connections stay refused past the store's retries (the read cannot happen):
+    // those alone are Indeterminate, and each was in fact applied.
+    assert_eq!(
+        indeterminate,
+        injected
+            .get(&Injected::DroppedAnswerThenRefused)
+            .copied()
+            .unwrap_or(0),
+        "Indeterminate only where the settling read was refused"
+    );
+    assert_eq!(found_not_applied, 0, "no Indeterminate write was unapplied");
+    assert_eq!(
+        retryable, 0,
+        "the store resent every transient failure itself"
+    );
+    assert_eq!(updates, CHANGES, "one update call per change");
 }

@@ -285,9 +285,18 @@ async fn records_written_by_other_clients_have_no_token() {
         .send()
         .await
         .unwrap();
+    let bare = Key::new("bare");
     assert_eq!(
-        store.read(&Key::new("bare")).await.unwrap(),
+        store.read(&bare).await.unwrap(),
         Some(Record::item(json!({"a": "x"}), Version::UNVERSIONED))
+    );
+    // Deleted by expecting 0, it leaves a tombstone at 0; an insert follows it at 1.
+    store.delete(&bare, Version::UNVERSIONED).await.unwrap();
+    let tombstone = store.read(&bare).await.unwrap().map(|r| r.held());
+    assert_eq!(tombstone, Some(Held::Tombstone(Version::UNVERSIONED)));
+    assert_eq!(
+        store.insert(&bare, json!({})).await.unwrap(),
+        Version::FIRST
     );
 
     // A token attribute that is not ours is corrupt storage, never taken for a token.
