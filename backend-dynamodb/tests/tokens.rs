@@ -551,3 +551,54 @@ async fn create_table_enables_time_to_live_on_the_ttl_attribute() {
     assert_eq!(ttl.time_to_live_status(), Some(&TimeToLiveStatus::Enabled));
     assert_eq!(ttl.attribute_name(), Some("optimist_expires"));
 }
+
+#[tokio::test]
+async fn racing_writers_in_tombstone_mode_never_reuse_a_version() {
+    // Four writers insert, put and remove one key at once. Every version a write
+    // reports is new for the key: deleting never lets the counter go back.
+    let Some((store, _client)) = rig("tombstone race", true).await else {
+        return;
+    };
+    let store = std::sync::Arc::new(store);
+    let key = Key::new("k");
+    let writers = (0..4).map(|writer| {
+        let (store, key) = (store.clone(), key.clone());
+        tokio::spawn(async move {
+            let mut written = Vec::new();
+            for round in 0..6 {
+                let value = json!({"writer": writer, "round": round});
+                let version = match (writer + round) % 3 {
+                    0 => match store.insert(&key, value).await {
+                        Ok(version) => Some(version),
+                        Err(err) if err.is_conflict() => None,
+                        Err(err) => panic!("insert: {err}"),
+                    },
+                    1 => Some(store.put(&key, value).await.unwrap()),
+                    _ => {
+                        store.remove(&key).await.unwrap();
+                        None
+                    }
+                };
+                written.extend(version);
+            }
+            written
+        })
+    });
+    let mut written: Vec<Version> = Vec::new();
+    for writer in writers {
+        written.extend(writer.await.unwrap());
+    }
+    let count = written.len();
+    written.sort_unstable();
+    written.dedup();
+    assert_eq!(
+        written.len(),
+        count,
+        "a version was written twice: {written:?}"
+    );
+    let last = store.read(&key).await.unwrap().unwrap();
+    assert!(
+        written.iter().all(|v| *v <= last.version),
+        "the key's counter went back: {written:?}, now {last:?}"
+    );
+}

@@ -134,6 +134,12 @@ pub async fn fresh_store(sort: bool) -> Result<DynamoDbStore, Unavailable> {
     store_on(client()?, description("conformance", sort)).await
 }
 
+/// A store in tombstone mode on a new table of the test server.
+pub async fn fresh_tombstone_store(sort: bool) -> Result<DynamoDbStore, Unavailable> {
+    let table = description("tombstones", sort);
+    store_on_with(client()?, table, |builder| builder.tombstones(true)).await
+}
+
 /// Skips (prints why) or, under CI / OPTIMIST_REQUIRE_ALL, fails.
 pub fn unavailable(test: &str, why: Unavailable) {
     if optimist_conformance::env::require_all() {
