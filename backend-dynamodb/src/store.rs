@@ -320,7 +320,7 @@ impl Storage for DynamoDbStore {
 
     /// insert and update: one conditional `PutItem`; delete: one conditional
     /// `DeleteItem`, or in tombstone mode one conditional `PutItem` of the tombstone;
-    /// put and remove: see [`crate::put`] and [`crate::remove`]. A failed condition
+    /// put and remove: see `src/put.rs` and `src/remove.rs`. A failed condition
     /// answers with the item returned with it. Every item and tombstone written
     /// carries the write's token.
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
@@ -356,7 +356,7 @@ impl Storage for DynamoDbStore {
     }
 
     /// One consistent `Scan` for tombstones left before the cutoff, and one
-    /// conditional `DeleteItem` per tombstone (see [`crate::purge`]).
+    /// conditional `DeleteItem` per tombstone (see `src/purge.rs`).
     async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
         crate::purge::purge(self, older_than).await
     }
