@@ -192,9 +192,9 @@ impl DynamoDbStoreBuilder {
     /// How long a tombstone is kept at least: each tombstone carries the
     /// [TTL attribute](TableDescription::ttl_attribute), its deletion time plus this in
     /// seconds since the epoch, so a table with time to live enabled on that attribute
-    /// has DynamoDB delete it some time after (usually within days; DynamoDB's TTL
-    /// deletes are free and only remove items whose TTL attribute is still past, so a
-    /// key written since keeps its item). Default
+    /// has DynamoDB delete it some time after (usually within days, free of write
+    /// capacity; a key written since holds an item without the TTL attribute, which
+    /// TTL does not select). Default
     /// [`DEFAULT_TOMBSTONE_RETENTION`](DynamoDbStore::DEFAULT_TOMBSTONE_RETENTION), 30
     /// days; `None` writes no TTL attribute (tombstones stay until `purge_tombstones`).
     /// Keep it well above the longest time a request can spend in flight.

@@ -13,6 +13,7 @@ use optimist_conformance::{StoreFactory, factory_fn};
 const DEFAULT_MODE_CASES: &[&str] = &[
     "r15_insert_after_delete_restarts_at_1",
     "model_operations_match_the_model",
+    "model_transactions_match_the_model",
     "r13_concurrent_histories_are_linearizable",
     "r13_concurrent_transactions_are_linearizable",
     "r12_faulty_histories_are_linearizable",
