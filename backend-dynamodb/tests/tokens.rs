@@ -602,3 +602,33 @@ async fn racing_writers_in_tombstone_mode_never_reuse_a_version() {
         "the key's counter went back: {written:?}, now {last:?}"
     );
 }
+
+#[tokio::test]
+async fn purge_works_on_a_hash_and_range_table() {
+    let client = match common::client() {
+        Ok(client) => client,
+        Err(why) => return common::unavailable("purge, hash+range", why),
+    };
+    let table = common::description("tokens-range", true);
+    let store = match common::store_on_with(client, table, |b| b.tombstones(true)).await {
+        Ok(store) => store,
+        Err(why) => return common::unavailable("purge, hash+range", why),
+    };
+    let (gone, kept) = (Key::with_sort("p", "gone"), Key::with_sort("p", "kept"));
+    for key in [&gone, &kept] {
+        let v1 = store.insert(key, json!({})).await.unwrap();
+        store.delete(key, v1).await.unwrap();
+    }
+    store.insert(&kept, json!({"back": true})).await.unwrap();
+    assert_eq!(
+        VersionedStore::purge_tombstones(&store, Duration::ZERO)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.read(&gone).await.unwrap(), None);
+    assert_eq!(
+        store.get(&kept).await.unwrap().map(|item| item.version),
+        Some(Version::new(2))
+    );
+}
