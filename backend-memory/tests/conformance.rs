@@ -1,7 +1,8 @@
 //! The memory backend runs the whole conformance suite: it is the reference. Also on a
 //! memory store limited like a DynamoDB table with a partition key only, so the suite's
 //! handling of those limits is itself exercised without a server: the cases needing
-//! sort keys or both key shapes show as ignored, from the capabilities alone.
+//! sort keys or both key shapes show as ignored, from the capabilities alone. And in
+//! tombstone mode (contract R15).
 
 use optimist_conformance::{StoreFactory, Unavailable, factory_fn};
 use optimist_core::{Capabilities, KeyShape, NumberSupport};
@@ -31,4 +32,16 @@ fn dynamodb_like() -> impl StoreFactory {
     )
 }
 
-optimist_conformance::suite!(memory: reference(), dynamodb_like: dynamodb_like());
+fn tombstones() -> impl StoreFactory {
+    factory_fn("memory in tombstone mode", || async {
+        Ok::<_, Unavailable>(MemoryStore::with_capabilities(
+            Capabilities::new().with_tombstones(true),
+        ))
+    })
+}
+
+optimist_conformance::suite!(
+    memory: reference(),
+    dynamodb_like: dynamodb_like(),
+    tombstones: tombstones()
+);

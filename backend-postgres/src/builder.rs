@@ -5,13 +5,13 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use optimist_core::redact::{Secrets, redact_url};
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{Applied, Capabilities, Error, Result};
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use crate::error;
-use crate::redact::{redact_url, scrub, url_secrets};
 use crate::schema;
 use crate::sql::Statements;
 use crate::store::{BACKEND, Inner, PostgresStore};
@@ -289,15 +289,19 @@ impl PostgresStoreBuilder {
 async fn connect(url: &str, limits: (u32, Duration), response_timeout: Duration) -> Result<PgPool> {
     let (max_connections, acquire_timeout) = limits;
     let shown = redact_url(url);
+    let secrets = Secrets::from_url(url);
     let options = PgConnectOptions::from_str(url).map_err(|e| {
         // The parser's message quotes no part of the URL, but is scrubbed all the same.
-        let reason = format!("invalid PostgreSQL URL {shown}: {e}");
-        Error::configuration(BACKEND, scrub(&reason, &url_secrets(url)))
+        let reason = format!(
+            "invalid PostgreSQL URL {shown}: {}",
+            secrets.scrub_chain(&e)
+        );
+        Error::configuration(BACKEND, reason)
     })?;
     let first = tokio::time::timeout(response_timeout, PgConnection::connect_with(&options))
         .await
         .map_err(|_| error::setup(error::timed_out(response_timeout, Applied::No)))?
-        .map_err(|e| error::cannot_connect(shown, e))?;
+        .map_err(|e| error::cannot_connect(shown, e, &secrets))?;
     if let Err(err) = first.close().await {
         tracing::debug!(%err, "closing the first connection failed");
     }

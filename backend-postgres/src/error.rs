@@ -18,7 +18,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use optimist_core::{Applied, Error, ErrorKind, Operation, StorageError};
+use optimist_core::redact::Secrets;
+use optimist_core::{Applied, BoxError, Error, ErrorKind, Operation, StorageError};
 
 use crate::item::Unreadable;
 use crate::store::BACKEND;
@@ -28,12 +29,14 @@ pub(crate) fn not_sent(err: sqlx::Error) -> StorageError {
     StorageError::not_applied(connect_kind(&err), err)
 }
 
-/// The first connection of a store, made by `build`, failed.
-pub(crate) fn cannot_connect(shown_url: String, err: sqlx::Error) -> Error {
+/// The first connection of a store, made by `build`, failed. The driver's error stays
+/// the source, unless its text shows one of the URL's `secrets`: then its text,
+/// scrubbed.
+pub(crate) fn cannot_connect(shown_url: String, err: sqlx::Error, secrets: &Secrets) -> Error {
     let kind = connect_kind(&err);
     let source = CannotConnect {
         url: shown_url,
-        source: err,
+        source: secrets.scrub_error(err),
     };
     setup(StorageError::not_applied(kind, source))
 }
@@ -143,7 +146,8 @@ impl std::error::Error for NoAnswer {}
 struct CannotConnect {
     /// The URL with its password hidden.
     url: String,
-    source: sqlx::Error,
+    /// The driver's error (a `sqlx::Error`), or its scrubbed text.
+    source: BoxError,
 }
 
 impl fmt::Display for CannotConnect {
@@ -154,7 +158,7 @@ impl fmt::Display for CannotConnect {
 
 impl std::error::Error for CannotConnect {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
+        Some(&*self.source)
     }
 }
 

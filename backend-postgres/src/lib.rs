@@ -40,7 +40,6 @@ mod builder;
 mod connection;
 mod error;
 mod item;
-mod redact;
 mod schema;
 mod sql;
 mod store;

@@ -1,6 +1,7 @@
 //! optimist's Redis store beside the bare driver running the same Lua script
-//! (`EVALSHA` through the same connection, the same five arguments per write), per
-//! operation: get, insert, update, and an update refused for a stale version. The
+//! (`EVALSHA` through the same connection, the same five arguments per write, a fresh
+//! write token each), per operation: get, insert, update, and an update refused for a
+//! stale version. The
 //! difference is optimist's own cost: the engine (validation, versions, conflict
 //! judgement, span), key spelling, JSON encoding and reply decoding. Goal: optimist at
 //! ≥ 0.95× the driver's throughput.
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{BenchmarkId, Criterion};
-use optimist_core::{Key, Operation, Version, VersionedStore};
+use optimist_core::{Key, Operation, Version, VersionedStore, WriteToken};
 use optimist_redis::RedisStore;
 use redis::aio::ConnectionManager;
 use serde_json::{Value, json};
@@ -24,12 +25,19 @@ fn value() -> Value {
     json!({"customer": "c-42", "items": [{"sku": "a-1", "n": 2}, {"sku": "b-7", "n": 1}], "total": 31.5})
 }
 
-/// The item in a read (`at` 0) or refusal (`at` 1) reply, decoded as a caller would.
-fn decode_item(reply: redis::Value, at: usize) -> Option<(Value, u64)> {
+/// The item in a read (`at` 0) or refusal (`at` 1) reply (`version, token, json`),
+/// decoded as a caller would.
+fn decode_item(reply: redis::Value, at: usize) -> Option<(Value, u64, Option<WriteToken>)> {
     let parts: Vec<Vec<u8>> = redis::from_redis_value(reply).ok()?;
-    let json = serde_json::from_slice(parts.get(at)?).ok()?;
-    let version = std::str::from_utf8(parts.get(at + 1)?).ok()?.parse().ok()?;
-    Some((json, version))
+    let version = std::str::from_utf8(parts.get(at)?).ok()?.parse().ok()?;
+    let token = std::str::from_utf8(parts.get(at + 1)?).ok()?.parse().ok();
+    let json = serde_json::from_slice(parts.get(at + 2)?).ok()?;
+    Some((json, version, token))
+}
+
+/// A fresh write token as the scripts take it, drawn as the engine draws one.
+fn token() -> String {
+    WriteToken::random().to_string()
 }
 
 /// The bare driver: the same script, keys spelled and values encoded by hand.
@@ -58,10 +66,10 @@ impl Raw {
             .unwrap_or_else(|e| panic!("raw {op}: {e}"))
     }
 
-    /// An update as `write.lua` takes it: expecting `expected`, storing `next`.
-    async fn update(&self, key: &str, expected: u64, next: u64, json: &[u8]) -> redis::Value {
-        let (expected, next) = (expected.to_string(), next.to_string());
-        let args: [&[u8]; 5] = [b"at", expected.as_bytes(), b"put", next.as_bytes(), json];
+    /// An update as `write.lua` takes it: expecting `expected`, with a fresh token.
+    async fn update(&self, key: &str, expected: u64, json: &[u8]) -> redis::Value {
+        let (expected, token) = (expected.to_string(), token());
+        let args: [&[u8]; 5] = [b"at", expected.as_bytes(), b"put", json, token.as_bytes()];
         self.evalsha(Operation::Update, key, &args).await
     }
 
@@ -138,10 +146,11 @@ fn main() {
         b.to_async(&rt).iter(|| async {
             let key = raw.key(&format!("r-{}", n.fetch_add(1, Ordering::Relaxed)));
             let json = serde_json::to_vec(&value()).unwrap_or_default();
+            let token = token();
             raw.evalsha(
                 Operation::Insert,
                 &key,
-                &[b"absent", b"", b"put", b"1", &json],
+                &[b"absent", b"", b"put", &json, token.as_bytes()],
             )
             .await
         })
@@ -173,9 +182,7 @@ fn main() {
         b.to_async(&rt).iter(|| async {
             let expected = raw_version.load(Ordering::Relaxed);
             let json = serde_json::to_vec(&value()).unwrap_or_default();
-            let reply = raw
-                .update(&raw.key("updated-r"), expected, expected + 1, &json)
-                .await;
+            let reply = raw.update(&raw.key("updated-r"), expected, &json).await;
             raw_version.store(raw.next_after(reply, expected), Ordering::Relaxed);
         })
     });
@@ -193,7 +200,7 @@ fn main() {
     group.bench_function(BenchmarkId::new("raw", "stale version"), |b| {
         b.to_async(&rt).iter(|| async {
             let json = serde_json::to_vec(&value()).unwrap_or_default();
-            raw.update(&raw.key("present"), 0, 1, &json).await
+            raw.update(&raw.key("present"), 0, &json).await
         })
     });
     group.finish();
@@ -269,20 +276,20 @@ fn paired(rt: &tokio::runtime::Runtime, store: &Arc<RedisStore>, raw: &Arc<Raw>)
                         "insert" => {
                             let key = raw.key(&format!("r-{}", n.fetch_add(1, Ordering::Relaxed)));
                             let json = serde_json::to_vec(&value()).unwrap_or_default();
-                            let args: [&[u8]; 5] = [b"absent", b"", b"put", b"1", &json];
+                            let token = token();
+                            let args: [&[u8]; 5] =
+                                [b"absent", b"", b"put", &json, token.as_bytes()];
                             drop(raw.evalsha(Operation::Insert, &key, &args).await);
                         }
                         "update" => {
                             let expected = r_ver.load(Ordering::Relaxed);
                             let json = serde_json::to_vec(&value()).unwrap_or_default();
-                            let reply = raw
-                                .update(&raw.key("p-r"), expected, expected + 1, &json)
-                                .await;
+                            let reply = raw.update(&raw.key("p-r"), expected, &json).await;
                             r_ver.store(raw.next_after(reply, expected), Ordering::Relaxed);
                         }
                         _ => {
                             let json = serde_json::to_vec(&value()).unwrap_or_default();
-                            let reply = raw.update(&raw.key("present"), 0, 1, &json).await;
+                            let reply = raw.update(&raw.key("present"), 0, &json).await;
                             if decode {
                                 drop(decode_item(reply, 1));
                             }

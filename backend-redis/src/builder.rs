@@ -1,25 +1,29 @@
-//! Building a [`RedisStore`]: where to connect, under which prefix, and how often to
-//! resend a request after a transient failure.
+//! Building a [`RedisStore`]: where to connect, under which prefix, over how many
+//! connections, how long a request may wait for its answer, and how often to resend
+//! a request after a transient failure.
 
 use std::fmt;
 use std::time::Duration;
 
+use optimist_core::redact::{Secrets, redact_url};
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{Error, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, IntoConnectionInfo};
 
 use crate::error::{BACKEND, bad_url, setup};
-use crate::redact::{redact_url, secrets_in};
+use crate::pool::{DEFAULT_POOL_SIZE, DEFAULT_RESPONSE_TIMEOUT, Pool};
 use crate::{Prefix, RedisStore, scripts};
 
-/// Builds a [`RedisStore`]. Needs a key prefix and either a URL or a
-/// [`ConnectionManager`].
+/// Builds a [`RedisStore`]. Needs a key prefix and a server: a URL, a
+/// [`Client`], or a [`ConnectionManager`].
 ///
-/// `build` checks the prefix, connects, and loads the store's scripts into the
-/// server's cache (one round trip), so a store that builds is ready and every later
-/// operation is one round trip.
+/// `build` checks the settings, opens the store's connections, and loads the store's
+/// scripts into the server's cache (one round trip), so a store that builds is ready
+/// and every later operation is one round trip.
 ///
 /// ```no_run
+/// use std::time::Duration;
 /// use optimist_redis::RedisStore;
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -27,10 +31,12 @@ use crate::{Prefix, RedisStore, scripts};
 /// let store = RedisStore::builder()
 ///     .url("redis://:secret@127.0.0.1:6379/0")
 ///     .prefix("orders")
+///     .pool_size(8)
+///     .response_timeout(Duration::from_secs(2))
 ///     .build()
 ///     .await?;
 ///
-/// // Or from a connection manager you already have.
+/// // Or from a connection manager you already have: one connection.
 /// let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
 /// let manager = redis::aio::ConnectionManager::new(client).await.unwrap();
 /// let invoices = RedisStore::builder().connection(manager).prefix("invoices").build().await?;
@@ -42,17 +48,22 @@ pub struct RedisStoreBuilder {
     source: Option<Source>,
     prefix: Option<String>,
     config: Option<ConnectionManagerConfig>,
+    pool_size: Option<usize>,
+    response_timeout: Option<Duration>,
     retry_policy: Option<RetryPolicy>,
+    tombstones: bool,
 }
 
 enum Source {
     Url(String),
+    Client(Client),
     Manager(ConnectionManager),
 }
 
 impl RedisStoreBuilder {
     /// Connect to this URL (`redis://[user][:password@]host[:port][/db]`, or
-    /// `rediss://` when the `redis` crate has TLS enabled).
+    /// `rediss://` when the `redis` crate has TLS enabled). Percent-encode a password
+    /// that holds `/ ? # @ : %`, as URLs require; raw or encoded, it never shows.
     ///
     /// ```
     /// let builder = optimist_redis::RedisStore::builder().url("redis://127.0.0.1:6379");
@@ -62,7 +73,25 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Use this connection manager (and its settings) instead of a URL.
+    /// Connect with this client: its address, credentials and protocol.
+    ///
+    /// ```
+    /// let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+    /// let builder = optimist_redis::RedisStore::builder().client(client);
+    /// ```
+    pub fn client(mut self, client: Client) -> Self {
+        self.source = Some(Source::Client(client));
+        self
+    }
+
+    /// Use this connection manager (and its settings) instead of opening connections:
+    /// the store then runs on this **one** connection, so a lost connection fails
+    /// every request in flight, and the store cannot replace it after a timeout (the
+    /// manager still reconnects after an I/O error). The store bounds every request by
+    /// its [`response_timeout`](Self::response_timeout) all the same; as it cannot
+    /// tell waiting for the connection from waiting for the answer, a write that times
+    /// out is reported as maybe applied. Give a [`url`](Self::url) or a
+    /// [`client`](Self::client) for a pool.
     ///
     /// ```no_run
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -87,13 +116,56 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Settings for the connection manager built from [`url`](Self::url). Without
-    /// it: [`default_config`](Self::default_config).
+    /// How many multiplexed connections the store opens to a [`url`](Self::url) or
+    /// [`client`](Self::client) ([`DEFAULT_POOL_SIZE`](crate::DEFAULT_POOL_SIZE),
+    /// 4). Requests take them in turn; each connection carries many requests at once.
+    ///
+    /// The point is the blast radius: when a connection is lost, every request in
+    /// flight on it fails (a write as `Indeterminate`, as its answer is lost), and the
+    /// others go on. With 4, a lost connection fails about a quarter of the requests
+    /// in flight, not all. A connection lost or silent past the response timeout is
+    /// replaced, never reused. Zero, or more than one with a
+    /// [`connection`](Self::connection) manager, is `Error::Configuration`.
+    ///
+    /// ```
+    /// let builder = optimist_redis::RedisStore::builder().pool_size(8);
+    /// ```
+    pub fn pool_size(mut self, connections: usize) -> Self {
+        self.pool_size = Some(connections);
+        self
+    }
+
+    /// How long a request waits for its answer
+    /// ([`DEFAULT_RESPONSE_TIMEOUT`](crate::DEFAULT_RESPONSE_TIMEOUT), 5 s: a
+    /// transaction of 100 large items takes longer than the driver's default 500 ms).
+    /// It replaces the response timeout of a [`config`](Self::config), and bounds
+    /// every request of a [`connection`](Self::connection) manager too.
+    ///
+    /// A write whose answer does not come in time may have been applied: it fails as
+    /// `Error::Indeterminate`. A read applied nothing: it fails as a transient
+    /// `ErrorKind::Timeout` and is sent again within the
+    /// [retry policy](Self::retry_policy), on the next connection. The connection that
+    /// timed out is replaced. Zero is `Error::Configuration`.
+    ///
+    /// ```
+    /// let builder = optimist_redis::RedisStore::builder()
+    ///     .response_timeout(std::time::Duration::from_secs(2));
+    /// ```
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = Some(timeout);
+        self
+    }
+
+    /// Settings for the connections opened from a [`url`](Self::url) or
+    /// [`client`](Self::client): connection timeout, reconnection attempts and their
+    /// delays. Its response timeout is replaced by the store's
+    /// [`response_timeout`](Self::response_timeout). Without it:
+    /// [`default_config`](Self::default_config).
     ///
     /// ```
     /// use std::time::Duration;
     /// let config = redis::aio::ConnectionManagerConfig::new()
-    ///     .set_response_timeout(Some(Duration::from_secs(1)));
+    ///     .set_connection_timeout(Some(Duration::from_secs(1)));
     /// let builder = optimist_redis::RedisStore::builder().config(config);
     /// ```
     pub fn config(mut self, config: ConnectionManagerConfig) -> Self {
@@ -115,30 +187,53 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// The settings used for a URL when none are given: a 5 s response timeout (a
-    /// transaction of 100 large items takes longer than the driver's default 500 ms;
-    /// a timeout after sending is an `Indeterminate` outcome), a 2 s connection
-    /// timeout, and 3 reconnection attempts before an operation reports the server
-    /// unreachable.
+    /// Tombstone mode (contract R15); off by default. On: a delete or remove leaves a
+    /// tombstone (a hash without the value, keeping the version, the write's token and
+    /// the server time of the deletion) that reads never show; the next insert or put
+    /// continues at its version + 1, so a key never reuses a version and a write still
+    /// travelling from before the delete cannot land on a re-inserted item.
+    /// [`purge_tombstones`](optimist_core::VersionedStore::purge_tombstones) removes
+    /// old ones. Off: a delete removes the item's hash and a re-inserted key starts
+    /// again at 1, which is the contract's default and keeps no dead keys in memory.
+    ///
+    /// A store reads tombstones in either mode (a store in default mode on a prefix
+    /// that once kept them continues their versions too); only stores in tombstone
+    /// mode leave and purge them.
+    ///
+    /// ```
+    /// let builder = optimist_redis::RedisStore::builder().tombstones(true);
+    /// ```
+    pub fn tombstones(mut self, on: bool) -> Self {
+        self.tombstones = on;
+        self
+    }
+
+    /// The settings used for a URL or client when none are given: a 2 s connection
+    /// timeout, 3 reconnection attempts before an operation reports the server
+    /// unreachable, and the default response timeout (5 s; the store's own
+    /// [`response_timeout`](Self::response_timeout) replaces it on the connections it
+    /// opens, and it is the one a manager built from this config has).
     ///
     /// ```
     /// let config = optimist_redis::RedisStoreBuilder::default_config();
     /// assert_eq!(config.number_of_retries(), 3);
+    /// assert_eq!(config.response_timeout(), Some(optimist_redis::DEFAULT_RESPONSE_TIMEOUT));
     /// ```
     pub fn default_config() -> ConnectionManagerConfig {
         ConnectionManagerConfig::new()
-            .set_response_timeout(Some(Duration::from_secs(5)))
+            .set_response_timeout(Some(DEFAULT_RESPONSE_TIMEOUT))
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_number_of_retries(3)
             .set_max_delay(Duration::from_secs(1))
     }
 
-    /// Checks the prefix, connects and loads the scripts.
+    /// Checks the settings, connects and loads the scripts.
     ///
-    /// A bad or missing prefix, no URL or connection manager, or a URL the driver
-    /// cannot use is [`Error::Configuration`], found before connecting; a server that
-    /// cannot be reached is a retryable [`Error::Backend`] whose source names the
-    /// (redacted) address, then the driver's error. No password shows in either.
+    /// A bad or missing prefix, no server, a pool size of zero, a zero response
+    /// timeout, or a URL the driver cannot use is [`Error::Configuration`], found
+    /// before connecting; a server that cannot be reached is a retryable
+    /// [`Error::Backend`] whose source names the (redacted) address, then the driver's
+    /// error. No password shows in either.
     ///
     /// ```no_run
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -152,55 +247,132 @@ impl RedisStoreBuilder {
             Some(prefix) => Prefix::new(prefix)?,
             None => return Err(Error::configuration(BACKEND, "no key prefix given")),
         };
-        let (conn, address, secrets) = match self.source {
+        let response_timeout = self.response_timeout.unwrap_or(DEFAULT_RESPONSE_TIMEOUT);
+        if response_timeout.is_zero() {
+            return Err(Error::configuration(
+                BACKEND,
+                "the response timeout must be longer than zero",
+            ));
+        }
+        if self.pool_size == Some(0) {
+            return Err(Error::configuration(
+                BACKEND,
+                "the pool size must be at least one connection",
+            ));
+        }
+        let (client, address, secrets) = match self.source {
             None => {
                 return Err(Error::configuration(
                     BACKEND,
-                    "no Redis URL or connection manager given",
+                    "no Redis URL, client or connection manager given",
                 ));
             }
             Some(Source::Manager(conn)) => {
-                (conn, "(a given connection manager)".to_string(), Vec::new())
+                if self.pool_size.is_some_and(|size| size > 1) {
+                    return Err(Error::configuration(
+                        BACKEND,
+                        "a given connection manager is one connection: \
+                         give a URL or a client for a pool",
+                    ));
+                }
+                let pool = Pool::given(conn, response_timeout);
+                let address = "(a given connection manager)".to_string();
+                return finish(
+                    pool,
+                    prefix,
+                    self.retry_policy,
+                    address,
+                    Secrets::new(),
+                    self.tombstones,
+                )
+                .await;
+            }
+            Some(Source::Client(client)) => {
+                let info = client.get_connection_info();
+                let address = info.addr().to_string();
+                let secrets = info
+                    .redis_settings()
+                    .password()
+                    .map_or_else(Secrets::new, |password| Secrets::new().with(password));
+                (client, address, secrets)
             }
             Some(Source::Url(url)) => {
                 let address = redact_url(&url);
-                let secrets = secrets_in(&url);
-                let client = redis::Client::open(url.as_str())
-                    .map_err(|err| bad_url(&err, &address, &secrets))?;
-                let config = self.config.unwrap_or_else(Self::default_config);
-                let conn = ConnectionManager::new_with_config(client, config)
-                    .await
-                    .map_err(|err| setup(err, &address, &secrets))?;
-                (conn, address, secrets)
+                let mut secrets = Secrets::from_url(&url);
+                // The password as the driver decodes it, should it differ.
+                if let Ok(info) = url.as_str().into_connection_info() {
+                    if let Some(password) = info.redis_settings().password() {
+                        secrets = secrets.with(password);
+                    }
+                }
+                let client =
+                    Client::open(url.as_str()).map_err(|err| bad_url(&err, &address, &secrets))?;
+                (client, address, secrets)
             }
         };
-        scripts::load_all(&conn)
+        let config = self.config.unwrap_or_else(Self::default_config);
+        let size = self.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
+        let pool = Pool::open(client, config, size, response_timeout)
             .await
             .map_err(|err| setup(err, &address, &secrets))?;
-        tracing::debug!(%address, %prefix, "Redis store ready");
-        let retry_policy = self
-            .retry_policy
-            .unwrap_or_else(|| RetryPolicy::transient_default().clone());
-        Ok(RedisStore::from_parts(conn, prefix, retry_policy, address))
+        finish(
+            pool,
+            prefix,
+            self.retry_policy,
+            address,
+            secrets,
+            self.tombstones,
+        )
+        .await
     }
 }
 
+/// Loads the scripts on the pool and makes the store.
+async fn finish(
+    pool: Pool,
+    prefix: Prefix,
+    retry_policy: Option<RetryPolicy>,
+    address: String,
+    secrets: Secrets,
+    tombstones: bool,
+) -> Result<RedisStore> {
+    scripts::load_all(&pool.first())
+        .await
+        .map_err(|err| setup(err, &address, &secrets))?;
+    tracing::debug!(%address, %prefix, connections = pool.size(), "Redis store ready");
+    let retry_policy = retry_policy.unwrap_or_else(|| RetryPolicy::transient_default().clone());
+    Ok(RedisStore::from_parts(
+        pool,
+        prefix,
+        retry_policy,
+        address,
+        tombstones,
+    ))
+}
+
+// Hand-written so that no password shows: a URL is shown redacted, a client or a
+// manager not at all.
 impl fmt::Debug for RedisStoreBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let source = match &self.source {
             None => "(none)".to_string(),
             Some(Source::Url(url)) => redact_url(url),
+            Some(Source::Client(client)) => client.get_connection_info().addr().to_string(),
             Some(Source::Manager(_)) => "(a given connection manager)".to_string(),
         };
         f.debug_struct("RedisStoreBuilder")
             .field("source", &source)
             .field("prefix", &self.prefix)
+            .field("pool_size", &self.pool_size)
+            .field("response_timeout", &self.response_timeout)
             .field("retry_policy", &self.retry_policy)
+            .field("tombstones", &self.tombstones)
             .finish_non_exhaustive()
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)] // tests fail by panicking
 mod tests {
     use super::*;
 
@@ -210,5 +382,27 @@ mod tests {
         let shown = format!("{builder:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("example:6379"), "{shown}");
+        let client = Client::open("redis://user:hunter2@example:6379/0");
+        let builder = RedisStore::builder().client(client.unwrap_or_else(|e| panic!("{e}")));
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("example:6379"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn bad_settings_are_configuration_errors_found_before_connecting() {
+        // Port 1 on loopback: nothing listens, but nothing is tried either.
+        let base = || RedisStore::builder().url("redis://127.0.0.1:1").prefix("p");
+        for (builder, says) in [
+            (base().pool_size(0), "pool size"),
+            (base().response_timeout(Duration::ZERO), "response timeout"),
+            (RedisStore::builder().prefix("p"), "no Redis URL"),
+        ] {
+            let err = builder.build().await.err();
+            assert!(
+                matches!(&err, Some(Error::Configuration { reason, .. }) if reason.contains(says)),
+                "{says}: {err:?}"
+            );
+        }
     }
 }

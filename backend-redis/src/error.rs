@@ -11,10 +11,9 @@
 
 use std::fmt;
 
+use optimist_core::redact::Secrets;
 use optimist_core::{Applied, BoxError, Error, ErrorKind, Operation, StorageError};
 use redis::{ErrorKind as DriverKind, RedisError, ServerErrorKind};
-
-use crate::redact::scrub;
 
 /// The backend's name in errors and spans.
 pub(crate) const BACKEND: &str = "redis";
@@ -30,12 +29,12 @@ pub(crate) fn from_redis(err: RedisError, if_lost: Applied) -> StorageError {
 
 /// Maps an error met while connecting or loading the scripts: a [`Error::Backend`]
 /// of [`Operation::Setup`] whose source names the (redacted) `address`, then the
-/// driver's error, scrubbed of `secrets` should its text show one.
-pub(crate) fn setup(err: RedisError, address: &str, secrets: &[String]) -> Error {
+/// driver's error, or its text scrubbed of `secrets` should it show one.
+pub(crate) fn setup(err: RedisError, address: &str, secrets: &Secrets) -> Error {
     let (kind, _) = classify(&err);
     let source = AtServer {
         address: address.to_string(),
-        source: without_secrets(err, secrets),
+        source: secrets.scrub_error(err),
     };
     Error::backend(BACKEND, Operation::Setup, None, kind, source)
 }
@@ -44,12 +43,12 @@ pub(crate) fn setup(err: RedisError, address: &str, secrets: &[String]) -> Error
 /// crate was built without): a configuration problem, stated in the driver's words
 /// with every secret scrubbed. ([`Error::Configuration`] carries a reason, no
 /// source.)
-pub(crate) fn bad_url(err: &RedisError, address: &str, secrets: &[String]) -> Error {
+pub(crate) fn bad_url(err: &RedisError, address: &str, secrets: &Secrets) -> Error {
     Error::configuration(
         BACKEND,
         format!(
             "the Redis URL {address} is not usable: {}",
-            scrub(&chain_text(err), secrets)
+            secrets.scrub_chain(err)
         ),
     )
 }
@@ -71,30 +70,6 @@ impl std::error::Error for AtServer {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&*self.source)
     }
-}
-
-/// The driver's error itself, unless its text (or a cause's) shows a secret: then
-/// that text, scrubbed. The driver has no reason to print a password, but a malformed
-/// URL can put one where it prints a host or a value.
-fn without_secrets(err: RedisError, secrets: &[String]) -> BoxError {
-    let text = chain_text(&err);
-    if secrets.iter().any(|secret| text.contains(secret.as_str())) {
-        scrub(&text, secrets).into()
-    } else {
-        Box::new(err)
-    }
-}
-
-/// An error and its causes, as one line.
-fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(err) = cause {
-        text.push_str(": ");
-        text.push_str(&err.to_string());
-        cause = err.source();
-    }
-    text
 }
 
 /// The kind of a driver error, and whether the server answered (or nothing was sent),
@@ -213,11 +188,15 @@ mod tests {
     #[test]
     fn a_setup_error_names_the_server_and_keeps_the_driver_error() {
         let err = RedisError::from(io::Error::from(io::ErrorKind::ConnectionRefused));
-        let mapped = setup(err, "redis://***@127.0.0.1:1", &["hunter2".to_string()]);
+        let mapped = setup(
+            err,
+            "redis://:***@127.0.0.1:1",
+            &Secrets::new().with("hunter2"),
+        );
         assert_eq!(mapped.backend_kind(), Some(ErrorKind::Unavailable));
         assert!(mapped.is_retryable());
         let at = mapped.source().map(ToString::to_string);
-        assert_eq!(at.as_deref(), Some("Redis at redis://***@127.0.0.1:1"));
+        assert_eq!(at.as_deref(), Some("Redis at redis://:***@127.0.0.1:1"));
         let driver = mapped
             .source()
             .and_then(|at| at.source())
@@ -228,7 +207,11 @@ mod tests {
     #[test]
     fn a_setup_error_that_shows_a_secret_is_scrubbed() {
         let err = redis::make_extension_error("WRONGPASS".into(), Some("hunter2 bad".into()));
-        let mapped = setup(err, "redis://***@127.0.0.1:1", &["hunter2".to_string()]);
+        let mapped = setup(
+            err,
+            "redis://:***@127.0.0.1:1",
+            &Secrets::new().with("hunter2"),
+        );
         let shown = format!("{mapped} {mapped:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("WRONGPASS"), "{shown}");

@@ -1,44 +1,51 @@
-//! Items in their stored form: values as JSON text, versions as decimal text, and a
-//! write as the five script arguments the prelude of `src/lua/` reads. (Keys are
-//! spelled by [`Prefix::redis_key`](crate::Prefix::redis_key).)
+//! Records in their stored form: values as JSON text, versions as decimal text, write
+//! tokens as 32 hex digits, and a write as the five script arguments the prelude of
+//! `src/lua/` reads. (Keys are spelled by [`Prefix::redis_key`](crate::Prefix::redis_key).)
 
-use optimist_core::{Change, ErrorKind, Expect, StorageError, Version, Versioned, Write};
+use optimist_core::{Change, ErrorKind, Expect, Record, StorageError, Version, Write, WriteToken};
 use serde_json::Value;
 
-/// One write as script arguments: precondition, expected version, change, the version
-/// a put stores when the engine knows it, and the JSON a put stores.
+/// One write as script arguments: precondition, expected version, change, the JSON a
+/// put stores, and the write's token.
 pub(crate) struct WriteArgs {
     expect: &'static [u8],
     expected: String,
     change: &'static [u8],
-    new_version: String,
     json: Vec<u8>,
+    token: String,
 }
 
 impl WriteArgs {
-    /// Encodes `write`.
-    pub(crate) fn new(write: &Write<'_>) -> Result<Self, StorageError> {
+    /// Encodes `write`; a delete leaves a tombstone (`bury`) when the store keeps
+    /// `tombstones`, and removes the record (`delete`) otherwise.
+    pub(crate) fn new(write: &Write<'_>, tombstones: bool) -> Result<Self, StorageError> {
         let (expect, expected): (&'static [u8], _) = match write.expect {
             Expect::Absent => (b"absent", String::new()),
             Expect::At(version) => (b"at", version_text(version)),
+            Expect::Tombstone(version) => (b"tombstone", version_text(version)),
             Expect::Any => (b"any", String::new()),
+            // `Expect` is non-exhaustive: a precondition this backend does not know
+            // is refused before anything is sent.
+            _ => {
+                return Err(StorageError::not_applied(
+                    ErrorKind::Rejected,
+                    "a precondition this version of the Redis backend does not know",
+                ));
+            }
         };
-        let (change, new_version, json): (&'static [u8], _, _) = match write.change {
-            // Under `Any` the script computes the version from the item it reads.
-            Change::Put(value) => (
-                b"put",
-                write.new_version().map(version_text).unwrap_or_default(),
-                encode(value)?,
-            ),
-            Change::Delete => (b"delete", String::new(), Vec::new()),
-            Change::Keep => (b"keep", String::new(), Vec::new()),
+        let (change, json): (&'static [u8], _) = match write.change {
+            // The script computes the version from the record it reads.
+            Change::Put(value) => (b"put", encode(value)?),
+            Change::Delete if tombstones => (b"bury", Vec::new()),
+            Change::Delete => (b"delete", Vec::new()),
+            Change::Keep => (b"keep", Vec::new()),
         };
         Ok(Self {
             expect,
             expected,
             change,
-            new_version,
             json,
+            token: write.token.to_string(),
         })
     }
 
@@ -48,8 +55,8 @@ impl WriteArgs {
             self.expect,
             self.expected.as_bytes(),
             self.change,
-            self.new_version.as_bytes(),
             self.json.as_slice(),
+            self.token.as_bytes(),
         ]);
     }
 }
@@ -60,8 +67,8 @@ fn encode(value: &Value) -> Result<Vec<u8>, StorageError> {
     serde_json::to_vec(value).map_err(|err| StorageError::not_applied(ErrorKind::Other, err))
 }
 
-/// A version as stored in the item's `ver` field and compared by the scripts: decimal,
-/// no leading zeros.
+/// A version as stored in the record's `ver` field and compared by the scripts:
+/// decimal, no leading zeros.
 fn version_text(version: Version) -> String {
     version.get().to_string()
 }
@@ -75,11 +82,46 @@ pub(crate) fn parse_version(text: &[u8]) -> Option<Version> {
         .map(Version::new)
 }
 
-/// An item from its stored JSON and version. JSON this store cannot read (another
-/// tool wrote it) is [`ErrorKind::Corrupt`], with serde_json's error as the source.
-pub(crate) fn decode(json: &[u8], version: Version) -> Result<Versioned<Value>, StorageError> {
+/// A stored token as the scripts send it back: `None` for `''` (a record another
+/// client wrote), else the token. Anything else was not written by this store:
+/// [`ErrorKind::Corrupt`].
+pub(crate) fn decode_token(text: &[u8]) -> Result<Option<WriteToken>, StorageError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    std::str::from_utf8(text)
+        .map_err(|_| optimist_core::ParseTokenError)
+        .and_then(str::parse)
+        .map(Some)
+        .map_err(|err| StorageError::corrupt(StoredToken(err)))
+}
+
+/// Why a stored token is unreadable (the parse error, naming the field).
+#[derive(Debug)]
+struct StoredToken(optimist_core::ParseTokenError);
+
+impl std::fmt::Display for StoredToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the record's 'tok' field is not a write token")
+    }
+}
+
+impl std::error::Error for StoredToken {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// An item from its stored JSON, version and token. JSON this store cannot read
+/// (another tool wrote it) is [`ErrorKind::Corrupt`], with serde_json's error as the
+/// source.
+pub(crate) fn decode_item(
+    json: &[u8],
+    version: Version,
+    token: Option<WriteToken>,
+) -> Result<Record, StorageError> {
     let value = serde_json::from_slice(json).map_err(StorageError::corrupt)?;
-    Ok(Versioned::new(value, version))
+    Ok(Record::item(value, version).with_token(token))
 }
 
 #[cfg(test)]
@@ -88,8 +130,11 @@ mod tests {
     use optimist_core::Key;
     use serde_json::json;
 
-    fn args(write: &Write<'_>) -> Option<Vec<Vec<u8>>> {
-        let encoded = WriteArgs::new(write).ok()?;
+    const TOKEN: &str = "0000000000000000000000000000002a";
+
+    fn args(write: &Write<'_>, tombstones: bool) -> Option<Vec<Vec<u8>>> {
+        let encoded =
+            WriteArgs::new(&write.with_token(WriteToken::from_u128(42)), tombstones).ok()?;
         let mut args = Vec::new();
         encoded.push_to(&mut args);
         Some(args.into_iter().map(<[u8]>::to_vec).collect())
@@ -100,44 +145,63 @@ mod tests {
     }
 
     #[test]
-    fn the_engine_computes_the_version_of_a_conditional_put() {
+    fn puts_carry_their_precondition_value_and_token() {
         let key = Key::new("k");
         let value = json!({"n": 1});
         let insert = Write::new(&key, Expect::Absent, Change::Put(&value));
         assert_eq!(
-            args(&insert),
-            strings(&["absent", "", "put", "1", r#"{"n":1}"#])
+            args(&insert, false),
+            strings(&["absent", "", "put", r#"{"n":1}"#, TOKEN])
         );
         let update = Write::new(&key, Expect::At(Version::new(41)), Change::Put(&value));
         assert_eq!(
-            args(&update),
-            strings(&["at", "41", "put", "42", r#"{"n":1}"#])
+            args(&update, false),
+            strings(&["at", "41", "put", r#"{"n":1}"#, TOKEN])
+        );
+        let buried = Write::new(
+            &key,
+            Expect::Tombstone(Version::new(7)),
+            Change::Put(&value),
+        );
+        assert_eq!(
+            args(&buried, true),
+            strings(&["tombstone", "7", "put", r#"{"n":1}"#, TOKEN])
         );
         let put = Write::new(&key, Expect::Any, Change::Put(&value));
-        assert_eq!(args(&put), strings(&["any", "", "put", "", r#"{"n":1}"#]));
+        assert_eq!(
+            args(&put, false),
+            strings(&["any", "", "put", r#"{"n":1}"#, TOKEN])
+        );
     }
 
     #[test]
-    fn deletes_and_checks_carry_no_value() {
+    fn deletes_bury_in_tombstone_mode_and_checks_carry_no_value() {
         let key = Key::new("k");
         let max = Version::new(u64::MAX);
         let delete = Write::new(&key, Expect::At(max), Change::Delete);
         assert_eq!(
-            args(&delete),
-            strings(&["at", "18446744073709551615", "delete", "", ""])
+            args(&delete, false),
+            strings(&["at", "18446744073709551615", "delete", "", TOKEN])
+        );
+        assert_eq!(
+            args(&delete, true),
+            strings(&["at", "18446744073709551615", "bury", "", TOKEN])
         );
         let remove = Write::new(&key, Expect::Any, Change::Delete);
-        assert_eq!(args(&remove), strings(&["any", "", "delete", "", ""]));
+        assert_eq!(
+            args(&remove, false),
+            strings(&["any", "", "delete", "", TOKEN])
+        );
         let check = Write::new(&key, Expect::At(max), Change::Keep);
         assert_eq!(
-            args(&check),
-            strings(&["at", "18446744073709551615", "keep", "", ""])
+            args(&check, true),
+            strings(&["at", "18446744073709551615", "keep", "", TOKEN])
         );
     }
 
     #[test]
     fn stored_json_that_does_not_parse_is_corrupt() {
-        let err = decode(b"{oops", Version::FIRST).err();
+        let err = decode_item(b"{oops", Version::FIRST, None).err();
         assert_eq!(
             err.as_ref().map(StorageError::kind),
             Some(ErrorKind::Corrupt)
@@ -146,6 +210,19 @@ mod tests {
             .as_ref()
             .map(|e| e.source_ref().is::<serde_json::Error>());
         assert_eq!(source, Some(true));
+    }
+
+    #[test]
+    fn stored_tokens_read_back_or_are_corrupt() {
+        assert_eq!(decode_token(b"").ok(), Some(None));
+        assert_eq!(
+            decode_token(TOKEN.as_bytes()).ok(),
+            Some(Some(WriteToken::from_u128(42)))
+        );
+        for bad in [&b"2a"[..], b"0000000000000000000000000000002A", b"\xff"] {
+            let err = decode_token(bad).err();
+            assert_eq!(err.map(|e| e.kind()), Some(ErrorKind::Corrupt));
+        }
     }
 
     #[test]

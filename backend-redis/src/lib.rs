@@ -12,8 +12,19 @@
 //!   writes, and when it refuses returns the current item (contract R11) in the same
 //!   reply. Redis runs a script atomically, so operations are linearizable (R13).
 //! - **Items under a key prefix.** An item is a hash `{v: JSON text, ver: decimal
-//!   version}` at `{prefix}<len>:<partition>[<len>:<sort>]`. Stores with different
-//!   prefixes on one server never see each other's items.
+//!   version, tok: write token}` at `{prefix}<len>:<partition>[<len>:<sort>]`. Stores
+//!   with different prefixes on one server never see each other's items.
+//! - **Write tokens.** Every write stores its token (contract R14) in the record it
+//!   leaves, in the same script: after a lost answer the engine reads the key and
+//!   finds out whether the write is there.
+//! - **Tombstone mode** ([`RedisStoreBuilder::tombstones`], off by default): a delete
+//!   leaves a tombstone, a hash `{ver, tok, del}` without the value, that keeps the
+//!   version counting (contract R15); `purge_tombstones` sweeps the store's prefix for
+//!   old ones.
+//! - **A small pool of connections.** Requests take a few multiplexed connections in
+//!   turn ([`RedisStoreBuilder::pool_size`], default [`DEFAULT_POOL_SIZE`]), so a lost
+//!   connection fails only the requests in flight on it; every request waits at most
+//!   [`RedisStoreBuilder::response_timeout`] for its answer.
 //! - **Cluster-ready layout.** The prefix is a hash tag, so all keys of a store share
 //!   one hash slot and every transaction touches one slot. The cost: one store is
 //!   served by one shard.
@@ -49,16 +60,17 @@
 mod builder;
 mod error;
 mod item;
+mod pool;
 mod prefix;
-mod redact;
+mod purge;
 mod reply;
 mod scripts;
 mod store;
 mod transaction;
 
 pub use builder::RedisStoreBuilder;
+pub use pool::{DEFAULT_POOL_SIZE, DEFAULT_RESPONSE_TIMEOUT};
 pub use prefix::{MAX_PREFIX_BYTES, Prefix};
-pub use redact::redact_url;
 pub use redis;
 pub use store::RedisStore;
 
@@ -69,7 +81,8 @@ pub use store::RedisStore;
 /// driver alone on the same work.
 ///
 /// Every single write (insert, update, delete, put, remove) runs the same script,
-/// `write.lua`; `get` runs `read.lua` and `transact` runs `commit.lua`.
+/// `write.lua`; `get` runs `read.lua`, `transact` runs `commit.lua`, and
+/// `purge_tombstones` runs `purge.lua` on the keys of each `SCAN` step.
 ///
 /// ```
 /// use optimist_core::Operation;

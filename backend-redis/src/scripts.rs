@@ -1,5 +1,6 @@
-//! The Lua scripts, one per storage request (read, write, commit), and how they are sent: `EVALSHA`, falling back
-//! to `EVAL` when the server's script cache lacks the script (`NOSCRIPT`).
+//! The Lua scripts, one per storage request (read, write, commit, purge), and how they
+//! are sent: `EVALSHA`, falling back to `EVAL` when the server's script cache lacks the
+//! script (`NOSCRIPT`).
 
 use std::sync::OnceLock;
 
@@ -41,11 +42,13 @@ pub(crate) struct Scripts {
     pub(crate) write: Script,
     /// `commit.lua`: a transaction's writes, all or none.
     pub(crate) commit: Script,
+    /// `purge.lua`: removes the old tombstones among the keys of one SCAN step.
+    pub(crate) purge: Script,
 }
 
 impl Scripts {
-    pub(crate) fn all(&self) -> [&Script; 3] {
-        [&self.read, &self.write, &self.commit]
+    pub(crate) fn all(&self) -> [&Script; 4] {
+        [&self.read, &self.write, &self.commit, &self.purge]
     }
 }
 
@@ -59,6 +62,7 @@ pub(crate) fn scripts() -> &'static Scripts {
         read: Script::new("read", lua!("#!lua flags=no-writes", "read.lua")),
         write: Script::new("write", lua!("#!lua", "write.lua")),
         commit: Script::new("commit", lua!("#!lua", "commit.lua")),
+        purge: Script::new("purge", lua!("#!lua", "purge.lua")),
     })
 }
 
@@ -71,6 +75,7 @@ pub(crate) fn source(operation: optimist_core::Operation) -> Option<&'static str
         Op::Get => &s.read,
         Op::Insert | Op::Update | Op::Delete | Op::Put | Op::Remove => &s.write,
         Op::Transact => &s.commit,
+        Op::PurgeTombstones => &s.purge,
         _ => return None,
     };
     Some(script.body)

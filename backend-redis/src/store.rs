@@ -2,29 +2,36 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Applied, Capabilities, CommitOutcome, Key, Outcome, Storage, StorageError, Versioned, Write,
+    Applied, Capabilities, CommitOutcome, ErrorKind, Key, Outcome, Record, Storage, StorageError,
+    Write,
 };
 use redis::aio::ConnectionManager;
-use serde_json::Value;
 
 use crate::error::{BACKEND, from_redis};
 use crate::item::WriteArgs;
+use crate::pool::Pool;
 use crate::reply;
-use crate::scripts::{self, Call, Script, scripts};
+use crate::scripts::{Call, Script, scripts};
 use crate::{Prefix, RedisStoreBuilder};
 
 /// A [`VersionedStore`](optimist_core::VersionedStore) on Redis: every item of the
 /// store lives under its key prefix, and every operation, a transaction included, is
-/// one Lua script run in one round trip. Clones share the connection.
+/// one Lua script run in one round trip. Clones share the connections.
 ///
-/// It implements core's [`Storage`]: `read.lua` reads an item, `write.lua` applies one
-/// conditional write, `commit.lua` a transaction; core's engine makes it a
+/// It implements core's [`Storage`]: `read.lua` reads a record, `write.lua` applies one
+/// conditional write, `commit.lua` a transaction, each storing the write's token with
+/// what it leaves; `purge.lua` removes old tombstones. Core's engine makes it a
 /// `VersionedStore` (input checks, versions, conflicts, retries of transient
-/// failures).
+/// failures, settling lost answers by the token).
+///
+/// In tombstone mode ([`RedisStoreBuilder::tombstones`]) a delete leaves a tombstone
+/// that keeps the version counting; `purge_tombstones` sweeps the store's keys for old
+/// ones.
 ///
 /// Built with [`RedisStore::builder`]; see the crate docs for the data layout.
 ///
@@ -49,15 +56,22 @@ pub struct RedisStore {
 }
 
 struct Inner {
-    conn: ConnectionManager,
+    pool: Pool,
     prefix: Prefix,
     capabilities: Capabilities,
     retry_policy: RetryPolicy,
     address: String,
 }
 
+impl Inner {
+    /// Whether a delete leaves a tombstone.
+    fn tombstones(&self) -> bool {
+        self.capabilities.tombstones
+    }
+}
+
 impl RedisStore {
-    /// A builder: give it a URL or a [`ConnectionManager`], and a key prefix.
+    /// A builder: give it a URL, a client or a [`ConnectionManager`], and a key prefix.
     ///
     /// ```
     /// let builder = optimist_redis::RedisStore::builder().prefix("orders");
@@ -67,16 +81,17 @@ impl RedisStore {
     }
 
     pub(crate) fn from_parts(
-        conn: ConnectionManager,
+        pool: Pool,
         prefix: Prefix,
         retry_policy: RetryPolicy,
         address: String,
+        tombstones: bool,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                conn,
+                pool,
                 prefix,
-                capabilities: Capabilities::new(),
+                capabilities: Capabilities::new().with_tombstones(tombstones),
                 retry_policy,
                 address,
             }),
@@ -111,7 +126,8 @@ impl RedisStore {
         self.inner.prefix.redis_key(key)
     }
 
-    /// The connection the store uses, for commands of your own (it is cheap to clone).
+    /// One of the store's connections (the first of its pool), for commands of your own
+    /// (it is cheap to clone).
     ///
     /// ```no_run
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -123,17 +139,32 @@ impl RedisStore {
     /// # }).unwrap();
     /// ```
     pub fn connection(&self) -> ConnectionManager {
-        self.inner.conn.clone()
+        self.inner.pool.first()
     }
 
-    /// Runs `script` with these keys and arguments on the store's connection.
+    /// How many connections the store's requests take in turn
+    /// ([`RedisStoreBuilder::pool_size`]; one for a given connection manager).
+    ///
+    /// ```no_run
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = optimist_redis::RedisStore::builder()
+    ///     .url("redis://127.0.0.1:6379").prefix("p").build().await?;
+    /// assert_eq!(store.pool_size(), optimist_redis::DEFAULT_POOL_SIZE);
+    /// # Ok::<(), optimist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn pool_size(&self) -> usize {
+        self.inner.pool.size()
+    }
+
+    /// Runs `script` with these keys and arguments on the next connection of the pool.
     pub(crate) async fn run(
         &self,
         script: &Script,
         keys: &[Vec<u8>],
         args: &[&[u8]],
     ) -> redis::RedisResult<redis::Value> {
-        scripts::run(&self.inner.conn, script, Call { keys, args }).await
+        self.inner.pool.run(script, Call { keys, args }).await
     }
 }
 
@@ -151,8 +182,8 @@ impl Storage for RedisStore {
         &self.inner.retry_policy
     }
 
-    /// `read.lua`: one round trip.
-    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
+    /// `read.lua`: one round trip; the record with its token, a tombstone included.
+    async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
         let keys = [self.redis_key(key)];
         let reply = self
             .run(&scripts().read, &keys, &[])
@@ -161,10 +192,11 @@ impl Storage for RedisStore {
         reply::read(reply)
     }
 
-    /// `write.lua`: one round trip, the refused write's current item in the reply.
+    /// `write.lua`: one round trip, the token stored by the same script, the refused
+    /// write's current record in the reply.
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
         let keys = [self.redis_key(write.key)];
-        let encoded = WriteArgs::new(write)?;
+        let encoded = WriteArgs::new(write, self.inner.tombstones())?;
         let mut args = Vec::with_capacity(5);
         encoded.push_to(&mut args);
         let reply = self
@@ -175,7 +207,19 @@ impl Storage for RedisStore {
     }
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
-        crate::transaction::commit(self, writes).await
+        crate::transaction::commit(self, writes, self.inner.tombstones()).await
+    }
+
+    /// A sweep of the store's keys: `SCAN` steps over its prefix, each followed by
+    /// `purge.lua` on the keys found. Rejected unless the store is in tombstone mode.
+    async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
+        if !self.inner.tombstones() {
+            return Err(StorageError::not_applied(
+                ErrorKind::Rejected,
+                "this Redis store keeps no tombstones (RedisStoreBuilder::tombstones is off)",
+            ));
+        }
+        crate::purge::sweep(self, older_than).await
     }
 }
 
@@ -185,6 +229,8 @@ impl fmt::Debug for RedisStore {
         f.debug_struct("RedisStore")
             .field("address", &self.inner.address)
             .field("prefix", &self.inner.prefix)
+            .field("tombstones", &self.inner.tombstones())
+            .field("pool_size", &self.inner.pool.size())
             .finish_non_exhaustive()
     }
 }

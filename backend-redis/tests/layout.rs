@@ -123,9 +123,19 @@ async fn items_are_hashes_under_the_prefix_hash_tag() {
         .unwrap_or_else(|e| panic!("{e}"));
     let mut fields = fields;
     fields.sort();
+    // `tok`: the write token of the put, 32 lowercase hex digits (tests/tokens.rs).
+    let token = fields.first().map(|(_, t)| t.clone()).unwrap_or_default();
+    assert!(
+        token.len() == 32
+            && token
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+        "{fields:?}"
+    );
     assert_eq!(
         fields,
         vec![
+            ("tok".to_string(), token),
             ("v".to_string(), r#"{"n":1}"#.to_string()),
             ("ver".to_string(), "1".to_string())
         ]

@@ -160,8 +160,20 @@ async fn a_hostile_password_for_a_server_that_is_down_never_shows() {
             .build()
             .await
             .err()
-            .unwrap_or_else(|| panic!("{} connected", optimist_redis::redact_url(&url)));
+            .unwrap_or_else(|| panic!("{} connected", optimist_core::redact::redact_url(&url)));
         println!("server down: {}", everything(&err));
         assert_hidden(&everything(&err), "server down");
     }
+    // A client holds the password decoded: neither the builder nor the error shows it.
+    let url = format!("redis://user:{}@127.0.0.1:{port}/0", encoded(&password()));
+    let client = redis::Client::open(url).unwrap_or_else(|e| panic!("{e}"));
+    let builder = RedisStore::builder().client(client).prefix("p");
+    assert_hidden(&format!("{builder:?}"), "builder with a client");
+    let err = builder
+        .build()
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("a client to a closed port connected"));
+    println!("server down, client: {}", everything(&err));
+    assert_hidden(&everything(&err), "server down, client");
 }

@@ -1,6 +1,8 @@
 //! One round trip per operation, observed on the wire: every operation, every conflict
 //! kind, and transactions that apply or fail, each send exactly one command (EVALSHA)
-//! in one round trip. Bad input sends nothing.
+//! in one round trip, the write token riding in it; in tombstone mode too, where only
+//! an insert over a tombstone takes a second (the engine asks again for exactly the
+//! tombstone it found). Bad input sends nothing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
@@ -14,6 +16,10 @@ use optimist_redis::RedisStore;
 use serde_json::json;
 
 async fn setup(test: &str) -> Option<(Proxy, RedisStore)> {
+    setup_in_mode(test, false).await
+}
+
+async fn setup_in_mode(test: &str, tombstones: bool) -> Option<(Proxy, RedisStore)> {
     let url = match common::url() {
         Ok(url) => url,
         Err(why) => {
@@ -27,16 +33,17 @@ async fn setup(test: &str) -> Option<(Proxy, RedisStore)> {
     let store = RedisStore::builder()
         .connection(manager)
         .prefix(common::fresh_prefix())
+        .tombstones(tombstones)
         .build()
         .await
         .unwrap_or_else(|e| panic!("build through the proxy: {e}"));
-    // The counter sees what build sent: the three scripts (read, write, commit),
+    // The counter sees what build sent: the four scripts (read, write, commit, purge),
     // loaded in one round trip.
     let built = proxy.take();
     let loads = built.commands.iter().filter(|c| *c == "SCRIPT").count();
     assert_eq!(
         (loads, built.commands.len(), built.turns),
-        (3, 3, 1),
+        (4, 4, 1),
         "build sent {built:?}"
     );
     Some((proxy, store))
@@ -44,14 +51,19 @@ async fn setup(test: &str) -> Option<(Proxy, RedisStore)> {
 
 /// Runs `op` and asserts it took one round trip carrying one EVALSHA.
 async fn one_trip<T>(proxy: &Proxy, what: &str, op: impl Future<Output = T>) -> T {
+    trips(proxy, what, 1, op).await
+}
+
+/// Runs `op` and asserts it took `n` round trips, each carrying one EVALSHA.
+async fn trips<T>(proxy: &Proxy, what: &str, n: usize, op: impl Future<Output = T>) -> T {
     proxy.reset();
     let out = op.await;
     let traffic = proxy.take();
     assert_eq!(
         traffic,
         Traffic {
-            commands: vec!["EVALSHA".to_string()],
-            turns: 1
+            commands: vec!["EVALSHA".to_string(); n],
+            turns: n
         },
         "{what}"
     );
@@ -288,5 +300,77 @@ async fn the_end_of_the_version_counter_is_one_round_trip_too() {
     assert_eq!(
         one_trip(&proxy, "remove", store.remove(&k)).await.ok(),
         Some(Some(max))
+    );
+}
+
+#[tokio::test]
+async fn tombstone_mode_costs_no_extra_round_trip_but_on_insert_over_a_tombstone() {
+    let Some((proxy, store)) = setup_in_mode("tombstone_mode_round_trips", true).await else {
+        return;
+    };
+    let k = Key::new("k");
+    let v = |n: u64| Version::new(n);
+    assert_eq!(
+        one_trip(&proxy, "insert", store.insert(&k, json!(1)))
+            .await
+            .ok(),
+        Some(v(1))
+    );
+    assert!(
+        one_trip(&proxy, "delete", store.delete(&k, v(1)))
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        one_trip(&proxy, "get a tombstone", store.get(&k))
+            .await
+            .ok(),
+        Some(None)
+    );
+    let err = one_trip(
+        &proxy,
+        "update a tombstone",
+        store.update(&k, v(1), json!(2)),
+    )
+    .await
+    .err();
+    assert_eq!(err.as_ref().and_then(kind), Some(ConflictKind::NotFound));
+    assert_eq!(
+        one_trip(&proxy, "remove a tombstone", store.remove(&k))
+            .await
+            .ok(),
+        Some(None)
+    );
+    // The insert is sent expecting no record at all, refused with the tombstone in the
+    // same reply, then sent again expecting exactly that tombstone.
+    assert_eq!(
+        trips(
+            &proxy,
+            "insert over a tombstone",
+            2,
+            store.insert(&k, json!(3))
+        )
+        .await
+        .ok(),
+        Some(v(2))
+    );
+    assert_eq!(
+        one_trip(&proxy, "remove", store.remove(&k)).await.ok(),
+        Some(Some(v(2)))
+    );
+    assert_eq!(
+        one_trip(&proxy, "put over a tombstone", store.put(&k, json!(4)))
+            .await
+            .ok(),
+        Some(v(3))
+    );
+    let tx = vec![
+        TxOp::delete(k.clone(), v(3)),
+        TxOp::insert(Key::new("o"), json!(1)),
+    ];
+    assert!(
+        one_trip(&proxy, "transaction", store.transact(tx))
+            .await
+            .is_ok()
     );
 }

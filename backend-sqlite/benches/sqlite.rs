@@ -34,15 +34,24 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS optimist_items (\
     partition_key TEXT NOT NULL, \
     has_sort INTEGER NOT NULL CHECK (has_sort IN (0, 1)), \
     sort_key TEXT NOT NULL CHECK (has_sort = 1 OR sort_key = ''), \
-    value TEXT NOT NULL, \
+    value TEXT, \
     version INTEGER NOT NULL DEFAULT 0 CHECK (version >= 0), \
+    token TEXT, \
+    deleted_at INTEGER, \
     PRIMARY KEY (partition_key, has_sort, sort_key)) STRICT";
-const GET: &str = "SELECT value, version FROM optimist_items WHERE partition_key = ?1 AND has_sort = ?2 AND sort_key = ?3";
-const INSERT: &str = "INSERT INTO optimist_items (partition_key, has_sort, sort_key, value, version) \
-    VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT DO NOTHING";
-// The store binds the new version as ?6; the raw side computes the same number here.
-const UPDATE: &str = "UPDATE optimist_items SET value = ?4, version = ?5 + 1 \
-    WHERE partition_key = ?1 AND has_sort = ?2 AND sort_key = ?3 AND version = ?5";
+const GET: &str = "SELECT value, version, token FROM optimist_items WHERE partition_key = ?1 AND has_sort = ?2 AND sort_key = ?3";
+const INSERT: &str = "INSERT INTO optimist_items (partition_key, has_sort, sort_key, value, token, version) \
+    VALUES (?1, ?2, ?3, ?4, ?5, 1) ON CONFLICT DO NOTHING";
+// The store binds the new version as ?7; the raw side computes the same number here.
+const UPDATE: &str = "UPDATE optimist_items SET value = ?4, token = ?5, version = ?6 + 1 \
+    WHERE partition_key = ?1 AND has_sort = ?2 AND sort_key = ?3 AND version = ?6 \
+    AND value IS NOT NULL";
+
+/// A fresh write token as the store writes one: 32 hex digits, new for every write.
+fn token() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("{:032x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
 
 impl Raw {
     async fn get(&self, key: &str) -> Option<(Value, i64)> {
@@ -53,6 +62,7 @@ impl Raw {
         };
         let row = row.ok()??;
         let text: &str = row.try_get(0).ok()?;
+        let _token: Option<&str> = row.try_get(2).ok()?;
         Some((serde_json::from_str(text).ok()?, row.try_get(1).ok()?))
     }
 
@@ -65,7 +75,7 @@ impl Raw {
     ) -> u64 {
         let mut query = sqlx::query(sql).bind(key).bind(0i64).bind("");
         if let Some(value) = value {
-            query = query.bind(value);
+            query = query.bind(value).bind(token());
         }
         if let Some(version) = version {
             query = query.bind(version);
@@ -114,6 +124,7 @@ impl Raw {
             .bind(0i64)
             .bind("")
             .bind(&text)
+            .bind(token())
             .bind(expected)
             .execute(&mut *tx)
             .await

@@ -4,17 +4,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use optimist_core::retry::{RetryPolicy, retry_transient};
-use optimist_core::{Capabilities, Result, StorageError};
+use optimist_core::retry::RetryPolicy;
+use optimist_core::{Capabilities, Result};
+use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Executor, SqliteConnection};
 use tokio::sync::Mutex;
 
 use crate::db::Db;
 use crate::error;
 use crate::sql::Sql;
 use crate::store::{Inner, SqliteStore};
-use crate::table;
+use crate::{schema, table};
 
 /// The table a store uses unless [`SqliteStoreBuilder::table`] names another.
 ///
@@ -58,7 +58,7 @@ enum Location {
 ///
 /// By default: an in-memory database, the table [`DEFAULT_TABLE`], a busy timeout of
 /// [`DEFAULT_BUSY_TIMEOUT`], at most [`DEFAULT_MAX_CONNECTIONS`] connections to a file,
-/// items up to 400 KiB, `synchronous = NORMAL`, and
+/// items up to 400 KiB, `synchronous = NORMAL`, no tombstones, and
 /// [`RetryPolicy::transient_default`] for busy answers.
 ///
 /// ```
@@ -84,6 +84,7 @@ pub struct SqliteStoreBuilder {
     max_connections: u32,
     max_item_bytes: usize,
     full_sync: bool,
+    tombstones: bool,
     retry_policy: RetryPolicy,
 }
 
@@ -96,6 +97,7 @@ impl Default for SqliteStoreBuilder {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_item_bytes: Capabilities::new().max_item_bytes,
             full_sync: false,
+            tombstones: false,
             // Core's default is enough: SQLite's busy handler waits for the lock inside
             // each attempt (see DEFAULT_BUSY_TIMEOUT), so the engine only resends the
             // rare busy answers it does not wait for and locks held past the timeout.
@@ -235,11 +237,43 @@ impl SqliteStoreBuilder {
         self
     }
 
-    /// Opens the database, creates the table if it is missing and checks that every
-    /// statement the store runs fits it.
+    /// Tombstone mode (contract R15): `delete` and `remove` leave a tombstone, a row
+    /// without a value that keeps the deleted item's version and the delete's write
+    /// token, so the key's version keeps counting (an insert after a delete of v gives
+    /// v + 1) and a write still travelling from before the delete cannot land on the
+    /// emptied key. Reads never show tombstones. They stay until
+    /// [`purge_tombstones`](optimist_core::VersionedStore::purge_tombstones) removes the
+    /// old ones. Off by default: a key deleted and inserted again restarts at version 1,
+    /// as the contract's default says, and deletes free their rows.
     ///
-    /// Errors: `Error::Configuration` for a bad table name or an existing table of
-    /// another schema; an `Error::Backend` of kind `Busy` if the database stayed busy
+    /// ```
+    /// use std::time::Duration;
+    /// use optimist_core::{Key, Version, VersionedStore};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = optimist_sqlite::SqliteStore::builder().tombstones(true).build().await?;
+    /// assert!(store.capabilities().tombstones);
+    /// let key = Key::new("k");
+    /// let v1 = store.insert(&key, serde_json::json!(1)).await?;
+    /// store.delete(&key, v1).await?;
+    /// assert_eq!(store.get(&key).await?, None);
+    /// assert_eq!(store.insert(&key, serde_json::json!(2)).await?, Version::new(2));
+    /// // Nothing is a day old yet.
+    /// assert_eq!(store.purge_tombstones(Duration::from_secs(86_400)).await?, 0);
+    /// # Ok::<(), optimist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn tombstones(mut self, on: bool) -> Self {
+        self.tombstones = on;
+        self
+    }
+
+    /// Opens the database, creates the table if it is missing (or adds the columns a
+    /// table of the previous layout lacks) and checks that every statement the store
+    /// runs fits it.
+    ///
+    /// Errors: `Error::Configuration` for a bad table name, an existing table of
+    /// another schema, or tombstone mode on a table whose value column is `NOT NULL`
+    /// (one made before tombstones); an `Error::Backend` of kind `Busy` if the database stayed busy
     /// through every attempt of the retry policy; another `Error::Backend` if the file
     /// cannot be opened or the table cannot be created.
     ///
@@ -286,9 +320,16 @@ impl SqliteStoreBuilder {
                 Db::Pool(pool)
             }
         };
-        let sql = Sql::new(&self.table);
-        open_table(&db, &sql, &self.table, &self.retry_policy).await?;
-        let capabilities = Capabilities::new().with_max_item_bytes(self.max_item_bytes);
+        let sql = Sql::new(&self.table, self.tombstones);
+        let opened = schema::open_table(&db, &sql, &self.table, &self.retry_policy).await;
+        match opened.result {
+            Err(err) => return Err(error::setup(err, opened.exhausted)),
+            Ok(Err(reason)) => return Err(error::configuration(reason)),
+            Ok(Ok(())) => {}
+        }
+        let capabilities = Capabilities::new()
+            .with_max_item_bytes(self.max_item_bytes)
+            .with_tombstones(self.tombstones);
         let path = match self.location {
             Location::Memory => None,
             Location::File(path) => Some(path),
@@ -303,41 +344,4 @@ impl SqliteStoreBuilder {
             retry_policy: self.retry_policy,
         }))
     }
-}
-
-/// Creates the table if it is missing and prepares every statement against it, within
-/// the retry policy: opening a connection can answer busy too, as switching a new file
-/// to WAL takes a lock that SQLite's busy handler does not wait for.
-async fn open_table(db: &Db, sql: &Sql, table: &str, policy: &RetryPolicy) -> Result<()> {
-    let done = retry_transient(policy, || async {
-        let mut conn = db.acquire().await.map_err(error::unapplied)?;
-        sqlx::query(&sql.create)
-            .execute(&mut *conn)
-            .await
-            .map_err(error::committing)?;
-        misfit(&mut conn, sql).await
-    })
-    .await;
-    match done.result {
-        Err(err) => Err(error::setup(err, done.exhausted)),
-        Ok(Some(message)) => Err(error::configuration(format!(
-            "the table {table:?} exists with another schema than the store's ({message}); \
-             name another table or drop this one"
-        ))),
-        Ok(None) => Ok(()),
-    }
-}
-
-/// Prepares every statement: SQLite's message for the first that does not fit the
-/// table (a table of the same name made by another tool), `None` if all fit.
-async fn misfit(conn: &mut SqliteConnection, sql: &Sql) -> Result<Option<String>, StorageError> {
-    for statement in sql.statements() {
-        if let Err(err) = conn.prepare(statement).await {
-            return match error::schema_mismatch(&err) {
-                Some(message) => Ok(Some(message.to_string())),
-                None => Err(error::unapplied(err)),
-            };
-        }
-    }
-    Ok(None)
 }

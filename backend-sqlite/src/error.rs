@@ -95,6 +95,14 @@ pub(crate) fn committing(source: sqlx::Error) -> StorageError {
     }
 }
 
+/// A failure met after a write committed (its answer could not be read, or a purge
+/// stopped after earlier batches): something was applied, so the failure is reported
+/// as maybe applied, never as "nothing written".
+pub(crate) fn after_commit(error: StorageError) -> StorageError {
+    let (kind, _, source) = error.into_parts();
+    StorageError::maybe_applied(kind, source)
+}
+
 /// A failure while the store was being built; `retries_spent` once the retry policy
 /// ran out on it.
 pub(crate) fn setup(error: StorageError, retries_spent: bool) -> Error {

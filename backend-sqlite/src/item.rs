@@ -1,7 +1,12 @@
-//! How items are stored in SQLite's columns: keys as three columns, values as JSON text,
-//! versions as signed 64-bit integers.
+//! How records are stored in SQLite's columns: keys as three columns, values as JSON text
+//! (NULL for a tombstone), versions as signed 64-bit integers, write tokens as 32 hex
+//! digits, deletion times as milliseconds since the Unix epoch.
 
-use optimist_core::{ErrorKind, Key, StorageError, Value, Version, Versioned, Write};
+use std::time::{Duration, SystemTime};
+
+use optimist_core::{
+    ErrorKind, Held, Key, Record, StorageError, Value, Version, Write, WriteToken,
+};
 
 /// A key as its three columns: partition, has-sort flag, sort part ('' when absent).
 pub(crate) fn key_columns(key: &Key) -> (&str, i64, &str) {
@@ -11,7 +16,7 @@ pub(crate) fn key_columns(key: &Key) -> (&str, i64, &str) {
     }
 }
 
-/// A write with its value already encoded, so that no JSON is written while the
+/// A write with its columns already encoded, so that no JSON is written while the
 /// database's write lock is held.
 #[derive(Clone, Debug)]
 pub(crate) struct Encoded<'w> {
@@ -19,14 +24,17 @@ pub(crate) struct Encoded<'w> {
     pub write: Write<'w>,
     /// The JSON text of the value a put stores; `None` for a delete or a check.
     pub text: Option<String>,
+    /// The write's token, as stored with whatever the write leaves.
+    pub token: String,
 }
 
 impl<'w> Encoded<'w> {
-    /// Encodes the value of `write`, if it has one.
+    /// Encodes the value and the token of `write`.
     pub(crate) fn new(write: &Write<'w>) -> Result<Self, StorageError> {
         Ok(Self {
             write: *write,
             text: write.value().map(encode_value).transpose()?,
+            token: write.token.to_string(),
         })
     }
 
@@ -45,12 +53,52 @@ fn encode_value(value: &Value) -> Result<String, StorageError> {
     serde_json::to_string(value).map_err(|e| StorageError::not_applied(ErrorKind::Other, e))
 }
 
-/// A stored row back into an item.
-pub(crate) fn decode_item(text: &str, version: i64) -> Result<Versioned<Value>, StorageError> {
-    Ok(Versioned::new(
-        decode_value(text)?,
-        decode_version(version)?,
-    ))
+/// A stored row's columns, as read: the value's text (`None`: a tombstone), the
+/// version and the token's text (`None`: written by another client).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Row {
+    pub text: Option<String>,
+    pub version: i64,
+    pub token: Option<String>,
+}
+
+impl Row {
+    /// The row of a `SELECT value, version, token`.
+    pub(crate) fn read(row: &sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row as _;
+        Ok(Self {
+            text: row.try_get(0)?,
+            version: row.try_get(1)?,
+            token: row.try_get(2)?,
+        })
+    }
+
+    /// The key's state under this row: an item, or a tombstone (NULL value).
+    pub(crate) fn held(&self) -> Result<Held, StorageError> {
+        let version = decode_version(self.version)?;
+        Ok(match self.text {
+            Some(_) => Held::Item(version),
+            None => Held::Tombstone(version),
+        })
+    }
+
+    /// The record the row holds.
+    pub(crate) fn record(&self) -> Result<Record, StorageError> {
+        let version = decode_version(self.version)?;
+        let token = self.token.as_deref().map(decode_token).transpose()?;
+        let record = match &self.text {
+            Some(text) => Record::item(decode_value(text)?, version),
+            None => Record::tombstone(version),
+        };
+        Ok(record.with_token(token))
+    }
+}
+
+/// A stored token back into a [`WriteToken`]. A row another client wrote has none
+/// (NULL); text that is not a token is unreadable data, never taken for a token.
+pub(crate) fn decode_token(text: &str) -> Result<WriteToken, StorageError> {
+    text.parse()
+        .map_err(|err| StorageError::corrupt(format!("the stored write token: {err}")))
 }
 
 /// A stored value's JSON text back into a value. Text another tool wrote that is not
@@ -88,6 +136,26 @@ pub(crate) fn exhausted() -> StorageError {
     )
 }
 
+/// Now, as a tombstone's deletion time: milliseconds since the Unix epoch (0 for a
+/// clock set before 1970).
+pub(crate) fn now_millis() -> i64 {
+    millis_since_epoch(SystemTime::now())
+}
+
+fn millis_since_epoch(time: SystemTime) -> i64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
+}
+
+/// The deletion time before which a tombstone was left more than `older_than` ago.
+/// A bound longer than the clock's reading purges nothing.
+pub(crate) fn purge_cutoff(now: i64, older_than: Duration) -> i64 {
+    let older_than = i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
+    now.saturating_sub(older_than)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,9 +190,56 @@ mod tests {
             decode_value("not json").map_err(|e| e.kind()),
             Err(ErrorKind::Corrupt)
         );
+        let row = |text: Option<&str>, token: Option<&str>| Row {
+            text: text.map(str::to_string),
+            version: 3,
+            token: token.map(str::to_string),
+        };
         assert_eq!(
-            decode_item("{\"n\":1}", 3).ok(),
-            Some(Versioned::new(serde_json::json!({"n": 1}), Version::new(3)))
+            row(Some("{\"n\":1}"), None).record().ok(),
+            Some(Record::item(serde_json::json!({"n": 1}), Version::new(3)))
         );
+        assert_eq!(
+            row(Some("not json"), None).record().map_err(|e| e.kind()),
+            Err(ErrorKind::Corrupt)
+        );
+    }
+
+    #[test]
+    fn rows_keep_tombstones_and_tokens() {
+        let token = WriteToken::from_u128(0xabc);
+        let row = |text: Option<&str>, token: Option<String>| Row {
+            text: text.map(str::to_string),
+            version: 4,
+            token,
+        };
+        assert_eq!(
+            row(None, Some(token.to_string())).record().ok(),
+            Some(Record::tombstone(Version::new(4)).with_token(Some(token)))
+        );
+        // JSON null is a value, not a tombstone.
+        assert_eq!(
+            row(Some("null"), None).record().ok(),
+            Some(Record::item(Value::Null, Version::new(4)))
+        );
+        for bad in ["", "xyz", "ABC", &"0".repeat(33), &"A".repeat(32)] {
+            assert_eq!(
+                row(Some("1"), Some(bad.to_string()))
+                    .record()
+                    .map_err(|e| e.kind()),
+                Err(ErrorKind::Corrupt),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn deletion_times_never_overflow() {
+        assert_eq!(millis_since_epoch(SystemTime::UNIX_EPOCH), 0);
+        let before_1970 = SystemTime::UNIX_EPOCH - Duration::from_secs(1);
+        assert_eq!(millis_since_epoch(before_1970), 0);
+        assert_eq!(purge_cutoff(10_000, Duration::from_secs(3)), 7_000);
+        assert_eq!(purge_cutoff(10_000, Duration::MAX), 10_000 - i64::MAX);
+        assert!(now_millis() > 1_600_000_000_000);
     }
 }

@@ -1,5 +1,6 @@
-//! The SQLite store: one statement per write where one statement can decide it, one
-//! short `BEGIN IMMEDIATE` transaction otherwise (see [`transaction`](crate::transaction)).
+//! The SQLite store: one statement per write where one statement can decide it (see
+//! [`statement`](crate::statement)), one short `BEGIN IMMEDIATE` transaction otherwise
+//! (see [`transaction`](crate::transaction)).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -9,17 +10,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Capabilities, Change, CommitOutcome, Expect, Key, Outcome, Storage, StorageError, Value,
-    Versioned, Write,
+    Capabilities, CommitOutcome, ErrorKind, Held, Key, Outcome, Record, Storage, StorageError,
+    Write,
 };
-use sqlx::{Row, SqliteConnection};
 
 use crate::builder::SqliteStoreBuilder;
 use crate::db::Db;
 use crate::error::{self, BACKEND};
-use crate::item::{Encoded, decode_item, decode_version, exhausted, key_columns, stored_version};
+use crate::item::{Encoded, Row};
 use crate::sql::Sql;
-use crate::transaction;
+use crate::{purge, statement, transaction};
 
 /// A [`VersionedStore`](optimist_core::VersionedStore) on SQLite, in memory or in a
 /// file shared by any number of stores and processes. Clones share the same database.
@@ -156,41 +156,38 @@ impl Storage for SqliteStore {
         &self.inner.retry_policy
     }
 
-    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
-        let (partition, has_sort, sort) = key_columns(key);
+    async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
         let mut conn = self.inner.db.acquire().await.map_err(error::unapplied)?;
-        let row = sqlx::query(&self.inner.sql.get)
-            .bind(partition)
-            .bind(has_sort)
-            .bind(sort)
+        let row = statement::keyed(&self.inner.sql.get, key)
             .fetch_optional(&mut *conn)
             .await
             .map_err(error::unapplied)?;
         let Some(row) = row else {
             return Ok(None);
         };
-        let text: &str = row.try_get(0).map_err(error::unapplied)?;
-        let version: i64 = row.try_get(1).map_err(error::unapplied)?;
-        decode_item(text, version).map(Some)
+        Row::read(&row)
+            .map_err(error::unapplied)?
+            .record()
+            .map(Some)
     }
 
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
         let encoded = Encoded::new(write)?;
         let inner = &*self.inner;
         let mut conn = inner.db.acquire().await.map_err(error::unapplied)?;
-        if let Some(outcome) = one_statement(&mut conn, &inner.sql, &encoded).await? {
+        if let Some(outcome) = statement::send(&mut conn, &inner.sql, &encoded).await? {
             return Ok(outcome);
         }
         // The statement applied nothing: judge again under the write lock, so that a
-        // refusal and the item it reports are read together. If another writer made
+        // refusal and the record it reports are read together. If another writer made
         // the precondition true in between, the write is applied there.
         let answer = transaction::locked(&mut conn, &inner.sql, std::slice::from_ref(&encoded));
         Ok(match answer.await? {
             CommitOutcome::Applied { previous } => Outcome::Applied {
-                previous: previous.into_iter().next().flatten(),
+                previous: previous.into_iter().next().unwrap_or(Held::Nothing),
             },
             CommitOutcome::Refused { current } => Outcome::Refused {
-                current: current.into_iter().next().and_then(|(_, item)| item),
+                current: current.into_iter().next().and_then(|(_, record)| record),
             },
         })
     }
@@ -198,89 +195,15 @@ impl Storage for SqliteStore {
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
         transaction::commit(&self.inner.db, &self.inner.sql, writes).await
     }
-}
 
-/// Sends `encoded` as one autocommit statement whose condition is in its `WHERE`: the
-/// outcome if it applied, `None` if it did not (its precondition failed, or it has no
-/// one-statement form) and the locked path has to decide.
-async fn one_statement(
-    conn: &mut SqliteConnection,
-    sql: &Sql,
-    encoded: &Encoded<'_>,
-) -> Result<Option<Outcome>, StorageError> {
-    let write = &encoded.write;
-    let (partition, has_sort, sort) = key_columns(write.key);
-    let applied = |previous| Outcome::Applied { previous };
-    match (write.expect, write.change) {
-        (Expect::Absent, Change::Put(_)) => {
-            let done = sqlx::query(&sql.insert_if_absent)
-                .bind(partition)
-                .bind(has_sort)
-                .bind(sort)
-                .bind(encoded.text())
-                .execute(conn)
-                .await
-                .map_err(error::committing)?;
-            Ok((done.rows_affected() == 1).then(|| applied(None)))
+    async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
+        let inner = &*self.inner;
+        if !inner.capabilities.tombstones {
+            return Err(StorageError::not_applied(
+                ErrorKind::Rejected,
+                "this SQLite store keeps no tombstones (the builder's tombstones(true) is off)",
+            ));
         }
-        (Expect::At(expected), Change::Put(_)) => {
-            // An expected or next version beyond SQLite's integers has no row to match
-            // or cannot be stored: the locked path tells a conflict from an exhausted
-            // counter.
-            let next = write.new_version().and_then(stored_version);
-            let (Some(at), Some(next)) = (stored_version(expected), next) else {
-                return Ok(None);
-            };
-            let done = sqlx::query(&sql.update_if_at)
-                .bind(partition)
-                .bind(has_sort)
-                .bind(sort)
-                .bind(encoded.text())
-                .bind(at)
-                .bind(next)
-                .execute(conn)
-                .await
-                .map_err(error::committing)?;
-            Ok((done.rows_affected() == 1).then(|| applied(Some(expected))))
-        }
-        (Expect::At(expected), Change::Delete) => {
-            let Some(at) = stored_version(expected) else {
-                return Ok(None);
-            };
-            let done = sqlx::query(&sql.delete_if_at)
-                .bind(partition)
-                .bind(has_sort)
-                .bind(sort)
-                .bind(at)
-                .execute(conn)
-                .await
-                .map_err(error::committing)?;
-            Ok((done.rows_affected() == 1).then(|| applied(Some(expected))))
-        }
-        (Expect::Any, Change::Put(_)) => {
-            let previous: Option<Option<i64>> = sqlx::query_scalar(&sql.put)
-                .bind(partition)
-                .bind(has_sort)
-                .bind(sort)
-                .bind(encoded.text())
-                .fetch_optional(conn)
-                .await
-                .map_err(error::committing)?;
-            // No row: the upsert's WHERE found the item at the end of SQLite's counter.
-            let previous = previous.ok_or_else(exhausted)?;
-            Ok(Some(applied(previous.map(decode_version).transpose()?)))
-        }
-        (Expect::Any, Change::Delete) => {
-            let previous: Option<i64> = sqlx::query_scalar(&sql.remove)
-                .bind(partition)
-                .bind(has_sort)
-                .bind(sort)
-                .fetch_optional(conn)
-                .await
-                .map_err(error::committing)?;
-            Ok(Some(applied(previous.map(decode_version).transpose()?)))
-        }
-        // A check (only under a precondition) and anything else: the locked path.
-        _ => Ok(None),
+        purge::tombstones(&inner.db, &inner.sql, &inner.retry_policy, older_than).await
     }
 }

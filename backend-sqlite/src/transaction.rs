@@ -1,30 +1,19 @@
 //! The locked path: writes judged and applied inside one `BEGIN IMMEDIATE` transaction.
 //!
 //! `Storage::commit` always takes it; a single write takes it only when its
-//! one-statement form did not apply (or has none), so that a refusal and the item it
+//! one-statement form did not apply (or has none), so that a refusal and the record it
 //! reports are read under the same write lock that decided it (contract R11).
 //! IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
 //! writes can get SQLITE_BUSY without SQLite's busy handler ever waiting.
 
-use optimist_core::{CommitOutcome, Decision, StorageError, Value, Version, Versioned, Write};
-use sqlx::{Connection, Row, SqliteConnection};
+use optimist_core::{CommitOutcome, Decision, Held, StorageError, Write};
+use sqlx::{Connection, SqliteConnection};
 
 use crate::db::Db;
 use crate::error;
-use crate::item::{Encoded, decode_value, decode_version, key_columns, version_to_store};
+use crate::item::{Encoded, Row, version_to_store};
 use crate::sql::Sql;
-
-/// An item's stored row; its value is decoded only if a refusal reports it.
-struct Stored {
-    text: String,
-    version: Version,
-}
-
-impl Stored {
-    fn item(&self) -> Result<Versioned<Value>, StorageError> {
-        Ok(Versioned::new(decode_value(&self.text)?, self.version))
-    }
-}
+use crate::statement::{bury, keyed};
 
 /// `Storage::commit`: every write's value encoded before the lock is taken, then the
 /// locked path on one connection.
@@ -41,9 +30,10 @@ pub(crate) async fn commit(
     locked(&mut conn, sql, &encoded).await
 }
 
-/// Runs `writes` in one `BEGIN IMMEDIATE` transaction: reads each write's item, judges
-/// every precondition with [`Write::decide`], and either rolls back and reports every
-/// refused write with its item, or applies every write and commits.
+/// Runs `writes` in one `BEGIN IMMEDIATE` transaction: reads each write's record (item
+/// or tombstone), judges every precondition with [`Write::decide`], and either rolls
+/// back and reports every refused write with its record, or applies every write, each
+/// storing the write's token, and commits.
 pub(crate) async fn locked(
     conn: &mut SqliteConnection,
     sql: &Sql,
@@ -56,34 +46,34 @@ pub(crate) async fn locked(
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(error::unapplied)?;
-    let mut stored = Vec::with_capacity(writes.len());
+    let mut stored: Vec<Option<Row>> = Vec::with_capacity(writes.len());
     for encoded in writes {
-        let (partition, has_sort, sort) = key_columns(encoded.write.key);
-        let row = sqlx::query(&sql.get)
-            .bind(partition)
-            .bind(has_sort)
-            .bind(sort)
+        let row = keyed(&sql.get, encoded.write.key)
             .fetch_optional(&mut *tx)
             .await
             .map_err(error::unapplied)?;
-        stored.push(match row {
-            Some(row) => Some(Stored {
-                text: row.try_get(0).map_err(error::unapplied)?,
-                version: decode_version(row.try_get(1).map_err(error::unapplied)?)?,
-            }),
-            None => None,
-        });
+        stored.push(
+            row.as_ref()
+                .map(Row::read)
+                .transpose()
+                .map_err(error::unapplied)?,
+        );
     }
+    // The record's value and token are decoded only if a refusal reports them.
+    let held = stored
+        .iter()
+        .map(|row| row.as_ref().map_or(Ok(Held::Nothing), Row::held))
+        .collect::<Result<Vec<_>, _>>()?;
 
     let decisions: Vec<Decision> = writes
         .iter()
-        .zip(&stored)
-        .map(|(encoded, row)| encoded.write.decide(row.as_ref().map(|r| r.version)))
+        .zip(&held)
+        .map(|(encoded, held)| encoded.write.decide(*held))
         .collect();
     let mut refused = Vec::new();
     for (index, (decision, row)) in decisions.iter().zip(&stored).enumerate() {
         if *decision == Decision::Refuse {
-            refused.push((index, row.as_ref().map(Stored::item).transpose()?));
+            refused.push((index, row.as_ref().map(Row::record).transpose()?));
         }
     }
     if !refused.is_empty() {
@@ -91,7 +81,6 @@ pub(crate) async fn locked(
     }
 
     for ((encoded, decision), row) in writes.iter().zip(&decisions).zip(&stored) {
-        let (partition, has_sort, sort) = key_columns(encoded.write.key);
         let statement = match decision {
             Decision::Put(version) => {
                 let sql = if row.is_some() {
@@ -100,21 +89,15 @@ pub(crate) async fn locked(
                     &sql.insert_at
                 };
                 Some(
-                    sqlx::query(sql)
-                        .bind(partition)
-                        .bind(has_sort)
-                        .bind(sort)
+                    keyed(sql, encoded.write.key)
                         .bind(encoded.text())
+                        .bind(encoded.token.as_str())
                         .bind(version_to_store(*version)?),
                 )
             }
-            Decision::Delete if row.is_some() => Some(
-                sqlx::query(&sql.delete)
-                    .bind(partition)
-                    .bind(has_sort)
-                    .bind(sort),
-            ),
-            Decision::Delete | Decision::Keep | Decision::Refuse => None,
+            // `decide` deletes only a live item, so the row is there.
+            Decision::Delete => Some(bury(sql, keyed(&sql.delete, encoded.write.key), encoded)),
+            Decision::Keep | Decision::Refuse => None,
         };
         if let Some(statement) = statement {
             // Still uncommitted: an error here rolls everything back.
@@ -125,10 +108,5 @@ pub(crate) async fn locked(
         }
     }
     tx.commit().await.map_err(error::committing)?;
-    Ok(CommitOutcome::Applied {
-        previous: stored
-            .iter()
-            .map(|row| row.as_ref().map(|r| r.version))
-            .collect(),
-    })
+    Ok(CommitOutcome::Applied { previous: held })
 }

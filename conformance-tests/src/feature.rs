@@ -19,6 +19,12 @@ pub enum Feature {
     /// Keys without a sort part (`KeyShape::Any` or `KeyShape::PartitionOnly`), as the
     /// typed layer's entities with a partition key only make.
     PartitionOnlyKeys,
+    /// Tombstone mode (`Capabilities::tombstones`): deletes leave tombstones that keep
+    /// the version counting (contract R15).
+    Tombstones,
+    /// The default mode (`Capabilities::tombstones` off): a key deleted and written
+    /// again restarts at version 1 (contract R15).
+    NoTombstones,
 }
 
 impl Feature {
@@ -39,6 +45,8 @@ impl Feature {
             Feature::MixedKeyShapes => caps.key_shape == KeyShape::Any,
             Feature::SortKeys => caps.key_shape.accepts(true),
             Feature::PartitionOnlyKeys => caps.key_shape.accepts(false),
+            Feature::Tombstones => caps.tombstones,
+            Feature::NoTombstones => !caps.tombstones,
         }
     }
 
@@ -54,6 +62,8 @@ impl Feature {
             Feature::MixedKeyShapes => "mixed_key_shapes",
             Feature::SortKeys => "sort_keys",
             Feature::PartitionOnlyKeys => "partition_only_keys",
+            Feature::Tombstones => "tombstones",
+            Feature::NoTombstones => "no_tombstones",
         }
     }
 
@@ -76,6 +86,9 @@ impl Feature {
         }
         let why = match self {
             Feature::Transactions => "transactions = false".to_string(),
+            Feature::Tombstones | Feature::NoTombstones => {
+                format!("tombstones = {}", caps.tombstones)
+            }
             _ => format!("key_shape = {:?}", caps.key_shape),
         };
         Some(format!(

@@ -237,18 +237,59 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// The state of the model: the item, if any, at each of the test's keys.
+/// The state of the model: the item, if any, at each of the test's keys, and in
+/// tombstone mode the version each deleted key's counter stands at (contract R15).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct State {
     /// Item per key number.
     pub items: Vec<Option<Item>>,
+    /// Per key number, the version of the tombstone a delete left (tombstone mode only).
+    pub tombstones: Option<Vec<Option<u64>>>,
 }
 
 impl State {
-    /// `keys` absent keys.
+    /// `keys` absent keys, in the default mode: a key deleted and written again
+    /// restarts at version 1.
     pub fn empty(keys: usize) -> Self {
         Self {
             items: vec![None; keys],
+            tombstones: None,
+        }
+    }
+
+    /// The same state of a store in tombstone mode (`on`): a delete leaves a tombstone
+    /// that keeps the version counting.
+    ///
+    /// ```
+    /// use optimist_conformance::model::{apply, Act, MKey, Op, Outcome, State};
+    /// let s = State::empty(1).with_tombstones(true);
+    /// let (s, _) = apply(&s, &Op::Write(MKey::Slot(0), Act::Insert(1)));
+    /// let (s, _) = apply(&s, &Op::Write(MKey::Slot(0), Act::Remove));
+    /// let (_, out) = apply(&s, &Op::Write(MKey::Slot(0), Act::Insert(2)));
+    /// assert_eq!(out, Outcome::Written(2));
+    /// ```
+    pub fn with_tombstones(mut self, on: bool) -> Self {
+        self.tombstones = on.then(|| vec![None; self.items.len()]);
+        self
+    }
+
+    /// The version a key's counter stands at: its item's, or its tombstone's.
+    fn counter(&self, key: MKey) -> Option<u64> {
+        let buried = match (key, &self.tombstones) {
+            (MKey::Slot(n), Some(tombstones)) => tombstones.get(n).copied().flatten(),
+            _ => None,
+        };
+        self.item(key).map(|item| item.version).or(buried)
+    }
+
+    fn bury(&mut self, key: MKey, version: Option<u64>) {
+        if let (MKey::Slot(n), Some(tombstones)) = (key, &mut self.tombstones) {
+            if n >= tombstones.len() {
+                tombstones.resize(n + 1, None);
+            }
+            if version.is_some() {
+                tombstones[n] = version;
+            }
         }
     }
 
@@ -305,7 +346,7 @@ fn condition(act: &Act, current: Option<Item>) -> Option<MConflict> {
 
 /// Applies an act whose condition holds; returns the version afterwards (contract R3, R8–R10).
 fn effect(state: &mut State, key: MKey, act: &Act) -> Option<u64> {
-    let previous = state.item(key).map(|i| i.version);
+    let previous = state.counter(key);
     match act {
         Act::Insert(value) | Act::Put(value) | Act::Update { value, .. } => {
             let version = previous.map_or(1, |v| v.saturating_add(1));
@@ -320,6 +361,7 @@ fn effect(state: &mut State, key: MKey, act: &Act) -> Option<u64> {
         }
         Act::Check { expected } => Some(*expected),
         Act::Delete { .. } | Act::Remove => {
+            state.bury(key, state.item(key).map(|item| item.version));
             state.set(key, None);
             None
         }

@@ -1,17 +1,26 @@
--- Shared by every script. An item is a hash {v = JSON text, ver = decimal version}.
--- Versions stay decimal strings end to end: Lua numbers are doubles and would round
--- versions above 2^53, and the contract's versions are u64.
+-- Shared by every script. A key holds nothing, an item or a tombstone:
+--   item:      a hash {v = JSON text, ver = decimal version, tok = write token}
+--   tombstone: a hash without v, {ver = the deleted item's version, tok = the deleting
+--              write's token, del = when it was deleted, server time in milliseconds}
+-- tok is missing on records another client wrote. Versions stay decimal strings end
+-- to end: Lua numbers are doubles and would round versions above 2^53, and the
+-- contract's versions are u64.
 -- Every error is raised before the script's first write: Redis does not roll a script
 -- back, so a script that fails must fail while it has changed nothing.
 --
 -- A write is five arguments, from ARGV[at] on:
---   ARGV[at]     precondition: 'absent', 'at' or 'any'
---   ARGV[at + 1] the expected version for 'at' (decimal), else ''
---   ARGV[at + 2] change: 'put', 'delete' or 'keep'
---   ARGV[at + 3] the version a put stores under 'absent' or 'at', computed by the
---                engine; '' otherwise (under 'any' it is the item's version + 1,
---                computed here, where the item is read)
---   ARGV[at + 4] the JSON a put stores, else ''
+--   ARGV[at]     precondition: 'absent' (no record at all, a tombstone neither), 'at'
+--                (an item at exactly the version), 'tombstone' (a tombstone at exactly
+--                the version) or 'any'
+--   ARGV[at + 1] the expected version for 'at' and 'tombstone' (decimal), else ''
+--   ARGV[at + 2] change: 'put'; 'delete' (remove the item's record) or 'bury'
+--                (replace the item by a tombstone at its version: tombstone mode);
+--                or 'keep'
+--   ARGV[at + 3] the JSON a put stores, else ''
+--   ARGV[at + 4] the write's token (32 lowercase hex digits), stored with what the
+--                write leaves
+-- A put stores the record's version + 1 (item or tombstone), 1 on a key holding
+-- nothing; it is refused at u64::MAX, which nothing follows.
 
 local U64_MAX = '18446744073709551615'
 
@@ -49,15 +58,22 @@ local function canonical(ver)
   return ver
 end
 
--- The item's version ('0' when it was written without one), or nil when the key holds
--- nothing. A key holding anything that is not such a hash is an error.
-local function version_of(key)
-  local ver = redis.call('HGET', key, 'ver')
-  if ver then
-    return canonical(ver)
-  end
+-- The record at key, without its value: nil when the key holds nothing, else
+-- {tombstone = bool, ver = canonical version, tok = token or ''}. An item written
+-- without a version reads as version '0'. A key holding anything that is neither
+-- an item nor a tombstone is an error.
+local function record_of(key)
+  -- WRONGTYPE on a key that is not a hash: an error reply, before any write.
+  local fields = redis.call('HMGET', key, 'ver', 'tok', 'del')
+  local ver, tok, del = fields[1], fields[2] or '', fields[3]
   if redis.call('HEXISTS', key, 'v') == 1 then
-    return '0'
+    return {tombstone = false, ver = ver and canonical(ver) or '0', tok = tok}
+  end
+  if ver and del then
+    if not string.find(del, '^%d+$') then
+      fail('OPTIMIST_CORRUPT', 'the tombstone\'s deletion time is not a decimal number')
+    end
+    return {tombstone = true, ver = canonical(ver), tok = tok}
   end
   if redis.call('EXISTS', key) == 1 then
     fail('OPTIMIST_CORRUPT', 'the key holds a hash without a \'v\' field')
@@ -65,16 +81,26 @@ local function version_of(key)
   return nil
 end
 
--- The item as a reply: {json, version}, or {} when absent.
-local function item_of(key, ver)
-  if not ver then
+-- The record as a reply: {} for nothing, {version, token} for a tombstone,
+-- {version, token, json} for an item (token '' when the record has none).
+local function reply_of(key, record)
+  if not record then
     return {}
   end
-  local value = redis.call('HGET', key, 'v')
-  if not value then
-    fail('OPTIMIST_CORRUPT', 'the key holds a hash without a \'v\' field')
+  if record.tombstone then
+    return {record.ver, record.tok}
   end
-  return {value, ver}
+  local value = redis.call('HGET', key, 'v')
+  return {record.ver, record.tok, value}
+end
+
+-- What the key held before a write, as a reply: {} for nothing,
+-- {'item', version} or {'tombstone', version}.
+local function held_of(record)
+  if not record then
+    return {}
+  end
+  return {record.tombstone and 'tombstone' or 'item', record.ver}
 end
 
 -- version + 1, exactly, as decimal; nil at u64::MAX, which nothing follows.
@@ -97,51 +123,70 @@ local function increment(ver)
     .. string.rep('0', #ver - i)
 end
 
--- Judges the write at ARGV[at] against its item, reading nothing else and writing
--- nothing. Returns the item's version (nil: absent) and, when the write may go ahead,
--- the version a put stores ('' for a delete or a keep); that second result is nil
--- when the write is refused: its precondition fails, or it is a put on an item at
--- u64::MAX.
+-- The server's clock in milliseconds since the epoch, as decimal text (the same
+-- clock for leaving a tombstone and for purging it, whatever the clients' clocks say).
+local function now_ms()
+  local time = redis.call('TIME')
+  return time[1] .. string.format('%03d', math.floor(tonumber(time[2]) / 1000))
+end
+
+-- Judges the write at ARGV[at] against its key, reading nothing else and writing
+-- nothing. Returns the key's record (nil: nothing) and, when the write may go ahead,
+-- the version a put stores ('' for a delete, a bury or a keep); that second result
+-- is nil when the write is refused: its precondition fails, or it is a put on a
+-- record at u64::MAX.
 local function judge(key, at)
   local expect, expected, change = ARGV[at], ARGV[at + 1], ARGV[at + 2]
-  local ver = version_of(key)
+  local token = ARGV[at + 4]
+  if #token ~= 32 or not string.find(token, '^[0-9a-f]+$') then
+    fail('OPTIMIST_PROTOCOL', 'a write token is 32 lowercase hex digits')
+  end
+  local record = record_of(key)
   local holds
   if expect == 'absent' then
-    holds = not ver
+    holds = not record
   elseif expect == 'at' then
-    holds = ver == expected
+    holds = record ~= nil and not record.tombstone and record.ver == expected
+  elseif expect == 'tombstone' then
+    holds = record ~= nil and record.tombstone and record.ver == expected
   elseif expect == 'any' then
     holds = true
   else
     fail('OPTIMIST_PROTOCOL', 'unknown precondition')
   end
-  if change == 'delete' or change == 'keep' then
-    return ver, holds and '' or nil
+  if change == 'delete' or change == 'bury' or change == 'keep' then
+    return record, holds and '' or nil
   elseif change ~= 'put' then
     fail('OPTIMIST_PROTOCOL', 'unknown change')
   end
   if not holds then
-    return ver, nil
+    return record, nil
   end
-  if expect ~= 'any' then
-    if ARGV[at + 3] == '' then
-      fail('OPTIMIST_PROTOCOL', 'a conditional put without its new version')
-    end
-    return ver, ARGV[at + 3]
+  if not record then
+    return record, '1'
   end
-  if not ver then
-    return ver, '1'
-  end
-  return ver, increment(ver)
+  return record, increment(record.ver)
 end
 
--- Applies the write at ARGV[at], which judge let go ahead with `new_ver`.
-local function apply(key, at, ver, new_ver)
-  local change = ARGV[at + 2]
+-- Applies the write at ARGV[at], which judge let go ahead with `new_ver`. A delete or
+-- bury of a key without an item (nothing, or a tombstone: only 'any' gets there)
+-- writes nothing; a keep never writes.
+local function apply(key, at, record, new_ver)
+  local change, token = ARGV[at + 2], ARGV[at + 4]
   if change == 'put' then
-    redis.call('HSET', key, 'v', ARGV[at + 4], 'ver', new_ver)
-  elseif change == 'delete' and ver then
-    redis.call('DEL', key)
+    redis.call('HSET', key, 'v', ARGV[at + 3], 'ver', new_ver, 'tok', token)
+    if record and record.tombstone then
+      redis.call('HDEL', key, 'del')
+    end
+  elseif record and not record.tombstone then
+    if change == 'delete' then
+      redis.call('DEL', key)
+    elseif change == 'bury' then
+      -- Only the tombstone's fields: whatever else the item's hash held goes, as a
+      -- delete would take it.
+      local deleted_at = now_ms()
+      redis.call('DEL', key)
+      redis.call('HSET', key, 'ver', record.ver, 'tok', token, 'del', deleted_at)
+    end
   end
 end
-

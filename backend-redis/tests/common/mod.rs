@@ -33,10 +33,34 @@ pub async fn store() -> Result<RedisStore, Unavailable> {
         .await
         .map_err(|e| {
             Unavailable::new(
-                format!("Redis at {}", optimist_redis::redact_url(&url)),
+                format!("Redis at {}", optimist_core::redact::redact_url(&url)),
                 e.to_string(),
             )
         })
+}
+
+/// A store in tombstone mode on a fresh prefix.
+pub async fn tombstone_store() -> Result<RedisStore, Unavailable> {
+    let url = url()?;
+    RedisStore::builder()
+        .url(url)
+        .prefix(fresh_prefix())
+        .tombstones(true)
+        .build()
+        .await
+        .map_err(|e| Unavailable::new("Redis (tombstone mode)", e.to_string()))
+}
+
+/// A store in tombstone mode for a backend-specific test, or `None` after printing
+/// why the test skips; panics instead when `CI` or `OPTIMIST_REQUIRE_ALL` is set.
+pub async fn tombstone_store_or_skip(test: &str) -> Option<RedisStore> {
+    match tombstone_store().await {
+        Ok(store) => Some(store),
+        Err(why) => {
+            skip_or_fail(test, &why);
+            None
+        }
+    }
 }
 
 /// A store for a backend-specific test, or `None` after printing why the test skips;

@@ -1,6 +1,8 @@
 //! A TCP proxy between a store and the Redis server that counts what the client sends,
 //! so tests can prove "one round trip per operation" by observation, and can cut the
-//! connection to play an outage.
+//! connection to play an outage. It also tells its connections apart (numbered in the
+//! order they were accepted), so a test can hold the answers on them, count the
+//! commands each carried, and cut one alone.
 //!
 //! A *turn* is a burst of client bytes after a server reply (or the first ever): the
 //! client had to wait for an answer before sending again, which is one round trip.
@@ -15,6 +17,7 @@ use redis::aio::ConnectionManager;
 use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 #[derive(Default)]
@@ -24,7 +27,19 @@ struct Shared {
     awaiting_reply: AtomicBool,
     swallow_replies: AtomicBool,
     swallow_next_reply: AtomicBool,
-    connections: Mutex<Vec<JoinHandle<()>>>,
+    connections: Mutex<Vec<Connection>>,
+}
+
+/// One accepted connection: its forwarding task, and what it carried.
+struct Connection {
+    task: JoinHandle<()>,
+    seen: Arc<Seen>,
+}
+
+/// What one connection carried, and whether its answers are held back.
+struct Seen {
+    commands: Mutex<Vec<String>>,
+    hold: watch::Sender<bool>,
 }
 
 /// What the client sent since the last [`Proxy::take`].
@@ -91,16 +106,21 @@ impl Proxy {
         let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let shared = accept_shared.clone();
+                let seen = Arc::new(Seen {
+                    commands: Mutex::new(Vec::new()),
+                    hold: watch::Sender::new(false),
+                });
+                let task_seen = seen.clone();
                 let task = tokio::spawn(async move {
                     if let Ok(server) = TcpStream::connect(upstream).await {
-                        forward(client, server, shared).await;
+                        forward(client, server, shared, task_seen).await;
                     }
                 });
                 accept_shared
                     .connections
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .push(task);
+                    .push(Connection { task, seen });
             }
         });
         let info = info.set_addr(ConnectionAddr::Tcp(addr.ip().to_string(), addr.port()));
@@ -122,6 +142,74 @@ impl Proxy {
         ConnectionManager::new_with_config(client, config)
             .await
             .unwrap_or_else(|e| panic!("connect through the proxy: {e}"))
+    }
+
+    /// A client that goes through the proxy, with the same credentials.
+    pub fn client(&self) -> redis::Client {
+        redis::Client::open(self.info.clone()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// How many connections the proxy accepted so far.
+    pub fn connections(&self) -> usize {
+        self.lock_connections().len()
+    }
+
+    /// The command names connection `index` carried so far (`EVALSHA`, ...).
+    pub fn commands_on(&self, index: usize) -> Vec<String> {
+        let connections = self.lock_connections();
+        let seen = &connections
+            .get(index)
+            .unwrap_or_else(|| panic!("no connection {index}"))
+            .seen;
+        seen.commands
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// How many `EVALSHA` (script calls) connection `index` carried so far.
+    pub fn script_calls_on(&self, index: usize) -> usize {
+        self.commands_on(index)
+            .iter()
+            .filter(|c| *c == "EVALSHA")
+            .count()
+    }
+
+    /// From now on, the answers on connection `index` wait in the proxy (the requests
+    /// still reach the server) until [`release`](Self::release).
+    pub fn hold(&self, index: usize) {
+        self.set_hold(index, true);
+    }
+
+    /// Answers held on connection `index` go on.
+    pub fn release(&self, index: usize) {
+        self.set_hold(index, false);
+    }
+
+    fn set_hold(&self, index: usize, hold: bool) {
+        let connections = self.lock_connections();
+        let seen = &connections
+            .get(index)
+            .unwrap_or_else(|| panic!("no connection {index}"))
+            .seen;
+        seen.hold.send_replace(hold);
+    }
+
+    /// Closes connection `index`, both ways, as a network failure would: whatever
+    /// answers it held are lost. The others go on.
+    pub fn cut(&self, index: usize) {
+        self.lock_connections()
+            .get(index)
+            .unwrap_or_else(|| panic!("no connection {index}"))
+            .task
+            .abort();
+    }
+
+    fn lock_connections(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        self.shared
+            .connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Forgets what was counted so far.
@@ -158,14 +246,8 @@ impl Proxy {
     /// Closes the port and every connection: the server is gone.
     pub fn stop(&self) {
         self.accept.abort();
-        for task in self
-            .shared
-            .connections
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .drain(..)
-        {
-            task.abort();
+        for connection in self.lock_connections().drain(..) {
+            connection.task.abort();
         }
     }
 }
@@ -176,7 +258,7 @@ impl Drop for Proxy {
     }
 }
 
-async fn forward(client: TcpStream, server: TcpStream, shared: Arc<Shared>) {
+async fn forward(client: TcpStream, server: TcpStream, shared: Arc<Shared>, seen: Arc<Seen>) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
     let up = async {
@@ -190,6 +272,10 @@ async fn forward(client: TcpStream, server: TcpStream, shared: Arc<Shared>) {
             pending.extend_from_slice(&buf[..n]);
             while let Some((used, name)) = parse_command(&pending) {
                 pending.drain(..used);
+                seen.commands
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(name.clone());
                 shared
                     .commands
                     .lock()
@@ -207,11 +293,16 @@ async fn forward(client: TcpStream, server: TcpStream, shared: Arc<Shared>) {
     };
     let down = async {
         let mut buf = vec![0u8; 64 * 1024];
+        let mut hold = seen.hold.subscribe();
         loop {
             let n = match server_read.read(&mut buf).await {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             };
+            // Held: the answer waits here until released (or the connection is cut).
+            if hold.wait_for(|held| !*held).await.is_err() {
+                return;
+            }
             if shared.swallow_replies.load(Ordering::SeqCst)
                 || shared.swallow_next_reply.swap(false, Ordering::SeqCst)
             {

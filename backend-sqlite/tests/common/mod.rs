@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use optimist_core::{Capabilities, Key, Result, TxOp, Value, Version, Versioned, VersionedStore};
-use optimist_sqlite::SqliteStore;
+use optimist_sqlite::{SqliteStore, SqliteStoreBuilder};
 
 /// The folder for test databases: `$OPTIMIST_TMP` if set, else the system's temp dir.
 pub fn tmp_root() -> PathBuf {
@@ -80,12 +80,26 @@ impl VersionedStore for FileStore {
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
         self.store.transact(ops).await
     }
+    async fn purge_tombstones(&self, older_than: std::time::Duration) -> Result<u64> {
+        self.store.purge_tombstones(older_than).await
+    }
 }
 
 /// A fresh WAL file store, removed when dropped.
 pub async fn file_store(label: &str) -> Result<FileStore> {
+    file_store_with(label, |builder| builder).await
+}
+
+/// A fresh WAL file store built with the builder `configure` returns, removed when
+/// dropped.
+pub async fn file_store_with(
+    label: &str,
+    configure: impl FnOnce(SqliteStoreBuilder) -> SqliteStoreBuilder,
+) -> Result<FileStore> {
     let path = fresh_path(label);
-    let store = SqliteStore::builder().path(&path).build().await?;
+    let store = configure(SqliteStore::builder().path(&path))
+        .build()
+        .await?;
     Ok(FileStore { store, path })
 }
 

@@ -7,7 +7,8 @@ use optimist_core::{Key, VersionedStore};
 
 use crate::env;
 use crate::faults::{FaultPlan, FaultyStore};
-use crate::history::{PlanOptions, check_history, plan, run_plan};
+use crate::history::{PlanOptions, check_history_from, plan, run_plan};
+use crate::model::State;
 use crate::rng::SplitMix64;
 use crate::support::key;
 
@@ -33,7 +34,8 @@ async fn histories<S: VersionedStore + ?Sized + 'static>(
             Ok(history) => history,
             Err(err) => panic!("history {n} (OPTIMIST_SEED={base}): {err}"),
         };
-        if let Err(failure) = check_history(&history, plan.keys) {
+        let initial = State::empty(plan.keys).with_tombstones(store.capabilities().tombstones);
+        if let Err(failure) = check_history_from(&history, &initial) {
             panic!(
                 "history {n} of the run with OPTIMIST_SEED={base} (its own seed {seed}):\n{failure}"
             );

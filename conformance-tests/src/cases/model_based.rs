@@ -213,7 +213,8 @@ async fn run_sequence<S: VersionedStore + ?Sized>(
     let real: Vec<Key> = (0..keys)
         .map(|i| key(store, &format!("model-{nonce}-{n}-k{i}")))
         .collect();
-    let mut state = State::empty(keys);
+    let tombstones = store.capabilities().tombstones;
+    let mut state = State::empty(keys).with_tombstones(tombstones);
     let mut next_value = 0;
     let mut trace = String::new();
     for (i, step) in steps.iter().enumerate() {
@@ -238,6 +239,8 @@ async fn run_sequence<S: VersionedStore + ?Sized>(
         trace.push('\n');
         state = expected_state;
         let mut seen = State::empty(keys);
+        // Tombstones are not visible to reads; the model's stay as they are.
+        seen.tombstones = state.tombstones.clone();
         for (slot, k) in real.iter().enumerate() {
             match store.get(k).await {
                 Ok(item) => seen.items[slot] = item.as_ref().map(item_of),

@@ -25,5 +25,5 @@ mod run;
 
 pub use exec::{KvModel, Observed, execute, item_of, value_for, value_id};
 pub use plan::{HistoryPlan, PlanOptions, plan};
-pub use report::{HistoryFailure, check_history};
+pub use report::{HistoryFailure, check_history, check_history_from};
 pub use run::{Recorded, run_plan};

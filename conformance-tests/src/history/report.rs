@@ -80,6 +80,25 @@ impl std::error::Error for HistoryFailure {}
 /// assert!(check_history(&history, 1).is_ok());
 /// ```
 pub fn check_history(history: &[Recorded], keys: usize) -> Result<(), HistoryFailure> {
+    check_history_from(history, &State::empty(keys))
+}
+
+/// [`check_history`] from a given initial state, such as the empty state of a store in
+/// tombstone mode (`State::empty(keys).with_tombstones(true)`).
+///
+/// ```
+/// use optimist_conformance::history::{check_history_from, Observed, Recorded};
+/// use optimist_conformance::model::{Act, MKey, Op, Outcome, State};
+/// let history = vec![Recorded {
+///     branch: None,
+///     op: Op::Write(MKey::Slot(0), Act::Insert(1)),
+///     call: 0,
+///     at: 1,
+///     observed: Observed::Answered(Outcome::Written(1)),
+/// }];
+/// assert!(check_history_from(&history, &State::empty(1).with_tombstones(true)).is_ok());
+/// ```
+pub fn check_history_from(history: &[Recorded], initial: &State) -> Result<(), HistoryFailure> {
     let fail = |reason: String, group: Vec<usize>, longest_prefix: Vec<usize>| HistoryFailure {
         reason,
         history: history.to_vec(),
@@ -111,7 +130,7 @@ pub fn check_history(history: &[Recorded], keys: usize) -> Result<(), HistoryFai
         });
         index.push(i);
     }
-    match check_partitioned(&KvModel, &State::empty(keys), &entries, Op::slots) {
+    match check_partitioned(&KvModel, initial, &entries, Op::slots) {
         Ok(Partitioned::Linearizable { .. }) => Ok(()),
         Ok(Partitioned::NotLinearizable {
             calls,

@@ -6,9 +6,11 @@
 //!   conditional write can then be sent again with the same token: the first attempt
 //!   and the resend ask for the same state, so at most one of them can apply, and once
 //!   either has, the other is refused (and its refusal shows our token);
-//! - anything else (the key moved on without our token, an unconditional write whose
-//!   effect is not visible, the read failing): the outcome stays unknown, and the
-//!   caller gets `Indeterminate`.
+//! - the key holding what one other write on exactly the asked-for state leaves: that
+//!   writer took the state, ours never applied and never will: a conflict;
+//! - anything else (the key moved on further without our token, an unconditional
+//!   write whose effect is not visible, the read failing): the outcome stays unknown,
+//!   and the caller gets `Indeterminate`.
 
 use crate::retry::retry_transient;
 use crate::{Change, Expect, Held, Key, Record, Storage, StorageError, Version, Write};
@@ -20,6 +22,9 @@ pub(super) enum Settled {
     Applied(Held),
     /// The write has not been applied and may be sent again.
     NotApplied,
+    /// Another writer took the state the write asked for: it was not applied and never
+    /// will be; the record read is its conflict.
+    Taken,
     /// Nobody can tell.
     Unknown,
 }
@@ -34,6 +39,7 @@ pub(super) fn judge(write: &Write<'_>, record: Option<&Record>) -> Settled {
         Some(record) if record.written_by(write.token) => {
             Settled::Applied(previous_of(write, record))
         }
+        current if taken_by_another(write, current) => Settled::Taken,
         // An unconditional write still travelling could land after a resend: it is
         // never sent again.
         _ if write.expect == Expect::Any => Settled::Unknown,
@@ -50,6 +56,39 @@ pub(super) fn applied_before(write: &Write<'_>, current: Option<&Record>) -> Opt
         }
         _ => None,
     }
+}
+
+/// Whether a refusal's record (not carrying the write's token) proves that another
+/// writer took the state the write asked for, so that the write never applied and
+/// never will: the record is what one write on exactly that state leaves. Any other
+/// refusal of a write whose earlier attempt lost its answer cannot tell "refused" from
+/// "applied, then overwritten".
+pub(super) fn taken_by_another(write: &Write<'_>, current: Option<&Record>) -> bool {
+    if write.change == Change::Keep {
+        // A check leaves no trace: it may have passed before the item changed.
+        return false;
+    }
+    let deletes = write.change == Change::Delete;
+    match (write.expect, Held::of(current)) {
+        // Another client's update of v. (For a delete, v + 1 is also what our own
+        // tombstone at v becomes when another client inserts again: unknown.)
+        (Expect::At(expected), Held::Item(version)) => !deletes && expected.next() == Some(version),
+        // Another client's delete of v.
+        (Expect::At(expected), Held::Tombstone(version)) => version == expected,
+        (Expect::Absent, Held::Item(version)) => version == Version::FIRST,
+        (Expect::Tombstone(buried), Held::Item(version)) => buried.next() == Some(version),
+        _ => false,
+    }
+}
+
+/// The error of a write whose earlier attempt lost its answer and whose outcome the
+/// engine could not settle.
+pub(super) fn unsettled() -> StorageError {
+    StorageError::maybe_applied(
+        crate::ErrorKind::Timeout,
+        "an earlier attempt's answer was lost, and the item changed before the engine \
+         could tell whether that attempt applied",
+    )
 }
 
 /// What the key held before `write` left `record` (which carries its token).
@@ -105,6 +144,9 @@ pub(super) async fn commit<S: Storage + ?Sized>(
                 previous.push(held);
             }
             Some(Settled::NotApplied) => not_applied += 1,
+            // The transaction can never apply: sending it again is safe, and its
+            // refusal names every failing write.
+            Some(Settled::Taken) => return Err(Settled::NotApplied),
             Some(Settled::Unknown) => return Err(Settled::Unknown),
         }
     }

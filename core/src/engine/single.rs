@@ -129,6 +129,8 @@ where
     };
     let policy = store.retry_policy();
     let mut attempts = 0;
+    // Whether an attempt may have applied without the engine seeing its answer.
+    let mut lost_answer = false;
     let answer = loop {
         attempts += 1;
         let failure = match store.write(&sent).await {
@@ -137,6 +139,10 @@ where
                 if let Some(previous) = settle::applied_before(&sent, current.as_ref()) {
                     // An earlier attempt, whose answer was lost, applied.
                     break Ok(Ok(previous));
+                }
+                if lost_answer && !settle::taken_by_another(&sent, current.as_ref()) {
+                    // The earlier attempt may have applied and been overwritten since.
+                    break Err((settle::unsettled(), false));
                 }
                 match current.as_ref().map(|record| record.held()) {
                     // An insert meeting the tombstone of a deleted item: the caller's
@@ -162,14 +168,21 @@ where
                     _ => break Ok(Err(current)),
                 }
             }
-            Err(err) if err.applied() == Applied::Maybe => match settle::read(store, key).await {
-                Ok(record) => match settle::judge(&sent, record.as_ref()) {
-                    Settled::Applied(previous) => break Ok(Ok(previous)),
-                    Settled::NotApplied => err,
-                    Settled::Unknown => break Err((err, false)),
-                },
-                Err(_) => break Err((err, false)),
-            },
+            Err(err) if err.applied() == Applied::Maybe => {
+                lost_answer = true;
+                match settle::read(store, key).await {
+                    Ok(record) => match settle::judge(&sent, record.as_ref()) {
+                        Settled::Applied(previous) => break Ok(Ok(previous)),
+                        Settled::Taken => break Ok(Err(record)),
+                        // The settling read just reached the store: send again at
+                        // once, so the state has the least time to move meanwhile.
+                        Settled::NotApplied if attempts < policy.max_attempts() => continue,
+                        Settled::NotApplied => err,
+                        Settled::Unknown => break Err((err, false)),
+                    },
+                    Err(_) => break Err((err, false)),
+                }
+            }
             Err(err) if err.is_transient() => err,
             Err(err) => break Err((err, false)),
         };

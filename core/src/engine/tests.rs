@@ -313,6 +313,58 @@ fn a_lost_answer_after_which_the_item_moved_on_is_indeterminate() {
 }
 
 #[test]
+fn a_refused_resend_is_a_conflict_only_when_another_writer_took_the_state() {
+    // The settling read sees v2 (not applied yet), the resend is refused. If another
+    // writer took v2 to v3, the first attempt can never apply: a conflict. If the item
+    // is further on, the first attempt may have applied and been overwritten: unknown.
+    let old = Some(Record::from(item(2)));
+    let store = Scripted::new(vec![
+        Step::Fail(ErrorKind::Io, Applied::Maybe),
+        Step::ReadAs(old.clone()),
+        Step::Refuse(Some(Record::from(item(3)))),
+    ])
+    .with_item("k", 2);
+    let err = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+    let store = Scripted::new(vec![
+        Step::Fail(ErrorKind::Io, Applied::Maybe),
+        Step::ReadAs(old),
+        Step::Refuse(Some(Record::from(item(4)))),
+    ])
+    .with_item("k", 2);
+    let err = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
+}
+
+#[test]
+fn a_lost_answer_after_another_writer_took_the_state_is_a_conflict() {
+    let other = Record::from(item(3)).with_token(Some(WriteToken::from_u128(9)));
+    let store = Scripted::new(vec![
+        Step::Fail(ErrorKind::Timeout, Applied::Maybe),
+        Step::ReadAs(Some(other)),
+    ])
+    .with_item("k", 2);
+    let err = block(store.update(&Key::new("k"), Version::new(2), json!(3))).unwrap_err();
+    assert!(err.is_conflict(), "{err}");
+    assert_eq!(store.sent().len(), 1, "settled by the read");
+}
+
+#[test]
+fn a_lost_delete_followed_by_another_clients_insert_is_indeterminate() {
+    // Our delete may have left its tombstone at 2, which another client's insert then
+    // turned into 3: not a conflict, not known either.
+    let other = Record::from(item(3)).with_token(Some(WriteToken::from_u128(9)));
+    let store = Scripted::new(vec![
+        Step::Fail(ErrorKind::Timeout, Applied::Maybe),
+        Step::ReadAs(Some(other)),
+    ])
+    .with_tombstone("t", 1)
+    .with_item("k", 2);
+    let err = block(store.delete(&Key::new("k"), Version::new(2))).unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
+}
+
+#[test]
 fn a_lost_answer_whose_settling_read_fails_is_indeterminate() {
     let store = Scripted::new(
         std::iter::once(Step::Fail(ErrorKind::Timeout, Applied::Maybe))

@@ -63,12 +63,21 @@ async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Optio
     };
     let policy = store.retry_policy();
     let mut attempts = 0;
+    // Whether an attempt may have applied without the engine seeing its answer.
+    let mut lost_answer = false;
     let answer = loop {
         attempts += 1;
         let failure = match store.commit(&sent).await {
             Ok(outcome) => match check_answer(&sent, &outcome) {
                 Ok(()) => match outcome {
                     CommitOutcome::Applied { previous } => break Ok(Ok(previous)),
+                    CommitOutcome::Refused { current }
+                        if lost_answer && !refusal_is_settled(&sent, &current) =>
+                    {
+                        // The earlier attempt may have applied and been overwritten
+                        // since.
+                        break Err((settle::unsettled(), false));
+                    }
                     CommitOutcome::Refused { current } => {
                         match judge_refusal(
                             &intent,
@@ -85,12 +94,17 @@ async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Optio
                 Err(err) if err.is_transient() => err,
                 Err(err) => break Err((err, false)),
             },
-            Err(err) if err.applied() == Applied::Maybe => match settle::commit(store, &sent).await
-            {
-                Ok(previous) => break Ok(Ok(previous)),
-                Err(Settled::NotApplied) => err,
-                Err(_) => break Err((err, false)),
-            },
+            Err(err) if err.applied() == Applied::Maybe => {
+                lost_answer = true;
+                match settle::commit(store, &sent).await {
+                    Ok(previous) => break Ok(Ok(previous)),
+                    // The settling reads just reached the store: send again at once,
+                    // so the state has the least time to move meanwhile.
+                    Err(Settled::NotApplied) if attempts < policy.max_attempts() => continue,
+                    Err(Settled::NotApplied) => err,
+                    Err(_) => break Err((err, false)),
+                }
+            }
             Err(err) if err.is_transient() => err,
             Err(err) => break Err((err, false)),
         };
@@ -144,6 +158,18 @@ async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Optio
         }
     };
     (result, attempts)
+}
+
+/// Whether a refusal of a transaction whose earlier attempt lost its answer settles it:
+/// the earlier attempt applied (a refused write shows the token), or it never can
+/// (another writer took the state one of its writes asked for).
+fn refusal_is_settled(sent: &[Write<'_>], current: &[(usize, Option<Record>)]) -> bool {
+    current.iter().any(|(index, record)| {
+        sent.get(*index).is_some_and(|write| {
+            settle::applied_before(write, record.as_ref()).is_some()
+                || settle::taken_by_another(write, record.as_ref())
+        })
+    })
 }
 
 /// What a refused commit means.

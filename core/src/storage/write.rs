@@ -24,8 +24,10 @@ pub enum Expect {
     /// An item exists at exactly this version (update, delete, check).
     At(Version),
     /// The key holds the tombstone of the item deleted at exactly this version: an
-    /// insert on a key deleted in tombstone mode. Sent only to stores that declare
-    /// [`Capabilities::tombstones`](crate::Capabilities::tombstones).
+    /// insert on a key deleted in tombstone mode
+    /// ([`Capabilities::tombstones`](crate::Capabilities::tombstones)). Sent only after
+    /// the store reported such a tombstone, so a store that never leaves one never
+    /// gets it.
     Tombstone(Version),
     /// Whatever is there (put, remove).
     Any,
