@@ -330,28 +330,57 @@ fn refused_by_another_item() -> String {
     refused.to_string()
 }
 
-#[tokio::test]
-async fn a_write_answered_500_is_not_resent_when_the_key_moved_on_without_it() {
-    // The first attempt may have been applied and is answered with a 500: the engine
-    // reads the key. It holds an item without the write's token, so the write cannot be
-    // told applied or not: never resent (a resend would fail its condition on what may
-    // be the caller's own write), never reported as nothing-written.
-    let another = json!({"Item": {"pk": {"S": "k"}, "a": {"N": "1"}, "version": {"N": "1"}}});
-    let script = vec![
+/// A 500 to a write, then this answer to the read that settles it.
+fn lost_then_read(read: serde_json::Value) -> Vec<Reply> {
+    vec![
         Reply::Answer(
             500,
             "InternalServerError",
             error_body("InternalServerError", "lost answer"),
         ),
-        Reply::Answer(200, "", another.to_string()),
-    ];
-    let (endpoint, seen) = fake_server(script).await;
+        Reply::Answer(200, "", read.to_string()),
+    ]
+}
+
+#[tokio::test]
+async fn a_write_answered_500_is_not_resent_when_the_key_moved_on_without_it() {
+    // The first attempt may have been applied and is answered with a 500: the engine
+    // reads the key. It holds an item at version 2 without the write's token: the
+    // insert may have landed and been updated since, or not: never resent (a resend
+    // would fail its condition on what may be the caller's own write), never reported
+    // as nothing-written.
+    let later = json!({"Item": {"pk": {"S": "k"}, "a": {"N": "1"}, "version": {"N": "2"}}});
+    let (endpoint, seen) = fake_server(lost_then_read(later)).await;
     let store = store(&endpoint, 3);
     let err = store
         .insert(&Key::new("k"), json!({"a": 1}))
         .await
         .unwrap_err();
     assert!(err.is_indeterminate(), "expected Indeterminate, got {err}");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        2,
+        "the write once, one read, no resend"
+    );
+}
+
+#[tokio::test]
+async fn a_write_answered_500_whose_state_another_writer_took_is_a_conflict() {
+    // The read finds another writer's version 1 (no token of ours): that writer's
+    // insert took the empty key, so ours never applied and never will.
+    let theirs = json!({"Item": {"pk": {"S": "k"}, "a": {"N": "7"}, "version": {"N": "1"}}});
+    let (endpoint, seen) = fake_server(lost_then_read(theirs)).await;
+    let store = store(&endpoint, 3);
+    let err = store
+        .insert(&Key::new("k"), json!({"a": 1}))
+        .await
+        .unwrap_err();
+    match err.conflict_ref() {
+        Some(Conflict::AlreadyExists { current }) => {
+            assert_eq!(current.value, json!({"a": 7}));
+        }
+        other => panic!("expected AlreadyExists, got {other:?} from {err}"),
+    }
     assert_eq!(
         seen.load(Ordering::SeqCst),
         2,

@@ -22,7 +22,7 @@ use aws_sdk_dynamodb::config::Builder as ConfigBuilder;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use common::fault_proxy::{Fault, FaultProxy};
-use optimist_core::{Error, ErrorKind, Key, TxOp, Value, Version, VersionedStore};
+use optimist_core::{ConflictKind, Error, ErrorKind, Key, TxOp, Value, Version, VersionedStore};
 use optimist_dynamodb::DynamoDbStore;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -144,21 +144,34 @@ async fn a_write_answered_500_is_resent_only_after_a_read_proves_it_was_not_appl
     // Indeterminate, not resent.
     rig.proxy.on_next_writes([Fault::server_error()]);
     assert_indeterminate(rig.store.remove(&key).await);
-    // The same for a transaction inserting the key, which another write holds.
+    // A transaction inserting the key finds another write's version 1 there: that
+    // write took the state the insert asked for, so the transaction never applied and
+    // never will. It is sent again at once, and its refusal names the conflict.
     rig.proxy.on_next_writes([Fault::server_error()]);
-    assert_indeterminate(
-        rig.store
-            .transact(vec![TxOp::insert(key.clone(), json!({}))])
-            .await,
-    );
+    match rig
+        .store
+        .transact(vec![TxOp::insert(key.clone(), json!({}))])
+        .await
+    {
+        Err(Error::TransactionConflict { failures })
+            if failures.len() == 1
+                && failures[0].conflict.kind() == ConflictKind::AlreadyExists => {}
+        other => panic!("expected the insert's AlreadyExists, got {other:?}"),
+    }
     assert_eq!(
         rig.proxy.writes_received(),
-        4,
-        "the insert twice (answered 500, then resent), the others once, never resent"
+        5,
+        "the insert and the transaction twice (answered 500, then resent), the remove once"
     );
     assert_eq!(
         rig.proxy.forwarded(),
-        ops(&["GetItem", "PutItem", "GetItem", "GetItem"])
+        ops(&[
+            "GetItem",
+            "PutItem",
+            "GetItem",
+            "GetItem",
+            "TransactWriteItems"
+        ])
     );
     let item = rig.direct.get(&key).await.unwrap().unwrap();
     assert_eq!(
