@@ -1,8 +1,9 @@
 //! Error mapping against a scripted fake DynamoDB endpoint on loopback: throttling
 //! (resent, then `Busy`), 5xx (resent on a read; on a write, the engine reads the key
 //! to settle it, and the write stays `Indeterminate` unless the read proves it was not
-//! applied), timeouts after sending, refused connections, a resent write whose resend
-//! fails its condition, and credentials kept out of every message.
+//! applied, or that another writer took its state: a conflict), timeouts after
+//! sending, refused connections, a resent write whose resend fails its condition, and
+//! credentials kept out of every message.
 //!
 //! Resends follow the store's retry policy, derived from the client's retry config; a
 //! failure that used up the policy's attempts is reported with `retryable: false` (the

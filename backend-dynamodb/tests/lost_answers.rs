@@ -7,7 +7,8 @@
 //! (dropped, 5xx, timed out) is settled by reading its key: its token there means
 //! applied (success, nothing resent); the key unchanged and the write conditional means
 //! not applied, and it is sent again with the same token (so at most one attempt
-//! applies); anything else is `Indeterminate`, never sent again. A write refused
+//! applies); the key holding what another write on the asked-for state leaves means a
+//! conflict; anything else is `Indeterminate`, never sent again. A write refused
 //! without being applied (throttling, a refused connection) is sent again, as often as
 //! the client's retry config allows (the store's retry policy is derived from it).
 #![allow(clippy::unwrap_used, clippy::panic)]
