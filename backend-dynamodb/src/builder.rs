@@ -1,7 +1,9 @@
 //! Building a [`DynamoDbStore`]: which client and table, the item size limit, where a
-//! conflict's item comes from, and how often a request is sent again.
+//! conflict's item comes from, how often a request is sent again, and whether deletes
+//! leave tombstones.
 
 use std::fmt;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
@@ -10,6 +12,7 @@ use optimist_core::retry::RetryPolicy;
 
 use crate::error::configuration;
 use crate::size::DYNAMODB_MAX_ITEM_BYTES;
+use crate::store::Parts;
 use crate::{DynamoDbStore, TableDescription};
 
 /// Where the item of a conflict comes from when the service returns none with a failed
@@ -58,6 +61,8 @@ pub struct DynamoDbStoreBuilder {
     max_item_bytes: usize,
     retry_policy: Option<RetryPolicy>,
     conflict_items: ConflictItems,
+    tombstones: bool,
+    tombstone_retention: Option<Duration>,
 }
 
 // Hand-written: the client holds the credentials provider, never print it.
@@ -68,6 +73,8 @@ impl fmt::Debug for DynamoDbStoreBuilder {
             .field("max_item_bytes", &self.max_item_bytes)
             .field("retry_policy", &self.retry_policy)
             .field("conflict_items", &self.conflict_items)
+            .field("tombstones", &self.tombstones)
+            .field("tombstone_retention", &self.tombstone_retention)
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +87,8 @@ impl DynamoDbStoreBuilder {
             max_item_bytes: DYNAMODB_MAX_ITEM_BYTES,
             retry_policy: None,
             conflict_items: ConflictItems::default(),
+            tombstones: false,
+            tombstone_retention: Some(DynamoDbStore::DEFAULT_TOMBSTONE_RETENTION),
         }
     }
 
@@ -150,6 +159,64 @@ impl DynamoDbStoreBuilder {
         self
     }
 
+    /// Tombstone mode (contract R15), off by default. On, `delete` and `remove` replace
+    /// the item by a tombstone that keeps its version (and the delete's token), so an
+    /// insert on the key continues at the next version: a version is never reused for
+    /// a key, and an insert still travelling from before the delete cannot bring the
+    /// item back. Reads do not show tombstones. They are purged by DynamoDB's time to
+    /// live (see [`tombstone_retention`](Self::tombstone_retention)) or by
+    /// [`purge_tombstones`](optimist_core::VersionedStore::purge_tombstones).
+    ///
+    /// Off by default because it is the contract's default (a key deleted and inserted
+    /// again restarts at version 1), because other clients of the table see tombstones
+    /// as items unless they skip the deleted attribute, and because `remove` then costs
+    /// two requests on an existing item (a `GetItem` for the version, then the
+    /// tombstone's `PutItem`).
+    ///
+    /// ```
+    /// # use optimist_dynamodb::{DynamoDbStore, TableDescription};
+    /// # use optimist_core::VersionedStore;
+    /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
+    /// # let client = aws_sdk_dynamodb::Client::new(&config);
+    /// let store = DynamoDbStore::builder(client, TableDescription::new("orders", "pk"))
+    ///     .tombstones(true)
+    ///     .build()?;
+    /// assert!(store.capabilities().tombstones);
+    /// # Ok::<(), optimist_core::Error>(())
+    /// ```
+    pub fn tombstones(mut self, on: bool) -> Self {
+        self.tombstones = on;
+        self
+    }
+
+    /// How long a tombstone is kept at least: each tombstone carries the
+    /// [TTL attribute](TableDescription::ttl_attribute), its deletion time plus this in
+    /// seconds since the epoch, so a table with time to live enabled on that attribute
+    /// has DynamoDB delete it some time after (usually within days, free of write
+    /// capacity; a key written since holds an item without the TTL attribute, which
+    /// TTL does not select). Default
+    /// [`DEFAULT_TOMBSTONE_RETENTION`](DynamoDbStore::DEFAULT_TOMBSTONE_RETENTION), 30
+    /// days; `None` writes no TTL attribute (tombstones stay until `purge_tombstones`).
+    /// Keep it well above the longest time a request can spend in flight.
+    ///
+    /// ```
+    /// # use optimist_dynamodb::{DynamoDbStore, TableDescription};
+    /// # use std::time::Duration;
+    /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
+    /// # let client = aws_sdk_dynamodb::Client::new(&config);
+    /// let week = Duration::from_secs(7 * 24 * 3600);
+    /// let store = DynamoDbStore::builder(client, TableDescription::new("orders", "pk"))
+    ///     .tombstones(true)
+    ///     .tombstone_retention(Some(week))
+    ///     .build()?;
+    /// assert_eq!(store.tombstone_retention(), Some(week));
+    /// # Ok::<(), optimist_core::Error>(())
+    /// ```
+    pub fn tombstone_retention(mut self, retention: Option<Duration>) -> Self {
+        self.tombstone_retention = retention;
+        self
+    }
+
     /// The store, without contacting the service. The table must exist with the
     /// described key schema; [`connect`](Self::connect) checks it. Names that cannot be
     /// a table's are [`Error::Configuration`](optimist_core::Error::Configuration).
@@ -174,13 +241,15 @@ impl DynamoDbStoreBuilder {
         let retry_policy = self
             .retry_policy
             .unwrap_or_else(|| policy_of_client(&self.client));
-        Ok(DynamoDbStore::from_parts(
-            self.client,
-            self.table,
-            self.max_item_bytes,
+        Ok(DynamoDbStore::from_parts(Parts {
+            client: self.client,
+            table: self.table,
+            item_limit: self.max_item_bytes,
             retry_policy,
-            self.conflict_items,
-        ))
+            conflict_items: self.conflict_items,
+            tombstones: self.tombstones,
+            tombstone_retention: self.tombstone_retention,
+        }))
     }
 
     /// Like [`build`](Self::build), then checks with one `DescribeTable` that the
@@ -277,6 +346,11 @@ mod tests {
             TableDescription::new("ab", "pk"),
             TableDescription::new("orders", ""),
             TableDescription::new("orders", "pk").with_version_attribute("pk"),
+            TableDescription::new("orders", "pk").with_token_attribute("version"),
+            TableDescription::new("orders", "pk").with_deleted_attribute(""),
+            TableDescription::new("orders", "pk")
+                .with_ttl_attribute("t")
+                .with_deleted_attribute("t"),
         ] {
             let err = DynamoDbStore::builder(client(None), table.clone())
                 .build()

@@ -94,6 +94,15 @@ pub enum DynamoDbError {
     /// Other writers kept changing the item while the store worked on it.
     #[error("{0}")]
     Contention(String),
+    /// `purge_tombstones` failed after it had removed some tombstones (those stay
+    /// removed).
+    #[error("purging tombstones stopped after removing {removed} of them")]
+    PurgeInterrupted {
+        /// How many tombstones were removed before the failure.
+        removed: u64,
+        /// The failure.
+        source: BoxError,
+    },
 }
 
 /// Answers that refuse a request without applying it and invite sending it again.

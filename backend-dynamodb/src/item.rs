@@ -2,12 +2,16 @@
 //!
 //! A document's fields become top-level attributes: strings `S`, numbers `N`, booleans
 //! `BOOL`, null `NULL`, arrays `L`, objects `M`. The key parts go in the key attributes
-//! (`S`) and the version in the version attribute (`N`).
+//! (`S`), the version in the version attribute (`N`) and the write token in the token
+//! attribute (`S`). A tombstone holds the key, the version, the token, the deletion
+//! time in the deleted attribute (`N`, which marks it a tombstone) and, when the store
+//! sets a retention, the TTL expiry (`N`); no document attribute.
 
 use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use optimist_core::{Key, StorageError, Value, Version, Versioned};
+use optimist_core::{Key, Record, StorageError, Value, Version, WriteToken};
 use serde_json::{Map, Number};
 
 use crate::TableDescription;
@@ -29,23 +33,72 @@ pub(crate) fn key_item(table: &TableDescription, key: &Key) -> Item {
     item
 }
 
-/// The whole item: key attributes, the document's fields and the version.
-/// The document is an object without reserved names (checked before).
+/// The whole item: key attributes, the document's fields, the version and the token
+/// of the write storing it. The document is an object without reserved names
+/// (checked before).
 pub(crate) fn full_item(
     table: &TableDescription,
     key: &Key,
     document: &Value,
     version: Version,
+    token: WriteToken,
 ) -> Item {
     let mut item = key_item(table, key);
     if let Value::Object(fields) = document {
         item.extend(fields.iter().map(|(k, v)| (k.clone(), to_attribute(v))));
     }
+    stamp(table, &mut item, version, token);
+    item
+}
+
+/// The tombstone a delete leaves in tombstone mode: the key attributes, the deleted
+/// item's version, the delete's token, the deletion time in milliseconds since the
+/// epoch (the marker) and, with a retention, the TTL expiry in seconds since the epoch.
+pub(crate) fn tombstone_item(
+    table: &TableDescription,
+    key: &Key,
+    version: Version,
+    token: WriteToken,
+    deleted_at: SystemTime,
+    retention: Option<Duration>,
+) -> Item {
+    let mut item = key_item(table, key);
+    stamp(table, &mut item, version, token);
+    let since_epoch = deleted_at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    item.insert(
+        table.deleted_attribute().to_string(),
+        AttributeValue::N(since_epoch.as_millis().to_string()),
+    );
+    if let Some(retention) = retention {
+        let expires = since_epoch.saturating_add(retention).as_secs();
+        item.insert(
+            table.ttl_attribute().to_string(),
+            AttributeValue::N(expires.to_string()),
+        );
+    }
+    item
+}
+
+/// Adds the version and the token.
+fn stamp(table: &TableDescription, item: &mut Item, version: Version, token: WriteToken) {
     item.insert(
         table.version_attribute().to_string(),
         AttributeValue::N(version.get().to_string()),
     );
-    item
+    item.insert(
+        table.token_attribute().to_string(),
+        AttributeValue::S(token_text(token, version)),
+    );
+}
+
+/// The token attribute's text: the token, `@`, and the version the write left.
+///
+/// Other clients update items in place (an `UpdateItem` that sets their attributes
+/// and `version = version + 1`, as boto3 and PynamoDB do), which keeps attributes they
+/// do not know, our token among them. The version in the text tells such an item apart: its version moved on
+/// without us, so the record is theirs, and reads as written by no token of ours.
+pub(crate) fn token_text(token: WriteToken, version: Version) -> String {
+    format!("{token}@{}", version.get())
 }
 
 /// A JSON value as an attribute value.
@@ -150,19 +203,60 @@ pub(crate) fn version_of(table: &TableDescription, item: &Item) -> Result<Versio
     }
 }
 
-/// The item of `key` as the engine knows it, from what the service returned; an item
+/// The token of the write that left an item at `version`: `None` when it has no token
+/// attribute (written by another client), or one written at another version (updated
+/// in place by another client since, see [`token_text`]).
+pub(crate) fn token_of(
+    table: &TableDescription,
+    item: &Item,
+    version: Version,
+) -> Result<Option<WriteToken>, String> {
+    let name = table.token_attribute();
+    let text = match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => return Ok(None),
+        Some(AttributeValue::S(text)) => text,
+        Some(_) => return Err(format!("token attribute {name:?} is not a string")),
+    };
+    let malformed = || format!("token attribute {name:?} holds {text:?}, not TOKEN@VERSION");
+    let (token, written_at) = text.split_once('@').ok_or_else(malformed)?;
+    let token: WriteToken = token.parse().map_err(|_| malformed())?;
+    let written_at: u64 = written_at.parse().map_err(|_| malformed())?;
+    if written_at != version.get() {
+        tracing::debug!(
+            written_at,
+            version = version.get(),
+            "the item's token is from an earlier version: another client updated it in place"
+        );
+        return Ok(None);
+    }
+    Ok(Some(token))
+}
+
+/// Whether an item is a tombstone: it holds the deleted attribute, whatever its type
+/// and whatever else the item holds (the conditions judge it the same way, by
+/// `attribute_exists`).
+pub(crate) fn is_tombstone(table: &TableDescription, item: &Item) -> bool {
+    item.contains_key(table.deleted_attribute())
+}
+
+/// The record of `key` as the engine knows it, from what the service returned; an item
 /// this backend cannot read is corrupt storage.
 pub(crate) fn decode(
     table: &TableDescription,
     key: &Key,
     item: &Item,
-) -> Result<Versioned<Value>, StorageError> {
+) -> Result<Record, StorageError> {
     from_item(table, item).map_err(|reason| unreadable(key, reason))
 }
 
-/// The document and version an item holds: every attribute but the key and version.
-pub(crate) fn from_item(table: &TableDescription, item: &Item) -> Result<Versioned<Value>, String> {
+/// The record an item holds: a tombstone (version and token), or the document (every
+/// attribute but the reserved ones), version and token.
+pub(crate) fn from_item(table: &TableDescription, item: &Item) -> Result<Record, String> {
     let version = version_of(table, item)?;
+    let token = token_of(table, item, version)?;
+    if is_tombstone(table, item) {
+        return Ok(Record::tombstone(version).with_token(token));
+    }
     let reserved = table.reserved_attributes();
     let mut fields = Map::new();
     for (name, value) in item {
@@ -170,7 +264,7 @@ pub(crate) fn from_item(table: &TableDescription, item: &Item) -> Result<Version
             fields.insert(name.clone(), from_attribute(value)?);
         }
     }
-    Ok(Versioned::new(Value::Object(fields), version))
+    Ok(Record::item(Value::Object(fields), version).with_token(token))
 }
 
 #[cfg(test)]
@@ -215,15 +309,94 @@ mod tests {
     fn documents_become_attributes() {
         let table = TableDescription::new("t", "Id").with_version_attribute("VersionNumber");
         let doc = json!({"title": "Dune", "tags": ["a"], "meta": {"n": null, "ok": true}});
-        let item = full_item(&table, &Key::new("k"), &doc, Version::new(3));
+        let token = WriteToken::from_u128(0xabc);
+        let item = full_item(&table, &Key::new("k"), &doc, Version::new(3), token);
         assert_eq!(item.get("Id"), Some(&AttributeValue::S("k".into())));
         assert_eq!(
             item.get("VersionNumber"),
             Some(&AttributeValue::N("3".into()))
         );
         assert_eq!(item.get("title"), Some(&AttributeValue::S("Dune".into())));
+        assert_eq!(
+            item.get("optimist_token"),
+            Some(&AttributeValue::S(format!("{token}@3")))
+        );
         let back = from_item(&table, &item).ok();
-        assert_eq!(back, Some(Versioned::new(doc, Version::new(3))));
+        let record = Record::item(doc, Version::new(3)).with_token(Some(token));
+        assert_eq!(back, Some(record));
+    }
+
+    #[test]
+    fn a_tombstone_holds_version_token_deletion_time_and_expiry() {
+        let table = TableDescription::new("t", "pk");
+        let token = WriteToken::from_u128(7);
+        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        let day = Duration::from_secs(86_400);
+        let item = tombstone_item(
+            &table,
+            &Key::new("k"),
+            Version::new(4),
+            token,
+            at,
+            Some(day),
+        );
+        assert_eq!(
+            item.get("optimist_deleted"),
+            Some(&AttributeValue::N("1700000000123".into()))
+        );
+        assert_eq!(
+            item.get("optimist_expires"),
+            Some(&AttributeValue::N((1_700_000_000 + 86_400).to_string()))
+        );
+        assert_eq!(
+            item.len(),
+            5,
+            "key, version, token, deleted, expires: {item:?}"
+        );
+        let record = Record::tombstone(Version::new(4)).with_token(Some(token));
+        assert_eq!(from_item(&table, &item), Ok(record));
+        let kept = tombstone_item(&table, &Key::new("k"), Version::new(4), token, at, None);
+        assert!(!kept.contains_key("optimist_expires"));
+    }
+
+    #[test]
+    fn an_item_without_a_token_reads_as_nobodys_and_a_bad_token_is_unreadable() {
+        let table = TableDescription::new("t", "pk");
+        let foreign: Item = [
+            ("pk".to_string(), AttributeValue::S("k".into())),
+            ("version".to_string(), AttributeValue::N("2".into())),
+            ("a".to_string(), AttributeValue::S("x".into())),
+        ]
+        .into();
+        let record = from_item(&table, &foreign).ok();
+        assert_eq!(
+            record,
+            Some(Record::item(json!({"a": "x"}), Version::new(2)))
+        );
+        for bad in [
+            "not hex@2",
+            "ABCDEF00000000000000000000000000@2",
+            "abcdef00000000000000000000000000",
+            "abcdef00000000000000000000000000@two",
+        ] {
+            let mut item = foreign.clone();
+            item.insert("optimist_token".to_string(), AttributeValue::S(bad.into()));
+            assert!(from_item(&table, &item).is_err(), "{bad:?}");
+        }
+        let mut item = foreign.clone();
+        item.insert("optimist_token".to_string(), AttributeValue::N("1".into()));
+        assert!(from_item(&table, &item).is_err());
+    }
+
+    #[test]
+    fn a_token_from_an_earlier_version_is_not_the_records() {
+        // Another client's `UpdateItem` moved the version on and kept our attribute.
+        let table = TableDescription::new("t", "pk");
+        let token = WriteToken::from_u128(9);
+        let mut item = full_item(&table, &Key::new("k"), &json!({}), Version::new(3), token);
+        assert_eq!(from_item(&table, &item).map(|r| r.token), Ok(Some(token)));
+        item.insert("version".to_string(), AttributeValue::N("4".into()));
+        assert_eq!(from_item(&table, &item).map(|r| r.token), Ok(None));
     }
 
     #[test]

@@ -31,12 +31,18 @@
 //! ```
 //!
 //! The store implements core's [`Storage`](optimist_core::Storage): reads, conditional
-//! writes and transactions on the table. Core's engine makes it a `VersionedStore`:
-//! it checks the input, derives versions, judges conflicts, resends failures that
-//! applied nothing, and reports a write whose answer was lost as `Indeterminate`.
+//! writes and transactions on the table, each item and tombstone carrying the token of
+//! the write that left it. Core's engine makes it a `VersionedStore`: it checks the
+//! input, derives versions, judges conflicts, resends failures that applied nothing,
+//! and settles a write whose answer was lost by reading its key for that token (else
+//! `Indeterminate`). In tombstone mode
+//! ([`tombstones`](DynamoDbStoreBuilder::tombstones)) a delete leaves a tombstone that
+//! keeps the version counting; DynamoDB's time to live or
+//! [`purge_tombstones`](optimist_core::VersionedStore::purge_tombstones) removes old
+//! ones.
 //!
-//! See the crate's README.md for requests per operation, errors, limits and the
-//! differences between DynamoDB and moto.
+//! See the crate's README.md for requests per operation, write tokens, tombstone mode,
+//! errors and lost answers, limits and the differences between DynamoDB and moto.
 
 #![deny(missing_docs)]
 
@@ -44,8 +50,11 @@ mod builder;
 mod condition;
 mod error;
 mod item;
+mod purge;
 mod put;
+mod remove;
 mod setup;
+mod single;
 mod size;
 mod store;
 mod table;

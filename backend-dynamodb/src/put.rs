@@ -1,41 +1,52 @@
 //! `put` (a put under [`Expect::Any`](optimist_core::Expect::Any)): store the document
-//! at the item's version + 1, whatever the item is.
+//! at the key's version + 1 (an item's or a tombstone's), whatever the key holds.
 //!
 //! `PutItem` replaces the whole item but cannot compute `version + 1`; `UpdateItem`
-//! can, but cannot remove attributes it does not know of. So a put guesses the item's
+//! can, but cannot remove attributes it does not know of. So a put guesses the key's
 //! state: first that the key is new (`PutItem` on `attribute_not_exists`); on an
-//! existing item the refusal returns it, and the next `PutItem` is conditioned on that
-//! item's version. Every round is conditional, so a racing writer makes the put go
-//! round again, never lose an update; after [`WRITE_ROUNDS`] rounds it gives up with
-//! `Contention`, nothing written. A refused round applied nothing, so a round whose
-//! answer is lost ends the put as `Indeterminate` with no earlier round applied.
-//! Transactions with Put ops do the same (see [`crate::transaction`]).
+//! existing item or tombstone the refusal returns it, and the next `PutItem` is
+//! conditioned on exactly that record. Every round is conditional, so a racing writer
+//! makes the put go round again, never lose an update; after [`WRITE_ROUNDS`] rounds it
+//! gives up with `Contention`, nothing written. A refused round applied nothing; a
+//! round whose answer is lost goes to core's engine, which reads the key: our token
+//! there means the put applied, anything else ends it as `Indeterminate` (a put is
+//! never sent again after a lost answer). Transactions with Put ops do the same (see
+//! [`crate::transaction`]).
 
-use optimist_core::{Decision, ErrorKind, Outcome, StorageError, Value, Versioned, Write};
+use optimist_core::{Decision, ErrorKind, Held, Outcome, Record, StorageError, Value, Write};
 
 use crate::DynamoDbStore;
 use crate::error::DynamoDbError;
+use crate::item::full_item;
 
 /// How many conditional writes a put (or a transaction holding one) makes before it
 /// reports contention.
 pub(crate) const WRITE_ROUNDS: usize = 8;
 
-/// The rounds of one put of `value`: `Applied` with the version it overwrote, or
-/// `Refused` with the item when that item's version is `u64::MAX`.
+/// The rounds of one put of `value`: `Applied` with what the key held before, or
+/// `Refused` with the record when its version is `u64::MAX`.
 pub(crate) async fn put(
     store: &DynamoDbStore,
     write: &Write<'_>,
     value: &Value,
 ) -> Result<Outcome, StorageError> {
-    // The guess: the item as the last refusal showed it; first, absent.
-    let mut current: Option<Versioned<Value>> = None;
+    // The guess: the record as the last refusal showed it; first, nothing.
+    let mut current: Option<Record> = None;
     for _ in 0..WRITE_ROUNDS {
-        let guess = current.as_ref().map(|item| item.version);
+        let guess = Held::of(current.as_ref());
         let Decision::Put(version) = write.decide(guess) else {
-            // The item is at u64::MAX: no put can follow it.
+            // The counter is at u64::MAX: no put can follow it.
             return Ok(Outcome::Refused { current });
         };
-        match store.put_item(write.key, value, guess, version).await? {
+        let item = full_item(
+            store.table_description(),
+            write.key,
+            value,
+            version,
+            write.token,
+        );
+        store.check_item_size(write.key, &item)?;
+        match store.put_item(write.key, item, guess).await? {
             Outcome::Refused { current: now } => current = now,
             applied @ Outcome::Applied { .. } => return Ok(applied),
         }

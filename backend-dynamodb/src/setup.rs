@@ -5,6 +5,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification,
 };
 use optimist_core::{Error, ErrorKind, Operation, Result};
 
@@ -14,10 +15,13 @@ use crate::error::{BACKEND, configuration, setup};
 /// How long [`create_table`] waits for a table to become ACTIVE.
 const ACTIVE_WITHIN: Duration = Duration::from_secs(120);
 
-/// Creates `table` (on-demand billing, string keys as described) and waits until it is
-/// ACTIVE. A table that already exists is waited for, not changed. For tests and
-/// development: production tables belong to infrastructure code. Names that cannot be
-/// a table's are [`Error::Configuration`].
+/// Creates `table` (on-demand billing, string keys as described), waits until it is
+/// ACTIVE, and enables time to live on the description's
+/// [TTL attribute](TableDescription::ttl_attribute), so that DynamoDB purges the
+/// tombstones of a store in tombstone mode after their retention (an attribute no
+/// item carries otherwise). A table that already exists is waited for, not changed.
+/// For tests and development: production tables belong to infrastructure code. Names
+/// that cannot be a table's are [`Error::Configuration`].
 ///
 /// ```no_run
 /// # async fn example(client: aws_sdk_dynamodb::Client) -> optimist_core::Result<()> {
@@ -50,15 +54,39 @@ pub async fn create_table(client: &Client, table: &TableDescription) -> Result<(
             .key_schema(element)
             .attribute_definitions(definition);
     }
-    if let Err(err) = request.send().await {
-        let exists = err
-            .as_service_error()
-            .is_some_and(|e| e.is_resource_in_use_exception());
-        if !exists {
-            return Err(setup(err, table.name()));
+    let created = match request.send().await {
+        Ok(_) => true,
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            false
         }
+        Err(err) => return Err(setup(err, table.name())),
+    };
+    wait_until_active(client, table.name()).await?;
+    if created {
+        enable_ttl(client, table).await?;
     }
-    wait_until_active(client, table.name()).await
+    Ok(())
+}
+
+/// Turns on time to live on the TTL attribute: one `UpdateTimeToLive`.
+async fn enable_ttl(client: &Client, table: &TableDescription) -> Result<()> {
+    let specification = TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(table.ttl_attribute())
+        .build()
+        .map_err(|e| Error::backend(BACKEND, Operation::Setup, None, ErrorKind::Other, e))?;
+    client
+        .update_time_to_live()
+        .table_name(table.name())
+        .time_to_live_specification(specification)
+        .send()
+        .await
+        .map_err(|e| setup(e, table.name()))?;
+    Ok(())
 }
 
 /// Waits until the table is ACTIVE, polling `DescribeTable`.

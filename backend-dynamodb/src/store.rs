@@ -1,25 +1,23 @@
-//! The store, and its [`Storage`] reads and single writes: one request each, except
-//! `put` on an existing item (see [`crate::put`]).
+//! The store: its settings, capabilities, and the [`Storage`] implementation that
+//! sends each write to the requests that do it (see [`crate::single`], [`crate::put`],
+//! [`crate::remove`], [`crate::transaction`], [`crate::purge`]).
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Builder as ConfigOverride;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Applied, Capabilities, Change, CommitOutcome, Decision, ErrorKind, Expect, Key, KeyShape,
-    NumberSupport, Outcome, Result, Storage, StorageError, Value, Version, Versioned, Write,
-    async_trait,
+    Capabilities, Change, CommitOutcome, Expect, Held, Key, KeyShape, NumberSupport, Outcome,
+    Record, Result, Storage, StorageError, Version, Write, async_trait,
 };
 
-use crate::condition::{Condition, Requirement};
-use crate::error::{BACKEND, DynamoDbError, from_sdk, unreadable};
-use crate::item::{Item, decode, full_item, key_item, version_of};
+use crate::condition::Requirement;
+use crate::error::{BACKEND, DynamoDbError};
+use crate::item::{Item, full_item, tombstone_item};
 use crate::size::{DYNAMODB_MAX_NESTING, item_size};
 use crate::{ConflictItems, DynamoDbStoreBuilder, TableDescription};
 
@@ -31,10 +29,14 @@ use crate::{ConflictItems, DynamoDbStoreBuilder, TableDescription};
 /// checks, versions, conflicts, resending transient failures).
 ///
 /// Requests per operation: `get` one `GetItem` (`ConsistentRead`); `insert`,
-/// `update` one conditional `PutItem`; `delete` one conditional `DeleteItem`; `remove`
-/// one `DeleteItem` returning the old item; `transact` one `TransactWriteItems`.
+/// `update` one conditional `PutItem`; `delete` one conditional `DeleteItem` (in
+/// tombstone mode a conditional `PutItem` of the tombstone); `remove` one `DeleteItem`
+/// returning the old item (in tombstone mode a `GetItem`, then a conditional `PutItem`
+/// of the tombstone when there is an item); `transact` one `TransactWriteItems`.
 /// `put` is one conditional `PutItem` on a new key and two on an existing one (see
 /// the crate's README). Conflicts carry the item returned with the failed condition.
+/// Every item and tombstone carries the token of the write that left it, so core's
+/// engine settles a write whose answer was lost by reading the item.
 ///
 /// ```no_run
 /// use optimist_core::{Key, VersionedStore};
@@ -61,6 +63,19 @@ struct Inner {
     /// The largest item as DynamoDB counts it.
     item_limit: usize,
     retry_policy: RetryPolicy,
+    tombstones: bool,
+    tombstone_retention: Option<Duration>,
+}
+
+/// Everything a store is built from (the builder's settings, resolved).
+pub(crate) struct Parts {
+    pub(crate) client: Client,
+    pub(crate) table: TableDescription,
+    pub(crate) item_limit: usize,
+    pub(crate) retry_policy: RetryPolicy,
+    pub(crate) conflict_items: ConflictItems,
+    pub(crate) tombstones: bool,
+    pub(crate) tombstone_retention: Option<Duration>,
 }
 
 impl fmt::Debug for DynamoDbStore {
@@ -71,11 +86,18 @@ impl fmt::Debug for DynamoDbStore {
             .field("conflict_items", &self.inner.conflict_items)
             .field("item_limit", &self.inner.item_limit)
             .field("retry_policy", &self.inner.retry_policy)
+            .field("tombstones", &self.inner.tombstones)
+            .field("tombstone_retention", &self.inner.tombstone_retention)
             .finish_non_exhaustive()
     }
 }
 
 impl DynamoDbStore {
+    /// How long a tombstone is kept, by default, before DynamoDB's time to live may
+    /// delete it: 30 days (see
+    /// [`tombstone_retention`](DynamoDbStoreBuilder::tombstone_retention)).
+    pub const DEFAULT_TOMBSTONE_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
     /// A builder for a store on `table` through `client`.
     ///
     /// ```
@@ -102,22 +124,18 @@ impl DynamoDbStore {
         Self::builder(client, table).connect().await
     }
 
-    pub(crate) fn from_parts(
-        client: Client,
-        table: TableDescription,
-        item_limit: usize,
-        retry_policy: RetryPolicy,
-        conflict_items: ConflictItems,
-    ) -> Self {
-        let capabilities = capabilities(&table, item_limit);
+    pub(crate) fn from_parts(parts: Parts) -> Self {
+        let capabilities = capabilities(&parts.table, parts.item_limit, parts.tombstones);
         Self {
             inner: Arc::new(Inner {
-                client,
-                table,
+                client: parts.client,
+                table: parts.table,
                 capabilities,
-                conflict_items,
-                item_limit,
-                retry_policy,
+                conflict_items: parts.conflict_items,
+                item_limit: parts.item_limit,
+                retry_policy: parts.retry_policy,
+                tombstones: parts.tombstones,
+                tombstone_retention: parts.tombstone_retention,
             }),
         }
     }
@@ -178,6 +196,38 @@ impl DynamoDbStore {
         self.inner.conflict_items
     }
 
+    /// Whether the store is in tombstone mode (see the builder's
+    /// [`tombstones`](DynamoDbStoreBuilder::tombstones)).
+    ///
+    /// ```
+    /// # use optimist_dynamodb::{DynamoDbStore, TableDescription};
+    /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
+    /// # let client = aws_sdk_dynamodb::Client::new(&config);
+    /// let store = DynamoDbStore::builder(client, TableDescription::new("orders", "Id")).build()?;
+    /// assert!(!store.tombstones());
+    /// # Ok::<(), optimist_core::Error>(())
+    /// ```
+    pub fn tombstones(&self) -> bool {
+        self.inner.tombstones
+    }
+
+    /// How long a tombstone is kept before DynamoDB's time to live may delete it: the
+    /// TTL attribute a tombstone carries is its deletion time plus this. `None`: no TTL
+    /// attribute, tombstones stay until
+    /// [`purge_tombstones`](optimist_core::VersionedStore::purge_tombstones).
+    ///
+    /// ```
+    /// # use optimist_dynamodb::{DynamoDbStore, TableDescription};
+    /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
+    /// # let client = aws_sdk_dynamodb::Client::new(&config);
+    /// let store = DynamoDbStore::builder(client, TableDescription::new("orders", "Id")).build()?;
+    /// assert_eq!(store.tombstone_retention(), Some(DynamoDbStore::DEFAULT_TOMBSTONE_RETENTION));
+    /// # Ok::<(), optimist_core::Error>(())
+    /// ```
+    pub fn tombstone_retention(&self) -> Option<Duration> {
+        self.inner.tombstone_retention
+    }
+
     /// DynamoDB's own size rule for one item; nothing is sent when it fails.
     pub(crate) fn check_item_size(&self, key: &Key, item: &Item) -> Result<usize, StorageError> {
         let size = item_size(item);
@@ -193,161 +243,16 @@ impl DynamoDbStore {
         Ok(size)
     }
 
-    /// One strongly consistent `GetItem`. It writes nothing, so any failure is
-    /// `not_applied` and may be sent again.
-    pub(crate) async fn get_item(
-        &self,
-        key: &Key,
-    ) -> Result<Option<Versioned<Value>>, StorageError> {
-        let table = &self.inner.table;
-        let output = self
-            .client()
-            .get_item()
-            .table_name(table.name())
-            .set_key(Some(key_item(table, key)))
-            .consistent_read(true)
-            .customize()
-            .config_override(once())
-            .send()
-            .await
-            .map_err(|e| from_sdk(e, Applied::No, table.name()))?;
-        match output.item.filter(|item| !item.is_empty()) {
-            None => Ok(None),
-            Some(item) => decode(table, key, &item).map(Some),
-        }
-    }
-
-    /// One `PutItem` of the whole item at `version`, on condition that the item is in
-    /// `state` (`None`: absent).
-    pub(crate) async fn put_item(
-        &self,
-        key: &Key,
-        document: &Value,
-        state: Option<Version>,
-        version: Version,
-    ) -> Result<Outcome, StorageError> {
-        let table = &self.inner.table;
-        let item = full_item(table, key, document, version);
-        self.check_item_size(key, &item)?;
-        let condition = Condition::new(table, Requirement::state(state));
-        let result = self
-            .client()
-            .put_item()
-            .table_name(table.name())
-            .set_item(Some(item))
-            .condition_expression(condition.expression)
-            .set_expression_attribute_names(Some(condition.names))
-            .set_expression_attribute_values(condition.values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .config_override(once())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Outcome::Applied { previous: state }),
-            Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
-                    let returned = failed.item().cloned();
-                    self.refused(key, state, returned).await
-                }
-                _ => Err(from_sdk(err, Applied::Maybe, table.name())),
-            },
-        }
-    }
-
-    /// One `DeleteItem` on condition that the item is in `state`.
-    async fn delete_item(
-        &self,
-        key: &Key,
-        state: Option<Version>,
-    ) -> Result<Outcome, StorageError> {
-        let table = &self.inner.table;
-        let condition = Condition::new(table, Requirement::state(state));
-        let result = self
-            .client()
-            .delete_item()
-            .table_name(table.name())
-            .set_key(Some(key_item(table, key)))
-            .condition_expression(condition.expression)
-            .set_expression_attribute_names(Some(condition.names))
-            .set_expression_attribute_values(condition.values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .config_override(once())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Outcome::Applied { previous: state }),
-            Err(err) => match err.as_service_error() {
-                Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
-                    let returned = failed.item().cloned();
-                    self.refused(key, state, returned).await
-                }
-                _ => Err(from_sdk(err, Applied::Maybe, table.name())),
-            },
-        }
-    }
-
-    /// `remove`: one unconditional `DeleteItem` returning the old item.
-    async fn remove_item(&self, key: &Key) -> Result<Outcome, StorageError> {
-        let table = &self.inner.table;
-        let output = self
-            .client()
-            .delete_item()
-            .table_name(table.name())
-            .set_key(Some(key_item(table, key)))
-            .return_values(ReturnValue::AllOld)
-            .customize()
-            .config_override(once())
-            .send()
-            .await
-            .map_err(|e| from_sdk(e, Applied::Maybe, table.name()))?;
-        let previous = match output.attributes.filter(|item| !item.is_empty()) {
-            None => None,
-            Some(item) => Some(version_of(table, &item).map_err(|reason| {
-                // The item is gone: the error must not say that nothing was written.
-                let (kind, _, source) = unreadable(key, reason).into_parts();
-                StorageError::maybe_applied(kind, source)
-            })?),
-        };
-        Ok(Outcome::Applied { previous })
-    }
-
-    /// A write that changes nothing (a check), or a put that no version can follow:
-    /// one consistent read, judged by core. Nothing is written, so the read is the
-    /// moment the precondition held or failed.
-    async fn check(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
-        let current = self.get_item(write.key).await?;
-        let previous = current.as_ref().map(|item| item.version);
-        match write.decide(previous) {
-            Decision::Refuse => Ok(Outcome::Refused { current }),
-            Decision::Keep => Ok(Outcome::Applied { previous }),
-            Decision::Put(_) | Decision::Delete => Err(StorageError::not_applied(
-                ErrorKind::Other,
-                "a write that changes the item was sent as a check",
-            )),
-        }
-    }
-
-    /// The answer to a failed condition that the item be in `state`: the item the
-    /// service returned with it or, where it returned none, one consistent read (see
-    /// [`ConflictItems`]).
-    pub(crate) async fn refused(
-        &self,
-        key: &Key,
-        state: Option<Version>,
-        returned: Option<Item>,
-    ) -> Result<Outcome, StorageError> {
-        let current = match returned.filter(|item| !item.is_empty()) {
-            Some(item) => Some(decode(&self.inner.table, key, &item)?),
-            // An item was expected and none came back: trusted to mean absent.
-            None if state.is_some() && self.inner.conflict_items == ConflictItems::Returned => None,
-            None => {
-                tracing::debug!(%key, "no item came with the failed condition; reading it");
-                self.get_item(key).await?
-            }
-        };
-        Ok(Outcome::Refused { current })
+    /// The tombstone `write` leaves on the item at `version`, deleted now.
+    pub(crate) fn tombstone(&self, write: &Write<'_>, version: Version) -> Item {
+        tombstone_item(
+            self.table_description(),
+            write.key,
+            version,
+            write.token,
+            SystemTime::now(),
+            self.inner.tombstone_retention,
+        )
     }
 }
 
@@ -362,25 +267,17 @@ pub(crate) fn once() -> ConfigOverride {
     ConfigOverride::new().retry_config(RetryConfig::disabled())
 }
 
-/// The state a precondition other than [`Expect::Any`] asks for: `None` absent,
-/// `Some(version)` present at that version.
-fn expected_state(expect: Expect) -> Option<Version> {
-    match expect {
-        Expect::At(version) => Some(version),
-        Expect::Absent | Expect::Any => None,
-    }
-}
-
 /// The capabilities of a store on `table` whose items may be `item_limit` bytes as
 /// DynamoDB counts them. `max_item_bytes` (the key plus the compact JSON) leaves room
 /// for the key and version attributes' names and the version number, so a document
 /// within it fits DynamoDB's own count as long as it is mostly strings; the store also
 /// checks DynamoDB's own count, which is larger than the JSON for long arrays of small
 /// numbers or booleans.
-fn capabilities(table: &TableDescription, item_limit: usize) -> Capabilities {
+fn capabilities(table: &TableDescription, item_limit: usize, tombstones: bool) -> Capabilities {
     let names: usize = table.reserved_attributes().iter().map(|n| n.len()).sum();
-    // 22: the largest number DynamoDB counts (a u64 version); 16: map and key overhead.
-    let overhead = names + 22 + 16;
+    // 22: the largest number DynamoDB counts (a u64 version); 53: the token attribute's
+    // text (32 hex digits, `@`, up to 20 digits of version); 16: map and key overhead.
+    let overhead = names + 22 + 53 + 16;
     Capabilities::new()
         .with_max_item_bytes(item_limit.saturating_sub(overhead))
         .with_max_transaction_ops(100)
@@ -399,6 +296,7 @@ fn capabilities(table: &TableDescription, item_limit: usize) -> Capabilities {
         // keys silently, so refuse them before sending.
         .with_empty_field_names(false)
         .with_transactions(true)
+        .with_tombstones(tombstones)
 }
 
 #[async_trait]
@@ -416,33 +314,50 @@ impl Storage for DynamoDbStore {
     }
 
     /// One consistent `GetItem`.
-    async fn read(&self, key: &Key) -> Result<Option<Versioned<Value>>, StorageError> {
-        self.get_item(key).await
+    async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
+        self.get_record(key).await
     }
 
     /// insert and update: one conditional `PutItem`; delete: one conditional
-    /// `DeleteItem`; remove: one `DeleteItem` returning the old item; put: conditional
-    /// `PutItem`s that learn the item's version from each refusal (one on a new key,
-    /// two on an existing one). A failed condition answers with the item returned
-    /// with it.
+    /// `DeleteItem`, or in tombstone mode one conditional `PutItem` of the tombstone;
+    /// put and remove: see `src/put.rs` and `src/remove.rs`. A failed condition
+    /// answers with the item returned with it. Every item and tombstone written
+    /// carries the write's token.
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+        let table = self.table_description();
         match (write.change, write.expect) {
             (Change::Put(value), Expect::Any) => crate::put::put(self, write, value).await,
-            (Change::Delete, Expect::Any) => self.remove_item(write.key).await,
-            (Change::Put(value), expect) => match write.new_version() {
-                Some(version) => {
-                    let state = expected_state(expect);
-                    self.put_item(write.key, value, state, version).await
+            (Change::Delete, Expect::Any) => crate::remove::remove(self, write).await,
+            (Change::Put(value), expect) => {
+                match (write.new_version(), Requirement::of(expect).state()) {
+                    (Some(version), Some(expected)) => {
+                        let item = full_item(table, write.key, value, version, write.token);
+                        self.check_item_size(write.key, &item)?;
+                        self.put_item(write.key, item, expected).await
+                    }
+                    // Nothing follows u64::MAX (core sends a check instead; kept for safety).
+                    _ => self.check(write).await,
                 }
-                // Nothing follows u64::MAX (core sends a check instead; kept for safety).
-                None => self.check(write).await,
-            },
-            (Change::Delete, expect) => self.delete_item(write.key, expected_state(expect)).await,
-            (Change::Keep, _) => self.check(write).await,
+            }
+            (Change::Delete, Expect::At(version)) if self.tombstones() => {
+                let tombstone = self.tombstone(write, version);
+                self.put_item(write.key, tombstone, Held::Item(version))
+                    .await
+            }
+            (Change::Delete, Expect::At(version)) => self.delete_item(write.key, version).await,
+            // A check, and a delete that expects nothing or a tombstone (it writes
+            // nothing when its precondition holds).
+            _ => self.check(write).await,
         }
     }
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
         crate::transaction::commit(self, writes).await
+    }
+
+    /// One consistent `Scan` for tombstones left before the cutoff, and one
+    /// conditional `DeleteItem` per tombstone (see `src/purge.rs`).
+    async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
+        crate::purge::purge(self, older_than).await
     }
 }

@@ -55,7 +55,14 @@ async fn reserved_and_empty_attribute_names_are_invalid_input() {
         return;
     };
     let key = Key::with_sort("a", "b");
-    for name in ["pk", "sk", "version"] {
+    for name in [
+        "pk",
+        "sk",
+        "version",
+        "optimist_token",
+        "optimist_deleted",
+        "optimist_expires",
+    ] {
         let err = store.insert(&key, json!({ name: "x" })).await.unwrap_err();
         assert!(reason(&err).contains(name), "{err}");
     }

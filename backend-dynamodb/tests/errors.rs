@@ -1,7 +1,9 @@
 //! Error mapping against a scripted fake DynamoDB endpoint on loopback: throttling
-//! (resent, then `Busy`), 5xx (resent on a read, `Indeterminate` on a write and never
-//! resent), timeouts after sending, refused connections, a resent write whose resend
-//! fails its condition, and credentials kept out of every message.
+//! (resent, then `Busy`), 5xx (resent on a read; on a write, the engine reads the key
+//! to settle it, and the write stays `Indeterminate` unless the read proves it was not
+//! applied, or that another writer took its state: a conflict), timeouts after
+//! sending, refused connections, a resent write whose resend fails its condition, and
+//! credentials kept out of every message.
 //!
 //! Resends follow the store's retry policy, derived from the client's retry config; a
 //! failure that used up the policy's attempts is reported with `retryable: false` (the
@@ -243,14 +245,20 @@ async fn server_errors_are_resent_on_reads_and_indeterminate_on_writes() {
         2,
         "a read is resent as often as the client's retry config allows"
     );
-    // A write answered 500 may have been applied: indeterminate, and never resent.
+    // A write answered 500 may have been applied: the engine reads the key to settle
+    // it (a read, resent as the policy allows), the read fails too, so the write is
+    // indeterminate and never resent: one write, then two attempts of the read.
     let before = seen.load(Ordering::SeqCst);
     let err = store
         .transact(vec![TxOp::remove(Key::new("k"))])
         .await
         .unwrap_err();
     assert!(err.is_indeterminate(), "{err}");
-    assert_eq!(seen.load(Ordering::SeqCst), before + 1, "sent once");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        before + 1 + 2,
+        "write sent once"
+    );
     assert_no_secret(&err);
     let before = seen.load(Ordering::SeqCst);
     let err = store
@@ -262,7 +270,11 @@ async fn server_errors_are_resent_on_reads_and_indeterminate_on_writes() {
         matches!(source_of(&err), DynamoDbError::Service { code, .. } if code == "InternalServerError"),
         "{err}"
     );
-    assert_eq!(seen.load(Ordering::SeqCst), before + 1, "sent once");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        before + 1 + 2,
+        "write sent once"
+    );
 }
 
 #[tokio::test]
@@ -277,8 +289,8 @@ async fn a_write_timing_out_after_sending_is_indeterminate() {
     assert!(err.is_indeterminate(), "{err}");
     assert_eq!(
         seen.load(Ordering::SeqCst),
-        1,
-        "the request reached the server once"
+        1 + 3,
+        "the write reached the server once, then the read settling it 3 times (all timed out)"
     );
     assert_no_secret(&err);
     // A read that times out wrote nothing: resent, then a timeout, not indeterminate.
@@ -286,7 +298,7 @@ async fn a_write_timing_out_after_sending_is_indeterminate() {
     assert_eq!(not_retryable_kind(&err), ErrorKind::Timeout, "{err}");
     assert_eq!(
         seen.load(Ordering::SeqCst),
-        1 + 3,
+        1 + 3 + 3,
         "the read was sent 3 times"
     );
 }
@@ -310,22 +322,90 @@ async fn a_refused_connection_is_unavailable_not_indeterminate() {
     assert_no_secret(&err);
 }
 
-#[tokio::test]
-async fn a_write_answered_500_is_not_resent_so_it_cannot_conflict_with_itself() {
-    // The first attempt may have been applied and is answered with a 500: the store
-    // must not send it again (a resend would fail its condition on the caller's own
-    // write) and must not report nothing-written.
-    let item = json!({"Item": {"pk": {"S": "k"}, "a": {"N": "1"}, "version": {"N": "1"}}});
-    let mut refused = item.clone();
+/// A `ConditionalCheckFailedException` answer carrying another writer's item at
+/// version 1 (no write token).
+fn refused_by_another_item() -> String {
+    let mut refused = json!({"Item": {"pk": {"S": "k"}, "a": {"N": "1"}, "version": {"N": "1"}}});
     refused["__type"] = json!("com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException");
     refused["message"] = json!("The conditional request failed");
+    refused.to_string()
+}
+
+/// A 500 to a write, then this answer to the read that settles it.
+fn lost_then_read(read: serde_json::Value) -> Vec<Reply> {
+    vec![
+        Reply::Answer(
+            500,
+            "InternalServerError",
+            error_body("InternalServerError", "lost answer"),
+        ),
+        Reply::Answer(200, "", read.to_string()),
+    ]
+}
+
+#[tokio::test]
+async fn a_write_answered_500_is_not_resent_when_the_key_moved_on_without_it() {
+    // The first attempt may have been applied and is answered with a 500: the engine
+    // reads the key. It holds an item at version 2 without the write's token: the
+    // insert may have landed and been updated since, or not: never resent (a resend
+    // would fail its condition on what may be the caller's own write), never reported
+    // as nothing-written.
+    let later = json!({"Item": {"pk": {"S": "k"}, "a": {"N": "1"}, "version": {"N": "2"}}});
+    let (endpoint, seen) = fake_server(lost_then_read(later)).await;
+    let store = store(&endpoint, 3);
+    let err = store
+        .insert(&Key::new("k"), json!({"a": 1}))
+        .await
+        .unwrap_err();
+    assert!(err.is_indeterminate(), "expected Indeterminate, got {err}");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        2,
+        "the write once, one read, no resend"
+    );
+}
+
+#[tokio::test]
+async fn a_write_answered_500_whose_state_another_writer_took_is_a_conflict() {
+    // The read finds another writer's version 1 (no token of ours): that writer's
+    // insert took the empty key, so ours never applied and never will.
+    let theirs = json!({"Item": {"pk": {"S": "k"}, "a": {"N": "7"}, "version": {"N": "1"}}});
+    let (endpoint, seen) = fake_server(lost_then_read(theirs)).await;
+    let store = store(&endpoint, 3);
+    let err = store
+        .insert(&Key::new("k"), json!({"a": 1}))
+        .await
+        .unwrap_err();
+    match err.conflict_ref() {
+        Some(Conflict::AlreadyExists { current }) => {
+            assert_eq!(current.value, json!({"a": 7}));
+        }
+        other => panic!("expected AlreadyExists, got {other:?} from {err}"),
+    }
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        2,
+        "the write once, one read, no resend"
+    );
+}
+
+#[tokio::test]
+async fn a_write_answered_500_on_an_unchanged_key_is_resent_with_its_token() {
+    // The read after the 500 finds the key as the insert expects it (nothing): the
+    // first attempt did not apply, and the insert is sent again with the same token.
+    // The resend then meets another writer's item: a real conflict, with that item.
     let script = vec![
         Reply::Answer(
             500,
             "InternalServerError",
             error_body("InternalServerError", "lost answer"),
         ),
-        Reply::Answer(400, "ConditionalCheckFailedException", refused.to_string()),
+        Reply::Answer(200, "", "{}".to_string()),
+        Reply::Answer(
+            400,
+            "ConditionalCheckFailedException",
+            refused_by_another_item(),
+        ),
     ];
     let (endpoint, seen) = fake_server(script).await;
     let store = store(&endpoint, 3);
@@ -333,8 +413,13 @@ async fn a_write_answered_500_is_not_resent_so_it_cannot_conflict_with_itself() 
         .insert(&Key::new("k"), json!({"a": 1}))
         .await
         .unwrap_err();
-    assert!(err.is_indeterminate(), "expected Indeterminate, got {err}");
-    assert_eq!(seen.load(Ordering::SeqCst), 1, "never resent");
+    match err.conflict_ref() {
+        Some(Conflict::AlreadyExists { current }) => {
+            assert_eq!(current.version, Version::FIRST);
+        }
+        other => panic!("expected AlreadyExists, got {other:?} from {err}"),
+    }
+    assert_eq!(seen.load(Ordering::SeqCst), 3, "write, read, resend");
 }
 
 #[tokio::test]

@@ -42,6 +42,14 @@ impl Requests {
 }
 
 async fn counted_store(sort: bool, mode: ConflictItems) -> Option<(DynamoDbStore, Requests)> {
+    counted_store_with(sort, mode, false).await
+}
+
+async fn counted_store_with(
+    sort: bool,
+    mode: ConflictItems,
+    tombstones: bool,
+) -> Option<(DynamoDbStore, Requests)> {
     let endpoint = match common::endpoint() {
         Ok(endpoint) => endpoint,
         Err(why) => {
@@ -56,7 +64,9 @@ async fn counted_store(sort: bool, mode: ConflictItems) -> Option<(DynamoDbStore
             .build(),
     );
     let table = common::description("requests", sort);
-    let store = match common::store_on_with(client, table, |b| b.conflict_items(mode)).await {
+    let settings =
+        |b: optimist_dynamodb::DynamoDbStoreBuilder| b.conflict_items(mode).tombstones(tombstones);
+    let store = match common::store_on_with(client, table, settings).await {
         Ok(store) => store,
         Err(why) => {
             common::unavailable("requests", why);
@@ -248,4 +258,69 @@ async fn one_request_per_operation_hash_and_range() {
 #[tokio::test]
 async fn not_found_reads_the_item_once_by_default() {
     check_counts(false, ConflictItems::ReadWhenMissing, 2).await;
+}
+
+/// Tombstone mode: the same one request per operation, except where the tombstone
+/// needs a version the store does not know yet (remove of an item, insert on a
+/// tombstone: the engine first asks for nothing and learns the tombstone).
+#[tokio::test]
+async fn requests_per_operation_in_tombstone_mode() {
+    let Some((store, requests)) = counted_store_with(false, ConflictItems::Returned, true).await
+    else {
+        return;
+    };
+    let (a, b, absent) = (Key::new("a"), Key::new("b"), Key::new("absent"));
+    let mut table = Vec::new();
+    let mut expect = |what: &str, want: usize| {
+        let got = requests.take();
+        table.push(format!("{what}: {got}"));
+        assert_eq!(got, want, "{what} sent {got} requests, expected {want}");
+    };
+    let v1 = store.insert(&a, json!({"n": 1})).await.unwrap();
+    expect("insert", 1);
+    let v2 = store.update(&a, v1, json!({"n": 2})).await.unwrap();
+    expect("update", 1);
+    store.delete(&a, v2).await.unwrap();
+    expect("delete (PutItem of the tombstone)", 1);
+    assert!(store.get(&a).await.unwrap().is_none());
+    expect("get a tombstone", 1);
+    let err = store.update(&a, v2, json!({})).await.unwrap_err();
+    assert_eq!(kind(&err), Some(ConflictKind::NotFound));
+    expect("update on a tombstone -> NotFound", 1);
+    assert_eq!(store.remove(&a).await.unwrap(), None);
+    expect("remove on a tombstone (GetItem)", 1);
+    assert_eq!(store.remove(&absent).await.unwrap(), None);
+    expect("remove absent (GetItem)", 1);
+    let v3 = store.insert(&a, json!({"n": 3})).await.unwrap();
+    assert_eq!(v3, Version::new(3));
+    expect("insert on a tombstone", 2);
+    assert_eq!(store.remove(&a).await.unwrap(), Some(v3));
+    expect("remove present (GetItem, PutItem of the tombstone)", 2);
+    assert_eq!(store.put(&a, json!({})).await.unwrap(), Version::new(4));
+    expect("put on a tombstone", 2);
+    assert_eq!(store.put(&b, json!({})).await.unwrap(), Version::FIRST);
+    expect("put on a new key", 1);
+    let done = store
+        .transact(vec![
+            TxOp::delete(b.clone(), Version::FIRST),
+            TxOp::update(a.clone(), Version::new(4), json!({})),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(done, vec![None, Some(Version::new(5))]);
+    expect("transact (delete, update)", 1);
+    let done = store
+        .transact(vec![TxOp::insert(b.clone(), json!({}))])
+        .await
+        .unwrap();
+    assert_eq!(done, vec![Some(Version::new(2))]);
+    expect("transact (insert on a tombstone)", 2);
+    let done = store.transact(vec![TxOp::remove(a.clone())]).await.unwrap();
+    assert_eq!(done, vec![None]);
+    expect("transact (remove present)", 2);
+    println!(
+        "requests per operation in tombstone mode ({}):\n  {}",
+        common::server_name(),
+        table.join("\n  ")
+    );
 }

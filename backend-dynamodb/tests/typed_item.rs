@@ -1,7 +1,8 @@
 //! The typed layer on a table keyed on `id` whose version attribute is `version`: a
 //! `Book { id, title, authors, version }` is the item `{id, title, authors, version}`,
 //! the key and the version native attributes, not copies inside the document, so
-//! other DynamoDB clients (boto3, the console) see the shape they expect. The typed
+//! other DynamoDB clients (boto3, the console) see the shape they expect; next to them
+//! only the store's own write token (`optimist_token`). The typed
 //! layer's contract cases run on every backend in tests/conformance.rs.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
@@ -62,7 +63,10 @@ async fn a_book_is_the_item_id_title_authors_version() {
         .expect("the item exists");
     let mut names: Vec<&str> = item.keys().map(String::as_str).collect();
     names.sort_unstable();
-    assert_eq!(names, ["authors", "id", "title", "version"]);
+    assert_eq!(
+        names,
+        ["authors", "id", "optimist_token", "title", "version"]
+    );
     assert_eq!(item["title"], AttributeValue::S("Dune".into()));
     assert_eq!(
         item["authors"],

@@ -1,6 +1,9 @@
 //! What the DynamoDB tests share: the server from the environment, clients, fresh tables.
 #![allow(dead_code, clippy::panic)]
 
+// The lost-answer tests' own interceptor proxy; the fault workloads use the
+// conformance crate's proxy through `proxy`.
+pub mod fault_proxy;
 pub mod proxy;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -132,6 +135,12 @@ pub async fn store_on_with(
 /// A store on a new table of the test server.
 pub async fn fresh_store(sort: bool) -> Result<DynamoDbStore, Unavailable> {
     store_on(client()?, description("conformance", sort)).await
+}
+
+/// A store in tombstone mode on a new table of the test server.
+pub async fn fresh_tombstone_store(sort: bool) -> Result<DynamoDbStore, Unavailable> {
+    let table = description("tombstones", sort);
+    store_on_with(client()?, table, |builder| builder.tombstones(true)).await
 }
 
 /// Skips (prints why) or, under CI / OPTIMIST_REQUIRE_ALL, fails.
