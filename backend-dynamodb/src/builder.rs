@@ -63,6 +63,7 @@ pub struct DynamoDbStoreBuilder {
     conflict_items: ConflictItems,
     tombstones: bool,
     tombstone_retention: Option<Duration>,
+    response_timeout: Option<Duration>,
 }
 
 // Hand-written: the client holds the credentials provider, never print it.
@@ -75,6 +76,7 @@ impl fmt::Debug for DynamoDbStoreBuilder {
             .field("conflict_items", &self.conflict_items)
             .field("tombstones", &self.tombstones)
             .field("tombstone_retention", &self.tombstone_retention)
+            .field("response_timeout", &self.response_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -89,6 +91,7 @@ impl DynamoDbStoreBuilder {
             conflict_items: ConflictItems::default(),
             tombstones: false,
             tombstone_retention: Some(DynamoDbStore::DEFAULT_TOMBSTONE_RETENTION),
+            response_timeout: None,
         }
     }
 
@@ -217,6 +220,30 @@ impl DynamoDbStoreBuilder {
         self
     }
 
+    /// How long any request waits for its answer before it counts as lost (contract
+    /// R12): a write past it is settled by the engine from its write token, or
+    /// `Indeterminate`; a read is sent again within the retry policy. Default: the
+    /// client's own attempt (or operation) timeout if its config sets one, else
+    /// [`DEFAULT_RESPONSE_TIMEOUT`](DynamoDbStore::DEFAULT_RESPONSE_TIMEOUT), 10 s: a
+    /// server that never answers cannot hang a caller. Zero is
+    /// [`Error::Configuration`](optimist_core::Error::Configuration) from `build`.
+    ///
+    /// ```
+    /// # use optimist_dynamodb::{DynamoDbStore, TableDescription};
+    /// # use std::time::Duration;
+    /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
+    /// # let client = aws_sdk_dynamodb::Client::new(&config);
+    /// let store = DynamoDbStore::builder(client, TableDescription::new("orders", "pk"))
+    ///     .response_timeout(Duration::from_secs(2))
+    ///     .build()?;
+    /// assert_eq!(store.response_timeout(), Duration::from_secs(2));
+    /// # Ok::<(), optimist_core::Error>(())
+    /// ```
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = Some(timeout);
+        self
+    }
+
     /// The store, without contacting the service. The table must exist with the
     /// described key schema; [`connect`](Self::connect) checks it. Names that cannot be
     /// a table's are [`Error::Configuration`](optimist_core::Error::Configuration).
@@ -241,6 +268,13 @@ impl DynamoDbStoreBuilder {
         let retry_policy = self
             .retry_policy
             .unwrap_or_else(|| policy_of_client(&self.client));
+        let response_timeout = self
+            .response_timeout
+            .or_else(|| timeout_of_client(&self.client))
+            .unwrap_or(DynamoDbStore::DEFAULT_RESPONSE_TIMEOUT);
+        if response_timeout.is_zero() {
+            return Err(configuration("the response timeout must be above zero"));
+        }
         Ok(DynamoDbStore::from_parts(Parts {
             client: self.client,
             table: self.table,
@@ -249,6 +283,7 @@ impl DynamoDbStoreBuilder {
             conflict_items: self.conflict_items,
             tombstones: self.tombstones,
             tombstone_retention: self.tombstone_retention,
+            response_timeout,
         }))
     }
 
@@ -271,6 +306,14 @@ impl DynamoDbStoreBuilder {
         crate::setup::verify_table(store.client(), store.table_description()).await?;
         Ok(store)
     }
+}
+
+/// The client's own bound on one request, if its timeout config sets one.
+fn timeout_of_client(client: &Client) -> Option<Duration> {
+    let timeouts = client.config().timeout_config()?;
+    timeouts
+        .operation_attempt_timeout()
+        .or_else(|| timeouts.operation_timeout())
 }
 
 /// The resends the client's retry config allows: its attempts and backoff. A client

@@ -18,7 +18,6 @@ use optimist_core::{Applied, ErrorKind, Storage, StorageError};
 use crate::DynamoDbStore;
 use crate::error::{DynamoDbError, from_sdk};
 use crate::item::Item;
-use crate::store::once;
 
 /// Removes the tombstones left more than `older_than` ago; how many it removed.
 pub(crate) async fn purge(
@@ -100,7 +99,7 @@ async fn scan_page(
         .expression_attribute_values(":cutoff", cutoff.clone())
         .set_exclusive_start_key(start)
         .customize()
-        .config_override(once())
+        .config_override(store.once())
         .send()
         .await
         .map_err(|e| from_sdk(e, Applied::No, table.name()))?;
@@ -149,7 +148,7 @@ async fn delete_if_unchanged(
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values(Some(values).filter(|v| !v.is_empty()))
         .customize()
-        .config_override(once())
+        .config_override(store.once())
         .send()
         .await;
     match result {

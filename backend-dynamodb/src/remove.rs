@@ -25,7 +25,6 @@ use crate::condition::{Condition, Requirement};
 use crate::error::{from_sdk, unreadable};
 use crate::item::{key_item, version_of};
 use crate::put::{WRITE_ROUNDS, contention};
-use crate::store::once;
 
 /// `remove` in the store's mode.
 pub(crate) async fn remove(
@@ -56,7 +55,7 @@ async fn delete(store: &DynamoDbStore, write: &Write<'_>) -> Result<Outcome, Sto
             .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .customize()
-            .config_override(once())
+            .config_override(store.once())
             .send()
             .await;
         let failed = match result {

@@ -12,7 +12,6 @@ use optimist_core::{
 use crate::condition::{Condition, Requirement};
 use crate::error::from_sdk;
 use crate::item::{Item, decode, key_item};
-use crate::store::once;
 use crate::{ConflictItems, DynamoDbStore};
 
 impl DynamoDbStore {
@@ -27,7 +26,7 @@ impl DynamoDbStore {
             .set_key(Some(key_item(table, key)))
             .consistent_read(true)
             .customize()
-            .config_override(once())
+            .config_override(self.once())
             .send()
             .await
             .map_err(|e| from_sdk(e, Applied::No, table.name()))?;
@@ -58,7 +57,7 @@ impl DynamoDbStore {
             .set_expression_attribute_values(condition.values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .customize()
-            .config_override(once())
+            .config_override(self.once())
             .send()
             .await;
         match result {
@@ -94,7 +93,7 @@ impl DynamoDbStore {
             .set_expression_attribute_values(condition.values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .customize()
-            .config_override(once())
+            .config_override(self.once())
             .send()
             .await;
         match result {

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Builder as ConfigOverride;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
     Capabilities, Change, CommitOutcome, Expect, Held, Key, KeyShape, NumberSupport, Outcome,
@@ -65,6 +66,7 @@ struct Inner {
     retry_policy: RetryPolicy,
     tombstones: bool,
     tombstone_retention: Option<Duration>,
+    response_timeout: Duration,
 }
 
 /// Everything a store is built from (the builder's settings, resolved).
@@ -76,6 +78,7 @@ pub(crate) struct Parts {
     pub(crate) conflict_items: ConflictItems,
     pub(crate) tombstones: bool,
     pub(crate) tombstone_retention: Option<Duration>,
+    pub(crate) response_timeout: Duration,
 }
 
 impl fmt::Debug for DynamoDbStore {
@@ -88,6 +91,7 @@ impl fmt::Debug for DynamoDbStore {
             .field("retry_policy", &self.inner.retry_policy)
             .field("tombstones", &self.inner.tombstones)
             .field("tombstone_retention", &self.inner.tombstone_retention)
+            .field("response_timeout", &self.inner.response_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -97,6 +101,10 @@ impl DynamoDbStore {
     /// delete it: 30 days (see
     /// [`tombstone_retention`](DynamoDbStoreBuilder::tombstone_retention)).
     pub const DEFAULT_TOMBSTONE_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+    /// How long a request waits for its answer when neither the builder nor the
+    /// client's timeout config says: 10 seconds.
+    pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
 
     /// A builder for a store on `table` through `client`.
     ///
@@ -136,6 +144,7 @@ impl DynamoDbStore {
                 retry_policy: parts.retry_policy,
                 tombstones: parts.tombstones,
                 tombstone_retention: parts.tombstone_retention,
+                response_timeout: parts.response_timeout,
             }),
         }
     }
@@ -256,15 +265,42 @@ impl DynamoDbStore {
     }
 }
 
-/// The override every request of the store goes out with: one attempt, no resend by
-/// the SDK. Its retry classifiers resend after a timeout, an I/O error or a 5xx, none
-/// of which says whether the first attempt reached DynamoDB; an attempt timeout even
-/// resends while the first attempt is still travelling, so it can land after the call
-/// returned. The engine in core resends instead, only what [`crate::error`] judges
-/// provably not applied, within the store's retry policy. (Per request: the client
-/// itself is untouched.)
-pub(crate) fn once() -> ConfigOverride {
-    ConfigOverride::new().retry_config(RetryConfig::disabled())
+impl DynamoDbStore {
+    /// The override every request of the store goes out with: one attempt, no resend
+    /// by the SDK, and the store's response timeout. The SDK's retry classifiers
+    /// resend after a timeout, an I/O error or a 5xx, none of which says whether the
+    /// first attempt reached DynamoDB; an attempt timeout even resends while the first
+    /// attempt is still travelling, so it can land after the call returned. The engine
+    /// in core resends instead, only what [`crate::error`] judges provably not applied
+    /// or what it settled by the write token, within the store's retry policy. The
+    /// timeout bounds every request, so a server that never answers cannot hang a
+    /// caller: a write past it is settled by the engine (or `Indeterminate`), a read
+    /// is sent again. (Per request: the client itself is untouched.)
+    pub(crate) fn once(&self) -> ConfigOverride {
+        ConfigOverride::new()
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_attempt_timeout(self.inner.response_timeout)
+                    .operation_timeout(self.inner.response_timeout)
+                    .build(),
+            )
+    }
+
+    /// How long any request waits for its answer (see
+    /// [`response_timeout`](DynamoDbStoreBuilder::response_timeout)).
+    ///
+    /// ```
+    /// use optimist_dynamodb::{DynamoDbStore, TableDescription};
+    /// # let config = aws_types::SdkConfig::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build();
+    /// let client = aws_sdk_dynamodb::Client::new(&config);
+    /// let store = DynamoDbStore::builder(client, TableDescription::new("orders", "pk")).build()?;
+    /// assert_eq!(store.response_timeout(), DynamoDbStore::DEFAULT_RESPONSE_TIMEOUT);
+    /// # Ok::<(), optimist_core::Error>(())
+    /// ```
+    pub fn response_timeout(&self) -> Duration {
+        self.inner.response_timeout
+    }
 }
 
 /// The capabilities of a store on `table` whose items may be `item_limit` bytes as

@@ -26,7 +26,6 @@ use crate::error::{DynamoDbError, cancelled, from_sdk, unbuildable};
 use crate::item::{Item, decode, full_item, key_item, tombstone_item};
 use crate::put::{WRITE_ROUNDS, contention};
 use crate::size::item_size;
-use crate::store::once;
 use crate::{ConflictItems, DynamoDbStore};
 
 /// DynamoDB's limit on the total size of one transaction.
@@ -79,7 +78,7 @@ pub(crate) async fn commit(
             .set_transact_items(Some(items))
             .client_request_token(format!("{:032x}", rand::random::<u128>()))
             .customize()
-            .config_override(once())
+            .config_override(store.once())
             .send()
             .await;
         let err = match result {
@@ -273,7 +272,7 @@ async fn snapshot(
         .transact_get_items()
         .set_transact_items(Some(gets))
         .customize()
-        .config_override(once())
+        .config_override(store.once())
         .send()
         .await
         .map_err(|e| from_sdk(e, Applied::No, table.name()))?;
