@@ -86,5 +86,8 @@ fn the_default_comes_from_the_client_or_is_ten_seconds() {
     )
     .response_timeout(Duration::ZERO)
     .build();
-    assert!(matches!(zero, Err(optimist_core::Error::Configuration { .. })));
+    assert!(matches!(
+        zero,
+        Err(optimist_core::Error::Configuration { .. })
+    ));
 }
