@@ -76,18 +76,23 @@ fn the_default_comes_from_the_client_or_is_ten_seconds() {
                 .build(),
         )
         .build();
-    let store = DynamoDbStore::builder(Client::from_conf(config), TableDescription::new("t", "pk"))
-        .build()
-        .unwrap();
+    let store = DynamoDbStore::builder(
+        Client::from_conf(config),
+        TableDescription::new("orders", "pk"),
+    )
+    .build()
+    .unwrap();
     assert_eq!(store.response_timeout(), Duration::from_secs(3));
     let zero = DynamoDbStore::builder(
         Client::from_conf(common::config_builder("http://127.0.0.1:9").build()),
-        TableDescription::new("t", "pk"),
+        TableDescription::new("orders", "pk"),
     )
     .response_timeout(Duration::ZERO)
     .build();
-    assert!(matches!(
-        zero,
-        Err(optimist_core::Error::Configuration { .. })
-    ));
+    match zero {
+        Err(optimist_core::Error::Configuration { reason, .. }) => {
+            assert!(reason.contains("response timeout"), "{reason}");
+        }
+        other => panic!("a zero response timeout: {other:?}"),
+    }
 }
