@@ -64,9 +64,12 @@ async fn rig(test: &str) -> Option<(FaultProxy, Arc<DynamoDbStore>)> {
                 .build(),
         )
         .build();
-    match common::store_on(
+    // Tombstone mode: the mode in which the contract promises exactly once across
+    // deletes too (R14, R15); see `rig`'s note in the Redis workloads.
+    match common::store_on_with(
         Client::from_conf(config),
         common::description("workload", false),
+        |builder| builder.tombstones(true),
     )
     .await
     {

@@ -52,6 +52,9 @@ async fn rig(test: &str) -> Option<(FaultProxy, Arc<PostgresStore>)> {
         .url(through)
         .table(common::fresh_table())
         .response_timeout(RESPONSE_TIMEOUT)
+        // Tombstone mode: the mode in which the contract promises exactly once across
+        // deletes too (R14, R15); see `rig`'s note in the Redis workloads.
+        .tombstones(true)
         .build()
         .await;
     match built {
