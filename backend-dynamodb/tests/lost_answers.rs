@@ -136,33 +136,34 @@ async fn a_write_answered_500_is_resent_only_after_a_read_proves_it_was_not_appl
         return;
     };
     let key = Key::new("k");
-    // The read finds the key as the insert expects it: not applied, sent again with the
-    // same token, applied once.
+    let v1 = rig.direct.insert(&key, json!({"n": 0})).await.unwrap();
+    // The read finds the key as the update expects it: not applied, sent again with
+    // the same token, applied once.
     rig.proxy.on_next_writes([Fault::server_error()]);
-    let version = rig.store.insert(&key, json!({"n": 1})).await.unwrap();
-    assert_eq!(version, Version::FIRST);
-    // The read finds the insert's item, which proves nothing about a remove:
+    let version = rig.store.update(&key, v1, json!({"n": 1})).await.unwrap();
+    assert_eq!(version, Version::new(2));
+    // The read finds the update's item, which proves nothing about a remove:
     // Indeterminate, not resent.
     rig.proxy.on_next_writes([Fault::server_error()]);
     assert_indeterminate(rig.store.remove(&key).await);
-    // A transaction inserting the key finds another write's version 1 there: that
-    // write took the state the insert asked for, so the transaction never applied and
-    // never will. It is sent again at once, and its refusal names the conflict.
+    // A stale transaction (expecting v1) finds another write's version 2 there: that
+    // write took the state it asked for, so the transaction never applied and never
+    // will. It is sent again at once, and its refusal names the conflict.
     rig.proxy.on_next_writes([Fault::server_error()]);
     match rig
         .store
-        .transact(vec![TxOp::insert(key.clone(), json!({}))])
+        .transact(vec![TxOp::update(key.clone(), v1, json!({}))])
         .await
     {
         Err(Error::TransactionConflict { failures })
             if failures.len() == 1
-                && failures[0].conflict.kind() == ConflictKind::AlreadyExists => {}
-        other => panic!("expected the insert's AlreadyExists, got {other:?}"),
+                && failures[0].conflict.kind() == ConflictKind::VersionMismatch => {}
+        other => panic!("expected the update's VersionMismatch, got {other:?}"),
     }
     assert_eq!(
         rig.proxy.writes_received(),
         5,
-        "the insert and the transaction twice (answered 500, then resent), the remove once"
+        "the update and the transaction twice (answered 500, then resent), the remove once"
     );
     assert_eq!(
         rig.proxy.forwarded(),
@@ -177,8 +178,8 @@ async fn a_write_answered_500_is_resent_only_after_a_read_proves_it_was_not_appl
     let item = rig.direct.get(&key).await.unwrap().unwrap();
     assert_eq!(
         (item.version, item.value),
-        (Version::FIRST, json!({"n": 1})),
-        "the insert applied once, nothing else did"
+        (Version::new(2), json!({"n": 1})),
+        "the update applied once, nothing else did"
     );
 }
 
@@ -256,7 +257,7 @@ async fn a_write_whose_connection_is_refused_once_is_resent_and_applied_once() {
 }
 
 #[tokio::test]
-async fn an_attempt_timeout_leaves_a_remove_indeterminate_and_settles_a_late_insert() {
+async fn an_attempt_timeout_leaves_a_remove_indeterminate_and_settles_a_late_update() {
     let Some(rig) = rig("attempt timeout", |b, _| {
         with_attempt_timeout(b, Duration::from_millis(200))
     })
@@ -277,15 +278,17 @@ async fn an_attempt_timeout_leaves_a_remove_indeterminate_and_settles_a_late_ins
         "the read found no token of the remove's; no resend"
     );
     assert_eq!(rig.direct.get(&gone).await.unwrap(), None);
-    // insert: the request itself travels past the timeout. The read finds the key
-    // empty, so the insert is sent again with the same token; both attempts require an
-    // empty key, so exactly one applies (whichever lands first) and the call returns
-    // its version; the other is refused whenever it lands.
+    // update: the request itself travels past the timeout. The read finds the item
+    // unchanged, so the update is sent again with the same token; both attempts
+    // require version 1, so exactly one applies (whichever lands first) and the call
+    // returns its version; the other is refused whenever it lands. (An insert is not
+    // resent on an empty key without tombstones: see core's settling rules.)
     let late = Key::new("late");
+    let v1 = rig.direct.insert(&late, json!({"n": 0})).await.unwrap();
     rig.proxy
         .on_next_writes([Fault::DelayRequest(Duration::from_secs(1))]);
-    let version = rig.store.insert(&late, json!({"n": 1})).await.unwrap();
-    assert_eq!(version, Version::FIRST);
+    let version = rig.store.update(&late, v1, json!({"n": 1})).await.unwrap();
+    assert_eq!(version, Version::new(2));
     rig.proxy.settled().await;
     assert_eq!(
         rig.proxy.forwarded(),
@@ -294,7 +297,7 @@ async fn an_attempt_timeout_leaves_a_remove_indeterminate_and_settles_a_late_ins
     );
     assert_eq!(
         rig.direct.get(&late).await.unwrap().unwrap().version,
-        Version::FIRST
+        Version::new(2)
     );
 }
 

@@ -29,8 +29,9 @@ pub(super) enum Settled {
     Unknown,
 }
 
-/// Judges `write` against the record read after its answer was lost.
-pub(super) fn judge(write: &Write<'_>, record: Option<&Record>) -> Settled {
+/// Judges `write` against the record read after its answer was lost, on a store in
+/// tombstone mode or not.
+pub(super) fn judge(write: &Write<'_>, record: Option<&Record>, tombstones: bool) -> Settled {
     if write.change == Change::Keep {
         // A check changes nothing: sending it again is always safe.
         return Settled::NotApplied;
@@ -39,7 +40,11 @@ pub(super) fn judge(write: &Write<'_>, record: Option<&Record>) -> Settled {
         Some(record) if record.written_by(write.token) => {
             Settled::Applied(previous_of(write, record))
         }
-        current if taken_by_another(write, current) => Settled::Taken,
+        // Without tombstones, an empty key (or another client's version 1) may follow
+        // our own insert, deleted since by another client: resending would apply it
+        // twice, calling it a conflict would hide that it applied.
+        _ if write.expect == Expect::Absent && !tombstones => Settled::Unknown,
+        current if taken_by_another(write, current, tombstones) => Settled::Taken,
         // An unconditional write still travelling could land after a resend: it is
         // never sent again.
         _ if write.expect == Expect::Any => Settled::Unknown,
@@ -63,7 +68,11 @@ pub(super) fn applied_before(write: &Write<'_>, current: Option<&Record>) -> Opt
 /// never will: the record is what one write on exactly that state leaves. Any other
 /// refusal of a write whose earlier attempt lost its answer cannot tell "refused" from
 /// "applied, then overwritten".
-pub(super) fn taken_by_another(write: &Write<'_>, current: Option<&Record>) -> bool {
+pub(super) fn taken_by_another(
+    write: &Write<'_>,
+    current: Option<&Record>,
+    tombstones: bool,
+) -> bool {
     if write.change == Change::Keep {
         // A check leaves no trace: it may have passed before the item changed.
         return false;
@@ -75,7 +84,8 @@ pub(super) fn taken_by_another(write: &Write<'_>, current: Option<&Record>) -> b
         (Expect::At(expected), Held::Item(version)) => !deletes && expected.next() == Some(version),
         // Another client's delete of v.
         (Expect::At(expected), Held::Tombstone(version)) => version == expected,
-        (Expect::Absent, Held::Item(version)) => version == Version::FIRST,
+        // Without tombstones, version 1 may follow our own insert, deleted since.
+        (Expect::Absent, Held::Item(version)) => tombstones && version == Version::FIRST,
         (Expect::Tombstone(buried), Held::Item(version)) => buried.next() == Some(version),
         _ => false,
     }
@@ -133,7 +143,7 @@ pub(super) async fn commit<S: Storage + ?Sized>(
         let verdict = match write.change {
             Change::Keep => None,
             _ => Some(match read(store, write.key).await {
-                Ok(record) => judge(write, record.as_ref()),
+                Ok(record) => judge(write, record.as_ref(), store.capabilities().tombstones),
                 Err(_) => Settled::Unknown,
             }),
         };

@@ -128,6 +128,7 @@ where
         write
     };
     let policy = store.retry_policy();
+    let tombstones = store.capabilities().tombstones;
     let mut attempts = 0;
     // Whether an attempt may have applied without the engine seeing its answer.
     let mut lost_answer = false;
@@ -140,7 +141,7 @@ where
                     // An earlier attempt, whose answer was lost, applied.
                     break Ok(Ok(previous));
                 }
-                if lost_answer && !settle::taken_by_another(&sent, current.as_ref()) {
+                if lost_answer && !settle::taken_by_another(&sent, current.as_ref(), tombstones) {
                     // The earlier attempt may have applied and been overwritten since.
                     break Err((settle::unsettled(), false));
                 }
@@ -176,7 +177,7 @@ where
             Err(err) if err.applied() == Applied::Maybe => {
                 lost_answer = true;
                 match settle::read(store, key).await {
-                    Ok(record) => match settle::judge(&sent, record.as_ref()) {
+                    Ok(record) => match settle::judge(&sent, record.as_ref(), tombstones) {
                         Settled::Applied(previous) => break Ok(Ok(previous)),
                         Settled::Taken => break Ok(Err(record)),
                         // The settling read just reached the store: send again at

@@ -365,6 +365,23 @@ fn a_lost_delete_followed_by_another_clients_insert_is_indeterminate() {
 }
 
 #[test]
+fn without_tombstones_an_insert_whose_answer_was_lost_is_settled_only_by_its_token() {
+    // The empty key may follow our insert, deleted since by another client.
+    let store = Scripted::new(vec![Step::Fail(ErrorKind::Io, Applied::Maybe)]);
+    let err = block(store.insert(&Key::new("k"), json!(1))).unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
+    assert_eq!(store.sent().len(), 1, "never sent again");
+    // In tombstone mode the empty key proves it did not apply.
+    let store =
+        Scripted::new(vec![Step::Fail(ErrorKind::Io, Applied::Maybe)]).with_tombstone("t", 1);
+    assert_eq!(
+        block(store.insert(&Key::new("k"), json!(1))).unwrap(),
+        Version::FIRST
+    );
+    assert_eq!(store.sent().len(), 2);
+}
+
+#[test]
 fn a_lost_answer_whose_settling_read_fails_is_indeterminate() {
     let store = Scripted::new(
         std::iter::once(Step::Fail(ErrorKind::Timeout, Applied::Maybe))
@@ -465,10 +482,19 @@ fn a_transaction_whose_answer_was_lost_is_settled_by_its_token() {
     let versions = block(store.transact(ops())).unwrap();
     assert_eq!(versions, vec![Some(Version::new(3)), Some(Version::FIRST)]);
     assert_eq!(store.sent().len(), 2, "one commit of two writes");
-    let store = Scripted::new(vec![Step::Fail(ErrorKind::Io, Applied::Maybe)]).with_item("a", 2);
+    // In tombstone mode an empty key proves the insert did not apply: sent again.
+    let store = Scripted::new(vec![Step::Fail(ErrorKind::Io, Applied::Maybe)])
+        .with_tombstone("t", 1)
+        .with_item("a", 2);
     let versions = block(store.transact(ops())).unwrap();
     assert_eq!(versions, vec![Some(Version::new(3)), Some(Version::FIRST)]);
     assert_eq!(store.sent().len(), 4, "not applied: sent again");
+    // Without tombstones it proves nothing: the insert may have applied and been
+    // deleted since.
+    let store = Scripted::new(vec![Step::Fail(ErrorKind::Io, Applied::Maybe)]).with_item("a", 2);
+    let err = block(store.transact(ops())).unwrap_err();
+    assert!(err.is_indeterminate(), "{err}");
+    assert_eq!(store.sent().len(), 2, "not sent again");
     let store = Scripted::new(vec![Step::Fail(ErrorKind::Io, Applied::Maybe)]).with_item("a", 2);
     let err = block(store.transact(vec![TxOp::put(Key::new("a"), json!(1))])).unwrap_err();
     assert!(

@@ -72,7 +72,12 @@ async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Optio
                 Ok(()) => match outcome {
                     CommitOutcome::Applied { previous } => break Ok(Ok(previous)),
                     CommitOutcome::Refused { current }
-                        if lost_answer && !refusal_is_settled(&sent, &current) =>
+                        if lost_answer
+                            && !refusal_is_settled(
+                                &sent,
+                                &current,
+                                store.capabilities().tombstones,
+                            ) =>
                     {
                         // The earlier attempt may have applied and been overwritten
                         // since.
@@ -163,11 +168,15 @@ async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Optio
 /// Whether a refusal of a transaction whose earlier attempt lost its answer settles it:
 /// the earlier attempt applied (a refused write shows the token), or it never can
 /// (another writer took the state one of its writes asked for).
-fn refusal_is_settled(sent: &[Write<'_>], current: &[(usize, Option<Record>)]) -> bool {
+fn refusal_is_settled(
+    sent: &[Write<'_>],
+    current: &[(usize, Option<Record>)],
+    tombstones: bool,
+) -> bool {
     current.iter().any(|(index, record)| {
         sent.get(*index).is_some_and(|write| {
             settle::applied_before(write, record.as_ref()).is_some()
-                || settle::taken_by_another(write, record.as_ref())
+                || settle::taken_by_another(write, record.as_ref(), tombstones)
         })
     })
 }
