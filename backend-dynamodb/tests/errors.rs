@@ -334,6 +334,23 @@ fn lost_then_read(read: serde_json::Value) -> Vec<Reply> {
     ]
 }
 
+/// An insert answered 500, then the settling read answered `read`: the engine can
+/// tell nothing, so the insert is `Indeterminate` and never resent.
+async fn insert_answered_500_then_read_is_indeterminate(read: serde_json::Value) {
+    let (endpoint, seen) = fake_server(lost_then_read(read)).await;
+    let store = store(&endpoint, 3);
+    let err = store
+        .insert(&Key::new("k"), json!({"a": 1}))
+        .await
+        .unwrap_err();
+    assert!(err.is_indeterminate(), "expected Indeterminate, got {err}");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        2,
+        "the write once, one read, no resend"
+    );
+}
+
 #[tokio::test]
 async fn a_write_answered_500_is_not_resent_when_the_key_moved_on_without_it() {
     // The first attempt may have been applied and is answered with a 500: the engine
@@ -342,18 +359,7 @@ async fn a_write_answered_500_is_not_resent_when_the_key_moved_on_without_it() {
     // would fail its condition on what may be the caller's own write), never reported
     // as nothing-written.
     let later = json!({"Item": {"pk": {"S": "k"}, "a": {"N": "1"}, "version": {"N": "2"}}});
-    let (endpoint, seen) = fake_server(lost_then_read(later)).await;
-    let store = store(&endpoint, 3);
-    let err = store
-        .insert(&Key::new("k"), json!({"a": 1}))
-        .await
-        .unwrap_err();
-    assert!(err.is_indeterminate(), "expected Indeterminate, got {err}");
-    assert_eq!(
-        seen.load(Ordering::SeqCst),
-        2,
-        "the write once, one read, no resend"
-    );
+    insert_answered_500_then_read_is_indeterminate(later).await;
 }
 
 #[tokio::test]
@@ -362,18 +368,7 @@ async fn a_write_answered_500_whose_state_another_writer_took_is_indeterminate_f
     // that proves nothing for an insert: ours may have landed, been deleted by another
     // client, and the key inserted again. Never resent, never a conflict.
     let theirs = json!({"Item": {"pk": {"S": "k"}, "a": {"N": "7"}, "version": {"N": "1"}}});
-    let (endpoint, seen) = fake_server(lost_then_read(theirs)).await;
-    let store = store(&endpoint, 3);
-    let err = store
-        .insert(&Key::new("k"), json!({"a": 1}))
-        .await
-        .unwrap_err();
-    assert!(err.is_indeterminate(), "expected Indeterminate, got {err}");
-    assert_eq!(
-        seen.load(Ordering::SeqCst),
-        2,
-        "the write once, one read, no resend"
-    );
+    insert_answered_500_then_read_is_indeterminate(theirs).await;
 }
 
 #[tokio::test]
@@ -381,22 +376,7 @@ async fn a_write_answered_500_on_an_empty_key_is_indeterminate_for_an_insert() {
     // The read after the 500 finds the key empty. Without tombstones that proves
     // nothing for an insert: it may have landed and been deleted since by another
     // client, and a resend would apply it twice. Never resent.
-    let script = vec![
-        Reply::Answer(
-            500,
-            "InternalServerError",
-            error_body("InternalServerError", "lost answer"),
-        ),
-        Reply::Answer(200, "", "{}".to_string()),
-    ];
-    let (endpoint, seen) = fake_server(script).await;
-    let store = store(&endpoint, 3);
-    let err = store
-        .insert(&Key::new("k"), json!({"a": 1}))
-        .await
-        .unwrap_err();
-    assert!(err.is_indeterminate(), "expected Indeterminate, got {err}");
-    assert_eq!(seen.load(Ordering::SeqCst), 2, "write, read, no resend");
+    insert_answered_500_then_read_is_indeterminate(json!({})).await;
 }
 
 #[tokio::test]
