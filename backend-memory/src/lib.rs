@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 
 mod inject;
+mod range;
 mod store;
 
 pub use store::MemoryStore;

@@ -1,12 +1,14 @@
 //! The memory store: one map behind one lock.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use optimist_core::{
-    Capabilities, CommitOutcome, Decision, Held, Key, Outcome, Record, Storage, StorageError, Write,
+    Capabilities, CommitOutcome, Decision, Held, Key, Outcome, RangePage, RangeRequest, Record,
+    Storage, StorageError, Write,
 };
 
 use crate::inject::Hooks;
@@ -18,10 +20,31 @@ pub(crate) struct Entry {
     buried_at: Option<Instant>,
 }
 
-#[derive(Debug, Default)]
+/// The map, ordered by key (partition, then sort part, as UTF-8 bytes), so a query
+/// reads one interval of it and a scan continues after a key.
+#[derive(Debug)]
 pub(crate) struct Items {
-    entries: HashMap<Key, Entry>,
+    pub(crate) entries: BTreeMap<Key, Entry>,
     tombstones: bool,
+    /// Tells this store's cursors from another's.
+    id: u64,
+}
+
+impl Default for Items {
+    fn default() -> Self {
+        Self::new(false)
+    }
+}
+
+impl Items {
+    fn new(tombstones: bool) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Self {
+            entries: BTreeMap::new(),
+            tombstones,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        }
+    }
 }
 
 impl Items {
@@ -94,10 +117,7 @@ impl MemoryStore {
     /// assert_eq!(store.capabilities(), &caps);
     /// ```
     pub fn with_capabilities(capabilities: Capabilities) -> Self {
-        let items = Items {
-            entries: HashMap::new(),
-            tombstones: capabilities.tombstones,
-        };
+        let items = Items::new(capabilities.tombstones);
         Self {
             items: Arc::new(Mutex::new(items)),
             capabilities: Arc::new(capabilities),
@@ -183,6 +203,19 @@ impl Storage for MemoryStore {
 
     async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
         Ok(self.lock().record(key).cloned())
+    }
+
+    fn identity(&self) -> String {
+        format!("memory store #{}", self.lock().id)
+    }
+
+    async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+        let items = self.lock();
+        Ok(keys.iter().map(|key| items.record(key).cloned()).collect())
+    }
+
+    async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
+        Ok(crate::range::read(&self.lock().entries, request))
     }
 
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {

@@ -107,13 +107,22 @@ pub struct Capabilities {
     /// a write still travelling from before a delete cannot land after it. Off by
     /// default: a key deleted and inserted again restarts at version 1.
     pub tombstones: bool,
+    /// The most keys one [`get_many`](crate::VersionedStore::get_many) may ask for.
+    pub max_get_many: usize,
+    /// The largest page a [`query`](crate::VersionedStore::query) or
+    /// [`scan`](crate::VersionedStore::scan) may ask for.
+    pub max_page_size: usize,
+    /// Whether [`query`](crate::VersionedStore::query) (on stores whose keys can have a
+    /// sort part) and [`scan`](crate::VersionedStore::scan) are supported.
+    pub range_reads: bool,
 }
 
 impl Capabilities {
     /// The defaults, which every shipped backend starts from so they behave alike: items
     /// up to 400 KiB (DynamoDB's limit), 100 ops per transaction, nesting up to 64, all
     /// JSON numbers, any value shape, both key shapes, NUL and empty field names allowed,
-    /// transactions supported, no tombstones.
+    /// transactions supported, no tombstones, up to 100 keys per `get_many` and pages of
+    /// up to 1,000 items, queries and scans supported.
     ///
     /// ```
     /// let caps = optimist_core::Capabilities::new();
@@ -133,6 +142,9 @@ impl Capabilities {
             empty_field_names: true,
             transactions: true,
             tombstones: false,
+            max_get_many: 100,
+            max_page_size: 1000,
+            range_reads: true,
         }
     }
 
@@ -271,6 +283,39 @@ impl Capabilities {
     /// ```
     pub fn with_tombstones(mut self, on: bool) -> Self {
         self.tombstones = on;
+        self
+    }
+
+    /// Sets [`max_get_many`](Self::max_get_many).
+    ///
+    /// ```
+    /// let caps = optimist_core::Capabilities::new().with_max_get_many(25);
+    /// assert_eq!(caps.max_get_many, 25);
+    /// ```
+    pub fn with_max_get_many(mut self, keys: usize) -> Self {
+        self.max_get_many = keys;
+        self
+    }
+
+    /// Sets [`max_page_size`](Self::max_page_size).
+    ///
+    /// ```
+    /// let caps = optimist_core::Capabilities::new().with_max_page_size(500);
+    /// assert_eq!(caps.max_page_size, 500);
+    /// ```
+    pub fn with_max_page_size(mut self, items: usize) -> Self {
+        self.max_page_size = items;
+        self
+    }
+
+    /// Sets [`range_reads`](Self::range_reads).
+    ///
+    /// ```
+    /// let caps = optimist_core::Capabilities::new().with_range_reads(false);
+    /// assert!(!caps.range_reads);
+    /// ```
+    pub fn with_range_reads(mut self, on: bool) -> Self {
+        self.range_reads = on;
         self
     }
 }

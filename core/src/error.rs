@@ -28,6 +28,12 @@ pub enum Operation {
     Put,
     /// [`VersionedStore::remove`](crate::VersionedStore::remove).
     Remove,
+    /// [`VersionedStore::get_many`](crate::VersionedStore::get_many).
+    GetMany,
+    /// [`VersionedStore::query`](crate::VersionedStore::query).
+    Query,
+    /// [`VersionedStore::scan`](crate::VersionedStore::scan).
+    Scan,
     /// A `Check` inside a transaction.
     Check,
     /// [`VersionedStore::transact`](crate::VersionedStore::transact).
@@ -47,7 +53,14 @@ impl Operation {
     /// assert!(!Operation::Get.writes());
     /// ```
     pub fn writes(self) -> bool {
-        !matches!(self, Operation::Get | Operation::Setup)
+        !matches!(
+            self,
+            Operation::Get
+                | Operation::GetMany
+                | Operation::Query
+                | Operation::Scan
+                | Operation::Setup
+        )
     }
 }
 
@@ -60,6 +73,9 @@ impl fmt::Display for Operation {
             Operation::Delete => "delete",
             Operation::Put => "put",
             Operation::Remove => "remove",
+            Operation::GetMany => "get_many",
+            Operation::Query => "query",
+            Operation::Scan => "scan",
             Operation::Check => "check",
             Operation::Transact => "transact",
             Operation::PurgeTombstones => "purge_tombstones",

@@ -38,6 +38,7 @@ mod engine;
 mod error;
 mod ext;
 mod key;
+mod reads;
 pub mod redact;
 pub mod retry;
 mod storage;
@@ -53,6 +54,10 @@ pub use capabilities::{Capabilities, KeyShape, NumberSupport};
 pub use error::{BoxError, Conflict, ConflictKind, Error, OpFailure, Operation, Result};
 pub use ext::{VersionedStoreExt, is_conflict_kind};
 pub use key::{Key, MAX_KEY_PART_BYTES};
+pub use reads::{
+    Cursor, DEFAULT_PAGE_SIZE, Direction, Page, QueryOptions, RangePage, RangeRequest, RangeScope,
+    ScanOptions, SortRange, prefix_upper_bound,
+};
 pub use serde_json::Value;
 pub use storage::{
     Applied, Change, CommitOutcome, Decision, ErrorKind, Expect, Held, Outcome, ParseTokenError,

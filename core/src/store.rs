@@ -5,7 +5,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::{Capabilities, Key, Result, TxOp, Version, Versioned};
+use crate::{
+    Capabilities, Key, Operation, Page, QueryOptions, Result, ScanOptions, SortRange, TxOp,
+    Version, Versioned,
+};
 
 /// A store of versioned items with exact compare-and-swap semantics (contract R4–R15).
 ///
@@ -78,6 +81,91 @@ pub trait VersionedStore: Send + Sync {
     /// is applied and the error is `TransactionConflict` with one entry per failing op.
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>>;
 
+    /// Reads several items at once (contract R16): for each key, in the order asked, its
+    /// item with its version or `None`, each reflecting every write completed before the
+    /// call started. An empty list, a key asked twice, a bad key, or more keys than
+    /// [`Capabilities::max_get_many`] is `InvalidInput`, and nothing is sent. The
+    /// default answers `Unsupported`.
+    ///
+    /// ```
+    /// use optimist_core::{Key, VersionedStore};
+    /// use serde_json::json;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = optimist_memory::MemoryStore::new();
+    /// store.insert(&Key::new("a"), json!(1)).await?;
+    /// let items = store.get_many(&[Key::new("b"), Key::new("a")]).await?;
+    /// assert!(items[0].is_none());
+    /// assert_eq!(items[1].as_ref().map(|item| item.value.clone()), Some(json!(1)));
+    /// # Ok::<(), optimist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Value>>>> {
+        let _ = keys;
+        Err(crate::Error::Unsupported {
+            operation: Operation::GetMany,
+        })
+    }
+
+    /// One page of the items of `partition` whose sort part lies in `range`, ordered by
+    /// the UTF-8 bytes of the sort part (contract R17). Items without a sort part are
+    /// not part of any partition's query. Over the pages of one query while others
+    /// write, an item present and unchanged throughout comes exactly once, an item
+    /// absent throughout never, and every item comes as a state it held during the
+    /// query, with its version. A store whose keys have no sort part answers
+    /// `Unsupported`, as does the default; bad input (an empty or oversized partition or
+    /// bound, inverted bounds, a page limit of 0 or above
+    /// [`Capabilities::max_page_size`], a malformed or foreign cursor) is
+    /// `InvalidInput`, and nothing is sent.
+    ///
+    /// ```
+    /// use optimist_core::{Key, QueryOptions, SortRange, VersionedStore};
+    /// use serde_json::json;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = optimist_memory::MemoryStore::new();
+    /// for day in ["01", "02", "03"] {
+    ///     store.insert(&Key::with_sort("log", day), json!(day)).await?;
+    /// }
+    /// let newest = store.query("log", SortRange::All, QueryOptions::new().descending().limit(1)).await?;
+    /// assert_eq!(newest.items[0].0, Key::with_sort("log", "03"));
+    /// assert!(newest.next.is_some());
+    /// # Ok::<(), optimist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    async fn query(
+        &self,
+        partition: &str,
+        range: SortRange,
+        options: QueryOptions,
+    ) -> Result<Page> {
+        let _ = (partition, range, options);
+        Err(crate::Error::Unsupported {
+            operation: Operation::Query,
+        })
+    }
+
+    /// One page of every item of the store, in an order of the backend's choosing, with
+    /// the guarantees of [`query`](Self::query) across pages (contract R18). For tooling
+    /// and migrations. The default answers `Unsupported`.
+    ///
+    /// ```
+    /// use optimist_core::{Key, ScanOptions, VersionedStore};
+    /// use serde_json::json;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = optimist_memory::MemoryStore::new();
+    /// store.insert(&Key::new("a"), json!(1)).await?;
+    /// let page = store.scan(ScanOptions::new()).await?;
+    /// assert_eq!(page.items.len(), 1);
+    /// assert!(page.next.is_none());
+    /// # Ok::<(), optimist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    async fn scan(&self, options: ScanOptions) -> Result<Page> {
+        let _ = options;
+        Err(crate::Error::Unsupported {
+            operation: Operation::Scan,
+        })
+    }
+
     /// Removes the tombstones that deletes left more than `older_than` ago, on a store
     /// in tombstone mode ([`Capabilities::tombstones`]), and returns how many it
     /// removed (contract R15). A key purged this way loses the protection its
@@ -135,6 +223,20 @@ macro_rules! forward_store {
             }
             async fn purge_tombstones(&self, older_than: std::time::Duration) -> Result<u64> {
                 (**self).purge_tombstones(older_than).await
+            }
+            async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Value>>>> {
+                (**self).get_many(keys).await
+            }
+            async fn query(
+                &self,
+                partition: &str,
+                range: SortRange,
+                options: QueryOptions,
+            ) -> Result<Page> {
+                (**self).query(partition, range, options).await
+            }
+            async fn scan(&self, options: ScanOptions) -> Result<Page> {
+                (**self).scan(options).await
             }
         }
     )*};

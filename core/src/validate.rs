@@ -18,7 +18,9 @@ use std::io;
 
 use serde_json::{Number, Value};
 
-use crate::{Capabilities, Error, Key, MAX_KEY_PART_BYTES, NumberSupport, Operation, Result, TxOp};
+use crate::{
+    Capabilities, Error, Key, MAX_KEY_PART_BYTES, NumberSupport, Operation, Result, SortRange, TxOp,
+};
 
 /// Checks a key against contract R1 and the backend's key shape.
 ///
@@ -202,6 +204,125 @@ pub fn transaction(ops: &[TxOp], caps: &Capabilities) -> Result<()> {
                 format!("op {index}: the key appears more than once in the transaction"),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Checks the keys of a [`get_many`](crate::VersionedStore::get_many) (contract R16):
+/// at least one, at most [`Capabilities::max_get_many`], each valid, none twice.
+///
+/// ```
+/// use optimist_core::{validate, Capabilities, Key};
+/// let caps = Capabilities::new();
+/// assert!(validate::get_many(&[], &caps).is_err());
+/// assert!(validate::get_many(&[Key::new("a"), Key::new("a")], &caps).is_err());
+/// assert!(validate::get_many(&[Key::new("a"), Key::new("b")], &caps).is_ok());
+/// ```
+pub fn get_many(keys: &[Key], caps: &Capabilities) -> Result<()> {
+    let operation = Operation::GetMany;
+    if keys.is_empty() {
+        return Err(Error::invalid(operation, None, "no keys were asked for"));
+    }
+    if keys.len() > caps.max_get_many {
+        return Err(Error::invalid(
+            operation,
+            None,
+            format!(
+                "{} keys were asked for, over this backend's limit of {}",
+                keys.len(),
+                caps.max_get_many
+            ),
+        ));
+    }
+    let mut seen = HashSet::with_capacity(keys.len());
+    for (index, key) in keys.iter().enumerate() {
+        self::key(operation, key, caps).map_err(|err| match err {
+            Error::InvalidInput { key, reason, .. } => Error::InvalidInput {
+                operation,
+                key,
+                reason: format!("key {index}: {reason}"),
+            },
+            other => other,
+        })?;
+        if !seen.insert(key) {
+            return Err(Error::invalid(
+                operation,
+                Some(key),
+                format!("key {index} was asked for more than once"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a [`query`](crate::VersionedStore::query) (contract R17): the store supports
+/// it, the partition and every bound are valid key parts, the bounds are in order, and
+/// the page limit is from 1 to [`Capabilities::max_page_size`].
+///
+/// ```
+/// use optimist_core::{validate, Capabilities, SortRange};
+/// let caps = Capabilities::new();
+/// assert!(validate::query("p", &SortRange::between("b", "a"), 10, &caps).is_err());
+/// assert!(validate::query("p", &SortRange::All, 0, &caps).is_err());
+/// assert!(validate::query("p", &SortRange::prefix("a"), 10, &caps).is_ok());
+/// ```
+pub fn query(partition: &str, range: &SortRange, limit: usize, caps: &Capabilities) -> Result<()> {
+    let operation = Operation::Query;
+    if !caps.range_reads || !caps.key_shape.accepts(true) {
+        return Err(Error::Unsupported { operation });
+    }
+    let invalid = |reason: String| Err(Error::invalid(operation, None, reason));
+    for (name, part) in std::iter::once(("partition", partition)).chain(range.parts()) {
+        if part.is_empty() {
+            return invalid(format!("the {name} is empty"));
+        }
+        if part.len() > MAX_KEY_PART_BYTES {
+            return invalid(format!(
+                "the {name} is {} bytes, over the limit of {MAX_KEY_PART_BYTES}",
+                part.len()
+            ));
+        }
+        if !caps.nul_in_keys && part.contains('\0') {
+            return invalid(format!(
+                "the {name} holds a NUL character, which this backend's keys cannot hold"
+            ));
+        }
+    }
+    if let SortRange::Between { from, to } = range {
+        if from.as_bytes() > to.as_bytes() {
+            return invalid(format!(
+                "the range's lower bound {from:?} is above its upper bound {to:?}"
+            ));
+        }
+    }
+    page_limit(operation, limit, caps)
+}
+
+/// Checks a [`scan`](crate::VersionedStore::scan): the store supports it and the page
+/// limit is from 1 to [`Capabilities::max_page_size`].
+///
+/// ```
+/// use optimist_core::{validate, Capabilities};
+/// assert!(validate::scan(1001, &Capabilities::new()).is_err());
+/// ```
+pub fn scan(limit: usize, caps: &Capabilities) -> Result<()> {
+    let operation = Operation::Scan;
+    if !caps.range_reads {
+        return Err(Error::Unsupported { operation });
+    }
+    page_limit(operation, limit, caps)
+}
+
+fn page_limit(operation: Operation, limit: usize, caps: &Capabilities) -> Result<()> {
+    if limit == 0 || limit > caps.max_page_size {
+        return Err(Error::invalid(
+            operation,
+            None,
+            format!(
+                "the page limit is {limit}; it must be from 1 to this backend's maximum of {}",
+                caps.max_page_size
+            ),
+        ));
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! - [`transaction`]: the same for `transact`, all or nothing;
 //! - [`span`]: one `tracing` span per operation.
 
+mod reads;
 mod settle;
 mod single;
 mod span;
@@ -17,9 +18,9 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::{
-    Capabilities, Change, CommitOutcome, Error, Expect, Held, Key, Operation, Outcome, Record,
-    Result, Storage, StorageError, TxOp, Version, Versioned, VersionedStore, Write,
-    retry::RetryPolicy,
+    Capabilities, Change, CommitOutcome, Error, Expect, Held, Key, Operation, Outcome, Page,
+    QueryOptions, RangePage, RangeRequest, Record, Result, ScanOptions, SortRange, Storage,
+    StorageError, TxOp, Version, Versioned, VersionedStore, Write, retry::RetryPolicy,
 };
 
 #[async_trait]
@@ -65,6 +66,23 @@ impl<S: Storage + ?Sized> VersionedStore for S {
         transaction::transact(self, &ops).await
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Value>>>> {
+        reads::get_many(self, keys).await
+    }
+
+    async fn query(
+        &self,
+        partition: &str,
+        range: SortRange,
+        options: QueryOptions,
+    ) -> Result<Page> {
+        reads::query(self, partition, &range, &options).await
+    }
+
+    async fn scan(&self, options: ScanOptions) -> Result<Page> {
+        reads::scan(self, &options).await
+    }
+
     async fn purge_tombstones(&self, older_than: Duration) -> Result<u64> {
         Storage::purge_tombstones(self, older_than)
             .await
@@ -103,6 +121,18 @@ macro_rules! forward_storage {
             }
             async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
                 (**self).purge_tombstones(older_than).await
+            }
+            fn identity(&self) -> String {
+                (**self).identity()
+            }
+            async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+                (**self).read_many(keys).await
+            }
+            async fn read_range(
+                &self,
+                request: &RangeRequest<'_>,
+            ) -> Result<RangePage, StorageError> {
+                (**self).read_range(request).await
             }
         }
     )*};

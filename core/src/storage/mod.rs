@@ -26,7 +26,7 @@ pub use write::{Change, Decision, Expect, Write};
 use std::time::Duration;
 
 use crate::retry::RetryPolicy;
-use crate::{Capabilities, Key};
+use crate::{Capabilities, Key, RangePage, RangeRequest};
 
 /// What a backend implements: one strongly consistent read and atomic conditional
 /// writes on its storage. The engine checks the input against the capabilities
@@ -133,6 +133,42 @@ pub trait Storage: Send + Sync {
         Err(StorageError::not_applied(
             ErrorKind::Rejected,
             "this backend has no transactions",
+        ))
+    }
+
+    /// Names the data this store reads (a table, a key prefix, a database file), so
+    /// that a query or scan cursor made by one store is refused by another: two stores
+    /// reading the same data answer the same, two stores reading different data answer
+    /// differently. Defaults to [`backend_name`](Self::backend_name), which tells
+    /// backends apart but not two stores of one backend.
+    fn identity(&self) -> String {
+        self.backend_name().to_string()
+    }
+
+    /// Reads several keys' records (contract R16), in the order asked, each as
+    /// [`read`](Self::read) would: strongly consistent, tombstones included, `None`
+    /// for a key that holds nothing. The engine sends distinct, checked keys, at most
+    /// [`Capabilities::max_get_many`]. The default reads them one by one; a backend
+    /// overrides it to read them in one request.
+    async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+        let mut records = Vec::with_capacity(keys.len());
+        for key in keys {
+            records.push(self.read(key).await?);
+        }
+        Ok(records)
+    }
+
+    /// Reads one page of a partition in sort order, or of the whole store (contract
+    /// R17, R18): at most `request.limit` records past `request.after`, each read
+    /// strongly consistent, and the key to continue after. Over the pages of one read,
+    /// an item present and unchanged throughout must come exactly once, and every record
+    /// answered must be a state its item held during the call. A backend that declares
+    /// [`Capabilities::range_reads`] overrides it; the default answers that it cannot.
+    async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
+        let _ = request;
+        Err(StorageError::not_applied(
+            ErrorKind::Rejected,
+            "this backend reads no ranges",
         ))
     }
 
