@@ -240,6 +240,7 @@ macro_rules! __suite_cases {
             r24_update_with_missing_item_is_not_found: PartitionOnlyKeys,
             r24_update_or_insert_with_creates_explicitly: PartitionOnlyKeys,
             r24_hot_key_16_writers_50_increments_all_land: PartitionOnlyKeys,
+            r25_write_combining_lands_every_change_exactly_once: PartitionOnlyKeys,
         }
     };
     (@catalog) => {

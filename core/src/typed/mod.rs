@@ -46,6 +46,7 @@
 //!
 //! [`VersionedStore`]: crate::VersionedStore
 
+mod combine;
 mod context;
 mod entity;
 mod error;

@@ -3,6 +3,7 @@
 //! have a partition key only (but one, with a sort key), so most need
 //! [`Feature::PartitionOnlyKeys`](crate::Feature::PartitionOnlyKeys).
 
+mod combining;
 mod counting;
 mod entities;
 mod load_delete;
@@ -12,6 +13,7 @@ mod skip_check;
 mod transactions;
 mod update_with;
 
+pub(crate) use combining::*;
 pub(crate) use load_delete::*;
 pub(crate) use mapping::*;
 pub(crate) use save::*;
