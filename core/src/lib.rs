@@ -38,6 +38,7 @@ mod engine;
 mod error;
 mod ext;
 mod key;
+pub mod lease;
 pub mod redact;
 pub mod retry;
 mod storage;

@@ -49,6 +49,7 @@
 mod context;
 mod entity;
 mod error;
+mod guarded;
 mod key_part;
 mod transaction;
 mod update;

@@ -1,0 +1,1 @@
+//! Unit tests of the lease logic, on the memory store.
