@@ -64,9 +64,6 @@ mod options;
 mod record;
 mod token;
 
-#[cfg(test)]
-mod tests;
-
 pub use error::{LeaseConflict, LeaseHolder};
 pub use guarded::Guarded;
 pub use handle::Lease;

@@ -1,1 +1,0 @@
-//! Unit tests of the lease logic, on the memory store.
