@@ -240,6 +240,14 @@ macro_rules! __suite_cases {
             r24_update_with_missing_item_is_not_found: PartitionOnlyKeys,
             r24_update_or_insert_with_creates_explicitly: PartitionOnlyKeys,
             r24_hot_key_16_writers_50_increments_all_land: PartitionOnlyKeys,
+            r19_acquire_renew_release_and_tokens_grow: Core,
+            r19_crashed_holder_is_taken_over_after_the_duration: Core,
+            r19_paused_holder_writes_are_all_refused: Transactions,
+            r19_contenders_never_interleave_guarded_writes: Transactions,
+            r19_own_renewals_do_not_lose_the_lease: Transactions,
+            r19_bad_lease_input_writes_nothing: Core,
+            r19_guarded_bad_input_writes_nothing: Transactions,
+            r19_typed_guarded_writes_follow_the_lease: Transactions + PartitionOnlyKeys,
         }
     };
     (@catalog) => {
