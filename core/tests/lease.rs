@@ -688,6 +688,36 @@ async fn tokens_strictly_increase_across_holders() {
     assert!(tokens.windows(2).all(|w| w[0] < w[1]), "{tokens:?}");
 }
 
+#[tokio::test]
+async fn a_record_deleted_in_tombstone_mode_still_gives_greater_tokens() {
+    let store = Arc::new(Counted::with_capabilities(
+        Capabilities::new().with_tombstones(true),
+    ));
+    let first = Lease::try_acquire(store.clone(), lease_key(), &options("a", 60_000))
+        .await
+        .unwrap();
+    // Someone deletes the record (they should not); the tombstone keeps its version.
+    store.inner.remove(&lease_key()).await.unwrap();
+    let second = Lease::try_acquire(store.clone(), lease_key(), &options("b", 60_000))
+        .await
+        .unwrap();
+    assert!(second.token().get() > first.token().get());
+    let record = store.inner.get(&lease_key()).await.unwrap().unwrap();
+    assert_eq!(
+        record.value["token"],
+        json!(second.token().get()),
+        "the record names the real token"
+    );
+    let again = Lease::resume(
+        store.clone(),
+        lease_key(),
+        &second.token(),
+        &options("b", 60_000),
+    )
+    .await;
+    assert_eq!(again.unwrap().token(), second.token());
+}
+
 #[test]
 fn the_root_readme_shows_the_lease_example_that_runs_as_a_doc_test() {
     let example = include_str!("../README-leases.md");

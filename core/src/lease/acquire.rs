@@ -44,6 +44,9 @@ impl<S: VersionedStore> Lease<S> {
     /// [`poll_interval`](LeaseOptions::poll_interval). Taking over is an update
     /// expecting the version it watched, so a renewal that lands first wins.
     ///
+    /// An owner name is not an identity: a restarted process waits like any other, or
+    /// takes its lease back with [`resume`](Self::resume) and the token it kept.
+    ///
     /// Errors, nothing written: bad [`LeaseOptions`] or a key holding an item that is
     /// not a lease record are `InvalidInput`; a lease still held when the timeout runs
     /// out is [`Error::Lease`] with [`LeaseConflict::Held`](super::LeaseConflict::Held)
@@ -169,7 +172,17 @@ async fn acquire<S: VersionedStore>(
             let record = LeaseRecord::acquired(owner, Version::FIRST, duration);
             let sent = Instant::now();
             match store.insert(&key, record.to_value()).await {
-                Ok(token) => return Ok(won(store, token, sent)),
+                Ok(token) if token == Version::FIRST => return Ok(won(store, token, sent)),
+                Ok(token) => {
+                    // A tombstone kept the deleted record's version counting (contract
+                    // R15): the record names token 1, so write the real one.
+                    let lease = won(store, token, sent);
+                    lease
+                        .holding
+                        .rewrite(&lease.store, OPERATION, false)
+                        .await?;
+                    return Ok(lease);
+                }
                 Err(Error::Conflict {
                     conflict: Conflict::AlreadyExists { current },
                     ..
