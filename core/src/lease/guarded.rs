@@ -58,6 +58,15 @@ pub struct Guarded<'a, S: ?Sized> {
     caps: Capabilities,
 }
 
+impl<S: ?Sized> std::fmt::Debug for Guarded<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guarded")
+            .field("lease", &self.holding.key)
+            .field("token", &self.holding.token)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a, S: VersionedStore + ?Sized> Guarded<'a, S> {
     pub(crate) fn new(store: &'a S, holding: &'a Holding) -> Self {
         let caps = store.capabilities().clone();
