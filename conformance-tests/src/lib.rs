@@ -263,6 +263,14 @@ macro_rules! __suite_cases {
             r25_write_combining_lands_every_change_exactly_once: PartitionOnlyKeys,
             r16_typed_load_many_answers_in_the_order_asked: PartitionOnlyKeys,
             r17_typed_query_pages_and_stream_agree: Query,
+            r19_acquire_renew_release_and_tokens_grow: Core,
+            r19_crashed_holder_is_taken_over_after_the_duration: Core,
+            r19_paused_holder_writes_are_all_refused: Transactions,
+            r19_contenders_never_interleave_guarded_writes: Transactions,
+            r19_own_renewals_do_not_lose_the_lease: Transactions,
+            r19_bad_lease_input_writes_nothing: Core,
+            r19_guarded_bad_input_writes_nothing: Transactions,
+            r19_typed_guarded_writes_follow_the_lease: Transactions + PartitionOnlyKeys,
         }
     };
     (@catalog) => {

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::lease::LeaseConflict;
 use crate::{Applied, ErrorKind, Key, StorageError, Version, Versioned};
 
 /// A boxed error from a backend's driver, kept as the `source` of an [`Error`].
@@ -42,6 +43,13 @@ pub enum Operation {
     PurgeTombstones,
     /// Anything else a backend does, such as creating its table.
     Setup,
+    /// Acquiring a lease ([`lease::Lease::acquire`](crate::lease::Lease::acquire),
+    /// contract R19).
+    AcquireLease,
+    /// Renewing a lease ([`lease::Lease::renew`](crate::lease::Lease::renew)).
+    RenewLease,
+    /// Releasing a lease ([`lease::Lease::release`](crate::lease::Lease::release)).
+    ReleaseLease,
 }
 
 impl Operation {
@@ -80,6 +88,9 @@ impl fmt::Display for Operation {
             Operation::Transact => "transact",
             Operation::PurgeTombstones => "purge_tombstones",
             Operation::Setup => "setup",
+            Operation::AcquireLease => "acquire lease",
+            Operation::RenewLease => "renew lease",
+            Operation::ReleaseLease => "release lease",
         })
     }
 }
@@ -293,6 +304,18 @@ pub enum Error {
         retryable: bool,
         /// The driver's error.
         source: BoxError,
+    },
+    /// A lease stood in the way (contract R19): another owner holds it, or the caller's
+    /// lease was lost (taken over, released or removed). Nothing was written.
+    #[error("{operation} under lease {lease}: {conflict}")]
+    Lease {
+        /// The operation: acquiring, renewing or releasing the lease, or the guarded
+        /// write that was refused.
+        operation: Operation,
+        /// The lease record's key.
+        lease: Key,
+        /// Who holds the lease now, and the caller's token if it lost it.
+        conflict: LeaseConflict,
     },
 }
 
@@ -536,5 +559,26 @@ impl Error {
                 ..
             }
         )
+    }
+
+    /// The lease conflict, if a lease stood in the way (contract R19): another owner
+    /// holds it, or the caller lost it.
+    ///
+    /// ```
+    /// use optimist_core::{Error, Key, Operation};
+    /// use optimist_core::lease::LeaseConflict;
+    /// let err = Error::Lease {
+    ///     operation: Operation::Put,
+    ///     lease: Key::new("shard-1"),
+    ///     conflict: LeaseConflict::Lost { token: 3, holder: None },
+    /// };
+    /// assert!(matches!(err.lease_conflict(), Some(LeaseConflict::Lost { token: 3, .. })));
+    /// assert!(!err.is_conflict());
+    /// ```
+    pub fn lease_conflict(&self) -> Option<&LeaseConflict> {
+        match self {
+            Error::Lease { conflict, .. } => Some(conflict),
+            _ => None,
+        }
     }
 }

@@ -38,6 +38,7 @@ mod engine;
 mod error;
 mod ext;
 mod key;
+pub mod lease;
 mod reads;
 pub mod redact;
 pub mod retry;

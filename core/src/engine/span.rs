@@ -60,5 +60,6 @@ fn outcome<T>(result: &Result<T>) -> &'static str {
         Err(Error::Configuration { .. }) => "configuration error",
         Err(Error::Indeterminate { .. }) => "indeterminate",
         Err(Error::Backend { .. }) => "backend error",
+        Err(Error::Lease { .. }) => "lease conflict",
     }
 }

@@ -53,6 +53,7 @@ mod combine;
 mod context;
 mod entity;
 mod error;
+mod guarded;
 mod key_part;
 mod reads;
 mod transaction;

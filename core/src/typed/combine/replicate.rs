@@ -91,5 +91,14 @@ fn replicate_store(err: &StoreError) -> StoreError {
             retryable: *retryable,
             source: source.to_string().into(),
         },
+        StoreError::Lease {
+            operation,
+            lease,
+            conflict,
+        } => StoreError::Lease {
+            operation: *operation,
+            lease: lease.clone(),
+            conflict: conflict.clone(),
+        },
     }
 }
