@@ -34,7 +34,9 @@
 
 #![deny(missing_docs)]
 
+mod config;
 mod inject;
 mod store;
 
+pub use config::MemoryConfig;
 pub use store::MemoryStore;
