@@ -144,8 +144,12 @@ impl DynamoDbConfig {
         let mut pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
         let table_pair = format!("table={table}");
         pairs.push(&table_pair);
-        let config: Self = serde_urlencoded::from_str(&pairs.join("&"))
-            .map_err(|err| configuration(format!("invalid option in the DynamoDB URL: {err}")))?;
+        let config: Self = serde_urlencoded::from_str(&pairs.join("&")).map_err(|err| {
+            configuration(format!(
+                "invalid option in the DynamoDB URL: {}",
+                option_error::<Self>(&pairs, "&table=any", err)
+            ))
+        })?;
         config.description().check().map_err(configuration)?;
         Ok(config)
     }
@@ -276,6 +280,27 @@ impl DynamoDbConfig {
         }
         self.builder_with(client).connect().await
     }
+}
+
+/// The error of reading the options `pairs` as `T`, naming the option at fault:
+/// serde_urlencoded's message for a bad value does not say which one it was. `extra`
+/// holds pairs every reading needs.
+fn option_error<T: serde::de::DeserializeOwned>(
+    pairs: &[&str],
+    extra: &str,
+    err: serde_urlencoded::de::Error,
+) -> String {
+    let message = err.to_string();
+    if message.contains("field `") {
+        return message;
+    }
+    for pair in pairs {
+        if let Err(err) = serde_urlencoded::from_str::<T>(&format!("{pair}{extra}")) {
+            let name = pair.split('=').next().unwrap_or(pair);
+            return format!("option `{name}`: {err}");
+        }
+    }
+    message
 }
 
 #[cfg(test)]

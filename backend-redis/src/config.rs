@@ -127,8 +127,12 @@ impl RedisConfig {
                 )));
             }
         }
-        let options: Options = serde_urlencoded::from_str(&store.join("&"))
-            .map_err(|err| refuse(format!("invalid option in the Redis URL: {err}")))?;
+        let options: Options = serde_urlencoded::from_str(&store.join("&")).map_err(|err| {
+            refuse(format!(
+                "invalid option in the Redis URL: {}",
+                option_error::<Options>(&store, "", err)
+            ))
+        })?;
         let Some(prefix) = options.prefix.filter(|p| !p.is_empty()) else {
             return Err(refuse(
                 "no key prefix: add ?prefix=NAME to the Redis URL (stores with different \
@@ -240,6 +244,27 @@ fn option_name(pair: &str) -> String {
         .next()
         .map(|(name, _)| name.into_owned())
         .unwrap_or_default()
+}
+
+/// The error of reading the options `pairs` as `T`, naming the option at fault:
+/// serde_urlencoded's message for a bad value does not say which one it was. `extra`
+/// holds pairs every reading needs.
+fn option_error<T: serde::de::DeserializeOwned>(
+    pairs: &[&str],
+    extra: &str,
+    err: serde_urlencoded::de::Error,
+) -> String {
+    let message = err.to_string();
+    if message.contains("field `") {
+        return message;
+    }
+    for pair in pairs {
+        if let Err(err) = serde_urlencoded::from_str::<T>(&format!("{pair}{extra}")) {
+            let name = pair.split('=').next().unwrap_or(pair);
+            return format!("option `{name}`: {err}");
+        }
+    }
+    message
 }
 
 #[cfg(test)]

@@ -129,8 +129,13 @@ impl SqliteConfig {
         };
         let rest = rest.strip_prefix("//").unwrap_or(rest);
         let (place, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let options: Options = serde_urlencoded::from_str(query)
-            .map_err(|err| refuse(format!("invalid option in the SQLite URL: {err}")))?;
+        let pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+        let options: Options = serde_urlencoded::from_str(query).map_err(|err| {
+            refuse(format!(
+                "invalid option in the SQLite URL: {}",
+                option_error::<Options>(&pairs, "", err)
+            ))
+        })?;
         let mode = match options.mode.as_deref() {
             None | Some("rwc") => OpenMode::Rwc,
             Some("rw") => OpenMode::Rw,
@@ -243,6 +248,27 @@ fn percent_decode(text: &str) -> std::result::Result<String, &'static str> {
         }
     }
     String::from_utf8(out).map_err(|_| "is not UTF-8 once percent-decoded")
+}
+
+/// The error of reading the options `pairs` as `T`, naming the option at fault:
+/// serde_urlencoded's message for a bad value does not say which one it was. `extra`
+/// holds pairs every reading needs.
+fn option_error<T: serde::de::DeserializeOwned>(
+    pairs: &[&str],
+    extra: &str,
+    err: serde_urlencoded::de::Error,
+) -> String {
+    let message = err.to_string();
+    if message.contains("field `") {
+        return message;
+    }
+    for pair in pairs {
+        if let Err(err) = serde_urlencoded::from_str::<T>(&format!("{pair}{extra}")) {
+            let name = pair.split('=').next().unwrap_or(pair);
+            return format!("option `{name}`: {err}");
+        }
+    }
+    message
 }
 
 #[cfg(test)]

@@ -21,7 +21,10 @@ pub(crate) fn run(target: &Target, io: &mut Io) -> Result<u8, Failure> {
         steps.map_err(|err| Failure::failed(exit::one_line(&err)))
     });
     let removal = runtime.block_on(fresh.remove_all());
-    for failure in &removal.failures {
+    // After a store that could not be made, its removal's echo of the same
+    // failure is noise.
+    let made = !matches!(&outcome, Err(failure) if failure.code == exit::BAD_INPUT);
+    for failure in removal.failures.iter().filter(|_| made) {
         io.err(&format!("optimist: warning: {failure}\n"));
     }
     let lines = outcome?;

@@ -88,11 +88,8 @@ fn value_from_stdin(io: &mut Io) -> Result<Value, Failure> {
         .read_stdin()
         .map_err(|err| Failure::bad_input(format!("cannot read stdin: {err}")))?;
     serde_json::from_str(&text).map_err(|err| {
-        Failure::bad_input(format!(
-            "stdin is not one JSON value: {err} (line {}, column {})",
-            err.line(),
-            err.column()
-        ))
+        // serde_json's message ends with the line and column.
+        Failure::bad_input(format!("stdin is not one JSON value: {err}"))
     })
 }
 

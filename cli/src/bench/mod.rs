@@ -70,7 +70,10 @@ pub(crate) fn run(target: &Target, args: &BenchArgs, io: &mut Io) -> Result<u8, 
         ))
     });
     let removal = runtime.block_on(fresh.remove_all());
-    for failure in &removal.failures {
+    // After a store that could not be made, its removal's echo of the same
+    // failure is noise.
+    let made = !matches!(&outcome, Err(failure) if failure.code == exit::BAD_INPUT);
+    for failure in removal.failures.iter().filter(|_| made) {
         io.err(&format!("optimist: warning: {failure}\n"));
     }
     let report = outcome?;

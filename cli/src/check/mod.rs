@@ -54,8 +54,9 @@ pub(crate) fn run(target: &Target, args: &CheckArgs, io: &mut Io) -> Result<u8, 
     let capabilities = match runtime.block_on(fresh.make()) {
         Ok(store) => store.capabilities().clone(),
         Err(err) => {
-            let removal = runtime.block_on(fresh.remove_all());
-            report_leftovers(&removal, io);
+            // A table half made (created, then refused) goes too; the server that
+            // could not be reached is the one line to print, not each removal's echo.
+            let _ = runtime.block_on(fresh.remove_all());
             return Err(Failure::setup(&err));
         }
     };
