@@ -240,11 +240,10 @@ impl DynamoDbConfig {
     /// # Ok(()) }
     /// ```
     pub fn builder_with(&self, client: Client) -> DynamoDbStoreBuilder {
-        let mut builder = DynamoDbStore::builder(client, self.description())
-            .tombstones(self.tombstones);
+        let mut builder =
+            DynamoDbStore::builder(client, self.description()).tombstones(self.tombstones);
         if let Some(secs) = self.tombstone_retention_secs {
-            builder =
-                builder.tombstone_retention((secs > 0).then(|| Duration::from_secs(secs)));
+            builder = builder.tombstone_retention((secs > 0).then(|| Duration::from_secs(secs)));
         }
         if let Some(ms) = self.response_timeout_ms {
             builder = builder.response_timeout(Duration::from_millis(ms));
@@ -320,9 +319,17 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(config.endpoint.as_deref(), Some("http://127.0.0.1:8000"));
         let table = config.description();
-        assert_eq!((table.name(), table.partition_key(), table.sort_key()), ("t-1", "Id", Some("S")));
         assert_eq!(
-            (table.version_attribute(), table.token_attribute(), table.deleted_attribute(), table.ttl_attribute()),
+            (table.name(), table.partition_key(), table.sort_key()),
+            ("t-1", "Id", Some("S"))
+        );
+        assert_eq!(
+            (
+                table.version_attribute(),
+                table.token_attribute(),
+                table.deleted_attribute(),
+                table.ttl_attribute()
+            ),
             ("V", "T", "D", "X")
         );
         assert!(config.tombstones && config.create_table);

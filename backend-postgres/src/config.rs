@@ -351,7 +351,10 @@ mod tests {
     #[test]
     fn refusals_name_the_problem_and_never_the_password() {
         let cases = [
-            ("postgres://u:hunter22@h/db?tables=x", "unknown option `tables`"),
+            (
+                "postgres://u:hunter22@h/db?tables=x",
+                "unknown option `tables`",
+            ),
             ("postgres://u:hunter22@h/db?table=", "the table is empty"),
             ("postgres://u:hunter22@h/db?tombstones=maybe", "tombstones"),
             ("mysql://u:hunter22@h/db", "not a PostgreSQL URL"),
@@ -361,8 +364,8 @@ mod tests {
             assert!(shown.contains(says), "{url}: {shown}");
             assert!(!shown.contains("hunter22"), "{url}: {shown}");
         }
-        let config =
-            PostgresConfig::from_url("postgres://u:hunter22@h/db").unwrap_or_else(|e| panic!("{e}"));
+        let config = PostgresConfig::from_url("postgres://u:hunter22@h/db")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(!format!("{config:?}").contains("hunter22"));
     }
 }

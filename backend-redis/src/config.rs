@@ -306,8 +306,14 @@ mod tests {
     fn refusals_name_the_problem_and_never_the_password() {
         let cases = [
             ("redis://:hunter22@h:6379", "no key prefix"),
-            ("redis://:hunter22@h:6379?prefix=p&size=2", "unknown option `size`"),
-            ("redis://:hunter22@h:6379?prefix=p&pool_size=many", "pool_size"),
+            (
+                "redis://:hunter22@h:6379?prefix=p&size=2",
+                "unknown option `size`",
+            ),
+            (
+                "redis://:hunter22@h:6379?prefix=p&pool_size=many",
+                "pool_size",
+            ),
             ("postgres://:hunter22@h/db?prefix=p", "not a Redis URL"),
         ];
         for (url, says) in cases {

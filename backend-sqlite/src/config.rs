@@ -285,16 +285,27 @@ mod tests {
         assert_eq!(parse("sqlite::memory:").path, None);
         assert_eq!(parse("sqlite://:memory:").path, None);
         assert_eq!(parse("sqlite://a/b.db").path, Some(PathBuf::from("a/b.db")));
-        assert_eq!(parse("sqlite:///tmp/b.db").path, Some(PathBuf::from("/tmp/b.db")));
+        assert_eq!(
+            parse("sqlite:///tmp/b.db").path,
+            Some(PathBuf::from("/tmp/b.db"))
+        );
         assert_eq!(parse("sqlite:b.db").path, Some(PathBuf::from("b.db")));
-        assert_eq!(parse("sqlite://my%20db.db").path, Some(PathBuf::from("my db.db")));
-        let full = parse("sqlite://x.db?mode=rw&table=t&tombstones=true&busy_timeout_ms=5&max_connections=2&max_item_bytes=9&full_sync=true");
+        assert_eq!(
+            parse("sqlite://my%20db.db").path,
+            Some(PathBuf::from("my db.db"))
+        );
+        let full = parse(
+            "sqlite://x.db?mode=rw&table=t&tombstones=true&busy_timeout_ms=5&max_connections=2&max_item_bytes=9&full_sync=true",
+        );
         assert_eq!(full.mode, OpenMode::Rw);
         assert_eq!(
             (full.table.as_str(), full.tombstones, full.busy_timeout_ms),
             ("t", true, Some(5))
         );
-        assert_eq!((full.max_connections, full.max_item_bytes), (Some(2), Some(9)));
+        assert_eq!(
+            (full.max_connections, full.max_item_bytes),
+            (Some(2), Some(9))
+        );
         assert!(full.full_sync);
     }
 

@@ -57,7 +57,11 @@ async fn steps(store: &dyn VersionedStore) -> Result<Vec<String>, Error> {
         client1.version.get()
     ));
     let v2 = store
-        .update(&key, client2.version, add_delivery(&client2.value, "van, Monday"))
+        .update(
+            &key,
+            client2.version,
+            add_delivery(&client2.value, "van, Monday"),
+        )
         .await?;
     lines.push(format!(
         "3. client 2 adds \"van, Monday\" and saves: version {}",
@@ -88,7 +92,11 @@ async fn steps(store: &dyn VersionedStore) -> Result<Vec<String>, Error> {
         Err(other) => return Err(other),
     };
     let v3 = store
-        .update(&key, current.version, add_delivery(&current.value, "bike, Tuesday"))
+        .update(
+            &key,
+            current.version,
+            add_delivery(&current.value, "bike, Tuesday"),
+        )
         .await?;
     lines.push(format!(
         "5. client 1 re-applies its change to the item the conflict carried: version {}",

@@ -16,7 +16,11 @@ pub(crate) fn parse(text: &str) -> Result<Duration, String> {
         "ms" => number / 1000.0,
         "" | "s" => number,
         "m" => number * 60.0,
-        other => return Err(format!("unknown unit {other:?} in {text:?}: use ms, s or m")),
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}: use ms, s or m"
+            ));
+        }
     };
     if !(seconds.is_finite() && seconds > 0.0 && seconds < 1e9) {
         return Err(format!("{text:?} is not a positive duration"));

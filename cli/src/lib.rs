@@ -100,11 +100,19 @@ fn dispatch(command: Command, registry: &Registry, io: &mut Io) -> Result<u8, Fa
         Command::Bench(args) => bench::run(&target::Target::parse(&args.url, registry)?, &args, io),
         Command::Demo(args) => demo::run(&target::Target::parse(&args.url, registry)?, io),
         Command::Get(args) => ops::get(&target::Target::parse(&args.url, registry)?, &args, io),
-        Command::Insert(args) => ops::insert(&target::Target::parse(&args.key.url, registry)?, &args, io),
+        Command::Insert(args) => {
+            ops::insert(&target::Target::parse(&args.key.url, registry)?, &args, io)
+        }
         Command::Put(args) => ops::put(&target::Target::parse(&args.key.url, registry)?, &args, io),
-        Command::Update(args) => ops::update(&target::Target::parse(&args.key.url, registry)?, &args, io),
-        Command::Delete(args) => ops::delete(&target::Target::parse(&args.key.url, registry)?, &args, io),
-        Command::Remove(args) => ops::remove(&target::Target::parse(&args.url, registry)?, &args, io),
+        Command::Update(args) => {
+            ops::update(&target::Target::parse(&args.key.url, registry)?, &args, io)
+        }
+        Command::Delete(args) => {
+            ops::delete(&target::Target::parse(&args.key.url, registry)?, &args, io)
+        }
+        Command::Remove(args) => {
+            ops::remove(&target::Target::parse(&args.url, registry)?, &args, io)
+        }
     }
 }
 

@@ -14,7 +14,10 @@ use crate::target::Target;
 #[derive(Clone, Debug)]
 enum Namespace {
     /// A table of a SQLite file.
-    SqliteTable { path: std::path::PathBuf, table: String },
+    SqliteTable {
+        path: std::path::PathBuf,
+        table: String,
+    },
     /// A PostgreSQL table (maybe `schema.table`).
     PostgresTable { url: String, table: String },
     /// A Redis key prefix.

@@ -18,7 +18,9 @@ pub(crate) fn get(target: &Target, args: &GetArgs, io: &mut Io) -> Result<u8, Fa
     let item = on_store(target, |store| async move { store.get(&key).await })?;
     match item {
         Some(item) => {
-            io.out(&line(&json!({"version": item.version.get(), "value": item.value})));
+            io.out(&line(
+                &json!({"version": item.version.get(), "value": item.value}),
+            ));
             Ok(exit::OK)
         }
         None => {
@@ -32,7 +34,10 @@ pub(crate) fn get(target: &Target, args: &GetArgs, io: &mut Io) -> Result<u8, Fa
 pub(crate) fn insert(target: &Target, args: &WriteArgs, io: &mut Io) -> Result<u8, Failure> {
     let value = value_from_stdin(io)?;
     let key = key_of(&args.key);
-    let written = on_store(target, |store| async move { store.insert(&key, value).await });
+    let written = on_store(
+        target,
+        |store| async move { store.insert(&key, value).await },
+    );
     versioned(written, io)
 }
 
@@ -41,8 +46,9 @@ pub(crate) fn update(target: &Target, args: &UpdateArgs, io: &mut Io) -> Result<
     let value = value_from_stdin(io)?;
     let key = key_of(&args.key);
     let expected = Version::new(args.expected);
-    let written =
-        on_store(target, |store| async move { store.update(&key, expected, value).await });
+    let written = on_store(target, |store| async move {
+        store.update(&key, expected, value).await
+    });
     versioned(written, io)
 }
 
@@ -58,7 +64,10 @@ pub(crate) fn put(target: &Target, args: &WriteArgs, io: &mut Io) -> Result<u8, 
 pub(crate) fn delete(target: &Target, args: &DeleteArgs, io: &mut Io) -> Result<u8, Failure> {
     let key = key_of(&args.key);
     let expected = Version::new(args.expected);
-    match on_store(target, |store| async move { store.delete(&key, expected).await }) {
+    match on_store(
+        target,
+        |store| async move { store.delete(&key, expected).await },
+    ) {
         Ok(()) => {
             io.out(&line(&json!({"deleted": true})));
             Ok(exit::OK)

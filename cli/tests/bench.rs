@@ -27,14 +27,27 @@ fn assert_consistent(report: &serde_json::Value, workload: &str, clients: u64) {
     let max = report["latency_us"]["max"].as_u64().unwrap();
     assert!(p50 <= p99 && p99 <= p999 && p999 <= max, "{report}");
     let per_success = report["attempts_per_success"].as_f64().unwrap();
-    assert!((per_success - requests as f64 / ops as f64).abs() < 1e-9, "{report}");
+    assert!(
+        (per_success - requests as f64 / ops as f64).abs() < 1e-9,
+        "{report}"
+    );
     assert!(report["ops_per_sec"].as_f64().unwrap() > 0.0);
 }
 
 #[test]
 fn hot_key_on_memory_counts_every_increment() {
     let output = optimist()
-        .args(["bench", "memory://", "--workload", "hot-key", "--clients", "4", "--duration", "200ms", "--json"])
+        .args([
+            "bench",
+            "memory://",
+            "--workload",
+            "hot-key",
+            "--clients",
+            "4",
+            "--duration",
+            "200ms",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
@@ -44,7 +57,19 @@ fn hot_key_on_memory_counts_every_increment() {
 #[test]
 fn get_on_memory_finds_every_item() {
     let output = optimist()
-        .args(["bench", "memory://", "--workload", "get", "--clients", "2", "--duration", "200ms", "--keys", "10", "--json"])
+        .args([
+            "bench",
+            "memory://",
+            "--workload",
+            "get",
+            "--clients",
+            "2",
+            "--duration",
+            "200ms",
+            "--keys",
+            "10",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
@@ -56,11 +81,28 @@ fn get_on_memory_finds_every_item() {
 #[test]
 fn the_table_shows_every_measure() {
     let assert = optimist()
-        .args(["bench", "sqlite::memory:", "--workload", "update", "--clients", "2", "--duration", "200ms"])
+        .args([
+            "bench",
+            "sqlite::memory:",
+            "--workload",
+            "update",
+            "--clients",
+            "2",
+            "--duration",
+            "200ms",
+        ])
         .assert()
         .success();
     let out = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-    for measure in ["ops/s", "latency p50", "latency p99 ", "latency p99.9", "attempts per success", "conflicts", "consistent"] {
+    for measure in [
+        "ops/s",
+        "latency p50",
+        "latency p99 ",
+        "latency p99.9",
+        "attempts per success",
+        "conflicts",
+        "consistent",
+    ] {
         assert!(out.contains(measure), "{measure}: {out}");
     }
     assert!(out.contains("| consistent           | yes"), "{out}");
@@ -73,7 +115,19 @@ fn conflicts_on_redis_add_up() {
     };
     let url = with_options(&url, &format!("prefix=cli-{:08x}", rand::random::<u32>()));
     let output = optimist()
-        .args(["bench", &url, "--workload", "conflict", "--clients", "4", "--keys", "2", "--duration", "200ms", "--json"])
+        .args([
+            "bench",
+            &url,
+            "--workload",
+            "conflict",
+            "--clients",
+            "4",
+            "--keys",
+            "2",
+            "--duration",
+            "200ms",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");

@@ -42,9 +42,14 @@ impl VersionedStore for LostUpdates {
 
 fn registry() -> Registry {
     Registry::new()
-        .with_scheme("lost-updates", || async { Ok(LostUpdates(MemoryStore::new())) })
+        .with_scheme("lost-updates", || async {
+            Ok(LostUpdates(MemoryStore::new()))
+        })
         .with_scheme("unbuildable", || async {
-            Err::<MemoryStore, _>(optimist::Error::configuration("test", "this store cannot be built"))
+            Err::<MemoryStore, _>(optimist::Error::configuration(
+                "test",
+                "this store cannot be built",
+            ))
         })
 }
 
@@ -64,7 +69,10 @@ fn check_fails_on_a_broken_store_naming_the_case() {
         .find(|l| l.contains("| r6_update_stale_version_conflicts "))
         .unwrap_or_else(|| panic!("no line for the case: {out}"));
     assert!(line.contains("| R6 ") && line.contains("| FAIL "), "{line}");
-    assert!(out.contains("FAILED r6_update_stale_version_conflicts (R6):"), "{out}");
+    assert!(
+        out.contains("FAILED r6_update_stale_version_conflicts (R6):"),
+        "{out}"
+    );
     // The cases that do not touch update still pass.
     let insert = out
         .lines()
@@ -78,7 +86,14 @@ fn check_fails_on_a_broken_store_naming_the_case() {
 fn the_json_report_names_the_failing_cases() {
     let mut io = Io::captured("");
     let code = optimist_cli::run(
-        ["optimist", "check", "lost-updates://", "--cases", "r6_update_stale,r13_race_update", "--json"],
+        [
+            "optimist",
+            "check",
+            "lost-updates://",
+            "--cases",
+            "r6_update_stale,r13_race_update",
+            "--json",
+        ],
         &registry(),
         &mut io,
     );
@@ -93,7 +108,10 @@ fn the_json_report_names_the_failing_cases() {
         .collect();
     assert_eq!(
         failed,
-        ["r6_update_stale_version_conflicts", "r13_race_update_has_one_winner"]
+        [
+            "r6_update_stale_version_conflicts",
+            "r13_race_update_has_one_winner"
+        ]
     );
     assert_eq!(report["failed"], 2);
 }
@@ -101,8 +119,16 @@ fn the_json_report_names_the_failing_cases() {
 #[test]
 fn a_store_that_cannot_be_built_is_bad_input() {
     let mut io = Io::captured("");
-    let code = optimist_cli::run(["optimist", "check", "unbuildable://"], &registry(), &mut io);
+    let code = optimist_cli::run(
+        ["optimist", "check", "unbuildable://"],
+        &registry(),
+        &mut io,
+    );
     assert_eq!(code, exit::BAD_INPUT);
     assert_eq!(io.stdout_text(), "");
-    assert!(io.stderr_text().contains("this store cannot be built"), "{}", io.stderr_text());
+    assert!(
+        io.stderr_text().contains("this store cannot be built"),
+        "{}",
+        io.stderr_text()
+    );
 }

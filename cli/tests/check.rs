@@ -39,7 +39,10 @@ fn the_whole_suite_passes_on_memory_with_a_table_of_cases() {
     let all = cases::all::<optimist::memory::MemoryStore>().len();
     let assert = optimist().args(["check", "memory://"]).assert().success();
     let out = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-    assert!(out.contains("| r6_update_stale_version_conflicts "), "{out}");
+    assert!(
+        out.contains("| r6_update_stale_version_conflicts "),
+        "{out}"
+    );
     assert!(out.contains("| R6 "), "{out}");
     assert!(out.contains(&format!(" 0 failed, ")), "{out}");
     assert!(out.contains(&format!("of {all} cases")), "{out}");
@@ -63,7 +66,9 @@ fn the_whole_suite_passes_on_sqlite_in_memory_with_json_and_junit_reports() {
     let xml = std::fs::read_to_string(&junit).unwrap();
     std::fs::remove_file(&junit).ok();
     assert!(
-        xml.contains(&format!("tests=\"{total}\" failures=\"0\" skipped=\"{ignored}\"")),
+        xml.contains(&format!(
+            "tests=\"{total}\" failures=\"0\" skipped=\"{ignored}\""
+        )),
         "{xml}"
     );
     assert_eq!(xml.matches("<testcase ").count(), total);
@@ -74,7 +79,13 @@ fn a_sqlite_file_gets_a_fresh_table_per_case_and_loses_them_at_the_end() {
     let path = common::fresh_path("check");
     let url = format!("sqlite://{}?table=app", path.display());
     let output = optimist()
-        .args(["check", &url, "--cases", "r5_,r10_transact_applies", "--json"])
+        .args([
+            "check",
+            &url,
+            "--cases",
+            "r5_,r10_transact_applies",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
@@ -85,7 +96,9 @@ fn a_sqlite_file_gets_a_fresh_table_per_case_and_loses_them_at_the_end() {
     assert_eq!(report["namespaces"]["removed"].as_u64(), Some(created));
     let tables: Vec<String> = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path);
-        let mut conn = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
         sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
             .fetch_all(&mut conn)
             .await
@@ -94,7 +107,10 @@ fn a_sqlite_file_gets_a_fresh_table_per_case_and_loses_them_at_the_end() {
     for suffix in ["", "-wal", "-shm"] {
         std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
     }
-    assert!(tables.iter().all(|t| !t.starts_with("optimist_check")), "{tables:?}");
+    assert!(
+        tables.iter().all(|t| !t.starts_with("optimist_check")),
+        "{tables:?}"
+    );
 }
 
 #[test]
@@ -103,7 +119,13 @@ fn postgres_tables_are_created_and_removed() {
         return;
     };
     let output = optimist()
-        .args(["check", &with_options(&url, "table=app"), "--cases", "r5_,r6_update_stale,r10_transact_failure", "--json"])
+        .args([
+            "check",
+            &with_options(&url, "table=app"),
+            "--cases",
+            "r5_,r6_update_stale,r10_transact_failure",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
@@ -121,7 +143,11 @@ fn postgres_tables_are_created_and_removed() {
     });
     assert_eq!(left, 0, "tables left behind");
     // The password never shows.
-    let password = url.split_once("://").and_then(|(_, r)| r.rsplit_once('@')).and_then(|(u, _)| u.split_once(':')).map(|(_, p)| p.to_string());
+    let password = url
+        .split_once("://")
+        .and_then(|(_, r)| r.rsplit_once('@'))
+        .and_then(|(u, _)| u.split_once(':'))
+        .map(|(_, p)| p.to_string());
     if let Some(password) = password {
         assert!(!String::from_utf8_lossy(&output.stdout).contains(&password));
     }
@@ -134,7 +160,13 @@ fn redis_prefixes_are_created_and_emptied() {
     };
     let prefix = format!("cli-{:08x}", rand::random::<u32>());
     let output = optimist()
-        .args(["check", &with_options(&url, &format!("prefix={prefix}")), "--cases", "r5_,r7_delete_stale,r10_transact_reports", "--json"])
+        .args([
+            "check",
+            &with_options(&url, &format!("prefix={prefix}")),
+            "--cases",
+            "r5_,r7_delete_stale,r10_transact_reports",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
@@ -163,7 +195,13 @@ fn dynamodb_tables_are_created_and_removed() {
     let mut cmd = optimist();
     aws_env(&mut cmd);
     let output = cmd
-        .args(["check", &url, "--cases", "r5_insert_present,r10_transact_applies", "--json"])
+        .args([
+            "check",
+            &url,
+            "--cases",
+            "r5_insert_present,r10_transact_applies",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
@@ -182,7 +220,9 @@ fn an_unreachable_server_is_one_line_exit_2_and_no_password() {
         .code(2)
         .stdout("")
         .stderr(contains("127.0.0.1:1").and(contains("hunter22").not()))
-        .stderr(predicates::function::function(|s: &str| s.lines().count() == 1));
+        .stderr(predicates::function::function(|s: &str| {
+            s.lines().count() == 1
+        }));
 }
 
 #[test]

@@ -16,26 +16,42 @@ fn round(url: &str, env: impl Fn(&mut assert_cmd::Command) -> &mut assert_cmd::C
     let run = |args: &[&str], stdin: &str| {
         let mut cmd = optimist();
         env(&mut cmd);
-        cmd.args(args).arg(url).arg("order-1").write_stdin(stdin.to_string()).assert()
+        cmd.args(args)
+            .arg(url)
+            .arg("order-1")
+            .write_stdin(stdin.to_string())
+            .assert()
     };
     run(&["remove"], "").success();
-    run(&["insert"], r#"{"total": 1}"#).success().stdout("{\"version\":1}\n");
+    run(&["insert"], r#"{"total": 1}"#)
+        .success()
+        .stdout("{\"version\":1}\n");
     run(&["insert"], r#"{"total": 9}"#)
         .code(3)
         .stdout("{\"value\":{\"total\":1},\"version\":1}\n")
         .stderr(contains("conflict: item already exists at v1"));
-    run(&["get"], "").success().stdout("{\"value\":{\"total\":1},\"version\":1}\n");
-    run(&["update", "--expected", "1"], r#"{"total": 2}"#).success().stdout("{\"version\":2}\n");
+    run(&["get"], "")
+        .success()
+        .stdout("{\"value\":{\"total\":1},\"version\":1}\n");
+    run(&["update", "--expected", "1"], r#"{"total": 2}"#)
+        .success()
+        .stdout("{\"version\":2}\n");
     run(&["update", "--expected", "1"], r#"{"total": 3}"#)
         .code(3)
         .stdout("{\"value\":{\"total\":2},\"version\":2}\n")
         .stderr(contains("version mismatch: expected v1, item is at v2"));
-    run(&["put"], r#"{"total": 4}"#).success().stdout("{\"version\":3}\n");
+    run(&["put"], r#"{"total": 4}"#)
+        .success()
+        .stdout("{\"version\":3}\n");
     run(&["delete", "--expected", "2"], "").code(3);
     run(&["delete", "--expected", "3"], "").success();
     run(&["get"], "").code(4).stdout("");
-    run(&["remove"], "").success().stdout("{\"removed\":null}\n");
-    run(&["update", "--expected", "1"], "{}").code(3).stdout("null\n");
+    run(&["remove"], "")
+        .success()
+        .stdout("{\"removed\":null}\n");
+    run(&["update", "--expected", "1"], "{}")
+        .code(3)
+        .stdout("null\n");
 }
 
 fn no_env(cmd: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
@@ -53,33 +69,53 @@ fn a_round_on_a_sqlite_file() {
 
 #[test]
 fn a_round_on_postgres() {
-    let Some(url) = common::postgres("a_round_on_postgres") else { return };
+    let Some(url) = common::postgres("a_round_on_postgres") else {
+        return;
+    };
     let table = format!("optimist_cli_ops_{:08x}", rand::random::<u32>());
     round(&with_options(&url, &format!("table={table}")), no_env);
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         use sqlx::Connection as _;
         let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-        sqlx::query(&format!("DROP TABLE {table}")).execute(&mut conn).await.unwrap();
+        sqlx::query(&format!("DROP TABLE {table}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
     });
 }
 
 #[test]
 fn a_round_on_redis() {
-    let Some(url) = common::redis("a_round_on_redis") else { return };
+    let Some(url) = common::redis("a_round_on_redis") else {
+        return;
+    };
     // The round ends with the key removed: the prefix is left empty.
-    round(&with_options(&url, &format!("prefix=cli-ops-{:08x}", rand::random::<u32>())), no_env);
+    round(
+        &with_options(
+            &url,
+            &format!("prefix=cli-ops-{:08x}", rand::random::<u32>()),
+        ),
+        no_env,
+    );
 }
 
 #[test]
 fn a_round_on_dynamodb_with_keys_named_as_the_table_has_them() {
     let table = format!("cli-ops-{:08x}", rand::random::<u32>());
-    let Some(url) = common::dynamodb("a_round_on_dynamodb", &table) else { return };
-    let url = with_options(&url, "partition_key=Id&version_attribute=VersionNumber&create_table=true");
+    let Some(url) = common::dynamodb("a_round_on_dynamodb", &table) else {
+        return;
+    };
+    let url = with_options(
+        &url,
+        "partition_key=Id&version_attribute=VersionNumber&create_table=true",
+    );
     round(&url, aws_env);
     // The table was made for this test (create_table=true): remove it.
     let endpoint = std::env::var("OPTIMIST_DYNAMODB_ENDPOINT").unwrap();
     tokio::runtime::Runtime::new().unwrap().block_on(async {
-        optimist::dynamodb::delete_table(&emulator_client(&endpoint), &table).await.unwrap();
+        optimist::dynamodb::delete_table(&emulator_client(&endpoint), &table)
+            .await
+            .unwrap();
     });
 }
 
@@ -91,7 +127,13 @@ fn emulator_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("optimist-test", "optimist-test-secret", None, None, "test"))
+        .credentials_provider(Credentials::new(
+            "optimist-test",
+            "optimist-test-secret",
+            None,
+            None,
+            "test",
+        ))
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
@@ -112,10 +154,22 @@ fn bad_urls_are_one_line_exit_2_and_never_show_the_password() {
     for (url, says) in [
         ("mongodb://u:hunter22@h/db", "unknown scheme `mongodb`"),
         ("redis://:hunter22@127.0.0.1:1", "no key prefix"),
-        ("redis://:hunter22@127.0.0.1:1?prefix=p&tombstone=true", "unknown option `tombstone`"),
-        ("redis://:hunter22@127.0.0.1:1?prefix=p", "Connection refused"),
-        ("postgres://u:hunter22@127.0.0.1:1/db?table=t", "127.0.0.1:1"),
-        ("postgres://u:hunter22@h/db?table=t&pool=3", "unknown option `pool`"),
+        (
+            "redis://:hunter22@127.0.0.1:1?prefix=p&tombstone=true",
+            "unknown option `tombstone`",
+        ),
+        (
+            "redis://:hunter22@127.0.0.1:1?prefix=p",
+            "Connection refused",
+        ),
+        (
+            "postgres://u:hunter22@127.0.0.1:1/db?table=t",
+            "127.0.0.1:1",
+        ),
+        (
+            "postgres://u:hunter22@h/db?table=t&pool=3",
+            "unknown option `pool`",
+        ),
         ("dynamodb://?region=us-east-1", "no table"),
         ("sqlite://", "no database path"),
         ("memory://?size=1", "unknown field `size`"),

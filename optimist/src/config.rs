@@ -69,15 +69,15 @@ impl StoreConfig {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite => Ok(Self::Sqlite(optimist_sqlite::SqliteConfig::from_url(url)?)),
             #[cfg(feature = "postgres")]
-            Backend::Postgres => Ok(Self::Postgres(
-                optimist_postgres::PostgresConfig::from_url(url)?,
-            )),
+            Backend::Postgres => Ok(Self::Postgres(optimist_postgres::PostgresConfig::from_url(
+                url,
+            )?)),
             #[cfg(feature = "redis")]
             Backend::Redis => Ok(Self::Redis(optimist_redis::RedisConfig::from_url(url)?)),
             #[cfg(feature = "dynamodb")]
-            Backend::DynamoDb => Ok(Self::DynamoDb(
-                optimist_dynamodb::DynamoDbConfig::from_url(url)?,
-            )),
+            Backend::DynamoDb => Ok(Self::DynamoDb(optimist_dynamodb::DynamoDbConfig::from_url(
+                url,
+            )?)),
             #[allow(unreachable_patterns)] // every backend compiled in
             missing => Err(missing.not_compiled_in()),
         }

@@ -33,8 +33,7 @@ pub enum Backend {
 }
 
 /// The schemes `connect` knows, as its errors list them.
-const KNOWN: &str =
-    "memory://, sqlite:, postgres://, postgresql://, redis://, rediss://, redis+unix://, dynamodb://";
+const KNOWN: &str = "memory://, sqlite:, postgres://, postgresql://, redis://, rediss://, redis+unix://, dynamodb://";
 
 impl Backend {
     /// Every backend.
@@ -204,7 +203,10 @@ mod tests {
             let err = backend.not_compiled_in().to_string();
             let feature = backend.feature();
             assert!(err.contains(&format!("`{feature}` feature")), "{err}");
-            assert!(err.contains(&format!("features = [\"{feature}\"]")), "{err}");
+            assert!(
+                err.contains(&format!("features = [\"{feature}\"]")),
+                "{err}"
+            );
         }
     }
 }

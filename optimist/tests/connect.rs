@@ -33,11 +33,17 @@ fn memory_and_sqlite_urls_give_working_stores() {
         format!("sqlite://{}?mode=rwc&table=orders", file.display()),
     ] {
         runtime().block_on(async {
-            let store = optimist::connect(&url).await.unwrap_or_else(|e| panic!("{url}: {e}"));
+            let store = optimist::connect(&url)
+                .await
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
             let key = Key::new("k");
             store.remove(&key).await.unwrap();
             let v1 = store.insert(&key, json!({"n": 1})).await.unwrap();
-            assert_eq!(store.get(&key).await.unwrap().map(|i| i.version), Some(v1), "{url}");
+            assert_eq!(
+                store.get(&key).await.unwrap().map(|i| i.version),
+                Some(v1),
+                "{url}"
+            );
             let tombstones = url.contains("tombstones=true");
             assert_eq!(store.capabilities().tombstones, tombstones, "{url}");
         });
@@ -100,7 +106,8 @@ fn a_backend_not_compiled_in_names_the_feature() {
 #[test]
 fn configs_deserialize_from_a_service_config_file() {
     let config: StoreConfig =
-        serde_json::from_str(r#"{"backend": "sqlite", "table": "orders", "tombstones": true}"#).unwrap();
+        serde_json::from_str(r#"{"backend": "sqlite", "table": "orders", "tombstones": true}"#)
+            .unwrap();
     assert_eq!(config.backend(), optimist::Backend::Sqlite);
     let err = serde_json::from_str::<StoreConfig>(r#"{"backend": "sqlite", "tabel": "orders"}"#)
         .unwrap_err();

@@ -37,9 +37,9 @@ pub(crate) fn run(target: &Target, args: &BenchArgs, io: &mut Io) -> Result<u8, 
             clients: args.clients,
             keys,
         };
-        plan.prepare(&*store)
-            .await
-            .map_err(|err| Failure::failed(format!("preparing the items: {}", exit::one_line(&err))))?;
+        plan.prepare(&*store).await.map_err(|err| {
+            Failure::failed(format!("preparing the items: {}", exit::one_line(&err)))
+        })?;
         let done = Arc::new(AtomicU64::new(0));
         let progress = progress_bar(io, args.duration);
         let ticker = {

@@ -75,7 +75,11 @@ impl BenchReport {
 
     /// The report as a table.
     pub(crate) fn table(&self) -> String {
-        let ms = |us: Option<u64>| us.map_or("-".to_string(), |us| format!("{:.3} ms", us as f64 / 1000.0));
+        let ms = |us: Option<u64>| {
+            us.map_or("-".to_string(), |us| {
+                format!("{:.3} ms", us as f64 / 1000.0)
+            })
+        };
         let mut table = Table::new();
         table.load_preset(comfy_table::presets::ASCII_MARKDOWN);
         table.set_header(["measure", "value"]);
@@ -89,7 +93,10 @@ impl BenchReport {
             ("latency p50", ms(self.percentile_us(0.5))),
             ("latency p99", ms(self.percentile_us(0.99))),
             ("latency p99.9", ms(self.percentile_us(0.999))),
-            ("latency max", ms((!self.tally.latency.is_empty()).then(|| self.tally.latency.max()))),
+            (
+                "latency max",
+                ms((!self.tally.latency.is_empty()).then(|| self.tally.latency.max())),
+            ),
             ("requests", self.tally.attempts.to_string()),
             (
                 "attempts per success",
@@ -139,6 +146,9 @@ impl BenchReport {
             "consistent": self.consistency.is_ok(),
             "inconsistency": self.consistency.as_ref().err(),
         });
-        format!("{}\n", serde_json::to_string_pretty(&report).unwrap_or_default())
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        )
     }
 }

@@ -143,7 +143,9 @@ impl Plan {
                 Ok(tally) => total.add(tally),
                 Err(err) => {
                     total.errors += 1;
-                    total.first_error.get_or_insert(format!("a client stopped: {err}"));
+                    total
+                        .first_error
+                        .get_or_insert(format!("a client stopped: {err}"));
                 }
             }
         }
@@ -153,7 +155,11 @@ impl Plan {
     /// Whether the store's final state matches the counts: every increment is in the
     /// items (each success added exactly one to a counter and one to a version), and
     /// every get found its item. `Err` says what does not add up.
-    pub(crate) async fn verify(&self, store: &dyn VersionedStore, tally: &Tally) -> Result<(), String> {
+    pub(crate) async fn verify(
+        &self,
+        store: &dyn VersionedStore,
+        tally: &Tally,
+    ) -> Result<(), String> {
         if tally.attempts != tally.successes + tally.conflicts + tally.errors + tally.misses {
             return Err(format!(
                 "{} attempts are not {} successes + {} conflicts + {} errors + {} misses",
@@ -186,7 +192,12 @@ impl Plan {
                     versions += item.version.get() - 1;
                 }
                 Ok(None) => return Err(format!("item bench-{n} is gone")),
-                Err(err) => return Err(format!("reading bench-{n}: {}", crate::exit::one_line(&err))),
+                Err(err) => {
+                    return Err(format!(
+                        "reading bench-{n}: {}",
+                        crate::exit::one_line(&err)
+                    ));
+                }
             }
         }
         if counted != tally.successes || versions != tally.successes {

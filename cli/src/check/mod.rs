@@ -129,7 +129,10 @@ pub(crate) fn run(target: &Target, args: &CheckArgs, io: &mut Io) -> Result<u8, 
     }
     if let Some(path) = &args.junit {
         std::fs::write(path, report.junit()).map_err(|err| {
-            Failure::failed(format!("cannot write the JUnit report to {}: {err}", path.display()))
+            Failure::failed(format!(
+                "cannot write the JUnit report to {}: {err}",
+                path.display()
+            ))
         })?;
     }
     if !args.json {

@@ -93,7 +93,10 @@ impl Report {
         }
         let mut text = format!("optimist check: {}\n{table}\n", self.store);
         for case in self.cases.iter().filter(|c| c.verdict == Verdict::Failed) {
-            text.push_str(&format!("\nFAILED {} ({}):\n{}\n", case.name, case.rule, case.detail));
+            text.push_str(&format!(
+                "\nFAILED {} ({}):\n{}\n",
+                case.name, case.rule, case.detail
+            ));
         }
         text.push_str(&format!("\n{}; {}\n", self.summary(), self.namespaces()));
         text
@@ -225,13 +228,22 @@ mod tests {
     #[test]
     fn the_formats_agree_on_the_counts() {
         let report = report();
-        assert!(report.table().contains("1 passed, 1 failed, 1 ignored of 3 cases"));
-        let json: serde_json::Value =
-            serde_json::from_str(&report.json()).unwrap_or_default();
+        assert!(
+            report
+                .table()
+                .contains("1 passed, 1 failed, 1 ignored of 3 cases")
+        );
+        let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap_or_default();
         assert_eq!(json["failed"], 1);
         assert_eq!(json["cases"][1]["result"], "failed");
         let xml = report.junit();
-        assert!(xml.contains("tests=\"3\" failures=\"1\" skipped=\"1\""), "{xml}");
-        assert!(xml.contains("expected &lt;1&gt; &amp; got &quot;2&quot;"), "{xml}");
+        assert!(
+            xml.contains("tests=\"3\" failures=\"1\" skipped=\"1\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("expected &lt;1&gt; &amp; got &quot;2&quot;"),
+            "{xml}"
+        );
     }
 }

@@ -42,7 +42,9 @@ pub fn redis(test: &str) -> Option<String> {
 /// emulator takes are set by [`aws_env`].
 pub fn dynamodb(test: &str, table: &str) -> Option<String> {
     let endpoint = server(test, "OPTIMIST_DYNAMODB_ENDPOINT", "DynamoDB")?;
-    Some(format!("dynamodb://{table}?region=us-east-1&endpoint={endpoint}"))
+    Some(format!(
+        "dynamodb://{table}?region=us-east-1&endpoint={endpoint}"
+    ))
 }
 
 /// The credentials for the emulator, for a command's environment.
@@ -66,7 +68,11 @@ pub fn fresh_path(label: &str) -> std::path::PathBuf {
         .unwrap_or_else(std::env::temp_dir)
         .join("optimist-cli");
     std::fs::create_dir_all(&dir).unwrap();
-    dir.join(format!("{label}-{}-{:08x}.db", std::process::id(), rand::random::<u32>()))
+    dir.join(format!(
+        "{label}-{}-{:08x}.db",
+        std::process::id(),
+        rand::random::<u32>()
+    ))
 }
 
 /// The JSON a command printed on stdout.
