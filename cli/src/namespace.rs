@@ -73,14 +73,13 @@ impl Fresh {
     /// What each store is, for reports: "a fresh table per store of PostgreSQL at …".
     pub(crate) fn describe(&self) -> String {
         let what = match &self.target {
-            Target::Config(StoreConfig::Sqlite(sqlite)) if sqlite.path.is_some() => {
-                "a fresh table per store"
-            }
-            Target::Config(StoreConfig::Postgres(_) | StoreConfig::DynamoDb(_)) => {
-                "a fresh table per store"
-            }
-            Target::Config(StoreConfig::Redis(_)) => "a fresh key prefix per store",
-            _ => "a new store each time",
+            Target::Config(config) => match config.as_ref() {
+                StoreConfig::Sqlite(sqlite) if sqlite.path.is_some() => "a fresh table per store",
+                StoreConfig::Postgres(_) | StoreConfig::DynamoDb(_) => "a fresh table per store",
+                StoreConfig::Redis(_) => "a fresh key prefix per store",
+                _ => "a new store each time",
+            },
+            Target::Custom { .. } => "a new store each time",
         };
         format!("{}, {what}", self.target.shown())
     }
@@ -94,7 +93,7 @@ impl Fresh {
             Target::Custom { make, .. } => return make().await,
             Target::Config(config) => config,
         };
-        let (fresh, namespace) = match config {
+        let (fresh, namespace) = match config.as_ref() {
             StoreConfig::Sqlite(sqlite) => match &sqlite.path {
                 Some(path) => {
                     let mut fresh = sqlite.clone();
@@ -105,7 +104,7 @@ impl Fresh {
                     };
                     (StoreConfig::Sqlite(fresh), Some(namespace))
                 }
-                None => (config.clone(), None),
+                None => (config.as_ref().clone(), None),
             },
             StoreConfig::Postgres(pg) => {
                 let mut fresh = pg.clone();
@@ -136,7 +135,7 @@ impl Fresh {
                 let namespace = Namespace::DynamoDbTable(Box::new(fresh.clone()));
                 (StoreConfig::DynamoDb(fresh), Some(namespace))
             }
-            _ => (config.clone(), None),
+            _ => (config.as_ref().clone(), None),
         };
         if let Some(namespace) = namespace {
             if let Ok(mut made) = self.made.lock() {

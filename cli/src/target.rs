@@ -12,7 +12,7 @@ use crate::registry::{MakeStore, Registry};
 #[derive(Clone)]
 pub(crate) enum Target {
     /// A built-in backend's settings.
-    Config(StoreConfig),
+    Config(Box<StoreConfig>),
     /// A scheme of the registry: each call of `make` is a fresh store.
     Custom {
         /// The scheme, as shown.
@@ -30,7 +30,7 @@ impl Target {
             return Ok(Target::Custom { scheme, make });
         }
         StoreConfig::from_url(url)
-            .map(Target::Config)
+            .map(|config| Target::Config(Box::new(config)))
             .map_err(|err| Failure::setup(&err))
     }
 

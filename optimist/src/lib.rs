@@ -7,11 +7,11 @@
 //!
 //! | feature | backend | URL |
 //! | --- | --- | --- |
-//! | `memory` (default) | [`memory`] | `memory://` |
-//! | `sqlite` (default) | [`sqlite`] | `sqlite::memory:`, `sqlite://path.db?mode=rwc` |
-//! | `postgres` | [`postgres`] | `postgres://user:pw@host/db?table=NAME` |
-//! | `redis` | [`redis`] | `redis://host:6379?prefix=NAME`, `rediss://…` |
-//! | `dynamodb` | [`dynamodb`] | `dynamodb://TABLE?region=…&endpoint=…` |
+//! | `memory` (default) | `optimist::memory` | `memory://` |
+//! | `sqlite` (default) | `optimist::sqlite` | `sqlite::memory:`, `sqlite://path.db?mode=rwc` |
+//! | `postgres` | `optimist::postgres` | `postgres://user:pw@host/db?table=NAME` |
+//! | `redis` | `optimist::redis` | `redis://host:6379?prefix=NAME`, `rediss://…` |
+//! | `dynamodb` | `optimist::dynamodb` | `dynamodb://TABLE?region=…&endpoint=…` |
 //!
 //! `derive` is `#[derive(Entity)]`; `tls-rustls` and `tls-native-tls` pass TLS through
 //! to sqlx and the redis crate; `full` is every backend. Each backend's options are
