@@ -26,7 +26,8 @@ pub(crate) fn run(target: &Target, args: &BenchArgs, io: &mut Io) -> Result<u8, 
     let keys = args.keys.unwrap_or(match args.workload {
         Workload::Get => 100,
         Workload::Conflict => 4,
-        Workload::Update | Workload::HotKey => 1,
+        Workload::Update => args.clients,
+        Workload::HotKey => 1,
     });
     let fresh = Fresh::new(target, "bench");
     let runtime = runtime()?;
