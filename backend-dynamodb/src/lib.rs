@@ -48,6 +48,7 @@
 
 mod builder;
 mod condition;
+mod config;
 mod error;
 mod item;
 mod purge;
@@ -61,6 +62,7 @@ mod table;
 mod transaction;
 
 pub use builder::{ConflictItems, DynamoDbStoreBuilder};
+pub use config::{ConflictItemsSetting, DynamoDbConfig};
 pub use error::DynamoDbError;
 pub use setup::{create_table, delete_table};
 pub use size::{DYNAMODB_MAX_ITEM_BYTES, DYNAMODB_MAX_NESTING};

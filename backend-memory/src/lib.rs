@@ -34,8 +34,10 @@
 
 #![deny(missing_docs)]
 
+mod config;
 mod inject;
 mod range;
 mod store;
 
+pub use config::MemoryConfig;
 pub use store::MemoryStore;

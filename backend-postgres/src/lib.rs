@@ -43,6 +43,7 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod config;
 mod connection;
 mod error;
 mod item;
@@ -59,4 +60,5 @@ pub use builder::{
     DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_TABLE,
     PostgresStoreBuilder,
 };
+pub use config::PostgresConfig;
 pub use store::PostgresStore;

@@ -58,6 +58,7 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod config;
 mod error;
 mod item;
 mod pool;
@@ -69,6 +70,7 @@ mod store;
 mod transaction;
 
 pub use builder::RedisStoreBuilder;
+pub use config::RedisConfig;
 pub use pool::{DEFAULT_POOL_SIZE, DEFAULT_RESPONSE_TIMEOUT};
 pub use prefix::{MAX_PREFIX_BYTES, Prefix};
 pub use redis;

@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod config;
 mod db;
 mod error;
 mod item;
@@ -51,4 +52,5 @@ mod transaction;
 pub use builder::{
     DEFAULT_BUSY_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_TABLE, SqliteStoreBuilder,
 };
+pub use config::{OpenMode, SqliteConfig};
 pub use store::SqliteStore;
