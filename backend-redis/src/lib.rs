@@ -63,6 +63,7 @@ mod item;
 mod pool;
 mod prefix;
 mod purge;
+mod range;
 mod reply;
 mod scripts;
 mod store;
