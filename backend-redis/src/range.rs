@@ -64,7 +64,10 @@ async fn query(
         .map_err(|err| from_redis(err, Applied::No))?;
     page(reply, 1, |parts| {
         let [sort] = parts else {
-            return Err(malformed(Applied::No, "a query entry without its sort part"));
+            return Err(malformed(
+                Applied::No,
+                "a query entry without its sort part",
+            ));
         };
         Ok(Key::with_sort(partition, utf8(sort)?))
     })
@@ -78,7 +81,11 @@ async fn scan(store: &RedisStore, request: &RangeRequest<'_>) -> Result<RangePag
     let tag = prefix.tag();
     let limit = request.limit.to_string();
     let (start, partition, sort): (&[u8], &str, &str) = match request.after {
-        Some(after) => (b"after", after.partition(), after.sort().unwrap_or_default()),
+        Some(after) => (
+            b"after",
+            after.partition(),
+            after.sort().unwrap_or_default(),
+        ),
         None => (b"first", "", ""),
     };
     let args: [&[u8]; 5] = [
@@ -158,8 +165,9 @@ fn lex_bound(bound: Bound<String>, unbounded: &[u8]) -> Vec<u8> {
 /// A key part read from an index: UTF-8, as every key this store writes. Anything
 /// else was put there by another client.
 fn utf8(bytes: &[u8]) -> Result<String, StorageError> {
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| StorageError::corrupt("an index entry is not UTF-8 (not a key this store wrote)"))
+    String::from_utf8(bytes.to_vec()).map_err(|_| {
+        StorageError::corrupt("an index entry is not UTF-8 (not a key this store wrote)")
+    })
 }
 
 #[cfg(test)]

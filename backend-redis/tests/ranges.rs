@@ -118,7 +118,10 @@ async fn queries_answer_as_the_reference_in_byte_order() {
             let (expected, _) = all_pages(&memory, "p", range, 1000, descending).await;
             for limit in [1, 3, 1000] {
                 let (got, pages) = all_pages(&redis, "p", range, limit, descending).await;
-                assert_eq!(got, expected, "{range:?}, limit {limit}, descending {descending}");
+                assert_eq!(
+                    got, expected,
+                    "{range:?}, limit {limit}, descending {descending}"
+                );
                 // Full pages but the last, and no empty page at the end: the store
                 // knows when nothing follows.
                 assert_eq!(
@@ -146,7 +149,9 @@ async fn scans_answer_as_the_reference_each_item_once() {
     let Some(redis) = common::store_or_skip("scans_answer_as_the_reference").await else {
         return;
     };
-    let other = common::store_or_skip("scans_answer_as_the_reference").await.unwrap();
+    let other = common::store_or_skip("scans_answer_as_the_reference")
+        .await
+        .unwrap();
     let memory = MemoryStore::new();
     let mut n = 0;
     for partition in ["a", "ab", "a\0", "b", "é", "10", "9"] {
@@ -159,7 +164,10 @@ async fn scans_answer_as_the_reference_each_item_once() {
     }
     // A partition of sort parts only, and one whose items are all gone.
     both(&redis, &memory, &Key::with_sort("only-sorted", "s"), 0).await;
-    redis.insert(&Key::with_sort("gone", "s"), json!(0)).await.unwrap();
+    redis
+        .insert(&Key::with_sort("gone", "s"), json!(0))
+        .await
+        .unwrap();
     redis.remove(&Key::with_sort("gone", "s")).await.unwrap();
     // Another store on the same server: never in this one's scan.
     other.insert(&Key::new("a"), json!("other")).await.unwrap();
@@ -258,7 +266,10 @@ async fn pages_under_concurrent_writes_keep_the_guarantees() {
         scanned.extend(page.items.into_iter().map(|(k, _)| k));
         for partition in [format!("a{round}"), format!("z{round}"), "p".to_string()] {
             store
-                .put(&Key::with_sort(partition, format!("t{round}")), json!(round))
+                .put(
+                    &Key::with_sort(partition, format!("t{round}")),
+                    json!(round),
+                )
                 .await
                 .unwrap();
         }
@@ -372,7 +383,10 @@ async fn the_indexes_follow_every_write_in_both_modes() {
         store.insert(&k("p", None), json!(0)).await.unwrap();
         store.insert(&k("p", Some("a")), json!(1)).await.unwrap();
         store.put(&k("p", Some("b")), json!(2)).await.unwrap();
-        store.update(&k("p", Some("a")), v1, json!(3)).await.unwrap();
+        store
+            .update(&k("p", Some("a")), v1, json!(3))
+            .await
+            .unwrap();
         assert_indexes_match(&store, &parts, &format!("{mode}: after puts")).await;
         store.delete(&k("p", None), v1).await.unwrap();
         store.remove(&k("p", Some("b"))).await.unwrap();
@@ -443,7 +457,7 @@ async fn an_item_written_by_another_client_joins_the_index_with_the_stores_first
     // Not indexed: query and scan do not see it, get and get_many do.
     let (items, _) = all_pages(&store, "p", &SortRange::All, 10, false).await;
     assert!(items.is_empty());
-    assert!(store.get_many(&[key.clone()]).await.unwrap()[0].is_some());
+    assert!(store.get_many(std::slice::from_ref(&key)).await.unwrap()[0].is_some());
     store.update(&key, Version::new(4), json!(2)).await.unwrap();
     let (items, _) = all_pages(&store, "p", &SortRange::All, 10, false).await;
     assert_eq!(items, vec![(key, json!(2), Version::new(5))]);
@@ -454,10 +468,15 @@ async fn a_cursor_of_another_prefix_is_refused() {
     let Some(one) = common::store_or_skip("a_cursor_of_another_prefix").await else {
         return;
     };
-    let two = common::store_or_skip("a_cursor_of_another_prefix").await.unwrap();
+    let two = common::store_or_skip("a_cursor_of_another_prefix")
+        .await
+        .unwrap();
     for store in [&one, &two] {
         for sort in ["a", "b"] {
-            store.insert(&Key::with_sort("p", sort), json!(1)).await.unwrap();
+            store
+                .insert(&Key::with_sort("p", sort), json!(1))
+                .await
+                .unwrap();
         }
     }
     let page = one
@@ -465,7 +484,11 @@ async fn a_cursor_of_another_prefix_is_refused() {
         .await
         .unwrap();
     let err = two
-        .query("p", SortRange::All, QueryOptions::new().limit(1).cursor(page.next.clone()))
+        .query(
+            "p",
+            SortRange::All,
+            QueryOptions::new().limit(1).cursor(page.next.clone()),
+        )
         .await
         .unwrap_err();
     assert!(err.is_invalid_input(), "{err:?}");
@@ -477,7 +500,11 @@ async fn a_cursor_of_another_prefix_is_refused() {
         .await
         .unwrap();
     let rest = same
-        .query("p", SortRange::All, QueryOptions::new().limit(1).cursor(page.next))
+        .query(
+            "p",
+            SortRange::All,
+            QueryOptions::new().limit(1).cursor(page.next),
+        )
         .await
         .unwrap();
     assert_eq!(rest.items[0].0, Key::with_sort("p", "b"));
