@@ -509,3 +509,49 @@ async fn a_cursor_of_another_prefix_is_refused() {
         .unwrap();
     assert_eq!(rest.items[0].0, Key::with_sort("p", "b"));
 }
+
+#[tokio::test]
+async fn an_index_entry_whose_key_was_deleted_behind_the_store_is_skipped() {
+    let Some(store) = common::store_or_skip("an_index_entry_whose_key_was_deleted").await else {
+        return;
+    };
+    for sort in ["a", "b", "c"] {
+        store
+            .insert(&Key::with_sort("p", sort), json!(sort))
+            .await
+            .unwrap();
+    }
+    // Another client removes "b" with DEL: its index entry stays.
+    let mut conn = store.connection();
+    let _: i64 = redis::cmd("DEL")
+        .arg(store.redis_key(&Key::with_sort("p", "b")))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let first = store
+        .query("p", SortRange::All, QueryOptions::new().limit(2))
+        .await
+        .unwrap();
+    let sorts: Vec<_> = first.items.iter().filter_map(|(k, _)| k.sort()).collect();
+    // The page examined "a" and "b" and answers "a"; the next one continues after "b".
+    assert_eq!(sorts, ["a"]);
+    let rest = store
+        .query(
+            "p",
+            SortRange::All,
+            QueryOptions::new().limit(2).cursor(first.next),
+        )
+        .await
+        .unwrap();
+    let sorts: Vec<_> = rest.items.iter().filter_map(|(k, _)| k.sort()).collect();
+    assert_eq!((sorts, rest.next), (vec!["c"], None));
+    let scanned: Vec<_> = all_scanned(&store, 1)
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        scanned,
+        [Key::with_sort("p", "a"), Key::with_sort("p", "c")]
+    );
+}
