@@ -66,6 +66,10 @@
 //!   operation including transactions and bad input, compared after every step with a
 //!   sequential model; failures shrink to a short, readable list of steps, and the
 //!   failing seed is kept in `proptest-regressions/conformance/` of the calling crate.
+//! - Reads beyond one key (R16–R18): `get_many` in the order asked, `query` in UTF-8
+//!   byte order over every kind of range in both directions, `scan`, pages joined
+//!   without gaps or duplicates, cursors checked (another read's, another store's),
+//!   and paged reads while writers run, checked against the writers' recorded history.
 //! - Races with exact invariants, and recorded concurrent histories checked by a
 //!   linearizability checker (Wing & Gong / Lowe, memoised, partitioned per group of
 //!   keys), also through the fault injector [`faults::FaultyStore`] (`Indeterminate`
@@ -256,6 +260,9 @@ macro_rules! __suite_cases {
             r24_update_with_missing_item_is_not_found: PartitionOnlyKeys,
             r24_update_or_insert_with_creates_explicitly: PartitionOnlyKeys,
             r24_hot_key_16_writers_50_increments_all_land: PartitionOnlyKeys,
+            r25_write_combining_lands_every_change_exactly_once: PartitionOnlyKeys,
+            r16_typed_load_many_answers_in_the_order_asked: PartitionOnlyKeys,
+            r17_typed_query_pages_and_stream_agree: Query,
         }
     };
     (@catalog) => {

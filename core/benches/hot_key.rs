@@ -1,17 +1,20 @@
 //! Hot key, 16 writers: every writer increments one counter through `update_with`.
-//! Compares the default policy (exponential backoff, full jitter) with a naive loop
-//! that retries at once, in the same run, on the memory store as it is and behind a
-//! simulated 1 ms round trip (where writers overlap as they do on a real server).
+//! Compares the default policy (exponential backoff, full jitter), the same with write
+//! combining (contract R25: the 16 writers share one context, whose `update_with`
+//! calls coalesce), and a naive loop that retries at once, in the same run, on the
+//! memory store as it is and behind a simulated 1 ms round trip (where writers overlap
+//! as they do on a real server).
 //!
 //! Reports goodput (increments per second, criterion's throughput) and, on stderr,
-//! the attempts per successful increment (p50, p99, max) of each strategy.
+//! the attempts per successful increment (p50, p99, max) of each strategy; with write
+//! combining, the writes per increment instead.
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented public function.
 #![allow(clippy::expect_used)] // a bench that cannot set up should stop at once
 
 use std::convert::Infallible;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -116,10 +119,19 @@ struct Tally {
     exhausted: usize,
     successes: usize,
     elapsed: Duration,
+    /// Writes sent, with write combining.
+    writes: u64,
 }
 
-/// 16 writers × INCREMENTS increments on one key; records attempts per success.
-async fn run(policy: &RetryPolicy, rtt: Duration, tally: &Mutex<Tally>) -> Duration {
+/// 16 writers × INCREMENTS increments on one key; records attempts per success. With
+/// `combining`, the writers share one context (and one counting store) whose calls
+/// combine.
+async fn run(
+    policy: &RetryPolicy,
+    combining: bool,
+    rtt: Duration,
+    tally: &Mutex<Tally>,
+) -> Duration {
     let store = MemoryStore::new();
     Context::new(store.clone())
         .save(&mut Counter {
@@ -129,14 +141,24 @@ async fn run(policy: &RetryPolicy, rtt: Duration, tally: &Mutex<Tally>) -> Durat
         })
         .await
         .expect("seed the counter");
+    let shared = Context::new(Arc::new(Writer {
+        store: store.clone(),
+        rtt,
+        updates: AtomicU32::new(0),
+    }))
+    .with_write_combining(true);
     let start = Instant::now();
     let tasks: Vec<_> = (0..WRITERS)
         .map(|_| {
-            let ctx = Context::new(Writer {
-                store: store.clone(),
-                rtt,
-                updates: AtomicU32::new(0),
-            });
+            let ctx = if combining {
+                shared.clone()
+            } else {
+                Context::new(Arc::new(Writer {
+                    store: store.clone(),
+                    rtt,
+                    updates: AtomicU32::new(0),
+                }))
+            };
             let policy = policy.clone();
             tokio::spawn(async move {
                 let mut attempts = Vec::with_capacity(INCREMENTS);
@@ -151,6 +173,8 @@ async fn run(policy: &RetryPolicy, rtt: Duration, tally: &Mutex<Tally>) -> Durat
                         .await;
                     let used = ctx.store().updates.load(Ordering::Relaxed) - before;
                     match result {
+                        // Shared by all writers: counted once, at the end.
+                        Ok(_) if combining => {}
                         Ok(_) => attempts.push(used),
                         Err(_) => exhausted += 1,
                     }
@@ -165,6 +189,11 @@ async fn run(policy: &RetryPolicy, rtt: Duration, tally: &Mutex<Tally>) -> Durat
     }
     let elapsed = start.elapsed();
     let mut tally = tally.lock().expect("tally");
+    if combining {
+        let writes = shared.store().updates.load(Ordering::Relaxed);
+        tally.writes += u64::from(writes);
+        tally.successes += WRITERS * INCREMENTS;
+    }
     for (attempts, exhausted) in results {
         tally.successes += attempts.len();
         tally.attempts.extend(attempts);
@@ -196,9 +225,10 @@ fn hot_key(c: &mut Criterion) {
         group.throughput(Throughput::Elements((WRITERS * INCREMENTS) as u64));
         group.sample_size(10);
         let mut lines = Vec::new();
-        for (name, policy) in [
-            ("default_policy", RetryPolicy::default()),
-            ("naive_no_backoff", naive()),
+        for (name, policy, combining) in [
+            ("default_policy", RetryPolicy::default(), false),
+            ("write_combining", RetryPolicy::default(), true),
+            ("naive_no_backoff", naive(), false),
         ] {
             let tally = Mutex::new(Tally::default());
             group.bench_with_input(BenchmarkId::from_parameter(name), &policy, |b, policy| {
@@ -207,7 +237,7 @@ fn hot_key(c: &mut Criterion) {
                     async move {
                         let mut total = Duration::ZERO;
                         for _ in 0..iters {
-                            total += run(policy, rtt, tally).await;
+                            total += run(policy, combining, rtt, tally).await;
                         }
                         total
                     }
@@ -224,6 +254,16 @@ fn hot_key(c: &mut Criterion) {
             .find(|l| l.0 == "naive_no_backoff")
             .map_or(1.0, |l| l.1);
         for (name, goodput, tally) in &lines {
+            if tally.writes > 0 {
+                eprintln!(
+                    "hot_key {setting} {name}: goodput {goodput:.0} increments/s ({:.2}x naive), {:.2} writes per increment, exhausted {} of {}",
+                    goodput / naive_goodput,
+                    tally.writes as f64 / tally.successes as f64,
+                    tally.exhausted,
+                    tally.successes + tally.exhausted,
+                );
+                continue;
+            }
             eprintln!(
                 "hot_key {setting} {name}: goodput {goodput:.0} increments/s ({:.2}x naive), attempts per success p50 {} p99 {} max {}, exhausted {} of {}",
                 goodput / naive_goodput,

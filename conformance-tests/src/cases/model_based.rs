@@ -79,7 +79,10 @@ enum Step {
     Transact(Vec<(MKey, Action)>),
     GetMany(Vec<MKey>),
     Query(MRange, bool, usize),
-    Scan(usize),
+    /// A scan in pages of the store's largest size, or of 0 (`InvalidInput`) when
+    /// false: the store holds every earlier sequence's keys too, so small pages would
+    /// cost a page per key (the scan cases page in small steps).
+    Scan(bool),
 }
 
 /// Which reads beyond one key the store takes, so the steps include them.
@@ -117,7 +120,8 @@ impl fmt::Debug for Step {
                 let order = if *descending { ", desc" } else { "" };
                 write!(f, "query({range}{order}, limit {limit})")
             }
-            Step::Scan(limit) => write!(f, "scan(limit {limit})"),
+            Step::Scan(true) => f.write_str("scan"),
+            Step::Scan(false) => f.write_str("scan(limit 0)"),
         }
     }
 }
@@ -181,7 +185,7 @@ fn step(keys: usize, transactions: bool, reads: Reads) -> BoxedStrategy<Step> {
     // Up to four keys: they may repeat (InvalidInput), an empty list is InvalidInput too.
     let many = prop::collection::vec(mkey(keys), 0..=4).prop_map(Step::GetMany);
     let query = (range(keys), any::<bool>(), limit()).prop_map(|(r, d, l)| Step::Query(r, d, l));
-    let scan = limit().prop_map(Step::Scan);
+    let scan = prop_oneof![9 => Just(Step::Scan(true)), 1 => Just(Step::Scan(false))];
     let tx = prop::collection::vec((mkey(keys), tx_action()), 0..=4).prop_map(Step::Transact);
     let choices = [
         (6, true, one.boxed()),
@@ -238,7 +242,7 @@ fn act(action: Action, state: &State, key: MKey, value: u64) -> Act {
 }
 
 /// The model op of a step in `state`; values are numbered from `next_value`.
-fn to_op(step: &Step, state: &State, next_value: &mut u64) -> Op {
+fn to_op(step: &Step, state: &State, next_value: &mut u64, max_page: usize) -> Op {
     let mut value = || {
         *next_value += 1;
         *next_value
@@ -257,7 +261,9 @@ fn to_op(step: &Step, state: &State, next_value: &mut u64) -> Op {
             descending: *descending,
             limit: *limit,
         },
-        Step::Scan(limit) => Op::Scan { limit: *limit },
+        Step::Scan(valid) => Op::Scan {
+            limit: if *valid { max_page } else { 0 },
+        },
     }
 }
 
@@ -287,7 +293,12 @@ async fn run_sequence<S: VersionedStore + ?Sized>(
     let mut next_value = 0;
     let mut trace = String::new();
     for (i, step) in steps.iter().enumerate() {
-        let op = to_op(step, &state, &mut next_value);
+        let op = to_op(
+            step,
+            &state,
+            &mut next_value,
+            store.capabilities().max_page_size,
+        );
         let (expected_state, expected) = model::apply(&state, &op);
         let mut observed = execute(store, &real, &op).await;
         // A retryable backend error applied nothing: the step may simply be retried.
@@ -362,7 +373,7 @@ async fn model_property<S: VersionedStore + 'static>(store: Arc<S>, transactions
 /// contract R3–R9, R11, R12, R16–R18 (model-based property): random single operations on
 /// 3–4 keys, with current, stale and never-issued expected versions and invalid keys,
 /// mixed with `get_many` (keys in any order, repeated, none) and, where the store takes
-/// them, queries of every range kind and scans read to their end in pages of 0 to 3,
+/// them, queries of every range kind read to their end in pages of 0 to 3 and scans,
 /// give the model's answer (version, conflict kind and item, items in order,
 /// `InvalidInput`) and leave the model's state, step after step.
 pub async fn model_operations_match_the_model<S: VersionedStore + 'static>(store: Arc<S>) {

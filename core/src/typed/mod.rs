@@ -49,6 +49,7 @@
 //!
 //! [`VersionedStore`]: crate::VersionedStore
 
+mod combine;
 mod context;
 mod entity;
 mod error;

@@ -155,16 +155,12 @@ impl<S: VersionedStore> Context<S> {
     /// # Ok::<(), optimist_core::typed::Error>(())
     /// # }).unwrap();
     /// ```
-    pub fn query_stream<T: Entity>(
+    pub fn query_stream<T: Entity + 'static>(
         &self,
         partition: impl AsKeyPart,
         range: SortRange,
         options: QueryOptions,
-    ) -> impl Stream<Item = Result<T>> + Send + '_
-    where
-        S: Sync,
-        T: 'static,
-    {
+    ) -> impl Stream<Item = Result<T>> + Send + '_ {
         let state = Paging {
             context: self,
             partition: partition.as_key_part(),

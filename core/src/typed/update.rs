@@ -84,6 +84,9 @@ impl<S: VersionedStore> Context<S> {
         E: Into<BoxError>,
     {
         let key = key.into_key();
+        if let Some(combiner) = self.combiner() {
+            return super::combine::combined_update(self, combiner, key, policy, change).await;
+        }
         self.retry_update(key, policy, None::<fn() -> T>, change)
             .await
     }

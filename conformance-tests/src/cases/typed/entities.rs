@@ -59,3 +59,13 @@ impl Counter {
         }
     }
 }
+
+/// A log of change ids, for the write-combining case: every id must appear once.
+#[derive(Entity, Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub(crate) struct ChangeLog {
+    #[entity(partition_key)]
+    pub(crate) id: String,
+    pub(crate) changes: Vec<u64>,
+    #[entity(version)]
+    pub(crate) version: Option<u64>,
+}

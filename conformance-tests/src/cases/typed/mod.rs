@@ -3,17 +3,21 @@
 //! have a partition key only (but one, with a sort key), so most need
 //! [`Feature::PartitionOnlyKeys`](crate::Feature::PartitionOnlyKeys).
 
+mod combining;
 mod counting;
 mod entities;
 mod load_delete;
 mod mapping;
+mod reads;
 mod save;
 mod skip_check;
 mod transactions;
 mod update_with;
 
+pub(crate) use combining::*;
 pub(crate) use load_delete::*;
 pub(crate) use mapping::*;
+pub(crate) use reads::*;
 pub(crate) use save::*;
 pub(crate) use skip_check::*;
 pub(crate) use transactions::*;
