@@ -1,6 +1,6 @@
 //! optimist's Redis store beside the bare driver running the same Lua script
-//! (`EVALSHA` through the same connection, the same five arguments per write, a fresh
-//! write token each), per operation: get, insert, update, and an update refused for a
+//! (`EVALSHA` through the same connection, the same keys and seven arguments per
+//! write, a fresh write token each), per operation: get, insert, update, and an update refused for a
 //! stale version. The
 //! difference is optimist's own cost: the engine (validation, versions, conflict
 //! judgement, span), key spelling, JSON encoding and reply decoding. Goal: optimist at
@@ -52,11 +52,30 @@ impl Raw {
         format!("{{{}}}{}:{partition}", self.prefix, partition.len())
     }
 
-    async fn evalsha(&self, op: Operation, key: &str, args: &[&[u8]]) -> redis::Value {
+    /// `read.lua` on one key.
+    async fn read(&self, key: &str) -> redis::Value {
+        self.evalsha(Operation::Get, &[key], &[]).await
+    }
+
+    /// `write.lua` on the item `partition` (no sort part): its key, its partition's
+    /// index and the partitions set, and the write's five arguments followed by the
+    /// key's index entry (partition, empty sort part).
+    async fn write(&self, op: Operation, partition: &str, args: [&[u8]; 5]) -> redis::Value {
+        let key = self.key(partition);
+        let index = format!("{key}#index");
+        let set = format!("{{{}}}#partitions", self.prefix);
+        let mut all: Vec<&[u8]> = args.to_vec();
+        all.extend([partition.as_bytes(), b""]);
+        self.evalsha(op, &[&key, &index, &set], &all).await
+    }
+
+    async fn evalsha(&self, op: Operation, keys: &[&str], args: &[&[u8]]) -> redis::Value {
         let mut cmd = redis::cmd("EVALSHA");
         cmd.arg(self.shas.get(&op).map_or("", String::as_str))
-            .arg(1)
-            .arg(key);
+            .arg(keys.len());
+        for key in keys {
+            cmd.arg(*key);
+        }
         for arg in args {
             cmd.arg(*arg);
         }
@@ -66,11 +85,12 @@ impl Raw {
             .unwrap_or_else(|e| panic!("raw {op}: {e}"))
     }
 
-    /// An update as `write.lua` takes it: expecting `expected`, with a fresh token.
-    async fn update(&self, key: &str, expected: u64, json: &[u8]) -> redis::Value {
+    /// An update of item `partition` as `write.lua` takes it: expecting `expected`,
+    /// with a fresh token.
+    async fn update(&self, partition: &str, expected: u64, json: &[u8]) -> redis::Value {
         let (expected, token) = (expected.to_string(), token());
         let args: [&[u8]; 5] = [b"at", expected.as_bytes(), b"put", json, token.as_bytes()];
-        self.evalsha(Operation::Update, key, &args).await
+        self.write(Operation::Update, partition, args).await
     }
 
     /// The version after an applied update (`{applied, previous}`), 0 if refused.
@@ -126,7 +146,7 @@ fn main() {
     });
     group.bench_function(BenchmarkId::new("raw", "present"), |b| {
         b.to_async(&rt)
-            .iter(|| async { raw.evalsha(Operation::Get, &raw.key("present"), &[]).await })
+            .iter(|| async { raw.read(&raw.key("present")).await })
     });
     group.finish();
 
@@ -144,13 +164,13 @@ fn main() {
     });
     group.bench_function(BenchmarkId::new("raw", "new key"), |b| {
         b.to_async(&rt).iter(|| async {
-            let key = raw.key(&format!("r-{}", n.fetch_add(1, Ordering::Relaxed)));
+            let partition = format!("r-{}", n.fetch_add(1, Ordering::Relaxed));
             let json = serde_json::to_vec(&value()).unwrap_or_default();
             let token = token();
-            raw.evalsha(
+            raw.write(
                 Operation::Insert,
-                &key,
-                &[b"absent", b"", b"put", &json, token.as_bytes()],
+                &partition,
+                [b"absent", b"", b"put", &json, token.as_bytes()],
             )
             .await
         })
@@ -182,7 +202,7 @@ fn main() {
         b.to_async(&rt).iter(|| async {
             let expected = raw_version.load(Ordering::Relaxed);
             let json = serde_json::to_vec(&value()).unwrap_or_default();
-            let reply = raw.update(&raw.key("updated-r"), expected, &json).await;
+            let reply = raw.update("updated-r", expected, &json).await;
             raw_version.store(raw.next_after(reply, expected), Ordering::Relaxed);
         })
     });
@@ -200,7 +220,7 @@ fn main() {
     group.bench_function(BenchmarkId::new("raw", "stale version"), |b| {
         b.to_async(&rt).iter(|| async {
             let json = serde_json::to_vec(&value()).unwrap_or_default();
-            raw.update(&raw.key("present"), 0, &json).await
+            raw.update("present", 0, &json).await
         })
     });
     group.finish();
@@ -268,28 +288,28 @@ fn paired(rt: &tokio::runtime::Runtime, store: &Arc<RedisStore>, raw: &Arc<Raw>)
                 for _ in 0..BATCH {
                     match name {
                         "get" => {
-                            let reply = raw.evalsha(Operation::Get, &raw.key("present"), &[]).await;
+                            let reply = raw.read(&raw.key("present")).await;
                             if decode {
                                 drop(decode_item(reply, 0));
                             }
                         }
                         "insert" => {
-                            let key = raw.key(&format!("r-{}", n.fetch_add(1, Ordering::Relaxed)));
+                            let partition = format!("r-{}", n.fetch_add(1, Ordering::Relaxed));
                             let json = serde_json::to_vec(&value()).unwrap_or_default();
                             let token = token();
                             let args: [&[u8]; 5] =
                                 [b"absent", b"", b"put", &json, token.as_bytes()];
-                            drop(raw.evalsha(Operation::Insert, &key, &args).await);
+                            drop(raw.write(Operation::Insert, &partition, args).await);
                         }
                         "update" => {
                             let expected = r_ver.load(Ordering::Relaxed);
                             let json = serde_json::to_vec(&value()).unwrap_or_default();
-                            let reply = raw.update(&raw.key("p-r"), expected, &json).await;
+                            let reply = raw.update("p-r", expected, &json).await;
                             r_ver.store(raw.next_after(reply, expected), Ordering::Relaxed);
                         }
                         _ => {
                             let json = serde_json::to_vec(&value()).unwrap_or_default();
-                            let reply = raw.update(&raw.key("present"), 0, &json).await;
+                            let reply = raw.update("present", 0, &json).await;
                             if decode {
                                 drop(decode_item(reply, 1));
                             }

@@ -1,24 +1,27 @@
 //! Records in their stored form: values as JSON text, versions as decimal text, write
-//! tokens as 32 hex digits, and a write as the five script arguments the prelude of
+//! tokens as 32 hex digits, and a write as the seven script arguments the prelude of
 //! `src/lua/` reads. (Keys are spelled by [`Prefix::redis_key`](crate::Prefix::redis_key).)
 
 use optimist_core::{Change, ErrorKind, Expect, Record, StorageError, Version, Write, WriteToken};
 use serde_json::Value;
 
 /// One write as script arguments: precondition, expected version, change, the JSON a
-/// put stores, and the write's token.
-pub(crate) struct WriteArgs {
+/// put stores, the write's token, and the key's entry in its partition's index
+/// (partition, and sort part or `""`).
+pub(crate) struct WriteArgs<'k> {
     expect: &'static [u8],
     expected: String,
     change: &'static [u8],
     json: Vec<u8>,
     token: String,
+    partition: &'k str,
+    sort: &'k str,
 }
 
-impl WriteArgs {
+impl<'k> WriteArgs<'k> {
     /// Encodes `write`; a delete leaves a tombstone (`bury`) when the store keeps
     /// `tombstones`, and removes the record (`delete`) otherwise.
-    pub(crate) fn new(write: &Write<'_>, tombstones: bool) -> Result<Self, StorageError> {
+    pub(crate) fn new(write: &Write<'k>, tombstones: bool) -> Result<Self, StorageError> {
         let (expect, expected): (&'static [u8], _) = match write.expect {
             Expect::Absent => (b"absent", String::new()),
             Expect::At(version) => (b"at", version_text(version)),
@@ -46,10 +49,12 @@ impl WriteArgs {
             change,
             json,
             token: write.token.to_string(),
+            partition: write.key.partition(),
+            sort: write.key.sort().unwrap_or_default(),
         })
     }
 
-    /// Appends the five arguments to `args`, in the scripts' order.
+    /// Appends the seven arguments to `args`, in the scripts' order.
     pub(crate) fn push_to<'a>(&'a self, args: &mut Vec<&'a [u8]>) {
         args.extend([
             self.expect,
@@ -57,6 +62,8 @@ impl WriteArgs {
             self.change,
             self.json.as_slice(),
             self.token.as_bytes(),
+            self.partition.as_bytes(),
+            self.sort.as_bytes(),
         ]);
     }
 }
@@ -151,12 +158,12 @@ mod tests {
         let insert = Write::new(&key, Expect::Absent, Change::Put(&value));
         assert_eq!(
             args(&insert, false),
-            strings(&["absent", "", "put", r#"{"n":1}"#, TOKEN])
+            strings(&["absent", "", "put", r#"{"n":1}"#, TOKEN, "k", ""])
         );
         let update = Write::new(&key, Expect::At(Version::new(41)), Change::Put(&value));
         assert_eq!(
             args(&update, false),
-            strings(&["at", "41", "put", r#"{"n":1}"#, TOKEN])
+            strings(&["at", "41", "put", r#"{"n":1}"#, TOKEN, "k", ""])
         );
         let buried = Write::new(
             &key,
@@ -165,12 +172,12 @@ mod tests {
         );
         assert_eq!(
             args(&buried, true),
-            strings(&["tombstone", "7", "put", r#"{"n":1}"#, TOKEN])
+            strings(&["tombstone", "7", "put", r#"{"n":1}"#, TOKEN, "k", ""])
         );
         let put = Write::new(&key, Expect::Any, Change::Put(&value));
         assert_eq!(
             args(&put, false),
-            strings(&["any", "", "put", r#"{"n":1}"#, TOKEN])
+            strings(&["any", "", "put", r#"{"n":1}"#, TOKEN, "k", ""])
         );
     }
 
@@ -181,21 +188,21 @@ mod tests {
         let delete = Write::new(&key, Expect::At(max), Change::Delete);
         assert_eq!(
             args(&delete, false),
-            strings(&["at", "18446744073709551615", "delete", "", TOKEN])
+            strings(&["at", "18446744073709551615", "delete", "", TOKEN, "k", ""])
         );
         assert_eq!(
             args(&delete, true),
-            strings(&["at", "18446744073709551615", "bury", "", TOKEN])
+            strings(&["at", "18446744073709551615", "bury", "", TOKEN, "k", ""])
         );
         let remove = Write::new(&key, Expect::Any, Change::Delete);
         assert_eq!(
             args(&remove, false),
-            strings(&["any", "", "delete", "", TOKEN])
+            strings(&["any", "", "delete", "", TOKEN, "k", ""])
         );
         let check = Write::new(&key, Expect::At(max), Change::Keep);
         assert_eq!(
             args(&check, true),
-            strings(&["at", "18446744073709551615", "keep", "", TOKEN])
+            strings(&["at", "18446744073709551615", "keep", "", TOKEN, "k", ""])
         );
     }
 

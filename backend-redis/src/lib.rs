@@ -17,6 +17,10 @@
 //! - **Write tokens.** Every write stores its token (contract R14) in the record it
 //!   leaves, in the same script: after a lost answer the engine reads the key and
 //!   finds out whether the write is there.
+//! - **Reads beyond one key.** `get_many` is one script for every key; `query` reads
+//!   a per-partition index (a sorted set of sort parts, `ZRANGEBYLEX` in byte order)
+//!   and `scan` a set of the store's partitions, one script per page. The write
+//!   scripts keep both, in the same script as the item.
 //! - **Tombstone mode** ([`RedisStoreBuilder::tombstones`], off by default): a delete
 //!   leaves a tombstone, a hash `{ver, tok, del}` without the value, that keeps the
 //!   version counting (contract R15); `purge_tombstones` sweeps the store's prefix for
@@ -64,6 +68,7 @@ mod item;
 mod pool;
 mod prefix;
 mod purge;
+mod range;
 mod reply;
 mod scripts;
 mod store;
@@ -78,13 +83,15 @@ pub use store::RedisStore;
 
 /// The Lua script a store runs for an operation, exactly as sent (`EVALSHA` of its
 /// SHA1, `EVAL` of this text when the server lacks it); `None` for operations without
-/// a script of their own. Its arguments are described in the script (a write's five
+/// a script of their own. Its arguments are described in the script (a write's seven
 /// arguments in the shared prelude). For reading, auditing, and benchmarking the
 /// driver alone on the same work.
 ///
 /// Every single write (insert, update, delete, put, remove) runs the same script,
 /// `write.lua`; `get` runs `read.lua`, `transact` runs `commit.lua`, and
-/// `purge_tombstones` runs `purge.lua` on the keys of each `SCAN` step.
+/// `purge_tombstones` runs `purge.lua` on the keys of each `SCAN` step; `get_many`
+/// runs `read_many.lua`, and each page of `query` and `scan` runs `query.lua` and
+/// `scan.lua`.
 ///
 /// ```
 /// use optimist_core::Operation;
@@ -92,6 +99,8 @@ pub use store::RedisStore;
 /// assert!(update.starts_with("#!lua"));
 /// assert!(update.contains("HSET"));
 /// assert_eq!(optimist_redis::lua_source(Operation::Remove), Some(update));
+/// let query = optimist_redis::lua_source(Operation::Query).unwrap_or_default();
+/// assert!(query.contains("ZRANGEBYLEX"));
 /// assert_eq!(optimist_redis::lua_source(Operation::Setup), None);
 /// ```
 pub fn lua_source(operation: optimist_core::Operation) -> Option<&'static str> {

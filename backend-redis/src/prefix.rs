@@ -91,7 +91,52 @@ impl Prefix {
         }
         out
     }
+
+    /// The Redis key of a partition's index, which `query` and `scan` read: the key of
+    /// the partition's item without a sort part, then `#index`. A sorted set, every
+    /// score 0, one member per key of the partition that holds an item: its sort part
+    /// (`""` for the key without one). It sits next to the partition's items in the
+    /// key space, so a layout that gives each partition a hash tag of its own keeps it
+    /// in the same slot. No item's key is ever spelled like it: after the tag, an item
+    /// key's parts each start with a digit.
+    ///
+    /// ```
+    /// let prefix = optimist_redis::Prefix::new("p")?;
+    /// assert_eq!(prefix.index_key("a"), b"{p}1:a#index");
+    /// # Ok::<(), optimist_core::Error>(())
+    /// ```
+    pub fn index_key(&self, partition: &str) -> Vec<u8> {
+        let mut out = self.redis_key(&Key::new(partition));
+        out.extend_from_slice(INDEX_SUFFIX);
+        out
+    }
+
+    /// The Redis key of the store's partitions set, which `scan` walks: a sorted set,
+    /// every score 0, one member per partition that holds an item.
+    ///
+    /// ```
+    /// let prefix = optimist_redis::Prefix::new("p")?;
+    /// assert_eq!(prefix.partitions_key(), b"{p}#partitions");
+    /// # Ok::<(), optimist_core::Error>(())
+    /// ```
+    pub fn partitions_key(&self) -> Vec<u8> {
+        let mut out = self.tag();
+        out.extend_from_slice(b"#partitions");
+        out
+    }
+
+    /// The hash tag every key of the store starts with: `{prefix}`.
+    pub(crate) fn tag(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.0.len() + 2);
+        out.push(b'{');
+        out.extend_from_slice(self.0.as_bytes());
+        out.push(b'}');
+        out
+    }
 }
+
+/// What follows a partition's key in the name of its index (`scan.lua` spells it too).
+const INDEX_SUFFIX: &[u8] = b"#index";
 
 fn allowed(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')

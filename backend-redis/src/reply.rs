@@ -19,6 +19,24 @@ pub(crate) fn read(reply: Reply) -> Result<Option<Record>, StorageError> {
     record(&parts, Applied::No)
 }
 
+/// The reply of `read_many.lua`: one record per key asked (see [`record`]).
+pub(crate) fn many(reply: Reply, keys: usize) -> Result<Vec<Option<Record>>, StorageError> {
+    let Reply::Array(parts) = reply else {
+        return Err(malformed(Applied::No, "not an array"));
+    };
+    if parts.len() != keys {
+        return Err(malformed(Applied::No, "not one record per key"));
+    }
+    parts
+        .into_iter()
+        .map(|part| {
+            let fields =
+                strings(part).ok_or_else(|| malformed(Applied::No, "a record is not an array"))?;
+            record(&fields, Applied::No)
+        })
+        .collect()
+}
+
 /// The reply of `write.lua`: `{applied, held...}` or `{refused, record...}`.
 pub(crate) fn write(reply: Reply) -> Result<Outcome, StorageError> {
     let parts =
@@ -83,7 +101,7 @@ pub(crate) fn commit(reply: Reply, writes: usize) -> Result<CommitOutcome, Stora
 
 /// A record's fields: `{}` for nothing, `{version, token}` for a tombstone,
 /// `{version, token, json}` for an item; the token `''` when the record has none.
-fn record(fields: &[Vec<u8>], applied: Applied) -> Result<Option<Record>, StorageError> {
+pub(crate) fn record(fields: &[Vec<u8>], applied: Applied) -> Result<Option<Record>, StorageError> {
     match fields {
         [] => Ok(None),
         [ver, token] => {
@@ -128,7 +146,7 @@ pub(crate) fn purged(reply: Reply) -> Result<u64, StorageError> {
     }
 }
 
-fn malformed(applied: Applied, what: &str) -> StorageError {
+pub(crate) fn malformed(applied: Applied, what: &str) -> StorageError {
     StorageError::new(
         ErrorKind::Other,
         applied,
@@ -144,7 +162,7 @@ fn text(reply: Reply) -> Option<Vec<u8>> {
     }
 }
 
-fn strings(reply: Reply) -> Option<Vec<Vec<u8>>> {
+pub(crate) fn strings(reply: Reply) -> Option<Vec<Vec<u8>>> {
     match reply {
         Reply::Array(items) => items.into_iter().map(text).collect(),
         _ => None,

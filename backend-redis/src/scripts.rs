@@ -1,5 +1,5 @@
-//! The Lua scripts, one per storage request (read, write, commit, purge), and how they
-//! are sent: `EVALSHA`, falling back to `EVAL` when the server's script cache lacks the
+//! The Lua scripts, one per storage request (read, read many, query, scan, write,
+//! commit, purge), and how they are sent: `EVALSHA`, falling back to `EVAL` when the server's script cache lacks the
 //! script (`NOSCRIPT`).
 
 use std::sync::OnceLock;
@@ -44,11 +44,25 @@ pub(crate) struct Scripts {
     pub(crate) commit: Script,
     /// `purge.lua`: removes the old tombstones among the keys of one SCAN step.
     pub(crate) purge: Script,
+    /// `read_many.lua`: several items at once.
+    pub(crate) read_many: Script,
+    /// `query.lua`: one page of a partition, from its index.
+    pub(crate) query: Script,
+    /// `scan.lua`: one page of the whole store, from its partitions set and indexes.
+    pub(crate) scan: Script,
 }
 
 impl Scripts {
-    pub(crate) fn all(&self) -> [&Script; 4] {
-        [&self.read, &self.write, &self.commit, &self.purge]
+    pub(crate) fn all(&self) -> [&Script; 7] {
+        [
+            &self.read,
+            &self.write,
+            &self.commit,
+            &self.purge,
+            &self.read_many,
+            &self.query,
+            &self.scan,
+        ]
     }
 }
 
@@ -63,6 +77,10 @@ pub(crate) fn scripts() -> &'static Scripts {
         write: Script::new("write", lua!("#!lua", "write.lua")),
         commit: Script::new("commit", lua!("#!lua", "commit.lua")),
         purge: Script::new("purge", lua!("#!lua", "purge.lua")),
+        // The reads below write nothing either.
+        read_many: Script::new("read_many", lua!("#!lua flags=no-writes", "read_many.lua")),
+        query: Script::new("query", lua!("#!lua flags=no-writes", "query.lua")),
+        scan: Script::new("scan", lua!("#!lua flags=no-writes", "scan.lua")),
     })
 }
 
@@ -76,6 +94,9 @@ pub(crate) fn source(operation: optimist_core::Operation) -> Option<&'static str
         Op::Insert | Op::Update | Op::Delete | Op::Put | Op::Remove => &s.write,
         Op::Transact => &s.commit,
         Op::PurgeTombstones => &s.purge,
+        Op::GetMany => &s.read_many,
+        Op::Query => &s.query,
+        Op::Scan => &s.scan,
         _ => return None,
     };
     Some(script.body)

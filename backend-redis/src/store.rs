@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Applied, Capabilities, CommitOutcome, ErrorKind, Key, Outcome, Record, Storage, StorageError,
-    Write,
+    Applied, Capabilities, CommitOutcome, ErrorKind, Key, Outcome, RangePage, RangeRequest, Record,
+    Storage, StorageError, Write,
 };
 use redis::aio::ConnectionManager;
 
@@ -126,6 +126,11 @@ impl RedisStore {
         self.inner.prefix.redis_key(key)
     }
 
+    /// The store's key prefix, validated, for spelling its keys.
+    pub(crate) fn key_prefix(&self) -> &Prefix {
+        &self.inner.prefix
+    }
+
     /// One of the store's connections (the first of its pool), for commands of your own
     /// (it is cheap to clone).
     ///
@@ -182,6 +187,12 @@ impl Storage for RedisStore {
         &self.inner.retry_policy
     }
 
+    /// The key prefix: the data a store reads is its prefix's keys, so a cursor of
+    /// one prefix is refused by a store of another.
+    fn identity(&self) -> String {
+        format!("redis prefix {}", self.inner.prefix)
+    }
+
     /// `read.lua`: one round trip; the record with its token, a tombstone included.
     async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
         let keys = [self.redis_key(key)];
@@ -192,12 +203,35 @@ impl Storage for RedisStore {
         reply::read(reply)
     }
 
+    /// `read_many.lua`: one round trip for every key, each record read at the same
+    /// moment (the script runs atomically), tombstones included.
+    async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+        let redis_keys: Vec<Vec<u8>> = keys.iter().map(|key| self.redis_key(key)).collect();
+        let reply = self
+            .run(&scripts().read_many, &redis_keys, &[])
+            .await
+            .map_err(|err| from_redis(err, Applied::No))?;
+        reply::many(reply, keys.len())
+    }
+
+    /// `query.lua` (a partition, from its index) or `scan.lua` (the store, from its
+    /// partitions set): one round trip per page.
+    async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
+        crate::range::read(self, request).await
+    }
+
     /// `write.lua`: one round trip, the token stored by the same script, the refused
-    /// write's current record in the reply.
+    /// write's current record in the reply, the partition's index kept by the same
+    /// script.
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
-        let keys = [self.redis_key(write.key)];
+        let prefix = &self.inner.prefix;
+        let keys = [
+            prefix.redis_key(write.key),
+            prefix.index_key(write.key.partition()),
+            prefix.partitions_key(),
+        ];
         let encoded = WriteArgs::new(write, self.inner.tombstones())?;
-        let mut args = Vec::with_capacity(5);
+        let mut args = Vec::with_capacity(7);
         encoded.push_to(&mut args);
         let reply = self
             .run(&scripts().write, &keys, &args)

@@ -17,12 +17,18 @@ pub(crate) async fn commit(
     writes: &[Write<'_>],
     tombstones: bool,
 ) -> Result<CommitOutcome, StorageError> {
-    let keys: Vec<Vec<u8>> = writes.iter().map(|w| store.redis_key(w.key)).collect();
+    // The partitions set, then each write's key and its partition's index.
+    let mut keys: Vec<Vec<u8>> = Vec::with_capacity(1 + 2 * writes.len());
+    keys.push(store.key_prefix().partitions_key());
+    for write in writes {
+        keys.push(store.redis_key(write.key));
+        keys.push(store.key_prefix().index_key(write.key.partition()));
+    }
     let encoded = writes
         .iter()
         .map(|write| WriteArgs::new(write, tombstones))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut args = Vec::with_capacity(5 * writes.len());
+    let mut args = Vec::with_capacity(7 * writes.len());
     for write in &encoded {
         write.push_to(&mut args);
     }

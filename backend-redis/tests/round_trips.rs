@@ -2,7 +2,8 @@
 //! kind, and transactions that apply or fail, each send exactly one command (EVALSHA)
 //! in one round trip, the write token riding in it; in tombstone mode too, where only
 //! an insert over a tombstone takes a second (the engine asks again for exactly the
-//! tombstone it found). Bad input sends nothing.
+//! tombstone it found). get_many of 100 keys, and each page of a query or a scan, is
+//! one round trip too. Bad input sends nothing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
@@ -11,7 +12,9 @@ mod common;
 use std::future::Future;
 
 use common::proxy::{Proxy, Traffic};
-use optimist_core::{ConflictKind, Error, Key, TxOp, Version, VersionedStore};
+use optimist_core::{
+    ConflictKind, Error, Key, QueryOptions, ScanOptions, SortRange, TxOp, Version, VersionedStore,
+};
 use optimist_redis::RedisStore;
 use serde_json::json;
 
@@ -37,13 +40,13 @@ async fn setup_in_mode(test: &str, tombstones: bool) -> Option<(Proxy, RedisStor
         .build()
         .await
         .unwrap_or_else(|e| panic!("build through the proxy: {e}"));
-    // The counter sees what build sent: the four scripts (read, write, commit, purge),
-    // loaded in one round trip.
+    // The counter sees what build sent: the seven scripts (read, write, commit, purge,
+    // read_many, query, scan), loaded in one round trip.
     let built = proxy.take();
     let loads = built.commands.iter().filter(|c| *c == "SCRIPT").count();
     assert_eq!(
         (loads, built.commands.len(), built.turns),
-        (4, 4, 1),
+        (7, 7, 1),
         "build sent {built:?}"
     );
     Some((proxy, store))
@@ -372,5 +375,87 @@ async fn tombstone_mode_costs_no_extra_round_trip_but_on_insert_over_a_tombstone
         one_trip(&proxy, "transaction", store.transact(tx))
             .await
             .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn get_many_of_a_hundred_keys_and_every_page_are_one_round_trip() {
+    let Some((proxy, store)) = setup("get_many_and_pages_round_trips").await else {
+        return;
+    };
+    let keys: Vec<Key> = (0..100)
+        .map(|i| Key::with_sort("p", format!("{i:03}")))
+        .collect();
+    for key in keys.iter().step_by(2) {
+        store.insert(key, json!(1)).await.unwrap();
+    }
+    let got = one_trip(&proxy, "get_many of 100 keys", store.get_many(&keys))
+        .await
+        .unwrap();
+    assert_eq!(got.iter().filter(|item| item.is_some()).count(), 50);
+
+    // 50 items in pages of 20: three pages, one round trip each.
+    let mut cursor = None;
+    let mut seen = 0;
+    for page_number in 0..3 {
+        let options = QueryOptions::new().limit(20).cursor(cursor);
+        let page = one_trip(
+            &proxy,
+            "a page of a query",
+            store.query("p", SortRange::All, options),
+        )
+        .await
+        .unwrap();
+        seen += page.items.len();
+        cursor = page.next;
+        assert_eq!(cursor.is_some(), page_number < 2);
+    }
+    assert_eq!(seen, 50);
+    let mut cursor = None;
+    for page_number in 0..3 {
+        let options = ScanOptions::new().limit(20).cursor(cursor);
+        let page = one_trip(&proxy, "a page of a scan", store.scan(options))
+            .await
+            .unwrap();
+        cursor = page.next;
+        assert_eq!(cursor.is_some(), page_number < 2);
+    }
+}
+
+#[tokio::test]
+async fn bad_reads_send_nothing() {
+    let Some((proxy, store)) = setup("bad_reads_send_nothing").await else {
+        return;
+    };
+    proxy.reset();
+    let too_many: Vec<Key> = (0..101).map(|i| Key::new(format!("k{i}"))).collect();
+    let twice = [Key::new("a"), Key::new("a")];
+    for keys in [&[][..], &too_many[..], &twice[..], &[Key::new("")][..]] {
+        let err = store.get_many(keys).await.err();
+        assert!(err.as_ref().is_some_and(Error::is_invalid_input), "{err:?}");
+    }
+    let bad_queries = [
+        ("", SortRange::All, QueryOptions::new()),
+        ("p", SortRange::between("b", "a"), QueryOptions::new()),
+        ("p", SortRange::All, QueryOptions::new().limit(0)),
+        ("p", SortRange::All, QueryOptions::new().limit(1001)),
+        (
+            "p",
+            SortRange::All,
+            QueryOptions::new().cursor(Some("o1forged".parse().unwrap())),
+        ),
+    ];
+    for (partition, range, options) in bad_queries {
+        let err = store.query(partition, range, options).await.err();
+        assert!(err.as_ref().is_some_and(Error::is_invalid_input), "{err:?}");
+    }
+    let err = store.scan(ScanOptions::new().limit(0)).await.err();
+    assert!(err.as_ref().is_some_and(Error::is_invalid_input), "{err:?}");
+    assert_eq!(
+        proxy.take(),
+        Traffic {
+            commands: vec![],
+            turns: 0
+        }
     );
 }

@@ -8,7 +8,18 @@
 -- Every error is raised before the script's first write: Redis does not roll a script
 -- back, so a script that fails must fail while it has changed nothing.
 --
--- A write is five arguments, from ARGV[at] on:
+-- The indexes that query and scan read, kept by the same scripts as the writes (so
+-- atomically, in the same round trip):
+--   a partition's index: a sorted set at the partition's key (the key without a sort
+--     part) followed by '#index', every score 0, one member per key of the partition
+--     that holds an item: its sort part, '' for the key without one. ZRANGEBYLEX reads
+--     it in byte order. A tombstone is not indexed.
+--   the partitions set: a sorted set at '{prefix}#partitions', every score 0, one member
+--     per partition whose index is not empty (Redis removes an empty sorted set).
+-- Neither name can be an item's key: after '{prefix}', an item key is length-prefixed
+-- parts, each starting with a digit.
+--
+-- A write is seven arguments, from ARGV[at] on:
 --   ARGV[at]     precondition: 'absent' (no record at all, a tombstone neither), 'at'
 --                (an item at exactly the version), 'tombstone' (a tombstone at exactly
 --                the version) or 'any'
@@ -19,6 +30,8 @@
 --   ARGV[at + 3] the JSON a put stores, else ''
 --   ARGV[at + 4] the write's token (32 lowercase hex digits), stored with what the
 --                write leaves
+--   ARGV[at + 5] the key's partition part, and ARGV[at + 6] its sort part ('' for a
+--                key without one): the key's entries in the indexes
 -- A put stores the record's version + 1 (item or tombstone), 1 on a key holding
 -- nothing; it is refused at u64::MAX, which nothing follows.
 
@@ -92,6 +105,27 @@ local function reply_of(key, record)
   end
   local value = redis.call('HGET', key, 'v')
   return {record.ver, record.tok, value}
+end
+
+-- The record at key as a reply (the shape of reply_of), read with one HMGET: for
+-- reads, which need the value whatever the record is.
+local function read_record(key)
+  -- WRONGTYPE on a key that is not a hash: an error reply.
+  local fields = redis.call('HMGET', key, 'v', 'ver', 'tok', 'del')
+  local v, ver, tok, del = fields[1], fields[2], fields[3] or '', fields[4]
+  if v then
+    return {ver and canonical(ver) or '0', tok, v}
+  end
+  if ver and del then
+    if not string.find(del, '^%d+$') then
+      fail('OPTIMIST_CORRUPT', 'the tombstone\'s deletion time is not a decimal number')
+    end
+    return {canonical(ver), tok}
+  end
+  if redis.call('EXISTS', key) == 1 then
+    fail('OPTIMIST_CORRUPT', 'the key holds a hash without a \'v\' field')
+  end
+  return {}
 end
 
 -- What the key held before a write, as a reply: {} for nothing,
@@ -187,6 +221,55 @@ local function apply(key, at, record, new_ver)
       local deleted_at = now_ms()
       redis.call('DEL', key)
       redis.call('HSET', key, 'ver', record.ver, 'tok', token, 'del', deleted_at)
+    end
+  end
+end
+
+-- The partitions set (KEYS[1] of write and commit), and whether it was checked to be
+-- a sorted set (or nothing) yet in this script.
+local partitions
+local partitions_checked = false
+
+-- How the write at ARGV[at], judged with `record` and `new_ver`, changes the index
+-- of its key's partition: 'add' (the key will hold an item its index lacks),
+-- 'remove' (the key will hold no item, and its index has it) or nil. Reads only, and
+-- raises WRONGTYPE for an index or partitions set of another type, so that a script
+-- fails before its first write.
+local function index_change(index, at, record, new_ver)
+  local change = ARGV[at + 2]
+  if not new_ver or change == 'keep' then
+    return nil
+  end
+  if change ~= 'put' and not (record and not record.tombstone) then
+    -- A delete of nothing or of a tombstone writes nothing.
+    return nil
+  end
+  local indexed = redis.call('ZSCORE', index, ARGV[at + 6]) ~= false
+  local holds_item = change == 'put'
+  local plan = nil
+  if holds_item and not indexed then
+    plan = 'add'
+  elseif not holds_item and indexed then
+    plan = 'remove'
+  end
+  if plan and not partitions_checked then
+    redis.call('ZCARD', partitions)
+    partitions_checked = true
+  end
+  return plan
+end
+
+-- Applies an index change (see index_change) of the write at ARGV[at]. The partition
+-- joins the partitions set with its first item and leaves it with its last.
+local function apply_index(index, at, plan)
+  local partition, member = ARGV[at + 5], ARGV[at + 6]
+  if plan == 'add' then
+    redis.call('ZADD', index, 0, member)
+    redis.call('ZADD', partitions, 0, partition)
+  elseif plan == 'remove' then
+    redis.call('ZREM', index, member)
+    if redis.call('EXISTS', index) == 0 then
+      redis.call('ZREM', partitions, partition)
     end
   end
 end

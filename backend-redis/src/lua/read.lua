@@ -1,4 +1,6 @@
--- read: KEYS[1] = the key. Returns the record (see reply_of in the prelude): {} for
+-- read: KEYS[1] = the key. Returns the record (see read_record in the prelude): {} for
 -- nothing, {version, token} for a tombstone, {version, token, json} for an item.
-local key = KEYS[1]
-return reply_of(key, record_of(key))
+if #KEYS ~= 1 then
+  fail('OPTIMIST_PROTOCOL', 'one key expected')
+end
+return read_record(KEYS[1])
