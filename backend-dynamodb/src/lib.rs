@@ -46,12 +46,16 @@
 
 #![deny(missing_docs)]
 
+mod batch;
 mod builder;
 mod condition;
 mod error;
+mod identity;
 mod item;
+mod key_condition;
 mod purge;
 mod put;
+mod range;
 mod remove;
 mod setup;
 mod single;
