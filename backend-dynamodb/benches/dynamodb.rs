@@ -36,7 +36,13 @@ fn client(endpoint: &str) -> Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("AKIDBENCH", "bench-secret", None, None, "bench"))
+        .credentials_provider(Credentials::new(
+            "AKIDBENCH",
+            "bench-secret",
+            None,
+            None,
+            "bench",
+        ))
         .build();
     Client::from_conf(config)
 }
@@ -52,7 +58,10 @@ fn order(i: usize) -> Item {
         ("version".to_string(), n(1)),
         ("total".to_string(), n(i * 3 + 7)),
         ("status".to_string(), s("shipped")),
-        ("lines".to_string(), AttributeValue::L(vec![s("a-1"), s("b-7")])),
+        (
+            "lines".to_string(),
+            AttributeValue::L(vec![s("a-1"), s("b-7")]),
+        ),
     ])
 }
 

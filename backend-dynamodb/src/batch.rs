@@ -18,9 +18,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 use optimist_core::{Applied, ErrorKind, Key, Record, Storage, StorageError};
 
+use crate::DynamoDbStore;
 use crate::error::{DynamoDbError, from_sdk, unbuildable};
 use crate::item::{Item, answered_key, decode, key_item};
-use crate::DynamoDbStore;
 
 /// The most keys one `BatchGetItem` takes.
 pub(crate) const BATCH_GET_MAX_KEYS: usize = 100;

@@ -24,8 +24,8 @@ impl DynamoDbStore {
 mod tests {
     use aws_sdk_dynamodb::config::{BehaviorVersion, Config, Region};
 
-    use crate::TableDescription;
     use crate::DynamoDbStore;
+    use crate::TableDescription;
 
     fn store(table: &str, region: Option<&str>) -> DynamoDbStore {
         let mut config = Config::builder().behavior_version(BehaviorVersion::latest());
@@ -42,9 +42,21 @@ mod tests {
     fn the_table_and_region_name_the_data() {
         let orders = store("orders", Some("eu-west-1"));
         assert_eq!(orders.data_identity(), "table orders in eu-west-1");
-        assert_eq!(store("orders", Some("eu-west-1")).data_identity(), orders.data_identity());
-        assert_ne!(store("orders", Some("us-east-1")).data_identity(), orders.data_identity());
-        assert_ne!(store("invoices", Some("eu-west-1")).data_identity(), orders.data_identity());
-        assert_eq!(store("orders", None).data_identity(), "table orders in no region");
+        assert_eq!(
+            store("orders", Some("eu-west-1")).data_identity(),
+            orders.data_identity()
+        );
+        assert_ne!(
+            store("orders", Some("us-east-1")).data_identity(),
+            orders.data_identity()
+        );
+        assert_ne!(
+            store("invoices", Some("eu-west-1")).data_identity(),
+            orders.data_identity()
+        );
+        assert_eq!(
+            store("orders", None).data_identity(),
+            "table orders in no region"
+        );
     }
 }

@@ -424,7 +424,13 @@ mod tests {
     #[test]
     fn an_items_key_comes_from_the_key_attributes() {
         let sorted = TableDescription::new("t", "pk").with_sort_key("sk");
-        let item = full_item(&sorted, &Key::with_sort("p", "s"), &json!({"pk2": 1}), Version::new(1), WriteToken::from_u128(1));
+        let item = full_item(
+            &sorted,
+            &Key::with_sort("p", "s"),
+            &json!({"pk2": 1}),
+            Version::new(1),
+            WriteToken::from_u128(1),
+        );
         assert_eq!(key_of(&sorted, &item), Ok(Key::with_sort("p", "s")));
         let hash_only = TableDescription::new("t", "pk");
         assert_eq!(key_of(&hash_only, &item), Ok(Key::new("p")));

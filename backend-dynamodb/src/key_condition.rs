@@ -81,21 +81,40 @@ mod tests {
     fn each_range_is_one_condition_on_the_sort_key() {
         let all = condition(SortRange::All);
         assert_eq!(all.expression, "#pk = :pk");
-        assert_eq!(all.names.len(), 1, "an unused name is a ValidationException");
-        assert_eq!(all.values.get(":pk"), Some(&AttributeValue::S("c-9".into())));
+        assert_eq!(
+            all.names.len(),
+            1,
+            "an unused name is a ValidationException"
+        );
+        assert_eq!(
+            all.values.get(":pk"),
+            Some(&AttributeValue::S("c-9".into()))
+        );
 
         let prefix = condition(SortRange::prefix("2026-"));
         assert_eq!(prefix.expression, "#pk = :pk AND begins_with(#sk, :a)");
         assert_eq!(prefix.names.get("#sk").map(String::as_str), Some("Order"));
-        assert_eq!(prefix.values.get(":a"), Some(&AttributeValue::S("2026-".into())));
+        assert_eq!(
+            prefix.values.get(":a"),
+            Some(&AttributeValue::S("2026-".into()))
+        );
 
         let between = condition(SortRange::between("a", "c"));
         assert_eq!(between.expression, "#pk = :pk AND #sk BETWEEN :a AND :b");
-        assert_eq!(between.values.get(":b"), Some(&AttributeValue::S("c".into())));
+        assert_eq!(
+            between.values.get(":b"),
+            Some(&AttributeValue::S("c".into()))
+        );
         assert_eq!(between.values.len(), 3);
 
-        assert_eq!(condition(SortRange::after("b")).expression, "#pk = :pk AND #sk > :a");
-        assert_eq!(condition(SortRange::before("b")).expression, "#pk = :pk AND #sk < :a");
+        assert_eq!(
+            condition(SortRange::after("b")).expression,
+            "#pk = :pk AND #sk > :a"
+        );
+        assert_eq!(
+            condition(SortRange::before("b")).expression,
+            "#pk = :pk AND #sk < :a"
+        );
     }
 
     #[test]

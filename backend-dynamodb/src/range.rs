@@ -16,13 +16,14 @@
 //! page can hold fewer items than asked, or none, with more to follow.
 
 use optimist_core::{
-    Applied, Direction, ErrorKind, Key, RangePage, RangeRequest, RangeScope, SortRange, StorageError,
+    Applied, Direction, ErrorKind, Key, RangePage, RangeRequest, RangeScope, SortRange,
+    StorageError,
 };
 
-use crate::{DynamoDbStore, TableDescription};
 use crate::error::from_sdk;
 use crate::item::{Item, answered_key, decode, key_item};
 use crate::key_condition::key_condition;
+use crate::{DynamoDbStore, TableDescription};
 
 /// One page of `request`.
 pub(crate) async fn read_range(
@@ -43,7 +44,12 @@ pub(crate) async fn read_range(
             ));
         }
     };
-    page(store.table_description(), items, last_evaluated, request.limit)
+    page(
+        store.table_description(),
+        items,
+        last_evaluated,
+        request.limit,
+    )
 }
 
 /// What one `Query` or `Scan` answered: its items and its `LastEvaluatedKey`.
@@ -142,11 +148,20 @@ mod tests {
 
     fn item(sort: &str) -> Item {
         let key = Key::with_sort("p", sort);
-        full_item(&table(), &key, &json!({"s": sort}), Version::FIRST, WriteToken::random())
+        full_item(
+            &table(),
+            &key,
+            &json!({"s": sort}),
+            Version::FIRST,
+            WriteToken::random(),
+        )
     }
 
     fn sorts(page: &RangePage) -> Vec<&str> {
-        page.records.iter().filter_map(|(key, _)| key.sort()).collect()
+        page.records
+            .iter()
+            .filter_map(|(key, _)| key.sort())
+            .collect()
     }
 
     #[test]
@@ -159,8 +174,8 @@ mod tests {
 
     #[test]
     fn no_extra_item_and_no_position_is_the_last_page() {
-        let page = page(&table(), vec![item("a"), item("b")], None, 2)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let page =
+            page(&table(), vec![item("a"), item("b")], None, 2).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(sorts(&page), ["a", "b"]);
         assert_eq!(page.resume_after, None);
         let empty = page_of_nothing();
@@ -174,26 +189,42 @@ mod tests {
     #[test]
     fn an_answer_cut_short_by_the_service_continues_after_its_position() {
         let position = crate::item::key_item(&table(), &Key::with_sort("p", "a"));
-        let page = page(&table(), vec![item("a")], Some(position), 10)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let page =
+            page(&table(), vec![item("a")], Some(position), 10).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(page.resume_after, Some(Key::with_sort("p", "a")));
     }
 
     #[test]
     fn tombstones_are_answered_as_records_for_the_engine_to_drop() {
         let key = Key::with_sort("p", "gone");
-        let tombstone = tombstone_item(&table(), &key, Version::new(3), WriteToken::random(), SystemTime::now(), None);
-        let page = page(&table(), vec![tombstone, item("x")], None, 1)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let tombstone = tombstone_item(
+            &table(),
+            &key,
+            Version::new(3),
+            WriteToken::random(),
+            SystemTime::now(),
+            None,
+        );
+        let page =
+            page(&table(), vec![tombstone, item("x")], None, 1).unwrap_or_else(|e| panic!("{e}"));
         assert!(page.records[0].1.is_tombstone());
-        assert_eq!(page.resume_after, Some(key), "the position is the tombstone's");
+        assert_eq!(
+            page.resume_after,
+            Some(key),
+            "the position is the tombstone's"
+        );
     }
 
     #[test]
     fn an_item_without_a_readable_key_is_corrupt() {
         let mut broken = item("a");
-        broken.insert("sk".to_string(), aws_sdk_dynamodb::types::AttributeValue::N("1".into()));
-        let err = page(&table(), vec![broken], None, 5).err().map(|e| e.kind());
+        broken.insert(
+            "sk".to_string(),
+            aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
+        );
+        let err = page(&table(), vec![broken], None, 5)
+            .err()
+            .map(|e| e.kind());
         assert_eq!(err, Some(ErrorKind::Corrupt));
     }
 }

@@ -78,8 +78,17 @@ async fn get_many_answers_in_the_order_asked_with_versions() {
     for i in 0..5 {
         store.insert(&key(i), json!({"i": i})).await.unwrap();
     }
-    store.update(&key(3), Version::FIRST, json!({"i": 33})).await.unwrap();
-    let asked = [key(4), Key::with_sort("p", "absent"), key(0), key(3), key(2)];
+    store
+        .update(&key(3), Version::FIRST, json!({"i": 33}))
+        .await
+        .unwrap();
+    let asked = [
+        key(4),
+        Key::with_sort("p", "absent"),
+        key(0),
+        key(3),
+        key(2),
+    ];
     let items = store.get_many(&asked).await.unwrap();
     let got: Vec<Option<(serde_json::Value, u64)>> = items
         .into_iter()
@@ -107,14 +116,24 @@ async fn query_reads_every_range_both_ways_by_utf8_bytes_across_pages() {
         "a", "a#1", "a#2", "ab", "b", "b\u{7f}", "bé", "b😀", "c", "z",
     ];
     for sort in sorts {
-        store.insert(&Key::with_sort("c-9", sort), json!({"s": sort})).await.unwrap();
+        store
+            .insert(&Key::with_sort("c-9", sort), json!({"s": sort}))
+            .await
+            .unwrap();
     }
     // Neighbouring partitions hold matching sort parts; none of them may show.
     for partition in ["c-", "c-90", "c-8"] {
-        store.insert(&Key::with_sort(partition, "a#1"), json!({})).await.unwrap();
+        store
+            .insert(&Key::with_sort(partition, "a#1"), json!({}))
+            .await
+            .unwrap();
     }
     store
-        .update(&Key::with_sort("c-9", "bé"), Version::FIRST, json!({"s": "bé", "n": 2}))
+        .update(
+            &Key::with_sort("c-9", "bé"),
+            Version::FIRST,
+            json!({"s": "bé", "n": 2}),
+        )
         .await
         .unwrap();
     let version = |sort: &str| if sort == "bé" { 2 } else { 1 };
@@ -129,18 +148,28 @@ async fn query_reads_every_range_both_ways_by_utf8_bytes_across_pages() {
     ];
     for range in &ranges {
         for direction in [Direction::Ascending, Direction::Descending] {
-            let mut expected: Vec<&str> = sorts.iter().copied().filter(|s| range.contains(s)).collect();
+            let mut expected: Vec<&str> = sorts
+                .iter()
+                .copied()
+                .filter(|s| range.contains(s))
+                .collect();
             expected.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
             if direction == Direction::Descending {
                 expected.reverse();
             }
-            let expected: Vec<(String, u64)> =
-                expected.iter().map(|s| (s.to_string(), version(s))).collect();
+            let expected: Vec<(String, u64)> = expected
+                .iter()
+                .map(|s| (s.to_string(), version(s)))
+                .collect();
             let options = QueryOptions::new().limit(3).direction_of(direction);
             let (seen, pages) = query_all(&store, "c-9", range, options).await;
             assert_eq!(seen, expected, "{range:?} {direction:?}");
             // Limit + 1 tells the last page: no empty page after a full one.
-            assert_eq!(pages, expected.len().div_ceil(3).max(1), "{range:?} {direction:?}");
+            assert_eq!(
+                pages,
+                expected.len().div_ceil(3).max(1),
+                "{range:?} {direction:?}"
+            );
         }
     }
 }
@@ -159,7 +188,10 @@ async fn a_query_and_a_scan_continue_past_an_item_deleted_between_pages() {
         .await
         .unwrap();
     let sorts = |items: &[(Key, _)]| -> Vec<String> {
-        items.iter().map(|(k, _)| k.sort().unwrap().to_string()).collect()
+        items
+            .iter()
+            .map(|(k, _)| k.sort().unwrap().to_string())
+            .collect()
     };
     assert_eq!(sorts(&first.items), ["s0", "s1"]);
     // The page ended at s1: delete it, and s2 after it; add one between.
@@ -170,13 +202,21 @@ async fn a_query_and_a_scan_continue_past_an_item_deleted_between_pages() {
     let mut cursor = first.next;
     while let Some(next) = cursor {
         let page = store
-            .query("p", SortRange::All, QueryOptions::new().limit(2).cursor(Some(next)))
+            .query(
+                "p",
+                SortRange::All,
+                QueryOptions::new().limit(2).cursor(Some(next)),
+            )
             .await
             .unwrap();
         rest.extend(sorts(&page.items));
         cursor = page.next;
     }
-    assert_eq!(rest, ["s1a", "s3", "s4", "s5"], "each once, from where the page ended");
+    assert_eq!(
+        rest,
+        ["s1a", "s3", "s4", "s5"],
+        "each once, from where the page ended"
+    );
 
     // The same for a scan, in DynamoDB's own order: the items present throughout come
     // exactly once.
@@ -234,20 +274,38 @@ async fn tombstone_mode_never_shows_deleted_items_with_attribute_names_of_its_ow
     assert_eq!(present, [false, true, false, false, true, true]);
 
     let (seen, pages) = query_all(&store, "c", &SortRange::All, QueryOptions::new().limit(2)).await;
-    let live: Vec<(String, u64)> = ["o1", "o4", "o5"].iter().map(|s| (s.to_string(), 1)).collect();
+    let live: Vec<(String, u64)> = ["o1", "o4", "o5"]
+        .iter()
+        .map(|s| (s.to_string(), 1))
+        .collect();
     assert_eq!(seen, live);
-    assert_eq!(pages, 3, "pages of 2 records, tombstones among them: short pages");
+    assert_eq!(
+        pages, 3,
+        "pages of 2 records, tombstones among them: short pages"
+    );
     let descending = QueryOptions::new().limit(4).descending();
     let (seen, _) = query_all(&store, "c", &SortRange::prefix("o"), descending).await;
-    assert_eq!(seen.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(), ["o5", "o4", "o1"]);
+    assert_eq!(
+        seen.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(),
+        ["o5", "o4", "o1"]
+    );
 
     let mut scanned = scan_all(&store, 2).await;
     scanned.sort();
     assert_eq!(scanned, [key(1), key(4), key(5)]);
 
     // Inserting again continues after the tombstone, and reads see it.
-    assert_eq!(store.insert(&key(2), json!({"i": 2})).await.unwrap(), Version::new(2));
-    let (seen, _) = query_all(&store, "c", &SortRange::between("o2", "o3"), QueryOptions::new()).await;
+    assert_eq!(
+        store.insert(&key(2), json!({"i": 2})).await.unwrap(),
+        Version::new(2)
+    );
+    let (seen, _) = query_all(
+        &store,
+        "c",
+        &SortRange::between("o2", "o3"),
+        QueryOptions::new(),
+    )
+    .await;
     assert_eq!(seen, [("o2".to_string(), 2)]);
 }
 
@@ -273,30 +331,47 @@ async fn a_scan_of_a_hash_only_table_reads_each_item_once_and_a_query_is_unsuppo
 
 #[tokio::test]
 async fn a_cursor_continues_on_the_same_table_only() {
-    let (Some(a), Some(b)) = (store("cursors a", true).await, store("cursors b", true).await)
-    else {
+    let (Some(a), Some(b)) = (
+        store("cursors a", true).await,
+        store("cursors b", true).await,
+    ) else {
         return;
     };
     for store in [&a, &b] {
         for s in ["x", "y"] {
-            store.insert(&Key::with_sort("p", s), json!({})).await.unwrap();
+            store
+                .insert(&Key::with_sort("p", s), json!({}))
+                .await
+                .unwrap();
         }
     }
-    let page = a.query("p", SortRange::All, QueryOptions::new().limit(1)).await.unwrap();
+    let page = a
+        .query("p", SortRange::All, QueryOptions::new().limit(1))
+        .await
+        .unwrap();
     let cursor = page.next.unwrap();
     let foreign = b
-        .query("p", SortRange::All, QueryOptions::new().limit(1).cursor(Some(cursor.clone())))
+        .query(
+            "p",
+            SortRange::All,
+            QueryOptions::new().limit(1).cursor(Some(cursor.clone())),
+        )
         .await;
     assert!(
         foreign.as_ref().is_err_and(Error::is_invalid_input),
         "a cursor of another table: {foreign:?}"
     );
     // Another store on the same table, through another client, continues it.
-    let same_table = DynamoDbStore::builder(common::client().unwrap(), a.table_description().clone())
-        .build()
-        .unwrap();
+    let same_table =
+        DynamoDbStore::builder(common::client().unwrap(), a.table_description().clone())
+            .build()
+            .unwrap();
     let rest = same_table
-        .query("p", SortRange::All, QueryOptions::new().limit(1).cursor(Some(cursor)))
+        .query(
+            "p",
+            SortRange::All,
+            QueryOptions::new().limit(1).cursor(Some(cursor)),
+        )
         .await
         .unwrap();
     assert_eq!(rest.items.len(), 1);
@@ -306,5 +381,8 @@ async fn a_cursor_continues_on_the_same_table_only() {
     let foreign = b
         .scan(ScanOptions::new().limit(1).cursor(scanned.next))
         .await;
-    assert!(foreign.as_ref().is_err_and(Error::is_invalid_input), "{foreign:?}");
+    assert!(
+        foreign.as_ref().is_err_and(Error::is_invalid_input),
+        "{foreign:?}"
+    );
 }

@@ -344,21 +344,33 @@ async fn reads_of_many_items_cost_one_request_per_batch_and_page() {
 
     let items = store.get_many(&keys).await.unwrap();
     assert_eq!(items.iter().filter(|i| i.is_some()).count(), 50);
-    assert_eq!(requests.take(), 1, "get_many of 100 keys, half of them absent");
+    assert_eq!(
+        requests.take(),
+        1,
+        "get_many of 100 keys, half of them absent"
+    );
 
     let page = store
         .query("p", SortRange::All, QueryOptions::new().limit(50))
         .await
         .unwrap();
     assert_eq!((page.items.len(), page.next.is_some()), (50, false));
-    assert_eq!(requests.take(), 1, "a query page holding the whole partition");
+    assert_eq!(
+        requests.take(),
+        1,
+        "a query page holding the whole partition"
+    );
 
     let first = store
         .query("p", SortRange::prefix("s0"), QueryOptions::new().limit(30))
         .await
         .unwrap();
     let second = store
-        .query("p", SortRange::prefix("s0"), QueryOptions::new().limit(30).cursor(first.next))
+        .query(
+            "p",
+            SortRange::prefix("s0"),
+            QueryOptions::new().limit(30).cursor(first.next),
+        )
         .await
         .unwrap();
     assert_eq!((first.items.len(), second.items.len()), (30, 20));

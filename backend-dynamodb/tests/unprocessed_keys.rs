@@ -24,12 +24,16 @@ fn batch_gets(request: &[u8]) -> Option<String> {
         return None;
     }
     let body = text.split_once("\r\n\r\n").map_or("", |(_, body)| body);
-    let keys = serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|body| {
-            let tables = body.get("RequestItems")?.as_object()?.clone();
-            Some(tables.values().filter_map(|t| t["Keys"].as_array()).map(Vec::len).sum::<usize>())
-        });
+    let keys = serde_json::from_str::<Value>(body).ok().and_then(|body| {
+        let tables = body.get("RequestItems")?.as_object()?.clone();
+        Some(
+            tables
+                .values()
+                .filter_map(|t| t["Keys"].as_array())
+                .map(Vec::len)
+                .sum::<usize>(),
+        )
+    });
     Some(match keys {
         Some(keys) => format!("BatchGetItem of {keys} keys"),
         None => "BatchGetItem".to_string(),
@@ -38,7 +42,10 @@ fn batch_gets(request: &[u8]) -> Option<String> {
 
 /// A `BatchGetItem` answer of `items` with `unprocessed` keys, for `table`.
 fn answer(table: &str, items: Vec<Value>, unprocessed: &[&str]) -> Fault {
-    let keys: Vec<Value> = unprocessed.iter().map(|k| json!({"pk": {"S": k}})).collect();
+    let keys: Vec<Value> = unprocessed
+        .iter()
+        .map(|k| json!({"pk": {"S": k}}))
+        .collect();
     let mut body = json!({"Responses": {table: items}, "UnprocessedKeys": {}});
     if !keys.is_empty() {
         body["UnprocessedKeys"] = json!({table: {"Keys": keys, "ConsistentRead": true}});
@@ -69,14 +76,20 @@ async fn rig(test: &str, policy: RetryPolicy) -> Option<(DynamoDbStore, FaultPro
         }
     };
     for key in ["k1", "k2", "k3"] {
-        direct.insert(&Key::new(key), json!({"from": "server"})).await.unwrap();
+        direct
+            .insert(&Key::new(key), json!({"from": "server"}))
+            .await
+            .unwrap();
     }
     let upstream = common::endpoint().unwrap();
     let upstream = upstream.trim_start_matches("http://").trim_end_matches('/');
-    let proxy = FaultProxy::builder(upstream).target(batch_gets).start().await.unwrap();
-    let client = Client::from_conf(
-        common::config_builder(&format!("http://{}", proxy.address())).build(),
-    );
+    let proxy = FaultProxy::builder(upstream)
+        .target(batch_gets)
+        .start()
+        .await
+        .unwrap();
+    let client =
+        Client::from_conf(common::config_builder(&format!("http://{}", proxy.address())).build());
     let store = DynamoDbStore::builder(client, direct.table_description().clone())
         .retry_policy(policy)
         .build()
@@ -94,11 +107,20 @@ async fn answers_come_back_in_order_and_only_unprocessed_keys_are_sent_again() {
     let table = store.table().to_string();
     proxy.inject([
         // k3 and k1, in that order; k2 and k4 left unprocessed.
-        answer(&table, vec![item("k3", 7, "answer"), item("k1", 4, "answer")], &["k2", "k4"]),
+        answer(
+            &table,
+            vec![item("k3", 7, "answer"), item("k1", 4, "answer")],
+            &["k2", "k4"],
+        ),
         // k4 processed (it holds nothing), k2 left again.
         answer(&table, vec![], &["k2"]),
     ]);
-    let keys = [Key::new("k1"), Key::new("k2"), Key::new("k3"), Key::new("k4")];
+    let keys = [
+        Key::new("k1"),
+        Key::new("k2"),
+        Key::new("k3"),
+        Key::new("k4"),
+    ];
     let items = store.get_many(&keys).await.unwrap();
     let got: Vec<Option<(Value, u64)>> = items
         .into_iter()
@@ -135,7 +157,13 @@ async fn keys_still_unprocessed_after_the_policys_attempts_are_a_busy_read() {
     proxy.inject([first(), stuck(), stuck(), first(), stuck(), stuck()]);
     let keys = [Key::new("k1"), Key::new("k2"), Key::new("k3")];
     let err = store.get_many(&keys).await.unwrap_err();
-    let Error::Backend { kind, retryable, ref source, .. } = err else {
+    let Error::Backend {
+        kind,
+        retryable,
+        ref source,
+        ..
+    } = err
+    else {
         panic!("expected a Backend error, got {err:?}");
     };
     assert_eq!(kind, ErrorKind::Busy);
@@ -143,15 +171,30 @@ async fn keys_still_unprocessed_after_the_policys_attempts_are_a_busy_read() {
     assert!(
         matches!(
             source.downcast_ref::<DynamoDbError>(),
-            Some(DynamoDbError::UnprocessedKeys { unprocessed: 2, requests: 3 })
+            Some(DynamoDbError::UnprocessedKeys {
+                unprocessed: 2,
+                requests: 3
+            })
         ),
         "{source:?}"
     );
-    assert_eq!(proxy.pending(), 0, "every injected answer was used: 2 reads of 3 requests");
+    assert_eq!(
+        proxy.pending(),
+        0,
+        "every injected answer was used: 2 reads of 3 requests"
+    );
     assert!(proxy.forwarded().is_empty(), "{:?}", proxy.forwarded());
     // Nothing was written: the server still answers every key.
-    let direct = DynamoDbStore::builder(common::client().unwrap(), store.table_description().clone())
-        .build()
-        .unwrap();
-    assert!(direct.get_many(&keys).await.unwrap().iter().all(Option::is_some));
+    let direct =
+        DynamoDbStore::builder(common::client().unwrap(), store.table_description().clone())
+            .build()
+            .unwrap();
+    assert!(
+        direct
+            .get_many(&keys)
+            .await
+            .unwrap()
+            .iter()
+            .all(Option::is_some)
+    );
 }
