@@ -35,7 +35,9 @@ use crate::{ConflictItems, DynamoDbStoreBuilder, TableDescription};
 /// returning the old item (in tombstone mode a `GetItem`, then a conditional `PutItem`
 /// of the tombstone when there is an item); `transact` one `TransactWriteItems`.
 /// `put` is one conditional `PutItem` on a new key and two on an existing one (see
-/// the crate's README). Conflicts carry the item returned with the failed condition.
+/// the crate's README). `get_many` is one consistent `BatchGetItem` (up to 100 keys);
+/// a `query` page one consistent `Query` (tables with a sort key), a `scan` page one
+/// consistent `Scan`. Conflicts carry the item returned with the failed condition.
 /// Every item and tombstone carries the token of the write that left it, so core's
 /// engine settles a write whose answer was lost by reading the item.
 ///
