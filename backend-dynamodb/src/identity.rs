@@ -21,6 +21,7 @@ impl DynamoDbStore {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)] // tests fail by panicking
 mod tests {
     use aws_sdk_dynamodb::config::{BehaviorVersion, Config, Region};
 

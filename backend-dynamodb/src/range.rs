@@ -133,6 +133,7 @@ fn page(
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)] // tests fail by panicking
 mod tests {
     use std::time::SystemTime;
 
