@@ -94,6 +94,17 @@ pub enum DynamoDbError {
     /// Other writers kept changing the item while the store worked on it.
     #[error("{0}")]
     Contention(String),
+    /// `BatchGetItem` answered as many answers in a row as the store's retry policy
+    /// has attempts without processing any of the keys sent; nothing was written.
+    #[error(
+        "BatchGetItem left {unprocessed} keys unprocessed after {requests} requests, the last ones processing none (the retry policy's attempts)"
+    )]
+    UnprocessedKeys {
+        /// How many keys were still unprocessed.
+        unprocessed: usize,
+        /// How many `BatchGetItem` requests were sent for them.
+        requests: u32,
+    },
     /// `purge_tombstones` failed after it had removed some tombstones (those stay
     /// removed).
     #[error("purging tombstones stopped after removing {removed} of them")]

@@ -249,6 +249,28 @@ pub(crate) fn decode(
     from_item(table, item).map_err(|reason| unreadable(key, reason))
 }
 
+/// The key an item holds in the table's key attributes (both `S`): with a sort part
+/// exactly when the table has a sort key. For the items a `BatchGetItem`, `Query` or
+/// `Scan` answers, and their `LastEvaluatedKey`.
+pub(crate) fn key_of(table: &TableDescription, item: &Item) -> Result<Key, String> {
+    let text = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(text)) => Ok(text.clone()),
+        Some(_) => Err(format!("key attribute {name:?} is not a string")),
+        None => Err(format!("the item has no key attribute {name:?}")),
+    };
+    let partition = text(table.partition_key())?;
+    match table.sort_key() {
+        Some(sort_key) => Ok(Key::with_sort(partition, text(sort_key)?)),
+        None => Ok(Key::new(partition)),
+    }
+}
+
+/// The key of an item the service answered, or the item is corrupt storage.
+pub(crate) fn answered_key(table: &TableDescription, item: &Item) -> Result<Key, StorageError> {
+    key_of(table, item)
+        .map_err(|reason| StorageError::corrupt(crate::DynamoDbError::UnreadableItem(reason)))
+}
+
 /// The record an item holds: a tombstone (version and token), or the document (every
 /// attribute but the reserved ones), version and token.
 pub(crate) fn from_item(table: &TableDescription, item: &Item) -> Result<Record, String> {
@@ -397,6 +419,26 @@ mod tests {
         assert_eq!(from_item(&table, &item).map(|r| r.token), Ok(Some(token)));
         item.insert("version".to_string(), AttributeValue::N("4".into()));
         assert_eq!(from_item(&table, &item).map(|r| r.token), Ok(None));
+    }
+
+    #[test]
+    fn an_items_key_comes_from_the_key_attributes() {
+        let sorted = TableDescription::new("t", "pk").with_sort_key("sk");
+        let item = full_item(
+            &sorted,
+            &Key::with_sort("p", "s"),
+            &json!({"pk2": 1}),
+            Version::new(1),
+            WriteToken::from_u128(1),
+        );
+        assert_eq!(key_of(&sorted, &item), Ok(Key::with_sort("p", "s")));
+        let hash_only = TableDescription::new("t", "pk");
+        assert_eq!(key_of(&hash_only, &item), Ok(Key::new("p")));
+        let mut numbered = item.clone();
+        numbered.insert("sk".to_string(), AttributeValue::N("1".into()));
+        assert!(key_of(&sorted, &numbered).is_err());
+        numbered.remove("sk");
+        assert!(key_of(&sorted, &numbered).is_err());
     }
 
     #[test]

@@ -41,18 +41,26 @@
 //! [`purge_tombstones`](optimist_core::VersionedStore::purge_tombstones) removes old
 //! ones.
 //!
+//! Reads of many items: `get_many` is one consistent `BatchGetItem` per 100 keys,
+//! `query` one consistent `Query` per page on a table with a sort key (by the UTF-8
+//! bytes of the sort key), `scan` one consistent `Scan` per page.
+//!
 //! See the crate's README.md for requests per operation, write tokens, tombstone mode,
 //! errors and lost answers, limits and the differences between DynamoDB and moto.
 
 #![deny(missing_docs)]
 
+mod batch;
 mod builder;
 mod condition;
 mod config;
 mod error;
+mod identity;
 mod item;
+mod key_condition;
 mod purge;
 mod put;
+mod range;
 mod remove;
 mod setup;
 mod single;

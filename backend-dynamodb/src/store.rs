@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
     Capabilities, Change, CommitOutcome, Expect, Held, Key, KeyShape, NumberSupport, Outcome,
-    Record, Result, Storage, StorageError, Version, Write, async_trait,
+    RangePage, RangeRequest, Record, Result, Storage, StorageError, Version, Write, async_trait,
 };
 
 use crate::condition::Requirement;
@@ -35,7 +35,9 @@ use crate::{ConflictItems, DynamoDbStoreBuilder, TableDescription};
 /// returning the old item (in tombstone mode a `GetItem`, then a conditional `PutItem`
 /// of the tombstone when there is an item); `transact` one `TransactWriteItems`.
 /// `put` is one conditional `PutItem` on a new key and two on an existing one (see
-/// the crate's README). Conflicts carry the item returned with the failed condition.
+/// the crate's README). `get_many` is one consistent `BatchGetItem` (up to 100 keys);
+/// a `query` page one consistent `Query` (tables with a sort key), a `scan` page one
+/// consistent `Scan`. Conflicts carry the item returned with the failed condition.
 /// Every item and tombstone carries the token of the write that left it, so core's
 /// engine settles a write whose answer was lost by reading the item.
 ///
@@ -303,6 +305,10 @@ impl DynamoDbStore {
     }
 }
 
+/// The most items a `query` or `scan` page may ask for. A page is one request of at
+/// most 1 MB of items either way; this keeps a page's records in memory bounded.
+const MAX_PAGE_SIZE: usize = 1000;
+
 /// The capabilities of a store on `table` whose items may be `item_limit` bytes as
 /// DynamoDB counts them. `max_item_bytes` (the key plus the compact JSON) leaves room
 /// for the key and version attributes' names and the version number, so a document
@@ -333,6 +339,10 @@ fn capabilities(table: &TableDescription, item_limit: usize, tombstones: bool) -
         .with_empty_field_names(false)
         .with_transactions(true)
         .with_tombstones(tombstones)
+        // One BatchGetItem takes 100 keys.
+        .with_max_get_many(crate::batch::BATCH_GET_MAX_KEYS)
+        .with_max_page_size(MAX_PAGE_SIZE)
+        .with_range_reads(true)
 }
 
 #[async_trait]
@@ -389,6 +399,23 @@ impl Storage for DynamoDbStore {
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
         crate::transaction::commit(self, writes).await
+    }
+
+    /// The table's name and the client's region (see `src/identity.rs`).
+    fn identity(&self) -> String {
+        self.data_identity()
+    }
+
+    /// One consistent `BatchGetItem` per 100 keys, unprocessed keys sent again within
+    /// the retry policy (see `src/batch.rs`).
+    async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+        crate::batch::read_many(self, keys).await
+    }
+
+    /// One consistent `Query` (a partition) or `Scan` (the table) per page (see
+    /// `src/range.rs`).
+    async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
+        crate::range::read_range(self, request).await
     }
 
     /// One consistent `Scan` for tombstones left before the cutoff, and one

@@ -11,7 +11,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
-use optimist_core::{ConflictKind, Error, Key, TxOp, Version, VersionedStore};
+use optimist_core::{
+    ConflictKind, Error, Key, QueryOptions, ScanOptions, SortRange, TxOp, Version, VersionedStore,
+};
 use optimist_dynamodb::{ConflictItems, DynamoDbStore};
 use serde_json::json;
 
@@ -323,4 +325,59 @@ async fn requests_per_operation_in_tombstone_mode() {
         common::server_name(),
         table.join("\n  ")
     );
+}
+
+/// get_many of 100 keys is one `BatchGetItem`; a query or scan page is one `Query` or
+/// `Scan`, and the last page needs no extra request to learn that it is the last.
+#[tokio::test]
+async fn reads_of_many_items_cost_one_request_per_batch_and_page() {
+    let Some((store, requests)) = counted_store(true, ConflictItems::ReadWhenMissing).await else {
+        return;
+    };
+    let keys: Vec<Key> = (0..100)
+        .map(|i| Key::with_sort("p", format!("s{i:03}")))
+        .collect();
+    for key in keys.iter().step_by(2) {
+        store.insert(key, json!({"n": 1})).await.unwrap();
+    }
+    requests.take();
+
+    let items = store.get_many(&keys).await.unwrap();
+    assert_eq!(items.iter().filter(|i| i.is_some()).count(), 50);
+    assert_eq!(
+        requests.take(),
+        1,
+        "get_many of 100 keys, half of them absent"
+    );
+
+    let page = store
+        .query("p", SortRange::All, QueryOptions::new().limit(50))
+        .await
+        .unwrap();
+    assert_eq!((page.items.len(), page.next.is_some()), (50, false));
+    assert_eq!(
+        requests.take(),
+        1,
+        "a query page holding the whole partition"
+    );
+
+    let first = store
+        .query("p", SortRange::prefix("s0"), QueryOptions::new().limit(30))
+        .await
+        .unwrap();
+    let second = store
+        .query(
+            "p",
+            SortRange::prefix("s0"),
+            QueryOptions::new().limit(30).cursor(first.next),
+        )
+        .await
+        .unwrap();
+    assert_eq!((first.items.len(), second.items.len()), (30, 20));
+    assert!(second.next.is_none());
+    assert_eq!(requests.take(), 2, "50 items in pages of 30");
+
+    let page = store.scan(ScanOptions::new().limit(100)).await.unwrap();
+    assert_eq!((page.items.len(), page.next.is_some()), (50, false));
+    assert_eq!(requests.take(), 1, "a scan page holding the whole table");
 }
