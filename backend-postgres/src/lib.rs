@@ -43,10 +43,13 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod catalog;
 mod connection;
 mod error;
 mod item;
 mod purge;
+mod read_sql;
+mod reads;
 mod row;
 mod schema;
 mod sql;

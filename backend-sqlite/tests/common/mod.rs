@@ -7,7 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use optimist_core::{Capabilities, Key, Result, TxOp, Value, Version, Versioned, VersionedStore};
+use optimist_core::{
+    Capabilities, Key, Page, QueryOptions, Result, ScanOptions, SortRange, TxOp, Value, Version,
+    Versioned, VersionedStore,
+};
 use optimist_sqlite::{SqliteStore, SqliteStoreBuilder};
 
 /// The folder for test databases: `$OPTIMIST_TMP` if set, else the system's temp dir.
@@ -82,6 +85,15 @@ impl VersionedStore for FileStore {
     }
     async fn purge_tombstones(&self, older_than: std::time::Duration) -> Result<u64> {
         self.store.purge_tombstones(older_than).await
+    }
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Value>>>> {
+        self.store.get_many(keys).await
+    }
+    async fn query(&self, partition: &str, range: SortRange, options: QueryOptions) -> Result<Page> {
+        self.store.query(partition, range, options).await
+    }
+    async fn scan(&self, options: ScanOptions) -> Result<Page> {
+        self.store.scan(options).await
     }
 }
 
