@@ -124,7 +124,11 @@ async fn setup(url: String) -> optimist_core::Result<(PostgresStore, Raw)> {
         store.transact(ops).await?;
     }
     // The same pool settings as the store's, from a second store on the same table.
-    let raw_store = PostgresStore::builder().url(url).table(table.clone()).build().await?;
+    let raw_store = PostgresStore::builder()
+        .url(url)
+        .table(table.clone())
+        .build()
+        .await?;
     Ok((store, Raw::new(raw_store.pool().clone(), &table)))
 }
 

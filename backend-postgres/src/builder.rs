@@ -12,10 +12,10 @@ use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use crate::error;
-use crate::{catalog, schema};
 use crate::sql::Statements;
 use crate::store::{BACKEND, Inner, PostgresStore};
 use crate::table::TableName;
+use crate::{catalog, schema};
 
 /// The table a store uses unless told otherwise.
 pub const DEFAULT_TABLE: &str = "optimist_items";

@@ -49,9 +49,7 @@ pub(crate) async fn probe(
         .fetch_optional(query, Applied::No)
         .await
         .map_err(error::setup)?
-        .ok_or_else(|| {
-            error::setup(crate::row::no_row(Applied::No))
-        })?;
+        .ok_or_else(|| error::setup(crate::row::no_row(Applied::No)))?;
     let text = |index| column::<String>(&row, index, Applied::No).map_err(error::setup);
     let port: i32 = column(&row, 1, Applied::No).map_err(error::setup)?;
     let identity = format!(

@@ -69,7 +69,12 @@ impl ReadSql {
     /// Parameters: `$1` partition, `$2` limit, `$3` the lower bound (`''` when
     /// unbounded, excluded), then `$4` the upper bound if there is one. It answers
     /// `(sort, value::text, version, token)`.
-    pub(crate) fn query<T>(&self, lower: &Bound<T>, upper: &Bound<T>, direction: Direction) -> &str {
+    pub(crate) fn query<T>(
+        &self,
+        lower: &Bound<T>,
+        upper: &Bound<T>,
+        direction: Direction,
+    ) -> &str {
         let lower = usize::from(matches!(lower, Bound::Included(_)));
         let upper = match upper {
             Bound::Unbounded => 0,
@@ -118,11 +123,7 @@ mod tests {
     #[test]
     fn every_query_shape_has_its_statement() {
         let sql = ReadSql::new("\"t\"");
-        let bounds = [
-            Bound::Unbounded,
-            Bound::Included("a"),
-            Bound::Excluded("a"),
-        ];
+        let bounds = [Bound::Unbounded, Bound::Included("a"), Bound::Excluded("a")];
         let mut seen = std::collections::HashSet::new();
         for lower in &bounds[1..] {
             for upper in &bounds {
@@ -132,7 +133,11 @@ mod tests {
             }
         }
         assert_eq!(
-            sql.query(&Bound::Excluded(""), &Bound::Included("z"), Direction::Descending),
+            sql.query(
+                &Bound::Excluded(""),
+                &Bound::Included("z"),
+                Direction::Descending
+            ),
             "SELECT sort, value::text, version, token FROM \"t\" WHERE partition = $1 \
              AND sort COLLATE \"C\" > $3 AND sort COLLATE \"C\" <= $4 AND value IS NOT NULL \
              ORDER BY sort COLLATE \"C\" DESC LIMIT $2"
@@ -152,7 +157,9 @@ mod tests {
                 !optimist_conformance::env::require_all(),
                 "PostgreSQL: OPTIMIST_POSTGRES_URL is not set (CI or OPTIMIST_REQUIRE_ALL is set)"
             );
-            println!("skipped every_statement_walks_the_primary_key_index: PostgreSQL: OPTIMIST_POSTGRES_URL is not set");
+            println!(
+                "skipped every_statement_walks_the_primary_key_index: PostgreSQL: OPTIMIST_POSTGRES_URL is not set"
+            );
             return;
         };
         let table = format!("optimist_test_{:016x}", rand::random::<u64>());
@@ -162,14 +169,20 @@ mod tests {
             .build()
             .await
             .unwrap();
-        store.put(&optimist_core::Key::new("p"), serde_json::json!(0)).await.unwrap();
+        store
+            .put(&optimist_core::Key::new("p"), serde_json::json!(0))
+            .await
+            .unwrap();
         let fill = format!(
             "INSERT INTO \"{table}\" (partition, sort, value, version) \
              SELECT 'p' || (i % 20), 's' || i, '{{}}', 1 FROM generate_series(1, 20000) AS i"
         );
         let pool = store.pool();
         sqlx::query(&fill).execute(pool).await.unwrap();
-        sqlx::query(&format!("ANALYZE \"{table}\"")).execute(pool).await.unwrap();
+        sqlx::query(&format!("ANALYZE \"{table}\""))
+            .execute(pool)
+            .await
+            .unwrap();
         let reads = &store.inner().sql.reads;
         let explain = |statement: String| async move {
             let rows = sqlx::query(&statement).fetch_all(pool).await.unwrap();
@@ -177,7 +190,11 @@ mod tests {
             plan.join("\n")
         };
         let index = format!("using {table}_pkey");
-        let bounds = [Bound::Unbounded, Bound::Included("s5"), Bound::Excluded("s5")];
+        let bounds = [
+            Bound::Unbounded,
+            Bound::Included("s5"),
+            Bound::Excluded("s5"),
+        ];
         for lower in &bounds {
             for upper in &bounds {
                 for direction in [Direction::Ascending, Direction::Descending] {
@@ -193,12 +210,21 @@ mod tests {
                 }
             }
         }
-        let many = reads.many.replace("$1", "'{p1,p2}'").replace("$2", "'{s1,s2}'");
+        let many = reads
+            .many
+            .replace("$1", "'{p1,p2}'")
+            .replace("$2", "'{s1,s2}'");
         let plan = explain(format!("EXPLAIN {many}")).await;
-        assert!(plan.contains(&index) && plan.contains("Nested Loop"), "{plan}");
+        assert!(
+            plan.contains(&index) && plan.contains("Nested Loop"),
+            "{plan}"
+        );
         let scan = reads.scan(true).replace("$1", "'p3'").replace("$2", "'s5'");
         let plan = explain(format!("EXPLAIN {}", scan.replace("$3", "101"))).await;
         assert!(plan.contains(&index) && !plan.contains("Sort"), "{plan}");
-        sqlx::query(&format!("DROP TABLE \"{table}\"")).execute(pool).await.unwrap();
+        sqlx::query(&format!("DROP TABLE \"{table}\""))
+            .execute(pool)
+            .await
+            .unwrap();
     }
 }

@@ -93,7 +93,10 @@ pub(crate) async fn range(
         page.push(match partition {
             Some(partition) => {
                 let sort: String = column(row, 0, Applied::No)?;
-                (Key::with_sort(partition, sort), record_at(row, 1, Applied::No)?)
+                (
+                    Key::with_sort(partition, sort),
+                    record_at(row, 1, Applied::No)?,
+                )
             }
             None => {
                 let partition: String = column(row, 0, Applied::No)?;

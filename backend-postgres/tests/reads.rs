@@ -19,8 +19,22 @@ type Items = Vec<(Key, Versioned<Value>)>;
 
 /// Sort parts whose byte order differs from a linguistic one, and from UTF-16's.
 const SORTS: [&str; 16] = [
-    "a", "B", "b", "a-b", "ab", "aa", "é", "f", "z", "\u{FFFF}", "\u{10000}", "2026-01",
-    "2026-02-14", "2026-03", "2026-03-01", "~",
+    "a",
+    "B",
+    "b",
+    "a-b",
+    "ab",
+    "aa",
+    "é",
+    "f",
+    "z",
+    "\u{FFFF}",
+    "\u{10000}",
+    "2026-01",
+    "2026-02-14",
+    "2026-03",
+    "2026-03-01",
+    "~",
 ];
 
 /// The same items in each store: two partitions of `SORTS`, a key without a sort part
@@ -59,7 +73,10 @@ async fn query_all(
             .limit(limit)
             .direction_of(direction)
             .cursor(cursor);
-        let page = store.query(partition, range.clone(), options).await.unwrap();
+        let page = store
+            .query(partition, range.clone(), options)
+            .await
+            .unwrap();
         assert!(page.items.len() <= limit);
         items.extend(page.items);
         match page.next {
@@ -111,7 +128,10 @@ async fn queries_match_the_reference(store: &dyn VersionedStore, scan_in_byte_or
     by_bytes.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     let all = query_all(store, "p", &SortRange::All, Direction::Ascending, 100).await;
     let sorts: Vec<&str> = all.iter().filter_map(|(key, _)| key.sort()).collect();
-    assert_eq!(sorts, by_bytes, "byte order, and no key without a sort part");
+    assert_eq!(
+        sorts, by_bytes,
+        "byte order, and no key without a sort part"
+    );
     for range in ranges() {
         for direction in [Direction::Ascending, Direction::Descending] {
             for limit in [1, 4, 1000] {
@@ -233,7 +253,11 @@ async fn tombstones_never_show_and_pages_stay_full() {
     expected.reverse();
     let keys_seen: Vec<Key> = pages.into_iter().map(|(k, _)| k).collect();
     assert_eq!(keys_seen, expected);
-    let scanned: Vec<Key> = scan_all(&store, 3).await.into_iter().map(|(k, _)| k).collect();
+    let scanned: Vec<Key> = scan_all(&store, 3)
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     assert_eq!(scanned, live);
     // An item again on a tombstone shows, at the version after the tombstone's.
     let again = store.insert(&keys[0], json!(2)).await.unwrap();
@@ -280,7 +304,11 @@ async fn cursors_belong_to_the_table_not_the_url() {
         .await
         .unwrap();
     let rest = via_proxy
-        .query("p", SortRange::All, options.clone().cursor(Some(cursor.clone())))
+        .query(
+            "p",
+            SortRange::All,
+            options.clone().cursor(Some(cursor.clone())),
+        )
         .await
         .unwrap();
     let sorts: Vec<&str> = rest.items.iter().filter_map(|(k, _)| k.sort()).collect();

@@ -317,8 +317,13 @@ async fn get_many_of_100_keys_and_each_page_are_one_round_trip() {
     let keys: Vec<Key> = (0..100)
         .map(|i| Key::with_sort("customer", format!("order-{i:03}")))
         .collect();
-    let inserts = keys.iter().map(|k| TxOp::insert(k.clone(), json!({"n": 1})));
-    store.transact(inserts.collect()).await.expect("100 inserts");
+    let inserts = keys
+        .iter()
+        .map(|k| TxOp::insert(k.clone(), json!({"n": 1})));
+    store
+        .transact(inserts.collect())
+        .await
+        .expect("100 inserts");
 
     // Warm up: prepare each statement once on the one connection.
     let page = QueryOptions::new().limit(60);
@@ -326,7 +331,10 @@ async fn get_many_of_100_keys_and_each_page_are_one_round_trip() {
     let first = store.query("customer", SortRange::All, page.clone()).await;
     let next = first.expect("query").next;
     let rest = page.clone().cursor(next.clone());
-    store.query("customer", SortRange::All, rest.clone()).await.expect("query");
+    store
+        .query("customer", SortRange::All, rest.clone())
+        .await
+        .expect("query");
     let scan = ScanOptions::new().limit(60);
     let first = store.scan(scan.clone()).await.expect("scan");
     let scan_rest = scan.clone().cursor(first.next.clone());

@@ -69,7 +69,10 @@ impl Row {
     }
 
     /// The value, version and token in columns `first..first + 3` of a row.
-    pub(crate) fn read_at(row: &sqlx::sqlite::SqliteRow, first: usize) -> Result<Self, sqlx::Error> {
+    pub(crate) fn read_at(
+        row: &sqlx::sqlite::SqliteRow,
+        first: usize,
+    ) -> Result<Self, sqlx::Error> {
         use sqlx::Row as _;
         Ok(Self {
             text: row.try_get(first)?,

@@ -95,7 +95,12 @@ impl ReadSql {
     /// Parameters: `?1` partition, `?2` limit, then the lower bound if there is one,
     /// then the upper bound if there is one. It answers `(sort_key, value, version,
     /// token)`.
-    pub(crate) fn query<T>(&self, lower: &Bound<T>, upper: &Bound<T>, direction: Direction) -> &str {
+    pub(crate) fn query<T>(
+        &self,
+        lower: &Bound<T>,
+        upper: &Bound<T>,
+        direction: Direction,
+    ) -> &str {
         let descending = usize::from(matches!(direction, Direction::Descending));
         let index = bound_kind(lower) * 6 + bound_kind(upper) * 2 + descending;
         // Every combination was built in `new`.
@@ -124,7 +129,9 @@ impl ReadSql {
 /// `read_many` with `slots` key slots: the keys as a constant table, each probed in the
 /// primary key's index.
 fn many_sql(t: &str, slots: usize) -> String {
-    let rows: Vec<String> = (0..slots).map(|slot| format!("({slot}, ?, ?, ?)")).collect();
+    let rows: Vec<String> = (0..slots)
+        .map(|slot| format!("({slot}, ?, ?, ?)"))
+        .collect();
     format!(
         "WITH k(i, p, h, s) AS (VALUES {}) \
          SELECT k.i, t.value, t.version, t.token FROM k JOIN {t} AS t \
@@ -160,11 +167,7 @@ mod tests {
     #[test]
     fn every_query_shape_has_its_statement() {
         let sql = ReadSql::new("t");
-        let bounds = [
-            Bound::Unbounded,
-            Bound::Included("a"),
-            Bound::Excluded("a"),
-        ];
+        let bounds = [Bound::Unbounded, Bound::Included("a"), Bound::Excluded("a")];
         let mut seen = std::collections::HashSet::new();
         for lower in &bounds {
             for upper in &bounds {
@@ -176,7 +179,11 @@ mod tests {
             }
         }
         assert_eq!(
-            sql.query(&Bound::Unbounded, &Bound::Excluded("z"), Direction::Descending),
+            sql.query(
+                &Bound::Unbounded,
+                &Bound::Excluded("z"),
+                Direction::Descending
+            ),
             "SELECT sort_key, value, version, token FROM \"t\" WHERE partition_key = ?1 \
              AND has_sort = 1 AND sort_key < ?3 AND value IS NOT NULL \
              ORDER BY sort_key DESC LIMIT ?2"
@@ -206,11 +213,20 @@ mod tests {
                 .collect();
             assert!(!on_table.is_empty(), "{statement}: {plan:?}");
             for line in on_table {
-                assert!(line.contains("USING INDEX sqlite_autoindex_items_1"), "{statement}: {plan:?}");
+                assert!(
+                    line.contains("USING INDEX sqlite_autoindex_items_1"),
+                    "{statement}: {plan:?}"
+                );
                 let first_scan_page = statement == sql.reads.scan(false);
-                assert!(line.starts_with("SEARCH") || first_scan_page, "{statement}: {plan:?}");
+                assert!(
+                    line.starts_with("SEARCH") || first_scan_page,
+                    "{statement}: {plan:?}"
+                );
             }
-            assert!(!plan.iter().any(|line| line.contains("TEMP B-TREE")), "{statement}: {plan:?}");
+            assert!(
+                !plan.iter().any(|line| line.contains("TEMP B-TREE")),
+                "{statement}: {plan:?}"
+            );
         }
     }
 

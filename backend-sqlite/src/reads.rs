@@ -76,7 +76,10 @@ pub(crate) async fn range(
                     query = query.bind(sort);
                 }
             }
-            let rows = query.fetch_all(&mut *conn).await.map_err(error::unapplied)?;
+            let rows = query
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(error::unapplied)?;
             for row in rows.iter().take(limit) {
                 let sort: String = row.try_get(0).map_err(error::unapplied)?;
                 page.push((Key::with_sort(partition, sort), record_at(row, 1)?));
@@ -117,9 +120,7 @@ pub(crate) async fn range(
 
 /// The record in columns `first..first + 3` (value, version, token).
 fn record_at(row: &SqliteRow, first: usize) -> Result<Record, StorageError> {
-    Row::read_at(row, first)
-        .map_err(error::unapplied)?
-        .record()
+    Row::read_at(row, first).map_err(error::unapplied)?.record()
 }
 
 /// The key in columns 0–2 (partition, has-sort flag, sort part) of a scan's row.

@@ -17,8 +17,23 @@ type Items = Vec<(Key, Versioned<Value>)>;
 
 /// Sort parts whose byte order differs from a linguistic one, and from UTF-16's.
 const SORTS: [&str; 17] = [
-    "a", "B", "b", "a-b", "ab", "aa", "a\u{0}", "é", "f", "z", "\u{FFFF}", "\u{10000}",
-    "2026-01", "2026-02-14", "2026-03", "2026-03-01", "~",
+    "a",
+    "B",
+    "b",
+    "a-b",
+    "ab",
+    "aa",
+    "a\u{0}",
+    "é",
+    "f",
+    "z",
+    "\u{FFFF}",
+    "\u{10000}",
+    "2026-01",
+    "2026-02-14",
+    "2026-03",
+    "2026-03-01",
+    "~",
 ];
 
 /// The same items in each store: two partitions of `SORTS`, a key without a sort part
@@ -29,13 +44,22 @@ async fn fill(store: &dyn VersionedStore) {
             let key = Key::with_sort(partition, *sort);
             let v1 = store.insert(&key, json!({"i": i})).await.unwrap();
             if i % 3 == 0 {
-                store.update(&key, v1, json!({"i": i, "again": true})).await.unwrap();
+                store
+                    .update(&key, v1, json!({"i": i, "again": true}))
+                    .await
+                    .unwrap();
             }
         }
-        store.insert(&Key::new(partition), json!("no sort")).await.unwrap();
+        store
+            .insert(&Key::new(partition), json!("no sort"))
+            .await
+            .unwrap();
     }
     for partition in ["p\u{0}", "pa", "o"] {
-        store.insert(&Key::with_sort(partition, "a"), json!(partition)).await.unwrap();
+        store
+            .insert(&Key::with_sort(partition, "a"), json!(partition))
+            .await
+            .unwrap();
     }
 }
 
@@ -50,8 +74,14 @@ async fn query_all(
     let mut items = Vec::new();
     let mut cursor = None;
     loop {
-        let options = QueryOptions::new().limit(limit).direction_of(direction).cursor(cursor);
-        let page = store.query(partition, range.clone(), options).await.unwrap();
+        let options = QueryOptions::new()
+            .limit(limit)
+            .direction_of(direction)
+            .cursor(cursor);
+        let page = store
+            .query(partition, range.clone(), options)
+            .await
+            .unwrap();
         assert!(page.items.len() <= limit);
         items.extend(page.items);
         match page.next {
@@ -104,7 +134,10 @@ async fn queries_match_the_reference(store: &dyn VersionedStore) {
     by_bytes.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     let all = query_all(store, "p", &SortRange::All, Direction::Ascending, 100).await;
     let sorts: Vec<&str> = all.iter().filter_map(|(key, _)| key.sort()).collect();
-    assert_eq!(sorts, by_bytes, "ascending byte order, no key without a sort part");
+    assert_eq!(
+        sorts, by_bytes,
+        "ascending byte order, no key without a sort part"
+    );
     for range in ranges() {
         for direction in [Direction::Ascending, Direction::Descending] {
             for limit in [1, 4, 1000] {
@@ -115,7 +148,10 @@ async fn queries_match_the_reference(store: &dyn VersionedStore) {
         }
     }
     for limit in [1, 5, 1000] {
-        assert_eq!(scan_all(store, limit).await, scan_all(&reference, limit).await);
+        assert_eq!(
+            scan_all(store, limit).await,
+            scan_all(&reference, limit).await
+        );
     }
 }
 
@@ -169,7 +205,9 @@ async fn tombstones_never_show_and_pages_stay_full() {
         .await
         .unwrap();
     let store = &file.store;
-    let keys: Vec<Key> = (0..10).map(|i| Key::with_sort("p", format!("{i}"))).collect();
+    let keys: Vec<Key> = (0..10)
+        .map(|i| Key::with_sort("p", format!("{i}")))
+        .collect();
     for key in &keys {
         store.insert(key, json!(1)).await.unwrap();
     }
@@ -190,8 +228,15 @@ async fn tombstones_never_show_and_pages_stay_full() {
     let pages = query_all(store, "p", &SortRange::All, Direction::Descending, 2).await;
     let mut expected = live.clone();
     expected.reverse();
-    assert_eq!(pages.into_iter().map(|(k, _)| k).collect::<Vec<_>>(), expected);
-    let scanned: Vec<Key> = scan_all(store, 3).await.into_iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        pages.into_iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        expected
+    );
+    let scanned: Vec<Key> = scan_all(store, 3)
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     assert_eq!(scanned, live);
     // An item again on a tombstone shows, at the version after the tombstone's.
     let again = store.insert(&keys[0], json!(2)).await.unwrap();
@@ -207,14 +252,25 @@ async fn tombstones_never_show_and_pages_stay_full() {
 async fn cursors_belong_to_one_table_of_one_database() {
     let path = common::fresh_path("reads-cursors");
     let open = |path: std::path::PathBuf, table: &'static str| async move {
-        SqliteStore::builder().path(path).table(table).build().await.unwrap()
+        SqliteStore::builder()
+            .path(path)
+            .table(table)
+            .build()
+            .await
+            .unwrap()
     };
     let store = open(path.clone(), "items").await;
     for i in 0..4 {
-        store.insert(&Key::with_sort("p", format!("{i}")), json!(i)).await.unwrap();
+        store
+            .insert(&Key::with_sort("p", format!("{i}")), json!(i))
+            .await
+            .unwrap();
     }
     let options = QueryOptions::new().limit(2);
-    let first = store.query("p", SortRange::All, options.clone()).await.unwrap();
+    let first = store
+        .query("p", SortRange::All, options.clone())
+        .await
+        .unwrap();
     let cursor = first.next.clone().unwrap();
 
     // The same file under another spelling of its path, and the same table: it goes on.
@@ -222,10 +278,18 @@ async fn cursors_belong_to_one_table_of_one_database() {
     let spelled = dir.join(".").join(path.file_name().unwrap());
     let same = open(spelled, "items").await;
     let rest = same
-        .query("p", SortRange::All, options.clone().cursor(Some(cursor.clone())))
+        .query(
+            "p",
+            SortRange::All,
+            options.clone().cursor(Some(cursor.clone())),
+        )
         .await
         .unwrap();
-    let keys: Vec<String> = rest.items.iter().map(|(k, _)| k.sort().unwrap().to_string()).collect();
+    let keys: Vec<String> = rest
+        .items
+        .iter()
+        .map(|(k, _)| k.sort().unwrap().to_string())
+        .collect();
     assert_eq!(keys, ["2", "3"]);
 
     // Another table of the same file, another in-memory database: refused.
@@ -234,8 +298,14 @@ async fn cursors_belong_to_one_table_of_one_database() {
         SqliteStore::builder().build().await.unwrap(),
         SqliteStore::builder().build().await.unwrap(),
     ];
-    memory[0].insert(&Key::with_sort("p", "a"), json!(1)).await.unwrap();
-    memory[0].insert(&Key::with_sort("p", "b"), json!(1)).await.unwrap();
+    memory[0]
+        .insert(&Key::with_sort("p", "a"), json!(1))
+        .await
+        .unwrap();
+    memory[0]
+        .insert(&Key::with_sort("p", "b"), json!(1))
+        .await
+        .unwrap();
     let memory_cursor = memory[0]
         .query("p", SortRange::All, QueryOptions::new().limit(1))
         .await

@@ -89,7 +89,12 @@ impl VersionedStore for FileStore {
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Value>>>> {
         self.store.get_many(keys).await
     }
-    async fn query(&self, partition: &str, range: SortRange, options: QueryOptions) -> Result<Page> {
+    async fn query(
+        &self,
+        partition: &str,
+        range: SortRange,
+        options: QueryOptions,
+    ) -> Result<Page> {
         self.store.query(partition, range, options).await
     }
     async fn scan(&self, options: ScanOptions) -> Result<Page> {
