@@ -45,7 +45,10 @@ impl std::error::Error for Unavailable {}
 pub type MakeFuture<'a, S> = Pin<Box<dyn Future<Output = Result<S, Unavailable>> + Send + 'a>>;
 
 /// Makes a fresh, isolated store for each case: no item of one case may be visible to
-/// another (a new table, a new key prefix, a new database).
+/// another (a new table, a new key prefix, a new database). A few cases ask for a second
+/// store while they run (a query cursor of one store must be refused by another of the
+/// same kind), so two stores of one factory must tell their data apart
+/// (`Storage::identity`).
 ///
 /// Most factories are closures wrapped with [`factory_fn`].
 pub trait StoreFactory: Send + Sync {

@@ -10,8 +10,8 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use optimist_core::{
-    Capabilities, Error, ErrorKind, Key, Operation, Result, TxOp, Value, Version, Versioned,
-    VersionedStore, async_trait,
+    Capabilities, Error, ErrorKind, Key, Operation, Page, QueryOptions, Result, ScanOptions,
+    SortRange, TxOp, Value, Version, Versioned, VersionedStore, async_trait,
 };
 
 use crate::rng::SplitMix64;
@@ -144,6 +144,14 @@ impl<S: VersionedStore> FaultyStore<S> {
         }
     }
 
+    /// Reads are only delayed: a failed read has nothing to settle.
+    async fn read_delay(&self) {
+        if let Fault::Delay(pause) = self.draw(false) {
+            self.delayed.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(pause).await;
+        }
+    }
+
     /// Runs a write under a drawn fault.
     async fn write<T, F>(&self, operation: Operation, key: Option<&Key>, call: F) -> Result<T>
     where
@@ -192,11 +200,28 @@ impl<S: VersionedStore> VersionedStore for FaultyStore<S> {
     }
 
     async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        if let Fault::Delay(pause) = self.draw(false) {
-            self.delayed.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(pause).await;
-        }
+        self.read_delay().await;
         self.inner.get(key).await
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Value>>>> {
+        self.read_delay().await;
+        self.inner.get_many(keys).await
+    }
+
+    async fn query(
+        &self,
+        partition: &str,
+        range: SortRange,
+        options: QueryOptions,
+    ) -> Result<Page> {
+        self.read_delay().await;
+        self.inner.query(partition, range, options).await
+    }
+
+    async fn scan(&self, options: ScanOptions) -> Result<Page> {
+        self.read_delay().await;
+        self.inner.scan(options).await
     }
 
     async fn insert(&self, key: &Key, value: Value) -> Result<Version> {

@@ -25,6 +25,15 @@ pub enum Feature {
     /// The default mode (`Capabilities::tombstones` off): a key deleted and written
     /// again restarts at version 1 (contract R15).
     NoTombstones,
+    /// [`query`](optimist_core::VersionedStore::query) (contract R17): range reads
+    /// (`Capabilities::range_reads`) on keys that can have a sort part.
+    Query,
+    /// [`scan`](optimist_core::VersionedStore::scan) (contract R18): range reads
+    /// (`Capabilities::range_reads`).
+    Scan,
+    /// A store on which `query` is `Unsupported`: its keys have no sort part, or it
+    /// reads no ranges. Its cases check that it says so.
+    NoQuery,
 }
 
 impl Feature {
@@ -47,6 +56,9 @@ impl Feature {
             Feature::PartitionOnlyKeys => caps.key_shape.accepts(false),
             Feature::Tombstones => caps.tombstones,
             Feature::NoTombstones => !caps.tombstones,
+            Feature::Query => caps.range_reads && caps.key_shape.accepts(true),
+            Feature::Scan => caps.range_reads,
+            Feature::NoQuery => !Feature::Query.supported_by(caps),
         }
     }
 
@@ -64,6 +76,9 @@ impl Feature {
             Feature::PartitionOnlyKeys => "partition_only_keys",
             Feature::Tombstones => "tombstones",
             Feature::NoTombstones => "no_tombstones",
+            Feature::Query => "query",
+            Feature::Scan => "scan",
+            Feature::NoQuery => "no_query",
         }
     }
 
@@ -89,6 +104,13 @@ impl Feature {
             Feature::Tombstones | Feature::NoTombstones => {
                 format!("tombstones = {}", caps.tombstones)
             }
+            Feature::Query | Feature::Scan if !caps.range_reads => {
+                "range_reads = false".to_string()
+            }
+            Feature::NoQuery => format!(
+                "range_reads = true and key_shape = {:?}, so query is supported",
+                caps.key_shape
+            ),
             _ => format!("key_shape = {:?}", caps.key_shape),
         };
         Some(format!(

@@ -66,6 +66,10 @@
 //!   operation including transactions and bad input, compared after every step with a
 //!   sequential model; failures shrink to a short, readable list of steps, and the
 //!   failing seed is kept in `proptest-regressions/conformance/` of the calling crate.
+//! - Reads beyond one key (R16–R18): `get_many` in the order asked, `query` in UTF-8
+//!   byte order over every kind of range in both directions, `scan`, pages joined
+//!   without gaps or duplicates, cursors checked (another read's, another store's),
+//!   and paged reads while writers run, checked against the writers' recorded history.
 //! - Races with exact invariants, and recorded concurrent histories checked by a
 //!   linearizability checker (Wing & Gong / Lowe, memoised, partitioned per group of
 //!   keys), also through the fault injector [`faults::FaultyStore`] (`Indeterminate`
@@ -204,6 +208,22 @@ macro_rules! __suite_cases {
             r15_tombstones_keep_the_version_counting: Tombstones,
             r15_stale_writes_cannot_match_a_tombstone: Tombstones,
             r15_purge_removes_old_tombstones_only: Tombstones,
+            r16_get_many_answers_in_the_order_asked: Core,
+            r16_get_many_sees_every_completed_write: Core,
+            r16_get_many_accepts_the_declared_maximum: Core,
+            r16_get_many_bad_input_is_rejected: Core,
+            r17_query_orders_by_utf8_bytes: Query,
+            r17_query_range_kinds_select_by_bytes: Query,
+            r17_query_pages_join_without_gaps_or_duplicates: Query,
+            r17_query_items_carry_their_versions: Query,
+            r17_deleted_items_never_appear_in_query: Query,
+            r17_query_bad_input_is_rejected: Query,
+            r17_query_is_unsupported_without_sort_keys: NoQuery,
+            r17_paged_queries_under_concurrent_writes_keep_their_guarantees: Query,
+            r18_scan_pages_cover_the_store_exactly_once: Scan,
+            r18_deleted_items_never_appear_in_scan: Scan,
+            r18_scan_bad_input_is_rejected: Scan,
+            r18_paged_scans_under_concurrent_writes_keep_their_guarantees: Scan,
             input_empty_key_is_rejected: Core,
             input_oversized_key_part_is_rejected: Core,
             input_oversized_value_is_rejected: Core,
@@ -240,6 +260,8 @@ macro_rules! __suite_cases {
             r24_update_with_missing_item_is_not_found: PartitionOnlyKeys,
             r24_update_or_insert_with_creates_explicitly: PartitionOnlyKeys,
             r24_hot_key_16_writers_50_increments_all_land: PartitionOnlyKeys,
+            r16_typed_load_many_answers_in_the_order_asked: PartitionOnlyKeys,
+            r17_typed_query_pages_and_stream_agree: Query,
         }
     };
     (@catalog) => {

@@ -103,6 +103,47 @@ impl fmt::Display for Act {
     }
 }
 
+/// The range of a query over the test's keys, whose sort parts are `k0`, `k1`, ...
+/// in one partition, in this order (contract R17).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MRange {
+    /// Every key.
+    All,
+    /// The keys whose sort part starts with key `n`'s: key `n` alone.
+    Prefix(usize),
+    /// Keys `from` to `to`, both included; `from > to` is `InvalidInput`.
+    Between(usize, usize),
+    /// The keys after key `n`.
+    After(usize),
+    /// The keys before key `n`.
+    Before(usize),
+}
+
+impl MRange {
+    /// Whether key number `n` lies in the range.
+    pub fn contains(self, n: usize) -> bool {
+        match self {
+            MRange::All => true,
+            MRange::Prefix(p) => n == p,
+            MRange::Between(from, to) => from <= n && n <= to,
+            MRange::After(a) => n > a,
+            MRange::Before(b) => n < b,
+        }
+    }
+}
+
+impl fmt::Display for MRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MRange::All => f.write_str("all"),
+            MRange::Prefix(n) => write!(f, "prefix k{n}"),
+            MRange::Between(a, b) => write!(f, "k{a}..=k{b}"),
+            MRange::After(n) => write!(f, "after k{n}"),
+            MRange::Before(n) => write!(f, "before k{n}"),
+        }
+    }
+}
+
 /// One call to a store.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
@@ -112,6 +153,23 @@ pub enum Op {
     Write(MKey, Act),
     /// `transact`.
     Transact(Vec<(MKey, Act)>),
+    /// `get_many` of these keys, in this order (contract R16).
+    GetMany(Vec<MKey>),
+    /// A `query` of the test's keys read to its end in pages of `limit` (contract R17).
+    Query {
+        /// The keys read.
+        range: MRange,
+        /// Highest key first.
+        descending: bool,
+        /// The page size; 0 is `InvalidInput`.
+        limit: usize,
+    },
+    /// A `scan` read to its end in pages of `limit`, of which the test's keys count
+    /// (contract R18).
+    Scan {
+        /// The page size; 0 is `InvalidInput`.
+        limit: usize,
+    },
 }
 
 impl Op {
@@ -130,6 +188,9 @@ impl Op {
         match self {
             Op::Get(k) | Op::Write(k, _) => slot(k).into_iter().collect(),
             Op::Transact(ops) => ops.iter().filter_map(|(k, _)| slot(k)).collect(),
+            Op::GetMany(keys) => keys.iter().filter_map(slot).collect(),
+            // A range read touches every key; histories do not generate them.
+            Op::Query { .. } | Op::Scan { .. } => Vec::new(),
         }
     }
 }
@@ -149,6 +210,25 @@ impl fmt::Display for Op {
                 }
                 f.write_str("]")
             }
+            Op::GetMany(keys) => {
+                f.write_str("get_many [")?;
+                for (i, k) in keys.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}")?;
+                }
+                f.write_str("]")
+            }
+            Op::Query {
+                range,
+                descending,
+                limit,
+            } => {
+                let order = if *descending { " descending" } else { "" };
+                write!(f, "query {range}{order} in pages of {limit}")
+            }
+            Op::Scan { limit } => write!(f, "scan in pages of {limit}"),
         }
     }
 }
@@ -203,6 +283,10 @@ pub enum Outcome {
     Refused(Vec<(usize, MConflict)>),
     /// `InvalidInput`.
     Invalid,
+    /// `get_many` answered these items, in the order asked.
+    GotMany(Vec<Option<Item>>),
+    /// A query answered these keys' items in this order; a scan's, in key order.
+    Listed(Vec<(usize, Item)>),
 }
 
 fn versions(v: &[Option<u64>]) -> String {
@@ -233,6 +317,29 @@ impl fmt::Display for Outcome {
                 f.write_str("]")
             }
             Outcome::Invalid => f.write_str("InvalidInput"),
+            Outcome::GotMany(items) => {
+                f.write_str("Ok([")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    match item {
+                        Some(item) => write!(f, "{item}")?,
+                        None => f.write_str("-")?,
+                    }
+                }
+                f.write_str("])")
+            }
+            Outcome::Listed(items) => {
+                f.write_str("Ok([")?;
+                for (i, (n, item)) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "k{n}={item}")?;
+                }
+                f.write_str("])")
+            }
         }
     }
 }
@@ -368,6 +475,17 @@ fn effect(state: &mut State, key: MKey, act: &Act) -> Option<u64> {
     }
 }
 
+/// The present items of the keys `keep` admits, by key number.
+fn listed(state: &State, keep: impl Fn(usize) -> bool) -> Vec<(usize, Item)> {
+    state
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| keep(*n))
+        .filter_map(|(n, item)| item.map(|item| (n, item)))
+        .collect()
+}
+
 /// Runs `op` on `state`: the state afterwards and what the store must answer.
 pub fn apply(state: &State, op: &Op) -> (State, Outcome) {
     let mut next = state.clone();
@@ -390,6 +508,38 @@ pub fn apply(state: &State, op: &Op) -> (State, Outcome) {
                 None => Outcome::Deleted,
             },
         },
+        Op::GetMany(asked) => {
+            let mut keys = HashSet::new();
+            let invalid =
+                asked.is_empty() || asked.iter().any(|k| *k == MKey::Empty || !keys.insert(*k));
+            if invalid {
+                Outcome::Invalid
+            } else {
+                Outcome::GotMany(asked.iter().map(|k| state.item(*k)).collect())
+            }
+        }
+        Op::Query {
+            range,
+            descending,
+            limit,
+        } => {
+            if *limit == 0 || matches!(range, MRange::Between(from, to) if from > to) {
+                Outcome::Invalid
+            } else {
+                let mut listed = listed(state, |n| range.contains(n));
+                if *descending {
+                    listed.reverse();
+                }
+                Outcome::Listed(listed)
+            }
+        }
+        Op::Scan { limit } => {
+            if *limit == 0 {
+                Outcome::Invalid
+            } else {
+                Outcome::Listed(listed(state, |_| true))
+            }
+        }
         Op::Transact(ops) => {
             let mut keys = HashSet::new();
             let invalid = ops.is_empty()

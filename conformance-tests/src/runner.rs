@@ -2,11 +2,15 @@
 //! timeout, and reports a failure as a message. Which cases run at all is decided
 //! before, in [`crate::gate`].
 
+use std::any::Any;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::channel::{mpsc, oneshot};
+use futures::future::{self, Either};
 use optimist_core::{Capabilities, VersionedStore};
 
 use crate::env;
@@ -44,6 +48,21 @@ impl RunOptions {
     }
 }
 
+/// The way back to the factory of the running case, for cases that need a second
+/// store (a cursor of one store must be refused by another of the same factory): a
+/// request channel the runner answers with a fresh store. Type-erased here, since the
+/// context is not generic; [`another_store`] names the type again.
+#[derive(Clone)]
+pub(crate) struct Sibling(Arc<dyn Any + Send + Sync>);
+
+impl std::fmt::Debug for Sibling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sibling")
+    }
+}
+
+type StoreRequest<S> = oneshot::Sender<Result<S, Unavailable>>;
+
 /// What a running case knows about how it was started.
 #[derive(Clone, Debug)]
 pub(crate) struct CaseContext {
@@ -53,6 +72,8 @@ pub(crate) struct CaseContext {
     pub(crate) regressions: Option<PathBuf>,
     /// The factory's [`load_percent`](crate::StoreFactory::load_percent).
     pub(crate) load_percent: u32,
+    /// Asks the case's factory for another store; `None` outside a case.
+    pub(crate) sibling: Option<Sibling>,
 }
 
 impl Default for CaseContext {
@@ -61,6 +82,7 @@ impl Default for CaseContext {
             name: String::new(),
             regressions: None,
             load_percent: 100,
+            sibling: None,
         }
     }
 }
@@ -72,6 +94,28 @@ tokio::task_local! {
 /// The context of the case running on this task; the default outside one.
 pub(crate) fn context() -> CaseContext {
     CONTEXT.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// Another fresh store from the running case's factory, isolated from the case's own
+/// store as the factory promises (another table, key prefix or database). Panics (the
+/// case fails) outside a case run by the suite, or when the factory cannot make one.
+#[allow(clippy::panic)] // called by cases, which fail by panicking
+pub(crate) async fn another_store<S: Send + 'static>() -> S {
+    let Some(Sibling(asks)) = context().sibling else {
+        panic!("this case needs a second store from its factory, and runs only inside the suite");
+    };
+    let Some(asks) = asks.downcast_ref::<mpsc::UnboundedSender<StoreRequest<S>>>() else {
+        panic!("the suite's factory makes stores of another type than this case's");
+    };
+    let (reply, answer) = oneshot::channel();
+    if asks.unbounded_send(reply).is_err() {
+        panic!("the suite's runner no longer answers requests for stores");
+    }
+    match answer.await {
+        Ok(Ok(store)) => store,
+        Ok(Err(why)) => panic!("the factory could not make a second store: {why}"),
+        Err(_) => panic!("the suite's runner dropped the request for a second store"),
+    }
 }
 
 /// Runs `f` with `context` as the current case's context.
@@ -131,14 +175,30 @@ where
     let limit = options
         .timeout
         .unwrap_or_else(|| Duration::from_secs(env::case_timeout_secs()));
+    let (asks, mut requests) = mpsc::unbounded::<StoreRequest<F::Store>>();
     let context = CaseContext {
         name: name.to_string(),
         regressions: options.regressions.clone(),
         load_percent: factory.load_percent().max(1),
+        sibling: Some(Sibling(Arc::new(asks))),
     };
     let outcome = runtime.block_on(async move {
         let task = tokio::spawn(CONTEXT.scope(context, case(store)));
-        tokio::time::timeout(limit, task).await
+        // The factory is borrowed, so it serves the case's requests for more stores
+        // here, beside the case, rather than from inside the spawned task.
+        let serve = async {
+            while let Some(reply) = requests.next().await {
+                let _ = reply.send(factory.make().await);
+            }
+            std::future::pending::<()>().await;
+        };
+        let both = async {
+            match future::select(task, Box::pin(serve)).await {
+                Either::Left((done, _)) => done,
+                Either::Right(((), task)) => task.await,
+            }
+        };
+        tokio::time::timeout(limit, both).await
     });
     // Tasks a failed case left behind (a racing task stuck in a retry loop) must not
     // hold the test thread: stop the runtime without waiting for them.

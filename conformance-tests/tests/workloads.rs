@@ -12,8 +12,8 @@ use std::time::Duration;
 use optimist_conformance::network::{FaultProxy, FaultRates};
 use optimist_conformance::workloads::{self, Workload};
 use optimist_core::{
-    Capabilities, Error, ErrorKind, Key, Operation, Result, TxOp, Value, Version, Versioned,
-    VersionedStore, async_trait,
+    Capabilities, Error, ErrorKind, Key, Operation, Page, QueryOptions, Result, ScanOptions,
+    SortRange, TxOp, Value, Version, Versioned, VersionedStore, async_trait,
 };
 use optimist_memory::MemoryStore;
 
@@ -118,6 +118,21 @@ impl VersionedStore for Lying {
             }
             _ => self.inner.transact(ops).await,
         }
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Value>>>> {
+        self.inner.get_many(keys).await
+    }
+    async fn query(
+        &self,
+        partition: &str,
+        range: SortRange,
+        options: QueryOptions,
+    ) -> Result<Page> {
+        self.inner.query(partition, range, options).await
+    }
+    async fn scan(&self, options: ScanOptions) -> Result<Page> {
+        self.inner.scan(options).await
     }
 }
 

@@ -18,7 +18,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use optimist_core::retry::RetryPolicy;
 use optimist_core::typed::{Context, Entity};
 use optimist_core::{
-    Capabilities, Key, Result, TxOp, Value, Version, Versioned, VersionedStore, async_trait,
+    Capabilities, Key, Page, QueryOptions, Result, ScanOptions, SortRange, TxOp, Value, Version,
+    Versioned, VersionedStore, async_trait,
 };
 use optimist_memory::MemoryStore;
 use serde::{Deserialize, Serialize};
@@ -84,6 +85,23 @@ impl VersionedStore for Writer {
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
         self.trip().await;
         self.store.transact(ops).await
+    }
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Value>>>> {
+        self.trip().await;
+        self.store.get_many(keys).await
+    }
+    async fn query(
+        &self,
+        partition: &str,
+        range: SortRange,
+        options: QueryOptions,
+    ) -> Result<Page> {
+        self.trip().await;
+        self.store.query(partition, range, options).await
+    }
+    async fn scan(&self, options: ScanOptions) -> Result<Page> {
+        self.trip().await;
+        self.store.scan(options).await
     }
 }
 

@@ -1,5 +1,6 @@
-//! contract R3–R12 (model-based property): random sequences of operations on three or four
-//! keys, every operation including transactions and bad input, with expected versions
+//! contract R3–R12, R16–R18 (model-based property): random sequences of operations on three
+//! or four keys, every operation including transactions, `get_many`, paged queries and
+//! scans, and bad input, with expected versions
 //! that are current, stale or never issued, run against the store and the
 //! [`model`](crate::model) side by side. After every step the answer and the whole state
 //! must match the model's. A failure prints the shrunk sequence, step by step.
@@ -14,7 +15,7 @@ use proptest::test_runner::{TestCaseError, TestRunner};
 
 use crate::env;
 use crate::history::{Observed, execute, item_of};
-use crate::model::{self, Act, MKey, Op, State};
+use crate::model::{self, Act, MKey, MRange, Op, State};
 use crate::support::key;
 
 /// An expected version, chosen relative to the item's version when the step runs.
@@ -70,11 +71,25 @@ impl fmt::Debug for Action {
     }
 }
 
-/// One generated step: a single operation or a transaction.
+/// One generated step: a single operation, a transaction, or a read of several keys
+/// (contract R16–R18).
 #[derive(Clone, PartialEq, Eq)]
 enum Step {
     One(MKey, Action),
     Transact(Vec<(MKey, Action)>),
+    GetMany(Vec<MKey>),
+    Query(MRange, bool, usize),
+    /// A scan in pages of the store's largest size, or of 0 (`InvalidInput`) when
+    /// false: the store holds every earlier sequence's keys too, so small pages would
+    /// cost a page per key (the scan cases page in small steps).
+    Scan(bool),
+}
+
+/// Which reads beyond one key the store takes, so the steps include them.
+#[derive(Clone, Copy, Debug)]
+struct Reads {
+    query: bool,
+    scan: bool,
 }
 
 impl fmt::Debug for Step {
@@ -91,6 +106,22 @@ impl fmt::Debug for Step {
                 }
                 f.write_str("]")
             }
+            Step::GetMany(keys) => {
+                f.write_str("get_many[")?;
+                for (i, k) in keys.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}")?;
+                }
+                f.write_str("]")
+            }
+            Step::Query(range, descending, limit) => {
+                let order = if *descending { ", desc" } else { "" };
+                write!(f, "query({range}{order}, limit {limit})")
+            }
+            Step::Scan(true) => f.write_str("scan"),
+            Step::Scan(false) => f.write_str("scan(limit 0)"),
         }
     }
 }
@@ -134,22 +165,49 @@ fn tx_action() -> impl Strategy<Value = Action> {
     ]
 }
 
-fn step(keys: usize, transactions: bool) -> BoxedStrategy<Step> {
-    let one = (mkey(keys), single_action()).prop_map(|(k, a)| Step::One(k, a));
-    if !transactions {
-        return one.boxed();
-    }
-    // Up to four ops: keys may repeat (InvalidInput), an empty list is InvalidInput too.
-    let tx = prop::collection::vec((mkey(keys), tx_action()), 0..=4).prop_map(Step::Transact);
-    prop_oneof![3 => one, 2 => tx].boxed()
+/// A page limit: mostly 1 to 3, so reads take several pages; sometimes 0 (InvalidInput).
+fn limit() -> impl Strategy<Value = usize> {
+    prop_oneof![9 => 1usize..=3, 1 => Just(0usize)]
 }
 
-fn sequence(transactions: bool) -> impl Strategy<Value = (usize, Vec<Step>)> {
+fn range(keys: usize) -> impl Strategy<Value = MRange> {
+    prop_oneof![
+        Just(MRange::All),
+        (0..keys).prop_map(MRange::Prefix),
+        (0..keys, 0..keys).prop_map(|(a, b)| MRange::Between(a, b)),
+        (0..keys).prop_map(MRange::After),
+        (0..keys).prop_map(MRange::Before),
+    ]
+}
+
+fn step(keys: usize, transactions: bool, reads: Reads) -> BoxedStrategy<Step> {
+    let one = (mkey(keys), single_action()).prop_map(|(k, a)| Step::One(k, a));
+    // Up to four keys: they may repeat (InvalidInput), an empty list is InvalidInput too.
+    let many = prop::collection::vec(mkey(keys), 0..=4).prop_map(Step::GetMany);
+    let query = (range(keys), any::<bool>(), limit()).prop_map(|(r, d, l)| Step::Query(r, d, l));
+    let scan = prop_oneof![9 => Just(Step::Scan(true)), 1 => Just(Step::Scan(false))];
+    let tx = prop::collection::vec((mkey(keys), tx_action()), 0..=4).prop_map(Step::Transact);
+    let choices = [
+        (6, true, one.boxed()),
+        (4, transactions, tx.boxed()),
+        (1, true, many.boxed()),
+        (1, reads.query, query.boxed()),
+        (1, reads.scan, scan.boxed()),
+    ];
+    let kept: Vec<(u32, BoxedStrategy<Step>)> = choices
+        .into_iter()
+        .filter(|(_, on, _)| *on)
+        .map(|(weight, _, strategy)| (weight, strategy))
+        .collect();
+    prop::strategy::Union::new_weighted(kept).boxed()
+}
+
+fn sequence(transactions: bool, reads: Reads) -> impl Strategy<Value = (usize, Vec<Step>)> {
     let steps = env::model_steps();
     (3usize..=4).prop_flat_map(move |keys| {
         (
             Just(keys),
-            prop::collection::vec(step(keys, transactions), 1..=steps),
+            prop::collection::vec(step(keys, transactions, reads), 1..=steps),
         )
     })
 }
@@ -184,7 +242,7 @@ fn act(action: Action, state: &State, key: MKey, value: u64) -> Act {
 }
 
 /// The model op of a step in `state`; values are numbered from `next_value`.
-fn to_op(step: &Step, state: &State, next_value: &mut u64) -> Op {
+fn to_op(step: &Step, state: &State, next_value: &mut u64, max_page: usize) -> Op {
     let mut value = || {
         *next_value += 1;
         *next_value
@@ -197,6 +255,15 @@ fn to_op(step: &Step, state: &State, next_value: &mut u64) -> Op {
                 .map(|(k, a)| (*k, act(*a, state, *k, value())))
                 .collect(),
         ),
+        Step::GetMany(keys) => Op::GetMany(keys.clone()),
+        Step::Query(range, descending, limit) => Op::Query {
+            range: *range,
+            descending: *descending,
+            limit: *limit,
+        },
+        Step::Scan(valid) => Op::Scan {
+            limit: if *valid { max_page } else { 0 },
+        },
     }
 }
 
@@ -210,15 +277,28 @@ async fn run_sequence<S: VersionedStore + ?Sized>(
 ) -> Result<(), TestCaseError> {
     let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
     let nonce = crate::rng::SplitMix64::fresh_seed() % 1_000_000;
+    // Where queries run, the keys share one partition with sort parts k0 < k1 < ...
+    let queries = crate::Feature::Query.supported_by(store.capabilities());
     let real: Vec<Key> = (0..keys)
-        .map(|i| key(store, &format!("model-{nonce}-{n}-k{i}")))
+        .map(|i| {
+            if queries {
+                Key::with_sort(format!("model-{nonce}-{n}"), format!("k{i}"))
+            } else {
+                key(store, &format!("model-{nonce}-{n}-k{i}"))
+            }
+        })
         .collect();
     let tombstones = store.capabilities().tombstones;
     let mut state = State::empty(keys).with_tombstones(tombstones);
     let mut next_value = 0;
     let mut trace = String::new();
     for (i, step) in steps.iter().enumerate() {
-        let op = to_op(step, &state, &mut next_value);
+        let op = to_op(
+            step,
+            &state,
+            &mut next_value,
+            store.capabilities().max_page_size,
+        );
         let (expected_state, expected) = model::apply(&state, &op);
         let mut observed = execute(store, &real, &op).await;
         // A retryable backend error applied nothing: the step may simply be retried.
@@ -273,24 +353,31 @@ async fn model_property<S: VersionedStore + 'static>(store: Arc<S>, transactions
     let context = crate::runner::context();
     tokio::task::block_in_place(|| {
         let mut runner = TestRunner::new(crate::property::config(&context));
-        let result = runner.run(&sequence(transactions), |(keys, steps)| {
+        let caps = store.capabilities();
+        let reads = Reads {
+            query: crate::Feature::Query.supported_by(caps),
+            scan: crate::Feature::Scan.supported_by(caps),
+        };
+        let result = runner.run(&sequence(transactions, reads), |(keys, steps)| {
             handle.block_on(run_sequence(&*store, keys, &steps))
         });
         if let Err(failure) = result {
             panic!(
-                "the store departs from the model (contract R3-R12); shrunk sequence and what \
+                "the store departs from the model (contract R3-R12, R16-R18); shrunk sequence and what \
                  each step answered:\n{failure}"
             );
         }
     });
 }
 
-/// contract R3–R9, R11, R12 (model-based property): random single operations on 3–4 keys,
-/// with current, stale and never-issued expected versions and invalid keys, give the
-/// model's answer (version, conflict kind and item, `InvalidInput`) and leave the
-/// model's state, step after step.
+/// contract R3–R9, R11, R12, R16–R18 (model-based property): random single operations on
+/// 3–4 keys, with current, stale and never-issued expected versions and invalid keys,
+/// mixed with `get_many` (keys in any order, repeated, none) and, where the store takes
+/// them, queries of every range kind read to their end in pages of 0 to 3 and scans,
+/// give the model's answer (version, conflict kind and item, items in order,
+/// `InvalidInput`) and leave the model's state, step after step.
 pub async fn model_operations_match_the_model<S: VersionedStore + 'static>(store: Arc<S>) {
-    // contract R3 R4 R5 R6 R7 R8 R9 R11 R12
+    // contract R3 R4 R5 R6 R7 R8 R9 R11 R12 R16 R17 R18
     model_property(store, false).await;
 }
 

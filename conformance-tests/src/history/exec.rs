@@ -1,11 +1,16 @@
 //! Running one model op against a real store, and reading its answer back in the
 //! model's terms.
 
-use optimist_core::{Capabilities, Conflict, Error, Key, TxOp, Value, Versioned, VersionedStore};
+use optimist_core::{
+    Capabilities, Conflict, Cursor, Direction, Error, Key, Page, QueryOptions, ScanOptions,
+    SortRange, TxOp, Value, Versioned, VersionedStore,
+};
 use serde_json::json;
 
 use crate::linearizability::Model;
-use crate::model::{self, Act, Item, MConflict, MKey, Op, Outcome, State, UNKNOWN_VALUE, ValueId};
+use crate::model::{
+    self, Act, Item, MConflict, MKey, MRange, Op, Outcome, State, UNKNOWN_VALUE, ValueId,
+};
 use crate::support::doc_for;
 
 /// The sequential specification as a [`Model`] for the linearizability checker.
@@ -133,6 +138,36 @@ fn tx_op(caps: &Capabilities, key: Key, act: &Act) -> TxOp {
     }
 }
 
+/// The most pages one range read may take before the suite calls it endless.
+const MAX_PAGES: usize = 10_000;
+
+/// Reads every page `read` gives (each asked with the previous page's cursor), keeping
+/// the items of the test's keys as `(key number, item)`; the items of other keys (a
+/// scan sees the whole store) are left out.
+async fn read_to_end<F, Fut>(keys: &[Key], read: F) -> Result<Vec<(usize, Item)>, Observed>
+where
+    F: Fn(Option<Cursor>) -> Fut,
+    Fut: std::future::Future<Output = optimist_core::Result<Page>>,
+{
+    let mut listed = Vec::new();
+    let mut cursor = None;
+    for _ in 0..MAX_PAGES {
+        let page = read(cursor).await.map_err(observe_error)?;
+        for (key, item) in &page.items {
+            if let Some(n) = keys.iter().position(|k| k == key) {
+                listed.push((n, item_of(item)));
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(listed),
+        }
+    }
+    Err(Observed::Unexpected(format!(
+        "the read did not end within {MAX_PAGES} pages"
+    )))
+}
+
 /// Runs `op` on `store`, where key number `n` is `keys[n]`, and reports its answer.
 pub async fn execute<S: VersionedStore + ?Sized>(store: &S, keys: &[Key], op: &Op) -> Observed {
     use optimist_core::Version;
@@ -170,6 +205,65 @@ pub async fn execute<S: VersionedStore + ?Sized>(store: &S, keys: &[Key], op: &O
                 Act::Check { .. } => {
                     Observed::Unexpected("a check outside a transaction".to_string())
                 }
+            }
+        }
+        Op::GetMany(asked) => {
+            let real: Vec<Key> = asked.iter().map(|k| real_key(keys, *k)).collect();
+            match store.get_many(&real).await {
+                Ok(items) => answer(Outcome::GotMany(
+                    items
+                        .iter()
+                        .map(|item| item.as_ref().map(item_of))
+                        .collect(),
+                )),
+                Err(err) => observe_error(err),
+            }
+        }
+        Op::Query {
+            range,
+            descending,
+            limit,
+        } => {
+            let sort = |n: usize| {
+                keys.get(n)
+                    .and_then(Key::sort)
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let range = match *range {
+                MRange::All => SortRange::All,
+                MRange::Prefix(n) => SortRange::prefix(sort(n)),
+                MRange::Between(a, b) => SortRange::between(sort(a), sort(b)),
+                MRange::After(n) => SortRange::after(sort(n)),
+                MRange::Before(n) => SortRange::before(sort(n)),
+            };
+            let partition = keys.first().map(Key::partition).unwrap_or_default();
+            let direction = if *descending {
+                Direction::Descending
+            } else {
+                Direction::Ascending
+            };
+            let read = |cursor| {
+                let options = QueryOptions::new()
+                    .limit(*limit)
+                    .direction_of(direction)
+                    .cursor(cursor);
+                store.query(partition, range.clone(), options)
+            };
+            match read_to_end(keys, read).await {
+                Ok(listed) => answer(Outcome::Listed(listed)),
+                Err(observed) => observed,
+            }
+        }
+        Op::Scan { limit } => {
+            let read = |cursor| store.scan(ScanOptions::new().limit(*limit).cursor(cursor));
+            match read_to_end(keys, read).await {
+                Ok(mut listed) => {
+                    // The order of a scan is the backend's: compared by key number.
+                    listed.sort_by_key(|(n, _)| *n);
+                    answer(Outcome::Listed(listed))
+                }
+                Err(observed) => observed,
             }
         }
         Op::Transact(ops) => {

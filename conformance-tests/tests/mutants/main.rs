@@ -6,6 +6,7 @@
 //! `cargo test -p optimist-conformance --test mutants -- --nocapture` prints the table;
 //! `OPTIMIST_MUTANT_SHOW=<case>` adds that case's failure message for each mutant.
 
+mod reads;
 mod store;
 
 use std::time::{Duration, Instant};

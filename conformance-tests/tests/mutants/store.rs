@@ -8,9 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use optimist_core::{
-    Capabilities, Conflict, Error, ErrorKind, Key, OpFailure, Operation, Result, TxAction, TxOp,
-    Value, Version, Versioned, VersionedStore, async_trait, validate,
+    Capabilities, Conflict, Error, ErrorKind, Key, OpFailure, Operation, Page, QueryOptions,
+    Record, Result, ScanOptions, SortRange, TxAction, TxOp, Value, Version, Versioned,
+    VersionedStore, async_trait, validate,
 };
+
+use crate::reads::Snapshot;
 
 /// The bug a mutant carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,11 +48,21 @@ pub enum Bug {
     /// Keys compare without their trailing spaces (SQL `CHAR` columns, `PAD SPACE`
     /// collations).
     KeysIgnoreTrailingSpaces,
+    /// A query or scan page resumes after the first item it did not answer, so that
+    /// item is skipped (an off-by-one at the page boundary).
+    QuerySkipsAtPageBoundary,
+    /// A query or scan page starts at the key the last one ended at, included (`>=`
+    /// where `>` was meant), so that item comes twice.
+    QueryRepeatsAtPageBoundary,
+    /// A query reads ascending whatever the direction asked.
+    QueryIgnoresDescending,
+    /// `get_many` answers in the store's key order, not in the order asked.
+    GetManyOutOfOrder,
 }
 
 impl Bug {
     /// Every bug, the reference first.
-    pub const ALL: [Bug; 12] = [
+    pub const ALL: [Bug; 16] = [
         Bug::None,
         Bug::UpdateWithoutVersionCheck,
         Bug::DeleteWithoutVersionCheck,
@@ -62,6 +75,10 @@ impl Bug {
         Bug::VersionReusedAfterUpdate,
         Bug::KeysIgnoreCase,
         Bug::KeysIgnoreTrailingSpaces,
+        Bug::QuerySkipsAtPageBoundary,
+        Bug::QueryRepeatsAtPageBoundary,
+        Bug::QueryIgnoresDescending,
+        Bug::GetManyOutOfOrder,
     ];
 }
 
@@ -85,6 +102,8 @@ impl Items {
 /// The mutant store.
 pub struct MutantStore {
     bug: Bug,
+    /// Tells this store's cursors from another's.
+    id: u64,
     items: Mutex<Items>,
     caps: Capabilities,
     coin: AtomicU64,
@@ -92,8 +111,10 @@ pub struct MutantStore {
 
 impl MutantStore {
     pub fn new(bug: Bug) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Self {
             bug,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             items: Mutex::default(),
             caps: Capabilities::new(),
             coin: AtomicU64::new(0x2545_F491_4F6C_DD1D),
@@ -111,6 +132,22 @@ impl MutantStore {
         match key.sort() {
             Some(sort) => Key::with_sort(fold(key.partition()), fold(sort)),
             None => Key::new(fold(key.partition())),
+        }
+    }
+
+    /// Its items as they are now, for one read beyond one key.
+    fn snapshot(&self) -> Snapshot {
+        let records = self
+            .lock()
+            .now
+            .iter()
+            .map(|(key, item)| (key.clone(), Record::item(item.value.clone(), item.version)))
+            .collect();
+        Snapshot {
+            bug: self.bug,
+            id: self.id,
+            caps: self.caps.clone(),
+            records,
         }
     }
 
@@ -287,6 +324,24 @@ impl VersionedStore for MutantStore {
             items.set(key, None);
         }
         Ok(removed)
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Value>>>> {
+        let keys: Vec<Key> = keys.iter().map(|key| self.stored(key)).collect();
+        self.snapshot().get_many(&keys).await
+    }
+
+    async fn query(
+        &self,
+        partition: &str,
+        range: SortRange,
+        options: QueryOptions,
+    ) -> Result<Page> {
+        self.snapshot().query(partition, range, options).await
+    }
+
+    async fn scan(&self, options: ScanOptions) -> Result<Page> {
+        self.snapshot().scan(options).await
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {

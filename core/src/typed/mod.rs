@@ -7,6 +7,9 @@
 //!   [`update_with`](Context::update_with): read, change, save, retried on conflict.
 //! - [`Transaction`]: saves, deletes and checks of entities of different types, all or
 //!   nothing.
+//! - [`load_many`](Context::load_many), [`query`](Context::query) (an [`EntityPage`] at
+//!   a time) and [`query_stream`](Context::query_stream) (a `Stream` of entities that
+//!   fetches pages as it goes): reads beyond one key (contract R16, R17).
 //!
 //! ```
 //! use optimist_core::typed::{Context, Entity, Error};
@@ -50,6 +53,7 @@ mod context;
 mod entity;
 mod error;
 mod key_part;
+mod reads;
 mod transaction;
 mod update;
 
@@ -59,6 +63,7 @@ pub use error::{Direction, Error, Result};
 pub use key_part::{AsKeyPart, IntoKey, KeyPart};
 #[cfg(feature = "derive")]
 pub use optimist_derive::Entity;
+pub use reads::EntityPage;
 pub use transaction::Transaction;
 
 /// Helpers for the code `#[derive(Entity)]` writes; not a public API.

@@ -11,6 +11,8 @@
 //!   a conditional write, `store.rs`; transactions, `transaction.rs`): core's engine
 //!   turns it into a `VersionedStore`, with input checks, versions, conflicts, retries
 //!   and tracing written once for every backend;
+//! - read several keys at once and the whole store in pages (`reads.rs`: `read_many`,
+//!   `read_range` and `identity`, for `get_many` and `scan`);
 //! - map its stored form to items in one place (`item.rs`) and the engine's errors in
 //!   another (`error.rs`);
 //! - do each check-and-write atomically, and return the current item with a refusal;
@@ -36,6 +38,7 @@
 mod engine;
 mod error;
 mod item;
+mod reads;
 mod store;
 mod transaction;
 

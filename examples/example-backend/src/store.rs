@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use optimist_core::{
-    Capabilities, Decision, Held, Key, KeyShape, Outcome, Record, Storage, StorageError, Value,
-    Write, async_trait,
+    Capabilities, Decision, Held, Key, KeyShape, Outcome, RangePage, RangeRequest, Record, Storage,
+    StorageError, Value, Write, async_trait,
 };
 
 use crate::engine::{Engine, Rows};
@@ -107,5 +107,19 @@ impl Storage for ExampleStore {
         writes: &[Write<'_>],
     ) -> Result<optimist_core::CommitOutcome, StorageError> {
         crate::transaction::commit(&mut self.engine.lock(), writes)
+    }
+
+    fn identity(&self) -> String {
+        // Clones share one table; stores made apart have their own, and so refuse each
+        // other's scan cursors.
+        format!("example table #{}", self.engine.id())
+    }
+
+    async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+        crate::reads::read_many(&self.engine.lock(), keys)
+    }
+
+    async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
+        crate::reads::read_range(&self.engine.lock(), request)
     }
 }

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use optimist_core::{
-    Capabilities, Key, Result, TxOp, Value, Version, Versioned, VersionedStore, async_trait,
+    Capabilities, Key, Page, QueryOptions, Result, ScanOptions, SortRange, TxOp, Value, Version,
+    Versioned, VersionedStore, async_trait,
 };
 
 /// Wraps a store; see the [module](self) docs.
@@ -98,5 +99,19 @@ impl<S: VersionedStore> VersionedStore for Counting<S> {
     }
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
         self.inner.transact(ops).await
+    }
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Value>>>> {
+        self.inner.get_many(keys).await
+    }
+    async fn query(
+        &self,
+        partition: &str,
+        range: SortRange,
+        options: QueryOptions,
+    ) -> Result<Page> {
+        self.inner.query(partition, range, options).await
+    }
+    async fn scan(&self, options: ScanOptions) -> Result<Page> {
+        self.inner.scan(options).await
     }
 }

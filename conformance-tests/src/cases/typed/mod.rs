@@ -7,6 +7,7 @@ mod counting;
 mod entities;
 mod load_delete;
 mod mapping;
+mod reads;
 mod save;
 mod skip_check;
 mod transactions;
@@ -14,6 +15,7 @@ mod update_with;
 
 pub(crate) use load_delete::*;
 pub(crate) use mapping::*;
+pub(crate) use reads::*;
 pub(crate) use save::*;
 pub(crate) use skip_check::*;
 pub(crate) use transactions::*;
