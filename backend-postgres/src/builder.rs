@@ -12,10 +12,10 @@ use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use crate::error;
-use crate::schema;
 use crate::sql::Statements;
 use crate::store::{BACKEND, Inner, PostgresStore};
 use crate::table::TableName;
+use crate::{catalog, schema};
 
 /// The table a store uses unless told otherwise.
 pub const DEFAULT_TABLE: &str = "optimist_items";
@@ -296,6 +296,7 @@ impl PostgresStoreBuilder {
             tombstones: self.tombstones,
         };
         schema::prepare(&pool, &table, &layout, self.response_timeout).await?;
+        let facts = catalog::probe(&pool, &table, self.response_timeout).await?;
         let mut capabilities = Capabilities::new()
             .with_nul_in_keys(false)
             .with_tombstones(self.tombstones);
@@ -311,6 +312,8 @@ impl PostgresStoreBuilder {
             retry_policy: self.retry_policy,
             response_timeout: self.response_timeout,
             tombstones: self.tombstones,
+            identity: facts.identity,
+            byte_ordered: facts.byte_ordered,
         })))
     }
 }

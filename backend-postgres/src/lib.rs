@@ -44,10 +44,13 @@
 
 mod builder;
 mod config;
+mod catalog;
 mod connection;
 mod error;
 mod item;
 mod purge;
+mod read_sql;
+mod reads;
 mod row;
 mod schema;
 mod sql;

@@ -24,6 +24,7 @@
 //! counter being exhausted. A transaction writes the versions core's `Write::decide`
 //! gave.
 
+use crate::read_sql::ReadSql;
 use crate::table::TableName;
 
 /// The statements of one table.
@@ -39,6 +40,8 @@ pub(crate) struct Statements {
     pub(crate) lock_keys: String,
     pub(crate) apply: String,
     pub(crate) purge: String,
+    /// The reads beyond one key: `get_many`, `query`, `scan`.
+    pub(crate) reads: ReadSql,
 }
 
 impl Statements {
@@ -183,6 +186,7 @@ impl Statements {
                  AND deleted_at < now() - $1::bigint * interval '1 microsecond' RETURNING 1) \
                  SELECT count(*) FROM d"
             ),
+            reads: ReadSql::new(&t),
         }
     }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Applied, Capabilities, CommitOutcome, Key, Outcome, Record, Storage, StorageError, Write,
+    Applied, Capabilities, CommitOutcome, Key, Outcome, RangePage, RangeRequest, Record, Storage,
+    StorageError, Write,
 };
 use sqlx::postgres::{PgPool, PgRow, Postgres};
 
@@ -31,6 +32,10 @@ pub(crate) struct Inner {
     pub(crate) response_timeout: Duration,
     /// Tombstone mode: a delete leaves a tombstone instead of removing the row.
     pub(crate) tombstones: bool,
+    /// Names the table's data for cursors: server, database, schema, table.
+    pub(crate) identity: String,
+    /// Whether the primary key's index is in byte order (see `catalog`).
+    pub(crate) byte_ordered: bool,
 }
 
 /// A [`VersionedStore`](optimist_core::VersionedStore) on one PostgreSQL table, through
@@ -115,6 +120,21 @@ impl PostgresStore {
         self.inner.table.as_str()
     }
 
+    /// Whether a [`query`](optimist_core::VersionedStore::query) reads one range of the
+    /// primary key's index: true when the table's key columns are `COLLATE "C"`, as in
+    /// every table this crate creates. On a table made with another collation, queries
+    /// still answer in byte order, but the server sorts each page's partition first
+    /// (the README's "Schema" tells how to change the columns).
+    ///
+    /// ```no_run
+    /// # fn demo(store: optimist_postgres::PostgresStore) {
+    /// assert!(store.key_index_in_byte_order());
+    /// # }
+    /// ```
+    pub fn key_index_in_byte_order(&self) -> bool {
+        self.inner.byte_ordered
+    }
+
     /// A connection for one operation; failing here means nothing was sent.
     pub(crate) async fn connection(&self) -> Result<Connection, StorageError> {
         Connection::acquire(&self.inner.pool, self.inner.response_timeout).await
@@ -154,6 +174,18 @@ impl Storage for PostgresStore {
             Some(row) => Ok(Some(record_at(&row, 0, Applied::No)?)),
             None => Ok(None),
         }
+    }
+
+    fn identity(&self) -> String {
+        self.inner.identity.clone()
+    }
+
+    async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+        crate::reads::many(self, keys).await
+    }
+
+    async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
+        crate::reads::range(self, request).await
     }
 
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {

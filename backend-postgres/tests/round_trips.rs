@@ -5,6 +5,9 @@
 //! on a tombstone: refused with the tombstone, the engine sends it again for exactly
 //! that tombstone (two round trips, and a transaction holding one runs twice).
 //!
+//! get_many of 100 keys, a page of a query and a page of a scan are one round trip
+//! each too (contract R16–R18).
+//!
 //! sqlx's pool pings every connection it takes back (a lone Sync, after the call has
 //! returned); the proxy counts those apart and the test prints them.
 
@@ -15,7 +18,10 @@ mod common;
 use std::future::Future;
 
 use common::proxy::Proxy;
-use optimist_core::{Conflict, ConflictKind, Error, Key, TxOp, Version, VersionedStore};
+use optimist_core::{
+    Conflict, ConflictKind, Error, Key, QueryOptions, ScanOptions, SortRange, TxOp, Version,
+    VersionedStore,
+};
 use optimist_postgres::PostgresStore;
 use serde_json::json;
 
@@ -290,4 +296,73 @@ async fn tombstone_mode_costs_one_round_trip_but_for_inserts_on_tombstones() {
     )
     .await;
     assert_eq!(applied.expect("transact"), vec![Some(Version::new(4))]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_many_of_100_keys_and_each_page_are_one_round_trip() {
+    let Some(url) = common::url_or_skip("get_many_and_pages_round_trips") else {
+        return;
+    };
+    let (_, upstream) = common::through(&url, 0);
+    let proxy = Proxy::start(upstream).await.expect("proxy starts");
+    let (proxied, _) = common::through(&url, proxy.port);
+    let store = PostgresStore::builder()
+        .url(proxied)
+        .table(common::fresh_table())
+        .max_connections(1)
+        .build()
+        .await
+        .expect("store on the proxied server");
+    let (s, p) = (&store, &proxy);
+    let keys: Vec<Key> = (0..100)
+        .map(|i| Key::with_sort("customer", format!("order-{i:03}")))
+        .collect();
+    let inserts = keys
+        .iter()
+        .map(|k| TxOp::insert(k.clone(), json!({"n": 1})));
+    store
+        .transact(inserts.collect())
+        .await
+        .expect("100 inserts");
+
+    // Warm up: prepare each statement once on the one connection.
+    let page = QueryOptions::new().limit(60);
+    store.get_many(&keys).await.expect("get_many");
+    let first = store.query("customer", SortRange::All, page.clone()).await;
+    let next = first.expect("query").next;
+    let rest = page.clone().cursor(next.clone());
+    store
+        .query("customer", SortRange::All, rest.clone())
+        .await
+        .expect("query");
+    let scan = ScanOptions::new().limit(60);
+    let first = store.scan(scan.clone()).await.expect("scan");
+    let scan_rest = scan.clone().cursor(first.next.clone());
+    store.scan(scan_rest.clone()).await.expect("scan");
+
+    let got = measure(p, s, "get_many, 100 keys", 1, store.get_many(&keys)).await;
+    assert_eq!(got.expect("get_many").iter().flatten().count(), 100);
+    let first = measure(
+        p,
+        s,
+        "query, first page",
+        1,
+        store.query("customer", SortRange::All, page),
+    )
+    .await;
+    assert_eq!(first.expect("query").items.len(), 60);
+    let last = measure(
+        p,
+        s,
+        "query, next page",
+        1,
+        store.query("customer", SortRange::All, rest),
+    )
+    .await;
+    let last = last.expect("query");
+    assert_eq!((last.items.len(), last.next.is_none()), (40, true));
+    let first = measure(p, s, "scan, first page", 1, store.scan(scan)).await;
+    assert_eq!(first.expect("scan").items.len(), 60);
+    let last = measure(p, s, "scan, next page", 1, store.scan(scan_rest)).await;
+    assert_eq!(last.expect("scan").items.len(), 40);
 }

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use optimist_core::retry::RetryPolicy;
@@ -330,6 +331,7 @@ impl SqliteStoreBuilder {
         let capabilities = Capabilities::new()
             .with_max_item_bytes(self.max_item_bytes)
             .with_tombstones(self.tombstones);
+        let identity = identity(&self.location, &self.table);
         let path = match self.location {
             Location::Memory => None,
             Location::File(path) => Some(path),
@@ -342,6 +344,28 @@ impl SqliteStoreBuilder {
             capabilities,
             busy_timeout: self.busy_timeout,
             retry_policy: self.retry_policy,
+            identity,
         }))
+    }
+}
+
+/// What a store's cursors are bound to (see `Storage::identity`): the table in the
+/// database file, by its canonical path so that every store on that file agrees, or in
+/// this store's own in-memory database, which no other store can read.
+fn identity(location: &Location, table: &str) -> String {
+    match location {
+        Location::Memory => {
+            static NEXT: AtomicU64 = AtomicU64::new(1);
+            let database = NEXT.fetch_add(1, Ordering::Relaxed);
+            format!("sqlite in-memory database #{database}, table {table}")
+        }
+        Location::File(path) => {
+            // The file exists once the table is open; the absolute path stands in if
+            // it cannot be resolved (a link removed since, say).
+            let file = std::fs::canonicalize(path)
+                .or_else(|_| std::path::absolute(path))
+                .unwrap_or_else(|_| path.clone());
+            format!("sqlite file {}, table {table}", file.display())
+        }
     }
 }

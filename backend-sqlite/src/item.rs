@@ -65,11 +65,19 @@ pub(crate) struct Row {
 impl Row {
     /// The row of a `SELECT value, version, token`.
     pub(crate) fn read(row: &sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
+        Self::read_at(row, 0)
+    }
+
+    /// The value, version and token in columns `first..first + 3` of a row.
+    pub(crate) fn read_at(
+        row: &sqlx::sqlite::SqliteRow,
+        first: usize,
+    ) -> Result<Self, sqlx::Error> {
         use sqlx::Row as _;
         Ok(Self {
-            text: row.try_get(0)?,
-            version: row.try_get(1)?,
-            token: row.try_get(2)?,
+            text: row.try_get(first)?,
+            version: row.try_get(first + 1)?,
+            token: row.try_get(first + 2)?,
         })
     }
 

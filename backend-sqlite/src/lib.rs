@@ -42,6 +42,8 @@ mod db;
 mod error;
 mod item;
 mod purge;
+mod read_sql;
+mod reads;
 mod schema;
 mod sql;
 mod statement;

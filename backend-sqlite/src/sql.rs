@@ -1,6 +1,8 @@
 //! Every statement the store runs, built once per store from a checked table name and
 //! the store's mode (tombstones or not).
 
+use crate::read_sql::ReadSql;
+
 /// The largest version SQLite's signed 64-bit INTEGER holds.
 const MAX_STORED_VERSION: i64 = i64::MAX;
 
@@ -57,11 +59,13 @@ pub(crate) struct Sql {
     /// Up to `?2` tombstones left before `?1` (milliseconds since the Unix epoch),
     /// removed in one statement; each still a tombstone of that age when it goes.
     pub purge: String,
+    /// The reads beyond one key: `get_many`, `query`, `scan`.
+    pub reads: ReadSql,
 }
 
 impl Sql {
     /// Every statement but the DDL, to prepare against an existing table.
-    pub(crate) fn statements(&self) -> [&str; 11] {
+    pub(crate) fn statements(&self) -> impl Iterator<Item = &str> {
         [
             &self.get,
             &self.insert_if_absent,
@@ -75,6 +79,9 @@ impl Sql {
             &self.delete,
             &self.purge,
         ]
+        .into_iter()
+        .map(String::as_str)
+        .chain(self.reads.statements())
     }
 
     /// The statements for `table`, which must have passed
@@ -157,6 +164,7 @@ impl Sql {
                  SELECT partition_key, has_sort, sort_key FROM {t} \
                  WHERE value IS NULL AND deleted_at < ?1 LIMIT ?2)"
             ),
+            reads: ReadSql::new(table),
         }
     }
 }

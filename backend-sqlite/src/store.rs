@@ -10,8 +10,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Capabilities, CommitOutcome, ErrorKind, Held, Key, Outcome, Record, Storage, StorageError,
-    Write,
+    Capabilities, CommitOutcome, ErrorKind, Held, Key, Outcome, RangePage, RangeRequest, Record,
+    Storage, StorageError, Write,
 };
 
 use crate::builder::SqliteStoreBuilder;
@@ -19,7 +19,7 @@ use crate::db::Db;
 use crate::error::{self, BACKEND};
 use crate::item::{Encoded, Row};
 use crate::sql::Sql;
-use crate::{purge, statement, transaction};
+use crate::{purge, reads, statement, transaction};
 
 /// A [`VersionedStore`](optimist_core::VersionedStore) on SQLite, in memory or in a
 /// file shared by any number of stores and processes. Clones share the same database.
@@ -65,6 +65,8 @@ pub(crate) struct Inner {
     pub capabilities: Capabilities,
     pub busy_timeout: Duration,
     pub retry_policy: RetryPolicy,
+    /// What cursors are bound to: the database (file or in-memory one) and the table.
+    pub identity: String,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -169,6 +171,18 @@ impl Storage for SqliteStore {
             .map_err(error::unapplied)?
             .record()
             .map(Some)
+    }
+
+    fn identity(&self) -> String {
+        self.inner.identity.clone()
+    }
+
+    async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+        reads::many(&self.inner.db, &self.inner.sql.reads, keys).await
+    }
+
+    async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
+        reads::range(&self.inner.db, &self.inner.sql.reads, request).await
     }
 
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {

@@ -1,0 +1,323 @@
+//! get_many, query and scan on PostgreSQL (contract R16–R18), against the memory store
+//! as the reference: the same items give the same pages, in UTF-8 byte order, in both
+//! modes, and on a table whose key columns have a linguistic collation too; tombstones
+//! never show; cursors are bound to the server's table, not to the URL that reached it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+mod common;
+
+use common::proxy::Proxy;
+use optimist_core::{
+    Direction, Key, QueryOptions, ScanOptions, SortRange, Value, Versioned, VersionedStore,
+};
+use optimist_memory::MemoryStore;
+use optimist_postgres::PostgresStore;
+use serde_json::json;
+
+type Items = Vec<(Key, Versioned<Value>)>;
+
+/// Sort parts whose byte order differs from a linguistic one, and from UTF-16's.
+const SORTS: [&str; 16] = [
+    "a",
+    "B",
+    "b",
+    "a-b",
+    "ab",
+    "aa",
+    "é",
+    "f",
+    "z",
+    "\u{FFFF}",
+    "\u{10000}",
+    "2026-01",
+    "2026-02-14",
+    "2026-03",
+    "2026-03-01",
+    "~",
+];
+
+/// The same items in each store: two partitions of `SORTS`, a key without a sort part
+/// in each, neighbouring partitions, and some items updated past version 1.
+async fn fill(store: &dyn VersionedStore) {
+    for partition in ["p", "q"] {
+        for (i, sort) in SORTS.iter().enumerate() {
+            let key = Key::with_sort(partition, *sort);
+            let v1 = store.insert(&key, json!({"i": i})).await.unwrap();
+            if i % 3 == 0 {
+                let again = json!({"i": i, "again": true});
+                store.update(&key, v1, again).await.unwrap();
+            }
+        }
+        let bare = Key::new(partition);
+        store.insert(&bare, json!("no sort")).await.unwrap();
+    }
+    for partition in ["P", "pa", "o"] {
+        let key = Key::with_sort(partition, "a");
+        store.insert(&key, json!(partition)).await.unwrap();
+    }
+}
+
+/// Every item of a query, page by page; each page within the limit.
+async fn query_all(
+    store: &dyn VersionedStore,
+    partition: &str,
+    range: &SortRange,
+    direction: Direction,
+    limit: usize,
+) -> Items {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let options = QueryOptions::new()
+            .limit(limit)
+            .direction_of(direction)
+            .cursor(cursor);
+        let page = store
+            .query(partition, range.clone(), options)
+            .await
+            .unwrap();
+        assert!(page.items.len() <= limit);
+        items.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return items,
+        }
+    }
+}
+
+/// Every item of a scan, page by page.
+async fn scan_all(store: &dyn VersionedStore, limit: usize) -> Items {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let options = ScanOptions::new().limit(limit).cursor(cursor);
+        let page = store.scan(options).await.unwrap();
+        assert!(page.items.len() <= limit);
+        items.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return items,
+        }
+    }
+}
+
+fn ranges() -> Vec<SortRange> {
+    vec![
+        SortRange::All,
+        SortRange::prefix("a"),
+        SortRange::prefix("2026-"),
+        SortRange::prefix("\u{FFFF}"),
+        SortRange::between("2026-01", "2026-03"),
+        SortRange::between("B", "b"),
+        SortRange::after("a"),
+        SortRange::after("\u{10000}"),
+        SortRange::before("é"),
+        SortRange::before("B"),
+    ]
+}
+
+/// Every range, both directions, several page sizes: the store's pages hold what the
+/// memory store's hold, in the same order. A scan returns the same items, each once
+/// (in byte order too when `scan_in_byte_order`: the index's order on a `C` table).
+async fn queries_match_the_reference(store: &dyn VersionedStore, scan_in_byte_order: bool) {
+    let reference = MemoryStore::new();
+    fill(&reference).await;
+    fill(store).await;
+    let mut by_bytes: Vec<&str> = SORTS.to_vec();
+    by_bytes.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let all = query_all(store, "p", &SortRange::All, Direction::Ascending, 100).await;
+    let sorts: Vec<&str> = all.iter().filter_map(|(key, _)| key.sort()).collect();
+    assert_eq!(
+        sorts, by_bytes,
+        "byte order, and no key without a sort part"
+    );
+    for range in ranges() {
+        for direction in [Direction::Ascending, Direction::Descending] {
+            for limit in [1, 4, 1000] {
+                let expected = query_all(&reference, "p", &range, direction, limit).await;
+                let got = query_all(store, "p", &range, direction, limit).await;
+                assert_eq!(got, expected, "{range:?} {direction:?} pages of {limit}");
+            }
+        }
+    }
+    let expected = scan_all(&reference, 1000).await;
+    for limit in [1, 5, 1000] {
+        let mut got = scan_all(store, limit).await;
+        if !scan_in_byte_order {
+            got.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        assert_eq!(got, expected, "scan in pages of {limit}");
+    }
+}
+
+#[tokio::test]
+async fn queries_and_scans_match_the_memory_store() {
+    let Some(_) = common::url_or_skip("queries_and_scans_match_the_memory_store") else {
+        return;
+    };
+    let store = common::store().await.unwrap();
+    assert!(store.key_index_in_byte_order());
+    queries_match_the_reference(&store, true).await;
+    let store = common::tombstone_store().await.unwrap();
+    queries_match_the_reference(&store, true).await;
+}
+
+/// A table made by hand with a linguistic collation on its key columns ("B" after "a",
+/// "é" before "f"): queries still answer in byte order, and the store says its index
+/// cannot give that order.
+#[tokio::test]
+async fn a_table_of_another_collation_still_answers_in_byte_order() {
+    let Some(url) = common::url_or_skip("a_table_of_another_collation") else {
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let table = common::fresh_table();
+    let create = format!(
+        "CREATE TABLE \"{table}\" (\
+         partition TEXT COLLATE \"und-x-icu\" NOT NULL, \
+         sort TEXT COLLATE \"und-x-icu\" NOT NULL DEFAULT '', \
+         value JSON, version BIGINT NOT NULL DEFAULT 0, token TEXT, deleted_at TIMESTAMPTZ, \
+         PRIMARY KEY (partition, sort))"
+    );
+    sqlx::query(&create).execute(&pool).await.unwrap();
+    let store = PostgresStore::builder()
+        .pool(pool)
+        .table(table)
+        .create_table(false)
+        .build()
+        .await
+        .unwrap();
+    assert!(!store.key_index_in_byte_order());
+    queries_match_the_reference(&store, false).await;
+}
+
+#[tokio::test]
+async fn get_many_answers_in_the_order_asked() {
+    let Some(_) = common::url_or_skip("get_many_answers_in_the_order_asked") else {
+        return;
+    };
+    let store = common::store().await.unwrap();
+    let mut keys = Vec::new();
+    for i in 0..50 {
+        let key = Key::with_sort("p", format!("{i:03}"));
+        if i % 2 == 0 {
+            store.insert(&key, json!(i)).await.unwrap();
+        }
+        keys.push(key);
+    }
+    let bare = Key::new("p");
+    store.insert(&bare, json!("bare")).await.unwrap();
+    keys.reverse();
+    keys.push(bare);
+    keys.extend((0..49).map(|i| Key::new(format!("absent-{i}"))));
+    assert_eq!(keys.len(), 100);
+    let got = store.get_many(&keys).await.unwrap();
+    let mut expected = Vec::new();
+    for key in &keys {
+        expected.push(store.get(key).await.unwrap());
+    }
+    assert_eq!(got, expected);
+    assert_eq!(got.iter().filter(|item| item.is_some()).count(), 26);
+    assert_eq!(got[50].as_ref().map(|i| &i.value), Some(&json!("bare")));
+}
+
+#[tokio::test]
+async fn tombstones_never_show_and_pages_stay_full() {
+    let Some(_) = common::url_or_skip("tombstones_never_show_and_pages_stay_full") else {
+        return;
+    };
+    let store = common::tombstone_store().await.unwrap();
+    let keys: Vec<Key> = (0..10)
+        .map(|i| Key::with_sort("p", format!("{i}")))
+        .collect();
+    for key in &keys {
+        store.insert(key, json!(1)).await.unwrap();
+    }
+    for key in keys.iter().step_by(2) {
+        store.remove(key).await.unwrap();
+    }
+    let live: Vec<Key> = keys.iter().skip(1).step_by(2).cloned().collect();
+    let got = store.get_many(&keys).await.unwrap();
+    for (key, item) in keys.iter().zip(&got) {
+        assert_eq!(item.is_some(), live.contains(key), "{key}");
+    }
+    // The tombstones are skipped inside the statement: every page but the last is full.
+    let first = store
+        .query("p", SortRange::All, QueryOptions::new().limit(2))
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 2);
+    let pages = query_all(&store, "p", &SortRange::All, Direction::Descending, 2).await;
+    let mut expected = live.clone();
+    expected.reverse();
+    let keys_seen: Vec<Key> = pages.into_iter().map(|(k, _)| k).collect();
+    assert_eq!(keys_seen, expected);
+    let scanned: Vec<Key> = scan_all(&store, 3)
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(scanned, live);
+    // An item again on a tombstone shows, at the version after the tombstone's.
+    let again = store.insert(&keys[0], json!(2)).await.unwrap();
+    let page = store
+        .query("p", SortRange::prefix("0"), QueryOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].1.version, again);
+}
+
+/// A cursor names the table on the server, not the URL: a store reaching the same
+/// server through a proxy continues it; a store on another table refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cursors_belong_to_the_table_not_the_url() {
+    let Some(url) = common::url_or_skip("cursors_belong_to_the_table_not_the_url") else {
+        return;
+    };
+    let table = common::fresh_table();
+    let direct = PostgresStore::builder()
+        .url(url.clone())
+        .table(table.clone())
+        .build()
+        .await
+        .unwrap();
+    for i in 0..4 {
+        let key = Key::with_sort("p", format!("{i}"));
+        direct.insert(&key, json!(i)).await.unwrap();
+    }
+    let options = QueryOptions::new().limit(2);
+    let first = direct
+        .query("p", SortRange::All, options.clone())
+        .await
+        .unwrap();
+    let cursor = first.next.unwrap();
+
+    let (_, upstream) = common::through(&url, 0);
+    let proxy = Proxy::start(upstream).await.unwrap();
+    let (proxied, _) = common::through(&url, proxy.port);
+    let via_proxy = PostgresStore::builder()
+        .url(proxied)
+        .table(table)
+        .build()
+        .await
+        .unwrap();
+    let rest = via_proxy
+        .query(
+            "p",
+            SortRange::All,
+            options.clone().cursor(Some(cursor.clone())),
+        )
+        .await
+        .unwrap();
+    let sorts: Vec<&str> = rest.items.iter().filter_map(|(k, _)| k.sort()).collect();
+    assert_eq!(sorts, ["2", "3"]);
+
+    let other = common::store().await.unwrap();
+    let err = other
+        .query("p", SortRange::All, options.cursor(Some(cursor)))
+        .await
+        .unwrap_err();
+    assert!(err.is_invalid_input(), "{err:?}");
+}
