@@ -25,6 +25,12 @@ pub enum Feature {
     /// The default mode (`Capabilities::tombstones` off): a key deleted and written
     /// again restarts at version 1 (contract R15).
     NoTombstones,
+    /// The factory can open a store's storage again
+    /// ([`StoreFactory::reopener`](crate::StoreFactory::reopener)): not a capability of
+    /// the store but of its factory, so the capabilities always have it and the suite
+    /// asks the factory (a case needing it on a factory without one shows as ignored,
+    /// with the factory's reason).
+    Reopen,
 }
 
 impl Feature {
@@ -47,6 +53,7 @@ impl Feature {
             Feature::PartitionOnlyKeys => caps.key_shape.accepts(false),
             Feature::Tombstones => caps.tombstones,
             Feature::NoTombstones => !caps.tombstones,
+            Feature::Reopen => true,
         }
     }
 
@@ -64,6 +71,7 @@ impl Feature {
             Feature::PartitionOnlyKeys => "partition_only_keys",
             Feature::Tombstones => "tombstones",
             Feature::NoTombstones => "no_tombstones",
+            Feature::Reopen => "reopen",
         }
     }
 

@@ -2,6 +2,7 @@
 //! timeout, and reports a failure as a message. Which cases run at all is decided
 //! before, in [`crate::gate`].
 
+use std::any::Any;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use optimist_core::{Capabilities, VersionedStore};
 
 use crate::env;
-use crate::{StoreFactory, Unavailable};
+use crate::{Reopener, StoreFactory, Unavailable};
 
 /// How the suite runs its cases.
 ///
@@ -53,6 +54,9 @@ pub(crate) struct CaseContext {
     pub(crate) regressions: Option<PathBuf>,
     /// The factory's [`load_percent`](crate::StoreFactory::load_percent).
     pub(crate) load_percent: u32,
+    /// The factory's [`Reopener`] for the case's store type, if it has one (the
+    /// context is not generic: [`reopener`] gets it back by its type).
+    pub(crate) reopen: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 impl Default for CaseContext {
@@ -61,8 +65,17 @@ impl Default for CaseContext {
             name: String::new(),
             regressions: None,
             load_percent: 100,
+            reopen: None,
         }
     }
+}
+
+/// The running case's factory's [`Reopener`] for stores of type `S`; `None` outside a
+/// case or when the factory has none.
+pub(crate) fn reopener<S: 'static>() -> Option<Reopener<S>> {
+    context()
+        .reopen
+        .and_then(|any| any.downcast_ref::<Reopener<S>>().cloned())
 }
 
 tokio::task_local! {
@@ -135,6 +148,10 @@ where
         name: name.to_string(),
         regressions: options.regressions.clone(),
         load_percent: factory.load_percent().max(1),
+        reopen: factory
+            .reopener()
+            .ok()
+            .map(|reopener| Arc::new(reopener) as Arc<dyn Any + Send + Sync>),
     };
     let outcome = runtime.block_on(async move {
         let task = tokio::spawn(CONTEXT.scope(context, case(store)));
