@@ -22,7 +22,7 @@ use crate::env;
 use crate::history::{
     HistoryPlan, Observed, PlanOptions, Recorded, check_history_from, execute, plan,
 };
-use crate::model::{MKey, Op, State};
+use crate::model::{Act, MKey, Op, State};
 use crate::rng::SplitMix64;
 use crate::support::key;
 
@@ -40,9 +40,11 @@ enum Cut {
 
 impl Cut {
     fn pick(rng: &mut SplitMix64) -> Self {
-        match rng.below(3) {
+        match rng.below(4) {
             0 => Cut::ReadyBranch,
-            1 => Cut::Polls(2 + u32::try_from(rng.below(6)).unwrap_or(0)),
+            // Most cuts fall after a few polls: in the middle of a call that awaits
+            // several times (a pool, a statement, a commit), where a half-done write hides.
+            1 | 2 => Cut::Polls(2 + u32::try_from(rng.below(4)).unwrap_or(0)),
             _ => Cut::Timeout(rng.below(2_000)),
         }
     }
@@ -121,8 +123,8 @@ async fn call<S: VersionedStore + ?Sized>(
     }
 }
 
-/// Which calls of each branch are cut, and how: every other branch (the first one
-/// never, so some branch always writes on) cuts each write and transaction.
+/// Which calls of each branch are cut, and how: every branch but the first (which
+/// writes on uncut) cuts each of its writes and transactions.
 fn cuts(plan: &HistoryPlan, rng: &mut SplitMix64) -> Vec<Vec<Option<Cut>>> {
     plan.branches
         .iter()
@@ -131,11 +133,63 @@ fn cuts(plan: &HistoryPlan, rng: &mut SplitMix64) -> Vec<Vec<Option<Cut>>> {
             ops.iter()
                 .map(|(op, _)| {
                     let write = !matches!(op, Op::Get(_));
-                    (b % 2 == 1 && write).then(|| Cut::pick(rng))
+                    (b > 0 && write).then(|| Cut::pick(rng))
                 })
                 .collect()
         })
         .collect()
+}
+
+/// A plan aimed at a half-done write: three keys at version 1, then a branch reading
+/// them while the other's calls, each cut, would all succeed if left alone (updates,
+/// deletes and puts on those keys; in transactions across them when `transactions`).
+fn focused(transactions: bool, rng: &mut SplitMix64) -> HistoryPlan {
+    let k = MKey::Slot;
+    let mut value = 3;
+    let mut next = || {
+        value += 1;
+        value
+    };
+    let prefix = (0..3)
+        .map(|slot| Op::Write(k(slot), Act::Insert(slot as u64 + 1)))
+        .collect();
+    let cut: Vec<Op> = if transactions {
+        vec![
+            Op::Transact(vec![
+                (
+                    k(0),
+                    Act::Update {
+                        expected: 1,
+                        value: next(),
+                    },
+                ),
+                (k(1), Act::Delete { expected: 1 }),
+                (k(2), Act::Put(next())),
+            ]),
+            Op::Transact(vec![(k(0), Act::Put(next())), (k(1), Act::Put(next()))]),
+        ]
+    } else {
+        vec![
+            Op::Write(
+                k(0),
+                Act::Update {
+                    expected: 1,
+                    value: next(),
+                },
+            ),
+            Op::Write(k(1), Act::Put(next())),
+            Op::Write(k(2), Act::Delete { expected: 1 }),
+            Op::Write(k(2), Act::Insert(next())),
+        ]
+    };
+    let reads = (0..3)
+        .map(|slot| (Op::Get(k(slot)), rng.chance(50)))
+        .collect();
+    HistoryPlan {
+        keys: 3,
+        prefix,
+        branches: vec![reads, cut.into_iter().map(|op| (op, false)).collect()],
+    }
 }
 
 /// Runs `plan` with the calls `cuts` names cut short, then reads every key, and
@@ -207,10 +261,15 @@ async fn cancelled_histories<S: VersionedStore + ?Sized + 'static>(
         ..PlanOptions::default()
     };
     let mut cancelled = 0;
-    for n in 0..(env::histories() / 4).max(2) {
+    // Random histories and focused ones in turn.
+    for n in 0..(env::histories() / 3).max(4) {
         let seed = base.wrapping_add(n as u64);
         let mut rng = SplitMix64::new(seed);
-        let plan = plan(&mut rng, &options);
+        let plan = if n % 2 == 0 {
+            plan(&mut rng, &options)
+        } else {
+            focused(transactions, &mut rng)
+        };
         let cuts = cuts(&plan, &mut rng);
         let keys: Vec<Key> = (0..plan.keys)
             .map(|i| key(&*store, &format!("{label}-{base:x}-{n}-k{i}")))
