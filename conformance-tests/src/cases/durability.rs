@@ -162,7 +162,7 @@ pub async fn r4_completed_writes_survive_reopening_the_store<S: VersionedStore +
 
     let v1 = doc(
         s,
-        json!({"n": 1, "text": "first", "pi": 3.141_592_653_589_793}),
+        json!({"n": 1, "text": "first", "f": 1.000_000_000_000_000_2}),
     );
     let v = step(
         &mut j,
