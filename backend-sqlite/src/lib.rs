@@ -38,6 +38,7 @@
 
 mod builder;
 mod db;
+mod detach;
 mod error;
 mod item;
 mod purge;
