@@ -3,7 +3,7 @@
 //! OPTIMIST_DYNAMODB_ENDPOINT. Each table's key schema and mode are in the store's
 //! capabilities, so the cases it cannot hold (sort keys on a hash-only table, keys
 //! without a sort part on a hash+range table, the other mode's cases) show as ignored
-//! with that reason.
+//! with that reason. The durability case reopens each table with a new client.
 
 mod common;
 
@@ -25,7 +25,12 @@ fn tables(sort: bool, tombstones: bool) -> impl StoreFactory {
             common::fresh_store(sort).await
         }
     })
-    .with_load_percent(common::LOAD_PERCENT);
+    .with_load_percent(common::LOAD_PERCENT)
+    .with_reopen(
+        "the same table, opened by a new store on a new client after the old store was \
+         dropped; the server is not restarted",
+        common::reopen,
+    );
     if common::is_moto() {
         // Moto applies about 50 requests a second, one at a time: with 16 writers on
         // one key, the unluckiest writer keeps losing and one runs out of the default

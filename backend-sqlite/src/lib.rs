@@ -39,6 +39,7 @@
 mod builder;
 mod config;
 mod db;
+mod detach;
 mod error;
 mod item;
 mod purge;

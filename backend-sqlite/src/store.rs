@@ -10,12 +10,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Capabilities, CommitOutcome, ErrorKind, Held, Key, Outcome, RangePage, RangeRequest, Record,
-    Storage, StorageError, Write,
+    Applied, Capabilities, CommitOutcome, Direction, ErrorKind, Held, Key, Outcome, RangePage,
+    RangeRequest, RangeScope, Record, SortRange, Storage, StorageError, Write,
 };
 
 use crate::builder::SqliteStoreBuilder;
 use crate::db::Db;
+use crate::detach::{self, OwnedWrite};
 use crate::error::{self, BACKEND};
 use crate::item::{Encoded, Row};
 use crate::sql::Sql;
@@ -159,6 +160,81 @@ impl Storage for SqliteStore {
     }
 
     async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
+        let (store, key) = (self.clone(), key.clone());
+        detach::run(Applied::No, async move { store.read_now(&key).await }).await
+    }
+
+    async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+        let (store, write) = (self.clone(), OwnedWrite::of(write));
+        detach::run(Applied::Maybe, async move {
+            store.write_now(&write.write()).await
+        })
+        .await
+    }
+
+    async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
+        let store = self.clone();
+        let writes: Vec<OwnedWrite> = writes.iter().map(OwnedWrite::of).collect();
+        detach::run(Applied::Maybe, async move {
+            let writes: Vec<Write<'_>> = writes.iter().map(OwnedWrite::write).collect();
+            transaction::commit(&store.inner.db, &store.inner.sql, &writes).await
+        })
+        .await
+    }
+
+    fn identity(&self) -> String {
+        self.inner.identity.clone()
+    }
+
+    async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+        let (store, keys) = (self.clone(), keys.to_vec());
+        detach::run(Applied::No, async move {
+            reads::many(&store.inner.db, &store.inner.sql.reads, &keys).await
+        })
+        .await
+    }
+
+    async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
+        // The request borrows from the caller; the detached task owns a copy of it.
+        let store = self.clone();
+        let partition: Option<(String, SortRange, Direction)> = match request.scope {
+            RangeScope::Partition {
+                partition,
+                range,
+                direction,
+            } => Some((partition.to_string(), range.clone(), direction)),
+            _ => None,
+        };
+        let after = request.after.cloned();
+        let limit = request.limit;
+        detach::run(Applied::No, async move {
+            let scope = match &partition {
+                Some((partition, range, direction)) => RangeScope::Partition {
+                    partition,
+                    range,
+                    direction: *direction,
+                },
+                None => RangeScope::Store,
+            };
+            let request = RangeRequest::new(scope, after.as_ref(), limit);
+            reads::range(&store.inner.db, &store.inner.sql.reads, &request).await
+        })
+        .await
+    }
+
+    async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
+        let store = self.clone();
+        detach::run(
+            Applied::Maybe,
+            async move { store.purge_now(older_than).await },
+        )
+        .await
+    }
+}
+
+/// The calls themselves, run to their end in a task of their own ([`detach`]).
+impl SqliteStore {
+    async fn read_now(&self, key: &Key) -> Result<Option<Record>, StorageError> {
         let mut conn = self.inner.db.acquire().await.map_err(error::unapplied)?;
         let row = statement::keyed(&self.inner.sql.get, key)
             .fetch_optional(&mut *conn)
@@ -173,19 +249,7 @@ impl Storage for SqliteStore {
             .map(Some)
     }
 
-    fn identity(&self) -> String {
-        self.inner.identity.clone()
-    }
-
-    async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
-        reads::many(&self.inner.db, &self.inner.sql.reads, keys).await
-    }
-
-    async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
-        reads::range(&self.inner.db, &self.inner.sql.reads, request).await
-    }
-
-    async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+    async fn write_now(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
         let encoded = Encoded::new(write)?;
         let inner = &*self.inner;
         let mut conn = inner.db.acquire().await.map_err(error::unapplied)?;
@@ -206,11 +270,7 @@ impl Storage for SqliteStore {
         })
     }
 
-    async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
-        transaction::commit(&self.inner.db, &self.inner.sql, writes).await
-    }
-
-    async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
+    async fn purge_now(&self, older_than: Duration) -> Result<u64, StorageError> {
         let inner = &*self.inner;
         if !inner.capabilities.tombstones {
             return Err(StorageError::not_applied(

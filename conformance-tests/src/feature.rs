@@ -34,6 +34,12 @@ pub enum Feature {
     /// A store on which `query` is `Unsupported`: its keys have no sort part, or it
     /// reads no ranges. Its cases check that it says so.
     NoQuery,
+    /// The factory can open a store's storage again
+    /// ([`StoreFactory::reopener`](crate::StoreFactory::reopener)): not a capability of
+    /// the store but of its factory, so the capabilities always have it and the suite
+    /// asks the factory (a case needing it on a factory without one shows as ignored,
+    /// with the factory's reason).
+    Reopen,
 }
 
 impl Feature {
@@ -59,6 +65,7 @@ impl Feature {
             Feature::Query => caps.range_reads && caps.key_shape.accepts(true),
             Feature::Scan => caps.range_reads,
             Feature::NoQuery => !Feature::Query.supported_by(caps),
+            Feature::Reopen => true,
         }
     }
 
@@ -79,6 +86,7 @@ impl Feature {
             Feature::Query => "query",
             Feature::Scan => "scan",
             Feature::NoQuery => "no_query",
+            Feature::Reopen => "reopen",
         }
     }
 

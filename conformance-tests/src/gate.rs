@@ -63,6 +63,11 @@ pub(crate) fn hold<F: StoreFactory + ?Sized>(
     {
         return Some(Hold::Unsupported(why));
     }
+    if features.contains(&Feature::Reopen) {
+        if let Err(why) = factory.reopener() {
+            return Some(Hold::Unsupported(format!("needs reopen: {why}")));
+        }
+    }
     match ignored_by(factory, name) {
         Some(why) if !run_ignored => Some(Hold::Ignore(why.to_string())),
         _ => None,
@@ -125,6 +130,40 @@ mod tests {
             ),
             Some(Hold::Unsupported(_))
         ));
+    }
+
+    #[test]
+    fn a_factory_without_reopen_holds_the_durability_case_with_its_reason() {
+        let caps = Ok(Capabilities::new());
+        let features = [Feature::Core, Feature::Reopen];
+        assert_eq!(
+            hold("c", &features, &factory(), &caps, true),
+            Some(Hold::Unsupported(format!(
+                "needs reopen: {}",
+                crate::factory::NO_REOPEN
+            )))
+        );
+        let memory = factory_fn("memory", || async {
+            Ok::<_, Unavailable>(optimist_memory::MemoryStore::new())
+        });
+        assert_eq!(
+            hold(
+                "c",
+                &features,
+                &memory.without_reopen("nothing survives"),
+                &caps,
+                false
+            ),
+            Some(Hold::Unsupported("needs reopen: nothing survives".into()))
+        );
+        let reopens = factory_fn("memory", || async {
+            Ok::<_, Unavailable>(optimist_memory::MemoryStore::new())
+        })
+        .with_reopen(
+            "a clone",
+            |store: optimist_memory::MemoryStore| async move { Ok(store.clone()) },
+        );
+        assert_eq!(hold("c", &features, &reopens, &caps, false), None);
     }
 
     #[test]

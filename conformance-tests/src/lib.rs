@@ -107,7 +107,9 @@ mod suite;
 pub mod support;
 pub mod workloads;
 
-pub use factory::{FnFactory, MakeFuture, StoreFactory, Unavailable, factory_fn};
+pub use factory::{
+    FnFactory, MakeFuture, NoReopen, ReopenSlot, Reopener, StoreFactory, Unavailable, factory_fn,
+};
 pub use feature::Feature;
 pub use runner::RunOptions;
 pub use suite::Suite;
@@ -182,6 +184,7 @@ macro_rules! __suite_cases {
             r3_every_write_advances_the_version_by_one: Core,
             r4_get_absent_is_none: Core,
             r4_get_sees_every_completed_write: Core,
+            r4_completed_writes_survive_reopening_the_store: Core + Reopen,
             r5_insert_absent_gives_version_1: Core,
             r5_insert_present_conflicts_with_current: Core,
             r6_update_at_expected_version: Core,
@@ -236,6 +239,8 @@ macro_rules! __suite_cases {
             r13_concurrent_transactions_are_linearizable: Transactions,
             r12_faulty_histories_are_linearizable: Core,
             r12_faulty_transaction_histories_are_linearizable: Transactions,
+            r12_cancelled_writes_apply_whole_or_not_at_all: Core,
+            r12_cancelled_transactions_apply_whole_or_not_at_all: Transactions,
             r20_stored_document_holds_neither_key_nor_version: PartitionOnlyKeys,
             r20_sort_key_entity_round_trips: SortKeys,
             r20_context_works_over_a_dyn_store: PartitionOnlyKeys,

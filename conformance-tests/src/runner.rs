@@ -14,7 +14,7 @@ use futures::future::{self, Either};
 use optimist_core::{Capabilities, VersionedStore};
 
 use crate::env;
-use crate::{StoreFactory, Unavailable};
+use crate::{Reopener, StoreFactory, Unavailable};
 
 /// How the suite runs its cases.
 ///
@@ -74,6 +74,9 @@ pub(crate) struct CaseContext {
     pub(crate) load_percent: u32,
     /// Asks the case's factory for another store; `None` outside a case.
     pub(crate) sibling: Option<Sibling>,
+    /// The factory's [`Reopener`] for the case's store type, if it has one (the
+    /// context is not generic: [`reopener`] gets it back by its type).
+    pub(crate) reopen: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 impl Default for CaseContext {
@@ -83,8 +86,17 @@ impl Default for CaseContext {
             regressions: None,
             load_percent: 100,
             sibling: None,
+            reopen: None,
         }
     }
+}
+
+/// The running case's factory's [`Reopener`] for stores of type `S`; `None` outside a
+/// case or when the factory has none.
+pub(crate) fn reopener<S: 'static>() -> Option<Reopener<S>> {
+    context()
+        .reopen
+        .and_then(|any| any.downcast_ref::<Reopener<S>>().cloned())
 }
 
 tokio::task_local! {
@@ -181,6 +193,10 @@ where
         regressions: options.regressions.clone(),
         load_percent: factory.load_percent().max(1),
         sibling: Some(Sibling(Arc::new(asks))),
+        reopen: factory
+            .reopener()
+            .ok()
+            .map(|reopener| Arc::new(reopener) as Arc<dyn Any + Send + Sync>),
     };
     let outcome = runtime.block_on(async move {
         let task = tokio::spawn(CONTEXT.scope(context, case(store)));

@@ -144,6 +144,24 @@ pub async fn fresh_tombstone_store(sort: bool) -> Result<DynamoDbStore, Unavaila
 }
 
 /// Skips (prints why) or, under CI / OPTIMIST_REQUIRE_ALL, fails.
+/// The store's table opened again by a new store on a new client, after the store is
+/// dropped: the same table description and mode, the table left as it is.
+pub async fn reopen(store: DynamoDbStore) -> Result<DynamoDbStore, Unavailable> {
+    let table = store.table_description().clone();
+    let tombstones = store.tombstones();
+    drop(store);
+    let builder = DynamoDbStore::builder(client()?, table).tombstones(tombstones);
+    let builder = if is_moto() {
+        builder.max_item_bytes(405_000)
+    } else {
+        builder
+    };
+    builder
+        .connect()
+        .await
+        .map_err(|e| Unavailable::new(format!("DynamoDB ({})", server_name()), e.to_string()))
+}
+
 pub fn unavailable(test: &str, why: Unavailable) {
     if optimist_conformance::env::require_all() {
         panic!("{test}: {why} (CI or OPTIMIST_REQUIRE_ALL is set, so this fails)");

@@ -44,6 +44,21 @@ async fn store_in_mode(tombstones: bool) -> Result<PostgresStore, Unavailable> {
         .map_err(|e| Unavailable::new("PostgreSQL", e.to_string()))
 }
 
+/// The store's table opened again by a new store with a new pool, after the old pool
+/// was closed and the store dropped: same table, same mode.
+pub async fn reopen(store: PostgresStore, tombstones: bool) -> Result<PostgresStore, Unavailable> {
+    let table = store.table().to_string();
+    store.pool().close().await;
+    drop(store);
+    PostgresStore::builder()
+        .url(url()?)
+        .table(table)
+        .tombstones(tombstones)
+        .build()
+        .await
+        .map_err(|e| Unavailable::new("PostgreSQL", e.to_string()))
+}
+
 /// `url` with its host and port replaced by 127.0.0.1:`port`, and the original
 /// host:port (to point a [`proxy::Proxy`] at).
 pub fn through(url: &str, port: u16) -> (String, String) {

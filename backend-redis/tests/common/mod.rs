@@ -51,6 +51,26 @@ pub async fn tombstone_store() -> Result<RedisStore, Unavailable> {
         .map_err(|e| Unavailable::new("Redis (tombstone mode)", e.to_string()))
 }
 
+/// The store's key prefix opened again by a new store with new connections, after the
+/// store was dropped: same prefix, same mode. The server is not restarted.
+pub async fn reopen(store: RedisStore, tombstones: bool) -> Result<RedisStore, Unavailable> {
+    let prefix = store.prefix().to_string();
+    drop(store);
+    let url = url()?;
+    RedisStore::builder()
+        .url(url.clone())
+        .prefix(prefix)
+        .tombstones(tombstones)
+        .build()
+        .await
+        .map_err(|e| {
+            Unavailable::new(
+                format!("Redis at {}", optimist_core::redact::redact_url(&url)),
+                e.to_string(),
+            )
+        })
+}
+
 /// A store in tombstone mode for a backend-specific test, or `None` after printing
 /// why the test skips; panics instead when `CI` or `OPTIMIST_REQUIRE_ALL` is set.
 pub async fn tombstone_store_or_skip(test: &str) -> Option<RedisStore> {

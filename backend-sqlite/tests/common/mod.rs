@@ -51,6 +51,22 @@ pub struct FileStore {
     pub path: PathBuf,
 }
 
+impl FileStore {
+    /// Closes the store (its pool checkpoints the WAL into the file) and opens the same
+    /// file again with a new store from the builder `configure` returns: the file is
+    /// kept, and removed when the new store is dropped.
+    pub async fn reopened(
+        mut self,
+        configure: impl FnOnce(SqliteStoreBuilder) -> SqliteStoreBuilder,
+    ) -> Result<FileStore> {
+        self.store.close().await;
+        self.store = configure(SqliteStore::builder().path(&self.path))
+            .build()
+            .await?;
+        Ok(self)
+    }
+}
+
 impl Drop for FileStore {
     fn drop(&mut self) {
         remove_db(&self.path);

@@ -2,8 +2,10 @@
 //! the [`Feature`](crate::Feature)s each needs, the function running it on a fresh
 //! store), and [`run_all`] runs them; `suite!` runs each as a test of the same name.
 
+mod cancellation;
 mod catalog;
 mod confusable_keys;
+mod durability;
 mod histories;
 mod input;
 mod keys;
@@ -24,7 +26,9 @@ mod values;
 
 pub use catalog::{Case, CaseFuture, CaseOutcome, all, run_all};
 // The case functions are reached through `all()`, not by name.
+pub(crate) use cancellation::*;
 pub(crate) use confusable_keys::*;
+pub(crate) use durability::*;
 pub(crate) use histories::*;
 pub(crate) use input::*;
 pub(crate) use keys::*;

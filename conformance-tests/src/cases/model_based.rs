@@ -344,6 +344,7 @@ fn show(observed: &Observed) -> String {
     match observed {
         Observed::Answered(o) => o.to_string(),
         Observed::Indeterminate => "Indeterminate".to_string(),
+        Observed::Cancelled => "cancelled".to_string(),
         Observed::Failed(why) | Observed::Unexpected(why) => format!("error: {why}"),
     }
 }

@@ -40,6 +40,10 @@ pub enum Observed {
     Answered(Outcome),
     /// `Indeterminate`: it may or may not have taken effect.
     Indeterminate,
+    /// The caller dropped the call's future before it answered (a timeout, a
+    /// `select!`): like `Indeterminate`, it may have taken effect, once, whole, even
+    /// after it was dropped (an engine on `spawn_blocking` keeps committing), or never.
+    Cancelled,
     /// A retryable backend error: nothing was applied (contract R12).
     Failed(String),
     /// An error the suite does not expect from a valid call.

@@ -27,6 +27,7 @@ fn describe(r: &Recorded) -> String {
     let answer = match &r.observed {
         Observed::Answered(outcome) => outcome.to_string(),
         Observed::Indeterminate => "Indeterminate (maybe applied)".to_string(),
+        Observed::Cancelled => "cancelled: dropped before it answered (maybe applied)".to_string(),
         Observed::Failed(why) => format!("failed, not applied: {why}"),
         Observed::Unexpected(why) => format!("UNEXPECTED ERROR: {why}"),
     };
@@ -64,7 +65,7 @@ impl std::error::Error for HistoryFailure {}
 
 /// Checks a recorded history over `keys` keys, all absent at the start: every call
 /// that answered must fit one sequential order respecting real time; `Indeterminate`
-/// calls may fit anywhere after their start or nowhere; failed calls (retryable
+/// and cancelled calls may fit anywhere after their start or nowhere; failed calls (retryable
 /// backend errors) must have had no effect.
 ///
 /// ```
@@ -113,7 +114,7 @@ pub fn check_history_from(history: &[Recorded], initial: &State) -> Result<(), H
                 at: r.at,
                 ret: ret.clone(),
             },
-            Observed::Indeterminate => Completion::Unknown,
+            Observed::Indeterminate | Observed::Cancelled => Completion::Unknown,
             Observed::Failed(_) => continue,
             Observed::Unexpected(why) => {
                 return Err(fail(
