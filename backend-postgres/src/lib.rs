@@ -43,8 +43,8 @@
 #![deny(missing_docs)]
 
 mod builder;
-mod config;
 mod catalog;
+mod config;
 mod connection;
 mod error;
 mod item;
