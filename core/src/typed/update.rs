@@ -153,10 +153,7 @@ impl<S: VersionedStore> Context<S> {
     {
         let mut current: Option<T> = self.load(&key).await?;
         let mut attempts: u32 = 0;
-        // Backoffs so far: the exponent of the next one.
-        let mut backoffs: u32 = 0;
-        // Whether the write being retried was sent after a backoff.
-        let mut after_backoff = false;
+        let mut backoff = Backoff::default();
         loop {
             let mut entity = match current.take() {
                 Some(entity) => entity,
@@ -217,28 +214,51 @@ impl<S: VersionedStore> Context<S> {
                     last: Box::new(err.into()),
                 });
             }
-            // A write sent after a backoff carried an item that aged while it slept,
-            // so it conflicts often; its conflict's item is fresh, though: retry that
-            // one at once, and back off again only if the fresh retry conflicts too.
-            let delay = if after_backoff && !reread {
-                Duration::ZERO
-            } else {
-                backoffs += 1;
-                policy
-                    .clone()
-                    .with_base_delay(policy.base_delay().max(round_trip))
-                    .delay(backoffs)
-            };
-            after_backoff = !delay.is_zero();
+            let delay = backoff.next(policy, round_trip, reread);
             tracing::debug!(%key, attempts, ?delay, error = %err, "update_with: retrying");
             // A zero wait retries at once, without a trip through the timer.
-            if after_backoff {
+            if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
             if reread {
                 current = self.load(&key).await?;
             }
         }
+    }
+}
+
+/// The waits of `update_with` (alone or combined) between attempts.
+#[derive(Debug, Default)]
+pub(super) struct Backoff {
+    /// Backoffs so far: the exponent of the next one.
+    backoffs: u32,
+    /// Whether the write being retried was sent after a backoff.
+    after_backoff: bool,
+}
+
+impl Backoff {
+    /// The wait before the next attempt. A write sent after a backoff carried an item
+    /// that aged while it slept, so it conflicts often; its conflict's item is fresh,
+    /// though: retry that one at once (`reread` false), and back off again only if the
+    /// fresh retry conflicts too. The unit is the policy's base delay, or the failed
+    /// write's round trip if that is longer.
+    pub(super) fn next(
+        &mut self,
+        policy: &RetryPolicy,
+        round_trip: Duration,
+        reread: bool,
+    ) -> Duration {
+        let delay = if self.after_backoff && !reread {
+            Duration::ZERO
+        } else {
+            self.backoffs += 1;
+            policy
+                .clone()
+                .with_base_delay(policy.base_delay().max(round_trip))
+                .delay(self.backoffs)
+        };
+        self.after_backoff = !delay.is_zero();
+        delay
     }
 }
 

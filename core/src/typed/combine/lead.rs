@@ -1,7 +1,7 @@
 //! The leader's side: one batch's rounds of apply-then-write, retried like
 //! `update_with` on a conflict, and the outcome sent to every member.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -10,6 +10,7 @@ use super::follow::leader_lost;
 use super::replicate::replicate;
 use super::{Combiner, Member, Message};
 use crate::retry::RetryPolicy;
+use crate::typed::update::Backoff;
 use crate::typed::{Context, Entity, Error, Result};
 use crate::{Conflict, Error as StoreError, Key, Operation, Versioned, VersionedStore};
 
@@ -63,8 +64,7 @@ impl<'a, S: VersionedStore> Batch<'a, S> {
             },
         };
         let mut attempts: u32 = 0;
-        let mut backoffs: u32 = 0;
-        let mut after_backoff = false;
+        let mut backoff = Backoff::default();
         loop {
             let Some(item) = base.take() else {
                 let missing =
@@ -138,20 +138,10 @@ impl<'a, S: VersionedStore> Batch<'a, S> {
                     last: Box::new(err.into()),
                 });
             }
-            // As `update_with` alone: a fresh conflict item is retried at once after a
-            // backoff round, and the backoff's unit is at least the write's round trip.
-            let delay = if after_backoff && !reread {
-                Duration::ZERO
-            } else {
-                backoffs += 1;
-                self.policy
-                    .clone()
-                    .with_base_delay(self.policy.base_delay().max(round_trip))
-                    .delay(backoffs)
-            };
-            after_backoff = !delay.is_zero();
+            // As `update_with` alone.
+            let delay = backoff.next(self.policy, round_trip, reread);
             tracing::debug!(%key, attempts, ?delay, error = %err, "combined update: retrying");
-            if after_backoff {
+            if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
             if reread {
