@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Config, Credentials, Region};
 use optimist_core::Result;
+use optimist_core::url_options::read_options;
 use serde::Deserialize;
 
 use crate::error::configuration;
@@ -144,12 +145,8 @@ impl DynamoDbConfig {
         let mut pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
         let table_pair = format!("table={table}");
         pairs.push(&table_pair);
-        let config: Self = serde_urlencoded::from_str(&pairs.join("&")).map_err(|err| {
-            configuration(format!(
-                "invalid option in the DynamoDB URL: {}",
-                option_error::<Self>(&pairs, "&table=any", err)
-            ))
-        })?;
+        let config: Self = read_options(&pairs, "&table=any")
+            .map_err(|why| configuration(format!("invalid option in the DynamoDB URL: {why}")))?;
         config.description().check().map_err(configuration)?;
         Ok(config)
     }
@@ -279,27 +276,6 @@ impl DynamoDbConfig {
         }
         self.builder_with(client).connect().await
     }
-}
-
-/// The error of reading the options `pairs` as `T`, naming the option at fault:
-/// serde_urlencoded's message for a bad value does not say which one it was. `extra`
-/// holds pairs every reading needs.
-fn option_error<T: serde::de::DeserializeOwned>(
-    pairs: &[&str],
-    extra: &str,
-    err: serde_urlencoded::de::Error,
-) -> String {
-    let message = err.to_string();
-    if message.contains("field `") {
-        return message;
-    }
-    for pair in pairs {
-        if let Err(err) = serde_urlencoded::from_str::<T>(&format!("{pair}{extra}")) {
-            let name = pair.split('=').next().unwrap_or(pair);
-            return format!("option `{name}`: {err}");
-        }
-    }
-    message
 }
 
 #[cfg(test)]

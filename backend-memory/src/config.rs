@@ -1,6 +1,7 @@
 //! [`MemoryConfig`]: an in-memory store's settings as data, from a `memory://` URL or
 //! from a service's own config file.
 
+use optimist_core::url_options::read_options;
 use optimist_core::{Capabilities, Error, Result};
 use serde::Deserialize;
 
@@ -59,12 +60,7 @@ impl MemoryConfig {
             )));
         }
         let pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
-        serde_urlencoded::from_str(query).map_err(|err| {
-            refuse(format!(
-                "invalid option in the URL: {}",
-                option_error::<Self>(&pairs, "", err)
-            ))
-        })
+        read_options(&pairs, "").map_err(|why| refuse(format!("invalid option in the URL: {why}")))
     }
 
     /// A new, empty store with these settings.
@@ -76,25 +72,4 @@ impl MemoryConfig {
     pub fn build(&self) -> MemoryStore {
         MemoryStore::with_capabilities(Capabilities::new().with_tombstones(self.tombstones))
     }
-}
-
-/// The error of reading the options `pairs` as `T`, naming the option at fault:
-/// serde_urlencoded's message for a bad value does not say which one it was. `extra`
-/// holds pairs every reading needs.
-fn option_error<T: serde::de::DeserializeOwned>(
-    pairs: &[&str],
-    extra: &str,
-    err: serde_urlencoded::de::Error,
-) -> String {
-    let message = err.to_string();
-    if message.contains("field `") {
-        return message;
-    }
-    for pair in pairs {
-        if let Err(err) = serde_urlencoded::from_str::<T>(&format!("{pair}{extra}")) {
-            let name = pair.split('=').next().unwrap_or(pair);
-            return format!("option `{name}`: {err}");
-        }
-    }
-    message
 }

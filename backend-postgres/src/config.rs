@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use optimist_core::redact::{Secrets, redact_url};
+use optimist_core::url_options::{option_name, read_options, split_query};
 use optimist_core::{Error, Result};
 use serde::Deserialize;
 
@@ -154,7 +155,7 @@ impl PostgresConfig {
         let parts = split_query(url);
         let mut store = Vec::new();
         let mut driver = Vec::new();
-        for pair in parts.query.split('&').filter(|pair| !pair.is_empty()) {
+        for pair in parts.pairs() {
             let name = option_name(pair);
             if STORE_OPTIONS.contains(&name.as_str()) {
                 store.push(pair);
@@ -169,12 +170,8 @@ impl PostgresConfig {
                 )));
             }
         }
-        let options: Options = serde_urlencoded::from_str(&store.join("&")).map_err(|err| {
-            refuse(format!(
-                "invalid option in the PostgreSQL URL: {}",
-                option_error::<Options>(&store, "", err)
-            ))
-        })?;
+        let options: Options = read_options(&store, "")
+            .map_err(|why| refuse(format!("invalid option in the PostgreSQL URL: {why}")))?;
         if options.table.is_empty() {
             return Err(refuse(
                 "the table is empty: write ?table=NAME or leave it out for optimist_items"
@@ -255,69 +252,6 @@ impl fmt::Debug for PostgresConfig {
             .field("response_timeout_ms", &self.response_timeout_ms)
             .finish()
     }
-}
-
-/// A URL cut into what comes before its query, the query, and the fragment (with its
-/// `#`).
-struct UrlParts<'a> {
-    base: &'a str,
-    query: &'a str,
-    fragment: &'a str,
-}
-
-/// The query starts at the first `?` after the user information, which ends at the
-/// last `@` (as `redact_url` reads it), so a raw `?` in a password is never taken for
-/// the start of the options.
-fn split_query(url: &str) -> UrlParts<'_> {
-    let (without_fragment, fragment) = match url.rfind('#') {
-        Some(at) if url[at..].find('@').is_none() => url.split_at(at),
-        _ => (url, ""),
-    };
-    let host_start = without_fragment.rfind('@').map_or(0, |at| at + 1);
-    match without_fragment[host_start..].find('?') {
-        Some(at) => {
-            let at = host_start + at;
-            UrlParts {
-                base: &without_fragment[..at],
-                query: &without_fragment[at + 1..],
-                fragment,
-            }
-        }
-        None => UrlParts {
-            base: without_fragment,
-            query: "",
-            fragment,
-        },
-    }
-}
-
-/// A query pair's name, percent-decoded.
-fn option_name(pair: &str) -> String {
-    form_urlencoded::parse(pair.as_bytes())
-        .next()
-        .map(|(name, _)| name.into_owned())
-        .unwrap_or_default()
-}
-
-/// The error of reading the options `pairs` as `T`, naming the option at fault:
-/// serde_urlencoded's message for a bad value does not say which one it was. `extra`
-/// holds pairs every reading needs.
-fn option_error<T: serde::de::DeserializeOwned>(
-    pairs: &[&str],
-    extra: &str,
-    err: serde_urlencoded::de::Error,
-) -> String {
-    let message = err.to_string();
-    if message.contains("field `") {
-        return message;
-    }
-    for pair in pairs {
-        if let Err(err) = serde_urlencoded::from_str::<T>(&format!("{pair}{extra}")) {
-            let name = pair.split('=').next().unwrap_or(pair);
-            return format!("option `{name}`: {err}");
-        }
-    }
-    message
 }
 
 #[cfg(test)]

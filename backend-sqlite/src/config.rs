@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use optimist_core::url_options::{percent_decode, read_options};
 use optimist_core::{Error, Result};
 use serde::Deserialize;
 
@@ -130,12 +131,8 @@ impl SqliteConfig {
         let rest = rest.strip_prefix("//").unwrap_or(rest);
         let (place, query) = rest.split_once('?').unwrap_or((rest, ""));
         let pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
-        let options: Options = serde_urlencoded::from_str(query).map_err(|err| {
-            refuse(format!(
-                "invalid option in the SQLite URL: {}",
-                option_error::<Options>(&pairs, "", err)
-            ))
-        })?;
+        let options: Options = read_options(&pairs, "")
+            .map_err(|why| refuse(format!("invalid option in the SQLite URL: {why}")))?;
         let mode = match options.mode.as_deref() {
             None | Some("rwc") => OpenMode::Rwc,
             Some("rw") => OpenMode::Rw,
@@ -226,49 +223,6 @@ impl SqliteConfig {
         }
         self.builder().build().await
     }
-}
-
-/// `%XX` sequences decoded; an invalid one or bytes that are not UTF-8 are refused.
-fn percent_decode(text: &str) -> std::result::Result<String, &'static str> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut at = 0;
-    while at < bytes.len() {
-        if bytes[at] == b'%' {
-            let hex = bytes
-                .get(at + 1..at + 3)
-                .and_then(|hex| std::str::from_utf8(hex).ok())
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                .ok_or("holds a % not followed by two hex digits")?;
-            out.push(hex);
-            at += 3;
-        } else {
-            out.push(bytes[at]);
-            at += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "is not UTF-8 once percent-decoded")
-}
-
-/// The error of reading the options `pairs` as `T`, naming the option at fault:
-/// serde_urlencoded's message for a bad value does not say which one it was. `extra`
-/// holds pairs every reading needs.
-fn option_error<T: serde::de::DeserializeOwned>(
-    pairs: &[&str],
-    extra: &str,
-    err: serde_urlencoded::de::Error,
-) -> String {
-    let message = err.to_string();
-    if message.contains("field `") {
-        return message;
-    }
-    for pair in pairs {
-        if let Err(err) = serde_urlencoded::from_str::<T>(&format!("{pair}{extra}")) {
-            let name = pair.split('=').next().unwrap_or(pair);
-            return format!("option `{name}`: {err}");
-        }
-    }
-    message
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ mod storage;
 mod store;
 mod transaction;
 pub mod typed;
+pub mod url_options;
 pub mod validate;
 mod version;
 mod versioned;
