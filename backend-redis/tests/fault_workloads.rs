@@ -12,7 +12,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use optimist_conformance::network::{FaultProxy, FaultRates, url_through};
 use optimist_conformance::workloads::{self, Workload};
@@ -89,14 +89,7 @@ async fn counters_under_network_faults_apply_every_change_exactly_once() {
         calls: 25,
         ..Workload::new(seed(0xC0_0001), faults())
     };
-    let started = Instant::now();
-    let report = workloads::counters(store, &proxy, &workload).await.unwrap();
-    println!("redis {report}; took {:.1?}", started.elapsed());
-    assert!(
-        report.figures.faults.faults() > 0,
-        "no fault was injected: {report}"
-    );
-    assert!(report.problems.is_empty(), "{report}");
+    workloads::expect_counters_exactly_once("redis", store, &proxy, &workload).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,16 +103,7 @@ async fn transfers_under_network_faults_keep_the_total_and_land_once() {
         keys: 4,
         ..Workload::new(seed(0xC0_0002), faults())
     };
-    let started = Instant::now();
-    let report = workloads::transfers(store, &proxy, &workload)
-        .await
-        .unwrap();
-    println!("redis {report}; took {:.1?}", started.elapsed());
-    assert!(
-        report.figures.faults.faults() > 0,
-        "no fault was injected: {report}"
-    );
-    assert!(report.problems.is_empty(), "{report}");
+    workloads::expect_transfers_whole_and_once("redis", store, &proxy, &workload).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,14 +116,5 @@ async fn histories_under_network_faults_are_linearizable() {
         calls: 30,
         ..Workload::new(seed(0xC0_0003), faults())
     };
-    let started = Instant::now();
-    let report = workloads::histories(store, &proxy, &workload)
-        .await
-        .unwrap();
-    println!("redis {report}; took {:.1?}", started.elapsed());
-    assert!(
-        report.faults.faults() > 0,
-        "no fault was injected: {report}"
-    );
-    assert_eq!(report.problem, None, "{report}");
+    workloads::expect_linearizable_histories("redis", store, &proxy, &workload).await;
 }

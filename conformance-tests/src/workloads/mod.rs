@@ -41,12 +41,16 @@
 //! [`FaultProxy`]: crate::network::FaultProxy
 
 mod counters;
+mod expect;
 mod histories;
 mod report;
 mod snapshot;
 mod transfers;
 
 pub use counters::counters;
+pub use expect::{
+    expect_counters_exactly_once, expect_linearizable_histories, expect_transfers_whole_and_once,
+};
 pub use histories::{HistoryReport, histories};
 pub use report::{Figures, Report};
 pub use transfers::transfers;
