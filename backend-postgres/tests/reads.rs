@@ -7,149 +7,13 @@
 
 mod common;
 
+use optimist_conformance::reference::{ScanOrder, query_all, reads_match_the_reference, scan_all};
+
 use common::proxy::Proxy;
-use optimist_core::{
-    Direction, Key, QueryOptions, ScanOptions, SortRange, Value, Versioned, VersionedStore,
-};
+use optimist_core::{Direction, Key, QueryOptions, SortRange, VersionedStore};
 use optimist_memory::MemoryStore;
 use optimist_postgres::PostgresStore;
 use serde_json::json;
-
-type Items = Vec<(Key, Versioned<Value>)>;
-
-/// Sort parts whose byte order differs from a linguistic one, and from UTF-16's.
-const SORTS: [&str; 16] = [
-    "a",
-    "B",
-    "b",
-    "a-b",
-    "ab",
-    "aa",
-    "é",
-    "f",
-    "z",
-    "\u{FFFF}",
-    "\u{10000}",
-    "2026-01",
-    "2026-02-14",
-    "2026-03",
-    "2026-03-01",
-    "~",
-];
-
-/// The same items in each store: two partitions of `SORTS`, a key without a sort part
-/// in each, neighbouring partitions, and some items updated past version 1.
-async fn fill(store: &dyn VersionedStore) {
-    for partition in ["p", "q"] {
-        for (i, sort) in SORTS.iter().enumerate() {
-            let key = Key::with_sort(partition, *sort);
-            let v1 = store.insert(&key, json!({"i": i})).await.unwrap();
-            if i % 3 == 0 {
-                let again = json!({"i": i, "again": true});
-                store.update(&key, v1, again).await.unwrap();
-            }
-        }
-        let bare = Key::new(partition);
-        store.insert(&bare, json!("no sort")).await.unwrap();
-    }
-    for partition in ["P", "pa", "o"] {
-        let key = Key::with_sort(partition, "a");
-        store.insert(&key, json!(partition)).await.unwrap();
-    }
-}
-
-/// Every item of a query, page by page; each page within the limit.
-async fn query_all(
-    store: &dyn VersionedStore,
-    partition: &str,
-    range: &SortRange,
-    direction: Direction,
-    limit: usize,
-) -> Items {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let options = QueryOptions::new()
-            .limit(limit)
-            .direction_of(direction)
-            .cursor(cursor);
-        let page = store
-            .query(partition, range.clone(), options)
-            .await
-            .unwrap();
-        assert!(page.items.len() <= limit);
-        items.extend(page.items);
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return items,
-        }
-    }
-}
-
-/// Every item of a scan, page by page.
-async fn scan_all(store: &dyn VersionedStore, limit: usize) -> Items {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let options = ScanOptions::new().limit(limit).cursor(cursor);
-        let page = store.scan(options).await.unwrap();
-        assert!(page.items.len() <= limit);
-        items.extend(page.items);
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return items,
-        }
-    }
-}
-
-fn ranges() -> Vec<SortRange> {
-    vec![
-        SortRange::All,
-        SortRange::prefix("a"),
-        SortRange::prefix("2026-"),
-        SortRange::prefix("\u{FFFF}"),
-        SortRange::between("2026-01", "2026-03"),
-        SortRange::between("B", "b"),
-        SortRange::after("a"),
-        SortRange::after("\u{10000}"),
-        SortRange::before("é"),
-        SortRange::before("B"),
-    ]
-}
-
-/// Every range, both directions, several page sizes: the store's pages hold what the
-/// memory store's hold, in the same order. A scan returns the same items, each once
-/// (in byte order too when `scan_in_byte_order`: the index's order on a `C` table).
-async fn queries_match_the_reference(store: &dyn VersionedStore, scan_in_byte_order: bool) {
-    let reference = MemoryStore::new();
-    fill(&reference).await;
-    fill(store).await;
-    let mut by_bytes: Vec<&str> = SORTS.to_vec();
-    by_bytes.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-    let all = query_all(store, "p", &SortRange::All, Direction::Ascending, 100).await;
-    let sorts: Vec<&str> = all.iter().filter_map(|(key, _)| key.sort()).collect();
-    assert_eq!(
-        sorts, by_bytes,
-        "byte order, and no key without a sort part"
-    );
-    for range in ranges() {
-        for direction in [Direction::Ascending, Direction::Descending] {
-            for limit in [1, 4, 1000] {
-                let expected = query_all(&reference, "p", &range, direction, limit).await;
-                let got = query_all(store, "p", &range, direction, limit).await;
-                assert_eq!(got, expected, "{range:?} {direction:?} pages of {limit}");
-            }
-        }
-    }
-    let expected = scan_all(&reference, 1000).await;
-    for limit in [1, 5, 1000] {
-        let mut got = scan_all(store, limit).await;
-        if !scan_in_byte_order {
-            got.sort_by(|a, b| a.0.cmp(&b.0));
-        }
-        assert_eq!(got, expected, "scan in pages of {limit}");
-    }
-}
 
 #[tokio::test]
 async fn queries_and_scans_match_the_memory_store() {
@@ -158,9 +22,9 @@ async fn queries_and_scans_match_the_memory_store() {
     };
     let store = common::store().await.unwrap();
     assert!(store.key_index_in_byte_order());
-    queries_match_the_reference(&store, true).await;
+    reads_match_the_reference(&store, &MemoryStore::new(), ScanOrder::Bytes).await;
     let store = common::tombstone_store().await.unwrap();
-    queries_match_the_reference(&store, true).await;
+    reads_match_the_reference(&store, &MemoryStore::new(), ScanOrder::Bytes).await;
 }
 
 /// A table made by hand with a linguistic collation on its key columns ("B" after "a",
@@ -189,7 +53,7 @@ async fn a_table_of_another_collation_still_answers_in_byte_order() {
         .await
         .unwrap();
     assert!(!store.key_index_in_byte_order());
-    queries_match_the_reference(&store, false).await;
+    reads_match_the_reference(&store, &MemoryStore::new(), ScanOrder::Any).await;
 }
 
 #[tokio::test]

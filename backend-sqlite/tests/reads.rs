@@ -6,165 +6,22 @@
 
 mod common;
 
-use optimist_core::{
-    Direction, Key, QueryOptions, ScanOptions, SortRange, Value, Versioned, VersionedStore,
-};
+use optimist_conformance::reference::{ScanOrder, query_all, reads_match_the_reference, scan_all};
+use optimist_core::{Direction, Key, QueryOptions, SortRange, VersionedStore};
 use optimist_memory::MemoryStore;
 use optimist_sqlite::SqliteStore;
 use serde_json::json;
 
-type Items = Vec<(Key, Versioned<Value>)>;
-
-/// Sort parts whose byte order differs from a linguistic one, and from UTF-16's.
-const SORTS: [&str; 17] = [
-    "a",
-    "B",
-    "b",
-    "a-b",
-    "ab",
-    "aa",
-    "a\u{0}",
-    "é",
-    "f",
-    "z",
-    "\u{FFFF}",
-    "\u{10000}",
-    "2026-01",
-    "2026-02-14",
-    "2026-03",
-    "2026-03-01",
-    "~",
-];
-
-/// The same items in each store: two partitions of `SORTS`, a key without a sort part
-/// in each, neighbouring partitions, and some items updated past version 1.
-async fn fill(store: &dyn VersionedStore) {
-    for partition in ["p", "q"] {
-        for (i, sort) in SORTS.iter().enumerate() {
-            let key = Key::with_sort(partition, *sort);
-            let v1 = store.insert(&key, json!({"i": i})).await.unwrap();
-            if i % 3 == 0 {
-                store
-                    .update(&key, v1, json!({"i": i, "again": true}))
-                    .await
-                    .unwrap();
-            }
-        }
-        store
-            .insert(&Key::new(partition), json!("no sort"))
-            .await
-            .unwrap();
-    }
-    for partition in ["p\u{0}", "pa", "o"] {
-        store
-            .insert(&Key::with_sort(partition, "a"), json!(partition))
-            .await
-            .unwrap();
-    }
-}
-
-/// Every item of a query, page by page; each page within the limit.
-async fn query_all(
-    store: &dyn VersionedStore,
-    partition: &str,
-    range: &SortRange,
-    direction: Direction,
-    limit: usize,
-) -> Items {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let options = QueryOptions::new()
-            .limit(limit)
-            .direction_of(direction)
-            .cursor(cursor);
-        let page = store
-            .query(partition, range.clone(), options)
-            .await
-            .unwrap();
-        assert!(page.items.len() <= limit);
-        items.extend(page.items);
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return items,
-        }
-    }
-}
-
-/// Every item of a scan, page by page.
-async fn scan_all(store: &dyn VersionedStore, limit: usize) -> Items {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = store
-            .scan(ScanOptions::new().limit(limit).cursor(cursor))
-            .await
-            .unwrap();
-        assert!(page.items.len() <= limit);
-        items.extend(page.items);
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return items,
-        }
-    }
-}
-
-fn ranges() -> Vec<SortRange> {
-    vec![
-        SortRange::All,
-        SortRange::prefix("a"),
-        SortRange::prefix("2026-"),
-        SortRange::prefix("\u{FFFF}"),
-        SortRange::between("2026-01", "2026-03"),
-        SortRange::between("B", "b"),
-        SortRange::after("a"),
-        SortRange::after("\u{10000}"),
-        SortRange::before("é"),
-        SortRange::before("B"),
-    ]
-}
-
-/// Every range, both directions, several page sizes: the store's pages hold what the
-/// memory store's hold, in the same order.
-async fn queries_match_the_reference(store: &dyn VersionedStore) {
-    let reference = MemoryStore::new();
-    fill(&reference).await;
-    fill(store).await;
-    let mut by_bytes: Vec<&str> = SORTS.to_vec();
-    by_bytes.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-    let all = query_all(store, "p", &SortRange::All, Direction::Ascending, 100).await;
-    let sorts: Vec<&str> = all.iter().filter_map(|(key, _)| key.sort()).collect();
-    assert_eq!(
-        sorts, by_bytes,
-        "ascending byte order, no key without a sort part"
-    );
-    for range in ranges() {
-        for direction in [Direction::Ascending, Direction::Descending] {
-            for limit in [1, 4, 1000] {
-                let expected = query_all(&reference, "p", &range, direction, limit).await;
-                let got = query_all(store, "p", &range, direction, limit).await;
-                assert_eq!(got, expected, "{range:?} {direction:?} pages of {limit}");
-            }
-        }
-    }
-    for limit in [1, 5, 1000] {
-        assert_eq!(
-            scan_all(store, limit).await,
-            scan_all(&reference, limit).await
-        );
-    }
-}
-
 #[tokio::test]
 async fn queries_and_scans_match_the_memory_store_in_memory() {
     let store = SqliteStore::builder().build().await.unwrap();
-    queries_match_the_reference(&store).await;
+    reads_match_the_reference(&store, &MemoryStore::new(), ScanOrder::Bytes).await;
 }
 
 #[tokio::test]
 async fn queries_and_scans_match_the_memory_store_on_a_file() {
     let file = common::file_store("reads").await.unwrap();
-    queries_match_the_reference(&file).await;
+    reads_match_the_reference(&file, &MemoryStore::new(), ScanOrder::Bytes).await;
 }
 
 #[tokio::test]

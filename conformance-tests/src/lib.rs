@@ -98,6 +98,9 @@ pub mod linearizability;
 pub mod model;
 pub mod network;
 mod property;
+// Test helpers: they fail by panicking, like the cases.
+#[allow(clippy::panic)]
+pub mod reference;
 #[doc(hidden)]
 pub mod rng;
 mod runner;

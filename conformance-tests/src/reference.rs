@@ -1,0 +1,215 @@
+//! A reference store (the memory store, say) for a backend's reads (contract R16–R18):
+//! the same items written to both, every query (each kind of range, both directions, several
+//! page sizes) and every scan must give the same items with the same versions, in the
+//! same order. A backend's own tests call [`reads_match_the_reference`] on the stores
+//! they care about (a file and memory database, a table of another collation), and
+//! [`query_all`] / [`scan_all`] to gather every page of one read.
+//!
+//! ```
+//! use optimist_conformance::reference::{ScanOrder, reads_match_the_reference};
+//! use optimist_memory::MemoryStore;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let store = MemoryStore::new(); // the backend under test
+//! reads_match_the_reference(&store, &MemoryStore::new(), ScanOrder::Bytes).await;
+//! # });
+//! ```
+
+use optimist_core::{
+    Direction, Key, QueryOptions, ScanOptions, SortRange, Value, Versioned, VersionedStore,
+};
+use serde_json::json;
+
+/// Items as reads return them.
+pub type Items = Vec<(Key, Versioned<Value>)>;
+
+/// What a backend promises of a scan's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanOrder {
+    /// Byte order of the keys (partition, then sort part), as the reference scans.
+    Bytes,
+    /// Some order of its own: each item once, compared once sorted.
+    Any,
+}
+
+/// Sort parts whose byte order differs from a linguistic one, and from UTF-16's.
+const SORTS: [&str; 17] = [
+    "a",
+    "B",
+    "b",
+    "a-b",
+    "ab",
+    "aa",
+    "a\u{0}",
+    "é",
+    "f",
+    "z",
+    "\u{FFFF}",
+    "\u{10000}",
+    "2026-01",
+    "2026-02-14",
+    "2026-03",
+    "2026-03-01",
+    "~",
+];
+
+/// The sort parts `store` takes (a NUL only where keys may hold one).
+fn sorts(store: &dyn VersionedStore) -> Vec<&'static str> {
+    let nul = store.capabilities().nul_in_keys;
+    SORTS
+        .into_iter()
+        .filter(|sort| nul || !sort.contains('\u{0}'))
+        .collect()
+}
+
+/// The same items in each store: two partitions of the sort parts, a key without a
+/// sort part in each, neighbouring partitions, and some items updated past version 1.
+async fn fill(store: &dyn VersionedStore, sorts: &[&str]) {
+    let neighbour = if store.capabilities().nul_in_keys {
+        "p\u{0}"
+    } else {
+        "P"
+    };
+    for partition in ["p", "q"] {
+        for (i, sort) in sorts.iter().enumerate() {
+            let key = Key::with_sort(partition, *sort);
+            let v1 = must(store.insert(&key, json!({"i": i})).await, "insert", &key);
+            if i % 3 == 0 {
+                let again = json!({"i": i, "again": true});
+                must(store.update(&key, v1, again).await, "update", &key);
+            }
+        }
+        let bare = Key::new(partition);
+        must(store.insert(&bare, json!("no sort")).await, "insert", &bare);
+    }
+    for partition in [neighbour, "pa", "o"] {
+        let key = Key::with_sort(partition, "a");
+        must(store.insert(&key, json!(partition)).await, "insert", &key);
+    }
+}
+
+#[allow(clippy::panic)] // a test helper: it fails by panicking
+fn must<T>(result: optimist_core::Result<T>, what: &str, key: &Key) -> T {
+    result.unwrap_or_else(|err| panic!("filling the store: {what} of {key} failed: {err}"))
+}
+
+/// Every item of a query, page by page; fails if a page holds more than `limit` items
+/// or the query fails.
+#[allow(clippy::panic)] // a test helper: it fails by panicking
+pub async fn query_all(
+    store: &dyn VersionedStore,
+    partition: &str,
+    range: &SortRange,
+    direction: Direction,
+    limit: usize,
+) -> Items {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let options = QueryOptions::new()
+            .limit(limit)
+            .direction_of(direction)
+            .cursor(cursor);
+        let page = store
+            .query(partition, range.clone(), options)
+            .await
+            .unwrap_or_else(|err| panic!("query {partition:?} {range:?} failed: {err}"));
+        assert!(
+            page.items.len() <= limit,
+            "a page of {} items for a limit of {limit}",
+            page.items.len()
+        );
+        items.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return items,
+        }
+    }
+}
+
+/// Every item of a scan, page by page; fails if a page holds more than `limit` items
+/// or the scan fails.
+#[allow(clippy::panic)] // a test helper: it fails by panicking
+pub async fn scan_all(store: &dyn VersionedStore, limit: usize) -> Items {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let options = ScanOptions::new().limit(limit).cursor(cursor);
+        let page = store
+            .scan(options)
+            .await
+            .unwrap_or_else(|err| panic!("scan failed: {err}"));
+        assert!(
+            page.items.len() <= limit,
+            "a page of {} items for a limit of {limit}",
+            page.items.len()
+        );
+        items.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return items,
+        }
+    }
+}
+
+fn ranges() -> Vec<SortRange> {
+    vec![
+        SortRange::All,
+        SortRange::prefix("a"),
+        SortRange::prefix("2026-"),
+        SortRange::prefix("\u{FFFF}"),
+        SortRange::between("2026-01", "2026-03"),
+        SortRange::between("B", "b"),
+        SortRange::after("a"),
+        SortRange::after("\u{10000}"),
+        SortRange::before("é"),
+        SortRange::before("B"),
+    ]
+}
+
+/// Writes the same items to `store` and to `reference` (both empty), then checks every
+/// range, both directions, several page sizes: `store`'s pages hold what the
+/// reference's hold, in the same order, in UTF-8 byte order of the sort part;
+/// and a scan returns the same items, each once, in the order `scan` says.
+pub async fn reads_match_the_reference(
+    store: &dyn VersionedStore,
+    reference: &dyn VersionedStore,
+    scan: ScanOrder,
+) {
+    let sorts = sorts(store);
+    fill(reference, &sorts).await;
+    fill(store, &sorts).await;
+    let mut by_bytes = sorts.clone();
+    by_bytes.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let all = query_all(store, "p", &SortRange::All, Direction::Ascending, 100).await;
+    let got: Vec<&str> = all.iter().filter_map(|(key, _)| key.sort()).collect();
+    assert_eq!(
+        got, by_bytes,
+        "a query of every item must answer in UTF-8 byte order of the sort part, without the \
+         partition's key that has no sort part (contract R17)"
+    );
+    for range in ranges() {
+        for direction in [Direction::Ascending, Direction::Descending] {
+            for limit in [1, 4, 1000] {
+                let expected = query_all(reference, "p", &range, direction, limit).await;
+                let got = query_all(store, "p", &range, direction, limit).await;
+                assert_eq!(
+                    got, expected,
+                    "query {range:?} {direction:?} in pages of {limit}: the items and versions \
+                     the reference returns, in its order (contract R17)"
+                );
+            }
+        }
+    }
+    let expected = scan_all(reference, 1000).await;
+    for limit in [1, 5, 1000] {
+        let mut got = scan_all(store, limit).await;
+        if scan == ScanOrder::Any {
+            got.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        assert_eq!(
+            got, expected,
+            "scan in pages of {limit}: every item once, with its version (contract R18)"
+        );
+    }
+}
