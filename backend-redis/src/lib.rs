@@ -62,13 +62,17 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod cluster_url;
 mod config;
+mod connection;
 mod error;
 mod item;
+mod layout;
 mod pool;
 mod prefix;
 mod purge;
 mod range;
+mod read_many;
 mod reply;
 mod scripts;
 mod store;
@@ -76,6 +80,7 @@ mod transaction;
 
 pub use builder::RedisStoreBuilder;
 pub use config::RedisConfig;
+pub use connection::RedisConnection;
 pub use pool::{DEFAULT_POOL_SIZE, DEFAULT_RESPONSE_TIMEOUT};
 pub use prefix::{MAX_PREFIX_BYTES, Prefix};
 pub use redis;
