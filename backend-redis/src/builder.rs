@@ -400,7 +400,9 @@ async fn cluster(nodes: Vec<String>, settings: ClusterSettings) -> Result<RedisS
         .join(",");
     // The cluster client refuses nodes with different credentials, so the first
     // node's are every node's.
-    let mut secrets = nodes.first().map_or_else(Secrets::new, |n| Secrets::from_url(n));
+    let mut secrets = nodes
+        .first()
+        .map_or_else(Secrets::new, |n| Secrets::from_url(n));
     if let Some(Ok(info)) = nodes.first().map(|n| n.as_str().into_connection_info()) {
         if let Some(password) = info.redis_settings().password() {
             secrets = secrets.with(password);

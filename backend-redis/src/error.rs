@@ -200,7 +200,11 @@ mod tests {
         for (code, detail, kind) in [
             ("MOVED", "3999 127.0.0.1:7001", ErrorKind::Unavailable),
             ("ASK", "3999 127.0.0.1:7001", ErrorKind::Unavailable),
-            ("TRYAGAIN", "Multiple keys request during rehashing of slot", ErrorKind::Busy),
+            (
+                "TRYAGAIN",
+                "Multiple keys request during rehashing of slot",
+                ErrorKind::Busy,
+            ),
             ("CLUSTERDOWN", "The cluster is down", ErrorKind::Unavailable),
         ] {
             let reply = format!("-{code} {detail}\r\n");
@@ -208,7 +212,7 @@ mod tests {
                 .and_then(redis::Value::extract_error)
                 .err();
             let Some(err) = err else {
-                panic!("{code}: not an error");
+                unreachable!("{code}: not an error");
             };
             let mapped = from_redis(err, Applied::Maybe);
             assert_eq!(

@@ -169,7 +169,10 @@ mod tests {
         let k = keys(Layout::Cluster);
         let bucket = bucket_of("a");
         let tag = format!("{{p/b{bucket:04}}}");
-        assert_eq!(k.item(&Key::with_sort("a", "b")), format!("{tag}1:a1:b").as_bytes());
+        assert_eq!(
+            k.item(&Key::with_sort("a", "b")),
+            format!("{tag}1:a1:b").as_bytes()
+        );
         assert_eq!(k.index("a"), format!("{tag}1:a#index").as_bytes());
         assert_eq!(k.partitions("a"), format!("{tag}#partitions").as_bytes());
         let slots: std::collections::HashSet<u16> = [
@@ -187,8 +190,9 @@ mod tests {
 
     #[test]
     fn buckets_spread_partitions() {
-        let used: std::collections::HashSet<u16> =
-            (0..10_000).map(|i| bucket_of(&format!("customer-{i}"))).collect();
+        let used: std::collections::HashSet<u16> = (0..10_000)
+            .map(|i| bucket_of(&format!("customer-{i}")))
+            .collect();
         assert!(used.len() > 1000 * 9 / 10, "{}", used.len());
         assert!(used.iter().all(|&b| b < BUCKETS));
     }

@@ -186,17 +186,23 @@ mod tests {
                      e5 127.0.0.1:7004@17004 master - 0 0 4 connected\n";
         assert_eq!(
             parse_primaries(nodes),
-            vec![("127.0.0.1".to_string(), 7000), ("127.0.0.1".to_string(), 7001)]
+            vec![
+                ("127.0.0.1".to_string(), 7000),
+                ("127.0.0.1".to_string(), 7001)
+            ]
         );
     }
 
     #[test]
     fn the_pattern_is_the_store_tag() {
         let step = scan_step(0, b"{orders:v1}*");
-        let args: Vec<Vec<u8>> = step.args_iter().filter_map(|a| match a {
-            redis::Arg::Simple(bytes) => Some(bytes.to_vec()),
-            _ => None,
-        }).collect();
+        let args: Vec<Vec<u8>> = step
+            .args_iter()
+            .filter_map(|a| match a {
+                redis::Arg::Simple(bytes) => Some(bytes.to_vec()),
+                _ => None,
+            })
+            .collect();
         assert!(args.iter().any(|a| a == b"{orders:v1}*"));
     }
 }

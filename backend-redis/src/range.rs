@@ -7,10 +7,10 @@
 
 use std::ops::Bound;
 
+use futures_util::future::try_join_all;
 use optimist_core::{
     Applied, Direction, ErrorKind, Key, RangePage, RangeRequest, RangeScope, StorageError,
 };
-use futures_util::future::try_join_all;
 use redis::Value as Reply;
 
 use crate::RedisStore;

@@ -4,12 +4,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use optimist_core::retry::RetryPolicy;
-use optimist_core::{
-    Applied, Capabilities, CommitOutcome, ErrorKind, Key, Outcome, RangePage, RangeRequest, Record,
-    Storage, StorageError, Write,
-};
 use crate::error::{BACKEND, from_redis};
 use crate::item::WriteArgs;
 use crate::layout::{Keys, Layout};
@@ -17,6 +11,12 @@ use crate::pool::Pool;
 use crate::reply;
 use crate::scripts::{Call, Script, scripts};
 use crate::{Prefix, RedisConnection, RedisStoreBuilder};
+use async_trait::async_trait;
+use optimist_core::retry::RetryPolicy;
+use optimist_core::{
+    Applied, Capabilities, CommitOutcome, ErrorKind, Key, Outcome, RangePage, RangeRequest, Record,
+    Storage, StorageError, Write,
+};
 
 /// A [`VersionedStore`](optimist_core::VersionedStore) on Redis: every item of the
 /// store lives under its key prefix, and every operation, a transaction included, is

@@ -56,7 +56,11 @@ async fn keys_on(
     let mut keys = Vec::new();
     loop {
         let mut scan = redis::cmd("SCAN");
-        scan.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(1000);
+        scan.arg(cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(1000);
         let reply = conn.route_command(scan, route.clone()).await.unwrap();
         let (next, found): (u64, Vec<Vec<u8>>) = redis::from_redis_value(reply).unwrap();
         keys.extend(found);

@@ -130,7 +130,10 @@ pub async fn cluster_store_at(prefix: String, tombstones: bool) -> Result<RedisS
         .await
         .map_err(|e| {
             Unavailable::new(
-                format!("Redis Cluster at {}", optimist_core::redact::redact_url(&url)),
+                format!(
+                    "Redis Cluster at {}",
+                    optimist_core::redact::redact_url(&url)
+                ),
                 e.to_string(),
             )
         })
