@@ -5,11 +5,7 @@
 /// The schemes of a cluster URL, and the scheme each node's URL gets.
 const SCHEMES: [(&str, &str); 2] = [("redis+cluster", "redis"), ("rediss+cluster", "rediss")];
 
-/// Whether `url` names a Redis Cluster.
-///
-/// ```ignore
-/// assert!(is_cluster("redis+cluster://h:7000"));
-/// ```
+/// Whether `url` names a Redis Cluster (`redis+cluster://`, `rediss+cluster://`).
 pub(crate) fn is_cluster(url: &str) -> bool {
     url.split_once("://")
         .is_some_and(|(scheme, _)| SCHEMES.iter().any(|(cluster, _)| *cluster == scheme))

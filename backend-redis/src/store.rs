@@ -70,7 +70,8 @@ impl Inner {
 }
 
 impl RedisStore {
-    /// A builder: give it a URL, a client or a [`ConnectionManager`], and a key prefix.
+    /// A builder: give it a URL, a client, a
+    /// [`ConnectionManager`](redis::aio::ConnectionManager) or cluster nodes, and a key prefix.
     ///
     /// ```
     /// let builder = optimist_redis::RedisStore::builder().prefix("orders");
