@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion};
 use optimist_core::{Key, Operation, QueryOptions, SortRange, VersionedStore};
+use optimist_redis::RedisConnection;
 use optimist_redis::{Prefix, RedisStore};
-use redis::aio::ConnectionManager;
 use serde_json::{Value, json};
 
 const ITEMS: usize = 1000;
@@ -30,7 +30,7 @@ fn value(i: usize) -> Value {
 
 /// The bare driver: `query.lua` by its SHA1, keys and bounds spelled by hand.
 struct Raw {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     sha: String,
     index: Vec<u8>,
     base: Vec<u8>,

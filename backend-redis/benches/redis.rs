@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{BenchmarkId, Criterion};
 use optimist_core::{Key, Operation, Version, VersionedStore, WriteToken};
+use optimist_redis::RedisConnection;
 use optimist_redis::RedisStore;
-use redis::aio::ConnectionManager;
 use serde_json::{Value, json};
 
 fn value() -> Value {
@@ -42,7 +42,7 @@ fn token() -> String {
 
 /// The bare driver: the same script, keys spelled and values encoded by hand.
 struct Raw {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     prefix: String,
     shas: HashMap<Operation, String>,
 }

@@ -9,11 +9,13 @@ use optimist_core::redact::{Secrets, redact_url};
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{Error, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
 use redis::{Client, IntoConnectionInfo};
 
 use crate::error::{BACKEND, bad_url, setup};
+use crate::layout::Layout;
 use crate::pool::{DEFAULT_POOL_SIZE, DEFAULT_RESPONSE_TIMEOUT, Pool};
-use crate::{Prefix, RedisStore, scripts};
+use crate::{Prefix, RedisStore, cluster_url, scripts};
 
 /// Builds a [`RedisStore`]. Needs a key prefix and a server: a URL, a
 /// [`Client`], or a [`ConnectionManager`].
@@ -58,6 +60,8 @@ enum Source {
     Url(String),
     Client(Client),
     Manager(ConnectionManager),
+    /// The URLs of some of a Redis Cluster's nodes.
+    Cluster(Vec<String>),
 }
 
 impl RedisStoreBuilder {
@@ -65,11 +69,36 @@ impl RedisStoreBuilder {
     /// `rediss://` when the `redis` crate has TLS enabled). Percent-encode a password
     /// that holds `/ ? # @ : %`, as URLs require; raw or encoded, it never shows.
     ///
+    /// `redis+cluster://[user][:password@]host:port[,host:port…]` (or
+    /// `rediss+cluster://`) names a Redis Cluster by one or more of its nodes, as
+    /// [`cluster_nodes`](Self::cluster_nodes) does.
+    ///
     /// ```
     /// let builder = optimist_redis::RedisStore::builder().url("redis://127.0.0.1:6379");
+    /// let cluster = optimist_redis::RedisStore::builder()
+    ///     .url("redis+cluster://127.0.0.1:7000,127.0.0.1:7001");
     /// ```
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.source = Some(Source::Url(url.into()));
+        self
+    }
+
+    /// Connect to a Redis Cluster (cluster mode): the `redis://` (or `rediss://`) URLs
+    /// of one or more of its nodes, with the same credentials; the cluster client
+    /// finds the others. The store then uses the cluster layout: each partition in one
+    /// of 1,024 buckets with a hash tag of its own, so the store spreads over every
+    /// shard, and a transaction stays within one partition (see the crate's README).
+    ///
+    /// ```
+    /// let builder = optimist_redis::RedisStore::builder()
+    ///     .cluster_nodes(["redis://:pw@127.0.0.1:7000", "redis://:pw@127.0.0.1:7001"]);
+    /// ```
+    pub fn cluster_nodes<I, S>(mut self, nodes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.source = Some(Source::Cluster(nodes.into_iter().map(Into::into).collect()));
         self
     }
 
@@ -242,8 +271,8 @@ impl RedisStoreBuilder {
     /// assert!(err.is_retryable());
     /// # });
     /// ```
-    pub async fn build(self) -> Result<RedisStore> {
-        let prefix = match self.prefix {
+    pub async fn build(mut self) -> Result<RedisStore> {
+        let prefix = match self.prefix.take() {
             Some(prefix) => Prefix::new(prefix)?,
             None => return Err(Error::configuration(BACKEND, "no key prefix given")),
         };
@@ -260,7 +289,7 @@ impl RedisStoreBuilder {
                 "the pool size must be at least one connection",
             ));
         }
-        let (client, address, secrets) = match self.source {
+        let (client, address, secrets) = match self.source.take() {
             None => {
                 return Err(Error::configuration(
                     BACKEND,
@@ -296,6 +325,24 @@ impl RedisStoreBuilder {
                     .map_or_else(Secrets::new, |password| Secrets::new().with(password));
                 (client, address, secrets)
             }
+            Some(Source::Url(url)) if cluster_url::is_cluster(&url) => {
+                let Some(nodes) = cluster_url::nodes(&url) else {
+                    return Err(Error::configuration(
+                        BACKEND,
+                        format!(
+                            "the Redis Cluster URL {} names no node, or a database (a \
+                             cluster has only database 0)",
+                            redact_url(&url)
+                        ),
+                    ));
+                };
+                let settings = ClusterSettings::of(&self, prefix, response_timeout);
+                return cluster(nodes, settings).await;
+            }
+            Some(Source::Cluster(nodes)) => {
+                let settings = ClusterSettings::of(&self, prefix, response_timeout);
+                return cluster(nodes, settings).await;
+            }
             Some(Source::Url(url)) => {
                 let address = redact_url(&url);
                 let mut secrets = Secrets::from_url(&url);
@@ -327,6 +374,74 @@ impl RedisStoreBuilder {
     }
 }
 
+/// Connects to a Redis Cluster through `nodes` and makes a store in the cluster layout.
+///
+/// The cluster client is told never to resend a request (`retries(0)`): it would
+/// resend a script after an I/O error too, when the first may have run, and a write
+/// applied twice breaks the contract. Its redirects (`MOVED`, `ASK`), `TRYAGAIN` and
+/// `CLUSTERDOWN` reach the store instead, as errors that applied nothing, and core's
+/// engine sends the request again within the retry policy (the client has refreshed
+/// its slot map after a `MOVED` by then).
+async fn cluster(nodes: Vec<String>, settings: ClusterSettings) -> Result<RedisStore> {
+    let ClusterSettings {
+        prefix,
+        pool_size,
+        response_timeout,
+        retry_policy,
+        tombstones,
+    } = settings;
+    if nodes.is_empty() {
+        return Err(Error::configuration(BACKEND, "no Redis Cluster node given"));
+    }
+    let address = nodes
+        .iter()
+        .map(|node| redact_url(node))
+        .collect::<Vec<_>>()
+        .join(",");
+    // The cluster client refuses nodes with different credentials, so the first
+    // node's are every node's.
+    let mut secrets = nodes
+        .first()
+        .map_or_else(Secrets::new, |n| Secrets::from_url(n));
+    if let Some(Ok(info)) = nodes.first().map(|n| n.as_str().into_connection_info()) {
+        if let Some(password) = info.redis_settings().password() {
+            secrets = secrets.with(password);
+        }
+    }
+    let client = ClusterClientBuilder::new(nodes.iter().map(String::as_str))
+        .retries(0)
+        .connection_timeout(Duration::from_secs(2))
+        .response_timeout(response_timeout)
+        .build()
+        .map_err(|err| bad_url(&err, &address, &secrets))?;
+    let size = pool_size.unwrap_or(DEFAULT_POOL_SIZE);
+    let pool = Pool::cluster(client, size, response_timeout)
+        .await
+        .map_err(|err| setup(err, &address, &secrets))?;
+    finish(pool, prefix, retry_policy, address, secrets, tombstones).await
+}
+
+/// The builder's settings a cluster store takes, checked.
+struct ClusterSettings {
+    prefix: Prefix,
+    pool_size: Option<usize>,
+    response_timeout: Duration,
+    retry_policy: Option<RetryPolicy>,
+    tombstones: bool,
+}
+
+impl ClusterSettings {
+    fn of(builder: &RedisStoreBuilder, prefix: Prefix, response_timeout: Duration) -> Self {
+        Self {
+            prefix,
+            pool_size: builder.pool_size,
+            response_timeout,
+            retry_policy: builder.retry_policy.clone(),
+            tombstones: builder.tombstones,
+        }
+    }
+}
+
 /// Loads the scripts on the pool and makes the store.
 async fn finish(
     pool: Pool,
@@ -339,7 +454,11 @@ async fn finish(
     scripts::load_all(&pool.first())
         .await
         .map_err(|err| setup(err, &address, &secrets))?;
-    tracing::debug!(%address, %prefix, connections = pool.size(), "Redis store ready");
+    let layout = match pool.first() {
+        crate::RedisConnection::Cluster(_) => Layout::Cluster,
+        _ => Layout::Single,
+    };
+    tracing::debug!(%address, %prefix, connections = pool.size(), ?layout, "Redis store ready");
     let retry_policy = retry_policy.unwrap_or_else(|| RetryPolicy::transient_default().clone());
     Ok(RedisStore::from_parts(
         pool,
@@ -347,6 +466,7 @@ async fn finish(
         retry_policy,
         address,
         tombstones,
+        layout,
     ))
 }
 
@@ -359,6 +479,11 @@ impl fmt::Debug for RedisStoreBuilder {
             Some(Source::Url(url)) => redact_url(url),
             Some(Source::Client(client)) => client.get_connection_info().addr().to_string(),
             Some(Source::Manager(_)) => "(a given connection manager)".to_string(),
+            Some(Source::Cluster(nodes)) => nodes
+                .iter()
+                .map(|node| redact_url(node))
+                .collect::<Vec<_>>()
+                .join(","),
         };
         f.debug_struct("RedisStoreBuilder")
             .field("source", &source)

@@ -43,7 +43,8 @@ const DRIVER_OPTIONS: [&str; 4] = ["protocol", "db", "user", "pass"];
 #[serde(deny_unknown_fields)]
 pub struct RedisConfig {
     /// The server's URL as the `redis` crate reads it (`redis://`, `rediss://`,
-    /// `redis+unix://`), without the store's own options.
+    /// `redis+unix://`), or a cluster's (`redis+cluster://`, read by
+    /// [`RedisStoreBuilder::url`]), without the store's own options.
     pub url: String,
     /// The key prefix ([`RedisStoreBuilder::prefix`]); required.
     pub prefix: String,
@@ -72,7 +73,8 @@ struct Options {
 
 impl RedisConfig {
     /// Reads `redis://[user][:password@]host[:port][/db]?prefix=NAME[&option=value…]`
-    /// (or `rediss://`, `redis+unix://`). The store's options: `prefix` (required),
+    /// (or `rediss://`, `redis+unix://`, or `redis+cluster://host:port[,host:port…]` and
+    /// `rediss+cluster://` for a Redis Cluster named by some of its nodes). The store's options: `prefix` (required),
     /// `tombstones`, `pool_size`, `response_timeout_ms`. The driver's own parameters
     /// (`protocol`, and `db`, `user`, `pass` of a socket URL) and a fragment
     /// (`#insecure`) stay in [`url`](Self::url). Everything up to the last `@` is the
@@ -94,9 +96,10 @@ impl RedisConfig {
         let refuse = |reason: String| Error::configuration(BACKEND, secrets.scrub(&reason));
         let scheme = url.split_once("://").map(|(scheme, _)| scheme);
         match scheme {
-            Some("redis" | "redis+unix" | "unix") => {}
-            Some("rediss") if cfg!(any(feature = "tls-rustls", feature = "tls-native-tls")) => {}
-            Some("rediss") => {
+            Some("redis" | "redis+unix" | "unix" | "redis+cluster") => {}
+            Some("rediss" | "rediss+cluster")
+                if cfg!(any(feature = "tls-rustls", feature = "tls-native-tls")) => {}
+            Some("rediss" | "rediss+cluster") => {
                 return Err(refuse(
                     "rediss:// needs TLS, which this build lacks: enable the feature \
                      `tls-rustls` (or `tls-native-tls`) of optimist-redis, or of optimist"
@@ -105,7 +108,8 @@ impl RedisConfig {
             }
             _ => {
                 return Err(refuse(format!(
-                    "{} is not a Redis URL: it starts with redis://, rediss:// or redis+unix://",
+                    "{} is not a Redis URL: it starts with redis://, rediss://, redis+unix:// \
+                     or redis+cluster://",
                     redact_url(url)
                 )));
             }
@@ -258,6 +262,15 @@ mod tests {
         let config = RedisConfig::from_url("redis://:hunter22@h:6379?prefix=p")
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(!format!("{config:?}").contains("hunter22"));
+    }
+
+    #[test]
+    fn a_cluster_url_keeps_its_nodes() {
+        let config = RedisConfig::from_url("redis+cluster://:pw@a:1,b:2?prefix=p&pool_size=2")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.url, "redis+cluster://:pw@a:1,b:2");
+        assert_eq!(config.prefix, "p");
+        assert_eq!(config.pool_size, Some(2));
     }
 
     #[cfg(not(any(feature = "tls-rustls", feature = "tls-native-tls")))]

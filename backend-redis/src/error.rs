@@ -2,7 +2,8 @@
 //! the engine sends) and [`Error`]s (for building a store). The driver's
 //! [`RedisError`] stays the source: callers walk `source()` for the server's words.
 //!
-//! The question for every error is whether the script may have run. A reply from the
+//! The question for every error is whether the script may have run. (A cluster's
+//! redirects, `MOVED` and `ASK`, are answers: the script did not run.) A reply from the
 //! server (an error reply included) means the server answered, and our scripts raise
 //! every error before their first write, so nothing was written. A refused connection
 //! means nothing was sent. Anything else at the I/O level (a reset, a closed
@@ -80,11 +81,20 @@ fn classify(err: &RedisError) -> (ErrorKind, bool) {
     }
     let kind = match err.kind() {
         DriverKind::Server(kind) => match kind {
+            // TRYAGAIN: a multi-key request met a slot in mid-migration.
             ServerErrorKind::BusyLoading | ServerErrorKind::TryAgain => ErrorKind::Busy,
-            ServerErrorKind::ClusterDown
+            // MOVED and ASK (a cluster's slot served, or being moved, elsewhere): the
+            // script did not run. The store's cluster client resends nothing itself
+            // (a resent script may run twice), so the engine sends it again, after
+            // the client has refreshed its slot map (MOVED) or the migration ended.
+            ServerErrorKind::Moved
+            | ServerErrorKind::Ask
+            | ServerErrorKind::ClusterDown
             | ServerErrorKind::MasterDown
             | ServerErrorKind::ReadOnly => ErrorKind::Unavailable,
-            // NOPERM, MOVED, ERR (a script error included), ...: for good.
+            // CROSSSLOT: the store sent keys of several slots in one request, a bug.
+            ServerErrorKind::CrossSlot => ErrorKind::Other,
+            // NOPERM, ERR (a script error included), ...: for good.
             _ => ErrorKind::Rejected,
         },
         // Error codes the driver has no kind for.
@@ -182,6 +192,35 @@ mod tests {
             );
             let driver = mapped.source_ref().downcast_ref::<RedisError>();
             assert_eq!(driver.and_then(RedisError::code), Some(code));
+        }
+    }
+
+    #[test]
+    fn cluster_redirects_and_outages_applied_nothing_and_are_sent_again() {
+        for (code, detail, kind) in [
+            ("MOVED", "3999 127.0.0.1:7001", ErrorKind::Unavailable),
+            ("ASK", "3999 127.0.0.1:7001", ErrorKind::Unavailable),
+            (
+                "TRYAGAIN",
+                "Multiple keys request during rehashing of slot",
+                ErrorKind::Busy,
+            ),
+            ("CLUSTERDOWN", "The cluster is down", ErrorKind::Unavailable),
+        ] {
+            let reply = format!("-{code} {detail}\r\n");
+            let err = redis::parse_redis_value(reply.as_bytes())
+                .and_then(redis::Value::extract_error)
+                .err();
+            let Some(err) = err else {
+                unreachable!("{code}: not an error");
+            };
+            let mapped = from_redis(err, Applied::Maybe);
+            assert_eq!(
+                (mapped.kind(), mapped.applied()),
+                (kind, Applied::No),
+                "{code}"
+            );
+            assert!(mapped.is_transient(), "{code}");
         }
     }
 

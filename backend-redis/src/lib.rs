@@ -29,9 +29,16 @@
 //!   turn ([`RedisStoreBuilder::pool_size`], default [`DEFAULT_POOL_SIZE`]), so a lost
 //!   connection fails only the requests in flight on it; every request waits at most
 //!   [`RedisStoreBuilder::response_timeout`] for its answer.
-//! - **Cluster-ready layout.** The prefix is a hash tag, so all keys of a store share
-//!   one hash slot and every transaction touches one slot. The cost: one store is
-//!   served by one shard.
+//! - **Redis Cluster.** A `redis+cluster://` URL (or
+//!   [`RedisStoreBuilder::cluster_nodes`]) runs the store on the cluster client with
+//!   the cluster layout: each partition in one of 1,024 buckets with a hash tag of its
+//!   own (`{prefix/bNNNN}`), so a store spreads over every shard while a partition's
+//!   items, index and partitions set share one slot and every script touches one slot.
+//!   A transaction stays within one partition
+//!   ([`Capabilities::transactions_span_partitions`](optimist_core::Capabilities) is
+//!   false: one spanning partitions is `InvalidInput`, nothing written); `get_many`
+//!   sends one script per bucket at once; `scan` walks the buckets in order. On one
+//!   server every key keeps the tag `{prefix}` (one slot), as before.
 //!
 //! The crate's README.md has the whole story: layout, scripts, errors, limits.
 //!
@@ -62,13 +69,17 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod cluster_url;
 mod config;
+mod connection;
 mod error;
 mod item;
+mod layout;
 mod pool;
 mod prefix;
 mod purge;
 mod range;
+mod read_many;
 mod reply;
 mod scripts;
 mod store;
@@ -76,6 +87,7 @@ mod transaction;
 
 pub use builder::RedisStoreBuilder;
 pub use config::RedisConfig;
+pub use connection::RedisConnection;
 pub use pool::{DEFAULT_POOL_SIZE, DEFAULT_RESPONSE_TIMEOUT};
 pub use prefix::{MAX_PREFIX_BYTES, Prefix};
 pub use redis;

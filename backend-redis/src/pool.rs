@@ -15,8 +15,10 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
 use redis::{Client, RedisError, RedisResult, Value};
 
+use crate::RedisConnection;
 use crate::scripts::{self, Call, Script};
 
 /// How many connections a store opens unless told otherwise.
@@ -43,7 +45,7 @@ pub(crate) struct Pool {
 /// One connection of the pool; the generation tells a replaced manager from its
 /// replacement, so one timeout replaces it once.
 struct Slot {
-    current: Mutex<(u64, ConnectionManager)>,
+    current: Mutex<(u64, RedisConnection)>,
 }
 
 struct Renew {
@@ -52,13 +54,13 @@ struct Renew {
 }
 
 impl Slot {
-    fn new(conn: ConnectionManager) -> Self {
+    fn new(conn: RedisConnection) -> Self {
         Self {
             current: Mutex::new((0, conn)),
         }
     }
 
-    fn get(&self) -> (u64, ConnectionManager) {
+    fn get(&self) -> (u64, RedisConnection) {
         let current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         (current.0, current.1.clone())
     }
@@ -75,10 +77,10 @@ impl Pool {
     ) -> RedisResult<Self> {
         let config = config.set_response_timeout(Some(response_timeout));
         let open = || ConnectionManager::new_with_config(client.clone(), config.clone());
-        let head = Slot::new(open().await?);
+        let head = Slot::new(RedisConnection::Single(open().await?));
         let mut tail = Vec::with_capacity(size.saturating_sub(1));
         for _ in 1..size {
-            tail.push(Slot::new(open().await?));
+            tail.push(Slot::new(RedisConnection::Single(open().await?)));
         }
         Ok(Self {
             head,
@@ -89,10 +91,37 @@ impl Pool {
         })
     }
 
+    /// `size` connections (at least one) to a Redis Cluster, each opened now (each one
+    /// connection per node, which the cluster client opens again after an I/O error),
+    /// every request bounded by the store. A connection that timed out is kept: the
+    /// cluster client has no lazy constructor to replace it with.
+    pub(crate) async fn cluster(
+        client: ClusterClient,
+        size: usize,
+        response_timeout: Duration,
+    ) -> RedisResult<Self> {
+        let head = Slot::new(RedisConnection::Cluster(
+            client.get_async_connection().await?,
+        ));
+        let mut tail = Vec::with_capacity(size.saturating_sub(1));
+        for _ in 1..size {
+            tail.push(Slot::new(RedisConnection::Cluster(
+                client.get_async_connection().await?,
+            )));
+        }
+        Ok(Self {
+            head,
+            tail,
+            next: AtomicUsize::new(0),
+            renew: None,
+            own_timeout: Some(response_timeout),
+        })
+    }
+
     /// The one connection manager the caller gave, each request bounded by the store.
     pub(crate) fn given(conn: ConnectionManager, response_timeout: Duration) -> Self {
         Self {
-            head: Slot::new(conn),
+            head: Slot::new(RedisConnection::Single(conn)),
             tail: Vec::new(),
             next: AtomicUsize::new(0),
             renew: None,
@@ -106,7 +135,7 @@ impl Pool {
     }
 
     /// The first connection, for commands of the caller's own and for loading scripts.
-    pub(crate) fn first(&self) -> ConnectionManager {
+    pub(crate) fn first(&self) -> RedisConnection {
         self.head.get().1
     }
 
@@ -144,7 +173,7 @@ impl Pool {
         // (refused, say) then says that nothing was sent.
         match ConnectionManager::new_lazy_with_config(renew.client.clone(), renew.config.clone()) {
             Ok(conn) => {
-                *current = (generation + 1, conn);
+                *current = (generation + 1, RedisConnection::Single(conn));
                 tracing::debug!(
                     connection = index,
                     "no answer within the response timeout: connection replaced"

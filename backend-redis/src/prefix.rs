@@ -12,8 +12,9 @@ pub const MAX_PREFIX_BYTES: usize = 64;
 /// A validated key prefix: 1 to [`MAX_PREFIX_BYTES`] ASCII letters, digits, `_`, `-`,
 /// `.` or `:`.
 ///
-/// The prefix becomes the Redis Cluster hash tag of every key of the store
-/// (`{prefix}…`), so it may not hold `{` or `}` (which would end or move the tag). The
+/// The prefix starts the Redis Cluster hash tag of every key of the store (`{prefix}…`
+/// on one server, `{prefix/bNNNN}…` on a cluster), so it may not hold `{` or `}` (which
+/// would end or move the tag), nor `/` (which ends it in a cluster's tags). The
 /// rest of the narrow alphabet keeps keys readable in `redis-cli` and logs, and free of
 /// whitespace, control characters and glob metacharacters (`*`, `?`, `[`) that make
 /// `SCAN MATCH {prefix}*` misbehave.
@@ -65,8 +66,10 @@ impl Prefix {
         &self.0
     }
 
-    /// The Redis key of an item: the hash tag `{prefix}`, then each key part as its byte
-    /// length, `:`, and its bytes.
+    /// The Redis key of an item of a store on one server: the hash tag `{prefix}`, then
+    /// each key part as its byte length, `:`, and its bytes. (On a Redis Cluster the tag
+    /// is the partition's bucket's, `{prefix/bNNNN}`: see
+    /// [`RedisStore::redis_key`](crate::RedisStore::redis_key).)
     ///
     /// Length prefixes make the spelling injective: `("a:b")` and `("a", "b")` become
     /// `{p}3:a:b` and `{p}1:a1:b`, and no partition can be mistaken for a sort part.
@@ -79,11 +82,14 @@ impl Prefix {
     /// # Ok::<(), optimist_core::Error>(())
     /// ```
     pub fn redis_key(&self, key: &Key) -> Vec<u8> {
+        Self::spell(self.tag(), key)
+    }
+
+    /// `tag`, then each part of `key` as its byte length, `:`, and its bytes.
+    pub(crate) fn spell(tag: Vec<u8>, key: &Key) -> Vec<u8> {
         let (partition, sort) = key.parts();
-        let mut out = Vec::with_capacity(self.0.len() + key.encoded_len() + 12);
-        out.push(b'{');
-        out.extend_from_slice(self.0.as_bytes());
-        out.push(b'}');
+        let mut out = tag;
+        out.reserve(key.encoded_len() + 12);
         for part in std::iter::once(partition).chain(sort) {
             out.extend_from_slice(part.len().to_string().as_bytes());
             out.push(b':');
@@ -111,8 +117,9 @@ impl Prefix {
         out
     }
 
-    /// The Redis key of the store's partitions set, which `scan` walks: a sorted set,
-    /// every score 0, one member per partition that holds an item.
+    /// The Redis key of the store's partitions set on one server, which `scan` walks: a
+    /// sorted set, every score 0, one member per partition that holds an item. (On a
+    /// Redis Cluster each bucket has one, `{prefix/bNNNN}#partitions`.)
     ///
     /// ```
     /// let prefix = optimist_redis::Prefix::new("p")?;
@@ -136,7 +143,7 @@ impl Prefix {
 }
 
 /// What follows a partition's key in the name of its index (`scan.lua` spells it too).
-const INDEX_SUFFIX: &[u8] = b"#index";
+pub(crate) const INDEX_SUFFIX: &[u8] = b"#index";
 
 fn allowed(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')

@@ -1,10 +1,13 @@
 //! [`Storage::read_range`](optimist_core::Storage::read_range): a page of one
 //! partition (`query.lua`, from the partition's index) or of the whole store
-//! (`scan.lua`, from the partitions set and each partition's index). Each page is one
-//! script, so one round trip, and reads every record it answers at one moment.
+//! (`scan.lua`, from the partitions set and each partition's index). On one server each
+//! page is one script, so one round trip, and reads every record it answers at one
+//! moment; on a cluster a scan page reads bucket after bucket (a script reads one hash
+//! slot), several buckets at once, until the page is full.
 
 use std::ops::Bound;
 
+use futures_util::future::try_join_all;
 use optimist_core::{
     Applied, Direction, ErrorKind, Key, RangePage, RangeRequest, RangeScope, StorageError,
 };
@@ -53,9 +56,9 @@ async fn query(
         Direction::Ascending => b"asc",
         Direction::Descending => b"desc",
     };
-    let prefix = store.key_prefix();
-    let keys = [prefix.index_key(partition)];
-    let base = prefix.redis_key(&Key::new(partition));
+    let spell = store.keys();
+    let keys = [spell.index(partition)];
+    let base = spell.item(&Key::new(partition));
     let limit = request.limit.to_string();
     let args: [&[u8]; 5] = [&base, order, &min, &max, limit.as_bytes()];
     let reply = store
@@ -73,14 +76,67 @@ async fn query(
     })
 }
 
-/// A page of the whole store, in the order of `scan.lua`: partitions by their bytes,
-/// in each the key without a sort part first, then the sort parts by their bytes.
+/// How many buckets of a cluster a scan page reads at once, while its page has room.
+const BUCKET_WINDOW: u16 = 32;
+
+/// A page of the whole store, in the order of `scan.lua` bucket by bucket: buckets by
+/// number (one server has one), in each the partitions by their bytes, in each the key
+/// without a sort part first, then the sort parts by their bytes. A cursor's key names
+/// its bucket, so a page continues exactly after it.
 async fn scan(store: &RedisStore, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
-    let prefix = store.key_prefix();
-    let keys = [prefix.partitions_key()];
-    let tag = prefix.tag();
-    let limit = request.limit.to_string();
-    let (start, partition, sort): (&[u8], &str, &str) = match request.after {
+    let spell = store.keys();
+    let limit = request.limit;
+    let first = request
+        .after
+        .map_or(0, |after| spell.bucket(after.partition()));
+    let page = scan_bucket(store, first, request.after, limit).await?;
+    if page.resume_after.is_some() {
+        return Ok(page);
+    }
+    let mut records = page.records;
+    let mut next = first.saturating_add(1);
+    while next < spell.buckets() {
+        if records.len() >= limit {
+            // Full, and later buckets not looked at: the next page goes on from here.
+            let last = records.last().map(|(key, _)| key.clone());
+            return Ok(RangePage::new(records, last));
+        }
+        let end = next.saturating_add(BUCKET_WINDOW).min(spell.buckets());
+        let want = limit - records.len();
+        let pages =
+            try_join_all((next..end).map(|bucket| scan_bucket(store, bucket, None, want))).await?;
+        for page in pages {
+            let room = limit - records.len();
+            if page.records.len() >= room {
+                records.extend(page.records.into_iter().take(room));
+                let last = records.last().map(|(key, _)| key.clone());
+                return Ok(RangePage::new(records, last));
+            }
+            records.extend(page.records);
+            if page.resume_after.is_some() {
+                // The bucket has more than it answered (entries without an item were
+                // skipped): the next page continues inside it.
+                return Ok(RangePage::new(records, page.resume_after));
+            }
+        }
+        next = end;
+    }
+    Ok(RangePage::new(records, None))
+}
+
+/// One page of one bucket (`scan.lua` on its partitions set), from its first key or
+/// after `after` (a key of this bucket).
+async fn scan_bucket(
+    store: &RedisStore,
+    bucket: u16,
+    after: Option<&Key>,
+    limit: usize,
+) -> Result<RangePage, StorageError> {
+    let spell = store.keys();
+    let keys = [spell.bucket_partitions(bucket)];
+    let tag = spell.bucket_tag(bucket);
+    let limit = limit.to_string();
+    let (start, partition, sort): (&[u8], &str, &str) = match after {
         Some(after) => (
             b"after",
             after.partition(),

@@ -4,8 +4,9 @@
 
 use std::sync::OnceLock;
 
-use redis::aio::ConnectionManager;
 use redis::{Cmd, ErrorKind, RedisResult, ServerErrorKind, Value};
+
+use crate::RedisConnection;
 
 macro_rules! lua {
     ($shebang:literal, $file:literal) => {
@@ -126,7 +127,7 @@ impl Call<'_> {
 /// store's build on (`SCRIPT LOAD`); after a `SCRIPT FLUSH` or a restart, the first call
 /// of each script takes a second round trip (`EVAL`, which caches it again).
 pub(crate) async fn run(
-    conn: &ConnectionManager,
+    conn: &RedisConnection,
     script: &Script,
     call: Call<'_>,
 ) -> RedisResult<Value> {
@@ -149,8 +150,21 @@ pub(crate) async fn run(
     }
 }
 
-/// Loads every script into the server's cache, in one round trip.
-pub(crate) async fn load_all(conn: &ConnectionManager) -> RedisResult<()> {
+/// Loads every script into the server's cache, in one round trip; on a cluster, into
+/// every node's, one `SCRIPT LOAD` per script (the cluster client sends each to every
+/// node, and it cannot route a pipeline to several).
+pub(crate) async fn load_all(conn: &RedisConnection) -> RedisResult<()> {
+    if let RedisConnection::Cluster(cluster) = conn {
+        let mut cluster = cluster.clone();
+        for script in scripts().all() {
+            redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(script.body)
+                .query_async::<()>(&mut cluster)
+                .await?;
+        }
+        return Ok(());
+    }
     let mut pipe = redis::pipe();
     for script in scripts().all() {
         pipe.cmd("SCRIPT").arg("LOAD").arg(script.body).ignore();

@@ -4,20 +4,19 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::error::{BACKEND, from_redis};
+use crate::item::WriteArgs;
+use crate::layout::{Keys, Layout};
+use crate::pool::Pool;
+use crate::reply;
+use crate::scripts::{Call, Script, scripts};
+use crate::{Prefix, RedisConnection, RedisStoreBuilder};
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
     Applied, Capabilities, CommitOutcome, ErrorKind, Key, Outcome, RangePage, RangeRequest, Record,
     Storage, StorageError, Write,
 };
-use redis::aio::ConnectionManager;
-
-use crate::error::{BACKEND, from_redis};
-use crate::item::WriteArgs;
-use crate::pool::Pool;
-use crate::reply;
-use crate::scripts::{Call, Script, scripts};
-use crate::{Prefix, RedisStoreBuilder};
 
 /// A [`VersionedStore`](optimist_core::VersionedStore) on Redis: every item of the
 /// store lives under its key prefix, and every operation, a transaction included, is
@@ -57,7 +56,7 @@ pub struct RedisStore {
 
 struct Inner {
     pool: Pool,
-    prefix: Prefix,
+    keys: Keys,
     capabilities: Capabilities,
     retry_policy: RetryPolicy,
     address: String,
@@ -71,7 +70,8 @@ impl Inner {
 }
 
 impl RedisStore {
-    /// A builder: give it a URL, a client or a [`ConnectionManager`], and a key prefix.
+    /// A builder: give it a URL, a client, a
+    /// [`ConnectionManager`](redis::aio::ConnectionManager) or cluster nodes, and a key prefix.
     ///
     /// ```
     /// let builder = optimist_redis::RedisStore::builder().prefix("orders");
@@ -86,12 +86,17 @@ impl RedisStore {
         retry_policy: RetryPolicy,
         address: String,
         tombstones: bool,
+        layout: Layout,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 pool,
-                prefix,
-                capabilities: Capabilities::new().with_tombstones(tombstones),
+                keys: Keys::new(prefix, layout),
+                // A script runs on one hash slot of a cluster, and each partition
+                // has its own (its bucket's).
+                capabilities: Capabilities::new()
+                    .with_tombstones(tombstones)
+                    .with_transactions_span_partitions(layout == Layout::Single),
                 retry_policy,
                 address,
             }),
@@ -109,10 +114,28 @@ impl RedisStore {
     /// # }).unwrap();
     /// ```
     pub fn prefix(&self) -> &str {
-        self.inner.prefix.as_str()
+        self.inner.keys.prefix().as_str()
     }
 
-    /// The Redis key an item is stored under (see [`Prefix::redis_key`]).
+    /// Whether the store is on a Redis Cluster (built from
+    /// [`RedisStoreBuilder::cluster_nodes`] or a `redis+cluster://` URL), and so uses
+    /// the cluster layout.
+    ///
+    /// ```no_run
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let store = optimist_redis::RedisStore::builder()
+    ///     .url("redis://127.0.0.1:6379").prefix("p").build().await?;
+    /// assert!(!store.is_cluster());
+    /// # Ok::<(), optimist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn is_cluster(&self) -> bool {
+        self.inner.keys.layout() == Layout::Cluster
+    }
+
+    /// The Redis key an item is stored under: on one server [`Prefix::redis_key`]
+    /// (`{prefix}…`), on a cluster the same parts under the tag of the partition's
+    /// bucket (`{prefix/bNNNN}…`).
     ///
     /// ```no_run
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -123,16 +146,16 @@ impl RedisStore {
     /// # }).unwrap();
     /// ```
     pub fn redis_key(&self, key: &Key) -> Vec<u8> {
-        self.inner.prefix.redis_key(key)
+        self.inner.keys.item(key)
     }
 
-    /// The store's key prefix, validated, for spelling its keys.
-    pub(crate) fn key_prefix(&self) -> &Prefix {
-        &self.inner.prefix
+    /// The spelling of the store's keys.
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.inner.keys
     }
 
     /// One of the store's connections (the first of its pool), for commands of your own
-    /// (it is cheap to clone).
+    /// (it is cheap to clone): to the server, or to the cluster.
     ///
     /// ```no_run
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -143,7 +166,7 @@ impl RedisStore {
     /// # Ok::<(), optimist_core::Error>(())
     /// # }).unwrap();
     /// ```
-    pub fn connection(&self) -> ConnectionManager {
+    pub fn connection(&self) -> RedisConnection {
         self.inner.pool.first()
     }
 
@@ -190,7 +213,10 @@ impl Storage for RedisStore {
     /// The key prefix: the data a store reads is its prefix's keys, so a cursor of
     /// one prefix is refused by a store of another.
     fn identity(&self) -> String {
-        format!("redis prefix {}", self.inner.prefix)
+        match self.inner.keys.layout() {
+            Layout::Single => format!("redis prefix {}", self.inner.keys.prefix()),
+            Layout::Cluster => format!("redis cluster prefix {}", self.inner.keys.prefix()),
+        }
     }
 
     /// `read.lua`: one round trip; the record with its token, a tombstone included.
@@ -203,15 +229,11 @@ impl Storage for RedisStore {
         reply::read(reply)
     }
 
-    /// `read_many.lua`: one round trip for every key, each record read at the same
-    /// moment (the script runs atomically), tombstones included.
+    /// `read_many.lua`: on one server one round trip for every key, each record read
+    /// at the same moment (the script runs atomically), tombstones included; on a
+    /// cluster one script per bucket the keys fall in, all sent at once.
     async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
-        let redis_keys: Vec<Vec<u8>> = keys.iter().map(|key| self.redis_key(key)).collect();
-        let reply = self
-            .run(&scripts().read_many, &redis_keys, &[])
-            .await
-            .map_err(|err| from_redis(err, Applied::No))?;
-        reply::many(reply, keys.len())
+        crate::read_many::read(self, keys).await
     }
 
     /// `query.lua` (a partition, from its index) or `scan.lua` (the store, from its
@@ -224,11 +246,11 @@ impl Storage for RedisStore {
     /// write's current record in the reply, the partition's index kept by the same
     /// script.
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
-        let prefix = &self.inner.prefix;
+        let spell = &self.inner.keys;
         let keys = [
-            prefix.redis_key(write.key),
-            prefix.index_key(write.key.partition()),
-            prefix.partitions_key(),
+            spell.item(write.key),
+            spell.index(write.key.partition()),
+            spell.partitions(write.key.partition()),
         ];
         let encoded = WriteArgs::new(write, self.inner.tombstones())?;
         let mut args = Vec::with_capacity(7);
@@ -262,7 +284,8 @@ impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
             .field("address", &self.inner.address)
-            .field("prefix", &self.inner.prefix)
+            .field("prefix", self.inner.keys.prefix())
+            .field("cluster", &self.is_cluster())
             .field("tombstones", &self.inner.tombstones())
             .field("pool_size", &self.inner.pool.size())
             .finish_non_exhaustive()

@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// contract, benchmark it, and read and write its items.
 ///
 /// URLs: memory://, sqlite::memory:, sqlite://path.db?mode=rwc, postgres://user:pw@host/db?table=NAME,
-/// redis://host:6379?prefix=NAME (rediss:// with TLS), dynamodb://TABLE?region=R&endpoint=URL.
+/// redis://host:6379?prefix=NAME (rediss:// with TLS; redis+cluster://h1:7000,h2:7000?prefix=NAME
+/// for a Redis Cluster), dynamodb://TABLE?region=R&endpoint=URL.
 ///
 /// Exit codes: 0 ok, 1 failed, 2 bad input or unreachable server, 3 conflict, 4 not found.
 #[derive(Debug, Parser)]

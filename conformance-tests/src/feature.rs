@@ -12,6 +12,14 @@ pub enum Feature {
     Core,
     /// [`transact`](optimist_core::VersionedStore::transact) (`Capabilities::transactions`).
     Transactions,
+    /// Transactions whose keys span partitions (`Capabilities::transactions` and
+    /// `Capabilities::transactions_span_partitions`); Redis Cluster runs a transaction
+    /// within one partition.
+    CrossPartitionTransactions,
+    /// Transactions confined to one partition (`Capabilities::transactions` with
+    /// `transactions_span_partitions` false): its case checks that a transaction
+    /// spanning partitions is refused as `InvalidInput`, nothing written.
+    SinglePartitionTransactions,
     /// Keys with and without a sort part in one store (`KeyShape::Any`).
     MixedKeyShapes,
     /// Keys with a sort part (`KeyShape::Any` or `KeyShape::PartitionAndSort`).
@@ -57,6 +65,12 @@ impl Feature {
         match self {
             Feature::Core => true,
             Feature::Transactions => caps.transactions,
+            Feature::CrossPartitionTransactions => {
+                caps.transactions && caps.transactions_span_partitions
+            }
+            Feature::SinglePartitionTransactions => {
+                caps.transactions && !caps.transactions_span_partitions
+            }
             Feature::MixedKeyShapes => caps.key_shape == KeyShape::Any,
             Feature::SortKeys => caps.key_shape.accepts(true),
             Feature::PartitionOnlyKeys => caps.key_shape.accepts(false),
@@ -78,6 +92,8 @@ impl Feature {
         match self {
             Feature::Core => "core",
             Feature::Transactions => "transactions",
+            Feature::CrossPartitionTransactions => "cross_partition_transactions",
+            Feature::SinglePartitionTransactions => "single_partition_transactions",
             Feature::MixedKeyShapes => "mixed_key_shapes",
             Feature::SortKeys => "sort_keys",
             Feature::PartitionOnlyKeys => "partition_only_keys",
@@ -109,6 +125,10 @@ impl Feature {
         }
         let why = match self {
             Feature::Transactions => "transactions = false".to_string(),
+            Feature::CrossPartitionTransactions | Feature::SinglePartitionTransactions => format!(
+                "transactions = {} and transactions_span_partitions = {}",
+                caps.transactions, caps.transactions_span_partitions
+            ),
             Feature::Tombstones | Feature::NoTombstones => {
                 format!("tombstones = {}", caps.tombstones)
             }

@@ -102,6 +102,13 @@ pub struct Capabilities {
     pub empty_field_names: bool,
     /// Whether [`transact`](crate::VersionedStore::transact) is supported.
     pub transactions: bool,
+    /// Whether one transaction may hold keys of different partitions. When `false`
+    /// (Redis Cluster: a script runs on one hash slot, and each partition has a slot of
+    /// its own), a transaction whose keys span partitions is
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) and nothing is sent; so are
+    /// the guarded writes of a lease whose record is in another partition than the
+    /// write. `true` on every backend but Redis in cluster mode.
+    pub transactions_span_partitions: bool,
     /// Whether the store is in tombstone mode (contract R15): a delete leaves a
     /// tombstone that keeps the version counting, so a key never reuses a version and
     /// a write still travelling from before a delete cannot land after it. Off by
@@ -121,7 +128,7 @@ impl Capabilities {
     /// The defaults, which every shipped backend starts from so they behave alike: items
     /// up to 400 KiB (DynamoDB's limit), 100 ops per transaction, nesting up to 64, all
     /// JSON numbers, any value shape, both key shapes, NUL and empty field names allowed,
-    /// transactions supported, no tombstones, up to 100 keys per `get_many` and pages of
+    /// transactions supported (across partitions too), no tombstones, up to 100 keys per `get_many` and pages of
     /// up to 1,000 items, queries and scans supported.
     ///
     /// ```
@@ -141,6 +148,7 @@ impl Capabilities {
             nul_in_values: true,
             empty_field_names: true,
             transactions: true,
+            transactions_span_partitions: true,
             tombstones: false,
             max_get_many: 100,
             max_page_size: 1000,
@@ -272,6 +280,17 @@ impl Capabilities {
     /// ```
     pub fn with_transactions(mut self, supported: bool) -> Self {
         self.transactions = supported;
+        self
+    }
+
+    /// Sets [`transactions_span_partitions`](Self::transactions_span_partitions).
+    ///
+    /// ```
+    /// let caps = optimist_core::Capabilities::new().with_transactions_span_partitions(false);
+    /// assert!(!caps.transactions_span_partitions);
+    /// ```
+    pub fn with_transactions_span_partitions(mut self, span: bool) -> Self {
+        self.transactions_span_partitions = span;
         self
     }
 

@@ -155,7 +155,8 @@ pub fn value(operation: Operation, key: &Key, value: &Value, caps: &Capabilities
 }
 
 /// Checks a transaction: supported, not empty, within `max_transaction_ops`, no key
-/// twice, and every op's key and value (contract R10).
+/// twice, every op's key and value, and one partition for all of them where the store
+/// declares [`Capabilities::transactions_span_partitions`] false (contract R10).
 ///
 /// ```
 /// use optimist_core::{validate, Capabilities, Key, TxOp, Version};
@@ -163,6 +164,13 @@ pub fn value(operation: Operation, key: &Key, value: &Value, caps: &Capabilities
 /// let ops = vec![TxOp::remove(Key::new("a")), TxOp::check(Key::new("a"), Version::FIRST)];
 /// let err = validate::transaction(&ops, &Capabilities::new()).unwrap_err();
 /// assert!(err.to_string().contains("more than once"));
+///
+/// let one_partition = Capabilities::new().with_transactions_span_partitions(false);
+/// let across = vec![TxOp::remove(Key::new("a")), TxOp::remove(Key::new("b"))];
+/// let err = validate::transaction(&across, &one_partition).unwrap_err();
+/// assert!(err.to_string().contains("partition"));
+/// let within = vec![TxOp::remove(Key::with_sort("a", "1")), TxOp::remove(Key::with_sort("a", "2"))];
+/// assert!(validate::transaction(&within, &one_partition).is_ok());
 /// ```
 pub fn transaction(ops: &[TxOp], caps: &Capabilities) -> Result<()> {
     let operation = Operation::Transact;
@@ -202,6 +210,24 @@ pub fn transaction(ops: &[TxOp], caps: &Capabilities) -> Result<()> {
                 operation,
                 Some(op.key()),
                 format!("op {index}: the key appears more than once in the transaction"),
+            ));
+        }
+    }
+    if let (false, Some(first)) = (caps.transactions_span_partitions, ops.first()) {
+        let first = first.key().partition();
+        if let Some((index, op)) = ops
+            .iter()
+            .enumerate()
+            .find(|(_, op)| op.key().partition() != first)
+        {
+            return Err(Error::invalid(
+                operation,
+                Some(op.key()),
+                format!(
+                    "op {index}: its partition differs from op 0's, and this store runs a \
+                     transaction within one partition (Capabilities::transactions_span_partitions \
+                     is false)"
+                ),
             ));
         }
     }

@@ -20,6 +20,7 @@ pub const URL_VAR: &str = "OPTIMIST_URL";
 /// | `sqlite://path.db?mode=rwc&table=NAME` | a SQLite file (WAL), created if missing |
 /// | `postgres://user:pw@host/db?table=NAME` | a PostgreSQL table, created if missing |
 /// | `redis://:pw@host:6379/0?prefix=NAME`, `rediss://…` | keys under a prefix |
+/// | `redis+cluster://:pw@h1:7000,h2:7000?prefix=NAME` | a Redis Cluster, partitions spread over its shards |
 /// | `dynamodb://TABLE?region=…&endpoint=…&partition_key=…` | an existing table |
 ///
 /// Bad input (an unknown scheme, a backend this build lacks, a malformed URL, a

@@ -10,7 +10,7 @@
 //! | `memory` (default) | `optimist::memory` | `memory://` |
 //! | `sqlite` (default) | `optimist::sqlite` | `sqlite::memory:`, `sqlite://path.db?mode=rwc` |
 //! | `postgres` | `optimist::postgres` | `postgres://user:pw@host/db?table=NAME` |
-//! | `redis` | `optimist::redis` | `redis://host:6379?prefix=NAME`, `rediss://…` |
+//! | `redis` | `optimist::redis` | `redis://host:6379?prefix=NAME`, `rediss://…`, `redis+cluster://h1:7000,h2:7000?prefix=NAME` |
 //! | `dynamodb` | `optimist::dynamodb` | `dynamodb://TABLE?region=…&endpoint=…` |
 //!
 //! `derive` is `#[derive(Entity)]`; `tls-rustls` and `tls-native-tls` pass TLS through

@@ -26,14 +26,14 @@ pub enum Backend {
     Sqlite,
     /// `postgres://`, `postgresql://`
     Postgres,
-    /// `redis://`, `rediss://`, `redis+unix://`
+    /// `redis://`, `rediss://`, `redis+unix://`, `redis+cluster://`, `rediss+cluster://`
     Redis,
     /// `dynamodb://`
     DynamoDb,
 }
 
 /// The schemes `connect` knows, as its errors list them.
-const KNOWN: &str = "memory://, sqlite:, postgres://, postgresql://, redis://, rediss://, redis+unix://, dynamodb://";
+const KNOWN: &str = "memory://, sqlite:, postgres://, postgresql://, redis://, rediss://, redis+unix://, redis+cluster://, rediss+cluster://, dynamodb://";
 
 impl Backend {
     /// Every backend.
@@ -74,7 +74,9 @@ impl Backend {
             "memory" => Backend::Memory,
             "sqlite" => Backend::Sqlite,
             "postgres" | "postgresql" => Backend::Postgres,
-            "redis" | "rediss" | "redis+unix" => Backend::Redis,
+            "redis" | "rediss" | "redis+unix" | "redis+cluster" | "rediss+cluster" => {
+                Backend::Redis
+            }
             "dynamodb" => Backend::DynamoDb,
             other => {
                 return Err(Error::configuration(
@@ -171,6 +173,7 @@ mod tests {
             ("redis://h?prefix=p", Backend::Redis),
             ("rediss://h?prefix=p", Backend::Redis),
             ("redis+unix:///tmp/r.sock?prefix=p", Backend::Redis),
+            ("redis+cluster://h:7000,h:7001?prefix=p", Backend::Redis),
             ("dynamodb://t?region=r", Backend::DynamoDb),
         ] {
             assert_eq!(Backend::of_url(url).ok(), Some(backend), "{url}");

@@ -104,3 +104,59 @@ pub fn skip_or_fail(test: &str, why: &Unavailable) {
 }
 
 pub mod proxy;
+
+/// The environment variable naming the test cluster (a `redis+cluster://` URL).
+pub const CLUSTER_URL_VAR: &str = "OPTIMIST_REDIS_CLUSTER_URL";
+
+/// The cluster's URL, or why there is none.
+pub fn cluster_url() -> Result<String, Unavailable> {
+    match std::env::var(CLUSTER_URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => Ok(url),
+        _ => Err(Unavailable::new(
+            "Redis Cluster",
+            format!("{CLUSTER_URL_VAR} is not set"),
+        )),
+    }
+}
+
+/// A store on the cluster under `prefix`, in tombstone mode or not.
+pub async fn cluster_store_at(prefix: String, tombstones: bool) -> Result<RedisStore, Unavailable> {
+    let url = cluster_url()?;
+    RedisStore::builder()
+        .url(url.clone())
+        .prefix(prefix)
+        .tombstones(tombstones)
+        .build()
+        .await
+        .map_err(|e| {
+            Unavailable::new(
+                format!(
+                    "Redis Cluster at {}",
+                    optimist_core::redact::redact_url(&url)
+                ),
+                e.to_string(),
+            )
+        })
+}
+
+/// A store on the cluster on a fresh prefix.
+pub async fn cluster_store() -> Result<RedisStore, Unavailable> {
+    cluster_store_at(fresh_prefix(), false).await
+}
+
+/// A store on the cluster in tombstone mode on a fresh prefix.
+pub async fn cluster_tombstone_store() -> Result<RedisStore, Unavailable> {
+    cluster_store_at(fresh_prefix(), true).await
+}
+
+/// A store on the cluster for a backend-specific test, or `None` after printing why
+/// the test skips; panics instead when `CI` or `OPTIMIST_REQUIRE_ALL` is set.
+pub async fn cluster_store_or_skip(test: &str) -> Option<RedisStore> {
+    match cluster_store().await {
+        Ok(store) => Some(store),
+        Err(why) => {
+            skip_or_fail(test, &why);
+            None
+        }
+    }
+}

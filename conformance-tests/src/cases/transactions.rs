@@ -288,3 +288,36 @@ pub async fn r10_transact_invalid_input_writes_nothing<S: VersionedStore + 'stat
         assert_item(s, &a, &doc(s, json!("a")), va, what).await;
     }
 }
+
+/// contract R10: on a store that runs a transaction within one partition
+/// (`Capabilities::transactions_span_partitions` false), a transaction whose keys span
+/// partitions is `InvalidInput` and writes nothing, while one within a partition
+/// applies every op.
+pub async fn r10_transact_spanning_partitions_is_refused_where_declared<
+    S: VersionedStore + 'static,
+>(
+    store: Arc<S>,
+) {
+    // contract R10
+    let s = &*store;
+    let a = Key::with_sort("left", "a");
+    let c = Key::with_sort("left", "c");
+    let b = Key::with_sort("right", "b");
+    let va = ok(s.insert(&a, doc(s, json!("a"))).await, "insert a");
+    let across = vec![
+        TxOp::update(a.clone(), va, doc(s, json!("a2"))),
+        TxOp::put(b.clone(), doc(s, json!("b"))),
+    ];
+    assert_invalid(s.transact(across).await, "two partitions");
+    assert_item(s, &a, &doc(s, json!("a")), va, "two partitions").await;
+    assert_absent(s, &b, "two partitions").await;
+    let within = vec![
+        TxOp::update(a.clone(), va, doc(s, json!("a2"))),
+        TxOp::insert(c.clone(), doc(s, json!("c"))),
+    ];
+    let versions = ok(s.transact(within).await, "one partition");
+    let va2 = Version::new(va.get() + 1);
+    assert_eq!(versions, vec![Some(va2), Some(Version::FIRST)]);
+    assert_item(s, &a, &doc(s, json!("a2")), va2, "one partition").await;
+    assert_item(s, &c, &doc(s, json!("c")), Version::FIRST, "one partition").await;
+}
