@@ -105,6 +105,9 @@ mod suite;
 #[doc(hidden)]
 #[allow(clippy::panic)]
 pub mod support;
+// Checks fail the running case by panicking, like any test assertion.
+#[allow(clippy::panic)]
+pub mod verdict;
 pub mod workloads;
 
 pub use factory::{
