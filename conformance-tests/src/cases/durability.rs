@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::Reopener;
 use crate::runner;
 use crate::support::{conflict_of, doc, key, same_value};
+use crate::verdict::{check, describe_error, fail};
 
 /// What the case did so far and what it expects each key to hold, so a failure says
 /// the rule, the operations and what was expected.
@@ -104,11 +105,14 @@ async fn check_all<S: VersionedStore + 'static>(
                 Some(item) => format!("{} at version {}", item.value, item.version.get()),
                 None => "nothing".to_string(),
             };
-            panic!(
-                "contract R4: a store keeps every completed write across a reopen ({}); \
-                 get {key} expected {want}, got {found}\noperations:\n{}",
-                reopener.what(),
-                journal.story()
+            fail(
+                format!(
+                    "contract R4: a store keeps every completed write across a reopen ({}): \
+                     get {key} answers {want}\noperations:\n{}",
+                    reopener.what(),
+                    journal.story()
+                ),
+                found,
             );
         }
     }
@@ -125,9 +129,12 @@ fn step<T: std::fmt::Debug>(
             journal.did(format!("{what} -> {answer:?}"));
             answer
         }
-        Err(err) => panic!(
-            "{what} failed: {err}\noperations before it:\n{}",
-            journal.story()
+        Err(err) => fail(
+            format!(
+                "{what} succeeds\noperations before it:\n{}",
+                journal.story()
+            ),
+            describe_error(&err),
         ),
     }
 }
@@ -294,14 +301,15 @@ pub async fn r4_completed_writes_survive_reopening_the_store<S: VersionedStore +
         ),
         s.update(&updated, before, v3.clone()).await,
     );
-    assert_eq!(
-        v,
-        Version::new(before.get() + 1),
-        "contract R3: an update after a reopen expecting version {} gives {}, got {}\noperations:\n{}",
-        before.get(),
-        before.get() + 1,
-        v.get(),
-        j.story()
+    check(
+        v == Version::new(before.get() + 1),
+        format!(
+            "contract R3: an update after a reopen expecting version {} gives {}\noperations:\n{}",
+            before.get(),
+            before.get() + 1,
+            j.story()
+        ),
+        || v.to_string(),
     );
     j.expect(&updated, Some((v3, v)));
     let stale = conflict_of(
@@ -311,11 +319,15 @@ pub async fn r4_completed_writes_survive_reopening_the_store<S: VersionedStore +
             before.get()
         ),
     );
-    assert!(
+    check(
         matches!(&stale, Conflict::VersionMismatch { current, .. } if current.version == v),
-        "contract R11: the stale update's conflict carries the current item at version {}, got {stale:?}\noperations:\n{}",
-        v.get(),
-        j.story()
+        format!(
+            "contract R11: the stale update's conflict carries the current item at version {}\n\
+             operations:\n{}",
+            v.get(),
+            j.story()
+        ),
+        || format!("{stale:?}"),
     );
     j.did(format!(
         "update {updated} at {} -> conflict (stale)",
@@ -330,13 +342,14 @@ pub async fn r4_completed_writes_survive_reopening_the_store<S: VersionedStore +
     );
     // Deleted at version 1: the default mode starts again at 1, a tombstone continues.
     let want = if tombstones { 2 } else { 1 };
-    assert_eq!(
-        v.get(),
-        want,
-        "contract R15: insert after a delete at version 1 and a reopen gives version {want} \
-         (tombstone mode: {tombstones}), got {}\noperations:\n{}",
-        v.get(),
-        j.story()
+    check(
+        v.get() == want,
+        format!(
+            "contract R15: insert after a delete at version 1 and a reopen gives version {want} \
+             (tombstone mode: {tombstones})\noperations:\n{}",
+            j.story()
+        ),
+        || v.to_string(),
     );
     j.expect(&deleted, Some((again, v)));
 

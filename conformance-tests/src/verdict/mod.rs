@@ -60,14 +60,18 @@ pub fn check(holds: bool, expected: impl Display, got: impl FnOnce() -> String) 
 }
 
 /// Fails unless `got` equals `want`; `expected` says what the contract requires, and
-/// the verdict adds the value it requires.
+/// the verdict adds the value it requires. Both are borrowed, as `assert_eq!` does.
 ///
 /// ```
 /// use optimist_core::Version;
-/// optimist_conformance::verdict::check_eq(Version::new(1), Version::FIRST, "insert gives version 1");
+/// optimist_conformance::verdict::check_eq(&Version::new(1), &Version::FIRST, "insert gives version 1");
 /// ```
 #[track_caller]
-pub fn check_eq<T: PartialEq + Debug>(got: T, want: T, expected: impl Display) {
+pub fn check_eq<T, U>(got: &T, want: &U, expected: impl Display)
+where
+    T: PartialEq<U> + Debug + ?Sized,
+    U: Debug + ?Sized,
+{
     if got != want {
         fail(format!("{expected}: {want:?}"), format!("{got:?}"));
     }
