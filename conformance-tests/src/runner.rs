@@ -238,8 +238,8 @@ where
             Err(join) => failed(format!("the case's task was cancelled: {join}")),
         },
         Err(_) => failed(format!(
-            "the case did not finish within {limit:?} (OPTIMIST_CASE_TIMEOUT_SECS); the \
-             operations above are those that answered"
+            "expected: the case finishes within {limit:?} (OPTIMIST_CASE_TIMEOUT_SECS)\n\
+             got: it did not; the operations listed are those that answered"
         )),
     }
 }

@@ -44,12 +44,10 @@ fn assert_answer<S: VersionedStore + ?Sized>(
             }
             (got, want) => fail(
                 format!(
-                    "{context}: entry {index} ({key}) is that key's item, or None, in the order the keys were asked"
+                    "{context}: entry {index} is the item of {key}, the key asked at that \
+                     position, or None: {want:?}"
                 ),
-                format!(
-                    "{context}: entry {index} ({key}) should be {want:?}, got {got:?} \
-                 (entries must come in the order the keys were asked)"
-                ),
+                format!("{got:?}"),
             ),
         }
     }

@@ -3,16 +3,15 @@
 //! contract expected and what the store did instead:
 //!
 //! ```text
-//! r6_update_stale_version_conflicts failed on memory
-//! rule R6 update (docs/CONTRACT.md): update writes only when the item exists at ...
+//! r6_update_stale_version_conflicts failed on mutant UpdateWithoutVersionCheck
+//! rule R6 update (docs/CONTRACT.md): update writes only when the item exists at version `expected`, [...]
 //! operations:
 //!    1. insert "order" = {"deliveries":[]} -> v1
 //!    2. update "order" expecting v1 = {"deliveries":["client 2"]} -> v2
 //!    3. update "order" expecting v1 = {"deliveries":["client 1"]} -> v3
-//! expected: an update expecting a version the item is no longer at is refused
-//!   with Conflict::VersionMismatch carrying the current item
-//! got: Ok(v3)
-//! checked at conformance-tests/src/support.rs:160
+//! expected: client 1 saves: refused with a conflict, nothing written
+//! got: Ok(v3): it was applied
+//! checked at conformance-tests/src/cases/single.rs:259
 //! ```
 //!
 //! A case records its operations by running them through [`journaled`], and checks
@@ -29,7 +28,9 @@ use std::panic::Location;
 pub use journal::{Journal, Journaled, journaled};
 pub use rules::{RULES, Rule, rule_of};
 
-pub(crate) use describe::{conflict as describe_conflict, error as describe_error};
+pub(crate) use describe::{
+    conflict as describe_conflict, error as describe_error, item as describe_item,
+};
 
 /// Fails the running case: what the contract expected, in its words, and what the
 /// store did instead.
@@ -92,7 +93,16 @@ pub(crate) fn report(case: &str, on: &str, journal: &Journal, message: &str) -> 
     if !journal.is_empty() {
         let _ = write!(out, "operations:\n{}", journal.listing());
     }
-    out.push_str(message);
+    if message.starts_with("expected: ") || message.contains("\nexpected: ") {
+        out.push_str(message);
+    } else {
+        // A panic outside the suite's checks (an overflow, a backend's own panic) or a
+        // case that never ended: still said as what was expected and what came.
+        let _ = write!(
+            out,
+            "expected: the case runs to its end, every check passing\ngot: {message}"
+        );
+    }
     out
 }
 
@@ -118,6 +128,24 @@ mod tests {
             message.contains("operations:\n   1. insert \"k\" = 1 -> v1\nexpected: x\ngot: y"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_panic_outside_the_checks_is_still_a_verdict() {
+        let message = report(
+            "r13_race_counter_loses_no_increment",
+            "memory",
+            &Journal::new(),
+            "attempt to add with overflow",
+        );
+        assert!(
+            message.ends_with(
+                "\nexpected: the case runs to its end, every check passing\n\
+                 got: attempt to add with overflow"
+            ),
+            "{message}"
+        );
+        assert!(!message.contains("operations:"), "{message}");
     }
 
     #[test]

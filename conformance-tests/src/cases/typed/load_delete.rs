@@ -82,8 +82,8 @@ pub async fn r22_delete_of_a_never_saved_entity_is_invalid_input<S: VersionedSto
     );
     check(
         done(ctx.load::<Book>(1u64).await, "load").is_some(),
-        "R22: a checked delete of an entity that was never saved has no version to check: `InvalidInput`, and nothing is deleted",
-        || "it does not".to_string(),
+        "R22: the refused delete of a never-saved entity deleted nothing: the stored entity still loads",
+        || "load answered None".to_string(),
     );
 }
 
