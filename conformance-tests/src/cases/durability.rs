@@ -4,7 +4,6 @@
 //! version; then writes on and checks that versions keep counting where they stood.
 //! Runs on factories that offer a reopen ([`Feature::Reopen`](crate::Feature::Reopen)).
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use optimist_core::{Conflict, Key, TxOp, Value, Version, VersionedStore};
@@ -15,11 +14,11 @@ use crate::runner;
 use crate::support::{conflict_of, doc, key, same_value};
 use crate::verdict::{check, describe_error, fail};
 
-/// What the case did so far and what it expects each key to hold, so a failure says
-/// the rule, the operations and what was expected.
+/// What the case expects each key to hold; the operations it ran go to the running
+/// case's journal ([`crate::verdict::Journal`]), which a failure lists.
 struct Journal {
-    /// The operations run, in order, each with its answer.
-    done: Vec<String>,
+    /// The running case's journal.
+    done: crate::verdict::Journal,
     /// Each key and what it must hold: `None` for absent.
     expected: Vec<(Key, Option<(Value, Version)>)>,
 }
@@ -27,13 +26,13 @@ struct Journal {
 impl Journal {
     fn new() -> Self {
         Self {
-            done: Vec::new(),
+            done: runner::context().journal,
             expected: Vec::new(),
         }
     }
 
     fn did(&mut self, what: String) {
-        self.done.push(what);
+        self.done.record(what);
     }
 
     fn expect(&mut self, key: &Key, item: Option<(Value, Version)>) {
@@ -41,14 +40,6 @@ impl Journal {
             Some(slot) => slot.1 = item,
             None => self.expected.push((key.clone(), item)),
         }
-    }
-
-    fn story(&self) -> String {
-        let mut story = String::new();
-        for (n, what) in self.done.iter().enumerate() {
-            let _ = writeln!(story, "  {:>2}. {what}", n + 1);
-        }
-        story
     }
 }
 
@@ -63,10 +54,12 @@ async fn reopened<S: VersionedStore + 'static>(
     };
     let store = match reopener.reopen(store).await {
         Ok(store) => store,
-        Err(why) => panic!(
-            "contract R4: reopening the store ({}) failed: {why}\noperations before:\n{}",
-            reopener.what(),
-            journal.story()
+        Err(why) => fail(
+            format!(
+                "contract R4: reopening the store ({}) succeeds",
+                reopener.what()
+            ),
+            why,
         ),
     };
     journal.did(format!("reopen: {}", reopener.what()));
@@ -83,10 +76,12 @@ async fn check_all<S: VersionedStore + 'static>(
     for (key, expected) in &journal.expected {
         let got = match store.get(key).await {
             Ok(got) => got,
-            Err(err) => panic!(
-                "contract R4: after reopening ({}), get {key} failed: {err}\noperations:\n{}",
-                reopener.what(),
-                journal.story()
+            Err(err) => fail(
+                format!(
+                    "contract R4: after reopening ({}), get {key} succeeds",
+                    reopener.what()
+                ),
+                describe_error(&err),
             ),
         };
         let matches = match (&got, expected) {
@@ -108,9 +103,8 @@ async fn check_all<S: VersionedStore + 'static>(
             fail(
                 format!(
                     "contract R4: a store keeps every completed write across a reopen ({}): \
-                     get {key} answers {want}\noperations:\n{}",
-                    reopener.what(),
-                    journal.story()
+                     get {key} answers {want}",
+                    reopener.what()
                 ),
                 found,
             );
@@ -129,13 +123,7 @@ fn step<T: std::fmt::Debug>(
             journal.did(format!("{what} -> {answer:?}"));
             answer
         }
-        Err(err) => fail(
-            format!(
-                "{what} succeeds\noperations before it:\n{}",
-                journal.story()
-            ),
-            describe_error(&err),
-        ),
+        Err(err) => fail(format!("{what} succeeds"), describe_error(&err)),
     }
 }
 
@@ -304,10 +292,9 @@ pub async fn r4_completed_writes_survive_reopening_the_store<S: VersionedStore +
     check(
         v == Version::new(before.get() + 1),
         format!(
-            "contract R3: an update after a reopen expecting version {} gives {}\noperations:\n{}",
+            "contract R3: an update after a reopen expecting version {} gives {}",
             before.get(),
-            before.get() + 1,
-            j.story()
+            before.get() + 1
         ),
         || v.to_string(),
     );
@@ -322,10 +309,8 @@ pub async fn r4_completed_writes_survive_reopening_the_store<S: VersionedStore +
     check(
         matches!(&stale, Conflict::VersionMismatch { current, .. } if current.version == v),
         format!(
-            "contract R11: the stale update's conflict carries the current item at version {}\n\
-             operations:\n{}",
-            v.get(),
-            j.story()
+            "contract R11: the stale update's conflict carries the current item at version {}",
+            v.get()
         ),
         || format!("{stale:?}"),
     );
@@ -346,8 +331,7 @@ pub async fn r4_completed_writes_survive_reopening_the_store<S: VersionedStore +
         v.get() == want,
         format!(
             "contract R15: insert after a delete at version 1 and a reopen gives version {want} \
-             (tombstone mode: {tombstones})\noperations:\n{}",
-            j.story()
+             (tombstone mode: {tombstones})"
         ),
         || v.to_string(),
     );
