@@ -179,7 +179,7 @@ pub async fn r19_crashed_holder_is_taken_over_after_the_duration<S: VersionedSto
     // `waiting_since`.
     check(
         waiting_since.elapsed() >= duration,
-        "a holder that crashed (its handle dropped, never released) is taken over by a waiter, only after the waiter saw its record unchanged for the lease duration; the new token is greater",
+        "the waiter takes over a crashed holder's lease only after seeing its record unchanged for the full lease duration",
         || {
             format!(
                 "taken over after {:?}, before the lease duration {duration:?}",
@@ -391,16 +391,16 @@ pub async fn r19_contenders_never_interleave_guarded_writes<S: VersionedStore + 
                                 account.refused.push(entry);
                                 break;
                             }
-                            Err(err) => fail("contenders with random pauses longer than the lease (a holder stalls, as in a stop-the-world pause, without renewing) take turns on one lease and append, under it, entries carrying their token to one log", format!("{owner} appending {entry:?} (seed {seed}): {err}")),
+                            Err(err) => fail("a guarded append succeeds or is refused with Error::Lease, nothing else", format!("{owner} appending {entry:?} (seed {seed}): {err}")),
                         }
                         match lease.renew().await {
                             Ok(()) | Err(Error::Lease { .. }) => {}
-                            Err(err) => fail("contenders with random pauses longer than the lease (a holder stalls, as in a stop-the-world pause, without renewing) take turns on one lease and append, under it, entries carrying their token to one log", format!("{owner} renewing (seed {seed}): {err}")),
+                            Err(err) => fail("a renewal succeeds or is refused with Error::Lease, nothing else", format!("{owner} renewing (seed {seed}): {err}")),
                         }
                     }
                     match lease.release().await {
                         Ok(()) | Err(Error::Lease { .. }) => {}
-                        Err(err) => fail("contenders with random pauses longer than the lease (a holder stalls, as in a stop-the-world pause, without renewing) take turns on one lease and append, under it, entries carrying their token to one log", format!("{owner} releasing (seed {seed}): {err}")),
+                        Err(err) => fail("a release succeeds or is refused with Error::Lease, nothing else", format!("{owner} releasing (seed {seed}): {err}")),
                     }
                 }
                 account
@@ -414,7 +414,7 @@ pub async fn r19_contenders_never_interleave_guarded_writes<S: VersionedStore + 
             Err(join) => match join.try_into_panic() {
                 Ok(payload) => std::panic::resume_unwind(payload),
                 Err(join) => fail(
-                    "contenders with random pauses longer than the lease (a holder stalls, as in a stop-the-world pause, without renewing) take turns on one lease and append, under it, entries carrying their token to one log",
+                    "every contender finishes (its task was not cancelled)",
                     format!("a contender was cancelled: {join}"),
                 ),
             },
@@ -424,14 +424,14 @@ pub async fn r19_contenders_never_interleave_guarded_writes<S: VersionedStore + 
     let context = format!("seed {seed}, log {logged:?}");
     check(
         logged.windows(2).all(|w| w[0].0 <= w[1].0),
-        "contenders with random pauses longer than the lease (a holder stalls, as in a stop-the-world pause, without renewing) take turns on one lease and append, under it, entries carrying their token to one log",
+        "the log's entries come in the order of their fencing tokens: no holder wrote after a newer token's write",
         || format!("a holder wrote after a newer token's write: {context}"),
     );
     let mut tokens: Vec<u64> = Vec::new();
     for (c, account) in all.iter().enumerate() {
         check(
             account.tokens.windows(2).all(|w| w[0] < w[1]),
-            "contenders with random pauses longer than the lease (a holder stalls, as in a stop-the-world pause, without renewing) take turns on one lease and append, under it, entries carrying their token to one log",
+            "each contender's fencing tokens grow from one acquisition to the next",
             || {
                 format!(
                     "contender {c}'s tokens do not grow: {:?}; {context}",
@@ -451,7 +451,7 @@ pub async fn r19_contenders_never_interleave_guarded_writes<S: VersionedStore + 
         for entry in &account.refused {
             check(
                 !logged.contains(entry),
-                "contenders with random pauses longer than the lease (a holder stalls, as in a stop-the-world pause, without renewing) take turns on one lease and append, under it, entries carrying their token to one log",
+                "an append refused for a lost lease wrote nothing",
                 || format!("refused append {entry:?} is in the log: {context}"),
             );
         }
@@ -509,7 +509,7 @@ pub async fn r19_own_renewals_do_not_lose_the_lease<S: VersionedStore + 'static>
     check_eq(
         &lease.record_version(),
         &Version::new(1 + renewals),
-        "a holder renewing from one task while writing from another keeps its lease: a guarded write whose check met the holder's own renewal is sent again, not reported as a lost lease",
+        "the holder keeps track of the record's version through its own renewals",
     );
     assert_item(
         &*store,
@@ -586,7 +586,7 @@ pub async fn r19_bad_lease_input_writes_nothing<S: VersionedStore + 'static>(sto
     check_eq(
         &lost_to(stale, "resume of a lease taken since"),
         &expected,
-        "bad input to a lease is `InvalidInput` and writes nothing: a zero, a sub-millisecond or an absurd duration, an empty or blank owner, a fencing token of another lease key, a lease released by the same handle, a key holding an item that is not a lease record",
+        "resuming a lease taken since is refused with LeaseConflict::Lost naming the new holder",
     );
     check_eq(
         &record_version(s, &lease_key).await,
@@ -715,14 +715,14 @@ pub async fn r19_typed_guarded_writes_follow_the_lease<S: VersionedStore + 'stat
     let saved = ctx.save_guarded(&mut progress, &old).await;
     check(
         saved.is_ok(),
-        "the typed layer's guarded save, delete and update_with write under the lease; once the lease is taken over, each is refused naming the new holder, the entity is unchanged and nothing is written",
+        "a guarded save (insert) under a held lease succeeds",
         || format!("guarded insert: {saved:?}"),
     );
     progress.done = 1;
     let saved = ctx.save_guarded(&mut progress, &old).await;
     check(
         saved.is_ok(),
-        "the typed layer's guarded save, delete and update_with write under the lease; once the lease is taken over, each is refused naming the new holder, the entity is unchanged and nothing is written",
+        "a guarded save (update) under a held lease succeeds",
         || format!("guarded update: {saved:?}"),
     );
     let bump = |p: &mut ShardProgress| -> Result<(), std::convert::Infallible> {
@@ -732,11 +732,16 @@ pub async fn r19_typed_guarded_writes_follow_the_lease<S: VersionedStore + 'stat
     let bumped: typed::Result<ShardProgress> = ctx
         .update_with_guarded("shard-1", &old, &RetryPolicy::default(), bump)
         .await;
-    let bumped = bumped.unwrap_or_else(|e| fail("the typed layer's guarded save, delete and update_with write under the lease; once the lease is taken over, each is refused naming the new holder, the entity is unchanged and nothing is written", format!("guarded update_with: {e}")));
+    let bumped = bumped.unwrap_or_else(|e| {
+        fail(
+            "a guarded update_with under a held lease succeeds",
+            format!("guarded update_with: {e}"),
+        )
+    });
     check_eq(
         &(bumped.done, bumped.version),
         &(2, Some(3)),
-        "the typed layer's guarded save, delete and update_with write under the lease; once the lease is taken over, each is refused naming the new holder, the entity is unchanged and nothing is written",
+        "a guarded update_with applies the change and writes the version back: done 2 at version 3",
     );
     progress = bumped;
 
@@ -747,7 +752,7 @@ pub async fn r19_typed_guarded_writes_follow_the_lease<S: VersionedStore + 'stat
     check_eq(
         &typed_lost_to(ctx.save_guarded(&mut progress, &old).await, "save"),
         &expected,
-        "the typed layer's guarded save, delete and update_with write under the lease; once the lease is taken over, each is refused naming the new holder, the entity is unchanged and nothing is written",
+        "a guarded save by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
     );
     check_eq(
         &progress.version,
@@ -760,17 +765,19 @@ pub async fn r19_typed_guarded_writes_follow_the_lease<S: VersionedStore + 'stat
     check_eq(
         &typed_lost_to(result, "update_with"),
         &expected,
-        "the typed layer's guarded save, delete and update_with write under the lease; once the lease is taken over, each is refused naming the new holder, the entity is unchanged and nothing is written",
+        "a guarded update_with by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
     );
     check_eq(
         &typed_lost_to(ctx.delete_guarded(&before, &old).await, "delete"),
         &expected,
-        "the typed layer's guarded save, delete and update_with write under the lease; once the lease is taken over, each is refused naming the new holder, the entity is unchanged and nothing is written",
+        "a guarded delete by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
     );
-    let stored: Option<ShardProgress> = ctx
-        .load("shard-1")
-        .await
-        .unwrap_or_else(|e| fail("the typed layer's guarded save, delete and update_with write under the lease; once the lease is taken over, each is refused naming the new holder, the entity is unchanged and nothing is written", format!("load: {e}")));
+    let stored: Option<ShardProgress> = ctx.load("shard-1").await.unwrap_or_else(|e| {
+        fail(
+            "a load after the refused writes succeeds",
+            format!("load: {e}"),
+        )
+    });
     check_eq(
         &stored,
         &Some(before.clone()),
@@ -782,13 +789,13 @@ pub async fn r19_typed_guarded_writes_follow_the_lease<S: VersionedStore + 'stat
     let saved = ctx.save_guarded(&mut progress, &new).await;
     check(
         saved.is_ok(),
-        "the typed layer's guarded save, delete and update_with write under the lease; once the lease is taken over, each is refused naming the new holder, the entity is unchanged and nothing is written",
+        "the new holder's guarded save succeeds",
         || format!("the new holder's save: {saved:?}"),
     );
     let deleted = ctx.delete_guarded(&progress, &new).await;
     check(
         deleted.is_ok(),
-        "the typed layer's guarded save, delete and update_with write under the lease; once the lease is taken over, each is refused naming the new holder, the entity is unchanged and nothing is written",
+        "the new holder's guarded delete succeeds",
         || format!("the new holder's delete: {deleted:?}"),
     );
 }

@@ -75,7 +75,7 @@ pub async fn r13_race_insert_has_one_winner<S: VersionedStore + 'static>(store: 
     check_eq(
         &results[winner].as_ref().ok(),
         &Some(&Version::FIRST),
-        "N tasks insert one key at once: exactly one wins with version 1, every other gets `AlreadyExists` carrying the winner's item",
+        "the winning insert returns version 1",
     );
     let winning_value = doc(&*store, json!({"winner": winner}));
     for (task, result) in results
@@ -103,7 +103,9 @@ pub async fn r13_race_insert_has_one_winner<S: VersionedStore + 'static>(store: 
                 );
             }
             other => fail(
-                "N tasks insert one key at once: exactly one wins with version 1, every other gets `AlreadyExists` carrying the winner's item",
+                format!(
+                    "task {task}: a losing insert is refused with Conflict::AlreadyExists carrying the winner's item"
+                ),
                 format!("task {task}: expected AlreadyExists, got {other:?}"),
             ),
         }
@@ -153,7 +155,7 @@ pub async fn r13_race_update_has_one_winner<S: VersionedStore + 'static>(store: 
     check_eq(
         &winning_version,
         &Some(Version::new(2)),
-        "N tasks update from the same version at once: exactly one wins, every other gets `VersionMismatch` carrying the winner's item, and a later get sees the winner's version",
+        "the winning update returns version 2",
     );
     let winning_value = doc(&*store, json!({"winner": winner}));
     for (task, result) in results
@@ -188,7 +190,9 @@ pub async fn r13_race_update_has_one_winner<S: VersionedStore + 'static>(store: 
                 );
             }
             other => fail(
-                "N tasks update from the same version at once: exactly one wins, every other gets `VersionMismatch` carrying the winner's item, and a later get sees the winner's version",
+                format!(
+                    "task {task}: a losing update is refused with Conflict::VersionMismatch carrying the winner's item"
+                ),
                 format!("task {task}: expected VersionMismatch, got {other:?}"),
             ),
         }
@@ -269,7 +273,10 @@ pub async fn r13_race_counter_loses_no_increment<S: VersionedStore + 'static>(st
                             tokio::task::yield_now().await;
                             current = must_get(&*s, &k).await;
                         }
-                        Err(err) => fail("W tasks each increment one counter I times, re-applying their change to the conflict's current item on every conflict: the final count is W×I and every increment's unique id is present exactly once", format!("worker {worker}, increment {i}: {err}")),
+                        Err(err) => fail(
+                            "every increment's update succeeds or conflicts; no other error",
+                            format!("worker {worker}, increment {i}: {err}"),
+                        ),
                     }
                 }
             }
@@ -300,7 +307,7 @@ pub async fn r13_race_counter_loses_no_increment<S: VersionedStore + 'static>(st
         for i in 0..increments {
             check(
                 unique.contains(&format!("{worker}-{i}")),
-                "W tasks each increment one counter I times, re-applying their change to the conflict's current item on every conflict: the final count is W×I and every increment's unique id is present exactly once",
+                "every increment's unique id is in the counter exactly once",
                 || format!("increment {worker}-{i} was lost"),
             );
         }
@@ -352,7 +359,7 @@ pub async fn r13_race_transfers_keep_the_total<S: VersionedStore + 'static>(stor
             let mut rounds = 0usize;
             while done < transfers {
                 rounds += 1;
-                check(rounds < 1_000_000, "tasks move money between accounts in transactions while readers take consistent snapshots (gets confirmed by a transaction of checks): every snapshot, and the end state, holds the same total", || format!("task {task} made no progress"));
+                check(rounds < 1_000_000, "every transfer and snapshot task makes progress", || format!("task {task} made no progress"));
                 if task % 3 == 0 {
                     // A reader: a snapshot is consistent when no account moved since it was read.
                     let mut items = Vec::with_capacity(ACCOUNTS);
@@ -372,7 +379,7 @@ pub async fn r13_race_transfers_keep_the_total<S: VersionedStore + 'static>(stor
                             done += 1;
                         }
                         Err(err) if err.is_conflict() || err.is_retryable() => {}
-                        Err(err) => fail("tasks move money between accounts in transactions while readers take consistent snapshots (gets confirmed by a transaction of checks): every snapshot, and the end state, holds the same total", format!("snapshot check: {err}")),
+                        Err(err) => fail("a snapshot's transaction of checks succeeds or conflicts; no other error", format!("snapshot check: {err}")),
                     }
                     continue;
                 }
@@ -396,7 +403,7 @@ pub async fn r13_race_transfers_keep_the_total<S: VersionedStore + 'static>(stor
                 match s.transact(ops).await {
                     Ok(_) => done += 1,
                     Err(err) if err.is_conflict() || err.is_retryable() => {}
-                    Err(err) => fail("tasks move money between accounts in transactions while readers take consistent snapshots (gets confirmed by a transaction of checks): every snapshot, and the end state, holds the same total", format!("transfer: {err}")),
+                    Err(err) => fail("a transfer succeeds or conflicts; no other error", format!("transfer: {err}")),
                 }
             }
             snapshots
@@ -405,12 +412,16 @@ pub async fn r13_race_transfers_keep_the_total<S: VersionedStore + 'static>(stor
     .await;
     check(
         snapshots.iter().sum::<usize>() > 0,
-        "tasks move money between accounts in transactions while readers take consistent snapshots (gets confirmed by a transaction of checks): every snapshot, and the end state, holds the same total",
+        "at least one reader completed a consistent snapshot",
         || "no reader completed a snapshot".to_string(),
     );
     let mut end = 0;
     for account in accounts.iter() {
         end += balance(&must_get(&*store, account).await.value);
     }
-    check_eq(&end, &total, "the total after all transfers");
+    check_eq(
+        &end,
+        &total,
+        "the total after all transfers is the total before them",
+    );
 }

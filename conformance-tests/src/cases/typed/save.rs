@@ -21,13 +21,13 @@ pub async fn r21_first_save_inserts_at_version_1<S: VersionedStore + 'static>(st
     check_eq(
         &book.version,
         &Some(1),
-        "R21: the first save of a never-saved entity inserts at version 1",
+        "R21: the first save of a never-saved entity inserts, and writes version 1 back into the entity",
     );
     let stored = raw(ctx.store(), &Key::new("111")).await;
     check_eq(
         &stored.version,
         &Version::FIRST,
-        "R21: the first save of a never-saved entity inserts at version 1",
+        "R21: the item the first save inserted is at version 1",
     );
 }
 
@@ -44,13 +44,13 @@ pub async fn r21_successful_save_writes_the_version_back<S: VersionedStore + 'st
         check_eq(
             &book.version,
             &Some(expected),
-            "R21: each successful save writes the new version back, equal to the store's",
+            "R21: a successful save writes the new version back into the entity",
         );
         let stored = raw(ctx.store(), &Key::new("1")).await;
         check_eq(
             &stored.version.get(),
             &expected,
-            "R21: each successful save writes the new version back, equal to the store's",
+            "R21: the version written back equals the stored item's",
         );
     }
 }
@@ -74,7 +74,7 @@ pub async fn r21_failed_save_leaves_the_entity_unchanged<S: VersionedStore + 'st
     check_eq(
         &stale,
         &before,
-        "R21: after a failed save the entity is exactly as before the call, whether the save was an update (stale version) or an insert (the key is taken)",
+        "R21: after a failed save of a stale copy (an update), the entity is exactly as before the call",
     );
 
     // An insert that conflicts leaves the version None too.
@@ -83,7 +83,7 @@ pub async fn r21_failed_save_leaves_the_entity_unchanged<S: VersionedStore + 'st
     check_eq(
         &copy,
         &Book::new(1, "Copy"),
-        "R21: after a failed save the entity is exactly as before the call, whether the save was an update (stale version) or an insert (the key is taken)",
+        "R21: after a failed save of a never-saved copy over a taken key (an insert), the entity is exactly as before, version None",
     );
 }
 

@@ -23,14 +23,14 @@ pub async fn r23_context_without_checks_puts_and_removes<S: VersionedStore + 'st
     check_eq(
         &book.version,
         &Some(1),
-        "R23: a context that skips the check overwrites stale and never-saved copies (last writer wins, the version still advances) and deletes whatever is there",
+        "R23: a save without the check on a never-saved entity puts it at version 1",
     );
     let mut stale = book.clone();
     done(ctx.save(&mut book).await, "save again");
     check_eq(
         &book.version,
         &Some(2),
-        "R23: a context that skips the check overwrites stale and never-saved copies (last writer wins, the version still advances) and deletes whatever is there",
+        "R23: a save without the check advances the version: 2",
     );
 
     stale.title = "Overwrite".into();
@@ -38,26 +38,26 @@ pub async fn r23_context_without_checks_puts_and_removes<S: VersionedStore + 'st
     check_eq(
         &stale.version,
         &Some(3),
-        "R23: a context that skips the check overwrites stale and never-saved copies (last writer wins, the version still advances) and deletes whatever is there",
+        "R23: a save without the check of a stale copy overwrites (last writer wins) and advances the version: 3",
     );
     let mut fresh = Book::new(1, "Fresh");
     done(ctx.save(&mut fresh).await, "save of a new copy");
     check_eq(
         &fresh.version,
         &Some(4),
-        "R23: a context that skips the check overwrites stale and never-saved copies (last writer wins, the version still advances) and deletes whatever is there",
+        "R23: a save without the check of a never-saved copy over an existing item overwrites it and advances the version: 4",
     );
     check_eq(
         &done(ctx.load::<Book>(1u64).await, "load"),
         &Some(fresh),
-        "R23: a context that skips the check overwrites stale and never-saved copies (last writer wins, the version still advances) and deletes whatever is there",
+        "R23: the last copy saved without the check is what the store holds",
     );
 
     done(ctx.delete(&book).await, "delete of a stale copy");
     check_eq(
         &done(ctx.load::<Book>(1u64).await, "load after delete"),
         &None,
-        "R23: a context that skips the check overwrites stale and never-saved copies (last writer wins, the version still advances) and deletes whatever is there",
+        "R23: a delete without the check removes whatever is there",
     );
 }
 

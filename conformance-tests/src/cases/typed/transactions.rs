@@ -33,7 +33,7 @@ pub async fn r21_typed_transaction_writes_versions_back<S: VersionedStore + 'sta
     check_eq(
         &(dune.version, gone.version, rules.version),
         &(Some(1), Some(1), Some(1)),
-        "R10, R21: on success every saved entity gets its new version; deletes and checks apply as well; a failing check stops the writes and leaves the entities alone",
+        "R10, R21: a committed typed transaction writes each saved entity's new version back: all at v1 after their first save",
     );
 
     let mut sales = Counter::new("sales");
@@ -50,12 +50,12 @@ pub async fn r21_typed_transaction_writes_versions_back<S: VersionedStore + 'sta
     check_eq(
         &(dune.version, rules.version, sales.version),
         &(Some(2), Some(1), Some(1)),
-        "R10, R21: on success every saved entity gets its new version; deletes and checks apply as well; a failing check stops the writes and leaves the entities alone",
+        "R10, R21: a committed typed transaction writes each saved entity's new version back; a checked entity keeps its own",
     );
     check_eq(
         &done(ctx.load::<Book>(2u64).await, "load the deleted"),
         &None,
-        "R10, R21: on success every saved entity gets its new version; deletes and checks apply as well; a failing check stops the writes and leaves the entities alone",
+        "R10, R22: the entity a committed typed transaction deleted loads as None",
     );
 
     done(ctx.save(&mut rules).await, "save");
@@ -71,19 +71,19 @@ pub async fn r21_typed_transaction_writes_versions_back<S: VersionedStore + 'sta
     );
     check(
         err.is_conflict(),
-        "R10, R21: on success every saved entity gets its new version; deletes and checks apply as well; a failing check stops the writes and leaves the entities alone",
+        "R10: a typed transaction with a stale check is refused with a conflict",
         || format!("{err:?}"),
     );
     check_eq(
         &dune.version,
         &Some(2),
-        "R10, R21: on success every saved entity gets its new version; deletes and checks apply as well; a failing check stops the writes and leaves the entities alone",
+        "R21: the entity of a refused typed transaction keeps its version",
     );
     let stored = done(ctx.load::<Book>(1u64).await, "load");
     check_eq(
         &stored.and_then(|b| b.version),
         &Some(2),
-        "R10, R21: on success every saved entity gets its new version; deletes and checks apply as well; a failing check stops the writes and leaves the entities alone",
+        "R10: a refused typed transaction writes nothing: the stored item keeps its version",
     );
 }
 
@@ -127,43 +127,47 @@ pub async fn r21_typed_transaction_with_one_stale_entity_changes_nothing<
     );
     let Some(failures) = err.transaction_failures() else {
         fail(
-            "R10, R21: three entities of two types, one stale: the store is unchanged and all three entities stay as they were; the failure names the stale one",
+            "R10: a typed transaction with one stale entity is refused with TransactionConflict",
             format!("expected a transaction conflict, got {err:?}"),
         );
     };
-    check_eq(&failures.len(), &1, format!("{failures:?}"));
+    check_eq(
+        &failures.len(),
+        &1,
+        "R10: exactly one failing op, the stale entity's",
+    );
     check_eq(
         &failures[0].index,
         &1,
-        "R10, R21: three entities of two types, one stale: the store is unchanged and all three entities stay as they were; the failure names the stale one",
+        "R10: the failing op's index is the stale entity's (1)",
     );
     check_eq(
         &failures[0].conflict.kind(),
         &ConflictKind::VersionMismatch,
-        "R10, R21: three entities of two types, one stale: the store is unchanged and all three entities stay as they were; the failure names the stale one",
+        "R10, R11: the stale entity's op fails with a version mismatch",
     );
     check_eq(
         &(dune, stale_messiah, counter),
         &before,
-        "R10, R21: three entities of two types, one stale: the store is unchanged and all three entities stay as they were; the failure names the stale one",
+        "R21: after a refused typed transaction all three entities are exactly as before",
     );
 
     let stored = done(ctx.load::<Book>(1u64).await, "load dune");
     check_eq(
         &stored.and_then(|b| b.version),
         &Some(1),
-        "R10, R21: three entities of two types, one stale: the store is unchanged and all three entities stay as they were; the failure names the stale one",
+        "R10: the refused transaction wrote nothing: the first book keeps version 1",
     );
     check_eq(
         &done(ctx.load::<Book>(2u64).await, "load messiah"),
         &Some(messiah),
-        "R10, R21: three entities of two types, one stale: the store is unchanged and all three entities stay as they were; the failure names the stale one",
+        "R10: the refused transaction wrote nothing: the stale book's item is unchanged",
     );
     let stored = done(ctx.load::<Counter>("sales").await, "load the counter");
     check_eq(
         &stored.map(|c| (c.count, c.version)),
         &Some((0, Some(1))),
-        "R10, R21: three entities of two types, one stale: the store is unchanged and all three entities stay as they were; the failure names the stale one",
+        "R10: the refused transaction wrote nothing: the counter is still 0 at version 1",
     );
 }
 
@@ -203,16 +207,16 @@ pub async fn r23_typed_transaction_skip_per_op_puts_and_removes<S: VersionedStor
     check_eq(
         &blind.version,
         &Some(3),
-        "R23 in a transaction: a per-op skip puts and removes whatever is there",
+        "R23: a save skipping the check in a typed transaction puts the stale copy and advances the version: 3",
     );
     check_eq(
         &done(ctx.load::<Book>(1u64).await, "load"),
         &Some(blind),
-        "R23 in a transaction: a per-op skip puts and removes whatever is there",
+        "R23: the copy saved without the check is what the store holds",
     );
     check_eq(
         &done(ctx.load::<Book>(2u64).await, "load the removed"),
         &None,
-        "R23 in a transaction: a per-op skip puts and removes whatever is there",
+        "R23: a delete skipping the check in a typed transaction removes whatever is there",
     );
 }

@@ -34,12 +34,12 @@ pub async fn r24_update_with_applies_the_change<S: VersionedStore + 'static>(sto
     check_eq(
         &(saved.count, saved.version),
         &(1, Some(2)),
-        "R24: load, change, save; the saved entity comes back with its new version",
+        "R24: update_with loads, applies the change and saves: count 1 at version 2",
     );
     check_eq(
         &done(ctx.load::<Counter>("c").await, "load"),
         &Some(saved),
-        "R24: load, change, save; the saved entity comes back with its new version",
+        "R24: the entity update_with returned is what the store holds",
     );
 }
 
@@ -97,24 +97,20 @@ pub async fn r24_update_with_exhausts_with_the_last_conflict<S: VersionedStore +
             check_eq(
                 attempts,
                 &3,
-                "R24: the attempts are bounded, and the error is `RetryExhausted` with the last conflict; nothing of the change landed",
+                "R24: RetryExhausted after the policy's 3 attempts",
             );
             assert_mismatch(last, 3, 4);
         }
         other => fail(
-            "R24: the attempts are bounded, and the error is `RetryExhausted` with the last conflict; nothing of the change landed",
+            "R24: the attempts are bounded, and the error is RetryExhausted with the last conflict",
             format!("wanted RetryExhausted, got {other:?}"),
         ),
     }
-    check_eq(
-        &ctx.store().updates(),
-        &3,
-        "R24: the attempts are bounded, and the error is `RetryExhausted` with the last conflict; nothing of the change landed",
-    );
+    check_eq(&ctx.store().updates(), &3, "R24: one update per attempt: 3");
     check_eq(
         &ctx.store().gets(),
         &1,
-        "R24: the attempts are bounded, and the error is `RetryExhausted` with the last conflict; nothing of the change landed",
+        "R24: one read in all, none after a conflict",
     );
     // Only the other writer's changes landed.
     ctx.store().interfere(0);
@@ -122,7 +118,7 @@ pub async fn r24_update_with_exhausts_with_the_last_conflict<S: VersionedStore +
     check_eq(
         &stored.map(|c| c.count),
         &Some(300),
-        "R24: the attempts are bounded, and the error is `RetryExhausted` with the last conflict; nothing of the change landed",
+        "R24: an exhausted update_with wrote nothing: the other writer's count stands",
     );
 }
 
@@ -153,19 +149,19 @@ pub async fn r24_update_with_abort_writes_nothing<S: VersionedStore + 'static>(s
     );
     check(
         err.aborted::<LimitReached>().is_some(),
-        "R24: the change can abort with its own error, which the caller gets back; nothing is written",
+        "R24: the change's own abort error comes back to the caller",
         || format!("{err:?}"),
     );
     check_eq(
         &ctx.store().updates(),
         &0,
-        "R24: the change can abort with its own error, which the caller gets back; nothing is written",
+        "R24: an aborted change sends no update",
     );
     let stored = done(ctx.load::<Counter>("c").await, "load");
     check_eq(
         &stored.and_then(|c| c.version),
         &Some(1),
-        "R24: the change can abort with its own error, which the caller gets back; nothing is written",
+        "R24: an aborted change writes nothing: the item stays at version 1",
     );
 }
 
@@ -182,12 +178,12 @@ pub async fn r24_update_with_missing_item_is_not_found<S: VersionedStore + 'stat
     check_eq(
         &err.conflict().map(Conflict::kind),
         &Some(ConflictKind::NotFound),
-        "R24: a missing item is `NotFound`, never created silently",
+        "R24: update_with of a missing item is NotFound",
     );
     check_eq(
         &done(ctx.load::<Counter>("nope").await, "load"),
         &None,
-        "R24: a missing item is `NotFound`, never created silently",
+        "R24: a missing item is never created silently",
     );
 }
 
@@ -208,7 +204,7 @@ pub async fn r24_update_or_insert_with_creates_explicitly<S: VersionedStore + 's
     check_eq(
         &(created.count, created.version),
         &(1, Some(1)),
-        "R24: creating a missing item is an explicit option; a default under another key is refused, not written under the wrong key",
+        "R24: update_or_insert_with of a missing item creates it: count 1 at version 1",
     );
     let again = done(
         ctx.update_or_insert_with("n", &policy, || Counter::new("n"), increment)
@@ -218,7 +214,7 @@ pub async fn r24_update_or_insert_with_creates_explicitly<S: VersionedStore + 's
     check_eq(
         &(again.count, again.version),
         &(2, Some(2)),
-        "R24: creating a missing item is an explicit option; a default under another key is refused, not written under the wrong key",
+        "R24: update_or_insert_with of an existing item updates it: count 2 at version 2",
     );
     let err = failure(
         ctx.update_or_insert_with("m", &policy, || Counter::new("x"), increment)
@@ -227,18 +223,18 @@ pub async fn r24_update_or_insert_with_creates_explicitly<S: VersionedStore + 's
     );
     check(
         err.store_error().is_some_and(|e| e.is_invalid_input()),
-        "R24: creating a missing item is an explicit option; a default under another key is refused, not written under the wrong key",
+        "R24: update_or_insert_with whose default has another key is InvalidInput",
         || format!("{err:?}"),
     );
     check_eq(
         &done(ctx.load::<Counter>("m").await, "load m"),
         &None,
-        "R24: creating a missing item is an explicit option; a default under another key is refused, not written under the wrong key",
+        "R24: the refused update_or_insert_with wrote nothing under the key asked",
     );
     check_eq(
         &done(ctx.load::<Counter>("x").await, "load x"),
         &None,
-        "R24: creating a missing item is an explicit option; a default under another key is refused, not written under the wrong key",
+        "R24: the refused update_or_insert_with wrote nothing under the default's key",
     );
 }
 
@@ -279,11 +275,11 @@ pub async fn r24_hot_key_16_writers_50_increments_all_land<S: VersionedStore + '
     check_eq(
         &counter.as_ref().map(|c| c.count),
         &Some(WRITERS * INCREMENTS),
-        "R24: 16 writers × 50 increments on one key with the default policy: every increment lands exactly once and no writer runs out of attempts",
+        "R24: every increment of every writer lands exactly once: the count",
     );
     check_eq(
         &counter.and_then(|c| c.version),
         &Some(WRITERS * INCREMENTS + 1),
-        "R24: 16 writers × 50 increments on one key with the default policy: every increment lands exactly once and no writer runs out of attempts",
+        "R24: one version per increment: the counter's version",
     );
 }
