@@ -75,6 +75,10 @@
 //!   keys), also through the fault injector [`faults::FaultyStore`] (`Indeterminate`
 //!   calls count as maybe applied).
 //!
+//! A failing case explains itself ([`verdict`]): it names the rule it checks in the
+//! words of the contract, lists the operations it ran with the store's answers, and
+//! says what the contract expected and what came instead.
+//!
 //! The suite's own tests run it against mutant stores, each with one classic bug, and
 //! fail if any mutant passes. [`cases::all`] lists the cases programmatically, from the
 //! same list `suite!` runs, and [`cases::run_all`] runs them.
@@ -108,6 +112,9 @@ mod suite;
 #[doc(hidden)]
 #[allow(clippy::panic)]
 pub mod support;
+// Checks fail the running case by panicking, like any test assertion.
+#[allow(clippy::panic)]
+pub mod verdict;
 pub mod workloads;
 
 pub use factory::{

@@ -14,6 +14,7 @@ use futures::future::{self, Either};
 use optimist_core::{Capabilities, VersionedStore};
 
 use crate::env;
+use crate::verdict::{self, Journal};
 use crate::{Reopener, StoreFactory, Unavailable};
 
 /// How the suite runs its cases.
@@ -77,6 +78,8 @@ pub(crate) struct CaseContext {
     /// The factory's [`Reopener`] for the case's store type, if it has one (the
     /// context is not generic: [`reopener`] gets it back by its type).
     pub(crate) reopen: Option<Arc<dyn Any + Send + Sync>>,
+    /// The operations the case ran, listed when it fails.
+    pub(crate) journal: Journal,
 }
 
 impl Default for CaseContext {
@@ -87,6 +90,7 @@ impl Default for CaseContext {
             load_percent: 100,
             sibling: None,
             reopen: None,
+            journal: Journal::new(),
         }
     }
 }
@@ -188,7 +192,9 @@ where
         .timeout
         .unwrap_or_else(|| Duration::from_secs(env::case_timeout_secs()));
     let (asks, mut requests) = mpsc::unbounded::<StoreRequest<F::Store>>();
+    let journal = Journal::new();
     let context = CaseContext {
+        journal: journal.clone(),
         name: name.to_string(),
         regressions: options.regressions.clone(),
         load_percent: factory.load_percent().max(1),
@@ -220,20 +226,21 @@ where
     // hold the test thread: stop the runtime without waiting for them.
     runtime.shutdown_background();
     let on = factory.describe();
+    let failed = |message: String| {
+        Err(CaseError::Failed(verdict::report(
+            name, &on, &journal, &message,
+        )))
+    };
     match outcome {
         Ok(Ok(())) => Ok(()),
         Ok(Err(join)) => match join.try_into_panic() {
-            Ok(payload) => Err(CaseError::Failed(format!(
-                "case {name} on {on}: {}",
-                panic_message(payload.as_ref())
-            ))),
-            Err(join) => Err(CaseError::Failed(format!(
-                "case {name} on {on} was cancelled: {join}"
-            ))),
+            Ok(payload) => failed(panic_message(payload.as_ref())),
+            Err(join) => failed(format!("the case's task was cancelled: {join}")),
         },
-        Err(_) => Err(CaseError::Failed(format!(
-            "case {name} on {on} did not finish within {limit:?} (OPTIMIST_CASE_TIMEOUT_SECS)"
-        ))),
+        Err(_) => failed(format!(
+            "expected: the case finishes within {limit:?} (OPTIMIST_CASE_TIMEOUT_SECS)\n\
+             got: it did not; the operations listed are those that answered"
+        )),
     }
 }
 
@@ -298,7 +305,7 @@ mod tests {
         match result {
             Err(CaseError::Failed(message)) => {
                 assert!(message.contains("the assertion's message"), "{message}");
-                assert!(message.contains("case boom on memory"), "{message}");
+                assert!(message.starts_with("boom failed on memory\n"), "{message}");
             }
             other => panic!("expected a failure, got {other:?}"),
         }

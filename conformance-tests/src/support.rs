@@ -1,10 +1,14 @@
-//! Helpers the cases share, public so a backend's own tests can use them too.
+//! Helpers the cases share, public so a backend's own tests can use them too. A helper
+//! that finds the store breaking the contract fails the case with a verdict saying what
+//! the contract expected and what came instead ([`crate::verdict`]).
 
 use optimist_core::{
     Capabilities, Conflict, Error, Key, KeyShape, NumberSupport, Result, Value, Version, Versioned,
     VersionedStore,
 };
 use serde_json::Number;
+
+use crate::verdict::{check, describe_conflict, describe_error, fail};
 
 /// A key named `name` in the shape the store accepts: with a fixed sort part `"s"` on
 /// stores whose keys need one, without one otherwise.
@@ -150,7 +154,7 @@ fn same_number(caps: &Capabilities, x: &Number, y: &Number) -> bool {
     }
 }
 
-/// Panics unless `actual` equals `expected` by [`same_value`].
+/// Fails the case unless `actual` equals `expected` by [`same_value`] (contract R2).
 ///
 /// ```
 /// use optimist_core::Capabilities;
@@ -158,13 +162,14 @@ fn same_number(caps: &Capabilities, x: &Number, y: &Number) -> bool {
 /// ```
 #[track_caller]
 pub fn assert_same_value(caps: &Capabilities, actual: &Value, expected: &Value, context: &str) {
-    assert!(
+    check(
         same_value(caps, actual, expected),
-        "{context}: value did not round-trip\n  expected: {expected}\n  actual:   {actual}"
+        format!("{context}: the value reads back as written (R2): {expected}"),
+        || actual.to_string(),
     );
 }
 
-/// The conflict of a single operation's result, or a panic saying what came instead.
+/// The conflict of a single operation's result, or a failure saying what came instead.
 ///
 /// ```
 /// use optimist_core::{Conflict, Error, Key, Operation};
@@ -176,11 +181,18 @@ pub fn assert_same_value(caps: &Capabilities, actual: &Value, expected: &Value, 
 pub fn conflict_of<T: std::fmt::Debug>(result: Result<T>, context: &str) -> Conflict {
     match result {
         Err(Error::Conflict { conflict, .. }) => conflict,
-        other => panic!("{context}: expected a conflict, got {other:?}"),
+        Ok(answer) => fail(
+            format!("{context}: refused with a conflict, nothing written"),
+            format!("Ok({answer:?}): it was applied"),
+        ),
+        Err(err) => fail(
+            format!("{context}: refused with a conflict, nothing written"),
+            describe_error(&err),
+        ),
     }
 }
 
-/// Panics unless the result is `InvalidInput`.
+/// Fails the case unless the result is `InvalidInput`.
 ///
 /// ```
 /// use optimist_core::{Error, Operation};
@@ -191,11 +203,18 @@ pub fn conflict_of<T: std::fmt::Debug>(result: Result<T>, context: &str) -> Conf
 pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T>, context: &str) {
     match result {
         Err(Error::InvalidInput { .. }) => {}
-        other => panic!("{context}: expected InvalidInput, got {other:?}"),
+        Ok(answer) => fail(
+            format!("{context}: InvalidInput, with nothing sent or written"),
+            format!("Ok({answer:?}): it was accepted"),
+        ),
+        Err(err) => fail(
+            format!("{context}: InvalidInput, with nothing sent or written"),
+            describe_error(&err),
+        ),
     }
 }
 
-/// Unwraps an operation that must succeed, naming it on failure.
+/// Unwraps an operation that must succeed, or fails the case saying what came instead.
 ///
 /// ```
 /// let v: optimist_core::Result<u8> = Ok(1);
@@ -205,19 +224,25 @@ pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T>, context: &str) {
 pub fn ok<T>(result: Result<T>, context: &str) -> T {
     match result {
         Ok(value) => value,
-        Err(err) => panic!("{context}: unexpected error: {err} ({err:?})"),
+        Err(err) => fail(
+            format!("{context}: succeeds"),
+            format!("{} ({err:?})", describe_error(&err)),
+        ),
     }
 }
 
-/// Reads an item that must exist.
+/// Reads an item that must exist (contract R4: a get sees every completed write).
 pub async fn must_get<S: VersionedStore + ?Sized>(store: &S, key: &Key) -> Versioned<Value> {
     match ok(store.get(key).await, &format!("get {key}")) {
         Some(item) => item,
-        None => panic!("get {key}: expected an item, found none"),
+        None => fail(
+            format!("get {key}: the item its completed writes left (R4)"),
+            "none",
+        ),
     }
 }
 
-/// Panics unless the key holds `value` at `version`.
+/// Fails the case unless the key holds `value` at `version` (contract R2, R3, R4).
 pub async fn assert_item<S: VersionedStore + ?Sized>(
     store: &S,
     key: &Key,
@@ -225,22 +250,40 @@ pub async fn assert_item<S: VersionedStore + ?Sized>(
     version: Version,
     context: &str,
 ) {
-    let item = must_get(store, key).await;
-    assert_eq!(item.version, version, "{context}: version of {key}");
-    assert_same_value(store.capabilities(), &item.value, value, context);
-}
-
-/// Panics unless the key holds nothing.
-pub async fn assert_absent<S: VersionedStore + ?Sized>(store: &S, key: &Key, context: &str) {
-    let item = ok(store.get(key).await, &format!("{context}: get {key}"));
-    assert!(
-        item.is_none(),
-        "{context}: expected {key} to be absent, found {item:?}"
+    let want = || format!("{version} {value}");
+    let item = match ok(store.get(key).await, &format!("{context}: get {key}")) {
+        Some(item) => item,
+        None => fail(
+            format!(
+                "{context}: get {key} answers the item its completed writes left (R4): {}",
+                want()
+            ),
+            "none",
+        ),
+    };
+    check(
+        item.version == version && same_value(store.capabilities(), &item.value, value),
+        format!(
+            "{context}: get {key} answers the item its completed writes left, at the version they counted to (R3, R4): {}",
+            want()
+        ),
+        || format!("{} {}", item.version, item.value),
     );
 }
 
-/// Panics unless the conflict is `VersionMismatch` expecting `expected` and carrying
-/// `value` at `version`.
+/// Fails the case unless the key holds nothing (contract R4).
+pub async fn assert_absent<S: VersionedStore + ?Sized>(store: &S, key: &Key, context: &str) {
+    let item = ok(store.get(key).await, &format!("{context}: get {key}"));
+    if let Some(item) = item {
+        fail(
+            format!("{context}: get {key} answers none, the key holds no item"),
+            format!("{} {}", item.version, item.value),
+        );
+    }
+}
+
+/// Fails the case unless the conflict is `VersionMismatch` expecting `expected` and
+/// carrying `value` at `version` (contract R6, R7, R11).
 #[track_caller]
 pub fn assert_mismatch(
     caps: &Capabilities,
@@ -250,28 +293,27 @@ pub fn assert_mismatch(
     version: Version,
     context: &str,
 ) {
-    match conflict {
+    let holds = match conflict {
         Conflict::VersionMismatch {
             expected: e,
             current,
         } => {
-            assert_eq!(*e, expected, "{context}: the conflict's expected version");
-            assert_eq!(
-                current.version, version,
-                "{context}: the conflict's current version"
-            );
-            assert_same_value(
-                caps,
-                &current.value,
-                value,
-                &format!("{context}: the conflict's current value"),
-            );
+            *e == expected && current.version == version && same_value(caps, &current.value, value)
         }
-        other => panic!("{context}: expected VersionMismatch, got {other:?}"),
-    }
+        _ => false,
+    };
+    check(
+        holds,
+        format!(
+            "{context}: Conflict::VersionMismatch expecting {expected}, carrying the current item \
+             (R11): {version} {value}"
+        ),
+        || describe_conflict(conflict),
+    );
 }
 
-/// Panics unless the conflict is `AlreadyExists` carrying `value` at `version`.
+/// Fails the case unless the conflict is `AlreadyExists` carrying `value` at `version`
+/// (contract R5, R11).
 #[track_caller]
 pub fn assert_exists(
     caps: &Capabilities,
@@ -280,19 +322,17 @@ pub fn assert_exists(
     version: Version,
     context: &str,
 ) {
-    match conflict {
+    let holds = match conflict {
         Conflict::AlreadyExists { current } => {
-            assert_eq!(
-                current.version, version,
-                "{context}: the conflict's current version"
-            );
-            assert_same_value(
-                caps,
-                &current.value,
-                value,
-                &format!("{context}: the conflict's current value"),
-            );
+            current.version == version && same_value(caps, &current.value, value)
         }
-        other => panic!("{context}: expected AlreadyExists, got {other:?}"),
-    }
+        _ => false,
+    };
+    check(
+        holds,
+        format!(
+            "{context}: Conflict::AlreadyExists carrying the current item (R11): {version} {value}"
+        ),
+        || describe_conflict(conflict),
+    );
 }

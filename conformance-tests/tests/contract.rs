@@ -168,3 +168,32 @@ fn the_parser_reads_the_documented_format() {
 fn a_case_list_with_stray_text_is_refused() {
     case_list(" `a_case`, and more", "test");
 }
+
+/// The one-line rules a failing case quotes (`verdict::RULES`) are the contract's: one
+/// per rule, in order, each under the title of its heading, and every case of the suite
+/// is quoted a rule.
+#[test]
+fn the_rules_failures_quote_are_the_contracts() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/CONTRACT.md");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
+    let headings: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("## R"))
+        .collect();
+    let quoted: Vec<String> = optimist_conformance::verdict::RULES
+        .iter()
+        .map(|rule| format!("{} {}", &rule.number[1..], rule.title))
+        .collect();
+    assert_eq!(
+        quoted, headings,
+        "verdict::RULES must hold each `## R<n> <title>` heading of docs/CONTRACT.md, in order"
+    );
+    for case in optimist_conformance::cases::all::<MemoryStore>() {
+        assert!(
+            optimist_conformance::verdict::rule_of(case.name).is_some(),
+            "a failure of `{}` would name no rule",
+            case.name
+        );
+    }
+}

@@ -67,7 +67,7 @@ fn a_reopen_that_loses_the_items_fails_naming_the_rule_and_the_operations() {
         CaseOutcome::Failed(why) => {
             assert!(why.contains("contract R4"), "{why}");
             assert!(why.contains("reopen: a new, empty map"), "{why}");
-            assert!(why.contains("got nothing"), "{why}");
+            assert!(why.contains("\ngot: nothing\n"), "{why}");
             assert!(why.contains("insert \"updated\""), "{why}");
         }
         other => panic!("the durability case must fail a store that forgets: {other:?}"),

@@ -25,6 +25,7 @@ use crate::history::{
 use crate::model::{Act, MKey, Op, State};
 use crate::rng::SplitMix64;
 use crate::support::key;
+use crate::verdict::{check, fail};
 
 /// Where a call's future is dropped.
 #[derive(Clone, Copy, Debug)]
@@ -276,7 +277,10 @@ async fn cancelled_histories<S: VersionedStore + ?Sized + 'static>(
             .collect();
         let history = match run_cut(Arc::clone(&store), keys, &plan, cuts).await {
             Ok(history) => history,
-            Err(err) => panic!("history {n} (OPTIMIST_SEED={base}): {err}"),
+            Err(err) => fail(
+                "the history's calls run to their end",
+                format!("history {n} (OPTIMIST_SEED={base}): {err}"),
+            ),
         };
         let finals = history
             .iter()
@@ -284,12 +288,15 @@ async fn cancelled_histories<S: VersionedStore + ?Sized + 'static>(
             .rev()
             .take(plan.keys);
         for read in finals {
-            assert!(
+            check(
                 matches!(read.observed, Observed::Answered(_)),
-                "contract R12: after cancelled calls the store must still answer; the final \
-                 read {} of history {n} (OPTIMIST_SEED={base}) answered {:?}",
-                read.op,
-                read.observed
+                "contract R12: after cancelled calls the store still answers every later call",
+                || {
+                    format!(
+                        "the final read {} of history {n} (OPTIMIST_SEED={base}) answered {:?}",
+                        read.op, read.observed
+                    )
+                },
             );
         }
         cancelled += history
@@ -298,11 +305,13 @@ async fn cancelled_histories<S: VersionedStore + ?Sized + 'static>(
             .count();
         let initial = State::empty(plan.keys).with_tombstones(store.capabilities().tombstones);
         if let Err(failure) = check_history_from(&history, &initial) {
-            panic!(
-                "contract R12, R13: calls cancelled by dropping their futures must take effect \
-                 whole or not at all, and the history with them as maybe applied must be \
-                 linearizable. History {n} of the run with OPTIMIST_SEED={base} (its own seed \
-                 {seed}; {cancelled} calls cancelled so far):\n{failure}"
+            fail(
+                "contract R12, R13: calls cancelled by dropping their futures take effect whole \
+                 or not at all, and the history with them as maybe applied is linearizable",
+                format!(
+                    "history {n} of the run with OPTIMIST_SEED={base} (its own seed {seed}; \
+                     {cancelled} calls cancelled so far):\n{failure}"
+                ),
             );
         }
     }

@@ -13,6 +13,7 @@ use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::json;
 
 use crate::support::{doc_for, same_value};
+use crate::verdict::fail;
 
 /// Letters next to another case form of themselves, or a character that case folding
 /// maps onto them (Kelvin sign, long s, dotless and dotted i).
@@ -244,7 +245,13 @@ pub async fn r1_confusable_keys_stay_distinct<S: VersionedStore + 'static>(store
             handle.block_on(two_items(&*store, &caps, &a, &b, delete_first, &pair))
         });
         if let Err(failure) = result {
-            panic!("confusable keys property failed: {failure}");
+            fail(
+                "two keys that differ only in letter case, in where a separator falls between \
+                 the parts, in Unicode normalization form, in trailing spaces or NULs, or in \
+                 having a sort part at all, are two items: each reads back its own value and \
+                 version, and deleting one leaves the other",
+                format!("for the shrunk pair below, the steps said what broke: {failure}"),
+            );
         }
     });
 }
@@ -262,7 +269,9 @@ async fn two_items<S: VersionedStore + ?Sized>(
     let step = |what: &str| {
         let pair = pair.to_string();
         let what = what.to_string();
-        move |err: optimist_core::Error| TestCaseError::fail(format!("{pair}: {what}: {err}"))
+        move |err: optimist_core::Error| {
+            TestCaseError::fail(format!("{pair}: {what} succeeds, got {err}"))
+        }
     };
     // A rerun of this pair (while shrinking) starts from nothing.
     store.remove(a).await.map_err(step("clearing a"))?;
@@ -275,17 +284,33 @@ async fn two_items<S: VersionedStore + ?Sized>(
     // kept; in the default mode every run starts at 1 (contract R15).
     let fresh = |v: Version| caps.tombstones || v == Version::FIRST;
     let va = store.insert(a, value_a).await.map_err(step("insert a"))?;
-    prop_assert!(fresh(va), "{}: insert a gave {}", pair, va);
+    prop_assert!(
+        fresh(va),
+        "{}: insert a on an absent key returns version 1 (R5), got {}",
+        pair,
+        va
+    );
     let vb = store
         .insert(b, value_b.clone())
         .await
         .map_err(step("insert b, after a"))?;
-    prop_assert!(fresh(vb), "{}: insert b gave {}", pair, vb);
+    prop_assert!(
+        fresh(vb),
+        "{}: insert b after a is a new item at version 1 (R1, R5), got {}",
+        pair,
+        vb
+    );
     let va2 = store
         .put(a, value_a2.clone())
         .await
         .map_err(step("put a"))?;
-    prop_assert_eq!(Some(va2), va.next(), "{}: put a", pair);
+    prop_assert!(
+        Some(va2) == va.next(),
+        "{}: put a after inserting a and b advances a by one (R1, R8): expected {:?}, got {}",
+        pair,
+        va.next(),
+        va2
+    );
 
     expect(
         store,
@@ -319,7 +344,13 @@ async fn two_items<S: VersionedStore + ?Sized>(
         )
         .await?;
         let removed = store.remove(a).await.map_err(step("remove a"))?;
-        prop_assert_eq!(removed, Some(va2), "{}: remove a", pair);
+        prop_assert!(
+            removed == Some(va2),
+            "{}: remove a returns a's own version {} (R1, R9), got {:?}",
+            pair,
+            va2,
+            removed
+        );
     } else {
         store.delete(a, va2).await.map_err(step("delete a"))?;
         expect(store, caps, a, None, pair, "a, after deleting a").await?;
@@ -333,7 +364,13 @@ async fn two_items<S: VersionedStore + ?Sized>(
         )
         .await?;
         let removed = store.remove(b).await.map_err(step("remove b"))?;
-        prop_assert_eq!(removed, Some(vb), "{}: remove b", pair);
+        prop_assert!(
+            removed == Some(vb),
+            "{}: remove b returns b's own version {} (R1, R9), got {:?}",
+            pair,
+            vb,
+            removed
+        );
     }
     expect(store, caps, a, None, pair, "a, at the end").await?;
     expect(store, caps, b, None, pair, "b, at the end").await
@@ -355,10 +392,17 @@ async fn expect<S: VersionedStore + ?Sized>(
     match (got, expected) {
         (None, None) => Ok(()),
         (Some(item), Some((value, version))) => {
-            prop_assert_eq!(item.version, version, "{}: version of {}", pair, what);
+            prop_assert!(
+                item.version == version,
+                "{}: get {} answers its own item's version {} (R1), got {}",
+                pair,
+                what,
+                version,
+                item.version
+            );
             prop_assert!(
                 same_value(caps, &item.value, value),
-                "{}: value of {}: expected {}, got {}",
+                "{}: get {} answers its own item's value (R1, R2): expected {}, got {}",
                 pair,
                 what,
                 value,
@@ -367,7 +411,8 @@ async fn expect<S: VersionedStore + ?Sized>(
             Ok(())
         }
         (got, expected) => Err(TestCaseError::fail(format!(
-            "{pair}: {what}: expected {expected:?}, got {got:?}"
+            "{pair}: get {what} answers its own item, or none once deleted (R1): expected \
+             {expected:?}, got {got:?}"
         ))),
     }
 }

@@ -4,7 +4,6 @@
 //! version; then writes on and checks that versions keep counting where they stood.
 //! Runs on factories that offer a reopen ([`Feature::Reopen`](crate::Feature::Reopen)).
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use optimist_core::{Conflict, Key, TxOp, Value, Version, VersionedStore};
@@ -13,12 +12,13 @@ use serde_json::json;
 use crate::Reopener;
 use crate::runner;
 use crate::support::{conflict_of, doc, key, same_value};
+use crate::verdict::{check, describe_error, fail};
 
-/// What the case did so far and what it expects each key to hold, so a failure says
-/// the rule, the operations and what was expected.
+/// What the case expects each key to hold; the operations it ran go to the running
+/// case's journal ([`crate::verdict::Journal`]), which a failure lists.
 struct Journal {
-    /// The operations run, in order, each with its answer.
-    done: Vec<String>,
+    /// The running case's journal.
+    done: crate::verdict::Journal,
     /// Each key and what it must hold: `None` for absent.
     expected: Vec<(Key, Option<(Value, Version)>)>,
 }
@@ -26,13 +26,13 @@ struct Journal {
 impl Journal {
     fn new() -> Self {
         Self {
-            done: Vec::new(),
+            done: runner::context().journal,
             expected: Vec::new(),
         }
     }
 
     fn did(&mut self, what: String) {
-        self.done.push(what);
+        self.done.record(what);
     }
 
     fn expect(&mut self, key: &Key, item: Option<(Value, Version)>) {
@@ -40,14 +40,6 @@ impl Journal {
             Some(slot) => slot.1 = item,
             None => self.expected.push((key.clone(), item)),
         }
-    }
-
-    fn story(&self) -> String {
-        let mut story = String::new();
-        for (n, what) in self.done.iter().enumerate() {
-            let _ = writeln!(story, "  {:>2}. {what}", n + 1);
-        }
-        story
     }
 }
 
@@ -62,10 +54,12 @@ async fn reopened<S: VersionedStore + 'static>(
     };
     let store = match reopener.reopen(store).await {
         Ok(store) => store,
-        Err(why) => panic!(
-            "contract R4: reopening the store ({}) failed: {why}\noperations before:\n{}",
-            reopener.what(),
-            journal.story()
+        Err(why) => fail(
+            format!(
+                "contract R4: reopening the store ({}) succeeds",
+                reopener.what()
+            ),
+            why,
         ),
     };
     journal.did(format!("reopen: {}", reopener.what()));
@@ -82,10 +76,12 @@ async fn check_all<S: VersionedStore + 'static>(
     for (key, expected) in &journal.expected {
         let got = match store.get(key).await {
             Ok(got) => got,
-            Err(err) => panic!(
-                "contract R4: after reopening ({}), get {key} failed: {err}\noperations:\n{}",
-                reopener.what(),
-                journal.story()
+            Err(err) => fail(
+                format!(
+                    "contract R4: after reopening ({}), get {key} succeeds",
+                    reopener.what()
+                ),
+                describe_error(&err),
             ),
         };
         let matches = match (&got, expected) {
@@ -104,11 +100,13 @@ async fn check_all<S: VersionedStore + 'static>(
                 Some(item) => format!("{} at version {}", item.value, item.version.get()),
                 None => "nothing".to_string(),
             };
-            panic!(
-                "contract R4: a store keeps every completed write across a reopen ({}); \
-                 get {key} expected {want}, got {found}\noperations:\n{}",
-                reopener.what(),
-                journal.story()
+            fail(
+                format!(
+                    "contract R4: a store keeps every completed write across a reopen ({}): \
+                     get {key} answers {want}",
+                    reopener.what()
+                ),
+                found,
             );
         }
     }
@@ -125,10 +123,7 @@ fn step<T: std::fmt::Debug>(
             journal.did(format!("{what} -> {answer:?}"));
             answer
         }
-        Err(err) => panic!(
-            "{what} failed: {err}\noperations before it:\n{}",
-            journal.story()
-        ),
+        Err(err) => fail(format!("{what} succeeds"), describe_error(&err)),
     }
 }
 
@@ -296,14 +291,14 @@ pub async fn r4_completed_writes_survive_reopening_the_store<S: VersionedStore +
         ),
         s.update(&updated, before, v3.clone()).await,
     );
-    assert_eq!(
-        v,
-        Version::new(before.get() + 1),
-        "contract R3: an update after a reopen expecting version {} gives {}, got {}\noperations:\n{}",
-        before.get(),
-        before.get() + 1,
-        v.get(),
-        j.story()
+    check(
+        v == Version::new(before.get() + 1),
+        format!(
+            "contract R3: an update after a reopen expecting version {} gives {}",
+            before.get(),
+            before.get() + 1
+        ),
+        || v.to_string(),
     );
     j.expect(&updated, Some((v3, v)));
     let stale = conflict_of(
@@ -313,11 +308,13 @@ pub async fn r4_completed_writes_survive_reopening_the_store<S: VersionedStore +
             before.get()
         ),
     );
-    assert!(
+    check(
         matches!(&stale, Conflict::VersionMismatch { current, .. } if current.version == v),
-        "contract R11: the stale update's conflict carries the current item at version {}, got {stale:?}\noperations:\n{}",
-        v.get(),
-        j.story()
+        format!(
+            "contract R11: the stale update's conflict carries the current item at version {}",
+            v.get()
+        ),
+        || format!("{stale:?}"),
     );
     j.did(format!(
         "update {updated} at {} -> conflict (stale)",
@@ -332,13 +329,13 @@ pub async fn r4_completed_writes_survive_reopening_the_store<S: VersionedStore +
     );
     // Deleted at version 1: the default mode starts again at 1, a tombstone continues.
     let want = if tombstones { 2 } else { 1 };
-    assert_eq!(
-        v.get(),
-        want,
-        "contract R15: insert after a delete at version 1 and a reopen gives version {want} \
-         (tombstone mode: {tombstones}), got {}\noperations:\n{}",
-        v.get(),
-        j.story()
+    check(
+        v.get() == want,
+        format!(
+            "contract R15: insert after a delete at version 1 and a reopen gives version {want} \
+             (tombstone mode: {tombstones})"
+        ),
+        || v.to_string(),
     );
     j.expect(&deleted, Some((again, v)));
 

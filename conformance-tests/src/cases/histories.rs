@@ -11,6 +11,7 @@ use crate::history::{PlanOptions, check_history_from, plan, run_plan};
 use crate::model::State;
 use crate::rng::SplitMix64;
 use crate::support::key;
+use crate::verdict::{check, fail};
 
 /// Runs `env::histories()` generated histories and checks each.
 async fn histories<S: VersionedStore + ?Sized + 'static>(
@@ -32,12 +33,20 @@ async fn histories<S: VersionedStore + ?Sized + 'static>(
             .collect();
         let history = match run_plan(Arc::clone(&store), keys, &plan).await {
             Ok(history) => history,
-            Err(err) => panic!("history {n} (OPTIMIST_SEED={base}): {err}"),
+            Err(err) => fail(
+                "the history's calls run to their end",
+                format!("history {n} (OPTIMIST_SEED={base}): {err}"),
+            ),
         };
         let initial = State::empty(plan.keys).with_tombstones(store.capabilities().tombstones);
         if let Err(failure) = check_history_from(&history, &initial) {
-            panic!(
-                "history {n} of the run with OPTIMIST_SEED={base} (its own seed {seed}):\n{failure}"
+            fail(
+                "the recorded history is linearizable: one sequential order of its calls, \
+                 respecting real time, in which each call answers as the contract's rules say \
+                 (Indeterminate calls applied once or never)",
+                format!(
+                    "history {n} of the run with OPTIMIST_SEED={base} (its own seed {seed}):\n{failure}"
+                ),
             );
         }
     }
@@ -51,9 +60,11 @@ async fn faulty_histories<S: VersionedStore + 'static>(store: Arc<S>, transactio
     let counts = faulty.counts();
     // With 15% of each kind, 150 writes without one is a 1-in-10^10 event; fewer writes
     // (histories turned down for a slow server) prove less, and are not held to it.
-    assert!(
+    check(
         counts.writes < 150 || (counts.failed_before > 0 && counts.indeterminate > 0),
-        "the fault injector injected too little to prove anything: {counts:?}"
+        "the fault injector fails some writes before they are sent and loses the answer of \
+         others (15% each), so the histories prove something",
+        || format!("it injected too little: {counts:?}"),
     );
 }
 

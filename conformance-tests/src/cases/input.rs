@@ -6,6 +6,7 @@ use optimist_core::{Error, Key, MAX_KEY_PART_BYTES, TxOp, Version, VersionedStor
 use serde_json::json;
 
 use crate::support::{assert_absent, assert_item, doc, key, ok};
+use crate::verdict::{check, check_eq, fail};
 
 #[track_caller]
 fn assert_reason<T: std::fmt::Debug>(
@@ -15,17 +16,22 @@ fn assert_reason<T: std::fmt::Debug>(
 ) {
     match result {
         Err(Error::InvalidInput { reason, .. }) => {
-            assert!(
+            check(
                 reason.contains(needle),
-                "{context}: the reason {reason:?} should mention {needle:?}"
+                format!("{context}: InvalidInput whose reason names the problem ({needle:?})"),
+                || format!("{context}: the reason {reason:?} should mention {needle:?}"),
             );
         }
-        other => panic!("{context}: expected InvalidInput, got {other:?}"),
+        other => fail(
+            format!("{context}: InvalidInput, with nothing sent"),
+            format!("{context}: expected InvalidInput, got {other:?}"),
+        ),
     }
 }
 
 /// contract R1: an empty key part is `InvalidInput` naming it; nothing is written.
 pub async fn input_empty_key_is_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R1
     let s = &*store;
     assert_reason(
@@ -49,10 +55,15 @@ pub async fn input_empty_key_is_rejected<S: VersionedStore + 'static>(store: Arc
 /// contract R1: a key part over 1024 bytes is `InvalidInput` naming the size; nothing is
 /// written, while a part of exactly 1024 bytes is accepted.
 pub async fn input_oversized_key_part_is_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R1
     let s = &*store;
     let over = "é".repeat(MAX_KEY_PART_BYTES / 2) + "x";
-    assert_eq!(over.len(), MAX_KEY_PART_BYTES + 1);
+    check_eq(
+        &over.len(),
+        &(MAX_KEY_PART_BYTES + 1),
+        "the test key part is one byte over the 1024-byte limit",
+    );
     let over_key = key(s, &over);
     assert_reason(
         s.put(&over_key, doc(s, json!(1))).await,
@@ -60,18 +71,20 @@ pub async fn input_oversized_key_part_is_rejected<S: VersionedStore + 'static>(s
         "put with a 1025-byte key part",
     );
     let at_limit = key(s, &"k".repeat(MAX_KEY_PART_BYTES));
-    assert_eq!(
-        ok(
+    check_eq(
+        &ok(
             s.put(&at_limit, doc(s, json!(1))).await,
-            "put with a 1024-byte key part"
+            "put with a 1024-byte key part",
         ),
-        Version::FIRST
+        &Version::FIRST,
+        "a key part of exactly 1024 bytes is valid: put creates version 1",
     );
 }
 
 /// contract R2: a value over the declared item size is `InvalidInput` naming the size;
 /// nothing is written.
 pub async fn input_oversized_value_is_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R2
     let s = &*store;
     let k = key(s, "big");
@@ -101,6 +114,7 @@ pub async fn input_oversized_value_is_rejected<S: VersionedStore + 'static>(stor
 
 /// contract R10: a transaction with no ops is `InvalidInput`.
 pub async fn input_empty_transaction_is_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R10
     assert_reason(
         store.transact(vec![]).await,
@@ -113,6 +127,7 @@ pub async fn input_empty_transaction_is_rejected<S: VersionedStore + 'static>(st
 pub async fn input_duplicate_transaction_keys_are_rejected<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // contract R10
     let s = &*store;
     let (a, b) = (key(s, "a"), key(s, "b"));
@@ -131,6 +146,7 @@ pub async fn input_duplicate_transaction_keys_are_rejected<S: VersionedStore + '
 pub async fn input_too_many_transaction_ops_are_rejected<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // contract R10
     let s = &*store;
     let max = s.capabilities().max_transaction_ops;

@@ -6,10 +6,12 @@ use optimist_core::{Key, KeyShape, MAX_KEY_PART_BYTES, Operation, Version, Versi
 use serde_json::json;
 
 use crate::support::{assert_absent, assert_invalid, assert_item, doc, key, ok};
+use crate::verdict::{check, check_eq, fail};
 
 /// contract R1: a key without a sort part and keys with different sort parts are different
 /// items, and no encoding of the parts makes two distinct keys collide.
 pub async fn r1_partition_and_sort_keys_are_distinct<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R1
     let keys = [
         Key::new("a"),
@@ -28,6 +30,7 @@ pub async fn r1_partition_and_sort_keys_are_distinct<S: VersionedStore + 'static
 
 /// contract R1: keys that differ only in their sort part are different items.
 pub async fn r1_sort_parts_are_distinct<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R1
     let keys = [
         Key::with_sort("a", "b"),
@@ -89,6 +92,7 @@ fn has_nul(key: &Key) -> bool {
 /// it holds; a NUL is refused with `InvalidInput` where the backend declares it cannot
 /// store one.
 pub async fn r1_unusual_key_strings_round_trip<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R1
     let caps = store.capabilities().clone();
     let max = "k".repeat(MAX_KEY_PART_BYTES);
@@ -167,6 +171,7 @@ pub async fn r1_unusual_key_strings_round_trip<S: VersionedStore + 'static>(stor
 /// contract R1: an empty part, a part over 1024 bytes and a key of the wrong shape are
 /// `InvalidInput` for every operation, and nothing is written.
 pub async fn r1_invalid_keys_are_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R1
     let caps = store.capabilities().clone();
     let long = "x".repeat(MAX_KEY_PART_BYTES + 1);
@@ -203,12 +208,20 @@ pub async fn r1_invalid_keys_are_rejected<S: VersionedStore + 'static>(store: Ar
         Err(optimist_core::Error::InvalidInput {
             operation, reason, ..
         }) => {
-            assert_eq!(operation, Operation::Insert);
-            assert!(
+            check_eq(
+                &operation,
+                &Operation::Insert,
+                "the InvalidInput error names the operation it refused (insert)",
+            );
+            check(
                 reason.contains("empty"),
-                "reason should name the problem: {reason}"
+                "the InvalidInput error says what is wrong: an empty part",
+                || format!("reason should name the problem: {reason}"),
             );
         }
-        other => panic!("expected InvalidInput, got {other:?}"),
+        other => fail(
+            "a key with an empty part is InvalidInput for every operation, and nothing is written",
+            format!("expected InvalidInput, got {other:?}"),
+        ),
     }
 }

@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::env;
 use crate::rng::SplitMix64;
 use crate::support::{assert_absent, assert_invalid, assert_item, doc, key, must_get, ok};
+use crate::verdict::{check, check_eq, fail};
 
 /// Long enough that a waiter never gives up on a lease it could take (the cases never
 /// wait on a timeout), short enough to end a hung case.
@@ -48,7 +49,12 @@ fn lost_to<T: std::fmt::Debug>(
             conflict: LeaseConflict::Lost { holder, .. },
             ..
         }) => holder.map(|h| (h.owner, h.token)),
-        other => panic!("{context}: expected a lost lease, got {other:?}"),
+        other => fail(
+            format!(
+                "{context}: refused with Error::Lease, LeaseConflict::Lost, naming the current holder and its token"
+            ),
+            format!("{context}: expected a lost lease, got {other:?}"),
+        ),
     }
 }
 
@@ -61,31 +67,37 @@ async fn record_version<S: VersionedStore + ?Sized>(store: &S, lease_key: &Key) 
 /// renewal moves the record's version on and keeps the token; a release keeps the record
 /// (marked released) and frees the lease at once; the next holder's token is greater.
 pub async fn r19_acquire_renew_release_and_tokens_grow<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R19
     let lease_key = key(&*store, "lease");
     let first = ok(
         Lease::try_acquire(store.clone(), lease_key.clone(), &options("a", LONG)).await,
         "try_acquire on a free key",
     );
-    assert_eq!(
-        first.token().get(),
-        1,
-        "the first holder's token is the record's version 1"
+    check_eq(
+        &first.token().get(),
+        &1,
+        "the first holder's token is the record's version 1",
     );
     let holder = ok(current_holder(&*store, &lease_key).await, "current_holder");
-    assert_eq!(
-        holder.map(|h| (h.owner, h.token)),
-        Some(("a".to_string(), 1))
+    check_eq(
+        &holder.map(|h| (h.owner, h.token)),
+        &Some(("a".to_string(), 1)),
+        "after acquiring a free key, the current holder is its owner with token 1",
     );
 
     ok(first.renew().await, "renew");
-    assert_eq!(
-        record_version(&*store, &lease_key).await,
-        Version::new(2),
-        "a renewal is a write"
+    check_eq(
+        &record_version(&*store, &lease_key).await,
+        &Version::new(2),
+        "a renewal is a write",
     );
-    assert_eq!(first.record_version(), Version::new(2));
-    assert_eq!(first.token().get(), 1, "a renewal keeps the token");
+    check_eq(
+        &first.record_version(),
+        &Version::new(2),
+        "the holder keeps track of the record's version: v2 after one renewal",
+    );
+    check_eq(&first.token().get(), &1, "a renewal keeps the token");
 
     // Held: another owner cannot take it without waiting, and is told who holds it.
     match Lease::try_acquire(store.clone(), lease_key.clone(), &options("b", LONG)).await {
@@ -94,27 +106,39 @@ pub async fn r19_acquire_renew_release_and_tokens_grow<S: VersionedStore + 'stat
             lease,
             ..
         }) => {
-            assert_eq!(lease, lease_key);
-            assert_eq!((holder.owner.as_str(), holder.token), ("a", 1));
+            check_eq(
+                &lease,
+                &lease_key,
+                "try_acquire of a held lease names the lease key",
+            );
+            check_eq(
+                &(holder.owner.as_str(), holder.token),
+                &("a", 1),
+                "try_acquire of a held lease is LeaseConflict::Held naming the holder and its token",
+            );
         }
-        other => panic!("try_acquire of a held lease: expected Held, got {other:?}"),
+        other => fail(
+            "try_acquire of a held lease never waits: Error::Lease with LeaseConflict::Held",
+            format!("try_acquire of a held lease: expected Held, got {other:?}"),
+        ),
     }
-    assert_eq!(
-        record_version(&*store, &lease_key).await,
-        Version::new(2),
-        "nothing written"
+    check_eq(
+        &record_version(&*store, &lease_key).await,
+        &Version::new(2),
+        "a refused try_acquire writes nothing: the record stays at v2",
     );
 
     ok(first.release().await, "release");
     let record = must_get(&*store, &lease_key).await;
-    assert_eq!(
-        record.version,
-        Version::new(3),
-        "a release keeps the record and counts"
+    check_eq(
+        &record.version,
+        &Version::new(3),
+        "a release keeps the record and counts",
     );
-    assert_eq!(
-        ok(current_holder(&*store, &lease_key).await, "current_holder"),
-        None
+    check_eq(
+        &ok(current_holder(&*store, &lease_key).await, "current_holder"),
+        &None,
+        "after a release, the lease has no current holder",
     );
 
     // Free at once, waiting or not.
@@ -122,10 +146,18 @@ pub async fn r19_acquire_renew_release_and_tokens_grow<S: VersionedStore + 'stat
         Lease::try_acquire(store.clone(), lease_key.clone(), &options("b", LONG)).await,
         "try_acquire of a released lease",
     );
-    assert_eq!(second.token().get(), 4);
+    check_eq(
+        &second.token().get(),
+        &4,
+        "the next holder takes the released record with an update: token v4, greater than every earlier one",
+    );
     ok(second.release().await, "release");
     let third = acquire(&store, &lease_key, &options("c", LONG)).await;
-    assert_eq!(third.token().get(), 6);
+    check_eq(
+        &third.token().get(),
+        &6,
+        "after a release by the second holder, the third holder's token is v6, greater again",
+    );
 }
 
 /// contract R19: a holder that crashed (its handle dropped, never released) is taken
@@ -134,6 +166,7 @@ pub async fn r19_acquire_renew_release_and_tokens_grow<S: VersionedStore + 'stat
 pub async fn r19_crashed_holder_is_taken_over_after_the_duration<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // contract R19
     let lease_key = key(&*store, "lease");
     let duration = Duration::from_millis(150);
@@ -144,16 +177,26 @@ pub async fn r19_crashed_holder_is_taken_over_after_the_duration<S: VersionedSto
     let next = acquire(&store, &lease_key, &options("next", duration)).await;
     // A lower bound, which no slow machine can break: the waiter's count starts after
     // `waiting_since`.
-    assert!(
+    check(
         waiting_since.elapsed() >= duration,
-        "taken over after {:?}, before the lease duration {duration:?}",
-        waiting_since.elapsed()
+        "the waiter takes over a crashed holder's lease only after seeing its record unchanged for the full lease duration",
+        || {
+            format!(
+                "taken over after {:?}, before the lease duration {duration:?}",
+                waiting_since.elapsed()
+            )
+        },
     );
-    assert!(next.token().get() > crashed_token);
+    check(
+        next.token().get() > crashed_token,
+        format!("the new holder's token is greater than the crashed holder's v{crashed_token}"),
+        || format!("v{}", next.token().get()),
+    );
     let holder = ok(current_holder(&*store, &lease_key).await, "current_holder");
-    assert_eq!(
-        holder.map(|h| (h.owner, h.token)),
-        Some(("next".to_string(), next.token().get()))
+    check_eq(
+        &holder.map(|h| (h.owner, h.token)),
+        &Some(("next".to_string(), next.token().get())),
+        "after the takeover, the current holder is the waiter, with its token",
     );
 }
 
@@ -161,6 +204,7 @@ pub async fn r19_crashed_holder_is_taken_over_after_the_duration<S: VersionedSto
 /// guarded write (insert, update, put, delete, remove, transaction), on renew and on
 /// release, with an error naming the new holder and its token; nothing is written.
 pub async fn r19_paused_holder_writes_are_all_refused<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R19
     let s = &*store;
     let lease_key = key(s, "lease");
@@ -181,19 +225,30 @@ pub async fn r19_paused_holder_writes_are_all_refused<S: VersionedStore + 'stati
     let expected = Some(("new".to_string(), new.token().get()));
     let guard = old.guard();
     let late = doc(s, json!({"by": "old, late"}));
-    assert_eq!(
-        lost_to(guard.update(&data, v1, late.clone()).await, "update"),
-        expected
+    check_eq(
+        &lost_to(guard.update(&data, v1, late.clone()).await, "update"),
+        &expected,
+        "a guarded update by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
     );
-    assert_eq!(
-        lost_to(guard.put(&data, late.clone()).await, "put"),
-        expected
+    check_eq(
+        &lost_to(guard.put(&data, late.clone()).await, "put"),
+        &expected,
+        "a guarded put by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
     );
-    assert_eq!(lost_to(guard.delete(&data, v1).await, "delete"), expected);
-    assert_eq!(lost_to(guard.remove(&data).await, "remove"), expected);
-    assert_eq!(
-        lost_to(guard.insert(&other, late.clone()).await, "insert"),
-        expected
+    check_eq(
+        &lost_to(guard.delete(&data, v1).await, "delete"),
+        &expected,
+        "a guarded delete by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
+    );
+    check_eq(
+        &lost_to(guard.remove(&data).await, "remove"),
+        &expected,
+        "a guarded remove by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
+    );
+    check_eq(
+        &lost_to(guard.insert(&other, late.clone()).await, "insert"),
+        &expected,
+        "a guarded insert by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
     );
     let tx = guard
         .transact(vec![
@@ -201,9 +256,21 @@ pub async fn r19_paused_holder_writes_are_all_refused<S: VersionedStore + 'stati
             TxOp::put(other.clone(), late),
         ])
         .await;
-    assert_eq!(lost_to(tx, "transact"), expected);
-    assert_eq!(lost_to(old.renew().await, "renew"), expected);
-    assert_eq!(lost_to(old.release().await, "release"), expected);
+    check_eq(
+        &lost_to(tx, "transact"),
+        &expected,
+        "a guarded transaction by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
+    );
+    check_eq(
+        &lost_to(old.renew().await, "renew"),
+        &expected,
+        "a guarded renew by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
+    );
+    check_eq(
+        &lost_to(old.release().await, "release"),
+        &expected,
+        "a guarded release by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
+    );
 
     assert_item(
         s,
@@ -214,10 +281,10 @@ pub async fn r19_paused_holder_writes_are_all_refused<S: VersionedStore + 'stati
     )
     .await;
     assert_absent(s, &other, "after the refused insert").await;
-    assert_eq!(
-        record_version(s, &lease_key).await,
-        record,
-        "the record is untouched"
+    check_eq(
+        &record_version(s, &lease_key).await,
+        &record,
+        "the record is untouched",
     );
     // The new holder writes.
     let v2 = ok(
@@ -226,7 +293,11 @@ pub async fn r19_paused_holder_writes_are_all_refused<S: VersionedStore + 'stati
             .await,
         "new holder",
     );
-    assert_eq!(v2, Version::new(2));
+    check_eq(
+        &v2,
+        &Version::new(2),
+        "the holder's guarded update landed before the pause: v2",
+    );
 }
 
 /// One contender's account: the tokens it got, and the appends the store accepted and
@@ -286,6 +357,7 @@ async fn append<S: VersionedStore + 'static>(
 pub async fn r19_contenders_never_interleave_guarded_writes<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // contract R19
     let (contenders, rounds, steps) = (3u64, 2, 3u64);
     let duration = Duration::from_millis(150);
@@ -319,16 +391,16 @@ pub async fn r19_contenders_never_interleave_guarded_writes<S: VersionedStore + 
                                 account.refused.push(entry);
                                 break;
                             }
-                            Err(err) => panic!("{owner} appending {entry:?} (seed {seed}): {err}"),
+                            Err(err) => fail("a guarded append succeeds or is refused with Error::Lease, nothing else", format!("{owner} appending {entry:?} (seed {seed}): {err}")),
                         }
                         match lease.renew().await {
                             Ok(()) | Err(Error::Lease { .. }) => {}
-                            Err(err) => panic!("{owner} renewing (seed {seed}): {err}"),
+                            Err(err) => fail("a renewal succeeds or is refused with Error::Lease, nothing else", format!("{owner} renewing (seed {seed}): {err}")),
                         }
                     }
                     match lease.release().await {
                         Ok(()) | Err(Error::Lease { .. }) => {}
-                        Err(err) => panic!("{owner} releasing (seed {seed}): {err}"),
+                        Err(err) => fail("a release succeeds or is refused with Error::Lease, nothing else", format!("{owner} releasing (seed {seed}): {err}")),
                     }
                 }
                 account
@@ -341,49 +413,60 @@ pub async fn r19_contenders_never_interleave_guarded_writes<S: VersionedStore + 
             Ok(account) => all.push(account),
             Err(join) => match join.try_into_panic() {
                 Ok(payload) => std::panic::resume_unwind(payload),
-                Err(join) => panic!("a contender was cancelled: {join}"),
+                Err(join) => fail(
+                    "every contender finishes (its task was not cancelled)",
+                    format!("a contender was cancelled: {join}"),
+                ),
             },
         }
     }
     let logged = entries(&must_get(&*store, &log).await.value);
     let context = format!("seed {seed}, log {logged:?}");
-    assert!(
+    check(
         logged.windows(2).all(|w| w[0].0 <= w[1].0),
-        "a holder wrote after a newer token's write: {context}"
+        "the log's entries come in the order of their fencing tokens: no holder wrote after a newer token's write",
+        || format!("a holder wrote after a newer token's write: {context}"),
     );
     let mut tokens: Vec<u64> = Vec::new();
     for (c, account) in all.iter().enumerate() {
-        assert!(
+        check(
             account.tokens.windows(2).all(|w| w[0] < w[1]),
-            "contender {c}'s tokens do not grow: {:?}; {context}",
-            account.tokens
+            "each contender's fencing tokens grow from one acquisition to the next",
+            || {
+                format!(
+                    "contender {c}'s tokens do not grow: {:?}; {context}",
+                    account.tokens
+                )
+            },
         );
         tokens.extend(&account.tokens);
         for entry in &account.accepted {
             let times = logged.iter().filter(|e| *e == entry).count();
-            assert_eq!(
-                times, 1,
-                "accepted append {entry:?} is in the log {times} times: {context}"
+            check_eq(
+                &times,
+                &1,
+                format!("accepted append {entry:?} is in the log {times} times: {context}"),
             );
         }
         for entry in &account.refused {
-            assert!(
+            check(
                 !logged.contains(entry),
-                "refused append {entry:?} is in the log: {context}"
+                "an append refused for a lost lease wrote nothing",
+                || format!("refused append {entry:?} is in the log: {context}"),
             );
         }
     }
     let accepted: usize = all.iter().map(|a| a.accepted.len()).sum();
-    assert_eq!(
-        logged.len(),
-        accepted,
-        "the log holds exactly the accepted appends: {context}"
+    check_eq(
+        &logged.len(),
+        &accepted,
+        format!("the log holds exactly the accepted appends: {context}"),
     );
     let distinct: std::collections::HashSet<_> = tokens.iter().collect();
-    assert_eq!(
-        distinct.len(),
-        tokens.len(),
-        "two acquisitions had one token: {tokens:?}; {context}"
+    check_eq(
+        &distinct.len(),
+        &tokens.len(),
+        format!("two acquisitions had one token: {tokens:?}; {context}"),
     );
 }
 
@@ -391,6 +474,7 @@ pub async fn r19_contenders_never_interleave_guarded_writes<S: VersionedStore + 
 /// lease: a guarded write whose check met the holder's own renewal is sent again, not
 /// reported as a lost lease.
 pub async fn r19_own_renewals_do_not_lose_the_lease<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R19
     let lease_key = key(&*store, "lease");
     let lease = Arc::new(acquire(&store, &lease_key, &options("w", LONG)).await);
@@ -414,15 +498,19 @@ pub async fn r19_own_renewals_do_not_lose_the_lease<S: VersionedStore + 'static>
     ok(
         beating
             .await
-            .unwrap_or_else(|e| panic!("the renewing task: {e}")),
+            .unwrap_or_else(|e| fail("a holder renewing from one task while writing from another keeps its lease: a guarded write whose check met the holder's own renewal is sent again, not reported as a lost lease", format!("the renewing task: {e}"))),
         "renew",
     );
-    assert_eq!(
-        record_version(&*store, &lease_key).await,
-        Version::new(1 + renewals),
-        "every renewal landed"
+    check_eq(
+        &record_version(&*store, &lease_key).await,
+        &Version::new(1 + renewals),
+        "every renewal landed",
     );
-    assert_eq!(lease.record_version(), Version::new(1 + renewals));
+    check_eq(
+        &lease.record_version(),
+        &Version::new(1 + renewals),
+        "the holder keeps track of the record's version through its own renewals",
+    );
     assert_item(
         &*store,
         &data,
@@ -438,6 +526,7 @@ pub async fn r19_own_renewals_do_not_lose_the_lease<S: VersionedStore + 'static>
 /// another lease key, a lease released by the same handle, a key holding an item that
 /// is not a lease record.
 pub async fn r19_bad_lease_input_writes_nothing<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R19
     let s = &*store;
     let lease_key = key(s, "lease");
@@ -477,10 +566,10 @@ pub async fn r19_bad_lease_input_writes_nothing<S: VersionedStore + 'static>(sto
     let released = record_version(s, &lease_key).await;
     assert_invalid(lease.renew().await, "renew of a released lease");
     assert_invalid(lease.release().await, "release of a released lease");
-    assert_eq!(
-        record_version(s, &lease_key).await,
-        released,
-        "nothing written"
+    check_eq(
+        &record_version(s, &lease_key).await,
+        &released,
+        "nothing written",
     );
 
     // Renew and release of a lease another owner holds now: lost, nothing written.
@@ -494,8 +583,16 @@ pub async fn r19_bad_lease_input_writes_nothing<S: VersionedStore + 'static>(sto
     )
     .await;
     let expected = Some(("next".to_string(), next.token().get()));
-    assert_eq!(lost_to(stale, "resume of a lease taken since"), expected);
-    assert_eq!(record_version(s, &lease_key).await, held, "nothing written");
+    check_eq(
+        &lost_to(stale, "resume of a lease taken since"),
+        &expected,
+        "resuming a lease taken since is refused with LeaseConflict::Lost naming the new holder",
+    );
+    check_eq(
+        &record_version(s, &lease_key).await,
+        &held,
+        "nothing written",
+    );
 
     let not_a_lease = key(s, "not-a-lease");
     let v = ok(
@@ -526,16 +623,17 @@ pub async fn r19_bad_lease_input_writes_nothing<S: VersionedStore + 'static>(sto
 /// to the lease record itself, an empty transaction, one op more than fits beside the
 /// lease's check.
 pub async fn r19_guarded_bad_input_writes_nothing<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R19
     let s = &*store;
     let lease_key = key(s, "lease");
     let lease = acquire(&store, &lease_key, &options("w", LONG)).await;
     let guard = lease.guard();
     let max = store.capabilities().max_transaction_ops;
-    assert_eq!(
-        guard.capabilities().max_transaction_ops,
-        max - 1,
-        "the check takes one op"
+    check_eq(
+        &guard.capabilities().max_transaction_ops,
+        &(max - 1),
+        "the check takes one op",
     );
     assert_invalid(
         guard.put(&lease_key, doc(s, json!(1))).await,
@@ -559,10 +657,10 @@ pub async fn r19_guarded_bad_input_writes_nothing<S: VersionedStore + 'static>(s
         guard.transact(too_many).await,
         "one op more than fits beside the check",
     );
-    assert_eq!(
-        record_version(s, &lease_key).await,
-        Version::FIRST,
-        "the record is untouched"
+    check_eq(
+        &record_version(s, &lease_key).await,
+        &Version::FIRST,
+        "the record is untouched",
     );
     assert_absent(s, &data, "nothing written").await;
     assert_absent(s, &key(s, "k0"), "nothing written").await;
@@ -586,7 +684,12 @@ fn typed_lost_to<T: std::fmt::Debug>(
 ) -> Option<(String, u64)> {
     match result {
         Err(typed::Error::Store(err)) => lost_to(Err::<(), _>(err), context),
-        other => panic!("{context}: expected a lost lease, got {other:?}"),
+        other => fail(
+            format!(
+                "{context}: a typed call refused with the store's Error::Lease, LeaseConflict::Lost"
+            ),
+            format!("{context}: expected a lost lease, got {other:?}"),
+        ),
     }
 }
 
@@ -594,6 +697,7 @@ fn typed_lost_to<T: std::fmt::Debug>(
 /// write under the lease; once the lease is taken over, each is refused naming the new
 /// holder, the entity is unchanged and nothing is written.
 pub async fn r19_typed_guarded_writes_follow_the_lease<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R19
     let lease_key = key(&*store, "lease");
     let ctx = Context::new(store.clone());
@@ -609,10 +713,18 @@ pub async fn r19_typed_guarded_writes_follow_the_lease<S: VersionedStore + 'stat
         version: None,
     };
     let saved = ctx.save_guarded(&mut progress, &old).await;
-    assert!(saved.is_ok(), "guarded insert: {saved:?}");
+    check(
+        saved.is_ok(),
+        "a guarded save (insert) under a held lease succeeds",
+        || format!("guarded insert: {saved:?}"),
+    );
     progress.done = 1;
     let saved = ctx.save_guarded(&mut progress, &old).await;
-    assert!(saved.is_ok(), "guarded update: {saved:?}");
+    check(
+        saved.is_ok(),
+        "a guarded save (update) under a held lease succeeds",
+        || format!("guarded update: {saved:?}"),
+    );
     let bump = |p: &mut ShardProgress| -> Result<(), std::convert::Infallible> {
         p.done += 1;
         Ok(())
@@ -620,44 +732,70 @@ pub async fn r19_typed_guarded_writes_follow_the_lease<S: VersionedStore + 'stat
     let bumped: typed::Result<ShardProgress> = ctx
         .update_with_guarded("shard-1", &old, &RetryPolicy::default(), bump)
         .await;
-    let bumped = bumped.unwrap_or_else(|e| panic!("guarded update_with: {e}"));
-    assert_eq!((bumped.done, bumped.version), (2, Some(3)));
+    let bumped = bumped.unwrap_or_else(|e| {
+        fail(
+            "a guarded update_with under a held lease succeeds",
+            format!("guarded update_with: {e}"),
+        )
+    });
+    check_eq(
+        &(bumped.done, bumped.version),
+        &(2, Some(3)),
+        "a guarded update_with applies the change and writes the version back: done 2 at version 3",
+    );
     progress = bumped;
 
     let new = acquire(&store, &lease_key, &options("new", LONG)).await;
     let expected = Some(("new".to_string(), new.token().get()));
     let before = progress.clone();
     progress.done = 99;
-    assert_eq!(
-        typed_lost_to(ctx.save_guarded(&mut progress, &old).await, "save"),
-        expected
+    check_eq(
+        &typed_lost_to(ctx.save_guarded(&mut progress, &old).await, "save"),
+        &expected,
+        "a guarded save by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
     );
-    assert_eq!(
-        progress.version, before.version,
-        "a refused save leaves the version"
+    check_eq(
+        &progress.version,
+        &before.version,
+        "a refused save leaves the version",
     );
     let result: typed::Result<ShardProgress> = ctx
         .update_with_guarded("shard-1", &old, &RetryPolicy::default(), bump)
         .await;
-    assert_eq!(typed_lost_to(result, "update_with"), expected);
-    assert_eq!(
-        typed_lost_to(ctx.delete_guarded(&before, &old).await, "delete"),
-        expected
+    check_eq(
+        &typed_lost_to(result, "update_with"),
+        &expected,
+        "a guarded update_with by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
     );
-    let stored: Option<ShardProgress> = ctx
-        .load("shard-1")
-        .await
-        .unwrap_or_else(|e| panic!("load: {e}"));
-    assert_eq!(
-        stored,
-        Some(before.clone()),
-        "nothing written by the old holder"
+    check_eq(
+        &typed_lost_to(ctx.delete_guarded(&before, &old).await, "delete"),
+        &expected,
+        "a guarded delete by a holder whose lease was taken over is refused with LeaseConflict::Lost naming the new holder and its token",
+    );
+    let stored: Option<ShardProgress> = ctx.load("shard-1").await.unwrap_or_else(|e| {
+        fail(
+            "a load after the refused writes succeeds",
+            format!("load: {e}"),
+        )
+    });
+    check_eq(
+        &stored,
+        &Some(before.clone()),
+        "nothing written by the old holder",
     );
 
     let mut progress = before;
     progress.done = 3;
     let saved = ctx.save_guarded(&mut progress, &new).await;
-    assert!(saved.is_ok(), "the new holder's save: {saved:?}");
+    check(
+        saved.is_ok(),
+        "the new holder's guarded save succeeds",
+        || format!("the new holder's save: {saved:?}"),
+    );
     let deleted = ctx.delete_guarded(&progress, &new).await;
-    assert!(deleted.is_ok(), "the new holder's delete: {deleted:?}");
+    check(
+        deleted.is_ok(),
+        "the new holder's guarded delete succeeds",
+        || format!("the new holder's delete: {deleted:?}"),
+    );
 }

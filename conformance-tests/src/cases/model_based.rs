@@ -17,6 +17,7 @@ use crate::env;
 use crate::history::{Observed, execute, item_of};
 use crate::model::{self, Act, MKey, MRange, Op, State};
 use crate::support::key;
+use crate::verdict::fail;
 
 /// An expected version, chosen relative to the item's version when the step runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -363,9 +364,12 @@ async fn model_property<S: VersionedStore + 'static>(store: Arc<S>, transactions
             handle.block_on(run_sequence(&*store, keys, &steps))
         });
         if let Err(failure) = result {
-            panic!(
-                "the store departs from the model (contract R3-R12, R16-R18); shrunk sequence and what \
-                 each step answered:\n{failure}"
+            fail(
+                "every step answers, and leaves the store, as the sequential model of the \
+                 contract does (R3-R12, R16-R18)",
+                format!(
+                    "the store departs from the model; shrunk sequence and what each step answered:\n{failure}"
+                ),
             );
         }
     });

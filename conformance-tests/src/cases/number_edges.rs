@@ -10,6 +10,7 @@ use serde_json::{Number, json};
 use crate::support::{
     assert_absent, assert_invalid, assert_item, assert_same_value, conflict_of, doc, key, ok,
 };
+use crate::verdict::{check_eq, fail};
 
 /// 0.1 + 0.2: its shortest exact decimal form needs all 17 significant digits.
 const SEVENTEEN_DIGITS: f64 = 0.300_000_000_000_000_04;
@@ -75,19 +76,20 @@ fn placements(n: &Number) -> Vec<Value> {
 /// transaction, wherever the store's declared number support holds them; those it
 /// declares it cannot hold are `InvalidInput`, and nothing is written.
 pub async fn r2_number_edges_round_trip<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R2
     let s = &*store;
     let caps = s.capabilities().clone();
-    assert_eq!(
-        significant_digits(SEVENTEEN_DIGITS),
-        17,
-        "the 17-digit float's shortest form"
+    check_eq(
+        &significant_digits(SEVENTEEN_DIGITS),
+        &17,
+        "the 17-digit float's shortest form",
     );
     let numbers = edge_numbers();
-    assert_eq!(
-        numbers.len(),
-        15,
-        "every edge number is a finite JSON number"
+    check_eq(
+        &numbers.len(),
+        &15,
+        "every edge number is a finite JSON number",
     );
     let mut held = 0;
     for (i, (name, n)) in numbers.iter().enumerate() {
@@ -104,10 +106,10 @@ pub async fn r2_number_edges_round_trip<S: VersionedStore + 'static>(store: Arc<
         held += usize::from(fits.is_ok());
     }
     if caps.numbers == NumberSupport::Full {
-        assert_eq!(
-            held,
-            numbers.len(),
-            "full number support holds every edge number"
+        check_eq(
+            &held,
+            &numbers.len(),
+            "full number support holds every edge number",
         );
     }
 }
@@ -132,7 +134,10 @@ async fn round_trip<S: VersionedStore + ?Sized>(s: &S, k: &Key, value: &Value, c
         &format!("stale update over {context}"),
     );
     let Some(current) = conflict.current() else {
-        panic!("{context}: a version mismatch without the current item");
+        fail(
+            format!("{context}: a VersionMismatch carrying the current item (R11)"),
+            format!("{context}: a version mismatch without the current item"),
+        );
     };
     assert_same_value(
         caps,

@@ -10,6 +10,7 @@ use tokio::sync::Barrier;
 
 use crate::env;
 use crate::support::{assert_item, assert_same_value, doc, key, must_get, ok};
+use crate::verdict::{check, check_eq, fail};
 
 /// Starts `tasks` copies of `body`, released together by a barrier, and collects their
 /// results in task order.
@@ -37,7 +38,10 @@ where
             Ok(result) => results.push(result),
             Err(join) => match join.try_into_panic() {
                 Ok(payload) => std::panic::resume_unwind(payload),
-                Err(join) => panic!("a racing task was cancelled: {join}"),
+                Err(join) => fail(
+                    "every racing task answers (its task was not cancelled)",
+                    format!("a racing task was cancelled: {join}"),
+                ),
             },
         }
     }
@@ -47,6 +51,7 @@ where
 /// contract R5, R13: N tasks insert one key at once: exactly one wins with version 1, every
 /// other gets `AlreadyExists` carrying the winner's item.
 pub async fn r13_race_insert_has_one_winner<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R13
     let k = key(&*store, "contested");
     let caps = store.capabilities().clone();
@@ -61,13 +66,17 @@ pub async fn r13_race_insert_has_one_winner<S: VersionedStore + 'static>(store: 
         .filter(|(_, r)| r.is_ok())
         .map(|(t, _)| t)
         .collect();
-    assert_eq!(
-        winners.len(),
-        1,
-        "exactly one insert wins; results: {results:?}"
+    check_eq(
+        &winners.len(),
+        &1,
+        format!("exactly one insert wins; results: {results:?}"),
     );
     let winner = winners[0];
-    assert_eq!(results[winner].as_ref().ok(), Some(&Version::FIRST));
+    check_eq(
+        &results[winner].as_ref().ok(),
+        &Some(&Version::FIRST),
+        "the winning insert returns version 1",
+    );
     let winning_value = doc(&*store, json!({"winner": winner}));
     for (task, result) in results
         .into_iter()
@@ -79,7 +88,13 @@ pub async fn r13_race_insert_has_one_winner<S: VersionedStore + 'static>(store: 
                 conflict: Conflict::AlreadyExists { current },
                 ..
             }) => {
-                assert_eq!(current.version, Version::FIRST, "task {task}");
+                check_eq(
+                    &current.version,
+                    &Version::FIRST,
+                    format!(
+                        "task {task}: the AlreadyExists conflict carries the winner's item, at version 1"
+                    ),
+                );
                 assert_same_value(
                     &caps,
                     &current.value,
@@ -87,7 +102,12 @@ pub async fn r13_race_insert_has_one_winner<S: VersionedStore + 'static>(store: 
                     &format!("task {task} sees the winner"),
                 );
             }
-            other => panic!("task {task}: expected AlreadyExists, got {other:?}"),
+            other => fail(
+                format!(
+                    "task {task}: a losing insert is refused with Conflict::AlreadyExists carrying the winner's item"
+                ),
+                format!("task {task}: expected AlreadyExists, got {other:?}"),
+            ),
         }
     }
     assert_item(
@@ -104,6 +124,7 @@ pub async fn r13_race_insert_has_one_winner<S: VersionedStore + 'static>(store: 
 /// other gets `VersionMismatch` carrying the winner's item, and a later get sees the
 /// winner's version.
 pub async fn r13_race_update_has_one_winner<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R13
     let k = key(&*store, "contested");
     let caps = store.capabilities().clone();
@@ -124,14 +145,18 @@ pub async fn r13_race_update_has_one_winner<S: VersionedStore + 'static>(store: 
         .filter(|(_, r)| r.is_ok())
         .map(|(t, _)| t)
         .collect();
-    assert_eq!(
-        winners.len(),
-        1,
-        "exactly one update wins; results: {results:?}"
+    check_eq(
+        &winners.len(),
+        &1,
+        format!("exactly one update wins; results: {results:?}"),
     );
     let winner = winners[0];
     let winning_version = results[winner].as_ref().ok().copied();
-    assert_eq!(winning_version, Some(Version::new(2)));
+    check_eq(
+        &winning_version,
+        &Some(Version::new(2)),
+        "the winning update returns version 2",
+    );
     let winning_value = doc(&*store, json!({"winner": winner}));
     for (task, result) in results
         .into_iter()
@@ -143,8 +168,20 @@ pub async fn r13_race_update_has_one_winner<S: VersionedStore + 'static>(store: 
                 conflict: Conflict::VersionMismatch { expected, current },
                 ..
             }) => {
-                assert_eq!(expected, v1, "task {task}");
-                assert_eq!(current.version, Version::new(2), "task {task}");
+                check_eq(
+                    &expected,
+                    &v1,
+                    format!(
+                        "task {task}: the VersionMismatch conflict names the version it expected"
+                    ),
+                );
+                check_eq(
+                    &current.version,
+                    &Version::new(2),
+                    format!(
+                        "task {task}: the VersionMismatch conflict carries the winner's item, at version 2"
+                    ),
+                );
                 assert_same_value(
                     &caps,
                     &current.value,
@@ -152,7 +189,12 @@ pub async fn r13_race_update_has_one_winner<S: VersionedStore + 'static>(store: 
                     &format!("task {task} sees the winner"),
                 );
             }
-            other => panic!("task {task}: expected VersionMismatch, got {other:?}"),
+            other => fail(
+                format!(
+                    "task {task}: a losing update is refused with Conflict::VersionMismatch carrying the winner's item"
+                ),
+                format!("task {task}: expected VersionMismatch, got {other:?}"),
+            ),
         }
     }
     assert_item(
@@ -167,10 +209,12 @@ pub async fn r13_race_update_has_one_winner<S: VersionedStore + 'static>(store: 
 
 fn counter_state(item: &Versioned<Value>) -> (u64, Vec<String>) {
     let value = item.value.get("doc").unwrap_or(&item.value);
-    let count = value
-        .get("count")
-        .and_then(Value::as_u64)
-        .unwrap_or(u64::MAX);
+    let Some(count) = value.get("count").and_then(Value::as_u64) else {
+        fail(
+            "the counter as it stands, read or carried by a conflict (R11): a count and its ids",
+            crate::verdict::describe_item(item),
+        )
+    };
     let ids = value
         .get("ids")
         .and_then(Value::as_array)
@@ -187,6 +231,7 @@ fn counter_state(item: &Versioned<Value>) -> (u64, Vec<String>) {
 /// conflict's current item on every conflict: the final count is W×I and every
 /// increment's unique id is present exactly once.
 pub async fn r13_race_counter_loses_no_increment<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R13
     let k = key(&*store, "counter");
     let (workers, increments) = (env::race_tasks(), env::race_increments());
@@ -205,7 +250,11 @@ pub async fn r13_race_counter_loses_no_increment<S: VersionedStore + 'static>(st
                 let id = format!("{worker}-{i}");
                 loop {
                     attempts += 1;
-                    assert!(attempts < 1_000_000, "worker {worker} made no progress");
+                    check(
+                        attempts < 1_000_000,
+                        "every worker's increment lands after finitely many conflicts",
+                        || format!("worker {worker} made no progress in a million attempts"),
+                    );
                     let (count, mut ids) = counter_state(&current);
                     ids.push(id.clone());
                     let next = doc(&*s, json!({"count": count + 1, "ids": ids}));
@@ -224,7 +273,10 @@ pub async fn r13_race_counter_loses_no_increment<S: VersionedStore + 'static>(st
                             tokio::task::yield_now().await;
                             current = must_get(&*s, &k).await;
                         }
-                        Err(err) => panic!("worker {worker}, increment {i}: {err}"),
+                        Err(err) => fail(
+                            "every increment's update succeeds or conflicts; no other error",
+                            format!("worker {worker}, increment {i}: {err}"),
+                        ),
                     }
                 }
             }
@@ -235,26 +287,36 @@ pub async fn r13_race_counter_loses_no_increment<S: VersionedStore + 'static>(st
     let total = u64::try_from(workers * increments).unwrap_or(u64::MAX);
     let item = must_get(&*store, &k).await;
     let (count, ids) = counter_state(&item);
-    assert_eq!(
-        count, total,
-        "final count after {workers}×{increments} increments"
+    check_eq(
+        &count,
+        &total,
+        format!("final count after {workers}×{increments} increments"),
     );
-    assert_eq!(
-        item.version,
-        Version::new(total + 1),
-        "one version per increment"
+    check_eq(
+        &item.version,
+        &Version::new(total + 1),
+        "one version per increment: the counter's version is its number of writes plus one",
     );
     let unique: HashSet<&String> = ids.iter().collect();
-    assert_eq!(ids.len(), unique.len(), "an increment was applied twice");
+    check_eq(
+        &ids.len(),
+        &unique.len(),
+        "every increment is applied exactly once: no id appears twice",
+    );
     for worker in 0..workers {
         for i in 0..increments {
-            assert!(
+            check(
                 unique.contains(&format!("{worker}-{i}")),
-                "increment {worker}-{i} was lost"
+                "every increment's unique id is in the counter exactly once",
+                || format!("increment {worker}-{i} was lost"),
             );
         }
     }
-    assert!(attempts.iter().sum::<u64>() >= total);
+    check(
+        attempts.iter().sum::<u64>() >= total,
+        format!("the workers made at least one attempt per increment ({total} in all)"),
+        || format!("{} attempts", attempts.iter().sum::<u64>()),
+    );
 }
 
 fn balance(value: &Value) -> i64 {
@@ -269,6 +331,7 @@ fn balance(value: &Value) -> i64 {
 /// consistent snapshots (gets confirmed by a transaction of checks): every snapshot, and
 /// the end state, holds the same total.
 pub async fn r13_race_transfers_keep_the_total<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R13
     const ACCOUNTS: usize = 4;
     const START: i64 = 100;
@@ -296,7 +359,7 @@ pub async fn r13_race_transfers_keep_the_total<S: VersionedStore + 'static>(stor
             let mut rounds = 0usize;
             while done < transfers {
                 rounds += 1;
-                assert!(rounds < 1_000_000, "task {task} made no progress");
+                check(rounds < 1_000_000, "every transfer and snapshot task makes progress", || format!("task {task} made no progress"));
                 if task % 3 == 0 {
                     // A reader: a snapshot is consistent when no account moved since it was read.
                     let mut items = Vec::with_capacity(ACCOUNTS);
@@ -311,15 +374,12 @@ pub async fn r13_race_transfers_keep_the_total<S: VersionedStore + 'static>(stor
                     match s.transact(checks).await {
                         Ok(_) => {
                             let seen: i64 = items.iter().map(|i| balance(&i.value)).sum();
-                            assert_eq!(
-                                seen, total,
-                                "task {task} saw a total of {seen} in a consistent snapshot"
-                            );
+                            check_eq(&seen, &total, format!("task {task} saw a total of {seen} in a consistent snapshot"));
                             snapshots += 1;
                             done += 1;
                         }
                         Err(err) if err.is_conflict() || err.is_retryable() => {}
-                        Err(err) => panic!("snapshot check: {err}"),
+                        Err(err) => fail("a snapshot's transaction of checks succeeds or conflicts; no other error", format!("snapshot check: {err}")),
                     }
                     continue;
                 }
@@ -343,20 +403,25 @@ pub async fn r13_race_transfers_keep_the_total<S: VersionedStore + 'static>(stor
                 match s.transact(ops).await {
                     Ok(_) => done += 1,
                     Err(err) if err.is_conflict() || err.is_retryable() => {}
-                    Err(err) => panic!("transfer: {err}"),
+                    Err(err) => fail("a transfer succeeds or conflicts; no other error", format!("transfer: {err}")),
                 }
             }
             snapshots
         }
     })
     .await;
-    assert!(
+    check(
         snapshots.iter().sum::<usize>() > 0,
-        "no reader completed a snapshot"
+        "at least one reader completed a consistent snapshot",
+        || "no reader completed a snapshot".to_string(),
     );
     let mut end = 0;
     for account in accounts.iter() {
         end += balance(&must_get(&*store, account).await.value);
     }
-    assert_eq!(end, total, "the total after all transfers");
+    check_eq(
+        &end,
+        &total,
+        "the total after all transfers is the total before them",
+    );
 }

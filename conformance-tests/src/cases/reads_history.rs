@@ -21,6 +21,7 @@ use crate::history::{item_of, value_for};
 use crate::model::{Item, ValueId};
 use crate::rng::SplitMix64;
 use crate::support::{key2, ok};
+use crate::verdict::{check, fail};
 
 const PARTITION: &str = "hist";
 const WRITERS: usize = 3;
@@ -139,9 +140,12 @@ async fn write_once<S: VersionedStore + ?Sized>(
             timeline.uncertain = Some((call, written));
             false
         }
-        Err(err) => panic!(
-            "{key} has one writer, so its write cannot fail with {err} ({err:?}); \
+        Err(err) => fail(
+            "a write of a key's only writer answers, or fails with a backend error that applied nothing, or Indeterminate",
+            format!(
+                "{key} has one writer, so its write cannot fail with {err} ({err:?}); \
              its history: {timeline:?}"
+            ),
         ),
     }
 }
@@ -190,10 +194,15 @@ async fn run_read<S: VersionedStore + ?Sized>(
         );
         let page_at = shared.tick();
         end = page_at;
-        assert!(
+        check(
             page.items.len() <= limit,
-            "page {n} of {read:?} holds {} items, over its limit of {limit}",
-            page.items.len()
+            format!("a page holds at most its limit of {limit} items"),
+            || {
+                format!(
+                    "page {n} of {read:?} holds {} items, over its limit of {limit}",
+                    page.items.len()
+                )
+            },
         );
         for (key, item) in &page.items {
             seen.push(Seen {
@@ -216,7 +225,12 @@ async fn run_read<S: VersionedStore + ?Sized>(
             }
         }
     }
-    panic!("{read:?} in pages of {limit} did not end within {max_pages} pages (ended at {end})");
+    fail(
+        "a paged read ends, its last page with no next cursor",
+        format!(
+            "{read:?} in pages of {limit} did not end within {max_pages} pages (ended at {end})"
+        ),
+    );
 }
 
 /// Whether `key` is read by `read`.
@@ -416,7 +430,10 @@ async fn reads_under_writes<S: VersionedStore + 'static>(store: Arc<S>, scan: bo
     for task in tasks {
         match task.await {
             Ok(done) => timelines.extend(done),
-            Err(join) => panic!("a writer failed: {join}"),
+            Err(join) => fail(
+                "every writer finishes (its task was not cancelled)",
+                format!("a writer failed: {join}"),
+            ),
         }
     }
     let writes: usize = timelines.values().map(|t| t.changes.len()).sum();
@@ -434,10 +451,15 @@ async fn reads_under_writes<S: VersionedStore + 'static>(store: Arc<S>, scan: bo
             }
         }
     }
-    assert!(
+    check(
         report.is_empty(),
-        "paged reads under concurrent writes broke their guarantees (OPTIMIST_SEED={seed}, \
+        "over the pages of one read while others write: an item present and unchanged the whole time comes exactly once, an item absent the whole time never comes, and every item that comes is a state it really held, with that state's version",
+        || {
+            format!(
+                "paged reads under concurrent writes broke their guarantees (OPTIMIST_SEED={seed}, \
          {writes} states recorded; times from one global counter):\n{report}"
+            )
+        },
     );
 }
 

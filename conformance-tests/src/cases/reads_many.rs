@@ -8,6 +8,7 @@ use optimist_core::{Error, Key, Value, Version, Versioned, VersionedStore};
 use serde_json::json;
 
 use crate::support::{assert_invalid, assert_same_value, doc, key, ok};
+use crate::verdict::{check, check_eq, fail};
 
 /// Panics unless `answer` holds, for each key asked, what `expected` says, in order.
 #[track_caller]
@@ -18,21 +19,21 @@ fn assert_answer<S: VersionedStore + ?Sized>(
     expected: &[Option<(Value, Version)>],
     context: &str,
 ) {
-    assert_eq!(
-        answer.len(),
-        asked.len(),
-        "{context}: get_many of {} keys answered {} entries",
-        asked.len(),
-        answer.len()
+    check_eq(
+        &answer.len(),
+        &asked.len(),
+        format!("{context}: get_many answers one entry per key asked"),
     );
     for (index, ((key, got), want)) in asked.iter().zip(answer).zip(expected).enumerate() {
         match (got, want) {
             (None, None) => {}
             (Some(item), Some((value, version))) => {
-                assert_eq!(
-                    item.version, *version,
-                    "{context}: entry {index} ({key}) has the wrong version \
-                     (an answer out of the order asked gives another key's item)"
+                check_eq(
+                    &item.version,
+                    version,
+                    format!(
+                        "{context}: entry {index} ({key}) is that key's item at its version, in the order asked"
+                    ),
                 );
                 assert_same_value(
                     store.capabilities(),
@@ -41,9 +42,12 @@ fn assert_answer<S: VersionedStore + ?Sized>(
                     &format!("{context}: entry {index} ({key})"),
                 );
             }
-            (got, want) => panic!(
-                "{context}: entry {index} ({key}) should be {want:?}, got {got:?} \
-                 (entries must come in the order the keys were asked)"
+            (got, want) => fail(
+                format!(
+                    "{context}: entry {index} is the item of {key}, the key asked at that \
+                     position, or None: {want:?}"
+                ),
+                format!("{got:?}"),
             ),
         }
     }
@@ -52,6 +56,7 @@ fn assert_answer<S: VersionedStore + ?Sized>(
 /// contract R16: the items come in the order the keys were asked (not the store's key
 /// order), `None` where a key holds nothing, each with its version.
 pub async fn r16_get_many_answers_in_the_order_asked<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R16
     let s = &*store;
     let mut present = Vec::new();
@@ -112,6 +117,7 @@ pub async fn r16_get_many_answers_in_the_order_asked<S: VersionedStore + 'static
 /// contract R16: every write completed before the call is seen: updates, deletes and
 /// removes, and items inserted again after a delete.
 pub async fn r16_get_many_sees_every_completed_write<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R16 R4
     let s = &*store;
     let keys: Vec<Key> = (0..5).map(|i| key(s, &format!("seen-{i}"))).collect();
@@ -120,7 +126,11 @@ pub async fn r16_get_many_sees_every_completed_write<S: VersionedStore + 'static
         versions.push(ok(s.insert(k, doc(s, json!(i))).await, "insert"));
     }
     let before = ok(s.get_many(&keys).await, "get_many after the inserts");
-    assert!(before.iter().all(Option::is_some), "every key was inserted");
+    check(
+        before.iter().all(Option::is_some),
+        "the setup inserted every key (a precondition of the case)",
+        || "every key was inserted".to_string(),
+    );
 
     let updated = ok(
         s.update(&keys[0], versions[0], doc(s, json!("updated")))
@@ -149,10 +159,15 @@ pub async fn r16_get_many_sees_every_completed_write<S: VersionedStore + 'static
 
 /// contract R16: exactly the declared maximum of keys is accepted, each answered.
 pub async fn r16_get_many_accepts_the_declared_maximum<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R16
     let s = &*store;
     let max = s.capabilities().max_get_many;
-    assert!(max >= 1, "max_get_many must be at least 1, is {max}");
+    check(
+        max >= 1,
+        "the store declares max_get_many of at least 1",
+        || format!("max_get_many must be at least 1, is {max}"),
+    );
     let keys: Vec<Key> = (0..max).map(|i| key(s, &format!("max-{i:04}"))).collect();
     // Every third key holds an item; the rest are absent.
     let mut expected = Vec::with_capacity(max);
@@ -176,22 +191,31 @@ pub async fn r16_get_many_accepts_the_declared_maximum<S: VersionedStore + 'stat
 /// contract R16: an empty list, more keys than declared, a key asked twice and a bad key
 /// are each `InvalidInput` naming the problem; nothing is written.
 pub async fn r16_get_many_bad_input_is_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R16
     let s = &*store;
     let max = s.capabilities().max_get_many;
     let reason_of = |result: optimist_core::Result<Vec<Option<Versioned<Value>>>>,
                      context: &str| match result {
         Err(Error::InvalidInput { reason, .. }) => reason,
-        other => panic!("{context}: expected InvalidInput, got {other:?}"),
+        other => fail(
+            "get_many of an empty list is InvalidInput naming the problem",
+            format!("{context}: expected InvalidInput, got {other:?}"),
+        ),
     };
     let empty = reason_of(s.get_many(&[]).await, "no keys");
-    assert!(!empty.is_empty(), "the reason names the problem");
+    check(
+        !empty.is_empty(),
+        "the InvalidInput reason of an empty list names the problem",
+        || "the reason names the problem".to_string(),
+    );
 
     let too_many: Vec<Key> = (0..=max).map(|i| key(s, &format!("over-{i}"))).collect();
     let reason = reason_of(s.get_many(&too_many).await, "one key over the maximum");
-    assert!(
+    check(
         reason.contains(&max.to_string()),
-        "the reason {reason:?} names the limit {max}"
+        "get_many of more keys than max_get_many is InvalidInput naming the maximum",
+        || format!("the reason {reason:?} names the limit {max}"),
     );
 
     let (a, b) = (key(s, "dup-a"), key(s, "dup-b"));
@@ -200,19 +224,24 @@ pub async fn r16_get_many_bad_input_is_rejected<S: VersionedStore + 'static>(sto
         s.get_many(&[a.clone(), b.clone(), a.clone()]).await,
         "a key asked twice",
     );
-    assert!(
+    check(
         reason.contains("more than once"),
-        "the reason {reason:?} says a key was asked more than once"
+        "get_many of a key asked twice is InvalidInput saying it is asked more than once",
+        || format!("the reason {reason:?} says a key was asked more than once"),
     );
     assert_invalid(
         s.get_many(&[a.clone(), Key::new("")]).await,
         "a key with an empty part",
     );
     let answer = ok(s.get_many(&[b, a]).await, "get_many after the refusals");
-    assert!(answer[0].is_none(), "nothing was written: {answer:?}");
-    assert_eq!(
-        answer[1].as_ref().map(|item| item.version),
-        Some(Version::FIRST),
-        "nothing was written over the item"
+    check(
+        answer[0].is_none(),
+        "the refused get_many wrote nothing: the fresh key is still absent",
+        || format!("nothing was written: {answer:?}"),
+    );
+    check_eq(
+        &answer[1].as_ref().map(|item| item.version),
+        &Some(Version::FIRST),
+        "nothing was written over the item",
     );
 }

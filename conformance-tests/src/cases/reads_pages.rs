@@ -10,6 +10,7 @@ use optimist_core::{
 };
 
 use crate::support::ok;
+use crate::verdict::{check, check_eq, fail};
 
 /// One item as a page returns it.
 pub(crate) type Entry = (Key, Versioned<Value>);
@@ -82,10 +83,15 @@ pub(crate) async fn read_all<S: VersionedStore + ?Sized>(
             read.page(store, limit, cursor).await,
             &format!("{context}: page {n} of {read:?} (limit {limit})"),
         );
-        assert!(
+        check(
             page.items.len() <= limit,
-            "{context}: page {n} of {read:?} holds {} items, over its limit of {limit}",
-            page.items.len()
+            format!("{context}: a page holds at most its limit of {limit} items"),
+            || {
+                format!(
+                    "{context}: page {n} of {read:?} holds {} items, over its limit of {limit}",
+                    page.items.len()
+                )
+            },
         );
         items.extend(page.items);
         match page.next {
@@ -93,7 +99,10 @@ pub(crate) async fn read_all<S: VersionedStore + ?Sized>(
             None => return items,
         }
     }
-    panic!("{context}: {read:?} in pages of {limit} did not end within {max_pages} pages");
+    fail(
+        format!("{context}: a paged read ends, its last page with no next cursor"),
+        format!("{context}: {read:?} in pages of {limit} did not end within {max_pages} pages"),
+    );
 }
 
 /// A page bound that still ends reads over `written` keys, empty pages allowed.
@@ -110,7 +119,10 @@ pub(crate) fn in_range(range: &SortRange, sort: &str) -> bool {
         SortRange::Between { from, to } => s >= from.as_bytes() && s <= to.as_bytes(),
         SortRange::After(bound) => s > bound.as_bytes(),
         SortRange::Before(bound) => s < bound.as_bytes(),
-        other => panic!("the suite does not know the range {other:?}"),
+        other => fail(
+            "a range kind the suite knows (a bug of the suite otherwise)",
+            format!("the suite does not know the range {other:?}"),
+        ),
     }
 }
 
@@ -139,14 +151,17 @@ pub(crate) fn sorts_of<'a>(items: &'a [Entry], partition: &str, context: &str) -
     items
         .iter()
         .map(|(key, _)| {
-            assert_eq!(
-                key.partition(),
-                partition,
-                "{context}: {key} is not of the partition queried"
+            check_eq(
+                &key.partition(),
+                &partition,
+                format!("{context}: a query answers only items of the partition queried"),
             );
             match key.sort() {
                 Some(sort) => sort,
-                None => panic!("{context}: {key} has no sort part, so it is in no query"),
+                None => fail(
+                    format!("{context}: a query answers only items with a sort part"),
+                    format!("{context}: {key} has no sort part, so it is in no query"),
+                ),
             }
         })
         .collect()

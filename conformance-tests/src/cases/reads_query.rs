@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::reads_pages::{Read, expected_sorts, page_bound, read_all, sorts_of};
 use crate::support::{assert_invalid, assert_same_value, doc, ok};
+use crate::verdict::{check, check_eq, fail};
 
 const DIRECTIONS: [Direction; 2] = [Direction::Ascending, Direction::Descending];
 
@@ -75,16 +76,26 @@ fn assert_items<S: VersionedStore + ?Sized>(
     context: &str,
 ) {
     let got = sorts_of(items, partition, context);
-    assert_eq!(
-        got, expected,
-        "{context}: the sort parts answered (left) differ from the expected ones (right)"
+    check_eq(
+        &got,
+        &expected,
+        format!(
+            "{context}: exactly the items whose sort part lies in the range, in UTF-8 byte order of the sort part (sort parts, in order)"
+        ),
     );
     for (key, item) in items {
         let sort = key.sort().unwrap_or_default();
         let Some((value, version)) = written.get(sort) else {
-            panic!("{context}: {key} was never written");
+            fail(
+                format!("{context}: only items that were written come"),
+                format!("{context}: {key} was never written"),
+            );
         };
-        assert_eq!(item.version, *version, "{context}: the version of {key}");
+        check_eq(
+            &item.version,
+            version,
+            format!("{context}: {key} comes with the version it holds"),
+        );
         assert_same_value(
             store.capabilities(),
             &item.value,
@@ -98,6 +109,7 @@ fn assert_items<S: VersionedStore + ?Sized>(
 /// ("Z" < "a" < "é" < "中"), reversed when descending; items of other partitions and
 /// the partition's key without a sort part never come.
 pub async fn r17_query_orders_by_utf8_bytes<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R17
     let s = &*store;
     let sorts = [
@@ -127,13 +139,15 @@ pub async fn r17_query_orders_by_utf8_bytes<S: VersionedStore + 'static>(store: 
     .await;
     let got = sorts_of(&items, "orders", "ascending");
     let at = |sort: &str| got.iter().position(|s| *s == sort);
-    assert!(
+    check(
         at("Z") < at("a") && at("a") < at("é") && at("é") < at("中") && at("中") < at("😀"),
-        "byte order puts Z < a < é < 中 < 😀: {got:?}"
+        "sort parts order by their UTF-8 bytes: \"Z\" < \"a\" < \"é\" < \"中\" < \"😀\"",
+        || format!("byte order puts Z < a < é < 中 < 😀: {got:?}"),
     );
-    assert!(
+    check(
         at("a#10") < at("a#2") && at("\u{D7FF}") < at("\u{E000}"),
-        "byte order, not number or locale order: {got:?}"
+        "sort parts order by their UTF-8 bytes, not numerically or by UTF-16: \"a#10\" < \"a#2\", U+D7FF < U+E000",
+        || format!("byte order, not number or locale order: {got:?}"),
     );
 }
 
@@ -141,6 +155,7 @@ pub async fn r17_query_orders_by_utf8_bytes<S: VersionedStore + 'static>(store: 
 /// after and before excluding their bound) selects by bytes, in both directions,
 /// whole and in pages; prefixes of multi-byte characters included.
 pub async fn r17_query_range_kinds_select_by_bytes<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R17
     let s = &*store;
     let sorts = [
@@ -210,6 +225,7 @@ pub async fn r17_query_range_kinds_select_by_bytes<S: VersionedStore + 'static>(
 pub async fn r17_query_pages_join_without_gaps_or_duplicates<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // contract R17
     let s = &*store;
     let names: Vec<String> = (0..23).map(|i| format!("item-{i:02}")).collect();
@@ -235,7 +251,11 @@ pub async fn r17_query_pages_join_without_gaps_or_duplicates<S: VersionedStore +
             .await,
         "one page of everything",
     );
-    assert_eq!(first.items.len(), 23, "a page holds up to its limit");
+    check_eq(
+        &first.items.len(),
+        &23,
+        "a page holds up to its limit (23 of 23 items asked)",
+    );
     if let Some(next) = first.next {
         let rest = ok(
             s.query(
@@ -246,9 +266,10 @@ pub async fn r17_query_pages_join_without_gaps_or_duplicates<S: VersionedStore +
             .await,
             "the page after the last item",
         );
-        assert!(
+        check(
             rest.items.is_empty() && rest.next.is_none(),
-            "after the last item: an empty, final page, got {rest:?}"
+            "after a page that ended the answer, nothing more follows",
+            || format!("after the last item: an empty, final page, got {rest:?}"),
         );
     }
 }
@@ -256,6 +277,7 @@ pub async fn r17_query_pages_join_without_gaps_or_duplicates<S: VersionedStore +
 /// contract R17: each item comes with its version, so the caller can update it; the
 /// update is seen by the next query.
 pub async fn r17_query_items_carry_their_versions<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R17
     let s = &*store;
     for n in 0..4u64 {
@@ -273,14 +295,26 @@ pub async fn r17_query_items_carry_their_versions<S: VersionedStore + 'static>(s
             .await,
         "query",
     );
-    assert_eq!(page.items.len(), 4, "{page:?}");
+    check_eq(
+        &page.items.len(),
+        &4,
+        "the query answers the 4 items written",
+    );
     for (n, (key, item)) in page.items.iter().enumerate() {
-        assert_eq!(item.version, Version::new(n as u64 + 1), "version of {key}");
+        check_eq(
+            &item.version,
+            &Version::new(n as u64 + 1),
+            format!("{key} comes with the version it holds"),
+        );
         let next = ok(
             s.update(key, item.version, doc(s, json!("updated"))).await,
             &format!("update {key} at the version the query answered"),
         );
-        assert_eq!(next, Version::new(n as u64 + 2));
+        check_eq(
+            &next,
+            &Version::new(n as u64 + 2),
+            "the version a query answered is the one to update with: the update returns it plus one",
+        );
     }
     let page = ok(
         s.query("versions", SortRange::All, QueryOptions::new().descending())
@@ -301,6 +335,7 @@ pub async fn r17_query_items_carry_their_versions<S: VersionedStore + 'static>(s
 /// any page size; an item inserted again appears with its new version; a partition whose
 /// items are all deleted answers nothing.
 pub async fn r17_deleted_items_never_appear_in_query<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R17 R15
     let s = &*store;
     let names: Vec<String> = (0..12).map(|i| format!("d{i:02}")).collect();
@@ -343,9 +378,10 @@ pub async fn r17_deleted_items_never_appear_in_query<S: VersionedStore + 'static
             assert_items(s, "deleted", &items, &expected, &written, &context);
             let read = Read::query("all-gone", SortRange::All, direction);
             let items = read_all(s, &read, limit, page_bound(3), &context).await;
-            assert!(
+            check(
                 items.is_empty(),
-                "{context}: every item was deleted: {items:?}"
+                "deleted and removed items never appear in a query",
+                || format!("{context}: every item was deleted: {items:?}"),
             );
         }
     }
@@ -359,7 +395,10 @@ pub(crate) fn invalid_reason<T: std::fmt::Debug>(
 ) -> String {
     match result {
         Err(Error::InvalidInput { reason, .. }) => reason,
-        other => panic!("{context}: expected InvalidInput, got {other:?}"),
+        other => fail(
+            format!("{context}: InvalidInput, with nothing sent"),
+            format!("{context}: expected InvalidInput, got {other:?}"),
+        ),
     }
 }
 
@@ -378,6 +417,7 @@ pub(crate) fn tampered(cursor: &Cursor) -> Cursor {
 /// limit of 0 or above the maximum, and a malformed, tampered or foreign cursor (of
 /// another query, of a scan, of another store of the same kind) are `InvalidInput`.
 pub async fn r17_query_bad_input_is_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R17
     let s = &*store;
     let written = fill(s, "bad", &["a", "b", "c", "d"]).await;
@@ -427,7 +467,11 @@ pub async fn r17_query_bad_input_is_rejected<S: VersionedStore + 'static>(store:
     ];
     for (what, result) in refused {
         let reason = invalid_reason(result, what);
-        assert!(!reason.is_empty(), "{what}: the reason names the problem");
+        check(
+            !reason.is_empty(),
+            "the InvalidInput reason names the problem",
+            || format!("{what}: the reason names the problem"),
+        );
     }
 
     // A real cursor, then the same read with it altered or carried elsewhere.
@@ -436,7 +480,10 @@ pub async fn r17_query_bad_input_is_rejected<S: VersionedStore + 'static>(store:
         "the first page",
     );
     let Some(cursor) = first.next.clone() else {
-        panic!("a page of 2 of 4 items says more follow: {first:?}");
+        fail(
+            "a query with this bad input is InvalidInput",
+            format!("a page of 2 of 4 items says more follow: {first:?}"),
+        );
     };
     let with = |cursor: Cursor| QueryOptions::new().limit(2).cursor(Some(cursor));
     let foreign = [
@@ -532,18 +579,31 @@ pub async fn r17_query_bad_input_is_rejected<S: VersionedStore + 'static>(store:
 pub async fn r17_query_is_unsupported_without_sort_keys<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // contract R17
     let s = &*store;
     match s.query("p", SortRange::All, QueryOptions::new()).await {
-        Err(Error::Unsupported { operation }) => assert_eq!(operation, Operation::Query),
-        other => panic!("query on this store: expected Unsupported, got {other:?}"),
+        Err(Error::Unsupported { operation }) => check_eq(
+            &operation,
+            &Operation::Query,
+            "query on a store without sort keys is Unsupported naming the query operation",
+        ),
+        other => fail(
+            "query on a store without sort keys is Unsupported, not an empty answer",
+            format!("query on this store: expected Unsupported, got {other:?}"),
+        ),
     }
     if !s.capabilities().range_reads {
         match s.scan(ScanOptions::new()).await {
-            Err(Error::Unsupported { operation }) => assert_eq!(operation, Operation::Scan),
-            other => {
-                panic!("scan on a store without range reads: expected Unsupported, got {other:?}")
-            }
+            Err(Error::Unsupported { operation }) => check_eq(
+                &operation,
+                &Operation::Scan,
+                "scan on a store without range reads is Unsupported naming the scan operation",
+            ),
+            other => fail(
+                "scan on a store without range reads is Unsupported, not an empty answer",
+                format!("scan on a store without range reads: expected Unsupported, got {other:?}"),
+            ),
         }
     }
 }

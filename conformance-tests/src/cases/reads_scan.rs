@@ -11,6 +11,7 @@ use serde_json::json;
 use super::reads_pages::{Entry, Read, page_bound, read_all};
 use super::reads_query::{invalid_reason, tampered};
 use crate::support::{assert_same_value, doc, ok};
+use crate::verdict::{check, check_eq, fail};
 
 /// The keys a scan case writes: both shapes where the store takes them, multi-byte
 /// parts, partitions that are prefixes of each other.
@@ -40,11 +41,24 @@ fn assert_exactly<S: VersionedStore + ?Sized>(
 ) {
     let mut seen = HashSet::new();
     for (key, item) in items {
-        assert!(seen.insert(key), "{context}: {key} came twice");
+        check(
+            seen.insert(key),
+            format!("{context}: every item comes exactly once"),
+            || format!("{context}: {key} came twice"),
+        );
         let Some((value, version)) = expected.get(key) else {
-            panic!("{context}: {key} came, but it holds nothing");
+            fail(
+                format!(
+                    "{context}: only items the store holds come (none deleted or never written)"
+                ),
+                format!("{context}: {key} came, but it holds nothing"),
+            );
         };
-        assert_eq!(item.version, *version, "{context}: the version of {key}");
+        check_eq(
+            &item.version,
+            version,
+            format!("{context}: {key} comes with the version it holds"),
+        );
         assert_same_value(
             store.capabilities(),
             &item.value,
@@ -53,9 +67,10 @@ fn assert_exactly<S: VersionedStore + ?Sized>(
         );
     }
     let missing: Vec<&Key> = expected.keys().filter(|k| !seen.contains(k)).collect();
-    assert!(
+    check(
         missing.is_empty(),
-        "{context}: these items never came: {missing:?}"
+        format!("{context}: every item of the store comes"),
+        || format!("{context}: these items never came: {missing:?}"),
     );
 }
 
@@ -65,12 +80,14 @@ fn assert_exactly<S: VersionedStore + ?Sized>(
 pub async fn r18_scan_pages_cover_the_store_exactly_once<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // contract R18
     let s = &*store;
     let empty = ok(s.scan(ScanOptions::new()).await, "scan of an empty store");
-    assert!(
+    check(
         empty.items.is_empty() && empty.next.is_none(),
-        "an empty store: one empty, final page, got {empty:?}"
+        "an empty store scans as one empty, final page",
+        || format!("an empty store: one empty, final page, got {empty:?}"),
     );
     let keys = scan_keys(s, 25);
     let mut expected = BTreeMap::new();
@@ -91,9 +108,10 @@ pub async fn r18_scan_pages_cover_the_store_exactly_once<S: VersionedStore + 'st
         let items = read_all(s, &Read::Scan, limit, page_bound(keys.len()), &context).await;
         assert_exactly(s, &items, &expected, &context);
         let again: Vec<&Key> = items.iter().map(|(k, _)| k).collect();
-        assert_eq!(
-            again, order,
-            "{context}: a scan's order is the backend's own, but the same on every call"
+        check_eq(
+            &again,
+            &order,
+            format!("{context}: a scan's order is the backend's own, but the same on every call"),
         );
     }
 }
@@ -101,6 +119,7 @@ pub async fn r18_scan_pages_cover_the_store_exactly_once<S: VersionedStore + 'st
 /// contract R18, R15: deleted and removed items never appear in a scan, in tombstone
 /// mode too, at any page size; an item inserted again appears with its new version.
 pub async fn r18_deleted_items_never_appear_in_scan<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R18 R15
     let s = &*store;
     let keys = scan_keys(s, 14);
@@ -137,6 +156,7 @@ pub async fn r18_deleted_items_never_appear_in_scan<S: VersionedStore + 'static>
 /// foreign cursor (of a query, of another store of the same kind) are `InvalidInput`;
 /// the refusals change nothing.
 pub async fn r18_scan_bad_input_is_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R18
     let s = &*store;
     let keys = scan_keys(s, 4);
@@ -155,7 +175,10 @@ pub async fn r18_scan_bad_input_is_rejected<S: VersionedStore + 'static>(store: 
     );
     let first = ok(s.scan(ScanOptions::new().limit(2)).await, "the first page");
     let Some(cursor) = first.next.clone() else {
-        panic!("a page of 2 of 4 items says more follow: {first:?}");
+        fail(
+            "a scan with this bad input is InvalidInput",
+            format!("a page of 2 of 4 items says more follow: {first:?}"),
+        );
     };
     invalid_reason(
         s.scan(with(Cursor::from("garbage".to_string()))).await,
@@ -199,8 +222,9 @@ pub async fn r18_scan_bad_input_is_rejected<S: VersionedStore + 'static>(store: 
         s.scan(with(cursor)).await,
         "the real cursor after the refusals",
     );
-    assert!(
+    check(
         !rest.items.is_empty() || rest.next.is_some(),
-        "the real cursor still continues the scan: {rest:?}"
+        "a scan continued with its own cursor answers the rest",
+        || format!("the real cursor still continues the scan: {rest:?}"),
     );
 }

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::support::{
     assert_absent, assert_exists, assert_invalid, assert_item, assert_mismatch, doc, key, ok,
 };
+use crate::verdict::{check, check_eq, fail};
 
 /// The failures of a transaction that must be refused.
 #[track_caller]
@@ -17,13 +18,19 @@ fn failures_of(
 ) -> Vec<OpFailure> {
     match result {
         Err(Error::TransactionConflict { failures }) => failures,
-        other => panic!("{context}: expected TransactionConflict, got {other:?}"),
+        other => fail(
+            format!(
+                "{context}: refused as a whole with TransactionConflict, one entry per failing op"
+            ),
+            format!("{context}: expected TransactionConflict, got {other:?}"),
+        ),
     }
 }
 
 /// contract R10: every kind of op in one transaction, each applied, with the documented
 /// per-op results.
 pub async fn r10_transact_applies_every_op<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R10
     let s = &*store;
     let [new, upd, del, chk, put, rem, put_new, rem_absent] = [
@@ -58,10 +65,10 @@ pub async fn r10_transact_applies_every_op<S: VersionedStore + 'static>(store: A
         "transact",
     );
     let v = |n| Some(Version::new(n));
-    assert_eq!(
-        results,
-        vec![v(1), v(2), None, v(2), v(2), None, v(1), None],
-        "per-op results"
+    check_eq(
+        &results,
+        &vec![v(1), v(2), None, v(2), v(2), None, v(1), None],
+        "one result per op, in order: the new version for insert, update and put, the checked version for check, None for delete and remove",
     );
     assert_item(s, &new, &doc(s, json!("n")), Version::new(1), "inserted").await;
     assert_item(s, &upd, &doc(s, json!("u2")), Version::new(2), "updated").await;
@@ -89,6 +96,7 @@ pub async fn r10_transact_applies_every_op<S: VersionedStore + 'static>(store: A
 
 /// contract R10, R12: when one condition fails, no op is applied, whatever its position.
 pub async fn r10_transact_failure_applies_nothing<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R10
     let s = &*store;
     let a = key(s, "a");
@@ -129,10 +137,17 @@ pub async fn r10_transact_failure_applies_nothing<S: VersionedStore + 'static>(s
             ];
             ops.insert(position, bad.clone());
             let failures = failures_of(s.transact(ops).await, what);
-            assert_eq!(failures.len(), 1, "{what} at {position}: one failing op");
-            assert_eq!(
-                failures[0].index, position,
-                "{what}: the failure names the op's index"
+            check_eq(
+                &failures.len(),
+                &1,
+                format!(
+                    "{what} at position {position}: TransactionConflict with exactly one entry, for the one failing op"
+                ),
+            );
+            check_eq(
+                &failures[0].index,
+                &position,
+                format!("{what}: the entry names the failing op's index"),
             );
             assert_item(s, &a, &doc(s, json!("a")), va, what).await;
             assert_item(s, &b, &doc(s, json!("b")), vb, what).await;
@@ -147,6 +162,7 @@ pub async fn r10_transact_failure_applies_nothing<S: VersionedStore + 'static>(s
 /// contract R10, R11: a refused transaction reports every failing op, in op order, each
 /// with its index and the same conflict, current item included, a single op would give.
 pub async fn r10_transact_reports_each_failing_op<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R10
     let s = &*store;
     let caps = s.capabilities().clone();
@@ -169,12 +185,12 @@ pub async fn r10_transact_reports_each_failing_op<S: VersionedStore + 'static>(s
         "transaction with failing ops",
     );
     let indexes: Vec<usize> = failures.iter().map(|f| f.index).collect();
-    assert_eq!(
-        indexes,
-        vec![0, 1, 3, 5],
-        "one entry per failing op, in op order"
+    check_eq(
+        &indexes,
+        &vec![0, 1, 3, 5],
+        "TransactionConflict with one entry per failing op, in op order (indexes)",
     );
-    assert_eq!(failures[0].key, a);
+    check_eq(&failures[0].key, &a, "the entry of op 0 names its key");
     assert_exists(
         &caps,
         &failures[0].conflict,
@@ -182,7 +198,7 @@ pub async fn r10_transact_reports_each_failing_op<S: VersionedStore + 'static>(s
         va,
         "op 0",
     );
-    assert_eq!(failures[1].key, b);
+    check_eq(&failures[1].key, &b, "the entry of op 1 names its key");
     assert_mismatch(
         &caps,
         &failures[1].conflict,
@@ -191,20 +207,34 @@ pub async fn r10_transact_reports_each_failing_op<S: VersionedStore + 'static>(s
         vb2,
         "op 1",
     );
-    assert_eq!(failures[2].key, d);
-    assert_eq!(failures[2].conflict, Conflict::NotFound, "op 3");
-    assert_eq!(failures[3].conflict, Conflict::NotFound, "op 5");
+    check_eq(&failures[2].key, &d, "the entry of op 3 names its key");
+    check_eq(
+        &failures[2].conflict,
+        &Conflict::NotFound,
+        "op 3 (delete of an absent key) fails with the conflict it would alone: Conflict::NotFound",
+    );
+    check_eq(
+        &failures[3].conflict,
+        &Conflict::NotFound,
+        "op 5 (check of an absent key) fails with the conflict it would alone: Conflict::NotFound",
+    );
     assert_absent(s, &e, "the put of a refused transaction").await;
 }
 
 /// contract R10: a transaction of exactly `max_transaction_ops` ops (at least 25) succeeds.
 pub async fn r10_transact_accepts_max_ops<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R10
     let s = &*store;
     let max = s.capabilities().max_transaction_ops;
-    assert!(
+    check(
         max >= 25,
-        "every backend supports at least 25 ops per transaction, this one declares {max}"
+        "a transaction of exactly `max_transaction_ops` ops (at least 25) succeeds",
+        || {
+            format!(
+                "every backend supports at least 25 ops per transaction, this one declares {max}"
+            )
+        },
     );
     let keys: Vec<Key> = (0..max).map(|i| key(s, &format!("k{i}"))).collect();
     let ops = keys
@@ -212,13 +242,21 @@ pub async fn r10_transact_accepts_max_ops<S: VersionedStore + 'static>(store: Ar
         .map(|k| TxOp::insert(k.clone(), doc(s, json!(k.partition()))))
         .collect();
     let results = ok(s.transact(ops).await, "transaction of max ops");
-    assert_eq!(results, vec![Some(Version::FIRST); max]);
+    check_eq(
+        &results,
+        &vec![Some(Version::FIRST); max],
+        "a transaction of max_transaction_ops inserts returns version 1 for each op",
+    );
     let ops = keys
         .iter()
         .map(|k| TxOp::update(k.clone(), Version::FIRST, doc(s, json!(2))))
         .collect();
     let results = ok(s.transact(ops).await, "transaction of max updates");
-    assert_eq!(results, vec![Some(Version::new(2)); max]);
+    check_eq(
+        &results,
+        &vec![Some(Version::new(2)); max],
+        "a transaction of max_transaction_ops updates returns version 2 for each op",
+    );
     for k in &keys {
         assert_item(
             s,
@@ -234,6 +272,7 @@ pub async fn r10_transact_accepts_max_ops<S: VersionedStore + 'static>(store: Ar
 /// contract R10: an empty list, a key twice, too many ops or an invalid op are
 /// `InvalidInput`, and nothing is written.
 pub async fn r10_transact_invalid_input_writes_nothing<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R10
     let s = &*store;
     let a = key(s, "a");

@@ -12,6 +12,7 @@ use serde_json::{Number, json};
 use crate::support::{
     assert_absent, assert_invalid, assert_item, assert_same_value, doc, doc_for, key, key_for, ok,
 };
+use crate::verdict::{check, fail};
 
 /// Values at the edges of JSON, kept to those inside the backend's declared limits.
 fn edge_values(caps: &Capabilities) -> Vec<Value> {
@@ -104,12 +105,14 @@ fn nested(depth: usize) -> Value {
 /// contract R2: edge values round-trip: empty, unicode and long strings, nesting up to the
 /// declared depth, empty containers, the whole i64 and u64 range, floats bit for bit.
 pub async fn r2_values_round_trip<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R2
     let caps = store.capabilities().clone();
     let values = edge_values(&caps);
-    assert!(
+    check(
         values.len() > 20,
-        "too few edge values fit the declared limits: {caps:?}"
+        "edge values round-trip: empty, unicode and long strings, nesting up to the declared depth, empty containers, the whole i64 and u64 range, floats bit for bit",
+        || format!("too few edge values fit the declared limits: {caps:?}"),
     );
     for (i, value) in values.into_iter().enumerate() {
         let k = key(&*store, &format!("value-{i}"));
@@ -232,52 +235,76 @@ pub async fn r2_round_trip_property<S: VersionedStore + 'static>(store: Arc<S>) 
             let fits = |v: &Value| validate::write(Operation::Put, &k, v, &caps).is_ok();
             prop_assume!(fits(&first) && fits(&second));
             handle.block_on(async {
-                let before = store.get(&k).await.map_err(fail)?.map(|i| i.version);
-                let v1 = store.put(&k, first.clone()).await.map_err(fail)?;
+                let before = store.get(&k).await.map_err(unexpected)?.map(|i| i.version);
+                let v1 = store.put(&k, first.clone()).await.map_err(unexpected)?;
                 let expected_v1 = before.and_then(Version::next).unwrap_or(Version::FIRST);
-                prop_assert_eq!(v1, expected_v1);
-                let got = store.get(&k).await.map_err(fail)?;
-                let got = got.ok_or_else(|| TestCaseError::fail("get after put found nothing"))?;
+                prop_assert!(
+                    v1 == expected_v1,
+                    "put of {k} returns the previous version plus one (R3, R8): expected {expected_v1}, got {v1}"
+                );
+                let got = store.get(&k).await.map_err(unexpected)?;
+                let got = got.ok_or_else(|| {
+                    TestCaseError::fail(format!("get {k} after a put answers the item put (R4), got none"))
+                })?;
                 prop_assert!(
                     crate::support::same_value(&caps, &got.value, &first),
-                    "put/get: {} != {}",
-                    got.value,
-                    first
+                    "get {k} after a put reads back the value written (R2): expected {}, got {}",
+                    first,
+                    got.value
                 );
-                let v2 = store.update(&k, v1, second.clone()).await.map_err(fail)?;
+                let v2 = store
+                    .update(&k, v1, second.clone())
+                    .await
+                    .map_err(unexpected)?;
                 match store.update(&k, v1, first.clone()).await {
                     Err(optimist_core::Error::Conflict { conflict, .. }) => {
                         let current = conflict
                             .current()
-                            .ok_or_else(|| TestCaseError::fail("conflict without item"))?;
-                        prop_assert_eq!(current.version, v2);
+                            .ok_or_else(|| {
+                                TestCaseError::fail(format!(
+                                    "a stale update of {k} conflicts carrying the current item (R11), got a conflict without one"
+                                ))
+                            })?;
+                        prop_assert!(
+                            current.version == v2,
+                            "a stale update's conflict carries the current item at {v2} (R11), got {}",
+                            current.version
+                        );
                         prop_assert!(
                             crate::support::same_value(&caps, &current.value, &second),
-                            "conflict: {} != {}",
-                            current.value,
-                            second
+                            "a stale update's conflict carries the current value (R2, R11): expected {}, got {}",
+                            second,
+                            current.value
                         );
                     }
                     other => {
-                        return Err(TestCaseError::fail(format!("stale update gave {other:?}")));
+                        return Err(TestCaseError::fail(format!(
+                            "an update of {k} expecting a stale version is a VersionMismatch (R6), got {other:?}"
+                        )));
                     }
                 }
                 Ok(())
             })
         });
         if let Err(failure) = result {
-            panic!("round-trip property failed: {failure}");
+            fail(
+                "arbitrary keys and JSON values inside the declared limits round-trip through put, get, update and a conflict",
+                format!("round-trip property failed: {failure}"),
+            );
         }
     });
 }
 
-fn fail(err: optimist_core::Error) -> TestCaseError {
-    TestCaseError::fail(format!("unexpected error: {err}"))
+fn unexpected(err: optimist_core::Error) -> TestCaseError {
+    TestCaseError::fail(format!(
+        "a write or read inside the declared limits succeeds, got {err}"
+    ))
 }
 
 /// contract R2: a value one step outside each declared limit is `InvalidInput`, and
 /// nothing is written; a value exactly at the size limit is accepted.
 pub async fn r2_values_outside_limits_are_rejected<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // contract R2
     let caps = store.capabilities().clone();
     let fresh = key(&*store, "fresh");

@@ -8,6 +8,7 @@
 
 mod reads;
 mod store;
+mod verdicts;
 
 use std::time::{Duration, Instant};
 
@@ -57,6 +58,16 @@ fn every_mutant_is_rejected_by_the_suite() {
         if outcomes.is_empty() {
             problems.push(format!("{bug:?}: the suite did not run"));
         }
+        // Every failure explains itself: the rule its case checks and what was expected
+        // and what came instead, never a bare assertion.
+        for (name, outcome) in outcomes {
+            if let CaseOutcome::Failed(why) = outcome {
+                problems
+                    .extend(unexplained(name, why).map(|lack| {
+                        format!("{bug:?}: the failure of {name} lacks {lack}:\n{why}")
+                    }));
+            }
+        }
         if *bug == Bug::None {
             for (name, outcome) in outcomes {
                 if let CaseOutcome::Failed(why) = outcome {
@@ -93,6 +104,23 @@ fn every_mutant_is_rejected_by_the_suite() {
     report.push_str(&format!("took {:.1?}\n", started.elapsed()));
     println!("{report}");
     assert!(problems.is_empty(), "{}\n\n{report}", problems.join("\n"));
+}
+
+/// What a failure message of the case `name` lacks to explain itself, if anything.
+fn unexplained(name: &str, message: &str) -> Option<&'static str> {
+    if !message.starts_with(&format!("{name} failed on ")) {
+        return Some("its first line, naming the case");
+    }
+    if !message.contains("\nrule R") {
+        return Some("the rule it checks");
+    }
+    if message.contains("assertion") || message.contains("left ==") {
+        return Some("anything but a bare assertion");
+    }
+    if !message.contains("\nexpected: ") || !message.contains("\ngot: ") {
+        return Some("what was expected and what came instead");
+    }
+    None
 }
 
 /// A failing property case keeps its seed where `RunOptions::regressions` points, which

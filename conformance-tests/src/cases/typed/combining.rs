@@ -11,6 +11,7 @@ use optimist_core::typed::{Context, Error};
 
 use super::done;
 use super::entities::ChangeLog;
+use crate::verdict::{check, check_eq, fail};
 
 /// R25: 16 writers × 8 changes through one combining context, one change in 7 giving
 /// up, and a writer of 8 changes without combining on the same item: the stored log
@@ -20,6 +21,7 @@ use super::entities::ChangeLog;
 pub async fn r25_write_combining_lands_every_change_exactly_once<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // R25
     const WRITERS: u64 = 16;
     const CHANGES: u64 = 8;
@@ -74,20 +76,31 @@ pub async fn r25_write_combining_lands_every_change_exactly_once<S: VersionedSto
     for (index, task) in tasks.into_iter().enumerate() {
         let outcomes = match task.await {
             Ok(outcomes) => outcomes,
-            Err(join) => panic!("writer {index} did not finish: {join}"),
+            Err(join) => fail(
+                "R25: 16 writers × 8 changes through one combining context, one change in 7 giving up, and a writer of 8 changes without combining on the same item: the stored log holds each change that succeeded exactly once and none that gave up, each caller got back an entity holding its change, and the versions callers learned never exceed the item's",
+                format!("writer {index} did not finish: {join}"),
+            ),
         };
         for (id, result) in outcomes {
             match result {
                 Ok(entity) => {
-                    assert!(
+                    check(
                         entity.changes.contains(&id),
-                        "R25: change {id} succeeded but the entity it got back does not hold it: {:?}",
-                        entity.changes
+                        "R25: 16 writers × 8 changes through one combining context, one change in 7 giving up, and a writer of 8 changes without combining on the same item: the stored log holds each change that succeeded exactly once and none that gave up, each caller got back an entity holding its change, and the versions callers learned never exceed the item's",
+                        || {
+                            format!(
+                                "R25: change {id} succeeded but the entity it got back does not hold it: {:?}",
+                                entity.changes
+                            )
+                        },
                     );
                     landed.insert(id, entity.version);
                 }
                 Err(Error::Aborted { .. }) if gives_up(id) && id < 10_000 => {}
-                Err(err) => panic!("R25: change {id} failed: {err} ({err:?})"),
+                Err(err) => fail(
+                    "R25: 16 writers × 8 changes through one combining context, one change in 7 giving up, and a writer of 8 changes without combining on the same item: the stored log holds each change that succeeded exactly once and none that gave up, each caller got back an entity holding its change, and the versions callers learned never exceed the item's",
+                    format!("R25: change {id} failed: {err} ({err:?})"),
+                ),
             }
         }
     }
@@ -95,35 +108,39 @@ pub async fn r25_write_combining_lands_every_change_exactly_once<S: VersionedSto
         combining.load::<ChangeLog>("combined").await,
         "load the log",
     )
-    .unwrap_or_else(|| panic!("R25: the log is gone"));
+    .unwrap_or_else(|| fail("R25: 16 writers × 8 changes through one combining context, one change in 7 giving up, and a writer of 8 changes without combining on the same item: the stored log holds each change that succeeded exactly once and none that gave up, each caller got back an entity holding its change, and the versions callers learned never exceed the item's", "R25: the log is gone"));
     let mut counts = BTreeMap::new();
     for id in &stored.changes {
         *counts.entry(*id).or_insert(0u32) += 1;
     }
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(
+    check(
         twice.is_empty(),
-        "R25: changes applied more than once: {twice:?}"
+        "R25: 16 writers × 8 changes through one combining context, one change in 7 giving up, and a writer of 8 changes without combining on the same item: the stored log holds each change that succeeded exactly once and none that gave up, each caller got back an entity holding its change, and the versions callers learned never exceed the item's",
+        || format!("R25: changes applied more than once: {twice:?}"),
     );
     let lost: Vec<_> = landed
         .keys()
         .filter(|id| !counts.contains_key(id))
         .collect();
-    assert!(
+    check(
         lost.is_empty(),
-        "R25: changes reported done but not stored: {lost:?}"
+        "R25: 16 writers × 8 changes through one combining context, one change in 7 giving up, and a writer of 8 changes without combining on the same item: the stored log holds each change that succeeded exactly once and none that gave up, each caller got back an entity holding its change, and the versions callers learned never exceed the item's",
+        || format!("R25: changes reported done but not stored: {lost:?}"),
     );
     let strays: Vec<_> = counts
         .keys()
         .filter(|id| !landed.contains_key(id))
         .collect();
-    assert!(
+    check(
         strays.is_empty(),
-        "R25: changes stored that gave up: {strays:?}"
+        "R25: 16 writers × 8 changes through one combining context, one change in 7 giving up, and a writer of 8 changes without combining on the same item: the stored log holds each change that succeeded exactly once and none that gave up, each caller got back an entity holding its change, and the versions callers learned never exceed the item's",
+        || format!("R25: changes stored that gave up: {strays:?}"),
     );
     let newest = landed.values().max().copied().flatten();
-    assert_eq!(
-        newest, stored.version,
-        "R25: the last version a caller learned is not the item's"
+    check_eq(
+        &newest,
+        &stored.version,
+        "R25: the last version a caller learned is not the item's",
     );
 }

@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
+use crate::verdict::fail;
 use optimist_core::{
     Capabilities, Key, Page, QueryOptions, Result, ScanOptions, SortRange, TxOp, Value, Version,
     Versioned, VersionedStore, async_trait,
@@ -59,7 +60,10 @@ impl<S: VersionedStore> Counting<S> {
     /// The other writer: read and write through the inner store, so not counted.
     async fn other_writer_adds_100(&self, key: &Key) -> Result<()> {
         let Some(item) = self.inner.get(key).await? else {
-            panic!("the other writer found no item under {key} to write over");
+            fail(
+                "the scripted other writer finds the item it writes over (a precondition of the case)",
+                format!("the other writer found no item under {key} to write over"),
+            );
         };
         let mut value = item.value;
         let count = value["count"].as_u64().unwrap_or(0);

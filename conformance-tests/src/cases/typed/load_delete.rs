@@ -8,26 +8,38 @@ use optimist_core::typed::Context;
 
 use super::entities::Book;
 use super::{assert_mismatch, done, failure};
+use crate::verdict::{check, check_eq};
 
 /// R22: load fills the version; a missing key loads as `None`.
 pub async fn r22_load_fills_the_version<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // R22
     let ctx = Context::new(store);
-    assert_eq!(
-        done(ctx.load::<Book>(5u64).await, "load a missing key"),
-        None
+    check_eq(
+        &done(ctx.load::<Book>(5u64).await, "load a missing key"),
+        &None,
+        "R22: load of a key that holds nothing is None",
     );
     let mut book = Book::new(5, "Dune");
     done(ctx.save(&mut book).await, "save");
     done(ctx.save(&mut book).await, "save again");
     let loaded = done(ctx.load::<Book>(5u64).await, "load");
-    assert_eq!(loaded, Some(book));
-    assert_eq!(loaded.and_then(|b| b.version), Some(2));
+    check_eq(
+        &loaded,
+        &Some(book),
+        "R22: load fills the version; a missing key loads as `None`",
+    );
+    check_eq(
+        &loaded.and_then(|b| b.version),
+        &Some(2),
+        "R22: load fills the version; a missing key loads as `None`",
+    );
 }
 
 /// R22: `delete(&stale)` is a version mismatch and the item stays; the current copy
 /// deletes it.
 pub async fn r22_delete_of_a_stale_entity_conflicts<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // R22
     let ctx = Context::new(store);
     let mut book = Book::new(1, "Dune");
@@ -37,14 +49,16 @@ pub async fn r22_delete_of_a_stale_entity_conflicts<S: VersionedStore + 'static>
 
     let err = failure(ctx.delete(&stale).await, "delete of a stale copy");
     assert_mismatch(&err, 1, 2);
-    assert_eq!(
-        done(ctx.load::<Book>(1u64).await, "load"),
-        Some(book.clone())
+    check_eq(
+        &done(ctx.load::<Book>(1u64).await, "load"),
+        &Some(book.clone()),
+        "R22: a refused delete of a stale entity leaves the item as it was",
     );
     done(ctx.delete(&book).await, "delete");
-    assert_eq!(
-        done(ctx.load::<Book>(1u64).await, "load after delete"),
-        None
+    check_eq(
+        &done(ctx.load::<Book>(1u64).await, "load after delete"),
+        &None,
+        "R22: a delete of the current entity removes it: load answers None",
     );
 }
 
@@ -53,6 +67,7 @@ pub async fn r22_delete_of_a_stale_entity_conflicts<S: VersionedStore + 'static>
 pub async fn r22_delete_of_a_never_saved_entity_is_invalid_input<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // R22
     let ctx = Context::new(store);
     done(ctx.save(&mut Book::new(1, "Dune")).await, "save");
@@ -60,21 +75,39 @@ pub async fn r22_delete_of_a_never_saved_entity_is_invalid_input<S: VersionedSto
         ctx.delete(&Book::new(1, "Dune")).await,
         "delete of a new copy",
     );
-    assert!(
+    check(
         err.store_error().is_some_and(|e| e.is_invalid_input()),
-        "{err:?}"
+        "R22: a checked delete of an entity that was never saved has no version to check: `InvalidInput`, and nothing is deleted",
+        || format!("{err:?}"),
     );
-    assert!(done(ctx.load::<Book>(1u64).await, "load").is_some());
+    check(
+        done(ctx.load::<Book>(1u64).await, "load").is_some(),
+        "R22: the refused delete of a never-saved entity deleted nothing: the stored entity still loads",
+        || "load answered None".to_string(),
+    );
 }
 
 /// R22: `delete_key` deletes without a version and says which version it removed.
 pub async fn r22_delete_key_needs_no_version<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // R22
     let ctx = Context::new(store);
     let mut book = Book::new(1, "Dune");
     done(ctx.save(&mut book).await, "save");
     done(ctx.save(&mut book).await, "save again");
-    assert_eq!(done(ctx.delete_key(1u64).await, "delete_key"), Some(2));
-    assert_eq!(done(ctx.load::<Book>(1u64).await, "load"), None);
-    assert_eq!(done(ctx.delete_key(1u64).await, "delete_key again"), None);
+    check_eq(
+        &done(ctx.delete_key(1u64).await, "delete_key"),
+        &Some(2),
+        "R22: `delete_key` deletes without a version and says which version it removed",
+    );
+    check_eq(
+        &done(ctx.load::<Book>(1u64).await, "load"),
+        &None,
+        "R22: `delete_key` deletes without a version and says which version it removed",
+    );
+    check_eq(
+        &done(ctx.delete_key(1u64).await, "delete_key again"),
+        &None,
+        "R22: `delete_key` deletes without a version and says which version it removed",
+    );
 }

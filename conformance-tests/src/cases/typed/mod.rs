@@ -28,37 +28,45 @@ use std::fmt::Debug;
 use optimist_core::typed::Error;
 use optimist_core::{Conflict, Key, Value, VersionedStore};
 
-/// The value of a typed call that must succeed, or a panic naming it.
+use crate::verdict::{check, fail};
+
+/// The value of a typed call that must succeed, or a verdict naming it.
 #[track_caller]
 fn done<T>(result: Result<T, Error>, context: &str) -> T {
     match result {
         Ok(value) => value,
-        Err(err) => panic!("{context}: unexpected error: {err} ({err:?})"),
+        Err(err) => fail(format!("{context}: succeeds"), format!("{err} ({err:?})")),
     }
 }
 
-/// The error of a typed call that must fail, or a panic naming it.
+/// The error of a typed call that must fail, or a verdict naming it.
 #[track_caller]
 fn failure<T: Debug>(result: Result<T, Error>, context: &str) -> Error {
     match result {
-        Ok(value) => panic!("{context}: expected an error, got Ok({value:?})"),
+        Ok(value) => fail(
+            format!("{context}: fails, writing nothing"),
+            format!("Ok({value:?})"),
+        ),
         Err(err) => err,
     }
 }
 
-/// Panics unless `err` is a version mismatch expecting `expected` against `current`.
+/// Fails the case unless `err` is a version mismatch expecting `expected` against
+/// `current` (contract R6, R11 through the typed layer).
 #[track_caller]
 fn assert_mismatch(err: &Error, expected: u64, current: u64) {
-    match err.conflict() {
-        Some(Conflict::VersionMismatch {
-            expected: e,
-            current: c,
-        }) => {
-            assert_eq!(e.get(), expected, "expected version in {err}");
-            assert_eq!(c.version.get(), current, "current version in {err}");
-        }
-        other => panic!("wanted a version mismatch, got {other:?} from {err:?}"),
-    }
+    let holds = matches!(
+        err.conflict(),
+        Some(Conflict::VersionMismatch { expected: e, current: c })
+            if e.get() == expected && c.version.get() == current
+    );
+    check(
+        holds,
+        format!(
+            "a version mismatch expecting v{expected}, carrying the current item at v{current} (R11)"
+        ),
+        || format!("{err} ({err:?})"),
+    );
 }
 
 /// The item stored under `key`, read past the typed layer.

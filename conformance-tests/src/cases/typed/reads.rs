@@ -9,12 +9,14 @@ use optimist_core::{QueryOptions, SortRange, VersionedStore};
 
 use super::done;
 use super::entities::{Book, Chapter};
+use crate::verdict::{check, check_eq};
 
 /// R16: `load_many` answers the entities in the order asked, `None` for a key without
 /// one, each with its version.
 pub async fn r16_typed_load_many_answers_in_the_order_asked<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // R16
     let ctx = Context::new(store);
     for id in 1..=3 {
@@ -32,14 +34,15 @@ pub async fn r16_typed_load_many_answers_in_the_order_asked<S: VersionedStore + 
         .iter()
         .map(|b| b.as_ref().map(|b| (b.id, b.title.as_str(), b.version)))
         .collect();
-    assert_eq!(
-        seen,
-        vec![
+    check_eq(
+        &seen,
+        &vec![
             Some((3, "book 3", Some(1))),
             None,
             Some((1, "book 1", Some(1))),
             Some((2, "second edition", Some(2))),
-        ]
+        ],
+        "R16: `load_many` answers the entities in the order asked, `None` for a key without one, each with its version",
     );
 }
 
@@ -47,6 +50,7 @@ pub async fn r16_typed_load_many_answers_in_the_order_asked<S: VersionedStore + 
 /// key's text (chapter "10" before "2"), page by page or as a stream fetching the
 /// pages, in both directions, with their versions.
 pub async fn r17_typed_query_pages_and_stream_agree<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // R17
     let ctx = Context::new(store);
     for (book, chapters) in [("dune", 12u32), ("emma", 3)] {
@@ -71,7 +75,11 @@ pub async fn r17_typed_query_pages_and_stream_agree<S: VersionedStore + 'static>
             ctx.query::<Chapter>("dune", SortRange::All, options).await,
             "query",
         );
-        assert!(page.entities.len() <= 5, "a page holds up to its limit");
+        check(
+            page.entities.len() <= 5,
+            "R17: a typed query reads one partition's entities in the byte order of their sort key's text (chapter \"10\" before \"2\"), page by page or as a stream fetching the pages, in both directions, with their versions",
+            || "a page holds up to its limit".to_string(),
+        );
         paged.extend(page.entities);
         cursor = page.next;
         if cursor.is_none() {
@@ -79,13 +87,19 @@ pub async fn r17_typed_query_pages_and_stream_agree<S: VersionedStore + 'static>
         }
     }
     let numbers: Vec<u32> = paged.iter().map(|c| c.chapter_no).collect();
-    assert_eq!(numbers, expected, "by the bytes of the sort key's text");
-    assert!(
+    check_eq(&numbers, &expected, "by the bytes of the sort key's text");
+    check(
         paged
             .iter()
-            .all(|c| c.version == Some(1) && c.book_id == "dune")
+            .all(|c| c.version == Some(1) && c.book_id == "dune"),
+        "R17: every entity a typed query answers is of the partition asked, with its version (v1)",
+        || format!("{paged:?}"),
     );
-    assert!(paged.iter().all(|c| c.page_count == c.chapter_no * 10));
+    check(
+        paged.iter().all(|c| c.page_count == c.chapter_no * 10),
+        "R17: every entity a typed query answers holds the fields it was saved with",
+        || format!("{paged:?}"),
+    );
 
     let streamed: Vec<Chapter> = done(
         ctx.query_stream::<Chapter>("dune", SortRange::All, QueryOptions::new().limit(5))
@@ -93,7 +107,7 @@ pub async fn r17_typed_query_pages_and_stream_agree<S: VersionedStore + 'static>
             .await,
         "query_stream",
     );
-    assert_eq!(streamed, paged, "the stream gives what the pages give");
+    check_eq(&streamed, &paged, "the stream gives what the pages give");
 
     let newest_first: Vec<u32> = done(
         ctx.query_stream::<Chapter>(
@@ -108,5 +122,9 @@ pub async fn r17_typed_query_pages_and_stream_agree<S: VersionedStore + 'static>
     .iter()
     .map(|c| c.chapter_no)
     .collect();
-    assert_eq!(newest_first, vec![12, 11, 10, 1]);
+    check_eq(
+        &newest_first,
+        &vec![12, 11, 10, 1],
+        "R17: a typed query reads one partition's entities in the byte order of their sort key's text (chapter \"10\" before \"2\"), page by page or as a stream fetching the pages, in both directions, with their versions",
+    );
 }

@@ -8,12 +8,14 @@ use optimist_core::{ConflictKind, VersionedStore};
 
 use super::entities::{Book, Counter};
 use super::{done, failure};
+use crate::verdict::{check, check_eq, fail};
 
 /// R10, R21: on success every saved entity gets its new version; deletes and checks
 /// apply as well; a failing check stops the writes and leaves the entities alone.
 pub async fn r21_typed_transaction_writes_versions_back<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // R21
     let ctx = Context::new(store);
     let mut dune = Book::new(1, "Dune");
@@ -28,9 +30,10 @@ pub async fn r21_typed_transaction_writes_versions_back<S: VersionedStore + 'sta
             .await,
         "first transaction",
     );
-    assert_eq!(
-        (dune.version, gone.version, rules.version),
-        (Some(1), Some(1), Some(1))
+    check_eq(
+        &(dune.version, gone.version, rules.version),
+        &(Some(1), Some(1), Some(1)),
+        "R10, R21: a committed typed transaction writes each saved entity's new version back: all at v1 after their first save",
     );
 
     let mut sales = Counter::new("sales");
@@ -44,11 +47,16 @@ pub async fn r21_typed_transaction_writes_versions_back<S: VersionedStore + 'sta
             .await,
         "second transaction",
     );
-    assert_eq!(
-        (dune.version, rules.version, sales.version),
-        (Some(2), Some(1), Some(1))
+    check_eq(
+        &(dune.version, rules.version, sales.version),
+        &(Some(2), Some(1), Some(1)),
+        "R10, R21: a committed typed transaction writes each saved entity's new version back; a checked entity keeps its own",
     );
-    assert_eq!(done(ctx.load::<Book>(2u64).await, "load the deleted"), None);
+    check_eq(
+        &done(ctx.load::<Book>(2u64).await, "load the deleted"),
+        &None,
+        "R10, R22: the entity a committed typed transaction deleted loads as None",
+    );
 
     done(ctx.save(&mut rules).await, "save");
     let mut stale_rules = rules.clone();
@@ -61,10 +69,22 @@ pub async fn r21_typed_transaction_writes_versions_back<S: VersionedStore + 'sta
             .await,
         "transaction with a stale check",
     );
-    assert!(err.is_conflict(), "{err:?}");
-    assert_eq!(dune.version, Some(2));
+    check(
+        err.is_conflict(),
+        "R10: a typed transaction with a stale check is refused with a conflict",
+        || format!("{err:?}"),
+    );
+    check_eq(
+        &dune.version,
+        &Some(2),
+        "R21: the entity of a refused typed transaction keeps its version",
+    );
     let stored = done(ctx.load::<Book>(1u64).await, "load");
-    assert_eq!(stored.and_then(|b| b.version), Some(2));
+    check_eq(
+        &stored.and_then(|b| b.version),
+        &Some(2),
+        "R10: a refused typed transaction writes nothing: the stored item keeps its version",
+    );
 }
 
 /// R10, R21: three entities of two types, one stale: the store is unchanged and all
@@ -74,6 +94,7 @@ pub async fn r21_typed_transaction_with_one_stale_entity_changes_nothing<
 >(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // R21
     let ctx = Context::new(store);
     let mut dune = Book::new(1, "Dune");
@@ -105,27 +126,56 @@ pub async fn r21_typed_transaction_with_one_stale_entity_changes_nothing<
         "transaction with one stale entity",
     );
     let Some(failures) = err.transaction_failures() else {
-        panic!("expected a transaction conflict, got {err:?}");
+        fail(
+            "R10: a typed transaction with one stale entity is refused with TransactionConflict",
+            format!("expected a transaction conflict, got {err:?}"),
+        );
     };
-    assert_eq!(failures.len(), 1, "{failures:?}");
-    assert_eq!(failures[0].index, 1);
-    assert_eq!(failures[0].conflict.kind(), ConflictKind::VersionMismatch);
-    assert_eq!((dune, stale_messiah, counter), before);
+    check_eq(
+        &failures.len(),
+        &1,
+        "R10: exactly one failing op, the stale entity's",
+    );
+    check_eq(
+        &failures[0].index,
+        &1,
+        "R10: the failing op's index is the stale entity's (1)",
+    );
+    check_eq(
+        &failures[0].conflict.kind(),
+        &ConflictKind::VersionMismatch,
+        "R10, R11: the stale entity's op fails with a version mismatch",
+    );
+    check_eq(
+        &(dune, stale_messiah, counter),
+        &before,
+        "R21: after a refused typed transaction all three entities are exactly as before",
+    );
 
     let stored = done(ctx.load::<Book>(1u64).await, "load dune");
-    assert_eq!(stored.and_then(|b| b.version), Some(1));
-    assert_eq!(
-        done(ctx.load::<Book>(2u64).await, "load messiah"),
-        Some(messiah)
+    check_eq(
+        &stored.and_then(|b| b.version),
+        &Some(1),
+        "R10: the refused transaction wrote nothing: the first book keeps version 1",
+    );
+    check_eq(
+        &done(ctx.load::<Book>(2u64).await, "load messiah"),
+        &Some(messiah),
+        "R10: the refused transaction wrote nothing: the stale book's item is unchanged",
     );
     let stored = done(ctx.load::<Counter>("sales").await, "load the counter");
-    assert_eq!(stored.map(|c| (c.count, c.version)), Some((0, Some(1))));
+    check_eq(
+        &stored.map(|c| (c.count, c.version)),
+        &Some((0, Some(1))),
+        "R10: the refused transaction wrote nothing: the counter is still 0 at version 1",
+    );
 }
 
 /// R23 in a transaction: a per-op skip puts and removes whatever is there.
 pub async fn r23_typed_transaction_skip_per_op_puts_and_removes<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // R23
     let ctx = Context::new(store);
     let mut book = Book::new(1, "Dune");
@@ -154,7 +204,19 @@ pub async fn r23_typed_transaction_skip_per_op_puts_and_removes<S: VersionedStor
             .await,
         "transaction without checks",
     );
-    assert_eq!(blind.version, Some(3));
-    assert_eq!(done(ctx.load::<Book>(1u64).await, "load"), Some(blind));
-    assert_eq!(done(ctx.load::<Book>(2u64).await, "load the removed"), None);
+    check_eq(
+        &blind.version,
+        &Some(3),
+        "R23: a save skipping the check in a typed transaction puts the stale copy and advances the version: 3",
+    );
+    check_eq(
+        &done(ctx.load::<Book>(1u64).await, "load"),
+        &Some(blind),
+        "R23: the copy saved without the check is what the store holds",
+    );
+    check_eq(
+        &done(ctx.load::<Book>(2u64).await, "load the removed"),
+        &None,
+        "R23: a delete skipping the check in a typed transaction removes whatever is there",
+    );
 }

@@ -13,6 +13,7 @@ use optimist_core::{Conflict, ConflictKind, VersionedStore};
 use super::counting::Counting;
 use super::entities::Counter;
 use super::{assert_mismatch, done, failure};
+use crate::verdict::{check, check_eq, fail};
 
 fn increment(counter: &mut Counter) -> Result<(), Infallible> {
     counter.count += 1;
@@ -21,6 +22,7 @@ fn increment(counter: &mut Counter) -> Result<(), Infallible> {
 
 /// R24: load, change, save; the saved entity comes back with its new version.
 pub async fn r24_update_with_applies_the_change<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // R24
     let ctx = Context::new(store);
     done(ctx.save(&mut Counter::new("c")).await, "save");
@@ -29,8 +31,16 @@ pub async fn r24_update_with_applies_the_change<S: VersionedStore + 'static>(sto
         ctx.update_with("c", &policy, increment).await,
         "update_with",
     );
-    assert_eq!((saved.count, saved.version), (1, Some(2)));
-    assert_eq!(done(ctx.load::<Counter>("c").await, "load"), Some(saved));
+    check_eq(
+        &(saved.count, saved.version),
+        &(1, Some(2)),
+        "R24: update_with loads, applies the change and saves: count 1 at version 2",
+    );
+    check_eq(
+        &done(ctx.load::<Counter>("c").await, "load"),
+        &Some(saved),
+        "R24: the entity update_with returned is what the store holds",
+    );
 }
 
 /// R24, R11: after each conflict the change is re-applied to the conflict's item: one
@@ -41,6 +51,7 @@ pub async fn r24_update_with_reapplies_to_the_conflict_item_without_reading<
 >(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // R24
     let ctx = Context::new(Counting::new(store));
     done(ctx.save(&mut Counter::new("c")).await, "save");
@@ -51,10 +62,18 @@ pub async fn r24_update_with_reapplies_to_the_conflict_item_without_reading<
             .await,
         "update_with",
     );
-    assert_eq!(ctx.store().gets(), 1, "one read, none after the conflicts");
-    assert_eq!(ctx.store().updates(), 3, "two conflicts, then success");
+    check_eq(
+        &ctx.store().gets(),
+        &1,
+        "one read, none after the conflicts",
+    );
+    check_eq(&ctx.store().updates(), &3, "two conflicts, then success");
     // The change was applied to the other writer's item, not lost nor doubled.
-    assert_eq!((saved.count, saved.version), (201, Some(4)));
+    check_eq(
+        &(saved.count, saved.version),
+        &(201, Some(4)),
+        "R24, R11: after each conflict the change is re-applied to the conflict's item: one read in all, whatever the number of conflicts, and the other writer's changes are kept",
+    );
 }
 
 /// R24: the attempts are bounded, and the error is `RetryExhausted` with the last
@@ -62,6 +81,7 @@ pub async fn r24_update_with_reapplies_to_the_conflict_item_without_reading<
 pub async fn r24_update_with_exhausts_with_the_last_conflict<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // R24
     let ctx = Context::new(Counting::new(store));
     done(ctx.save(&mut Counter::new("c")).await, "save");
@@ -74,17 +94,32 @@ pub async fn r24_update_with_exhausts_with_the_last_conflict<S: VersionedStore +
     );
     match &err {
         Error::RetryExhausted { attempts, last } => {
-            assert_eq!(*attempts, 3);
+            check_eq(
+                attempts,
+                &3,
+                "R24: RetryExhausted after the policy's 3 attempts",
+            );
             assert_mismatch(last, 3, 4);
         }
-        other => panic!("wanted RetryExhausted, got {other:?}"),
+        other => fail(
+            "R24: the attempts are bounded, and the error is RetryExhausted with the last conflict",
+            format!("wanted RetryExhausted, got {other:?}"),
+        ),
     }
-    assert_eq!(ctx.store().updates(), 3);
-    assert_eq!(ctx.store().gets(), 1);
+    check_eq(&ctx.store().updates(), &3, "R24: one update per attempt: 3");
+    check_eq(
+        &ctx.store().gets(),
+        &1,
+        "R24: one read in all, none after a conflict",
+    );
     // Only the other writer's changes landed.
     ctx.store().interfere(0);
     let stored = done(ctx.load::<Counter>("c").await, "load");
-    assert_eq!(stored.map(|c| c.count), Some(300));
+    check_eq(
+        &stored.map(|c| c.count),
+        &Some(300),
+        "R24: an exhausted update_with wrote nothing: the other writer's count stands",
+    );
 }
 
 #[derive(Debug)]
@@ -101,6 +136,7 @@ impl std::error::Error for LimitReached {}
 /// R24: the change can abort with its own error, which the caller gets back; nothing
 /// is written.
 pub async fn r24_update_with_abort_writes_nothing<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // R24
     let ctx = Context::new(Counting::new(store));
     done(ctx.save(&mut Counter::new("c")).await, "save");
@@ -111,14 +147,27 @@ pub async fn r24_update_with_abort_writes_nothing<S: VersionedStore + 'static>(s
         .await,
         "update_with whose change aborts",
     );
-    assert!(err.aborted::<LimitReached>().is_some(), "{err:?}");
-    assert_eq!(ctx.store().updates(), 0);
+    check(
+        err.aborted::<LimitReached>().is_some(),
+        "R24: the change's own abort error comes back to the caller",
+        || format!("{err:?}"),
+    );
+    check_eq(
+        &ctx.store().updates(),
+        &0,
+        "R24: an aborted change sends no update",
+    );
     let stored = done(ctx.load::<Counter>("c").await, "load");
-    assert_eq!(stored.and_then(|c| c.version), Some(1));
+    check_eq(
+        &stored.and_then(|c| c.version),
+        &Some(1),
+        "R24: an aborted change writes nothing: the item stays at version 1",
+    );
 }
 
 /// R24: a missing item is `NotFound`, never created silently.
 pub async fn r24_update_with_missing_item_is_not_found<S: VersionedStore + 'static>(store: Arc<S>) {
+    let store = crate::verdict::journaled(store);
     // R24
     let ctx = Context::new(store);
     let err = failure(
@@ -126,11 +175,16 @@ pub async fn r24_update_with_missing_item_is_not_found<S: VersionedStore + 'stat
             .await,
         "update_with of a missing item",
     );
-    assert_eq!(
-        err.conflict().map(Conflict::kind),
-        Some(ConflictKind::NotFound)
+    check_eq(
+        &err.conflict().map(Conflict::kind),
+        &Some(ConflictKind::NotFound),
+        "R24: update_with of a missing item is NotFound",
     );
-    assert_eq!(done(ctx.load::<Counter>("nope").await, "load"), None);
+    check_eq(
+        &done(ctx.load::<Counter>("nope").await, "load"),
+        &None,
+        "R24: a missing item is never created silently",
+    );
 }
 
 /// R24: creating a missing item is an explicit option; a default under another key
@@ -138,6 +192,7 @@ pub async fn r24_update_with_missing_item_is_not_found<S: VersionedStore + 'stat
 pub async fn r24_update_or_insert_with_creates_explicitly<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // R24
     let ctx = Context::new(store);
     let policy = RetryPolicy::default();
@@ -146,24 +201,41 @@ pub async fn r24_update_or_insert_with_creates_explicitly<S: VersionedStore + 's
             .await,
         "update_or_insert_with of a missing item",
     );
-    assert_eq!((created.count, created.version), (1, Some(1)));
+    check_eq(
+        &(created.count, created.version),
+        &(1, Some(1)),
+        "R24: update_or_insert_with of a missing item creates it: count 1 at version 1",
+    );
     let again = done(
         ctx.update_or_insert_with("n", &policy, || Counter::new("n"), increment)
             .await,
         "update_or_insert_with of an existing item",
     );
-    assert_eq!((again.count, again.version), (2, Some(2)));
+    check_eq(
+        &(again.count, again.version),
+        &(2, Some(2)),
+        "R24: update_or_insert_with of an existing item updates it: count 2 at version 2",
+    );
     let err = failure(
         ctx.update_or_insert_with("m", &policy, || Counter::new("x"), increment)
             .await,
         "update_or_insert_with whose default has another key",
     );
-    assert!(
+    check(
         err.store_error().is_some_and(|e| e.is_invalid_input()),
-        "{err:?}"
+        "R24: update_or_insert_with whose default has another key is InvalidInput",
+        || format!("{err:?}"),
     );
-    assert_eq!(done(ctx.load::<Counter>("m").await, "load m"), None);
-    assert_eq!(done(ctx.load::<Counter>("x").await, "load x"), None);
+    check_eq(
+        &done(ctx.load::<Counter>("m").await, "load m"),
+        &None,
+        "R24: the refused update_or_insert_with wrote nothing under the key asked",
+    );
+    check_eq(
+        &done(ctx.load::<Counter>("x").await, "load x"),
+        &None,
+        "R24: the refused update_or_insert_with wrote nothing under the default's key",
+    );
 }
 
 /// R24: 16 writers × 50 increments on one key with the default policy: every
@@ -171,6 +243,7 @@ pub async fn r24_update_or_insert_with_creates_explicitly<S: VersionedStore + 's
 pub async fn r24_hot_key_16_writers_50_increments_all_land<S: VersionedStore + 'static>(
     store: Arc<S>,
 ) {
+    let store = crate::verdict::journaled(store);
     // R24
     const WRITERS: u64 = 16;
     const INCREMENTS: u64 = 50;
@@ -192,16 +265,21 @@ pub async fn r24_hot_key_16_writers_50_increments_all_land<S: VersionedStore + '
     for (writer, task) in tasks.into_iter().enumerate() {
         match task.await {
             Ok(result) => done(result, &format!("writer {writer}")),
-            Err(join) => panic!("writer {writer} did not finish: {join}"),
+            Err(join) => fail(
+                "R24: 16 writers × 50 increments on one key with the default policy: every increment lands exactly once and no writer runs out of attempts",
+                format!("writer {writer} did not finish: {join}"),
+            ),
         }
     }
     let counter = done(ctx.load::<Counter>("hot").await, "load");
-    assert_eq!(
-        counter.as_ref().map(|c| c.count),
-        Some(WRITERS * INCREMENTS)
+    check_eq(
+        &counter.as_ref().map(|c| c.count),
+        &Some(WRITERS * INCREMENTS),
+        "R24: every increment of every writer lands exactly once: the count",
     );
-    assert_eq!(
-        counter.and_then(|c| c.version),
-        Some(WRITERS * INCREMENTS + 1)
+    check_eq(
+        &counter.and_then(|c| c.version),
+        &Some(WRITERS * INCREMENTS + 1),
+        "R24: one version per increment: the counter's version",
     );
 }
