@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use optimist_core::redact::{Secrets, redact_url};
 use optimist_core::retry::RetryPolicy;
-use optimist_core::{Applied, Capabilities, Error, Result};
+use optimist_core::{Applied, Capabilities, Error, ErrorKind, Result, StorageError};
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
+use crate::commit_function::CommitFunction;
+use crate::connection::Connection;
 use crate::error;
+use crate::pool::Pool;
 use crate::sql::Statements;
 use crate::store::{BACKEND, Inner, PostgresStore};
 use crate::table::TableName;
@@ -275,11 +278,19 @@ impl PostgresStoreBuilder {
                 "the response timeout must be longer than zero",
             ));
         }
-        let pool = match self.source {
-            Some(Source::Pool(pool)) => pool,
+        let (options, pool, shown, secrets) = match self.source {
+            Some(Source::Pool(pool)) => {
+                let options = (*pool.connect_options()).clone();
+                let shown = format!(
+                    "the pool's server ({}:{})",
+                    options.get_host(),
+                    options.get_port()
+                );
+                (options, pool, shown, Secrets::new())
+            }
             Some(Source::Url(url)) => {
-                let limits = (self.max_connections, self.acquire_timeout);
-                connect(&url, limits, self.response_timeout).await?
+                let (options, pool) = options_of(&url, self.max_connections, self.acquire_timeout)?;
+                (options, pool, redact_url(&url), Secrets::from_url(&url))
             }
             None => {
                 return Err(Error::configuration(
@@ -288,6 +299,14 @@ impl PostgresStoreBuilder {
                 ));
             }
         };
+        // One connection first, on its own: it reports a refused connection with its
+        // cause, and sets the table up before the statements are prepared.
+        let first =
+            tokio::time::timeout(self.response_timeout, PgConnection::connect_with(&options))
+                .await
+                .map_err(|_| error::setup(error::timed_out(self.response_timeout, Applied::No)))?
+                .map_err(|e| error::cannot_connect(shown, e, &secrets))?;
+        let mut conn = Connection::standalone(first, self.response_timeout);
         let sql = Statements::new(&table, self.tombstones);
         let layout = schema::Layout {
             may_change: self.create_table,
@@ -295,19 +314,52 @@ impl PostgresStoreBuilder {
             upgrade: &sql.upgrade,
             tombstones: self.tombstones,
         };
-        schema::prepare(&pool, &table, &layout, self.response_timeout).await?;
-        let facts = catalog::probe(&pool, &table, self.response_timeout).await?;
+        schema::prepare(&mut conn, &table, &layout).await?;
+        let facts = catalog::probe(&mut conn, &table).await?;
+        let function = CommitFunction::new(&facts.schema, &facts.name);
+        let commit_call = function
+            .install(&mut conn, self.create_table)
+            .await
+            .map_err(error::setup)?
+            .then(|| function.call.clone());
+        let statements = sql.prepared(commit_call.as_deref());
+        let mut first = conn.into_raw().ok_or_else(|| {
+            error::setup(StorageError::not_applied(
+                ErrorKind::Unavailable,
+                "the first connection broke while the table was set up",
+            ))
+        })?;
+        Pool::prepare(&mut first, &statements, self.response_timeout)
+            .await
+            .map_err(error::setup)?;
+        let connections = Pool::open(
+            first,
+            options,
+            statements,
+            self.max_connections,
+            (self.acquire_timeout, self.response_timeout),
+        )
+        .await
+        .map_err(error::setup)?;
         let mut capabilities = Capabilities::new()
             .with_nul_in_keys(false)
             .with_tombstones(self.tombstones);
         if let Some(bytes) = self.max_item_bytes {
             capabilities = capabilities.with_max_item_bytes(bytes);
         }
-        tracing::debug!(%table, tombstones = self.tombstones, "postgres store ready");
+        tracing::debug!(
+            %table,
+            tombstones = self.tombstones,
+            connections = self.max_connections,
+            one_call_transactions = commit_call.is_some(),
+            "postgres store ready"
+        );
         Ok(PostgresStore::from_inner(Arc::new(Inner {
             pool,
+            connections,
             table,
             sql,
+            commit_call,
             capabilities,
             retry_policy: self.retry_policy,
             response_timeout: self.response_timeout,
@@ -318,11 +370,13 @@ impl PostgresStoreBuilder {
     }
 }
 
-/// A pool for `url` of `(max_connections, acquire_timeout)`, after one connection of
-/// its own: a pool reports a refused or failed connection only as "timed out", and the
-/// cause matters here.
-async fn connect(url: &str, limits: (u32, Duration), response_timeout: Duration) -> Result<PgPool> {
-    let (max_connections, acquire_timeout) = limits;
+/// The connect options `url` names, and a sqlx pool for them that opens nothing until
+/// the application uses it ([`PostgresStore::pool`]).
+fn options_of(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> Result<(PgConnectOptions, PgPool)> {
     let shown = redact_url(url);
     let secrets = Secrets::from_url(url);
     let options = PgConnectOptions::from_str(url).map_err(|e| {
@@ -333,18 +387,10 @@ async fn connect(url: &str, limits: (u32, Duration), response_timeout: Duration)
         );
         Error::configuration(BACKEND, reason)
     })?;
-    let first = tokio::time::timeout(response_timeout, PgConnection::connect_with(&options))
-        .await
-        .map_err(|_| error::setup(error::timed_out(response_timeout, Applied::No)))?
-        .map_err(|e| error::cannot_connect(shown, e, &secrets))?;
-    if let Err(err) = first.close().await {
-        tracing::debug!(%err, "closing the first connection failed");
-    }
-    Ok(PgPoolOptions::new()
+    let pool = PgPoolOptions::new()
         .max_connections(max_connections)
-        // The ping would cost a round trip per operation; a broken connection shows
-        // as an error of the statement instead, and is closed (see connection.rs).
         .test_before_acquire(false)
         .acquire_timeout(acquire_timeout)
-        .connect_lazy_with(options))
+        .connect_lazy_with(options.clone());
+    Ok((options, pool))
 }

@@ -44,10 +44,13 @@
 
 mod builder;
 mod catalog;
+mod commit_call;
+mod commit_function;
 mod config;
 mod connection;
 mod error;
 mod item;
+mod pool;
 mod purge;
 mod read_sql;
 mod reads;
