@@ -23,10 +23,10 @@ use crate::{catalog, schema};
 /// The table a store uses unless told otherwise.
 pub const DEFAULT_TABLE: &str = "optimist_items";
 
-/// The most connections a pool built from a URL opens.
+/// How many connections a store opens at `build` and keeps, unless told otherwise.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 
-/// How long an operation waits for a connection from a pool built from a URL.
+/// How long an operation waits for an idle connection when all are busy.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a request waits for the server's answer before it gives up on it.
@@ -101,16 +101,17 @@ impl Default for PostgresStoreBuilder {
 }
 
 impl PostgresStoreBuilder {
-    /// Uses connections from `pool`, shared with the rest of the application.
-    ///
-    /// A pool tests each idle connection with a round trip before handing it out unless
-    /// it was built with `test_before_acquire(false)`, which keeps every operation at
-    /// one round trip (a pool built by [`url`](Self::url) does this).
+    /// Connects to the server of `pool`, with its connect options (address, database,
+    /// user, password, TLS). The store opens its own
+    /// [`max_connections`](Self::max_connections) connections with them: sqlx's pool
+    /// would add an exchange after every operation (it pings each connection it takes
+    /// back) and open connections on a caller's path. The pool stays the
+    /// application's, and [`PostgresStore::pool`](crate::PostgresStore::pool) returns
+    /// it.
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     /// let pool = sqlx::postgres::PgPoolOptions::new()
-    ///     .test_before_acquire(false)
     ///     .connect_lazy("postgres://app@127.0.0.1/app")?;
     /// let store = optimist_postgres::PostgresStore::builder().pool(pool).build().await?;
     /// # Ok(()) }
@@ -120,8 +121,8 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// Connects to the server at `url` (`postgres://user:password@host:port/db`) with a
-    /// pool of at most [`max_connections`](Self::max_connections).
+    /// Connects to the server at `url` (`postgres://user:password@host:port/db`) with
+    /// [`max_connections`](Self::max_connections) connections of the store's own.
     ///
     /// Percent-encode a password that holds `/`, `?`, `#`, `@`, `:` or `%`, as any URL
     /// requires. Written raw or encoded, the password never appears in an error or in
@@ -183,7 +184,10 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// The most connections a pool built from a URL opens ([`DEFAULT_MAX_CONNECTIONS`]).
+    /// How many connections the store opens at [`build`](Self::build), each with
+    /// every statement prepared, and keeps open ([`DEFAULT_MAX_CONNECTIONS`], at least
+    /// 1). Calls beyond that many at once wait for a connection to be free (see
+    /// [`acquire_timeout`](Self::acquire_timeout)); none is opened on a caller's path.
     ///
     /// ```
     /// let builder = optimist_postgres::PostgresStore::builder().max_connections(32);
@@ -219,9 +223,11 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// How long an operation waits for a connection from a pool built from a URL
-    /// ([`DEFAULT_ACQUIRE_TIMEOUT`]); past it the request fails as `Unavailable` with
-    /// nothing sent (and is retried within the [retry policy](Self::retry_policy)).
+    /// How long an operation waits for an idle connection of the store's pool when
+    /// all are busy ([`DEFAULT_ACQUIRE_TIMEOUT`]); past it the request fails as
+    /// `Unavailable` with nothing sent (and is retried within the
+    /// [retry policy](Self::retry_policy)). Opening a connection may take the longer of
+    /// this and the [response timeout](Self::response_timeout).
     ///
     /// ```
     /// let builder = optimist_postgres::PostgresStore::builder()
@@ -237,8 +243,10 @@ impl PostgresStoreBuilder {
     /// server that hangs would hang the caller. A write whose answer does not come in
     /// time may have been applied: it fails with `Error::Indeterminate`. A read fails
     /// with `ErrorKind::Timeout` (retried within the [retry policy](Self::retry_policy)).
-    /// The connection it was sent on is closed. It also bounds the first connection
-    /// and the table's creation in [`build`](Self::build).
+    /// The connection it was sent on is closed. It also bounds the table's creation
+    /// and each statement's preparation in [`build`](Self::build). Opening a
+    /// connection may take the longer of this and the
+    /// [acquire timeout](Self::acquire_timeout).
     ///
     /// ```
     /// let builder = optimist_postgres::PostgresStore::builder()
@@ -249,8 +257,15 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// Checks the settings, connects, creates (or brings up to date) the table unless
-    /// told not to, and checks the table's columns.
+    /// Checks the settings, connects, creates (or brings up to date) the table and its
+    /// commit function unless told not to, checks the table's columns, then opens
+    /// [`max_connections`](Self::max_connections) connections and prepares every
+    /// statement the store sends on each, so that no call opens or prepares anything.
+    ///
+    /// A transaction is one call of the commit function, a PL/pgSQL function created
+    /// in the table's schema; with `create_table(false)` and no such function (or a
+    /// role that may not create it) transactions take four round trips instead, and a
+    /// warning says so (see the README's "Transactions").
     ///
     /// A bad table name or URL, a zero response timeout, a missing schema, or a table
     /// that is missing, outdated or of another shape is `Error::Configuration`; a server
@@ -301,11 +316,11 @@ impl PostgresStoreBuilder {
         };
         // One connection first, on its own: it reports a refused connection with its
         // cause, and sets the table up before the statements are prepared.
-        let first =
-            tokio::time::timeout(self.response_timeout, PgConnection::connect_with(&options))
-                .await
-                .map_err(|_| error::setup(error::timed_out(self.response_timeout, Applied::No)))?
-                .map_err(|e| error::cannot_connect(shown, e, &secrets))?;
+        let connecting = crate::pool::connect_timeout(self.acquire_timeout, self.response_timeout);
+        let first = tokio::time::timeout(connecting, PgConnection::connect_with(&options))
+            .await
+            .map_err(|_| error::setup(error::timed_out(connecting, Applied::No)))?
+            .map_err(|e| error::cannot_connect(shown, e, &secrets))?;
         let mut conn = Connection::standalone(first, self.response_timeout);
         let sql = Statements::new(&table, self.tombstones);
         let layout = schema::Layout {

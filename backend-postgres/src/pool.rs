@@ -64,7 +64,7 @@ pub(crate) struct Leased {
 
 impl Pool {
     /// A pool of `connections`: the first already open (with every statement prepared),
-    /// the others opened and prepared now, all at once. Fails if any of them cannot be.
+    /// the others opened and prepared now. Fails if any of them cannot be.
     pub(crate) async fn open(
         first: PgConnection,
         options: PgConnectOptions,
@@ -87,16 +87,11 @@ impl Pool {
                 size,
             }),
         };
-        let mut opening = tokio::task::JoinSet::new();
-        for _ in 1..size {
-            let shared = pool.shared.clone();
-            opening.spawn(async move { shared.open_prepared().await });
-        }
         pool.shared.put_idle(first);
-        while let Some(opened) = opening.join_next().await {
-            let conn = opened.map_err(|e| {
-                StorageError::not_applied(ErrorKind::Other, format!("opening a connection: {e}"))
-            })??;
+        // One after the other: a burst of connections at once makes the server (and a
+        // loaded client) slow to answer each, for no gain at build.
+        for _ in 1..size {
+            let conn = pool.shared.open_prepared().await?;
             pool.shared.put_idle(conn);
         }
         Ok(pool)
@@ -234,9 +229,10 @@ impl Shared {
     /// A new connection with every statement prepared.
     async fn open_prepared(&self) -> Result<PgConnection, StorageError> {
         let connecting = PgConnection::connect_with(&self.options);
-        let mut conn = match tokio::time::timeout(self.response_timeout, connecting).await {
+        let limit = connect_timeout(self.acquire_timeout, self.response_timeout);
+        let mut conn = match tokio::time::timeout(limit, connecting).await {
             Ok(conn) => conn.map_err(error::not_sent)?,
-            Err(_) => return Err(error::timed_out(self.response_timeout, Applied::No)),
+            Err(_) => return Err(error::timed_out(limit, Applied::No)),
         };
         Pool::prepare(&mut conn, &self.statements, self.response_timeout).await?;
         Ok(conn)
@@ -318,6 +314,13 @@ impl Drop for Leased {
             pool.discard(conn);
         }
     }
+}
+
+/// How long opening a connection (TCP, TLS, startup, authentication) may take: the
+/// longer of the two timeouts. Authentication alone can take a while on a loaded
+/// client (SCRAM's key derivation), and no caller waits on it but `build`.
+pub(crate) fn connect_timeout(acquire_timeout: Duration, response_timeout: Duration) -> Duration {
+    acquire_timeout.max(response_timeout)
 }
 
 fn closed() -> StorageError {
