@@ -17,7 +17,7 @@
 //! once with the reason the last attempt to reconnect gave, nothing sent.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use optimist_core::{Applied, ErrorKind, StorageError};
@@ -205,8 +205,7 @@ impl Pool {
             return;
         };
         self.shared.missing.fetch_add(1, Ordering::SeqCst);
-        let shared = self.shared.clone();
-        runtime.spawn(async move { shared.replace().await });
+        runtime.spawn(replace(Arc::downgrade(&self.shared)));
     }
 }
 
@@ -237,40 +236,44 @@ impl Shared {
         Pool::prepare(&mut conn, &self.statements, self.response_timeout).await?;
         Ok(conn)
     }
+}
 
-    /// Opens a connection in place of one closed, trying again (waiting longer each
-    /// time) until it is open or the pool is closed.
-    async fn replace(self: Arc<Self>) {
-        let mut wait = FIRST_RECONNECT_WAIT;
-        loop {
-            if self.available.is_closed() {
-                self.missing.fetch_sub(1, Ordering::SeqCst);
+/// Opens a connection in place of one closed, trying again (waiting longer each time)
+/// until it is open, or the pool is closed or gone (every store holding it dropped):
+/// the task holds the pool only while it tries.
+async fn replace(pool: Weak<Shared>) {
+    let mut wait = FIRST_RECONNECT_WAIT;
+    loop {
+        let Some(shared) = pool.upgrade() else {
+            return;
+        };
+        if shared.available.is_closed() {
+            shared.missing.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        match shared.open_prepared().await {
+            Ok(conn) => {
+                *shared
+                    .last_failure
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = None;
+                shared.missing.fetch_sub(1, Ordering::SeqCst);
+                if !shared.available.is_closed() {
+                    shared.put_idle(conn);
+                }
                 return;
             }
-            match self.open_prepared().await {
-                Ok(conn) => {
-                    *self
-                        .last_failure
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner) = None;
-                    self.missing.fetch_sub(1, Ordering::SeqCst);
-                    if !self.available.is_closed() {
-                        self.put_idle(conn);
-                    }
-                    return;
-                }
-                Err(err) => {
-                    tracing::debug!(%err, "opening a replacement connection failed");
-                    *self
-                        .last_failure
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner) =
-                        Some((err.kind(), err.to_string()));
-                }
+            Err(err) => {
+                tracing::debug!(%err, "opening a replacement connection failed");
+                *shared
+                    .last_failure
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some((err.kind(), err.to_string()));
             }
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(MOST_BETWEEN_RECONNECTS);
         }
+        drop(shared);
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(MOST_BETWEEN_RECONNECTS);
     }
 }
 

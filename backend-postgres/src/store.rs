@@ -49,8 +49,10 @@ pub(crate) struct Inner {
 /// core's engine. Clones share the pool and the table.
 ///
 /// Every single-item operation is one SQL statement, sent in one round trip, that also
-/// returns the current item when its condition fails; a transaction is one database
-/// transaction. See the crate's README for the statements and why they are
+/// returns the current item when its condition fails; a transaction is one call of the
+/// table's commit function, one round trip too. Nothing else is sent before or after:
+/// the store's connections were opened, and every statement prepared on each, by
+/// `build`. See the crate's README for the statements and why they are
 /// linearizable.
 ///
 /// ```no_run
