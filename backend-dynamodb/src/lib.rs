@@ -58,6 +58,7 @@ mod error;
 mod identity;
 mod item;
 mod key_condition;
+mod last_seen;
 mod purge;
 mod put;
 mod range;

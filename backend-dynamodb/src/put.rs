@@ -3,9 +3,12 @@
 //!
 //! `PutItem` replaces the whole item but cannot compute `version + 1`; `UpdateItem`
 //! can, but cannot remove attributes it does not know of. So a put guesses the key's
-//! state: first that the key is new (`PutItem` on `attribute_not_exists`); on an
-//! existing item or tombstone the refusal returns it, and the next `PutItem` is
-//! conditioned on exactly that record. Every round is conditional, so a racing writer
+//! state: first what this store last saw the key hold (see [`crate::last_seen`]: any
+//! read or write of the key by this store), or that the key is new (`PutItem` on
+//! `attribute_not_exists`) when it has not seen it; a wrong guess is refused with the
+//! record there, and the next `PutItem` is conditioned on exactly that record. So a
+//! put is one request on a new key and on a key this store used last, two on a key
+//! it has not seen or that another client wrote since. Every round is conditional, so a racing writer
 //! makes the put go round again, never lose an update; after [`WRITE_ROUNDS`] rounds it
 //! gives up with `Contention`, nothing written. A refused round applied nothing; a
 //! round whose answer is lost goes to core's engine, which reads the key: our token
@@ -30,10 +33,15 @@ pub(crate) async fn put(
     write: &Write<'_>,
     value: &Value,
 ) -> Result<Outcome, StorageError> {
-    // The guess: the record as the last refusal showed it; first, nothing.
+    // The guess: first the state this store last saw (unless no put can follow it, as
+    // a refusal then needs the record), else nothing; then the record as the last
+    // refusal showed it.
+    let mut guess = store
+        .last_seen(write.key)
+        .filter(|seen| matches!(write.decide(*seen), Decision::Put(_)))
+        .unwrap_or(Held::Nothing);
     let mut current: Option<Record> = None;
     for _ in 0..WRITE_ROUNDS {
-        let guess = Held::of(current.as_ref());
         let Decision::Put(version) = write.decide(guess) else {
             // The counter is at u64::MAX: no put can follow it.
             return Ok(Outcome::Refused { current });
@@ -47,7 +55,10 @@ pub(crate) async fn put(
         );
         store.check_item_size(write.key, &item)?;
         match store.put_item(write.key, item, guess).await? {
-            Outcome::Refused { current: now } => current = now,
+            Outcome::Refused { current: now } => {
+                guess = Held::of(now.as_ref());
+                current = now;
+            }
             applied @ Outcome::Applied { .. } => return Ok(applied),
         }
     }

@@ -12,13 +12,15 @@ use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Capabilities, Change, CommitOutcome, Expect, Held, Key, KeyShape, NumberSupport, Outcome,
-    RangePage, RangeRequest, Record, Result, Storage, StorageError, Version, Write, async_trait,
+    Capabilities, Change, CommitOutcome, Decision, Expect, Held, Key, KeyShape, NumberSupport,
+    Outcome, RangePage, RangeRequest, Record, Result, Storage, StorageError, Version, Write,
+    async_trait,
 };
 
 use crate::condition::Requirement;
 use crate::error::{BACKEND, DynamoDbError};
 use crate::item::{Item, full_item, tombstone_item};
+use crate::last_seen::LastSeen;
 use crate::size::{DYNAMODB_MAX_NESTING, item_size};
 use crate::{ConflictItems, DynamoDbStoreBuilder, TableDescription};
 
@@ -34,8 +36,9 @@ use crate::{ConflictItems, DynamoDbStoreBuilder, TableDescription};
 /// tombstone mode a conditional `PutItem` of the tombstone); `remove` one `DeleteItem`
 /// returning the old item (in tombstone mode a `GetItem`, then a conditional `PutItem`
 /// of the tombstone when there is an item); `transact` one `TransactWriteItems`.
-/// `put` is one conditional `PutItem` on a new key and two on an existing one (see
-/// the crate's README). `get_many` is one consistent `BatchGetItem` (up to 100 keys);
+/// `put` is one conditional `PutItem` on a new key and on a key this store read or
+/// wrote last (its first guess is the state the store last saw), two on an existing
+/// key it has not seen or another client wrote since (see the crate's README). `get_many` is one consistent `BatchGetItem` (up to 100 keys);
 /// a `query` page one consistent `Query` (tables with a sort key), a `scan` page one
 /// consistent `Scan`. Conflicts carry the item returned with the failed condition.
 /// Every item and tombstone carries the token of the write that left it, so core's
@@ -69,6 +72,8 @@ struct Inner {
     tombstones: bool,
     tombstone_retention: Option<Duration>,
     response_timeout: Duration,
+    /// What each recently used key was last seen holding: a put's first guess.
+    last_seen: LastSeen,
 }
 
 /// Everything a store is built from (the builder's settings, resolved).
@@ -147,6 +152,7 @@ impl DynamoDbStore {
                 tombstones: parts.tombstones,
                 tombstone_retention: parts.tombstone_retention,
                 response_timeout: parts.response_timeout,
+                last_seen: LastSeen::default(),
             }),
         }
     }
@@ -361,7 +367,9 @@ impl Storage for DynamoDbStore {
 
     /// One consistent `GetItem`.
     async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
-        self.get_record(key).await
+        let record = self.get_record(key).await?;
+        self.saw(key, Held::of(record.as_ref()));
+        Ok(record)
     }
 
     /// insert and update: one conditional `PutItem`; delete: one conditional
@@ -370,6 +378,98 @@ impl Storage for DynamoDbStore {
     /// answers with the item returned with it. Every item and tombstone written
     /// carries the write's token.
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+        let outcome = self.send_write(write).await;
+        match &outcome {
+            Ok(Outcome::Applied { previous }) => self.saw_written(write, *previous),
+            Ok(Outcome::Refused { current }) => self.saw(write.key, Held::of(current.as_ref())),
+            // Lost, or an answer of another kind: nothing is known any more.
+            _ => self.inner.last_seen.forget(write.key),
+        }
+        outcome
+    }
+
+    async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
+        let outcome = crate::transaction::commit(self, writes).await;
+        match &outcome {
+            Ok(CommitOutcome::Applied { previous }) => {
+                for (write, previous) in writes.iter().zip(previous) {
+                    self.saw_written(write, *previous);
+                }
+            }
+            Ok(CommitOutcome::Refused { current }) => {
+                for (index, current) in current {
+                    if let Some(write) = writes.get(*index) {
+                        self.saw(write.key, Held::of(current.as_ref()));
+                    }
+                }
+            }
+            _ => {
+                for write in writes {
+                    self.inner.last_seen.forget(write.key);
+                }
+            }
+        }
+        outcome
+    }
+
+    /// The table's name and the client's region (see `src/identity.rs`).
+    fn identity(&self) -> String {
+        self.data_identity()
+    }
+
+    /// One consistent `BatchGetItem` per 100 keys, unprocessed keys sent again within
+    /// the retry policy (see `src/batch.rs`).
+    async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+        let records = crate::batch::read_many(self, keys).await?;
+        for (key, record) in keys.iter().zip(&records) {
+            self.saw(key, Held::of(record.as_ref()));
+        }
+        Ok(records)
+    }
+
+    /// One consistent `Query` (a partition) or `Scan` (the table) per page (see
+    /// `src/range.rs`).
+    async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
+        crate::range::read_range(self, request).await
+    }
+
+    /// One consistent `Scan` for tombstones left before the cutoff, and one
+    /// conditional `DeleteItem` per tombstone (see `src/purge.rs`).
+    async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
+        crate::purge::purge(self, older_than).await
+    }
+}
+
+impl DynamoDbStore {
+    /// What `key` was last seen holding by this store, if it remembers (see
+    /// [`crate::last_seen`]).
+    pub(crate) fn last_seen(&self, key: &Key) -> Option<Held> {
+        self.inner.last_seen.get(key)
+    }
+
+    fn saw(&self, key: &Key, held: Held) {
+        self.inner.last_seen.saw(key, held);
+    }
+
+    /// `write` applied on a key that held `previous`: what the key holds now.
+    fn saw_written(&self, write: &Write<'_>, previous: Held) {
+        let now = match write.decide(previous) {
+            Decision::Put(version) => Some(Held::Item(version)),
+            Decision::Delete if self.tombstones() => previous.version().map(Held::Tombstone),
+            Decision::Delete => Some(Held::Nothing),
+            Decision::Keep => Some(previous),
+            _ => None,
+        };
+        match now {
+            Some(now) => self.saw(write.key, now),
+            None => self.inner.last_seen.forget(write.key),
+        }
+    }
+
+    /// insert and update: one conditional `PutItem`; delete: one conditional
+    /// `DeleteItem`, or in tombstone mode one conditional `PutItem` of the tombstone;
+    /// put and remove: see `src/put.rs` and `src/remove.rs`.
+    async fn send_write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
         let table = self.table_description();
         match (write.change, write.expect) {
             (Change::Put(value), Expect::Any) => crate::put::put(self, write, value).await,
@@ -395,32 +495,5 @@ impl Storage for DynamoDbStore {
             // nothing when its precondition holds).
             _ => self.check(write).await,
         }
-    }
-
-    async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
-        crate::transaction::commit(self, writes).await
-    }
-
-    /// The table's name and the client's region (see `src/identity.rs`).
-    fn identity(&self) -> String {
-        self.data_identity()
-    }
-
-    /// One consistent `BatchGetItem` per 100 keys, unprocessed keys sent again within
-    /// the retry policy (see `src/batch.rs`).
-    async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
-        crate::batch::read_many(self, keys).await
-    }
-
-    /// One consistent `Query` (a partition) or `Scan` (the table) per page (see
-    /// `src/range.rs`).
-    async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
-        crate::range::read_range(self, request).await
-    }
-
-    /// One consistent `Scan` for tombstones left before the cutoff, and one
-    /// conditional `DeleteItem` per tombstone (see `src/purge.rs`).
-    async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
-        crate::purge::purge(self, older_than).await
     }
 }

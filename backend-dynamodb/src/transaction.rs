@@ -64,11 +64,17 @@ pub(crate) async fn commit(
 ) -> Result<CommitOutcome, StorageError> {
     let table = store.table_description();
     let mut seen: Seen = vec![None; writes.len()];
+    // Each guessing write's guess: first the state the store last saw (as a put's,
+    // see `crate::put`), else nothing; then the record a refusal returned.
+    let mut guesses: Vec<Held> = writes
+        .iter()
+        .map(|write| first_guess(store, write))
+        .collect();
     for _ in 0..WRITE_ROUNDS {
         let plans: Vec<Plan<'_>> = writes
             .iter()
-            .zip(&seen)
-            .map(|(write, seen)| plan(store, write, Held::of(seen.as_ref())))
+            .zip(&guesses)
+            .map(|(write, guess)| plan(store, write, *guess))
             .collect();
         let items = request_items(store, writes, &plans)?;
         // One token per round: each round is a different request.
@@ -110,6 +116,7 @@ pub(crate) async fn commit(
                 let mut refused = Vec::new();
                 for (index, state) in states {
                     if is_guess(&writes[index]) {
+                        guesses[index] = Held::of(state.as_ref());
                         seen[index] = state;
                         refused.extend(exhausted(&writes[index], index, &seen[index]));
                     } else {
@@ -124,6 +131,7 @@ pub(crate) async fn commit(
                 let mut refused = Vec::new();
                 for (index, (write, state)) in writes.iter().zip(states).enumerate() {
                     if is_guess(write) {
+                        guesses[index] = Held::of(state.as_ref());
                         seen[index] = state;
                         refused.extend(exhausted(write, index, &seen[index]));
                     } else if write.decide(Held::of(state.as_ref())) == Decision::Refuse {
@@ -289,6 +297,18 @@ async fn snapshot(
         });
     }
     Ok(records)
+}
+
+/// A guessing write's first guess: what the store last saw the key hold, unless it is
+/// unknown or no put can follow it (a refusal then needs the record); else nothing.
+fn first_guess(store: &DynamoDbStore, write: &Write<'_>) -> Held {
+    if !is_guess(write) {
+        return Held::Nothing;
+    }
+    store
+        .last_seen(write.key)
+        .filter(|seen| write.decide(*seen) != Decision::Refuse)
+        .unwrap_or(Held::Nothing)
 }
 
 /// Whether the write is a put or a remove under `Expect::Any`, whose condition is a

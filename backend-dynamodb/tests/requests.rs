@@ -1,5 +1,7 @@
-//! Proves the request count of every operation and every conflict kind, counting the
-//! HTTP requests the SDK sends with an interceptor installed on the client.
+//! Proves the request count of every operation and every conflict kind, counted twice:
+//! by an interceptor installed on the client (every HTTP request the SDK sends, its
+//! own retries included) and on the wire, by a proxy between the client and the server
+//! (every request that reaches it, whatever sent it). The two must agree.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -11,6 +13,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use optimist_conformance::network::FaultProxy;
 use optimist_core::{
     ConflictKind, Error, Key, QueryOptions, ScanOptions, SortRange, TxOp, Version, VersionedStore,
 };
@@ -37,13 +40,31 @@ impl Intercept for Requests {
     }
 }
 
-impl Requests {
+/// Both counts: the client's interceptor and the proxy in front of the server.
+#[derive(Clone)]
+struct Counted {
+    client: Requests,
+    proxy: FaultProxy,
+    /// The proxy's exchanges already taken.
+    taken: Arc<AtomicUsize>,
+}
+
+impl Counted {
+    /// The requests sent since the last call, as the client and the wire both saw
+    /// them (it fails the test when they disagree).
     fn take(&self) -> usize {
-        self.0.swap(0, Ordering::SeqCst)
+        let sent = self.client.0.swap(0, Ordering::SeqCst);
+        let exchanges = usize::try_from(self.proxy.counts().exchanges).unwrap();
+        let on_wire = exchanges - self.taken.swap(exchanges, Ordering::SeqCst);
+        assert_eq!(
+            on_wire, sent,
+            "requests seen on the wire by the proxy and sent by the client"
+        );
+        sent
     }
 }
 
-async fn counted_store(sort: bool, mode: ConflictItems) -> Option<(DynamoDbStore, Requests)> {
+async fn counted_store(sort: bool, mode: ConflictItems) -> Option<(DynamoDbStore, Counted)> {
     counted_store_with(sort, mode, false).await
 }
 
@@ -51,7 +72,7 @@ async fn counted_store_with(
     sort: bool,
     mode: ConflictItems,
     tombstones: bool,
-) -> Option<(DynamoDbStore, Requests)> {
+) -> Option<(DynamoDbStore, Counted)> {
     let endpoint = match common::endpoint() {
         Ok(endpoint) => endpoint,
         Err(why) => {
@@ -59,10 +80,15 @@ async fn counted_store_with(
             return None;
         }
     };
-    let requests = Requests::default();
+    let proxy = common::proxy::writes_proxy(&endpoint).await;
+    let requests = Counted {
+        client: Requests::default(),
+        proxy: proxy.clone(),
+        taken: Arc::default(),
+    };
     let client = Client::from_conf(
-        common::config_builder(&endpoint)
-            .interceptor(requests.clone())
+        common::config_builder(&common::proxy::endpoint_of(&proxy))
+            .interceptor(requests.client.clone())
             .build(),
     );
     let table = common::description("requests", sort);
@@ -154,8 +180,41 @@ async fn check_counts(sort: bool, mode: ConflictItems, not_found: usize) {
         store.put(&b, json!({"p": 2})).await.unwrap(),
         Version::new(2)
     );
-    expect("put on an existing key", 2);
-    assert_eq!(store.remove(&b).await.unwrap(), Some(Version::new(2)));
+    expect("put on a key this store wrote last", 1);
+    // Another store on the table (another client, as far as this one can tell) writes
+    // `b`: this store's guess is stale, refused with the item, and the next round
+    // lands on it.
+    let other = DynamoDbStore::builder(store.client().clone(), store.table_description().clone())
+        .build()
+        .unwrap();
+    assert_eq!(
+        other
+            .update(&b, Version::new(2), json!({"p": 3}))
+            .await
+            .unwrap(),
+        Version::new(3)
+    );
+    requests.take();
+    assert_eq!(
+        store.put(&b, json!({"p": 4})).await.unwrap(),
+        Version::new(4)
+    );
+    expect("put on a key another client wrote since", 2);
+    let fresh = DynamoDbStore::builder(store.client().clone(), store.table_description().clone())
+        .build()
+        .unwrap();
+    assert_eq!(
+        fresh.put(&b, json!({"p": 5})).await.unwrap(),
+        Version::new(5)
+    );
+    expect("put on an existing key a store has not seen", 2);
+    assert_eq!(
+        store.get(&b).await.unwrap().map(|item| item.value),
+        Some(json!({"p": 5})),
+        "every put landed, none lost"
+    );
+    expect("get present", 1);
+    assert_eq!(store.remove(&b).await.unwrap(), Some(Version::new(5)));
     expect("remove present", 1);
     assert_eq!(store.remove(&b).await.unwrap(), None);
     expect("remove absent", 1);
@@ -207,7 +266,16 @@ async fn check_counts(sort: bool, mode: ConflictItems, not_found: usize) {
         .await
         .unwrap();
     assert_eq!(done, vec![Some(Version::new(2))]);
-    expect("transact (put on an existing key)", 2);
+    expect("transact (put on a key this store wrote last)", 1);
+    let done = fresh
+        .transact(vec![TxOp::put(b.clone(), json!({"p": 3}))])
+        .await
+        .unwrap();
+    assert_eq!(done, vec![Some(Version::new(3))]);
+    expect(
+        "transact (put on a key a store has not seen since it changed)",
+        2,
+    );
     let err = store
         .transact(vec![
             TxOp::insert(a.clone(), json!({})),
@@ -299,7 +367,7 @@ async fn requests_per_operation_in_tombstone_mode() {
     assert_eq!(store.remove(&a).await.unwrap(), Some(v3));
     expect("remove present (GetItem, PutItem of the tombstone)", 2);
     assert_eq!(store.put(&a, json!({})).await.unwrap(), Version::new(4));
-    expect("put on a tombstone", 2);
+    expect("put on a tombstone this store left", 1);
     assert_eq!(store.put(&b, json!({})).await.unwrap(), Version::FIRST);
     expect("put on a new key", 1);
     let done = store
@@ -319,7 +387,10 @@ async fn requests_per_operation_in_tombstone_mode() {
     expect("transact (insert on a tombstone)", 2);
     let done = store.transact(vec![TxOp::remove(a.clone())]).await.unwrap();
     assert_eq!(done, vec![None]);
-    expect("transact (remove present)", 2);
+    expect(
+        "transact (remove present, an item this store wrote last)",
+        1,
+    );
     println!(
         "requests per operation in tombstone mode ({}):\n  {}",
         common::server_name(),

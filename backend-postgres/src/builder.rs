@@ -7,11 +7,14 @@ use std::time::Duration;
 
 use optimist_core::redact::{Secrets, redact_url};
 use optimist_core::retry::RetryPolicy;
-use optimist_core::{Applied, Capabilities, Error, Result};
+use optimist_core::{Applied, Capabilities, Error, ErrorKind, Result, StorageError};
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
+use crate::commit_function::CommitFunction;
+use crate::connection::Connection;
 use crate::error;
+use crate::pool::Pool;
 use crate::sql::Statements;
 use crate::store::{BACKEND, Inner, PostgresStore};
 use crate::table::TableName;
@@ -20,10 +23,10 @@ use crate::{catalog, schema};
 /// The table a store uses unless told otherwise.
 pub const DEFAULT_TABLE: &str = "optimist_items";
 
-/// The most connections a pool built from a URL opens.
+/// How many connections a store opens at `build` and keeps, unless told otherwise.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 
-/// How long an operation waits for a connection from a pool built from a URL.
+/// How long an operation waits for an idle connection when all are busy.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a request waits for the server's answer before it gives up on it.
@@ -98,16 +101,17 @@ impl Default for PostgresStoreBuilder {
 }
 
 impl PostgresStoreBuilder {
-    /// Uses connections from `pool`, shared with the rest of the application.
-    ///
-    /// A pool tests each idle connection with a round trip before handing it out unless
-    /// it was built with `test_before_acquire(false)`, which keeps every operation at
-    /// one round trip (a pool built by [`url`](Self::url) does this).
+    /// Connects to the server of `pool`, with its connect options (address, database,
+    /// user, password, TLS). The store opens its own
+    /// [`max_connections`](Self::max_connections) connections with them: sqlx's pool
+    /// would add an exchange after every operation (it pings each connection it takes
+    /// back) and open connections on a caller's path. The pool stays the
+    /// application's, and [`PostgresStore::pool`](crate::PostgresStore::pool) returns
+    /// it.
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     /// let pool = sqlx::postgres::PgPoolOptions::new()
-    ///     .test_before_acquire(false)
     ///     .connect_lazy("postgres://app@127.0.0.1/app")?;
     /// let store = optimist_postgres::PostgresStore::builder().pool(pool).build().await?;
     /// # Ok(()) }
@@ -117,8 +121,8 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// Connects to the server at `url` (`postgres://user:password@host:port/db`) with a
-    /// pool of at most [`max_connections`](Self::max_connections).
+    /// Connects to the server at `url` (`postgres://user:password@host:port/db`) with
+    /// [`max_connections`](Self::max_connections) connections of the store's own.
     ///
     /// Percent-encode a password that holds `/`, `?`, `#`, `@`, `:` or `%`, as any URL
     /// requires. Written raw or encoded, the password never appears in an error or in
@@ -180,7 +184,10 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// The most connections a pool built from a URL opens ([`DEFAULT_MAX_CONNECTIONS`]).
+    /// How many connections the store opens at [`build`](Self::build), each with
+    /// every statement prepared, and keeps open ([`DEFAULT_MAX_CONNECTIONS`], at least
+    /// 1). Calls beyond that many at once wait for a connection to be free (see
+    /// [`acquire_timeout`](Self::acquire_timeout)); none is opened on a caller's path.
     ///
     /// ```
     /// let builder = optimist_postgres::PostgresStore::builder().max_connections(32);
@@ -216,9 +223,11 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// How long an operation waits for a connection from a pool built from a URL
-    /// ([`DEFAULT_ACQUIRE_TIMEOUT`]); past it the request fails as `Unavailable` with
-    /// nothing sent (and is retried within the [retry policy](Self::retry_policy)).
+    /// How long an operation waits for an idle connection of the store's pool when
+    /// all are busy ([`DEFAULT_ACQUIRE_TIMEOUT`]); past it the request fails as
+    /// `Unavailable` with nothing sent (and is retried within the
+    /// [retry policy](Self::retry_policy)). Opening a connection may take the longer of
+    /// this and the [response timeout](Self::response_timeout).
     ///
     /// ```
     /// let builder = optimist_postgres::PostgresStore::builder()
@@ -234,8 +243,10 @@ impl PostgresStoreBuilder {
     /// server that hangs would hang the caller. A write whose answer does not come in
     /// time may have been applied: it fails with `Error::Indeterminate`. A read fails
     /// with `ErrorKind::Timeout` (retried within the [retry policy](Self::retry_policy)).
-    /// The connection it was sent on is closed. It also bounds the first connection
-    /// and the table's creation in [`build`](Self::build).
+    /// The connection it was sent on is closed. It also bounds the table's creation
+    /// and each statement's preparation in [`build`](Self::build). Opening a
+    /// connection may take the longer of this and the
+    /// [acquire timeout](Self::acquire_timeout).
     ///
     /// ```
     /// let builder = optimist_postgres::PostgresStore::builder()
@@ -246,8 +257,15 @@ impl PostgresStoreBuilder {
         self
     }
 
-    /// Checks the settings, connects, creates (or brings up to date) the table unless
-    /// told not to, and checks the table's columns.
+    /// Checks the settings, connects, creates (or brings up to date) the table and its
+    /// commit function unless told not to, checks the table's columns, then opens
+    /// [`max_connections`](Self::max_connections) connections and prepares every
+    /// statement the store sends on each, so that no call opens or prepares anything.
+    ///
+    /// A transaction is one call of the commit function, a PL/pgSQL function created
+    /// in the table's schema; with `create_table(false)` and no such function (or a
+    /// role that may not create it) transactions take four round trips instead, and a
+    /// warning says so (see the README's "Transactions").
     ///
     /// A bad table name or URL, a zero response timeout, a missing schema, or a table
     /// that is missing, outdated or of another shape is `Error::Configuration`; a server
@@ -275,11 +293,19 @@ impl PostgresStoreBuilder {
                 "the response timeout must be longer than zero",
             ));
         }
-        let pool = match self.source {
-            Some(Source::Pool(pool)) => pool,
+        let (options, pool, shown, secrets) = match self.source {
+            Some(Source::Pool(pool)) => {
+                let options = (*pool.connect_options()).clone();
+                let shown = format!(
+                    "the pool's server ({}:{})",
+                    options.get_host(),
+                    options.get_port()
+                );
+                (options, pool, shown, Secrets::new())
+            }
             Some(Source::Url(url)) => {
-                let limits = (self.max_connections, self.acquire_timeout);
-                connect(&url, limits, self.response_timeout).await?
+                let (options, pool) = options_of(&url, self.max_connections, self.acquire_timeout)?;
+                (options, pool, redact_url(&url), Secrets::from_url(&url))
             }
             None => {
                 return Err(Error::configuration(
@@ -288,6 +314,14 @@ impl PostgresStoreBuilder {
                 ));
             }
         };
+        // One connection first, on its own: it reports a refused connection with its
+        // cause, and sets the table up before the statements are prepared.
+        let connecting = crate::pool::connect_timeout(self.acquire_timeout, self.response_timeout);
+        let first = tokio::time::timeout(connecting, PgConnection::connect_with(&options))
+            .await
+            .map_err(|_| error::setup(error::timed_out(connecting, Applied::No)))?
+            .map_err(|e| error::cannot_connect(shown, e, &secrets))?;
+        let mut conn = Connection::standalone(first, self.response_timeout);
         let sql = Statements::new(&table, self.tombstones);
         let layout = schema::Layout {
             may_change: self.create_table,
@@ -295,19 +329,52 @@ impl PostgresStoreBuilder {
             upgrade: &sql.upgrade,
             tombstones: self.tombstones,
         };
-        schema::prepare(&pool, &table, &layout, self.response_timeout).await?;
-        let facts = catalog::probe(&pool, &table, self.response_timeout).await?;
+        schema::prepare(&mut conn, &table, &layout).await?;
+        let facts = catalog::probe(&mut conn, &table).await?;
+        let function = CommitFunction::new(&facts.schema, &facts.name);
+        let commit_call = function
+            .install(&mut conn, self.create_table)
+            .await
+            .map_err(error::setup)?
+            .then(|| function.call.clone());
+        let statements = sql.prepared(commit_call.as_deref());
+        let mut first = conn.into_raw().ok_or_else(|| {
+            error::setup(StorageError::not_applied(
+                ErrorKind::Unavailable,
+                "the first connection broke while the table was set up",
+            ))
+        })?;
+        Pool::prepare(&mut first, &statements, self.response_timeout)
+            .await
+            .map_err(error::setup)?;
+        let connections = Pool::open(
+            first,
+            options,
+            statements,
+            self.max_connections,
+            (self.acquire_timeout, self.response_timeout),
+        )
+        .await
+        .map_err(error::setup)?;
         let mut capabilities = Capabilities::new()
             .with_nul_in_keys(false)
             .with_tombstones(self.tombstones);
         if let Some(bytes) = self.max_item_bytes {
             capabilities = capabilities.with_max_item_bytes(bytes);
         }
-        tracing::debug!(%table, tombstones = self.tombstones, "postgres store ready");
+        tracing::debug!(
+            %table,
+            tombstones = self.tombstones,
+            connections = self.max_connections,
+            one_call_transactions = commit_call.is_some(),
+            "postgres store ready"
+        );
         Ok(PostgresStore::from_inner(Arc::new(Inner {
             pool,
+            connections,
             table,
             sql,
+            commit_call,
             capabilities,
             retry_policy: self.retry_policy,
             response_timeout: self.response_timeout,
@@ -318,11 +385,13 @@ impl PostgresStoreBuilder {
     }
 }
 
-/// A pool for `url` of `(max_connections, acquire_timeout)`, after one connection of
-/// its own: a pool reports a refused or failed connection only as "timed out", and the
-/// cause matters here.
-async fn connect(url: &str, limits: (u32, Duration), response_timeout: Duration) -> Result<PgPool> {
-    let (max_connections, acquire_timeout) = limits;
+/// The connect options `url` names, and a sqlx pool for them that opens nothing until
+/// the application uses it ([`PostgresStore::pool`]).
+fn options_of(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> Result<(PgConnectOptions, PgPool)> {
     let shown = redact_url(url);
     let secrets = Secrets::from_url(url);
     let options = PgConnectOptions::from_str(url).map_err(|e| {
@@ -333,18 +402,10 @@ async fn connect(url: &str, limits: (u32, Duration), response_timeout: Duration)
         );
         Error::configuration(BACKEND, reason)
     })?;
-    let first = tokio::time::timeout(response_timeout, PgConnection::connect_with(&options))
-        .await
-        .map_err(|_| error::setup(error::timed_out(response_timeout, Applied::No)))?
-        .map_err(|e| error::cannot_connect(shown, e, &secrets))?;
-    if let Err(err) = first.close().await {
-        tracing::debug!(%err, "closing the first connection failed");
-    }
-    Ok(PgPoolOptions::new()
+    let pool = PgPoolOptions::new()
         .max_connections(max_connections)
-        // The ping would cost a round trip per operation; a broken connection shows
-        // as an error of the statement instead, and is closed (see connection.rs).
         .test_before_acquire(false)
         .acquire_timeout(acquire_timeout)
-        .connect_lazy_with(options))
+        .connect_lazy_with(options.clone());
+    Ok((options, pool))
 }

@@ -2,10 +2,7 @@
 //! store's identity, which query and scan cursors are bound to), and whether its primary
 //! key's index is in byte order, so that a query reads a range of it.
 
-use std::time::Duration;
-
 use optimist_core::{Applied, Result};
-use sqlx::postgres::PgPool;
 
 use crate::connection::Connection;
 use crate::error;
@@ -33,17 +30,14 @@ pub(crate) struct TableFacts {
     pub(crate) identity: String,
     /// Whether a query's `ORDER BY sort COLLATE "C"` is the primary key's order.
     pub(crate) byte_ordered: bool,
+    /// The schema the table's name resolved to.
+    pub(crate) schema: String,
+    /// The table's name in it.
+    pub(crate) name: String,
 }
 
 /// Asks the server about `table`, which `schema::prepare` has checked exists.
-pub(crate) async fn probe(
-    pool: &PgPool,
-    table: &TableName,
-    response_timeout: Duration,
-) -> Result<TableFacts> {
-    let mut conn = Connection::acquire(pool, response_timeout)
-        .await
-        .map_err(error::setup)?;
+pub(crate) async fn probe(conn: &mut Connection, table: &TableName) -> Result<TableFacts> {
     let query = sqlx::query(PROBE).bind(table.quoted());
     let row = conn
         .fetch_optional(query, Applied::No)
@@ -52,12 +46,11 @@ pub(crate) async fn probe(
         .ok_or_else(|| error::setup(crate::row::no_row(Applied::No)))?;
     let text = |index| column::<String>(&row, index, Applied::No).map_err(error::setup);
     let port: i32 = column(&row, 1, Applied::No).map_err(error::setup)?;
+    let (schema, name) = (text(3)?, text(4)?);
     let identity = format!(
-        "postgres://{}:{port}/{} {}.{}",
+        "postgres://{}:{port}/{} {schema}.{name}",
         text(0)?,
-        text(2)?,
-        text(3)?,
-        text(4)?
+        text(2)?
     );
     let byte_ordered: bool = column(&row, 5, Applied::No).map_err(error::setup)?;
     if !byte_ordered {
@@ -71,5 +64,7 @@ pub(crate) async fn probe(
     Ok(TableFacts {
         identity,
         byte_ordered,
+        schema,
+        name,
     })
 }

@@ -1,29 +1,34 @@
-//! One pooled connection for one operation, every request on it bounded by the
-//! response timeout.
+//! One connection of the store's pool for one operation, every request on it bounded
+//! by the response timeout.
 //!
 //! PostgreSQL has no timeout of its own on an answer: a server that hangs would hang
 //! the caller. Each request here waits at most the store's response timeout. A request
 //! that timed out, or whose conversation broke, leaves the connection in an unknown
-//! state (an answer may still arrive), and a connection dropped inside a transaction
-//! holds that transaction open: either one is closed instead of going back to the pool,
-//! so the server rolls back what was not committed.
+//! state (an answer may still arrive); so does a request whose caller dropped the
+//! future before the answer came; and a connection dropped inside a transaction holds
+//! that transaction open. Each of these is closed instead of going back to the pool
+//! (the server rolls back what was not committed) and the pool opens its replacement
+//! in the background.
 
 use std::future::Future;
 use std::time::Duration;
 
 use optimist_core::{Applied, ErrorKind, StorageError};
-use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgRow, Postgres};
+use sqlx::postgres::{PgArguments, PgConnection, PgRow, Postgres};
 use sqlx::query::Query;
 
 use crate::error;
+use crate::pool::{Leased, Pool};
 
 /// A connection taken from the pool for one operation.
 pub(crate) struct Connection {
-    conn: Option<PoolConnection<Postgres>>,
+    conn: Option<Leased>,
     timeout: Duration,
     /// A request broke or timed out: the connection must not be reused.
     broken: bool,
+    /// A request was sent and its answer not read yet; still set when the caller
+    /// dropped the future meanwhile.
+    waiting: bool,
     /// BEGIN was sent and neither COMMIT nor ROLLBACK has been answered.
     in_transaction: bool,
 }
@@ -31,14 +36,35 @@ pub(crate) struct Connection {
 impl Connection {
     /// A connection from `pool` (within the pool's acquire timeout); failing here means
     /// nothing was sent.
-    pub(crate) async fn acquire(pool: &PgPool, timeout: Duration) -> Result<Self, StorageError> {
-        let conn = pool.acquire().await.map_err(error::not_sent)?;
+    pub(crate) async fn acquire(pool: &Pool, timeout: Duration) -> Result<Self, StorageError> {
+        let conn = pool.acquire().await?;
         Ok(Self {
             conn: Some(conn),
             timeout,
             broken: false,
+            waiting: false,
             in_transaction: false,
         })
+    }
+
+    /// `conn`, of no pool yet, for `build`'s set-up.
+    pub(crate) fn standalone(conn: PgConnection, timeout: Duration) -> Self {
+        Self {
+            conn: Some(Leased::standalone(conn)),
+            timeout,
+            broken: false,
+            waiting: false,
+            in_transaction: false,
+        }
+    }
+
+    /// The connection itself, if it is fit for more requests.
+    pub(crate) fn into_raw(mut self) -> Option<PgConnection> {
+        let conn = self.conn.take()?;
+        if self.broken || self.waiting || self.in_transaction {
+            return None;
+        }
+        conn.into_raw()
     }
 
     /// Runs a statement that returns at most one row.
@@ -51,6 +77,7 @@ impl Connection {
         let conn = self.raw()?;
         let (answer, broke) = within(timeout, query.fetch_optional(conn), if_lost).await;
         self.broken |= broke;
+        self.waiting = false;
         answer
     }
 
@@ -64,6 +91,7 @@ impl Connection {
         let conn = self.raw()?;
         let (answer, broke) = within(timeout, query.fetch_all(conn), if_lost).await;
         self.broken |= broke;
+        self.waiting = false;
         answer
     }
 
@@ -101,11 +129,15 @@ impl Connection {
         let conn = self.raw()?;
         let (answer, broke) = within(timeout, sqlx::Executor::execute(conn, sql), if_lost).await;
         self.broken |= broke;
+        self.waiting = false;
         answer.map(|_| ())
     }
 
+    /// The connection, for one request: from here until its answer is read, a
+    /// dropped call leaves the connection mid-exchange.
     fn raw(&mut self) -> Result<&mut PgConnection, StorageError> {
-        self.conn.as_deref_mut().ok_or_else(|| {
+        self.waiting = true;
+        self.conn.as_mut().and_then(Leased::raw).ok_or_else(|| {
             StorageError::not_applied(ErrorKind::Other, "the connection was already closed")
         })
     }
@@ -137,12 +169,13 @@ async fn within<T>(
 impl Drop for Connection {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            if self.broken || self.in_transaction {
-                // Out of the pool and closed at once: the server sees the connection
-                // end and rolls back whatever it had open.
-                drop(conn.detach());
+            if self.broken || self.waiting || self.in_transaction {
+                // Closed at once: the server sees the connection end and rolls back
+                // whatever it had open; the pool opens another.
+                conn.discard();
+            } else {
+                conn.give_back();
             }
-            // Otherwise dropping it returns it to the pool.
         }
     }
 }

@@ -5,7 +5,9 @@
 //! [`VersionedStore`](optimist_core::VersionedStore) that keeps the whole contract:
 //! each single-item operation is one SQL statement in one round trip that also returns
 //! the current item when its condition fails, and a transaction across keys is one
-//! database transaction. Every write stores its write token with the row it leaves, so
+//! statement too, a call of a function the store creates next to its table. Nothing
+//! else is sent on an operation's path: the store keeps its own connections, opened
+//! with every statement prepared before `build` returns. Every write stores its write token with the row it leaves, so
 //! the engine settles a write whose answer was lost by reading the key (contract R14).
 //! In tombstone mode ([`PostgresStoreBuilder::tombstones`]) a delete leaves a tombstone
 //! that keeps the version counting (R15), which
@@ -44,10 +46,13 @@
 
 mod builder;
 mod catalog;
+mod commit_call;
+mod commit_function;
 mod config;
 mod connection;
 mod error;
 mod item;
+mod pool;
 mod purge;
 mod read_sql;
 mod reads;

@@ -88,6 +88,13 @@ impl ReadSql {
             .map_or("", String::as_str)
     }
 
+    /// Every statement, to prepare them all.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.many.as_str())
+            .chain(self.query.iter().map(String::as_str))
+            .chain([self.scan_first.as_str(), self.scan_after.as_str()])
+    }
+
     /// `scan`'s statement: the first page, or the page after a key.
     pub(crate) fn scan(&self, after_a_key: bool) -> &str {
         if after_a_key {

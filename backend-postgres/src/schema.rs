@@ -2,11 +2,8 @@
 //! write tokens when allowed, then checked, so that a missing, outdated or foreign table
 //! is a configuration error of `build` rather than a failure of every operation.
 
-use std::time::Duration;
-
 use optimist_core::{Applied, Error, Result};
 use sqlx::Row;
-use sqlx::postgres::PgPool;
 
 use crate::connection::Connection;
 use crate::error;
@@ -47,27 +44,23 @@ pub(crate) struct Layout<'a> {
 
 /// Creates the table (or brings it up to date) as `layout` allows, then checks it.
 pub(crate) async fn prepare(
-    pool: &PgPool,
+    conn: &mut Connection,
     table: &TableName,
     layout: &Layout<'_>,
-    response_timeout: Duration,
 ) -> Result<()> {
-    let mut conn = Connection::acquire(pool, response_timeout)
-        .await
-        .map_err(error::setup)?;
     if !layout.may_change {
-        return inspect(&mut conn, table).await?.judge(table, layout, None);
+        return inspect(conn, table).await?.judge(table, layout, None);
     }
-    run(&mut conn, table, layout.create).await?;
-    let shape = inspect(&mut conn, table).await?;
+    run(conn, table, layout.create).await?;
+    let shape = inspect(conn, table).await?;
     if !(shape.foreign.is_empty() && !shape.missing && shape.outdated()) {
         return shape.judge(table, layout, None);
     }
     tracing::info!(%table, "adding the write token columns to a table of the earlier layout");
     // Another store may bring it up to date at the same moment, and either may fail:
     // look again before giving up.
-    let failure = run(&mut conn, table, layout.upgrade).await.err();
-    let shape = inspect(&mut conn, table).await?;
+    let failure = run(conn, table, layout.upgrade).await.err();
+    let shape = inspect(conn, table).await?;
     shape.judge(table, layout, failure.map(|err| err.to_string()))
 }
 

@@ -189,4 +189,24 @@ impl Statements {
             reads: ReadSql::new(&t),
         }
     }
+
+    /// Every statement a call may send, which each connection prepares before it serves
+    /// one: the single-item ones, the purge, the reads, and the transaction's (one call
+    /// of the commit function when there is one, else the lock and apply statements).
+    pub(crate) fn prepared(&self, commit_call: Option<&str>) -> Vec<String> {
+        let mut all = vec![
+            self.get.clone(),
+            self.insert.clone(),
+            self.replace.clone(),
+            self.delete.clone(),
+            self.put.clone(),
+            self.purge.clone(),
+        ];
+        match commit_call {
+            Some(call) => all.push(call.to_string()),
+            None => all.extend([self.lock_keys.clone(), self.apply.clone()]),
+        }
+        all.extend(self.reads.all().map(str::to_string));
+        all
+    }
 }

@@ -16,6 +16,7 @@ use sqlx::postgres::{PgPool, PgRow, Postgres};
 use crate::builder::PostgresStoreBuilder;
 use crate::connection::Connection;
 use crate::item::key_columns;
+use crate::pool::Pool;
 use crate::row::record_at;
 use crate::sql::Statements;
 use crate::table::TableName;
@@ -24,9 +25,15 @@ use crate::table::TableName;
 pub(crate) const BACKEND: &str = "postgres";
 
 pub(crate) struct Inner {
+    /// A sqlx pool for the application's own statements; the store's calls never use it.
     pub(crate) pool: PgPool,
+    /// The connections the store's calls run on, all open and prepared.
+    pub(crate) connections: Pool,
     pub(crate) table: TableName,
     pub(crate) sql: Statements,
+    /// The statement that calls the table's commit function, if the store has it: a
+    /// transaction is then one call; otherwise it takes the stepwise way.
+    pub(crate) commit_call: Option<String>,
     pub(crate) capabilities: Capabilities,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) response_timeout: Duration,
@@ -42,8 +49,10 @@ pub(crate) struct Inner {
 /// core's engine. Clones share the pool and the table.
 ///
 /// Every single-item operation is one SQL statement, sent in one round trip, that also
-/// returns the current item when its condition fails; a transaction is one database
-/// transaction. See the crate's README for the statements and why they are
+/// returns the current item when its condition fails; a transaction is one call of the
+/// table's commit function, one round trip too. Nothing else is sent before or after:
+/// the store's connections were opened, and every statement prepared on each, by
+/// `build`. See the crate's README for the statements and why they are
 /// linearizable.
 ///
 /// ```no_run
@@ -76,6 +85,8 @@ impl fmt::Debug for PostgresStore {
             .field("retry_policy", &self.inner.retry_policy)
             .field("response_timeout", &self.inner.response_timeout)
             .field("tombstones", &self.inner.tombstones)
+            .field("connections", &self.inner.connections.size())
+            .field("one_call_transactions", &self.inner.commit_call.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -98,15 +109,48 @@ impl PostgresStore {
         &self.inner
     }
 
-    /// The pool the store uses, to share it or to close it.
+    /// A sqlx pool to the store's server, for the application's own statements: the
+    /// pool given to [`pool`](PostgresStoreBuilder::pool), or for a store built from a
+    /// URL one that opens its connections when first used. The store's own calls do
+    /// not use it: they run on the store's connections, opened by `build` (see
+    /// [`close`](Self::close)).
     ///
     /// ```no_run
-    /// # async fn demo(store: optimist_postgres::PostgresStore) {
-    /// store.pool().close().await;
-    /// # }
+    /// # async fn demo(store: optimist_postgres::PostgresStore) -> Result<(), sqlx::Error> {
+    /// let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables")
+    ///     .fetch_one(store.pool())
+    ///     .await?;
+    /// # Ok(()) }
     /// ```
     pub fn pool(&self) -> &PgPool {
         &self.inner.pool
+    }
+
+    /// Closes the store's connections and the pool of [`pool`](Self::pool). Calls made
+    /// after it (on this store or its clones) fail as `Unavailable` with nothing sent; a
+    /// call running on a connection finishes, and its connection is closed then.
+    ///
+    /// ```no_run
+    /// # async fn demo(store: optimist_postgres::PostgresStore) {
+    /// store.close().await;
+    /// # }
+    /// ```
+    pub async fn close(&self) {
+        self.inner.connections.close().await;
+        self.inner.pool.close().await;
+    }
+
+    /// How many of the store's connections are idle now, of the
+    /// [`max_connections`](PostgresStoreBuilder::max_connections) it keeps open; the
+    /// others are running a call, or being opened again after one broke.
+    ///
+    /// ```no_run
+    /// # fn demo(store: optimist_postgres::PostgresStore) {
+    /// println!("{} connections idle", store.idle_connections());
+    /// # }
+    /// ```
+    pub fn idle_connections(&self) -> usize {
+        self.inner.connections.idle()
     }
 
     /// The table's name as given (`name` or `schema.name`).
@@ -137,7 +181,7 @@ impl PostgresStore {
 
     /// A connection for one operation; failing here means nothing was sent.
     pub(crate) async fn connection(&self) -> Result<Connection, StorageError> {
-        Connection::acquire(&self.inner.pool, self.inner.response_timeout).await
+        Connection::acquire(&self.inner.connections, self.inner.response_timeout).await
     }
 
     /// Sends one statement that returns at most one row.

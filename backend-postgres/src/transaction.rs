@@ -1,6 +1,9 @@
 //! `Storage::commit`: lock every key, judge every write, then write all or nothing.
 //!
-//! One database transaction at READ COMMITTED, in three statements:
+//! With the table's commit function (see `commit_function.rs`, created by `build`), a
+//! transaction is one call of it, in one round trip (`commit_call.rs`). Without it (the
+//! store may not create it, see the README), one database transaction at READ
+//! COMMITTED, in three statements and BEGIN and COMMIT, four round trips:
 //! 1. `lock_keys` locks every key the writes name, in one stable order, and returns each
 //!    key's newest committed record (item or tombstone); an absent key gets an
 //!    uncommitted placeholder row, so it is locked too (a concurrent insert of it waits
@@ -37,6 +40,9 @@ pub(crate) async fn commit(
     store: &PostgresStore,
     writes: &[Write<'_>],
 ) -> Result<CommitOutcome, StorageError> {
+    if let Some(call) = &store.inner().commit_call {
+        return crate::commit_call::commit(store, call, writes).await;
+    }
     let mut conn = store.connection().await?;
     conn.begin().await?;
     let outcome = judge_and_apply(store, &mut conn, writes).await;

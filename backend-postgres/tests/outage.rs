@@ -43,19 +43,18 @@ async fn a_lost_connection_is_indeterminate_for_writes_and_retried_otherwise() {
 
     common::idle(&store).await;
     proxy.cut();
-    // The pooled connection is broken; the put goes out on it and its answer is lost:
-    // it may have been applied. The engine tries to read the key to settle it (one
-    // connection per attempt of the retry policy, all refused), cannot, and never
-    // sends the put again.
+    // The store's connection is broken; the put goes out on it and its answer is lost:
+    // it may have been applied. The connection is closed and the pool tries to open
+    // another in the background (refused). The engine tries to read the key to settle
+    // the put, finds no connection (nothing sent), and never sends the put again.
     let put = store.put(&key, json!(2)).await.expect_err("server gone");
     assert!(put.is_indeterminate(), "{put:?}");
-    assert_eq!(
-        proxy.refused(),
-        ATTEMPTS as usize,
-        "the settling read, once per attempt"
+    assert!(
+        proxy.refused() >= 1,
+        "the pool tried to open a connection in place of the broken one"
     );
 
-    // No connection can be made now: nothing is sent, so the engine tries again, once
+    // No connection can be had now: nothing is sent, so the engine tries again, once
     // per attempt of the retry policy, then reports the failure as spent.
     let get = store.get(&key).await.expect_err("server gone");
     assert!(
@@ -68,11 +67,6 @@ async fn a_lost_connection_is_indeterminate_for_writes_and_retried_otherwise() {
             }
         ),
         "{get:?}"
-    );
-    assert_eq!(
-        proxy.refused(),
-        2 * ATTEMPTS as usize,
-        "one connection per attempt"
     );
     let update = store
         .update(&key, Version::FIRST, json!(3))
@@ -89,7 +83,6 @@ async fn a_lost_connection_is_indeterminate_for_writes_and_retried_otherwise() {
         ),
         "{update:?}"
     );
-    assert_eq!(proxy.refused(), 3 * ATTEMPTS as usize);
     for err in [&put, &get, &update] {
         let shown = common::everything_shown(err);
         if let Some(password) = &password {

@@ -1,15 +1,22 @@
-//! Every single-item operation, succeeding or failing with each kind of conflict, is one
-//! round trip to the server, counted by a proxy on the wire (see common/proxy.rs): the
+//! Every operation is one round trip to the server, counted by a proxy on the wire
+//! (see common/proxy.rs), which sees everything the client library sends, its own
+//! connection checks included: nothing before the statement, nothing after it.
+//!
+//! Single-item operations, succeeding or failing with each kind of conflict: the
 //! conflict's current item comes back in that same round trip (contract R11), and the
 //! write's token rides in the same statement. In tombstone mode too, but for an insert
 //! on a tombstone: refused with the tombstone, the engine sends it again for exactly
 //! that tombstone (two round trips, and a transaction holding one runs twice).
+//! A transaction is one round trip too: one call of the table's commit function. A
+//! store that may not create that function (built with `create_table(false)` on a
+//! table without it) takes four: BEGIN, lock, apply, COMMIT.
 //!
 //! get_many of 100 keys, a page of a query and a page of a scan are one round trip
 //! each too (contract R16–R18).
 //!
-//! sqlx's pool pings every connection it takes back (a lone Sync, after the call has
-//! returned); the proxy counts those apart and the test prints them.
+//! The store opens its connections and prepares every statement on each before `build`
+//! returns: the calls measured here are each the first of its kind on a fresh store,
+//! prepare nothing, and a burst of concurrent callers opens no connection.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
@@ -25,7 +32,8 @@ use optimist_core::{
 use optimist_postgres::PostgresStore;
 use serde_json::json;
 
-/// Runs `call` and checks it took exactly `expected` round trips and prepared nothing.
+/// Runs `call` and checks it took exactly `expected` round trips and prepared nothing,
+/// and that nothing was sent after it either.
 async fn measure<T>(
     proxy: &Proxy,
     store: &PostgresStore,
@@ -37,7 +45,9 @@ async fn measure<T>(
     proxy.reset();
     let out = call.await;
     let in_call = proxy.sent();
-    common::idle(store).await;
+    // Room for anything sent once the call returned (sqlx's own pool pinged each
+    // connection it took back here): a late message would show in the counts below.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let after = proxy.sent();
     assert_eq!(
         (in_call.round_trips, in_call.parses),
@@ -46,13 +56,12 @@ async fn measure<T>(
         proxy.kinds()
     );
     assert_eq!(
-        after.round_trips, expected,
-        "{name}: nothing sent after the call but pings"
+        (after.round_trips, after.pings),
+        (expected, 0),
+        "{name}: nothing sent after the call (sent {})",
+        proxy.kinds()
     );
-    println!(
-        "{name}: {} round trip(s); {} pool ping(s) after it returned",
-        in_call.round_trips, after.pings
-    );
+    println!("{name}: {} round trip(s)", in_call.round_trips);
     out
 }
 
@@ -87,7 +96,6 @@ async fn each_single_operation_is_one_round_trip() {
     let (_, upstream) = common::through(&url, 0);
     let proxy = Proxy::start(upstream).await.expect("proxy starts");
     let (proxied, _) = common::through(&url, proxy.port);
-    // One connection, so the statements warmed up below are the ones prepared.
     let store = PostgresStore::builder()
         .url(proxied)
         .table(common::fresh_table())
@@ -101,21 +109,19 @@ async fn each_single_operation_is_one_round_trip() {
     let absent = Key::with_sort("a", "absent");
     let stale = Version::new(1);
 
-    // Warm up: prepare every statement once on the one connection; leave `a` at
-    // version 2 holding {"n": 2}.
-    store.insert(&a, json!({"n": 1})).await.expect("insert");
-    store
+    // `a` at version 2 holding {"n": 2}, written through another store, so every call
+    // below is the first of its kind on this store.
+    let other = PostgresStore::builder()
+        .url(url.clone())
+        .table(store.table())
+        .build()
+        .await
+        .expect("a second store on the table");
+    other.insert(&a, json!({"n": 1})).await.expect("insert");
+    other
         .update(&a, stale, json!({"n": 2}))
         .await
         .expect("update");
-    let _ = store.get(&a).await;
-    let _ = store.delete(&absent, stale).await;
-    let _ = store.put(&absent, json!(1)).await;
-    let _ = store.remove(&absent).await;
-    let _ = store
-        .transact(vec![TxOp::put(absent.clone(), json!(1))])
-        .await;
-    let _ = store.remove(&absent).await;
 
     let get = measure(p, s, "get present", 1, store.get(&a)).await;
     assert!(get.expect("get").is_some());
@@ -183,13 +189,12 @@ async fn each_single_operation_is_one_round_trip() {
     let removed = measure(p, s, "remove, absent", 1, store.remove(&absent)).await;
     assert_eq!(removed.expect("remove"), None);
 
-    // Transactions: BEGIN, lock every key, apply, COMMIT; a refused one rolls back
-    // after the lock.
+    // Transactions: one call of the commit function, applied or refused.
     let ops = vec![
         TxOp::update(a.clone(), Version::new(2), json!({"n": 3})),
         TxOp::insert(absent.clone(), json!(0)),
     ];
-    let applied = measure(p, s, "transact, 2 writes", 4, store.transact(ops)).await;
+    let applied = measure(p, s, "transact, 2 writes", 1, store.transact(ops)).await;
     assert_eq!(
         applied.expect("transact"),
         vec![Some(Version::new(3)), Some(Version::FIRST)]
@@ -198,7 +203,7 @@ async fn each_single_operation_is_one_round_trip() {
         TxOp::check(a.clone(), stale),
         TxOp::insert(absent.clone(), json!(0)),
     ];
-    let refused = measure(p, s, "transact refused, 2 failures", 3, store.transact(ops)).await;
+    let refused = measure(p, s, "transact refused, 2 failures", 1, store.transact(ops)).await;
     assert!(
         matches!(refused, Err(Error::TransactionConflict { ref failures }) if failures.len() == 2),
         "{refused:?}"
@@ -225,23 +230,6 @@ async fn tombstone_mode_costs_one_round_trip_but_for_inserts_on_tombstones() {
     let a = Key::new("a");
     let v1 = Version::FIRST;
 
-    // Warm up every statement, tombstones' and the purge's included; leave `a` an item
-    // at version 1.
-    let w = Key::new("warm");
-    store.insert(&w, json!(1)).await.expect("insert");
-    store.update(&w, v1, json!(2)).await.expect("update");
-    store.delete(&w, Version::new(2)).await.expect("delete");
-    store
-        .insert(&w, json!(3))
-        .await
-        .expect("insert on a tombstone");
-    let _ = store.get(&w).await;
-    let _ = store.put(&w, json!(4)).await;
-    let _ = store.remove(&w).await;
-    let _ = store
-        .transact(vec![TxOp::insert(w.clone(), json!(5))])
-        .await;
-    let _ = VersionedStore::purge_tombstones(&store, std::time::Duration::from_secs(3600)).await;
     store.insert(&a, json!({"n": 1})).await.expect("insert");
 
     let deleted = measure(p, s, "delete, leaving a tombstone", 1, store.delete(&a, v1)).await;
@@ -284,14 +272,13 @@ async fn tombstone_mode_costs_one_round_trip_but_for_inserts_on_tombstones() {
     .await;
     assert_eq!(purged.expect("purge"), 0);
     store.delete(&a, Version::new(3)).await.expect("delete");
-    // Refused with the tombstone (BEGIN, lock, ROLLBACK), then sent for exactly that
-    // tombstone (BEGIN, lock, apply, COMMIT).
+    // Refused with the tombstone, then sent for exactly that tombstone: two calls.
     let ops = vec![TxOp::insert(a.clone(), json!(4))];
     let applied = measure(
         p,
         s,
         "transact, an insert on a tombstone",
-        7,
+        2,
         store.transact(ops),
     )
     .await;
@@ -325,20 +312,20 @@ async fn get_many_of_100_keys_and_each_page_are_one_round_trip() {
         .await
         .expect("100 inserts");
 
-    // Warm up: prepare each statement once on the one connection.
     let page = QueryOptions::new().limit(60);
-    store.get_many(&keys).await.expect("get_many");
-    let first = store.query("customer", SortRange::All, page.clone()).await;
+    // The cursors of the second pages, from another store on the same table.
+    let other = PostgresStore::builder()
+        .url(url.clone())
+        .table(store.table())
+        .build()
+        .await
+        .expect("a second store on the table");
+    let first = other.query("customer", SortRange::All, page.clone()).await;
     let next = first.expect("query").next;
     let rest = page.clone().cursor(next.clone());
-    store
-        .query("customer", SortRange::All, rest.clone())
-        .await
-        .expect("query");
     let scan = ScanOptions::new().limit(60);
-    let first = store.scan(scan.clone()).await.expect("scan");
+    let first = other.scan(scan.clone()).await.expect("scan");
     let scan_rest = scan.clone().cursor(first.next.clone());
-    store.scan(scan_rest.clone()).await.expect("scan");
 
     let got = measure(p, s, "get_many, 100 keys", 1, store.get_many(&keys)).await;
     assert_eq!(got.expect("get_many").iter().flatten().count(), 100);
@@ -365,4 +352,123 @@ async fn get_many_of_100_keys_and_each_page_are_one_round_trip() {
     assert_eq!(first.expect("scan").items.len(), 60);
     let last = measure(p, s, "scan, next page", 1, store.scan(scan_rest)).await;
     assert_eq!(last.expect("scan").items.len(), 40);
+}
+
+/// Connections are opened, and every statement prepared on each, before `build`
+/// returns: a burst of concurrent callers, as many as the store has connections and
+/// four times more, opens none and prepares nothing; each call is one round trip.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_callers_opens_no_connection_and_prepares_nothing() {
+    let Some(url) = common::url_or_skip("a_burst_of_callers_opens_no_connection") else {
+        return;
+    };
+    const CONNECTIONS: usize = 4;
+    let (_, upstream) = common::through(&url, 0);
+    let proxy = Proxy::start(upstream).await.expect("proxy starts");
+    let (proxied, _) = common::through(&url, proxy.port);
+    let store = PostgresStore::builder()
+        .url(proxied)
+        .table(common::fresh_table())
+        .max_connections(CONNECTIONS as u32)
+        .build()
+        .await
+        .expect("store on the proxied server");
+    assert_eq!(
+        proxy.connections(),
+        CONNECTIONS,
+        "build opened every connection"
+    );
+    let keys: Vec<Key> = (0..4 * CONNECTIONS)
+        .map(|i| Key::new(format!("k{i}")))
+        .collect();
+    for callers in [CONNECTIONS, 4 * CONNECTIONS] {
+        proxy.reset();
+        let calls = keys[..callers].iter().map(|key| {
+            let store = store.clone();
+            let key = key.clone();
+            tokio::spawn(async move { store.put(&key, json!(1)).await })
+        });
+        for call in futures::future::join_all(calls).await {
+            call.expect("the task ran").expect("put");
+        }
+        let sent = proxy.sent();
+        assert_eq!(
+            (sent.round_trips, sent.parses, sent.pings),
+            (callers, 0, 0),
+            "{callers} concurrent puts: one round trip each, nothing prepared, no ping"
+        );
+        assert_eq!(
+            proxy.connections(),
+            CONNECTIONS,
+            "{callers} concurrent puts opened no connection"
+        );
+    }
+    let got = measure(
+        &proxy,
+        &store,
+        "get after the burst",
+        1,
+        store.get(&keys[0]),
+    )
+    .await;
+    assert!(got.expect("get").is_some());
+}
+
+/// A store that may not create the commit function (`create_table(false)`, and the
+/// table has none) still keeps every rule of a transaction, the stepwise way: BEGIN,
+/// lock every key, apply, COMMIT (four round trips); a refused one rolls back after
+/// the lock (three).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_commit_function_a_transaction_takes_four_round_trips() {
+    let Some(url) = common::url_or_skip("without_the_commit_function") else {
+        return;
+    };
+    let table = common::fresh_table();
+    let maker = PostgresStore::builder()
+        .url(url.clone())
+        .table(table.clone())
+        .build()
+        .await
+        .expect("store that creates the table");
+    let drop_function = format!("DROP FUNCTION \"{table}_optimist_commit_v1\"");
+    sqlx::query(&drop_function)
+        .execute(maker.pool())
+        .await
+        .expect("drop the commit function");
+    maker.close().await;
+
+    let (_, upstream) = common::through(&url, 0);
+    let proxy = Proxy::start(upstream).await.expect("proxy starts");
+    let (proxied, _) = common::through(&url, proxy.port);
+    let store = PostgresStore::builder()
+        .url(proxied)
+        .table(table)
+        .create_table(false)
+        .max_connections(1)
+        .build()
+        .await
+        .expect("store that may not change the table");
+    assert!(format!("{store:?}").contains("one_call_transactions: false"));
+    let (s, p) = (&store, &proxy);
+    let (a, b) = (Key::new("a"), Key::new("b"));
+    let v1 = store.insert(&a, json!(1)).await.expect("insert");
+
+    let ops = vec![
+        TxOp::update(a.clone(), v1, json!(2)),
+        TxOp::insert(b.clone(), json!(0)),
+    ];
+    let applied = measure(p, s, "stepwise transact, 2 writes", 4, store.transact(ops)).await;
+    assert_eq!(
+        applied.expect("transact"),
+        vec![Some(Version::new(2)), Some(Version::FIRST)]
+    );
+    let ops = vec![
+        TxOp::check(a.clone(), v1),
+        TxOp::insert(b.clone(), json!(0)),
+    ];
+    let refused = measure(p, s, "stepwise transact refused", 3, store.transact(ops)).await;
+    assert!(
+        matches!(refused, Err(Error::TransactionConflict { ref failures }) if failures.len() == 2),
+        "{refused:?}"
+    );
 }

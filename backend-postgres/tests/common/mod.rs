@@ -44,11 +44,11 @@ async fn store_in_mode(tombstones: bool) -> Result<PostgresStore, Unavailable> {
         .map_err(|e| Unavailable::new("PostgreSQL", e.to_string()))
 }
 
-/// The store's table opened again by a new store with a new pool, after the old pool
-/// was closed and the store dropped: same table, same mode.
+/// The store's table opened again by a new store with new connections, after the old
+/// store was closed and dropped: same table, same mode.
 pub async fn reopen(store: PostgresStore, tombstones: bool) -> Result<PostgresStore, Unavailable> {
     let table = store.table().to_string();
-    store.pool().close().await;
+    store.close().await;
     drop(store);
     PostgresStore::builder()
         .url(url()?)
@@ -108,14 +108,15 @@ pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     messages.join(": ")
 }
 
-/// Waits until the store's pool holds a connection idle: sqlx pings each connection it
-/// takes back before it is idle, after the call that used it returned.
+/// Waits until the store has a connection idle: a connection closed after a failure is
+/// replaced in the background, and a test that stalls the open connections needs the
+/// replacement open first.
 pub async fn idle(store: &PostgresStore) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while store.pool().num_idle() == 0 {
+    while store.idle_connections() == 0 {
         assert!(
             std::time::Instant::now() < deadline,
-            "the connection never went back to the pool"
+            "no connection of the store became idle"
         );
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }

@@ -3,9 +3,9 @@
 //!
 //! In PostgreSQL's protocol a client waits for the server only after a `Sync` (extended
 //! protocol: Parse/Bind/Execute... then Sync) or a simple `Query`; each one is answered
-//! by ReadyForQuery. So round trips = Sync + Query messages sent. A Sync sent alone is
-//! a ping (sqlx's pool pings every connection it takes back, after the call returned);
-//! it is counted apart.
+//! by ReadyForQuery. So round trips = Sync + Query messages sent, every one of them. A
+//! Sync sent alone is a ping (sqlx's own pool pings every connection it takes back,
+//! after the call returned): it is a round trip, and is also counted apart, to name it.
 //!
 //! It can also play a server that goes away ([`Proxy::cut`]) or one that stops
 //! answering on the connections open now ([`Proxy::stall_open`]): their answers are held
@@ -31,7 +31,7 @@ pub struct Counts {
 /// A snapshot of [`Counts`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sent {
-    /// Sync + Query messages but pings: each waits for the server's answer.
+    /// Sync + Query messages, pings included: each waits for the server's answer.
     pub round_trips: usize,
     /// Syncs sent alone: connection checks, not statements.
     pub pings: usize,
@@ -152,8 +152,7 @@ impl Proxy {
     pub fn sent(&self) -> Sent {
         Sent {
             round_trips: self.counts.syncs.load(Ordering::SeqCst)
-                + self.counts.queries.load(Ordering::SeqCst)
-                - self.counts.pings.load(Ordering::SeqCst),
+                + self.counts.queries.load(Ordering::SeqCst),
             pings: self.counts.pings.load(Ordering::SeqCst),
             parses: self.counts.parses.load(Ordering::SeqCst),
         }

@@ -1,0 +1,331 @@
+//! The store's own pool: a fixed number of connections, all opened and with every
+//! statement prepared before `build` returns, so an operation sends its one statement
+//! and nothing else.
+//!
+//! Why not sqlx's `PgPool`: sqlx 0.8 pings every connection it takes back (a lone Sync,
+//! sent by `Floating::return_to_pool` whatever the pool's options), one exchange after
+//! every operation on the connection the next call wants; and it opens connections on
+//! a caller's path when a burst finds none idle (startup, authentication, and each
+//! statement's preparation on the caller's first use of that connection).
+//!
+//! Here a connection goes back to the pool as it is, at once, when the operation's
+//! [`Connection`](crate::connection::Connection) is dropped. One that broke, timed out
+//! or was left mid-request (a caller dropped the future) is closed instead, and a task
+//! of the pool opens and prepares its replacement in the background: callers wait for
+//! an idle connection (within the acquire timeout), never for a connection to be made.
+//! While the server cannot be reached, a caller that finds no idle connection fails at
+//! once with the reason the last attempt to reconnect gave, nothing sent.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use optimist_core::{Applied, ErrorKind, StorageError};
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use tokio::sync::Semaphore;
+
+use crate::error;
+
+/// The first wait before trying to open a replacement again; doubled up to
+/// [`MOST_BETWEEN_RECONNECTS`].
+const FIRST_RECONNECT_WAIT: Duration = Duration::from_millis(50);
+const MOST_BETWEEN_RECONNECTS: Duration = Duration::from_secs(2);
+
+/// A pool of prepared connections to one server. Clones share it.
+#[derive(Clone)]
+pub(crate) struct Pool {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    options: PgConnectOptions,
+    /// The statements every connection has prepared before it serves a call.
+    statements: Vec<String>,
+    idle: Mutex<Vec<PgConnection>>,
+    /// One permit per idle connection; closed when the pool is closed.
+    available: Semaphore,
+    /// Connections closed whose replacement is not open yet.
+    missing: AtomicUsize,
+    /// Why the last attempt to open a replacement failed, until one succeeds.
+    last_failure: Mutex<Option<(ErrorKind, String)>>,
+    acquire_timeout: Duration,
+    response_timeout: Duration,
+    size: usize,
+}
+
+/// A connection taken from the pool (or, while `build` sets the table up, one of no
+/// pool yet). Give it back with [`Leased::give_back`] or close it with
+/// [`Leased::discard`]; dropped without either, it is discarded.
+pub(crate) struct Leased {
+    conn: Option<PgConnection>,
+    pool: Option<Pool>,
+}
+
+impl Pool {
+    /// A pool of `connections`: the first already open (with every statement prepared),
+    /// the others opened and prepared now. Fails if any of them cannot be.
+    pub(crate) async fn open(
+        first: PgConnection,
+        options: PgConnectOptions,
+        statements: Vec<String>,
+        connections: u32,
+        timeouts: (Duration, Duration),
+    ) -> Result<Self, StorageError> {
+        let (acquire_timeout, response_timeout) = timeouts;
+        let size = usize::try_from(connections.max(1)).unwrap_or(1);
+        let pool = Pool {
+            shared: Arc::new(Shared {
+                options,
+                statements,
+                idle: Mutex::new(Vec::with_capacity(size)),
+                available: Semaphore::new(0),
+                missing: AtomicUsize::new(0),
+                last_failure: Mutex::new(None),
+                acquire_timeout,
+                response_timeout,
+                size,
+            }),
+        };
+        pool.shared.put_idle(first);
+        // One after the other: a burst of connections at once makes the server (and a
+        // loaded client) slow to answer each, for no gain at build.
+        for _ in 1..size {
+            let conn = pool.shared.open_prepared().await?;
+            pool.shared.put_idle(conn);
+        }
+        Ok(pool)
+    }
+
+    /// Prepares `statements` on `conn` (each kept in sqlx's statement cache of the
+    /// connection, so a call finds it there and sends only Bind, Execute and Sync).
+    pub(crate) async fn prepare(
+        conn: &mut PgConnection,
+        statements: &[String],
+        response_timeout: Duration,
+    ) -> Result<(), StorageError> {
+        for statement in statements {
+            let prepared = sqlx::Executor::prepare(&mut *conn, statement.as_str());
+            match tokio::time::timeout(response_timeout, prepared).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(err)) => return Err(error::sent(err, Applied::No)),
+                Err(_) => return Err(error::timed_out(response_timeout, Applied::No)),
+            }
+        }
+        Ok(())
+    }
+
+    /// An idle connection, waiting for one within the acquire timeout; failing here
+    /// means nothing was sent.
+    pub(crate) async fn acquire(&self) -> Result<Leased, StorageError> {
+        let shared = &self.shared;
+        let permit = match shared.available.try_acquire() {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(closed()),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                if shared.missing.load(Ordering::SeqCst) > 0 {
+                    // A connection is being replaced and the last attempt failed: the
+                    // server cannot be reached now; say so rather than wait.
+                    if let Some((kind, reason)) = shared.failure() {
+                        return Err(StorageError::not_applied(
+                            kind,
+                            format!("no connection to PostgreSQL: {reason}"),
+                        ));
+                    }
+                }
+                match tokio::time::timeout(shared.acquire_timeout, shared.available.acquire()).await
+                {
+                    Ok(Ok(permit)) => permit,
+                    Ok(Err(_)) => return Err(closed()),
+                    Err(_) => return Err(error::not_sent(sqlx::Error::PoolTimedOut)),
+                }
+            }
+        };
+        permit.forget();
+        let conn = shared
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        match conn {
+            Some(conn) => Ok(Leased {
+                conn: Some(conn),
+                pool: Some(self.clone()),
+            }),
+            // A permit stands for an idle connection; none means the pool was closed.
+            None => Err(closed()),
+        }
+    }
+
+    /// Closes every idle connection; calls after this fail with nothing sent, and a
+    /// connection in use is closed when its call ends.
+    pub(crate) async fn close(&self) {
+        self.shared.available.close();
+        let idle: Vec<PgConnection> = std::mem::take(
+            &mut *self
+                .shared
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        for conn in idle {
+            let closing = tokio::time::timeout(self.shared.response_timeout, conn.close());
+            if let Ok(Err(err)) = closing.await {
+                tracing::debug!(%err, "closing a connection failed");
+            }
+        }
+    }
+
+    /// How many connections are idle now.
+    pub(crate) fn idle(&self) -> usize {
+        self.shared.available.available_permits()
+    }
+
+    /// How many connections the pool keeps open.
+    pub(crate) fn size(&self) -> usize {
+        self.shared.size
+    }
+
+    fn give_back(&self, conn: PgConnection) {
+        if self.shared.available.is_closed() {
+            return; // closed: dropping it closes the socket
+        }
+        self.shared.put_idle(conn);
+    }
+
+    /// Closes `conn` (dropping it closes its socket; the server rolls back whatever it
+    /// had open) and opens its replacement in the background.
+    fn discard(&self, conn: PgConnection) {
+        drop(conn);
+        if self.shared.available.is_closed() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!("a connection was closed outside a tokio runtime: not replaced");
+            return;
+        };
+        self.shared.missing.fetch_add(1, Ordering::SeqCst);
+        runtime.spawn(replace(Arc::downgrade(&self.shared)));
+    }
+}
+
+impl Shared {
+    fn put_idle(&self, conn: PgConnection) {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(conn);
+        self.available.add_permits(1);
+    }
+
+    fn failure(&self) -> Option<(ErrorKind, String)> {
+        self.last_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// A new connection with every statement prepared.
+    async fn open_prepared(&self) -> Result<PgConnection, StorageError> {
+        let connecting = PgConnection::connect_with(&self.options);
+        let limit = connect_timeout(self.acquire_timeout, self.response_timeout);
+        let mut conn = match tokio::time::timeout(limit, connecting).await {
+            Ok(conn) => conn.map_err(error::not_sent)?,
+            Err(_) => return Err(error::timed_out(limit, Applied::No)),
+        };
+        Pool::prepare(&mut conn, &self.statements, self.response_timeout).await?;
+        Ok(conn)
+    }
+}
+
+/// Opens a connection in place of one closed, trying again (waiting longer each time)
+/// until it is open, or the pool is closed or gone (every store holding it dropped):
+/// the task holds the pool only while it tries.
+async fn replace(pool: Weak<Shared>) {
+    let mut wait = FIRST_RECONNECT_WAIT;
+    loop {
+        let Some(shared) = pool.upgrade() else {
+            return;
+        };
+        if shared.available.is_closed() {
+            shared.missing.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        match shared.open_prepared().await {
+            Ok(conn) => {
+                *shared
+                    .last_failure
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = None;
+                shared.missing.fetch_sub(1, Ordering::SeqCst);
+                if !shared.available.is_closed() {
+                    shared.put_idle(conn);
+                }
+                return;
+            }
+            Err(err) => {
+                tracing::debug!(%err, "opening a replacement connection failed");
+                *shared
+                    .last_failure
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some((err.kind(), err.to_string()));
+            }
+        }
+        drop(shared);
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(MOST_BETWEEN_RECONNECTS);
+    }
+}
+
+impl Leased {
+    /// `conn`, belonging to no pool yet.
+    pub(crate) fn standalone(conn: PgConnection) -> Self {
+        Self {
+            conn: Some(conn),
+            pool: None,
+        }
+    }
+
+    /// The connection.
+    pub(crate) fn raw(&mut self) -> Option<&mut PgConnection> {
+        self.conn.as_mut()
+    }
+
+    /// The connection itself, taken out.
+    pub(crate) fn into_raw(mut self) -> Option<PgConnection> {
+        self.conn.take()
+    }
+
+    /// Returns the connection to the pool, ready for the next call.
+    pub(crate) fn give_back(mut self) {
+        if let (Some(conn), Some(pool)) = (self.conn.take(), &self.pool) {
+            pool.give_back(conn);
+        }
+    }
+
+    /// Closes the connection; the pool replaces it.
+    pub(crate) fn discard(mut self) {
+        if let (Some(conn), Some(pool)) = (self.conn.take(), &self.pool) {
+            pool.discard(conn);
+        }
+    }
+}
+
+impl Drop for Leased {
+    fn drop(&mut self) {
+        if let (Some(conn), Some(pool)) = (self.conn.take(), &self.pool) {
+            pool.discard(conn);
+        }
+    }
+}
+
+/// How long opening a connection (TCP, TLS, startup, authentication) may take: the
+/// longer of the two timeouts. Authentication alone can take a while on a loaded
+/// client (SCRAM's key derivation), and no caller waits on it but `build`.
+pub(crate) fn connect_timeout(acquire_timeout: Duration, response_timeout: Duration) -> Duration {
+    acquire_timeout.max(response_timeout)
+}
+
+fn closed() -> StorageError {
+    StorageError::not_applied(ErrorKind::Unavailable, "the store was closed")
+}
