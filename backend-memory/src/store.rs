@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use optimist_core::{
-    Capabilities, CommitOutcome, Decision, Held, Key, Outcome, RangePage, RangeRequest, Record,
-    Storage, StorageError, Write,
+    Capabilities, CommitOutcome, Decision, Held, Key, Outcome, OwnedPut, PutAnswer, RangePage,
+    RangeRequest, Record, Storage, StorageError, Write,
 };
 
 use crate::inject::Hooks;
@@ -161,26 +161,16 @@ pub(crate) fn apply(items: &mut Items, write: &Write<'_>) -> Outcome {
     let previous = Held::of(items.record(write.key));
     let token = Some(write.token);
     match write.decide(previous) {
-        Decision::Refuse => {
-            return Outcome::Refused {
-                current: items.record(write.key).cloned(),
-            };
-        }
+        Decision::Refuse => return refused(items, write.key),
         Decision::Put(version) => {
             let value = write.value().cloned().unwrap_or_default();
-            let entry = Entry {
-                record: Record::item(value, version).with_token(token),
-                buried_at: None,
-            };
-            items.entries.insert(write.key.clone(), entry);
+            let record = Record::item(value, version).with_token(token);
+            place(items, write.key, record, None);
         }
         Decision::Delete if items.tombstones => {
             if let Some(version) = previous.version() {
-                let entry = Entry {
-                    record: Record::tombstone(version).with_token(token),
-                    buried_at: Some(Instant::now()),
-                };
-                items.entries.insert(write.key.clone(), entry);
+                let record = Record::tombstone(version).with_token(token);
+                place(items, write.key, record, Some(Instant::now()));
             }
         }
         Decision::Delete => {
@@ -189,6 +179,57 @@ pub(crate) fn apply(items: &mut Items, write: &Write<'_>) -> Outcome {
         Decision::Keep => {}
     }
     Outcome::Applied { previous }
+}
+
+/// Applies a put handed over with its value: the same judgement as [`apply`], the
+/// value moved into the map, not copied. A put is applied or refused, never turned
+/// into a delete or a no-op.
+fn apply_owned(items: &mut Items, put: OwnedPut<'_>) -> PutAnswer {
+    let decision = |held| put.write().decide(held);
+    // One lookup for the common case, a record replaced in place.
+    let (decision, current) = match items.entries.get_mut(put.key) {
+        Some(entry) => match decision(entry.record.held()) {
+            Decision::Put(version) => {
+                let previous = entry.record.held();
+                entry.record = Record::item(put.value, version).with_token(Some(put.token));
+                entry.buried_at = None;
+                return PutAnswer::Kept { previous };
+            }
+            refusal => (refusal, Some(entry.record.clone())),
+        },
+        None => (decision(Held::Nothing), None),
+    };
+    match decision {
+        Decision::Put(version) => {
+            let record = Record::item(put.value, version).with_token(Some(put.token));
+            place(items, put.key, record, None);
+            PutAnswer::Kept {
+                previous: Held::Nothing,
+            }
+        }
+        _ => PutAnswer::Answered {
+            answer: Ok(Outcome::Refused { current }),
+            value: put.value,
+        },
+    }
+}
+
+/// A refusal carrying the key's record as it is.
+fn refused(items: &Items, key: &Key) -> Outcome {
+    Outcome::Refused {
+        current: items.record(key).cloned(),
+    }
+}
+
+/// Stores `record` under `key`, in place when the key has an entry (no key copied).
+fn place(items: &mut Items, key: &Key, record: Record, buried_at: Option<Instant>) {
+    let entry = Entry { record, buried_at };
+    match items.entries.get_mut(key) {
+        Some(slot) => *slot = entry,
+        None => {
+            items.entries.insert(key.clone(), entry);
+        }
+    }
 }
 
 #[async_trait]
@@ -222,6 +263,12 @@ impl Storage for MemoryStore {
         let mut items = self.lock();
         self.hooks.fire(&mut items, write.key);
         Ok(apply(&mut items, write))
+    }
+
+    async fn write_value(&self, put: OwnedPut<'_>) -> PutAnswer {
+        let mut items = self.lock();
+        self.hooks.fire(&mut items, put.key);
+        apply_owned(&mut items, put)
     }
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
