@@ -15,9 +15,9 @@
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented public function.
 
-use std::collections::HashMap;
+mod bare;
+
 use std::hint::black_box;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group};
@@ -26,36 +26,10 @@ use optimist_memory::MemoryStore;
 use serde_json::{Value, json};
 use tokio::runtime::Runtime;
 
+use bare::Bare;
+
 fn value() -> Value {
     json!({"title": "Dune", "author": "Frank Herbert", "copies": 3, "tags": ["sf", "classic"]})
-}
-
-/// The baseline: the same conditional write on a bare map, no checks, no async.
-struct Bare(Mutex<HashMap<Key, (Value, u64)>>);
-
-impl Bare {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, (Value, u64)>> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn get(&self, key: &Key) -> Option<(Value, u64)> {
-        self.lock().get(key).cloned()
-    }
-
-    fn update(&self, key: &Key, expected: u64, value: Value) -> Result<u64, Option<(Value, u64)>> {
-        let mut map = self.lock();
-        match map.get_mut(key) {
-            Some((v, version)) if *version == expected => {
-                *v = value;
-                *version += 1;
-                Ok(*version)
-            }
-            Some((v, version)) => Err(Some((v.clone(), *version))),
-            None => Err(None),
-        }
-    }
 }
 
 /// The store and the map, each holding `key` at version 1.
@@ -65,7 +39,8 @@ fn setup(runtime: &Runtime) -> (MemoryStore, Bare, Key) {
     runtime.block_on(async {
         let _ = store.put(&key, value()).await;
     });
-    let bare = Bare(Mutex::new(HashMap::from([(key.clone(), (value(), 1))])));
+    let bare = Bare::default();
+    bare.insert(key.clone(), value());
     (store, bare, key)
 }
 

@@ -1,6 +1,6 @@
 //! The memory store: one map behind one lock.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -20,11 +20,14 @@ pub(crate) struct Entry {
     buried_at: Option<Instant>,
 }
 
-/// The map, ordered by key (partition, then sort part, as UTF-8 bytes), so a query
-/// reads one interval of it and a scan continues after a key.
+/// The records by key, for point operations at the cost of a hash lookup whatever the
+/// store's size, and the keys in order (partition, then sort part, as UTF-8 bytes), so
+/// that a query reads one interval and a scan continues after a key. The order changes
+/// only when a key comes or goes, not on an update.
 #[derive(Debug)]
 pub(crate) struct Items {
-    pub(crate) entries: BTreeMap<Key, Entry>,
+    pub(crate) entries: HashMap<Key, Entry>,
+    pub(crate) order: BTreeSet<Key>,
     tombstones: bool,
     /// Tells this store's cursors from another's.
     id: u64,
@@ -40,7 +43,8 @@ impl Items {
     fn new(tombstones: bool) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Self {
-            entries: BTreeMap::new(),
+            entries: HashMap::new(),
+            order: BTreeSet::new(),
             tombstones,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
@@ -50,6 +54,12 @@ impl Items {
 impl Items {
     pub(crate) fn record(&self, key: &Key) -> Option<&Record> {
         self.entries.get(key).map(|entry| &entry.record)
+    }
+
+    fn remove(&mut self, key: &Key) {
+        if self.entries.remove(key).is_some() {
+            self.order.remove(key);
+        }
     }
 }
 
@@ -173,9 +183,7 @@ pub(crate) fn apply(items: &mut Items, write: &Write<'_>) -> Outcome {
                 place(items, write.key, record, Some(Instant::now()));
             }
         }
-        Decision::Delete => {
-            items.entries.remove(write.key);
-        }
+        Decision::Delete => items.remove(write.key),
         Decision::Keep => {}
     }
     Outcome::Applied { previous }
@@ -228,6 +236,7 @@ fn place(items: &mut Items, key: &Key, record: Record, buried_at: Option<Instant
         Some(slot) => *slot = entry,
         None => {
             items.entries.insert(key.clone(), entry);
+            items.order.insert(key.clone());
         }
     }
 }
@@ -256,7 +265,7 @@ impl Storage for MemoryStore {
     }
 
     async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
-        Ok(crate::range::read(&self.lock().entries, request))
+        Ok(crate::range::read(&self.lock(), request))
     }
 
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
@@ -305,12 +314,20 @@ impl Storage for MemoryStore {
                 "this memory store keeps no tombstones (Capabilities::tombstones is off)",
             ));
         }
-        let before = items.entries.len();
         let now = Instant::now();
-        items.entries.retain(|_, entry| match entry.buried_at {
-            Some(at) => now.saturating_duration_since(at) <= older_than,
-            None => true,
-        });
-        Ok((before - items.entries.len()) as u64)
+        let old: Vec<Key> = items
+            .entries
+            .iter()
+            .filter(|(_, entry)| {
+                entry
+                    .buried_at
+                    .is_some_and(|at| now.saturating_duration_since(at) > older_than)
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in &old {
+            items.remove(key);
+        }
+        Ok(old.len() as u64)
     }
 }
