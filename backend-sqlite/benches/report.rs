@@ -8,7 +8,6 @@
 
 mod raw;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -81,15 +80,9 @@ fn main() {
         eprintln!("cannot build a tokio runtime");
         return;
     };
-    let dir: PathBuf = std::env::var_os("OPTIMIST_TMP")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir)
-        .join(format!("optimist-sqlite-report-{}", std::process::id()));
-    if std::fs::create_dir_all(&dir).is_err() {
-        eprintln!("cannot create {}", dir.display());
+    let Some(dir) = raw::bench_dir("optimist-sqlite-report") else {
         return;
-    }
+    };
     let file = dir.join("items.db");
     runtime.block_on(async {
         let Ok(store) = SqliteStore::builder().path(&file).build().await else {

@@ -7,7 +7,6 @@
 //! with its `raw_*` neighbour.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -270,15 +269,9 @@ fn bench(c: &mut Criterion) {
     };
     // Only in a real bench run, not when `cargo test` runs each benchmark once.
     let alternating = std::env::args().any(|arg| arg == "--bench");
-    let dir: PathBuf = std::env::var_os("OPTIMIST_TMP")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir)
-        .join(format!("optimist-sqlite-bench-{}", std::process::id()));
-    if std::fs::create_dir_all(&dir).is_err() {
-        eprintln!("cannot create {}", dir.display());
+    let Some(dir) = raw::bench_dir("optimist-sqlite-bench") else {
         return;
-    }
+    };
 
     if let Some((store, raw)) = runtime.block_on(memory_pair()) {
         let mut group = c.benchmark_group("sqlite_memory");

@@ -1,5 +1,6 @@
 //! Concurrent clients: each a tokio task calling one subject for one window.
 
+use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -53,14 +54,16 @@ pub(crate) async fn clients(
                 let mut figures = Figures::default();
                 for start in window.starts() {
                     match workload {
-                        Workload::Get => drop(subject.get(item).await),
+                        Workload::Get => {
+                            black_box(subject.get(item).await);
+                        }
                         Workload::Update => {
                             expected = match subject.update(item, expected).await {
                                 Ok(version) | Err(version) => version,
                             };
                         }
                         Workload::Conflict => {
-                            drop(subject.update(Workload::CONFLICT_ITEM, 0).await)
+                            black_box(subject.update(Workload::CONFLICT_ITEM, 0).await);
                         }
                     }
                     figures.record(start.elapsed());

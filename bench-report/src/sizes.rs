@@ -1,5 +1,6 @@
 //! The cost of one call as the store grows: one client, a random item each call.
 
+use std::hint::black_box;
 use std::sync::Arc;
 
 use std::time::Instant;
@@ -29,7 +30,9 @@ pub(crate) async fn sizes(
         // Timed from here: the pick and the version lookup are the harness's.
         let start = Instant::now();
         match workload {
-            Workload::Get => drop(subject.get(item).await),
+            Workload::Get => {
+                            black_box(subject.get(item).await);
+                        }
             _ => {
                 let now = match subject.update(item, expected).await {
                     Ok(version) | Err(version) => version,

@@ -134,3 +134,20 @@ impl Raw {
 pub fn options() -> SqliteConnectOptions {
     SqliteConnectOptions::new().busy_timeout(optimist_sqlite::DEFAULT_BUSY_TIMEOUT)
 }
+
+/// A fresh directory for a bench's database files: under `OPTIMIST_TMP` (set by the
+/// scripts), else the system's temporary directory; `None` if it cannot be made.
+pub fn bench_dir(name: &str) -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("OPTIMIST_TMP")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("{name}-{}", std::process::id()));
+    match std::fs::create_dir_all(&dir) {
+        Ok(()) => Some(dir),
+        Err(err) => {
+            eprintln!("cannot create {}: {err}", dir.display());
+            None
+        }
+    }
+}
