@@ -63,7 +63,7 @@ pub(crate) async fn clients(
                             };
                         }
                         Workload::Conflict => {
-                            black_box(subject.update(Workload::CONFLICT_ITEM, 0).await);
+                            let _ = black_box(subject.update(Workload::CONFLICT_ITEM, 0).await);
                         }
                     }
                     figures.record(start.elapsed());

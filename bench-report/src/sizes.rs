@@ -31,8 +31,8 @@ pub(crate) async fn sizes(
         let start = Instant::now();
         match workload {
             Workload::Get => {
-                            black_box(subject.get(item).await);
-                        }
+                black_box(subject.get(item).await);
+            }
             _ => {
                 let now = match subject.update(item, expected).await {
                     Ok(version) | Err(version) => version,
