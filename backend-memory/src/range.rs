@@ -1,15 +1,14 @@
-//! Query and scan pages: one interval of the ordered map.
+//! Query and scan pages: one interval of the ordered keys.
 
-use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use optimist_core::{Direction, Key, RangePage, RangeRequest, RangeScope};
 
-use crate::store::Entry;
+use crate::store::{Entry, Items};
 
 /// One page: the records `request` admits, in its order, at most `limit`, and the last
 /// key answered if anything follows it.
-pub(crate) fn read(entries: &BTreeMap<Key, Entry>, request: &RangeRequest<'_>) -> RangePage {
+pub(crate) fn read(items: &Items, request: &RangeRequest<'_>) -> RangePage {
     let limit = request.limit;
     // One more than asked, to learn whether the page is the last.
     let mut taken: Vec<(&Key, &Entry)> = match request.scope {
@@ -34,20 +33,21 @@ pub(crate) fn read(entries: &BTreeMap<Key, Entry>, request: &RangeRequest<'_>) -
             if !interval_is_valid(&lower, &upper) {
                 return RangePage::default();
             }
-            let interval = entries.range((lower, upper));
+            let interval = items.order.range((lower, upper));
             match direction {
-                Direction::Ascending => interval.take(limit + 1).collect(),
-                Direction::Descending => interval.rev().take(limit + 1).collect(),
+                Direction::Ascending => first(items, interval, limit + 1),
+                Direction::Descending => first(items, interval.rev(), limit + 1),
             }
         }
         _ => {
             let lower = request
                 .after
                 .map_or(Bound::Unbounded, |after| Bound::Excluded(after.clone()));
-            entries
-                .range((lower, Bound::Unbounded))
-                .take(limit + 1)
-                .collect()
+            first(
+                items,
+                items.order.range((lower, Bound::Unbounded)),
+                limit + 1,
+            )
         }
     };
     let more = taken.len() > limit;
@@ -64,7 +64,19 @@ pub(crate) fn read(entries: &BTreeMap<Key, Entry>, request: &RangeRequest<'_>) -
     RangePage::new(records, resume_after)
 }
 
-/// `BTreeMap::range` panics on an empty or inverted interval given as excluded bounds on
+/// The first `count` keys of `keys`, each with its entry (the order and the entries
+/// hold the same keys).
+fn first<'a>(
+    items: &'a Items,
+    keys: impl Iterator<Item = &'a Key>,
+    count: usize,
+) -> Vec<(&'a Key, &'a Entry)> {
+    keys.filter_map(|key| items.entries.get(key).map(|entry| (key, entry)))
+        .take(count)
+        .collect()
+}
+
+/// `BTreeSet::range` panics on an empty or inverted interval given as excluded bounds on
 /// one key, or as a lower bound above the upper one: those read nothing.
 fn interval_is_valid(lower: &Bound<Key>, upper: &Bound<Key>) -> bool {
     match (lower, upper) {

@@ -1,14 +1,14 @@
 //! The memory store: one map behind one lock.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use optimist_core::{
-    Capabilities, CommitOutcome, Decision, Held, Key, Outcome, RangePage, RangeRequest, Record,
-    Storage, StorageError, Write,
+    Capabilities, CommitOutcome, Decision, Held, Key, Outcome, OwnedPut, PutAnswer, RangePage,
+    RangeRequest, Record, Storage, StorageError, Write,
 };
 
 use crate::inject::Hooks;
@@ -20,11 +20,14 @@ pub(crate) struct Entry {
     buried_at: Option<Instant>,
 }
 
-/// The map, ordered by key (partition, then sort part, as UTF-8 bytes), so a query
-/// reads one interval of it and a scan continues after a key.
+/// The records by key, for point operations at the cost of a hash lookup whatever the
+/// store's size, and the keys in order (partition, then sort part, as UTF-8 bytes), so
+/// that a query reads one interval and a scan continues after a key. The order changes
+/// only when a key comes or goes, not on an update.
 #[derive(Debug)]
 pub(crate) struct Items {
-    pub(crate) entries: BTreeMap<Key, Entry>,
+    pub(crate) entries: HashMap<Key, Entry>,
+    pub(crate) order: BTreeSet<Key>,
     tombstones: bool,
     /// Tells this store's cursors from another's.
     id: u64,
@@ -40,7 +43,8 @@ impl Items {
     fn new(tombstones: bool) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Self {
-            entries: BTreeMap::new(),
+            entries: HashMap::new(),
+            order: BTreeSet::new(),
             tombstones,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
@@ -50,6 +54,12 @@ impl Items {
 impl Items {
     pub(crate) fn record(&self, key: &Key) -> Option<&Record> {
         self.entries.get(key).map(|entry| &entry.record)
+    }
+
+    fn remove(&mut self, key: &Key) {
+        if self.entries.remove(key).is_some() {
+            self.order.remove(key);
+        }
     }
 }
 
@@ -161,34 +171,74 @@ pub(crate) fn apply(items: &mut Items, write: &Write<'_>) -> Outcome {
     let previous = Held::of(items.record(write.key));
     let token = Some(write.token);
     match write.decide(previous) {
-        Decision::Refuse => {
-            return Outcome::Refused {
-                current: items.record(write.key).cloned(),
-            };
-        }
+        Decision::Refuse => return refused(items, write.key),
         Decision::Put(version) => {
             let value = write.value().cloned().unwrap_or_default();
-            let entry = Entry {
-                record: Record::item(value, version).with_token(token),
-                buried_at: None,
-            };
-            items.entries.insert(write.key.clone(), entry);
+            let record = Record::item(value, version).with_token(token);
+            place(items, write.key, record, None);
         }
         Decision::Delete if items.tombstones => {
             if let Some(version) = previous.version() {
-                let entry = Entry {
-                    record: Record::tombstone(version).with_token(token),
-                    buried_at: Some(Instant::now()),
-                };
-                items.entries.insert(write.key.clone(), entry);
+                let record = Record::tombstone(version).with_token(token);
+                place(items, write.key, record, Some(Instant::now()));
             }
         }
-        Decision::Delete => {
-            items.entries.remove(write.key);
-        }
+        Decision::Delete => items.remove(write.key),
         Decision::Keep => {}
     }
     Outcome::Applied { previous }
+}
+
+/// Applies a put handed over with its value: the same judgement as [`apply`], the
+/// value moved into the map, not copied. A put is applied or refused, never turned
+/// into a delete or a no-op.
+fn apply_owned(items: &mut Items, put: OwnedPut<'_>) -> PutAnswer {
+    let decision = |held| put.write().decide(held);
+    // One lookup for the common case, a record replaced in place.
+    let (decision, current) = match items.entries.get_mut(put.key) {
+        Some(entry) => match decision(entry.record.held()) {
+            Decision::Put(version) => {
+                let previous = entry.record.held();
+                entry.record = Record::item(put.value, version).with_token(Some(put.token));
+                entry.buried_at = None;
+                return PutAnswer::Kept { previous };
+            }
+            refusal => (refusal, Some(entry.record.clone())),
+        },
+        None => (decision(Held::Nothing), None),
+    };
+    match decision {
+        Decision::Put(version) => {
+            let record = Record::item(put.value, version).with_token(Some(put.token));
+            place(items, put.key, record, None);
+            PutAnswer::Kept {
+                previous: Held::Nothing,
+            }
+        }
+        _ => PutAnswer::Answered {
+            answer: Ok(Outcome::Refused { current }),
+            value: put.value,
+        },
+    }
+}
+
+/// A refusal carrying the key's record as it is.
+fn refused(items: &Items, key: &Key) -> Outcome {
+    Outcome::Refused {
+        current: items.record(key).cloned(),
+    }
+}
+
+/// Stores `record` under `key`, in place when the key has an entry (no key copied).
+fn place(items: &mut Items, key: &Key, record: Record, buried_at: Option<Instant>) {
+    let entry = Entry { record, buried_at };
+    match items.entries.get_mut(key) {
+        Some(slot) => *slot = entry,
+        None => {
+            items.entries.insert(key.clone(), entry);
+            items.order.insert(key.clone());
+        }
+    }
 }
 
 #[async_trait]
@@ -215,13 +265,19 @@ impl Storage for MemoryStore {
     }
 
     async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
-        Ok(crate::range::read(&self.lock().entries, request))
+        Ok(crate::range::read(&self.lock(), request))
     }
 
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
         let mut items = self.lock();
         self.hooks.fire(&mut items, write.key);
         Ok(apply(&mut items, write))
+    }
+
+    async fn write_value(&self, put: OwnedPut<'_>) -> PutAnswer {
+        let mut items = self.lock();
+        self.hooks.fire(&mut items, put.key);
+        apply_owned(&mut items, put)
     }
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
@@ -258,12 +314,20 @@ impl Storage for MemoryStore {
                 "this memory store keeps no tombstones (Capabilities::tombstones is off)",
             ));
         }
-        let before = items.entries.len();
         let now = Instant::now();
-        items.entries.retain(|_, entry| match entry.buried_at {
-            Some(at) => now.saturating_duration_since(at) <= older_than,
-            None => true,
-        });
-        Ok((before - items.entries.len()) as u64)
+        let old: Vec<Key> = items
+            .entries
+            .iter()
+            .filter(|(_, entry)| {
+                entry
+                    .buried_at
+                    .is_some_and(|at| now.saturating_duration_since(at) > older_than)
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in &old {
+            items.remove(key);
+        }
+        Ok(old.len() as u64)
     }
 }

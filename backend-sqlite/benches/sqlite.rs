@@ -7,7 +7,6 @@
 //! with its `raw_*` neighbour.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -15,138 +14,17 @@ use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
 use optimist_core::{Key, Version, VersionedStore};
 use optimist_sqlite::SqliteStore;
 use serde_json::{Value, json};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection, Row, SqliteConnection, SqlitePool};
+use sqlx::ConnectOptions;
+use sqlx::sqlite::{SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::runtime::Runtime;
 use tokio::sync::Mutex;
 
+mod raw;
+
+use raw::{CREATE, Raw, options};
+
 fn value() -> Value {
     json!({"title": "Dune", "author": "Frank Herbert", "copies": 3, "tags": ["sf", "classic"]})
-}
-
-/// The bare-sqlx side: the store's own SQL on the same kind of connection.
-enum Raw {
-    Memory(Mutex<SqliteConnection>),
-    Pool(SqlitePool),
-}
-
-const CREATE: &str = "CREATE TABLE IF NOT EXISTS optimist_items (\
-    partition_key TEXT NOT NULL, \
-    has_sort INTEGER NOT NULL CHECK (has_sort IN (0, 1)), \
-    sort_key TEXT NOT NULL CHECK (has_sort = 1 OR sort_key = ''), \
-    value TEXT, \
-    version INTEGER NOT NULL DEFAULT 0 CHECK (version >= 0), \
-    token TEXT, \
-    deleted_at INTEGER, \
-    PRIMARY KEY (partition_key, has_sort, sort_key)) STRICT";
-const GET: &str = "SELECT value, version, token FROM optimist_items WHERE partition_key = ?1 AND has_sort = ?2 AND sort_key = ?3";
-const INSERT: &str = "INSERT INTO optimist_items (partition_key, has_sort, sort_key, value, token, version) \
-    VALUES (?1, ?2, ?3, ?4, ?5, 1) ON CONFLICT DO NOTHING";
-// The store binds the new version as ?7; the raw side computes the same number here.
-const UPDATE: &str = "UPDATE optimist_items SET value = ?4, token = ?5, version = ?6 + 1 \
-    WHERE partition_key = ?1 AND has_sort = ?2 AND sort_key = ?3 AND version = ?6 \
-    AND value IS NOT NULL";
-
-/// A fresh write token as the store writes one: 32 hex digits, new for every write.
-fn token() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!("{:032x}", NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
-impl Raw {
-    async fn get(&self, key: &str) -> Option<(Value, i64)> {
-        let query = sqlx::query(GET).bind(key).bind(0i64).bind("");
-        let row = match self {
-            Raw::Memory(conn) => query.fetch_optional(&mut *conn.lock().await).await,
-            Raw::Pool(pool) => query.fetch_optional(pool).await,
-        };
-        let row = row.ok()??;
-        let text: &str = row.try_get(0).ok()?;
-        let _token: Option<&str> = row.try_get(2).ok()?;
-        Some((serde_json::from_str(text).ok()?, row.try_get(1).ok()?))
-    }
-
-    async fn execute(
-        &self,
-        sql: &str,
-        key: &str,
-        value: Option<&str>,
-        version: Option<i64>,
-    ) -> u64 {
-        let mut query = sqlx::query(sql).bind(key).bind(0i64).bind("");
-        if let Some(value) = value {
-            query = query.bind(value).bind(token());
-        }
-        if let Some(version) = version {
-            query = query.bind(version);
-        }
-        let done = match self {
-            Raw::Memory(conn) => query.execute(&mut *conn.lock().await).await,
-            Raw::Pool(pool) => query.execute(pool).await,
-        };
-        done.map_or(0, |d| d.rows_affected())
-    }
-
-    async fn insert(&self, key: &str, value: &Value) -> bool {
-        let text = serde_json::to_string(value).unwrap_or_default();
-        self.execute(INSERT, key, Some(&text), None).await == 1
-    }
-
-    async fn update(&self, key: &str, expected: i64, value: &Value) -> bool {
-        let text = serde_json::to_string(value).unwrap_or_default();
-        self.execute(UPDATE, key, Some(&text), Some(expected)).await == 1
-    }
-
-    /// A refused update that, like optimist's, reads the current item under the same
-    /// write lock that refused it: BEGIN IMMEDIATE, UPDATE, SELECT, ROLLBACK.
-    async fn update_conflict(
-        &self,
-        key: &str,
-        expected: i64,
-        value: &Value,
-    ) -> Option<(Value, i64)> {
-        let text = serde_json::to_string(value).unwrap_or_default();
-        let mut pooled;
-        let mut guard;
-        let conn: &mut SqliteConnection = match self {
-            Raw::Memory(conn) => {
-                guard = conn.lock().await;
-                &mut guard
-            }
-            Raw::Pool(pool) => {
-                pooled = pool.acquire().await.ok()?;
-                &mut pooled
-            }
-        };
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.ok()?;
-        let done = sqlx::query(UPDATE)
-            .bind(key)
-            .bind(0i64)
-            .bind("")
-            .bind(&text)
-            .bind(token())
-            .bind(expected)
-            .execute(&mut *tx)
-            .await
-            .ok()?;
-        if done.rows_affected() == 1 {
-            tx.commit().await.ok()?;
-            return None;
-        }
-        let row = sqlx::query(GET)
-            .bind(key)
-            .bind(0i64)
-            .bind("")
-            .fetch_optional(&mut *tx)
-            .await
-            .ok()??;
-        let text: &str = row.try_get(0).ok()?;
-        Some((serde_json::from_str(text).ok()?, row.try_get(1).ok()?))
-    }
-}
-
-fn options() -> SqliteConnectOptions {
-    SqliteConnectOptions::new().busy_timeout(optimist_sqlite::DEFAULT_BUSY_TIMEOUT)
 }
 
 async fn memory_pair() -> Option<(SqliteStore, Raw)> {
@@ -391,15 +269,9 @@ fn bench(c: &mut Criterion) {
     };
     // Only in a real bench run, not when `cargo test` runs each benchmark once.
     let alternating = std::env::args().any(|arg| arg == "--bench");
-    let dir: PathBuf = std::env::var_os("OPTIMIST_TMP")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir)
-        .join(format!("optimist-sqlite-bench-{}", std::process::id()));
-    if std::fs::create_dir_all(&dir).is_err() {
-        eprintln!("cannot create {}", dir.display());
+    let Some(dir) = raw::bench_dir("optimist-sqlite-bench") else {
         return;
-    }
+    };
 
     if let Some((store, raw)) = runtime.block_on(memory_pair()) {
         let mut group = c.benchmark_group("sqlite_memory");

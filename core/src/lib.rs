@@ -62,8 +62,8 @@ pub use reads::{
 };
 pub use serde_json::Value;
 pub use storage::{
-    Applied, Change, CommitOutcome, Decision, ErrorKind, Expect, Held, Outcome, ParseTokenError,
-    Record, Storage, StorageError, Write, WriteToken,
+    Applied, Change, CommitOutcome, Decision, ErrorKind, Expect, Held, Outcome, OwnedPut,
+    ParseTokenError, PutAnswer, Record, Storage, StorageError, Write, WriteToken,
 };
 pub use store::VersionedStore;
 pub use transaction::{TxAction, TxOp};

@@ -13,8 +13,9 @@
 //! assert!(validate::write(Operation::Put, &Key::new("k"), &json!({"a": 1}), &caps).is_ok());
 //! ```
 
+mod measure;
+
 use std::collections::HashSet;
-use std::io;
 
 use serde_json::{Number, Value};
 
@@ -103,14 +104,15 @@ pub fn value(operation: Operation, key: &Key, value: &Value, caps: &Capabilities
             ));
         }
     }
-    let size = key.encoded_len() + encoded_len(value);
+    let measured = measure::measure(value);
+    let size = key.encoded_len() + measured.encoded_len;
     if size > caps.max_item_bytes {
         return invalid(format!(
             "item is {size} bytes (key plus JSON value), over the limit of {}",
             caps.max_item_bytes
         ));
     }
-    let depth = depth(value);
+    let depth = measured.depth;
     if depth > caps.max_depth {
         return invalid(format!(
             "value nests {depth} levels deep, over the limit of {}",
@@ -359,20 +361,7 @@ fn page_limit(operation: Operation, limit: usize, caps: &Capabilities) -> Result
 /// assert_eq!(optimist_core::validate::encoded_len(&serde_json::json!({"a": [1, 2]})), 11); // {"a":[1,2]}
 /// ```
 pub fn encoded_len(value: &Value) -> usize {
-    struct Counter(usize);
-    impl io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    // Writing a Value into an infallible writer cannot fail.
-    let _ = serde_json::to_writer(&mut counter, value);
-    counter.0
+    measure::measure(value).encoded_len
 }
 
 /// How deeply a value nests: 0 for a scalar, one more than the deepest element for an
@@ -384,23 +373,7 @@ pub fn encoded_len(value: &Value) -> usize {
 /// assert_eq!(optimist_core::validate::depth(&json!({"a": [[]]})), 3);
 /// ```
 pub fn depth(value: &Value) -> usize {
-    // Iterative, so a hostile value cannot overflow the stack.
-    let mut deepest = 0;
-    let mut stack = vec![(value, 0usize)];
-    while let Some((value, level)) = stack.pop() {
-        match value {
-            Value::Array(items) => {
-                deepest = deepest.max(level + 1);
-                stack.extend(items.iter().map(|v| (v, level + 1)));
-            }
-            Value::Object(fields) => {
-                deepest = deepest.max(level + 1);
-                stack.extend(fields.values().map(|v| (v, level + 1)));
-            }
-            _ => {}
-        }
-    }
-    deepest
+    measure::measure(value).depth
 }
 
 /// Whether a number can be stored exactly under `support`; the error says why not.

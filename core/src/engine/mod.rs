@@ -18,9 +18,9 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::{
-    Capabilities, Change, CommitOutcome, Error, Expect, Held, Key, Operation, Outcome, Page,
-    QueryOptions, RangePage, RangeRequest, Record, Result, ScanOptions, SortRange, Storage,
-    StorageError, TxOp, Version, Versioned, VersionedStore, Write, retry::RetryPolicy,
+    Capabilities, Change, CommitOutcome, Error, Expect, Held, Key, Operation, Outcome, OwnedPut,
+    Page, PutAnswer, QueryOptions, RangePage, RangeRequest, Record, Result, ScanOptions, SortRange,
+    Storage, StorageError, TxOp, Version, Versioned, VersionedStore, Write, retry::RetryPolicy,
 };
 
 #[async_trait]
@@ -34,7 +34,7 @@ impl<S: Storage + ?Sized> VersionedStore for S {
     }
 
     async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        single::put(self, crate::Operation::Insert, key, Expect::Absent, &value).await
+        single::put(self, crate::Operation::Insert, key, Expect::Absent, value).await
     }
 
     async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
@@ -43,7 +43,7 @@ impl<S: Storage + ?Sized> VersionedStore for S {
             crate::Operation::Update,
             key,
             Expect::At(expected),
-            &value,
+            value,
         )
         .await
     }
@@ -55,7 +55,7 @@ impl<S: Storage + ?Sized> VersionedStore for S {
     }
 
     async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        single::put(self, crate::Operation::Put, key, Expect::Any, &value).await
+        single::put(self, crate::Operation::Put, key, Expect::Any, value).await
     }
 
     async fn remove(&self, key: &Key) -> Result<Option<Version>> {
@@ -116,6 +116,9 @@ macro_rules! forward_storage {
             async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
                 (**self).write(write).await
             }
+            async fn write_value(&self, put: OwnedPut<'_>) -> PutAnswer {
+                (**self).write_value(put).await
+            }
             async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
                 (**self).commit(writes).await
             }
@@ -142,8 +145,8 @@ forward_storage!(Box<S>, &S);
 
 /// The version a put leaves behind: known in advance for a conditional put, derived
 /// from the previous state for `Any`. `None` only at the end of the counter.
-fn version_after_put(write: &Write<'_>, previous: Held) -> Option<Version> {
-    write.new_version().or_else(|| {
+fn version_after_put(expect: Expect, previous: Held) -> Option<Version> {
+    expect.next_version().or_else(|| {
         previous
             .version()
             .map_or(Some(Version::FIRST), Version::next)

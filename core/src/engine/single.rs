@@ -9,8 +9,8 @@ use super::settle::{self, Settled};
 use super::{is_exhaustion, pause, span, version_after_put};
 use crate::retry::retry_transient;
 use crate::{
-    Applied, Change, Error, ErrorKind, Expect, Held, Key, Operation, Outcome, Result, Storage,
-    StorageError, Version, Versioned, Write, validate,
+    Applied, Change, Error, ErrorKind, Expect, Held, Key, Operation, Outcome, OwnedPut, PutAnswer,
+    Result, Storage, StorageError, Version, Versioned, Write, validate,
 };
 
 /// `get`: one strongly consistent read.
@@ -44,18 +44,49 @@ pub(super) async fn get<S: Storage + ?Sized>(
     .await
 }
 
-/// `insert` (`Absent`), `update` (`At`) and `put` (`Any`): the version written.
+/// `insert` (`Absent`), `update` (`At`) and `put` (`Any`): the version written. The
+/// first attempt hands the value over ([`Storage::write_value`]), so that a store
+/// keeping values as they are moves it in instead of copying it.
 pub(super) async fn put<S: Storage + ?Sized>(
     store: &S,
     operation: Operation,
     key: &Key,
     expect: Expect,
-    value: &Value,
+    value: Value,
 ) -> Result<Version> {
-    let checked = validate::write(operation, key, value, store.capabilities());
-    let write = Write::new(key, expect, Change::Put(value));
-    run(store, operation, write, checked, |sent, previous| {
-        version_after_put(sent, previous).ok_or_else(|| exhausted(store, operation, key))
+    let checked = validate::write(operation, key, &value, store.capabilities());
+    let version = move |expect, previous| {
+        version_after_put(expect, previous).ok_or_else(|| exhausted(store, operation, key))
+    };
+    run(store, operation, key, expect, checked, || async move {
+        let write = Write::new(key, expect, Change::Put(&value));
+        // The resending loop is boxed: its state (backoff timer, settling reads) is
+        // large, and a put the store applies at once should not carry it around.
+        if matches!(expect, Expect::At(_)) && write.new_version().is_none() {
+            // No version follows `expected = u64::MAX`: `send` makes it a check.
+            return Box::pin(send(store, operation, write, None, |sent, previous| {
+                version(sent.expect, previous)
+            }))
+            .await;
+        }
+        let token = write.token;
+        match store
+            .write_value(OwnedPut::new(key, expect, token, value))
+            .await
+        {
+            PutAnswer::Kept { previous } => (version(expect, previous), 1),
+            PutAnswer::Answered { answer, value } => {
+                let write = Write::new(key, expect, Change::Put(&value)).with_token(token);
+                Box::pin(send(
+                    store,
+                    operation,
+                    write,
+                    Some(answer),
+                    |sent, previous| version(sent.expect, previous),
+                ))
+                .await
+            }
+        }
     })
     .await
 }
@@ -68,37 +99,35 @@ pub(super) async fn delete<S: Storage + ?Sized>(
     expect: Expect,
 ) -> Result<Option<Version>> {
     let checked = validate::key(operation, key, store.capabilities());
-    let write = Write::new(key, expect, Change::Delete);
-    run(store, operation, write, checked, |_, previous| {
-        Ok(previous.live_version())
+    run(store, operation, key, expect, checked, || async move {
+        let write = Write::new(key, expect, Change::Delete);
+        send(store, operation, write, None, |_, previous| {
+            Ok(previous.live_version())
+        })
+        .await
     })
     .await
 }
 
-/// Sends `write` (if the input `checked` out) and turns the answer into the
-/// operation's result: `applied` maps the write as last sent and what its key held
-/// before to the return value.
-async fn run<S, T>(
+/// Runs `attempts` (if the input `checked` out) in the operation's span: it sends the
+/// write and answers the operation's result and how many requests it took.
+async fn run<S, T, F>(
     store: &S,
     operation: Operation,
-    write: Write<'_>,
+    key: &Key,
+    expect: Expect,
     checked: Result<()>,
-    applied: impl FnOnce(&Write<'_>, Held) -> Result<T>,
+    attempts: impl FnOnce() -> F,
 ) -> Result<T>
 where
     S: Storage + ?Sized,
+    F: Future<Output = (Result<T>, u32)>,
 {
-    let key = write.key;
-    let span = span::open(
-        store.backend_name(),
-        operation,
-        Some(key),
-        Some(write.expect),
-    );
+    let span = span::open(store.backend_name(), operation, Some(key), Some(expect));
     async {
         let (result, attempts) = match checked {
             Err(invalid) => (Err(invalid), 0),
-            Ok(()) => send(store, operation, write, applied).await,
+            Ok(()) => attempts().await,
         };
         span::close(&tracing::Span::current(), &result, attempts);
         result
@@ -107,10 +136,13 @@ where
     .await
 }
 
+/// Sends `write` until it is settled; `first`: the answer to a first attempt already
+/// made (a put handed over with its value that the store did not keep).
 async fn send<S, T>(
     store: &S,
     operation: Operation,
     write: Write<'_>,
+    mut first: Option<std::result::Result<Outcome, StorageError>>,
     applied: impl FnOnce(&Write<'_>, Held) -> Result<T>,
 ) -> (Result<T>, u32)
 where
@@ -134,7 +166,11 @@ where
     let mut lost_answer = false;
     let answer = loop {
         attempts += 1;
-        let failure = match store.write(&sent).await {
+        let answer = match first.take() {
+            Some(answer) => answer,
+            None => store.write(&sent).await,
+        };
+        let failure = match answer {
             Ok(Outcome::Applied { previous }) => break Ok(Ok(previous)),
             Ok(Outcome::Refused { current }) => {
                 if let Some(previous) = settle::applied_before(&sent, current.as_ref()) {

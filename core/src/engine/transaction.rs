@@ -126,7 +126,7 @@ async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Optio
                 .iter()
                 .zip(previous)
                 .map(|(write, previous)| match write.change {
-                    Change::Put(_) => version_after_put(write, previous)
+                    Change::Put(_) => version_after_put(write.expect, previous)
                         .map(Some)
                         .ok_or_else(|| exhausted(store, operation, write.key)),
                     Change::Keep => Ok(write.new_version()),

@@ -11,6 +11,7 @@
 
 mod error;
 mod outcome;
+mod owned;
 mod record;
 mod token;
 mod write;
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 
 pub use error::{Applied, ErrorKind, StorageError};
 pub use outcome::{CommitOutcome, Outcome};
+pub use owned::{OwnedPut, PutAnswer};
 pub use record::{Held, Record};
 pub use token::{ParseTokenError, WriteToken};
 pub use write::{Change, Decision, Expect, Write};
@@ -123,6 +125,19 @@ pub trait Storage: Send + Sync {
     /// engine sends a check-only write when a put expects `u64::MAX`, to learn whether
     /// the precondition held without writing.
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError>;
+
+    /// The first attempt of a put, with its value owned: a store that keeps values as
+    /// they are (in memory) moves the value in rather than copying it, and answers
+    /// [`PutAnswer::Kept`] when it applied the put. Otherwise the same judgement and
+    /// effect as [`write`](Self::write) on [`OwnedPut::write`], answered with the
+    /// value back. The default does exactly that.
+    async fn write_value(&self, put: OwnedPut<'_>) -> PutAnswer {
+        let answer = self.write(&put.write()).await;
+        PutAnswer::Answered {
+            answer,
+            value: put.value,
+        }
+    }
 
     /// Applies every write or none (contract R10): if any precondition fails, nothing
     /// is written and the answer lists every refused write with its current item.

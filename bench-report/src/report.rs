@@ -1,0 +1,244 @@
+//! The whole report of one backend: the client runs, then the size runs, each pair in
+//! interleaved rounds, written as markdown tables.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::Subject;
+use crate::clients::{Workload, clients};
+use crate::measure::{Figures, Window};
+use crate::sizes::sizes;
+
+/// The version each item is at, as the last call on it left it (1 after a fill).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Versions(Arc<Mutex<HashMap<u64, u64>>>);
+
+impl Versions {
+    pub(crate) fn get(&self, item: u64) -> u64 {
+        let map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&item).copied().unwrap_or(1)
+    }
+
+    pub(crate) fn set(&self, item: u64, version: u64) {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        map.insert(item, version);
+    }
+}
+
+/// What to measure for one backend, read from the environment:
+/// `OPTIMIST_BENCH_WINDOW_MS` (each side's window per round, default 300),
+/// `OPTIMIST_BENCH_ROUNDS` (default 3), `OPTIMIST_BENCH_SIZES` (store sizes, default
+/// `1000,100000,1000000`), `OPTIMIST_BENCH_REPORT` (the file the tables are appended
+/// to; stdout without it).
+#[derive(Clone, Debug)]
+pub struct Report {
+    backend: String,
+    window: Window,
+    rounds: usize,
+    sizes: Vec<u64>,
+    note: String,
+    separate: bool,
+}
+
+impl Report {
+    /// The report of `backend`, or `None` outside `cargo bench` (the test run of the
+    /// benches checks that they build, it measures nothing).
+    pub fn from_env(backend: &str) -> Option<Self> {
+        if !std::env::args().any(|arg| arg == "--bench") {
+            println!("{backend} report bench: measures only under `cargo bench`");
+            return None;
+        }
+        let number = |name: &str, default: u64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        let sizes = std::env::var("OPTIMIST_BENCH_SIZES")
+            .ok()
+            .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![1_000, 100_000, 1_000_000]);
+        Some(Self {
+            backend: backend.to_string(),
+            window: Window(Duration::from_millis(number(
+                "OPTIMIST_BENCH_WINDOW_MS",
+                300,
+            ))),
+            rounds: number("OPTIMIST_BENCH_ROUNDS", 3).max(1) as usize,
+            sizes,
+            note: String::new(),
+            separate: false,
+        })
+    }
+
+    /// Other store sizes than asked (a backend where filling 1M items is not
+    /// practical), with the reason, printed under the table.
+    pub fn with_sizes(mut self, sizes: Vec<u64>, why: &str) -> Self {
+        self.sizes = sizes;
+        self.note = why.to_string();
+        self
+    }
+
+    /// For a pair that does not share its rows (the memory store beside a bare map):
+    /// both sides are filled, and each keeps its own versions.
+    pub fn separate_storage(mut self) -> Self {
+        self.separate = true;
+        self
+    }
+
+    /// Fills items `from..to`: through the raw side, or both sides when they do not
+    /// share rows.
+    async fn fill(&self, optimist: &Arc<dyn Subject>, raw: &Arc<dyn Subject>, from: u64, to: u64) {
+        raw.fill(from, to).await;
+        if self.separate {
+            optimist.fill(from, to).await;
+        }
+    }
+
+    /// Measures `optimist` beside `raw` (the same rows, the same statements) and
+    /// writes the tables.
+    pub async fn run(self, optimist: Arc<dyn Subject>, raw: Arc<dyn Subject>) {
+        let o_versions = Versions::default();
+        let versions = (
+            o_versions.clone(),
+            if self.separate {
+                Versions::default()
+            } else {
+                o_versions
+            },
+        );
+        let mut out = format!("## {}\n\n", self.backend);
+        let _ = writeln!(
+            out,
+            "Concurrent clients ({} rounds of {} ms per side, interleaved):\n",
+            self.rounds,
+            self.window.0.as_millis()
+        );
+        out += "| workload | clients | optimist ops/s | raw ops/s | ratio | optimist p50 / p99 | raw p50 / p99 |\n";
+        out += "|---|---:|---:|---:|---:|---:|---:|\n";
+        // Items 0..=16: the conflicts' item and one per client.
+        self.fill(&optimist, &raw, 0, 17).await;
+        for workload in [Workload::Get, Workload::Update, Workload::Conflict] {
+            for count in [1, 16] {
+                let (o, r) = self
+                    .pair(&optimist, &raw, &versions, |subject, versions| {
+                        clients(subject, workload, count, self.window, versions)
+                    })
+                    .await;
+                out += &row(workload.name(), &count.to_string(), &o, &r);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\nOne client, a random item per call, as the store grows ({} rounds of {} ms per side):\n",
+            self.rounds,
+            self.window.0.as_millis()
+        );
+        out += "| operation | items | optimist ops/s | raw ops/s | ratio | optimist p50 / p99 | raw p50 / p99 |\n";
+        out += "|---|---:|---:|---:|---:|---:|---:|\n";
+        let mut filled = 17;
+        let mut flat: Vec<(Workload, f64, f64)> = Vec::new();
+        for &items in &self.sizes {
+            if items > filled {
+                self.fill(&optimist, &raw, filled, items).await;
+                filled = items;
+            }
+            for workload in [Workload::Get, Workload::Update] {
+                let (o, r) = self
+                    .pair(&optimist, &raw, &versions, |subject, versions| {
+                        sizes(subject, workload, items, self.window, versions)
+                    })
+                    .await;
+                out += &row(workload.name(), &items.to_string(), &o, &r);
+                flat.push((workload, o.ops_per_second(), r.ops_per_second()));
+            }
+        }
+        if !self.note.is_empty() {
+            let _ = writeln!(out, "\n{}", self.note);
+        }
+        for workload in [Workload::Get, Workload::Update] {
+            let rates: Vec<(f64, f64)> = flat
+                .iter()
+                .filter(|(w, _, _)| *w == workload)
+                .map(|(_, o, r)| (*o, *r))
+                .collect();
+            if let (Some(first), Some(last)) = (rates.first(), rates.last()) {
+                let _ = writeln!(
+                    out,
+                    "\n{} at the largest size, as a share of its ops/s at the smallest: optimist {:.2}x, raw {:.2}x (goal: optimist within 20%).",
+                    workload.name(),
+                    last.0 / first.0,
+                    last.1 / first.1
+                );
+            }
+        }
+        out += "\n";
+        emit(&out);
+    }
+
+    /// Runs `measure` on each side, `rounds` times, the order swapped every round, and
+    /// sums each side's figures.
+    async fn pair<'v, F, Fut>(
+        &self,
+        optimist: &Arc<dyn Subject>,
+        raw: &Arc<dyn Subject>,
+        versions: &'v (Versions, Versions),
+        measure: F,
+    ) -> (Figures, Figures)
+    where
+        F: Fn(Arc<dyn Subject>, &'v Versions) -> Fut,
+        Fut: std::future::Future<Output = Figures>,
+    {
+        let (mut o, mut r) = (Figures::default(), Figures::default());
+        for round in 0..self.rounds {
+            let sides = if round % 2 == 0 {
+                [(optimist, &versions.0, &mut o), (raw, &versions.1, &mut r)]
+            } else {
+                [(raw, &versions.1, &mut r), (optimist, &versions.0, &mut o)]
+            };
+            for (subject, versions, total) in sides {
+                let figures = measure(Arc::clone(subject), versions).await;
+                total.merge(&figures);
+            }
+        }
+        (o, r)
+    }
+}
+
+/// One table row: the workload, its parameter, both sides' figures and the ratio of
+/// their throughputs (optimist / raw: 1.0 costs nothing over the driver).
+fn row(name: &str, parameter: &str, o: &Figures, r: &Figures) -> String {
+    let ratio = o.ops_per_second() / r.ops_per_second().max(f64::MIN_POSITIVE);
+    format!(
+        "| {name} | {parameter} | {:.0} | {:.0} | {ratio:.2} | {} / {} | {} / {} |\n",
+        o.ops_per_second(),
+        r.ops_per_second(),
+        micros(o.latency(0.5)),
+        micros(o.latency(0.99)),
+        micros(r.latency(0.5)),
+        micros(r.latency(0.99)),
+    )
+}
+
+fn micros(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+/// Appends the tables to `OPTIMIST_BENCH_REPORT`, or prints them.
+fn emit(tables: &str) {
+    let Ok(path) = std::env::var("OPTIMIST_BENCH_REPORT") else {
+        print!("{tables}");
+        return;
+    };
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| file.write_all(tables.as_bytes()));
+    if let Err(err) = written {
+        eprintln!("cannot append to {path}: {err}; the tables:\n{tables}");
+    }
+}

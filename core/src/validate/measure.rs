@@ -1,0 +1,207 @@
+//! A value's compact JSON length and its depth, in one walk and without encoding it:
+//! the size and depth checks of every write run on it, so it is on the path of every
+//! put.
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// What the walk finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Measure {
+    /// The length of the compact JSON encoding (`serde_json::to_vec`), in bytes.
+    pub(super) encoded_len: usize,
+    /// 0 for a scalar, one more than the deepest element for an object or array.
+    pub(super) depth: usize,
+}
+
+/// Walks `value` once. A typical value is walked by recursion, which allocates
+/// nothing; containers nested deeper than a fixed number of frames wait in a list, so
+/// that a hostile value cannot overflow the stack.
+pub(super) fn measure(value: &Value) -> Measure {
+    let mut walk = Walk::default();
+    walk.visit(value, 0, FRAMES);
+    while let Some((value, level)) = walk.deferred.pop() {
+        walk.visit(value, level, FRAMES);
+    }
+    Measure {
+        encoded_len: walk.total,
+        depth: walk.deepest,
+    }
+}
+
+/// How many nested calls one visit may make before it defers a container.
+const FRAMES: usize = 32;
+
+#[derive(Default)]
+struct Walk<'a> {
+    total: usize,
+    deepest: usize,
+    deferred: Vec<(&'a Value, usize)>,
+}
+
+impl<'a> Walk<'a> {
+    /// Counts `value`, found at `level`, and everything in it.
+    fn visit(&mut self, value: &'a Value, level: usize, frames: usize) {
+        match value {
+            Value::Array(items) => {
+                self.container(level, items.len());
+                for item in items {
+                    self.child(item, level + 1, frames);
+                }
+            }
+            Value::Object(fields) => {
+                self.container(level, fields.len());
+                for (name, field) in fields {
+                    // `"name":`
+                    self.total += string_len(name) + 1;
+                    self.child(field, level + 1, frames);
+                }
+            }
+            scalar => self.total += scalar_len(scalar),
+        }
+    }
+
+    /// The brackets and the commas of a container of `len` elements.
+    fn container(&mut self, level: usize, len: usize) {
+        self.deepest = self.deepest.max(level + 1);
+        self.total += 2 + len.saturating_sub(1);
+    }
+
+    fn child(&mut self, value: &'a Value, level: usize, frames: usize) {
+        match value {
+            Value::Array(_) | Value::Object(_) if frames == 0 => self.deferred.push((value, level)),
+            _ => self.visit(value, level, frames.saturating_sub(1)),
+        }
+    }
+}
+
+/// The encoded length of a value that is not an array or object.
+fn scalar_len(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::String(s) => string_len(s),
+        Value::Number(n) if n.is_u64() || n.is_i64() => {
+            let (negative, magnitude) = match (n.as_u64(), n.as_i64()) {
+                (Some(u), _) => (false, u),
+                (None, Some(i)) => (i < 0, i.unsigned_abs()),
+                (None, None) => (false, 0),
+            };
+            usize::from(negative) + decimal_digits(magnitude)
+        }
+        // serde_json writes a float as its `Display` spelling (ryu).
+        Value::Number(n) => {
+            let mut counter = Counter(0);
+            let _ = fmt::write(&mut counter, format_args!("{n}"));
+            counter.0
+        }
+        Value::Array(_) | Value::Object(_) => 0,
+    }
+}
+
+/// How many decimal digits `n` has.
+fn decimal_digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |log| log as usize + 1)
+}
+
+/// The encoded length of a string: quotes, and serde_json's escapes (two bytes for
+/// `"`, `\` and the control characters with a short form, six for the other control
+/// characters).
+fn string_len(s: &str) -> usize {
+    if !s
+        .bytes()
+        .any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+    {
+        return 2 + s.len();
+    }
+    let escapes: usize = s
+        .bytes()
+        .map(|byte| match byte {
+            b'"' | b'\\' | 0x08 | b'\t' | b'\n' | 0x0C | b'\r' => 1,
+            0x00..=0x1F => 5,
+            _ => 0,
+        })
+        .sum();
+    2 + s.len() + escapes
+}
+
+/// Counts what is written to it.
+struct Counter(usize);
+
+impl fmt::Write for Counter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn encoded(value: &Value) -> usize {
+        serde_json::to_vec(value).map(|b| b.len()).unwrap_or(0)
+    }
+
+    /// `[[[...]]]`, `levels` deep: past the frames one visit recurses through.
+    fn deep(levels: usize) -> Value {
+        (1..levels).fold(json!([]), |inner, _| json!([inner, 1]))
+    }
+
+    #[test]
+    fn lengths_and_depths() {
+        for (value, depth) in [
+            (json!(null), 0),
+            (json!(false), 0),
+            (json!(-12.5e-300), 0),
+            (json!(u64::MAX), 0),
+            (json!(i64::MIN), 0),
+            (json!(0), 0),
+            (json!(-9), 0),
+            (json!(10), 0),
+            (json!("a\"b\\c\u{1}\u{1f}\u{7f}\n\té"), 0),
+            (json!("01234567\"89abcdef"), 0),
+            (json!("0123456789abcde\\"), 0),
+            (json!("0123456789abcdef\u{0}"), 0),
+            (json!("0123456789abcdef"), 0),
+            (json!([]), 1),
+            (json!({}), 1),
+            (json!({"a": [[]], "": {"x\n": [1, 2.5, "q"]}}), 3),
+            (json!([[[[{"k": null}]]]]), 5),
+            (deep(100), 100),
+        ] {
+            let measured = measure(&value);
+            assert_eq!(measured.encoded_len, encoded(&value), "{value}");
+            assert_eq!(measured.depth, depth, "{value}");
+        }
+    }
+
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(any::<String>(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_length_is_serde_jsons(value in any_value()) {
+            prop_assert_eq!(measure(&value).encoded_len, encoded(&value));
+        }
+    }
+}
