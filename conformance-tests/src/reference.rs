@@ -15,8 +15,11 @@
 //! # });
 //! ```
 
+use std::future::Future;
+
 use optimist_core::{
-    Direction, Key, QueryOptions, ScanOptions, SortRange, Value, Versioned, VersionedStore,
+    Cursor, Direction, Key, Page, QueryOptions, ScanOptions, SortRange, Value, Versioned,
+    VersionedStore,
 };
 use serde_json::json;
 
@@ -93,30 +96,23 @@ fn must<T>(result: optimist_core::Result<T>, what: &str, key: &Key) -> T {
     result.unwrap_or_else(|err| panic!("filling the store: {what} of {key} failed: {err}"))
 }
 
-/// Every item of a query, page by page; fails if a page holds more than `limit` items
-/// or the query fails.
+/// Every item of a read made of pages: `read` fetches the page after a cursor (the first
+/// one after none); fails if a page holds more than `limit` items or a read fails.
 #[allow(clippy::panic)] // a test helper: it fails by panicking
-pub async fn query_all(
-    store: &dyn VersionedStore,
-    partition: &str,
-    range: &SortRange,
-    direction: Direction,
-    limit: usize,
-) -> Items {
+async fn all_pages<F, Fut>(limit: usize, what: &str, mut read: F) -> Items
+where
+    F: FnMut(Option<Cursor>) -> Fut,
+    Fut: Future<Output = optimist_core::Result<Page>>,
+{
     let mut items = Vec::new();
     let mut cursor = None;
     loop {
-        let options = QueryOptions::new()
-            .limit(limit)
-            .direction_of(direction)
-            .cursor(cursor);
-        let page = store
-            .query(partition, range.clone(), options)
+        let page = read(cursor)
             .await
-            .unwrap_or_else(|err| panic!("query {partition:?} {range:?} failed: {err}"));
+            .unwrap_or_else(|err| panic!("{what} failed: {err}"));
         assert!(
             page.items.len() <= limit,
-            "a page of {} items for a limit of {limit}",
+            "{what}: a page of {} items for a limit of {limit}",
             page.items.len()
         );
         items.extend(page.items);
@@ -127,29 +123,33 @@ pub async fn query_all(
     }
 }
 
+/// Every item of a query, page by page; fails if a page holds more than `limit` items
+/// or the query fails.
+pub async fn query_all(
+    store: &dyn VersionedStore,
+    partition: &str,
+    range: &SortRange,
+    direction: Direction,
+    limit: usize,
+) -> Items {
+    let what = format!("query {partition:?} {range:?} {direction:?}");
+    all_pages(limit, &what, |cursor| {
+        let options = QueryOptions::new()
+            .limit(limit)
+            .direction_of(direction)
+            .cursor(cursor);
+        store.query(partition, range.clone(), options)
+    })
+    .await
+}
+
 /// Every item of a scan, page by page; fails if a page holds more than `limit` items
 /// or the scan fails.
-#[allow(clippy::panic)] // a test helper: it fails by panicking
 pub async fn scan_all(store: &dyn VersionedStore, limit: usize) -> Items {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let options = ScanOptions::new().limit(limit).cursor(cursor);
-        let page = store
-            .scan(options)
-            .await
-            .unwrap_or_else(|err| panic!("scan failed: {err}"));
-        assert!(
-            page.items.len() <= limit,
-            "a page of {} items for a limit of {limit}",
-            page.items.len()
-        );
-        items.extend(page.items);
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return items,
-        }
-    }
+    all_pages(limit, "scan", |cursor| {
+        store.scan(ScanOptions::new().limit(limit).cursor(cursor))
+    })
+    .await
 }
 
 fn ranges() -> Vec<SortRange> {
