@@ -94,7 +94,8 @@ fn must<T>(result: optimist_core::Result<T>, what: &str, key: &Key) -> T {
 }
 
 /// Every item of a read made of pages: `read` fetches the page after a cursor (the first
-/// one after none); fails if a page holds more than `limit` items or a read fails.
+/// one after none); fails if a page holds more than `limit` items, a cursor comes twice
+/// (the read would never end) or a read fails.
 #[allow(clippy::panic)] // a test helper: it fails by panicking
 async fn all_pages<F, Fut>(limit: usize, what: &str, mut read: F) -> Items
 where
@@ -103,6 +104,7 @@ where
 {
     let mut items = Vec::new();
     let mut cursor = None;
+    let mut given = std::collections::HashSet::new();
     loop {
         let page = read(cursor)
             .await
@@ -114,6 +116,9 @@ where
         );
         items.extend(page.items);
         match page.next {
+            Some(next) if !given.insert(next.clone()) => {
+                panic!("{what} cannot end: a cursor came twice (contract R17)")
+            }
             Some(next) => cursor = Some(next),
             None => return items,
         }
