@@ -2,8 +2,10 @@
 //! the same items written to both, every query (each kind of range, both directions, several
 //! page sizes) and every scan must give the same items with the same versions, in the
 //! same order. A backend's own tests call [`reads_match_the_reference`] on the stores
-//! they care about (a file and memory database, a table of another collation), and
-//! [`query_all`] / [`scan_all`] to gather every page of one read.
+//! they care about (a file and memory database, a table of another collation),
+//! [`get_many_answers_in_the_order_asked`] and [`tombstones_never_show_and_pages_stay_full`]
+//! for their point and tombstone reads, and [`query_all`] / [`scan_all`] to gather every
+//! page of one read.
 //!
 //! ```
 //! use optimist_conformance::reference::{ScanOrder, reads_match_the_reference};
@@ -215,4 +217,116 @@ pub async fn reads_match_the_reference(
             "scan in pages of {limit}: every item once, with its version (contract R18)"
         );
     }
+}
+
+/// On an empty `store`: a `get_many` of 100 keys (sort keys of one partition in reverse,
+/// half of them written; a key without a sort part; a key with a NUL in its partition
+/// where the store takes one; keys never written) answers each key's item in the order
+/// asked, as one `get` each would (contract R16); so does a `get_many` of one key.
+pub async fn get_many_answers_in_the_order_asked(store: &dyn VersionedStore) {
+    let mut keys = Vec::new();
+    for i in 0..50 {
+        let key = Key::with_sort("p", format!("{i:03}"));
+        if i % 2 == 0 {
+            must(store.insert(&key, json!(i)).await, "insert", &key);
+        }
+        keys.push(key);
+    }
+    keys.reverse();
+    let mut extra = vec![Key::new("p")];
+    if store.capabilities().nul_in_keys {
+        extra.push(Key::with_sort("p\u{0}", "x"));
+    }
+    for key in &extra {
+        must(
+            store.insert(key, json!(key.to_string())).await,
+            "insert",
+            key,
+        );
+    }
+    let written = 25 + extra.len();
+    keys.extend(extra);
+    let absent = 100 - keys.len();
+    keys.extend((0..absent).map(|i| Key::new(format!("absent-{i}"))));
+    let got = must(store.get_many(&keys).await, "get_many", &keys[0]);
+    let mut expected = Vec::new();
+    for key in &keys {
+        expected.push(must(store.get(key).await, "get", key));
+    }
+    assert_eq!(
+        got, expected,
+        "get_many answers each key's item in the order asked (contract R16)"
+    );
+    assert_eq!(
+        got.iter().filter(|item| item.is_some()).count(),
+        written,
+        "get_many finds every item written and no other"
+    );
+    let one = must(store.get_many(&keys[..1]).await, "get_many", &keys[0]);
+    assert_eq!(one, expected[..1], "a get_many of one key");
+}
+
+/// On an empty `store` in tombstone mode whose reads skip tombstones inside the
+/// statement: of ten items, the five removed never show in `get_many`, `query` or
+/// `scan` (contract R15–R18), every page but the last is full, and an item inserted
+/// again over its tombstone shows at its new version.
+pub async fn tombstones_never_show_and_pages_stay_full(store: &dyn VersionedStore) {
+    let keys: Vec<Key> = (0..10)
+        .map(|i| Key::with_sort("p", format!("{i}")))
+        .collect();
+    for key in &keys {
+        must(store.insert(key, json!(1)).await, "insert", key);
+    }
+    for key in keys.iter().step_by(2) {
+        must(store.remove(key).await, "remove", key);
+    }
+    let live: Vec<Key> = keys.iter().skip(1).step_by(2).cloned().collect();
+    let got = must(store.get_many(&keys).await, "get_many", &keys[0]);
+    for (key, item) in keys.iter().zip(&got) {
+        assert_eq!(
+            item.is_some(),
+            live.contains(key),
+            "get_many of {key}: a removed item is absent, a live one present"
+        );
+    }
+    let first = must(
+        store
+            .query("p", SortRange::All, QueryOptions::new().limit(2))
+            .await,
+        "query",
+        &keys[0],
+    );
+    assert_eq!(
+        first.items.len(),
+        2,
+        "the tombstones are skipped inside the read: the first page is full"
+    );
+    let descending = query_all(store, "p", &SortRange::All, Direction::Descending, 2).await;
+    let mut expected = live.clone();
+    expected.reverse();
+    let seen: Vec<Key> = descending.into_iter().map(|(key, _)| key).collect();
+    assert_eq!(
+        seen, expected,
+        "a descending query shows the live items only"
+    );
+    let scanned: Vec<Key> = scan_all(store, 3)
+        .await
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
+    assert_eq!(scanned, live, "a scan shows the live items only");
+    let again = must(store.insert(&keys[0], json!(2)).await, "insert", &keys[0]);
+    let page = must(
+        store
+            .query("p", SortRange::prefix("0"), QueryOptions::new())
+            .await,
+        "query",
+        &keys[0],
+    );
+    let versions: Vec<_> = page.items.iter().map(|(_, item)| item.version).collect();
+    assert_eq!(
+        versions,
+        vec![again],
+        "an item inserted over its tombstone shows at the version after the tombstone's"
+    );
 }
