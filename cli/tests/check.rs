@@ -34,6 +34,32 @@ fn assert_clean(report: &serde_json::Value) {
     }
 }
 
+/// Runs `cmd` as `optimist check URL --cases CASES --json`: it must pass all `passed`
+/// cases it names, on fresh namespaces (at least one per case) that it removes at the
+/// end. Answers the process's output and its report.
+fn check_cleanly(
+    mut cmd: assert_cmd::Command,
+    url: &str,
+    cases: &str,
+    passed: u64,
+) -> (std::process::Output, serde_json::Value) {
+    let output = cmd
+        .args(["check", url, "--cases", cases, "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report = json_of(&output);
+    assert_eq!(counts(&report), (passed, 0, 0, passed as usize), "{report}");
+    let created = report["namespaces"]["created"].as_u64().unwrap();
+    assert!(created >= passed, "a fresh namespace per case: {report}");
+    assert_eq!(
+        report["namespaces"]["removed"].as_u64(),
+        Some(created),
+        "every namespace created is removed: {report}"
+    );
+    (output, report)
+}
+
 #[test]
 fn the_whole_suite_passes_on_memory_with_a_table_of_cases() {
     let all = cases::all::<optimist::memory::MemoryStore>().len();
@@ -78,22 +104,7 @@ fn the_whole_suite_passes_on_sqlite_in_memory_with_json_and_junit_reports() {
 fn a_sqlite_file_gets_a_fresh_table_per_case_and_loses_them_at_the_end() {
     let path = common::fresh_path("check");
     let url = format!("sqlite://{}?table=app", path.display());
-    let output = optimist()
-        .args([
-            "check",
-            &url,
-            "--cases",
-            "r5_,r10_transact_applies",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let report = json_of(&output);
-    assert_eq!(counts(&report), (3, 0, 0, 3));
-    let created = report["namespaces"]["created"].as_u64().unwrap();
-    assert!(created >= 3, "{report}");
-    assert_eq!(report["namespaces"]["removed"].as_u64(), Some(created));
+    check_cleanly(optimist(), &url, "r5_,r10_transact_applies", 3);
     let tables: Vec<String> = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path);
         let mut conn = sqlx::SqliteConnection::connect_with(&options)
@@ -118,22 +129,12 @@ fn postgres_tables_are_created_and_removed() {
     let Some(url) = common::postgres("postgres_tables_are_created_and_removed") else {
         return;
     };
-    let output = optimist()
-        .args([
-            "check",
-            &with_options(&url, "table=app"),
-            "--cases",
-            "r5_,r6_update_stale,r10_transact_failure",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let report = json_of(&output);
-    assert_eq!(counts(&report), (4, 0, 0, 4));
-    let created = report["namespaces"]["created"].as_u64().unwrap();
-    assert!(created >= 4, "{report}");
-    assert_eq!(report["namespaces"]["removed"].as_u64(), Some(created));
+    let (output, _) = check_cleanly(
+        optimist(),
+        &with_options(&url, "table=app"),
+        "r5_,r6_update_stale,r10_transact_failure",
+        4,
+    );
     let left: i64 = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
         sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'optimist_check_%'")
@@ -159,21 +160,12 @@ fn redis_prefixes_are_created_and_emptied() {
         return;
     };
     let prefix = format!("cli-{:08x}", rand::random::<u32>());
-    let output = optimist()
-        .args([
-            "check",
-            &with_options(&url, &format!("prefix={prefix}")),
-            "--cases",
-            "r5_,r7_delete_stale,r10_transact_reports",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let report = json_of(&output);
-    assert_eq!(counts(&report), (4, 0, 0, 4));
-    let created = report["namespaces"]["created"].as_u64().unwrap();
-    assert_eq!(report["namespaces"]["removed"].as_u64(), Some(created));
+    check_cleanly(
+        optimist(),
+        &with_options(&url, &format!("prefix={prefix}")),
+        "r5_,r7_delete_stale,r10_transact_reports",
+        4,
+    );
     let left: Vec<Vec<u8>> = tokio::runtime::Runtime::new().unwrap().block_on(async {
         use optimist::redis::redis;
         let client = redis::Client::open(url.as_str()).unwrap();
@@ -194,22 +186,7 @@ fn dynamodb_tables_are_created_and_removed() {
     };
     let mut cmd = optimist();
     aws_env(&mut cmd);
-    let output = cmd
-        .args([
-            "check",
-            &url,
-            "--cases",
-            "r5_insert_present,r10_transact_applies",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let report = json_of(&output);
-    assert_eq!(counts(&report), (2, 0, 0, 2));
-    let created = report["namespaces"]["created"].as_u64().unwrap();
-    assert!(created >= 2, "{report}");
-    assert_eq!(report["namespaces"]["removed"].as_u64(), Some(created));
+    check_cleanly(cmd, &url, "r5_insert_present,r10_transact_applies", 2);
 }
 
 #[test]
