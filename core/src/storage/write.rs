@@ -171,6 +171,22 @@ impl<'a> Write<'a> {
         }
     }
 
+    /// A write of `change` to `key` under `expect` carrying `token`, drawn before
+    /// (a put's first attempt handed its value over with it).
+    pub(crate) fn carrying(
+        key: &'a Key,
+        expect: Expect,
+        change: Change<'a>,
+        token: WriteToken,
+    ) -> Self {
+        Self {
+            key,
+            expect,
+            change,
+            token,
+        }
+    }
+
     /// The same write carrying `token` (a transaction's writes share one; a resend
     /// keeps its first attempt's).
     ///
