@@ -31,32 +31,41 @@ use crate::{
 /// assert!(err.unwrap_err().to_string().contains("sort part is empty"));
 /// ```
 pub fn key(operation: Operation, key: &Key, caps: &Capabilities) -> Result<()> {
-    let invalid = |reason: String| Err(Error::invalid(operation, Some(key), reason));
     let (partition, sort) = key.parts();
-    for (name, part) in std::iter::once(("partition", partition)).chain(sort.map(|s| ("sort", s))) {
-        if part.is_empty() {
-            return invalid(format!("key {name} part is empty"));
-        }
-        if part.len() > MAX_KEY_PART_BYTES {
-            return invalid(format!(
-                "key {name} part is {} bytes, over the limit of {MAX_KEY_PART_BYTES}",
-                part.len()
-            ));
-        }
-        if !caps.nul_in_keys && part.contains('\0') {
-            return invalid(format!(
-                "key {name} part holds a NUL character, which this backend cannot store"
-            ));
-        }
+    let problem = part_problem("partition", partition, caps)
+        .or_else(|| sort.and_then(|sort| part_problem("sort", sort, caps)));
+    if let Some(reason) = problem {
+        return Err(Error::invalid(operation, Some(key), reason));
     }
     if !caps.key_shape.accepts(key.has_sort()) {
-        return invalid(if key.has_sort() {
-            "key has a sort part but this store's keys have none".to_string()
+        let reason = if key.has_sort() {
+            "key has a sort part but this store's keys have none"
         } else {
-            "key has no sort part but this store's keys need one".to_string()
-        });
+            "key has no sort part but this store's keys need one"
+        };
+        return Err(Error::invalid(operation, Some(key), reason));
     }
     Ok(())
+}
+
+/// What is wrong with one part of a key (`name`: "partition" or "sort"), if anything.
+#[inline]
+fn part_problem(name: &str, part: &str, caps: &Capabilities) -> Option<String> {
+    if part.is_empty() {
+        return Some(format!("key {name} part is empty"));
+    }
+    if part.len() > MAX_KEY_PART_BYTES {
+        return Some(format!(
+            "key {name} part is {} bytes, over the limit of {MAX_KEY_PART_BYTES}",
+            part.len()
+        ));
+    }
+    if !caps.nul_in_keys && part.contains('\0') {
+        return Some(format!(
+            "key {name} part holds a NUL character, which this backend cannot store"
+        ));
+    }
+    None
 }
 
 /// Checks a key and the value to be written under it against the backend's limits.

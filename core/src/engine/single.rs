@@ -59,7 +59,7 @@ pub(super) fn get<'a, S: Storage + ?Sized>(
     if let Err(invalid) = validate::key(operation, key, store.capabilities()) {
         return done(span::closed(&span, Err(invalid), 0));
     }
-    match span.in_scope(|| store.read_now(key)) {
+    match in_scope(&span, || store.read_now(key)) {
         Some(Ok(record)) => done(span::closed(
             &span,
             Ok(record.and_then(Record::into_item)),
@@ -120,7 +120,7 @@ pub(super) fn put<'a, S: Storage + ?Sized>(
     let first = if matches!(expect, Expect::At(_)) && expect.next_version().is_none() {
         Err(put)
     } else {
-        span.in_scope(|| store.write_value_now(put))
+        in_scope(&span, || store.write_value_now(put))
     };
     let (value, first) = match first {
         Ok(PutAnswer::Kept { previous }) => {
@@ -213,6 +213,16 @@ pub(super) async fn delete<S: Storage + ?Sized>(
         Ok(previous.live_version())
     });
     in_span(attempts, span).await
+}
+
+/// Runs `f` in `span`, entered only when someone listens.
+#[inline]
+fn in_scope<R>(span: &Span, f: impl FnOnce() -> R) -> R {
+    if span.is_disabled() {
+        f()
+    } else {
+        span.in_scope(f)
+    }
 }
 
 /// Runs an operation's `attempts` in its span and closes the span with the result.

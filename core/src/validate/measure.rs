@@ -36,8 +36,9 @@ const FRAMES: usize = 32;
 /// Whether `value` surely encodes in at most `max_len` bytes and nests at most
 /// `max_depth` levels: the check of a typical write, cheaper than [`measure`] because
 /// it reads no string's bytes, counting each at its longest escaped form (six bytes a
-/// byte, `\u00XX`). `false` says only that the bound is over (or the value nests
-/// deeper than the walk recurses): [`measure`] then decides.
+/// byte, `\u00XX`), and spells no integer (20 characters at most). `false` says only
+/// that the bound is over (or the value nests deeper than the walk recurses):
+/// [`measure`] then decides.
 pub(super) fn within(value: &Value, max_len: usize, max_depth: usize) -> bool {
     let mut bound = Bound::default();
     let bound_len = bound
@@ -93,6 +94,8 @@ impl Bound {
                 self.text += s.len();
                 self.rest += 2;
             }
+            // At most 20 characters: `18446744073709551615`, `-9223372036854775808`.
+            Value::Number(n) if n.is_u64() || n.is_i64() => self.rest += 20,
             scalar => self.rest += scalar_len(scalar),
         }
         true
@@ -287,6 +290,17 @@ mod tests {
             if measured.depth <= max_depth {
                 prop_assert!(within(&value, measured.encoded_len * 6, max_depth));
             }
+        }
+    }
+
+    /// The integers longest to spell meet the bound exactly.
+    #[test]
+    fn within_holds_at_the_integer_extremes() {
+        for value in [json!(u64::MAX), json!(i64::MIN), json!(0), json!(-7)] {
+            let len = encoded(&value);
+            assert!(len <= 20, "{value}");
+            assert!(within(&value, 20, 0), "{value}");
+            assert!(!within(&value, len - 1, 0), "{value}");
         }
     }
 
