@@ -534,6 +534,7 @@ mod tests {
     /// At the limits exactly, where the bound walk (six bytes a string byte) cannot
     /// pass the value and the exact walk decides.
     #[test]
+    #[allow(clippy::unwrap_used)] // a test fails by panicking
     fn size_and_depth_limits_are_exact() {
         let key = Key::new("k");
         let value = json!({"name": "plain text, no escapes", "n": [1, {"deep": "\"q\""}]});
