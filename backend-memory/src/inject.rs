@@ -39,10 +39,14 @@ impl Hooks {
 
     /// Fires the hooks armed on `key`, in the order they were armed, against the
     /// items map the caller holds locked, before the caller checks its condition.
+    #[inline]
     pub(crate) fn fire(&self, items: &mut crate::store::Items, key: &Key) {
-        if self.armed.load(Ordering::Acquire) == 0 {
-            return;
+        if self.armed.load(Ordering::Acquire) != 0 {
+            self.fire_armed(items, key);
         }
+    }
+
+    fn fire_armed(&self, items: &mut crate::store::Items, key: &Key) {
         let fired = {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             pending.remove(key).unwrap_or_default()

@@ -31,32 +31,41 @@ use crate::{
 /// assert!(err.unwrap_err().to_string().contains("sort part is empty"));
 /// ```
 pub fn key(operation: Operation, key: &Key, caps: &Capabilities) -> Result<()> {
-    let invalid = |reason: String| Err(Error::invalid(operation, Some(key), reason));
     let (partition, sort) = key.parts();
-    for (name, part) in std::iter::once(("partition", partition)).chain(sort.map(|s| ("sort", s))) {
-        if part.is_empty() {
-            return invalid(format!("key {name} part is empty"));
-        }
-        if part.len() > MAX_KEY_PART_BYTES {
-            return invalid(format!(
-                "key {name} part is {} bytes, over the limit of {MAX_KEY_PART_BYTES}",
-                part.len()
-            ));
-        }
-        if !caps.nul_in_keys && part.contains('\0') {
-            return invalid(format!(
-                "key {name} part holds a NUL character, which this backend cannot store"
-            ));
-        }
+    let problem = part_problem("partition", partition, caps)
+        .or_else(|| sort.and_then(|sort| part_problem("sort", sort, caps)));
+    if let Some(reason) = problem {
+        return Err(Error::invalid(operation, Some(key), reason));
     }
     if !caps.key_shape.accepts(key.has_sort()) {
-        return invalid(if key.has_sort() {
-            "key has a sort part but this store's keys have none".to_string()
+        let reason = if key.has_sort() {
+            "key has a sort part but this store's keys have none"
         } else {
-            "key has no sort part but this store's keys need one".to_string()
-        });
+            "key has no sort part but this store's keys need one"
+        };
+        return Err(Error::invalid(operation, Some(key), reason));
     }
     Ok(())
+}
+
+/// What is wrong with one part of a key (`name`: "partition" or "sort"), if anything.
+#[inline]
+fn part_problem(name: &str, part: &str, caps: &Capabilities) -> Option<String> {
+    if part.is_empty() {
+        return Some(format!("key {name} part is empty"));
+    }
+    if part.len() > MAX_KEY_PART_BYTES {
+        return Some(format!(
+            "key {name} part is {} bytes, over the limit of {MAX_KEY_PART_BYTES}",
+            part.len()
+        ));
+    }
+    if !caps.nul_in_keys && part.contains('\0') {
+        return Some(format!(
+            "key {name} part holds a NUL character, which this backend cannot store"
+        ));
+    }
+    None
 }
 
 /// Checks a key and the value to be written under it against the backend's limits.
@@ -104,20 +113,15 @@ pub fn value(operation: Operation, key: &Key, value: &Value, caps: &Capabilities
             ));
         }
     }
-    let measured = measure::measure(value);
-    let size = key.encoded_len() + measured.encoded_len;
-    if size > caps.max_item_bytes {
-        return invalid(format!(
-            "item is {size} bytes (key plus JSON value), over the limit of {}",
-            caps.max_item_bytes
-        ));
-    }
-    let depth = measured.depth;
-    if depth > caps.max_depth {
-        return invalid(format!(
-            "value nests {depth} levels deep, over the limit of {}",
-            caps.max_depth
-        ));
+    // The bound walk reads no string's bytes; only a value it cannot pass needs the
+    // exact walk, which decides and gives the error its figures.
+    let key_len = key.encoded_len();
+    let surely_within = caps
+        .max_item_bytes
+        .checked_sub(key_len)
+        .is_some_and(|room| measure::within(value, room, caps.max_depth));
+    if !surely_within {
+        size_and_depth(operation, key, key_len, value, caps)?;
     }
     // Most backends hold every number, NUL and empty name: skip the walk over scalars then.
     let check_numbers = caps.numbers != NumberSupport::Full;
@@ -154,6 +158,34 @@ pub fn value(operation: Operation, key: &Key, value: &Value, caps: &Capabilities
         Some(reason) => invalid(reason),
         None => Ok(()),
     }
+}
+
+/// The exact size and depth checks of a value (contract R2), with the measures the
+/// error gives.
+fn size_and_depth(
+    operation: Operation,
+    key: &Key,
+    key_len: usize,
+    value: &Value,
+    caps: &Capabilities,
+) -> Result<()> {
+    let invalid = |reason: String| Err(Error::invalid(operation, Some(key), reason));
+    let measured = measure::measure(value);
+    let size = key_len.saturating_add(measured.encoded_len);
+    if size > caps.max_item_bytes {
+        return invalid(format!(
+            "item is {size} bytes (key plus JSON value), over the limit of {}",
+            caps.max_item_bytes
+        ));
+    }
+    let depth = measured.depth;
+    if depth > caps.max_depth {
+        return invalid(format!(
+            "value nests {depth} levels deep, over the limit of {}",
+            caps.max_depth
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a transaction: supported, not empty, within `max_transaction_ops`, no key
@@ -497,6 +529,32 @@ mod tests {
         assert!(fits(9.99e125));
         assert!(!fits(1e126));
         assert!(!fits(f64::MAX));
+    }
+
+    /// At the limits exactly, where the bound walk (six bytes a string byte) cannot
+    /// pass the value and the exact walk decides.
+    #[test]
+    #[allow(clippy::unwrap_used)] // a test fails by panicking
+    fn size_and_depth_limits_are_exact() {
+        let key = Key::new("k");
+        let value = json!({"name": "plain text, no escapes", "n": [1, {"deep": "\"q\""}]});
+        let len = key.encoded_len() + encoded_len(&value);
+        let caps = |bytes: usize, depth: usize| {
+            Capabilities::new()
+                .with_max_item_bytes(bytes)
+                .with_max_depth(depth)
+        };
+        let check = |caps: Capabilities| write(Operation::Put, &key, &value, &caps);
+        assert!(check(caps(len, 3)).is_ok());
+        let over = check(caps(len - 1, 3)).unwrap_err();
+        assert!(
+            over.to_string().contains(&format!("item is {len} bytes")),
+            "{over}"
+        );
+        let deep = check(caps(len, 2)).unwrap_err();
+        assert!(deep.to_string().contains("nests 3 levels deep"), "{deep}");
+        // A limit below the key's own size.
+        assert!(check(caps(key.encoded_len() - 1, 3)).is_err());
     }
 
     #[test]

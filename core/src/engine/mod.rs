@@ -2,11 +2,12 @@
 //! the rules written once, here, for every backend.
 //!
 //! - [`single`]: one operation = one precondition and one change, judged into a
-//!   version or a conflict;
+//!   version or a conflict; [`send`]: its resending loop;
 //! - [`transaction`]: the same for `transact`, all or nothing;
 //! - [`span`]: one `tracing` span per operation.
 
 mod reads;
+mod send;
 mod settle;
 mod single;
 mod span;
@@ -118,6 +119,12 @@ macro_rules! forward_storage {
             }
             async fn write_value(&self, put: OwnedPut<'_>) -> PutAnswer {
                 (**self).write_value(put).await
+            }
+            fn read_now(&self, key: &Key) -> Option<Result<Option<Record>, StorageError>> {
+                (**self).read_now(key)
+            }
+            fn write_value_now<'a>(&self, put: OwnedPut<'a>) -> Result<PutAnswer, OwnedPut<'a>> {
+                (**self).write_value_now(put)
             }
             async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
                 (**self).commit(writes).await

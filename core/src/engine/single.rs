@@ -1,94 +1,199 @@
 //! Single-item operations: validate, send one conditional write (again only after a
 //! transient failure that applied nothing, or after a lost answer the engine settled
-//! as not applied), and judge the answer.
+//! as not applied: send.rs), and judge the answer.
+//!
+//! A store that answers at once ([`Storage::read_now`], [`Storage::write_value_now`],
+//! the memory store) is served without awaiting anything: no boxed future, and a span
+//! entered only when a subscriber wants it. Everything else (awaiting the store,
+//! resending, settling) is boxed off that path, so the future a caller awaits stays
+//! small.
+
+use std::future::Ready;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use serde_json::Value;
-use tracing::Instrument;
+use tracing::{Instrument, Span};
 
-use super::settle::{self, Settled};
-use super::{is_exhaustion, pause, span, version_after_put};
+use super::send::{self, Refusal, send};
+use super::{settle, span, version_after_put};
 use crate::retry::retry_transient;
 use crate::{
-    Applied, Change, Error, ErrorKind, Expect, Held, Key, Operation, Outcome, OwnedPut, PutAnswer,
-    Result, Storage, StorageError, Version, Versioned, Write, validate,
+    Change, Error, ErrorKind, Expect, Held, Key, Operation, Outcome, OwnedPut, PutAnswer, Record,
+    Result, Storage, StorageError, Version, Versioned, Write, WriteToken, validate,
 };
 
+/// The future of a `get` or a put: its result, when the store answered at once, or
+/// the rest of the operation, boxed, so that the future a caller awaits holds a
+/// pointer to it and not all its state.
+pub(super) enum Then<'a, T> {
+    /// The result.
+    Done(Ready<Result<T>>),
+    /// The rest of the operation.
+    Await(Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>),
+}
+
+impl<T> Future for Then<'_, T> {
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        match self.get_mut() {
+            Then::Done(result) => Pin::new(result).poll(cx),
+            Then::Await(rest) => rest.as_mut().poll(cx),
+        }
+    }
+}
+
+/// [`Then::Done`].
+fn done<'a, T>(result: Result<T>) -> Then<'a, T> {
+    Then::Done(std::future::ready(result))
+}
+
 /// `get`: one strongly consistent read.
-pub(super) async fn get<S: Storage + ?Sized>(
-    store: &S,
-    key: &Key,
-) -> Result<Option<Versioned<Value>>> {
+pub(super) fn get<'a, S: Storage + ?Sized>(
+    store: &'a S,
+    key: &'a Key,
+) -> Then<'a, Option<Versioned<Value>>> {
     let operation = Operation::Get;
     let span = span::open(store.backend_name(), operation, Some(key), None);
-    async {
-        let (result, attempts) = match validate::key(operation, key, store.capabilities()) {
-            Err(invalid) => (Err(invalid), 0),
-            Ok(()) => {
-                // A read applies nothing, whatever happened to its answer: always safe
-                // to send again.
-                let done = retry_transient(store.retry_policy(), || async {
-                    store.read(key).await.map_err(settle::not_applied)
-                })
-                .await;
-                let result = done
-                    .result
-                    .map(|record| record.and_then(|record| record.into_item()))
-                    .map_err(|e| public(store, operation, Some(key), e, done.exhausted));
-                (result, done.attempts)
-            }
-        };
-        span::close(&tracing::Span::current(), &result, attempts);
-        result
+    if let Err(invalid) = validate::key(operation, key, store.capabilities()) {
+        return done(span::closed(&span, Err(invalid), 0));
     }
-    .instrument(span)
-    .await
+    match in_scope(&span, || store.read_now(key)) {
+        Some(Ok(record)) => done(span::closed(
+            &span,
+            Ok(record.and_then(Record::into_item)),
+            1,
+        )),
+        first => Then::Await(Box::pin(get_awaited(store, key, first, span))),
+    }
+}
+
+/// The rest of a `get` the store did not answer at once: `first` is the answer it
+/// gave to a first attempt (a failure), if it gave one.
+async fn get_awaited<S: Storage + ?Sized>(
+    store: &S,
+    key: &Key,
+    mut first: Option<std::result::Result<Option<Record>, StorageError>>,
+    span: Span,
+) -> Result<Option<Versioned<Value>>> {
+    // A read applies nothing, whatever happened to its answer: always safe to send
+    // again.
+    let read = retry_transient(store.retry_policy(), || {
+        let first = first.take();
+        async move {
+            match first {
+                Some(answer) => answer,
+                None => store.read(key).await,
+            }
+            .map_err(settle::not_applied)
+        }
+    })
+    .instrument(span.clone())
+    .await;
+    let result = read
+        .result
+        .map(|record| record.and_then(Record::into_item))
+        .map_err(|e| public(store, Operation::Get, Some(key), e, read.exhausted));
+    span::closed(&span, result, read.attempts)
 }
 
 /// `insert` (`Absent`), `update` (`At`) and `put` (`Any`): the version written. The
-/// first attempt hands the value over ([`Storage::write_value`]), so that a store
-/// keeping values as they are moves it in instead of copying it.
-pub(super) async fn put<S: Storage + ?Sized>(
+/// first attempt hands the value over ([`Storage::write_value_now`], then
+/// [`Storage::write_value`]), so that a store keeping values as they are moves it in
+/// instead of copying it.
+pub(super) fn put<'a, S: Storage + ?Sized>(
+    store: &'a S,
+    operation: Operation,
+    key: &'a Key,
+    expect: Expect,
+    value: Value,
+) -> Then<'a, Version> {
+    let checked = validate::write(operation, key, &value, store.capabilities());
+    let span = span::open(store.backend_name(), operation, Some(key), Some(expect));
+    if let Err(invalid) = checked {
+        return done(span::closed(&span, Err(invalid), 0));
+    }
+    let token = WriteToken::random();
+    let put = OwnedPut::new(key, expect, token, value);
+    // No version follows `expected = u64::MAX`: `send` makes that put a check.
+    let first = if matches!(expect, Expect::At(_)) && expect.next_version().is_none() {
+        Err(put)
+    } else {
+        in_scope(&span, || store.write_value_now(put))
+    };
+    let (value, first) = match first {
+        Ok(PutAnswer::Kept { previous }) => {
+            let result = put_version(store, operation, key, expect, previous);
+            return done(span::closed(&span, result, 1));
+        }
+        Ok(PutAnswer::Answered { answer, value }) => (value, Some(answer)),
+        Err(put) => (put.value, None),
+    };
+    // A refusal the first answer settles (no attempt of this write can have applied
+    // before it): judged here, as the resending loop would on its first round.
+    let first = match first {
+        Some(Ok(Outcome::Refused { current })) => {
+            let write = Write::carrying(key, expect, Change::Put(&value), token);
+            let tombstones = store.capabilities().tombstones;
+            match send::judge_refusal(&write, &write, current.as_ref(), false, tombstones) {
+                Refusal::AppliedBefore(previous) => {
+                    let result = put_version(store, operation, key, expect, previous);
+                    return done(span::closed(&span, result, 1));
+                }
+                Refusal::Final => {
+                    let result = Err(send::refused(store, operation, &write, current));
+                    return done(span::closed(&span, result, 1));
+                }
+                _ => Some(Ok(Outcome::Refused { current })),
+            }
+        }
+        other => other,
+    };
+    let attempts = put_awaited(store, operation, key, expect, token, value, first);
+    Then::Await(Box::pin(in_span(attempts, span)))
+}
+
+/// The attempts of a put the store did not settle at once: `first` is the answer to
+/// the first attempt, made with the value handed over and given back; `None`: no
+/// attempt made yet.
+async fn put_awaited<S: Storage + ?Sized>(
     store: &S,
     operation: Operation,
     key: &Key,
     expect: Expect,
+    token: WriteToken,
     value: Value,
+    first: Option<std::result::Result<Outcome, StorageError>>,
+) -> (Result<Version>, u32) {
+    let version =
+        |sent: &Write<'_>, previous| put_version(store, operation, key, sent.expect, previous);
+    let write = Write::carrying(key, expect, Change::Put(&value), token);
+    let at_the_end = matches!(expect, Expect::At(_)) && write.new_version().is_none();
+    if first.is_some() || at_the_end {
+        return send(store, operation, write, first, version).await;
+    }
+    match store
+        .write_value(OwnedPut::new(key, expect, token, value))
+        .await
+    {
+        PutAnswer::Kept { previous } => (put_version(store, operation, key, expect, previous), 1),
+        PutAnswer::Answered { answer, value } => {
+            let write = Write::carrying(key, expect, Change::Put(&value), token);
+            send(store, operation, write, Some(answer), version).await
+        }
+    }
+}
+
+/// The version a put under `expect` left on a key that held `previous`.
+fn put_version<S: Storage + ?Sized>(
+    store: &S,
+    operation: Operation,
+    key: &Key,
+    expect: Expect,
+    previous: Held,
 ) -> Result<Version> {
-    let checked = validate::write(operation, key, &value, store.capabilities());
-    let version = move |expect, previous| {
-        version_after_put(expect, previous).ok_or_else(|| exhausted(store, operation, key))
-    };
-    run(store, operation, key, expect, checked, || async move {
-        let write = Write::new(key, expect, Change::Put(&value));
-        // The resending loop is boxed: its state (backoff timer, settling reads) is
-        // large, and a put the store applies at once should not carry it around.
-        if matches!(expect, Expect::At(_)) && write.new_version().is_none() {
-            // No version follows `expected = u64::MAX`: `send` makes it a check.
-            return Box::pin(send(store, operation, write, None, |sent, previous| {
-                version(sent.expect, previous)
-            }))
-            .await;
-        }
-        let token = write.token;
-        match store
-            .write_value(OwnedPut::new(key, expect, token, value))
-            .await
-        {
-            PutAnswer::Kept { previous } => (version(expect, previous), 1),
-            PutAnswer::Answered { answer, value } => {
-                let write = Write::new(key, expect, Change::Put(&value)).with_token(token);
-                Box::pin(send(
-                    store,
-                    operation,
-                    write,
-                    Some(answer),
-                    |sent, previous| version(sent.expect, previous),
-                ))
-                .await
-            }
-        }
-    })
-    .await
+    version_after_put(expect, previous).ok_or_else(|| exhausted(store, operation, key))
 }
 
 /// `delete` (`At`) and `remove` (`Any`): the version the item had.
@@ -99,160 +204,31 @@ pub(super) async fn delete<S: Storage + ?Sized>(
     expect: Expect,
 ) -> Result<Option<Version>> {
     let checked = validate::key(operation, key, store.capabilities());
-    run(store, operation, key, expect, checked, || async move {
-        let write = Write::new(key, expect, Change::Delete);
-        send(store, operation, write, None, |_, previous| {
-            Ok(previous.live_version())
-        })
-        .await
-    })
-    .await
-}
-
-/// Runs `attempts` (if the input `checked` out) in the operation's span: it sends the
-/// write and answers the operation's result and how many requests it took.
-async fn run<S, T, F>(
-    store: &S,
-    operation: Operation,
-    key: &Key,
-    expect: Expect,
-    checked: Result<()>,
-    attempts: impl FnOnce() -> F,
-) -> Result<T>
-where
-    S: Storage + ?Sized,
-    F: Future<Output = (Result<T>, u32)>,
-{
     let span = span::open(store.backend_name(), operation, Some(key), Some(expect));
-    async {
-        let (result, attempts) = match checked {
-            Err(invalid) => (Err(invalid), 0),
-            Ok(()) => attempts().await,
-        };
-        span::close(&tracing::Span::current(), &result, attempts);
-        result
+    if let Err(invalid) = checked {
+        return span::closed(&span, Err(invalid), 0);
     }
-    .instrument(span)
-    .await
+    let write = Write::new(key, expect, Change::Delete);
+    let attempts = send(store, operation, write, None, |_, previous| {
+        Ok(previous.live_version())
+    });
+    in_span(attempts, span).await
 }
 
-/// Sends `write` until it is settled; `first`: the answer to a first attempt already
-/// made (a put handed over with its value that the store did not keep).
-async fn send<S, T>(
-    store: &S,
-    operation: Operation,
-    write: Write<'_>,
-    mut first: Option<std::result::Result<Outcome, StorageError>>,
-    applied: impl FnOnce(&Write<'_>, Held) -> Result<T>,
-) -> (Result<T>, u32)
-where
-    S: Storage + ?Sized,
-{
-    let key = write.key;
-    // No version follows `expected = u64::MAX`: send only the precondition, so the
-    // caller still learns whether it held (a conflict) and nothing is written.
-    let exhausted_put = matches!(write.change, Change::Put(_))
-        && matches!(write.expect, Expect::At(_))
-        && write.new_version().is_none();
-    let mut sent = if exhausted_put {
-        Write::new(key, write.expect, Change::Keep).with_token(write.token)
+/// Runs `f` in `span`, entered only when someone listens.
+#[inline]
+fn in_scope<R>(span: &Span, f: impl FnOnce() -> R) -> R {
+    if span.is_disabled() {
+        f()
     } else {
-        write
-    };
-    let policy = store.retry_policy();
-    let tombstones = store.capabilities().tombstones;
-    let mut attempts = 0;
-    // Whether an attempt may have applied without the engine seeing its answer.
-    let mut lost_answer = false;
-    let answer = loop {
-        attempts += 1;
-        let answer = match first.take() {
-            Some(answer) => answer,
-            None => store.write(&sent).await,
-        };
-        let failure = match answer {
-            Ok(Outcome::Applied { previous }) => break Ok(Ok(previous)),
-            Ok(Outcome::Refused { current }) => {
-                if let Some(previous) = settle::applied_before(&sent, current.as_ref()) {
-                    // An earlier attempt, whose answer was lost, applied.
-                    break Ok(Ok(previous));
-                }
-                if lost_answer && !settle::taken_by_another(&sent, current.as_ref(), tombstones) {
-                    // The earlier attempt may have applied and been overwritten since.
-                    break Err((settle::unsettled(), false));
-                }
-                match current.as_ref().map(|record| record.held()) {
-                    // An insert meeting the tombstone of a deleted item (or, after
-                    // asking for one, an empty key: the tombstone was purged): the
-                    // caller's precondition (no item) holds; ask for exactly that
-                    // state, so that this insert cannot land on a later one.
-                    held @ (None | Some(Held::Tombstone(_)))
-                        if write.expect == Expect::Absent
-                            && !sent.expect.admits(Held::of(current.as_ref())) =>
-                    {
-                        if attempts < policy.max_attempts() {
-                            let exact = match held {
-                                Some(Held::Tombstone(version)) => Expect::Tombstone(version),
-                                _ => Expect::Absent,
-                            };
-                            sent = sent.expecting(exact);
-                            continue;
-                        }
-                        changed_meanwhile()
-                    }
-                    held if sent.expect.admits(Held::of(current.as_ref()))
-                        && !is_exhaustion(&sent, held) =>
-                    {
-                        // The backend refused, then found the record meeting the
-                        // precondition: it changed in between. Nothing was written.
-                        changed_meanwhile()
-                    }
-                    _ => break Ok(Err(current)),
-                }
-            }
-            Err(err) if err.applied() == Applied::Maybe => {
-                lost_answer = true;
-                match settle::read(store, key).await {
-                    Ok(record) => match settle::judge(&sent, record.as_ref(), tombstones) {
-                        Settled::Applied(previous) => break Ok(Ok(previous)),
-                        Settled::Taken => break Ok(Err(record)),
-                        // The settling read just reached the store: send again at
-                        // once, so the state has the least time to move meanwhile.
-                        Settled::NotApplied if attempts < policy.max_attempts() => continue,
-                        Settled::NotApplied => err,
-                        Settled::Unknown => break Err((err, false)),
-                    },
-                    Err(_) => break Err((err, false)),
-                }
-            }
-            Err(err) if err.is_transient() => err,
-            Err(err) => break Err((err, false)),
-        };
-        if let Err(spent) = pause(policy, attempts, failure).await {
-            break Err((spent, true));
-        }
-    };
-    let result = match answer {
-        Err((err, spent)) => Err(public(store, operation, Some(key), err, spent)),
-        Ok(Ok(_)) if exhausted_put => Err(exhausted(store, operation, key)),
-        Ok(Ok(previous)) => applied(&sent, previous),
-        Ok(Err(current)) => {
-            let item = current.and_then(|record| record.into_item());
-            match write.expect.conflict(item) {
-                Some(conflict) => Err(Error::conflict(operation, key.clone(), conflict)),
-                None => Err(exhausted(store, operation, key)),
-            }
-        }
-    };
-    (result, attempts)
+        span.in_scope(f)
+    }
 }
 
-/// A refusal whose reported record meets the precondition.
-pub(super) fn changed_meanwhile() -> StorageError {
-    StorageError::not_applied(
-        ErrorKind::Contention,
-        "the item changed while the refused write's item was read",
-    )
+/// Runs an operation's `attempts` in its span and closes the span with the result.
+async fn in_span<T>(attempts: impl Future<Output = (Result<T>, u32)>, span: Span) -> Result<T> {
+    let (result, attempts) = attempts.instrument(span.clone()).await;
+    span::closed(&span, result, attempts)
 }
 
 /// The public error of a failed request; marked not retryable when the store's own

@@ -41,10 +41,20 @@ pub(super) fn open(
 
 /// Records how an operation ended, and says it in one debug event inside the span.
 pub(super) fn close<T>(span: &Span, result: &Result<T>, attempts: u32) {
-    if span.is_disabled() {
-        return;
+    if !span.is_disabled() {
+        record_end(span, outcome(result), attempts);
     }
-    let outcome = outcome(result);
+}
+
+/// [`close`], handing the result on.
+#[inline]
+pub(super) fn closed<T>(span: &Span, result: Result<T>, attempts: u32) -> Result<T> {
+    close(span, &result, attempts);
+    result
+}
+
+/// The part of [`close`] that runs only when someone listens.
+fn record_end(span: &Span, outcome: &'static str, attempts: u32) {
     span.record("outcome", outcome);
     span.record("attempts", attempts);
     tracing::debug!(parent: span, outcome, attempts, "optimist operation done");

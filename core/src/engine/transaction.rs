@@ -3,8 +3,9 @@
 
 use tracing::Instrument;
 
+use super::send::changed_meanwhile;
 use super::settle::{self, Settled};
-use super::single::{changed_meanwhile, exhausted, public};
+use super::single::{exhausted, public};
 use super::{is_exhaustion, pause, span, version_after_put};
 use crate::{
     Applied, Change, CommitOutcome, Error, ErrorKind, Expect, Held, OpFailure, Operation, Record,

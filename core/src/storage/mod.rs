@@ -139,6 +139,25 @@ pub trait Storage: Send + Sync {
         }
     }
 
+    /// [`read`](Self::read) done at once, for a store that answers without waiting on
+    /// anything (in memory, under a lock held for a lookup): the same answer, without
+    /// the boxed future an `async` trait method costs. `None`, the default, says this
+    /// store has to be awaited; the engine then calls `read`. An answer here counts as
+    /// the read's first attempt (a transient failure is sent again through `read`).
+    fn read_now(&self, key: &Key) -> Option<Result<Option<Record>, StorageError>> {
+        let _ = key;
+        None
+    }
+
+    /// [`write_value`](Self::write_value) done at once, for a store that answers
+    /// without waiting on anything: the same judgement, effect and answer, without the
+    /// boxed future. `Err(put)` hands the put back untouched, nothing done: the
+    /// default, saying this store has to be awaited; the engine then calls
+    /// `write_value` with it.
+    fn write_value_now<'a>(&self, put: OwnedPut<'a>) -> Result<PutAnswer, OwnedPut<'a>> {
+        Err(put)
+    }
+
     /// Applies every write or none (contract R10): if any precondition fails, nothing
     /// is written and the answer lists every refused write with its current item.
     /// The default answers that transactions are unsupported; a backend that

@@ -41,6 +41,7 @@ impl Expect {
     /// use optimist_core::{Expect, Held, Version};
     /// assert!(!Expect::Absent.admits(Held::Item(Version::FIRST)));
     /// ```
+    #[inline]
     pub fn admits(self, held: Held) -> bool {
         match (self, held) {
             (Expect::Absent, Held::Nothing) | (Expect::Any, _) => true,
@@ -171,6 +172,22 @@ impl<'a> Write<'a> {
         }
     }
 
+    /// A write of `change` to `key` under `expect` carrying `token`, drawn before
+    /// (a put's first attempt handed its value over with it).
+    pub(crate) fn carrying(
+        key: &'a Key,
+        expect: Expect,
+        change: Change<'a>,
+        token: WriteToken,
+    ) -> Self {
+        Self {
+            key,
+            expect,
+            change,
+            token,
+        }
+    }
+
     /// The same write carrying `token` (a transaction's writes share one; a resend
     /// keeps its first attempt's).
     ///
@@ -227,6 +244,7 @@ impl<'a> Write<'a> {
     /// let remove = Write::new(&key, Expect::Any, Change::Delete);
     /// assert_eq!(remove.decide(Held::Tombstone(Version::FIRST)), Decision::Keep);
     /// ```
+    #[inline]
     pub fn decide(&self, held: Held) -> Decision {
         if !self.expect.admits(held) {
             return Decision::Refuse;

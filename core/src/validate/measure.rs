@@ -33,6 +33,82 @@ pub(super) fn measure(value: &Value) -> Measure {
 /// How many nested calls one visit may make before it defers a container.
 const FRAMES: usize = 32;
 
+/// Whether `value` surely encodes in at most `max_len` bytes and nests at most
+/// `max_depth` levels: the check of a typical write, cheaper than [`measure`] because
+/// it reads no string's bytes, counting each at its longest escaped form (six bytes a
+/// byte, `\u00XX`), and spells no integer (20 characters at most). `false` says only
+/// that the bound is over (or the value nests deeper than the walk recurses):
+/// [`measure`] then decides.
+pub(super) fn within(value: &Value, max_len: usize, max_depth: usize) -> bool {
+    let mut bound = Bound::default();
+    let bound_len = bound
+        .visit(value, 0)
+        .then(|| bound.text.checked_mul(6)?.checked_add(bound.rest))
+        .flatten();
+    bound_len.is_some_and(|len| len <= max_len) && bound.deepest <= max_depth
+}
+
+/// The bound walk. Its sums cannot overflow: `text` adds up the lengths of distinct
+/// strings, all in memory at once, and `rest` at most a few dozen bytes per element,
+/// each of which takes more memory than that.
+#[derive(Default)]
+struct Bound {
+    /// The bytes of every string and field name, each of which encodes in at most
+    /// six bytes.
+    text: usize,
+    /// The rest of the encoding, exactly: brackets, quotes, colons, scalars, and a
+    /// comma after every element (one more than there are).
+    rest: usize,
+    deepest: usize,
+}
+
+impl Bound {
+    /// Counts `value`, found at `level`, and everything in it; `false` when a
+    /// container sits deeper than [`FRAMES`] (no deeper recursion).
+    fn visit(&mut self, value: &Value, level: usize) -> bool {
+        match value {
+            Value::Array(items) => {
+                self.container(level, items.len())
+                    && items.iter().all(|item| self.element(item, level + 1))
+            }
+            Value::Object(fields) => {
+                self.container(level, fields.len())
+                    && fields.iter().all(|(name, field)| {
+                        // `"name":`
+                        self.text += name.len();
+                        self.rest += 3;
+                        self.element(field, level + 1)
+                    })
+            }
+            scalar => self.element(scalar, level),
+        }
+    }
+
+    /// Counts an element: a scalar here, a container by a call (most elements are
+    /// scalars, and a call costs more than counting one).
+    #[inline(always)]
+    fn element(&mut self, value: &Value, level: usize) -> bool {
+        match value {
+            Value::Array(_) | Value::Object(_) => return self.visit(value, level),
+            Value::String(s) => {
+                self.text += s.len();
+                self.rest += 2;
+            }
+            // At most 20 characters: `18446744073709551615`, `-9223372036854775808`.
+            Value::Number(n) if n.is_u64() || n.is_i64() => self.rest += 20,
+            scalar => self.rest += scalar_len(scalar),
+        }
+        true
+    }
+
+    /// The brackets and (at most) the commas of a container of `len` elements.
+    fn container(&mut self, level: usize, len: usize) -> bool {
+        self.deepest = self.deepest.max(level + 1);
+        self.rest += 2 + len;
+        level < FRAMES
+    }
+}
+
 #[derive(Default)]
 struct Walk<'a> {
     total: usize,
@@ -82,19 +158,17 @@ fn scalar_len(value: &Value) -> usize {
         Value::Null | Value::Bool(true) => 4,
         Value::Bool(false) => 5,
         Value::String(s) => string_len(s),
-        Value::Number(n) if n.is_u64() || n.is_i64() => {
-            let (negative, magnitude) = match (n.as_u64(), n.as_i64()) {
-                (Some(u), _) => (false, u),
-                (None, Some(i)) => (i < 0, i.unsigned_abs()),
-                (None, None) => (false, 0),
-            };
-            usize::from(negative) + decimal_digits(magnitude)
-        }
-        // serde_json writes a float as its `Display` spelling (ryu).
         Value::Number(n) => {
-            let mut counter = Counter(0);
-            let _ = fmt::write(&mut counter, format_args!("{n}"));
-            counter.0
+            if let Some(u) = n.as_u64() {
+                decimal_digits(u)
+            } else if let Some(i) = n.as_i64() {
+                usize::from(i < 0) + decimal_digits(i.unsigned_abs())
+            } else {
+                // serde_json writes a float as its `Display` spelling (ryu).
+                let mut counter = Counter(0);
+                let _ = fmt::write(&mut counter, format_args!("{n}"));
+                counter.0
+            }
         }
         Value::Array(_) | Value::Object(_) => 0,
     }
@@ -203,5 +277,38 @@ mod tests {
         fn the_length_is_serde_jsons(value in any_value()) {
             prop_assert_eq!(measure(&value).encoded_len, encoded(&value));
         }
+
+        /// The bound walk never passes a value the exact walk fails, and passes every
+        /// value with room to spare for its strings' escapes.
+        #[test]
+        fn within_agrees_with_measure(value in any_value(), max_len in 0usize..400, max_depth in 0usize..6) {
+            let measured = measure(&value);
+            let fits = measured.encoded_len <= max_len && measured.depth <= max_depth;
+            if within(&value, max_len, max_depth) {
+                prop_assert!(fits, "{value}: {measured:?} passed as within {max_len}, {max_depth}");
+            }
+            if measured.depth <= max_depth {
+                prop_assert!(within(&value, measured.encoded_len * 6, max_depth));
+            }
+        }
+    }
+
+    /// The integers longest to spell meet the bound exactly.
+    #[test]
+    fn within_holds_at_the_integer_extremes() {
+        for value in [json!(u64::MAX), json!(i64::MIN), json!(0), json!(-7)] {
+            let len = encoded(&value);
+            assert!(len <= 20, "{value}");
+            assert!(within(&value, 20, 0), "{value}");
+            assert!(!within(&value, len - 1, 0), "{value}");
+        }
+    }
+
+    #[test]
+    fn within_defers_deep_values() {
+        let value = deep(40);
+        assert!(!within(&value, usize::MAX, usize::MAX));
+        assert!(within(&deep(FRAMES), usize::MAX, FRAMES));
+        assert!(!within(&deep(FRAMES), usize::MAX, FRAMES - 1));
     }
 }
