@@ -112,11 +112,9 @@ async fn send(store: &DynamoDbStore, keys: Vec<Item>) -> Result<Answer, StorageE
         .build()
         .map_err(unbuildable)?;
     let output = store
-        .client()
+        .requests()
         .batch_get_item()
         .request_items(table.name(), request)
-        .customize()
-        .config_override(store.once())
         .send()
         .await
         .map_err(|e| from_sdk(e, Applied::No, table.name()))?;

@@ -246,7 +246,12 @@ impl DynamoDbStoreBuilder {
 
     /// The store, without contacting the service. The table must exist with the
     /// described key schema; [`connect`](Self::connect) checks it. Names that cannot be
-    /// a table's are [`Error::Configuration`](optimist_core::Error::Configuration).
+    /// a table's are [`Error::Configuration`](optimist_core::Error::Configuration), and
+    /// so is a client with no async sleep implementation (it could not bound a request
+    /// by the response timeout). The store's requests go out on a copy of the client
+    /// built here, once: the same credentials, region, endpoint and HTTP client, no
+    /// resend by the SDK, each request bounded by the response timeout; the client you
+    /// gave is not changed.
     ///
     /// ```
     /// use optimist_dynamodb::{DynamoDbStore, TableDescription};
@@ -275,8 +280,10 @@ impl DynamoDbStoreBuilder {
         if response_timeout.is_zero() {
             return Err(configuration("the response timeout must be above zero"));
         }
+        let requests = crate::requests::once_client(&self.client, response_timeout)?;
         Ok(DynamoDbStore::from_parts(Parts {
             client: self.client,
+            requests,
             table: self.table,
             item_limit: self.max_item_bytes,
             retry_policy,

@@ -63,6 +63,7 @@ mod purge;
 mod put;
 mod range;
 mod remove;
+mod requests;
 mod setup;
 mod single;
 mod size;

@@ -88,7 +88,7 @@ async fn scan_page(
         projection.push_str(", #sk");
     }
     let output = store
-        .client()
+        .requests()
         .scan()
         .table_name(table.name())
         .consistent_read(true)
@@ -98,8 +98,6 @@ async fn scan_page(
         .set_expression_attribute_names(Some(names))
         .expression_attribute_values(":cutoff", cutoff.clone())
         .set_exclusive_start_key(start)
-        .customize()
-        .config_override(store.once())
         .send()
         .await
         .map_err(|e| from_sdk(e, Applied::No, table.name()))?;
@@ -140,15 +138,13 @@ async fn delete_if_unchanged(
         }
     }
     let result = store
-        .client()
+        .requests()
         .delete_item()
         .table_name(table.name())
         .set_key(Some(key))
         .condition_expression(parts.join(" AND "))
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values(Some(values).filter(|v| !v.is_empty()))
-        .customize()
-        .config_override(store.once())
         .send()
         .await;
     match result {

@@ -66,7 +66,7 @@ async fn query(
     let table = store.table_description();
     let condition = key_condition(table, partition, range)?;
     let output = store
-        .client()
+        .requests()
         .query()
         .table_name(table.name())
         .consistent_read(true)
@@ -76,8 +76,6 @@ async fn query(
         .scan_index_forward(direction == Direction::Ascending)
         .set_exclusive_start_key(request.after.map(|after| key_item(table, after)))
         .limit(ask_for(request.limit))
-        .customize()
-        .config_override(store.once())
         .send()
         .await
         .map_err(|e| from_sdk(e, Applied::No, table.name()))?;
@@ -88,14 +86,12 @@ async fn query(
 async fn scan(store: &DynamoDbStore, request: &RangeRequest<'_>) -> Result<Answer, StorageError> {
     let table = store.table_description();
     let output = store
-        .client()
+        .requests()
         .scan()
         .table_name(table.name())
         .consistent_read(true)
         .set_exclusive_start_key(request.after.map(|after| key_item(table, after)))
         .limit(ask_for(request.limit))
-        .customize()
-        .config_override(store.once())
         .send()
         .await
         .map_err(|e| from_sdk(e, Applied::No, table.name()))?;

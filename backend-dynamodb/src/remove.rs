@@ -46,7 +46,7 @@ async fn delete(store: &DynamoDbStore, write: &Write<'_>) -> Result<Outcome, Sto
     for _ in 0..WRITE_ROUNDS {
         let condition = Condition::new(table, requirement);
         let result = store
-            .client()
+            .requests()
             .delete_item()
             .table_name(table.name())
             .set_key(Some(key_item(table, key)))
@@ -54,8 +54,6 @@ async fn delete(store: &DynamoDbStore, write: &Write<'_>) -> Result<Outcome, Sto
             .set_expression_attribute_names(Some(condition.names))
             .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .config_override(store.once())
             .send()
             .await;
         let failed = match result {

@@ -20,13 +20,11 @@ impl DynamoDbStore {
     pub(crate) async fn get_record(&self, key: &Key) -> Result<Option<Record>, StorageError> {
         let table = self.table_description();
         let output = self
-            .client()
+            .requests()
             .get_item()
             .table_name(table.name())
             .set_key(Some(key_item(table, key)))
             .consistent_read(true)
-            .customize()
-            .config_override(self.once())
             .send()
             .await
             .map_err(|e| from_sdk(e, Applied::No, table.name()))?;
@@ -48,7 +46,7 @@ impl DynamoDbStore {
         let requirement = Requirement::held(expected);
         let condition = Condition::new(table, requirement);
         let result = self
-            .client()
+            .requests()
             .put_item()
             .table_name(table.name())
             .set_item(Some(item))
@@ -56,8 +54,6 @@ impl DynamoDbStore {
             .set_expression_attribute_names(Some(condition.names))
             .set_expression_attribute_values(condition.values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .config_override(self.once())
             .send()
             .await;
         match result {
@@ -84,7 +80,7 @@ impl DynamoDbStore {
         let requirement = Requirement::Item(version);
         let condition = Condition::new(table, requirement);
         let result = self
-            .client()
+            .requests()
             .delete_item()
             .table_name(table.name())
             .set_key(Some(key_item(table, key)))
@@ -92,8 +88,6 @@ impl DynamoDbStore {
             .set_expression_attribute_names(Some(condition.names))
             .set_expression_attribute_values(condition.values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .config_override(self.once())
             .send()
             .await;
         match result {

@@ -7,9 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::Builder as ConfigOverride;
-use aws_sdk_dynamodb::config::retry::RetryConfig;
-use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
     Capabilities, Change, CommitOutcome, Decision, Expect, Held, Key, KeyShape, NumberSupport,
@@ -63,6 +60,8 @@ pub struct DynamoDbStore {
 
 struct Inner {
     client: Client,
+    /// The client's copy every request goes out on (see [`crate::requests`]).
+    requests: Client,
     table: TableDescription,
     capabilities: Capabilities,
     conflict_items: ConflictItems,
@@ -79,6 +78,7 @@ struct Inner {
 /// Everything a store is built from (the builder's settings, resolved).
 pub(crate) struct Parts {
     pub(crate) client: Client,
+    pub(crate) requests: Client,
     pub(crate) table: TableDescription,
     pub(crate) item_limit: usize,
     pub(crate) retry_policy: RetryPolicy,
@@ -144,6 +144,7 @@ impl DynamoDbStore {
         Self {
             inner: Arc::new(Inner {
                 client: parts.client,
+                requests: parts.requests,
                 table: parts.table,
                 capabilities,
                 conflict_items: parts.conflict_items,
@@ -185,7 +186,9 @@ impl DynamoDbStore {
         &self.inner.table
     }
 
-    /// The SDK client.
+    /// The SDK client the store was built with. The store's own requests go out on a
+    /// copy of it that never resends a request and bounds each by the store's
+    /// [`response_timeout`](Self::response_timeout); this one keeps your settings.
     ///
     /// ```
     /// # use optimist_dynamodb::{DynamoDbStore, TableDescription};
@@ -274,25 +277,11 @@ impl DynamoDbStore {
 }
 
 impl DynamoDbStore {
-    /// The override every request of the store goes out with: one attempt, no resend
-    /// by the SDK, and the store's response timeout. The SDK's retry classifiers
-    /// resend after a timeout, an I/O error or a 5xx, none of which says whether the
-    /// first attempt reached DynamoDB; an attempt timeout even resends while the first
-    /// attempt is still travelling, so it can land after the call returned. The engine
-    /// in core resends instead, only what [`crate::error`] judges provably not applied
-    /// or what it settled by the write token, within the store's retry policy. The
-    /// timeout bounds every request, so a server that never answers cannot hang a
-    /// caller: a write past it is settled by the engine (or `Indeterminate`), a read
-    /// is sent again. (Per request: the client itself is untouched.)
-    pub(crate) fn once(&self) -> ConfigOverride {
-        ConfigOverride::new()
-            .retry_config(RetryConfig::disabled())
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .operation_attempt_timeout(self.inner.response_timeout)
-                    .operation_timeout(self.inner.response_timeout)
-                    .build(),
-            )
+    /// The client every request of the store goes out on: the caller's, built once
+    /// more to send each request once, bounded by the store's response timeout (see
+    /// [`crate::requests`]).
+    pub(crate) fn requests(&self) -> &Client {
+        &self.inner.requests
     }
 
     /// How long any request waits for its answer (see

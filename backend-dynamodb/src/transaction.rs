@@ -79,12 +79,10 @@ pub(crate) async fn commit(
         let items = request_items(store, writes, &plans)?;
         // One token per round: each round is a different request.
         let result = store
-            .client()
+            .requests()
             .transact_write_items()
             .set_transact_items(Some(items))
             .client_request_token(format!("{:032x}", rand::random::<u128>()))
-            .customize()
-            .config_override(store.once())
             .send()
             .await;
         let err = match result {
@@ -276,11 +274,9 @@ async fn snapshot(
         "a failed condition came without its item; reading every key at once"
     );
     let output = store
-        .client()
+        .requests()
         .transact_get_items()
         .set_transact_items(Some(gets))
-        .customize()
-        .config_override(store.once())
         .send()
         .await
         .map_err(|e| from_sdk(e, Applied::No, table.name()))?;

@@ -61,13 +61,23 @@ impl Keys {
     /// The Redis key of an item: its partition's tag, then the key's parts, each as
     /// its byte length, `:` and its bytes (see [`Prefix::redis_key`]).
     pub(crate) fn item(&self, key: &Key) -> Vec<u8> {
-        let tag = self.bucket_tag(self.bucket(key.partition()));
-        Prefix::spell(tag, key)
+        let (partition, sort) = key.parts();
+        Prefix::spell_parts(self.key_tag(partition, sort), partition, sort)
+    }
+
+    /// The tag of `partition`'s bucket, in a buffer with room for the rest of the key.
+    fn key_tag(&self, partition: &str, sort: Option<&str>) -> Vec<u8> {
+        match self.layout {
+            Layout::Single => self
+                .prefix
+                .tag_with_room(Prefix::spelled_len(partition, sort)),
+            Layout::Cluster => self.bucket_tag(bucket_of(partition)),
+        }
     }
 
     /// The Redis key of a partition's index (see [`Prefix::index_key`]).
     pub(crate) fn index(&self, partition: &str) -> Vec<u8> {
-        let mut out = self.item(&Key::new(partition));
+        let mut out = Prefix::spell_parts(self.key_tag(partition, None), partition, None);
         out.extend_from_slice(crate::prefix::INDEX_SUFFIX);
         out
     }

@@ -88,14 +88,24 @@ impl Prefix {
     /// `tag`, then each part of `key` as its byte length, `:`, and its bytes.
     pub(crate) fn spell(tag: Vec<u8>, key: &Key) -> Vec<u8> {
         let (partition, sort) = key.parts();
+        Self::spell_parts(tag, partition, sort)
+    }
+
+    /// `tag`, then `partition` and `sort` (when there is one) as in [`Self::spell`].
+    pub(crate) fn spell_parts(tag: Vec<u8>, partition: &str, sort: Option<&str>) -> Vec<u8> {
         let mut out = tag;
-        out.reserve(key.encoded_len() + 12);
+        out.reserve(Self::spelled_len(partition, sort));
         for part in std::iter::once(partition).chain(sort) {
-            out.extend_from_slice(part.len().to_string().as_bytes());
+            push_decimal(&mut out, part.len());
             out.push(b':');
             out.extend_from_slice(part.as_bytes());
         }
         out
+    }
+
+    /// Room enough for the parts of a key after its tag, and a suffix (`#index`).
+    pub(crate) fn spelled_len(partition: &str, sort: Option<&str>) -> usize {
+        partition.len() + sort.map_or(0, str::len) + 2 * 21 + INDEX_SUFFIX.len()
     }
 
     /// The Redis key of a partition's index, which `query` and `scan` read: the key of
@@ -134,12 +144,33 @@ impl Prefix {
 
     /// The hash tag every key of the store starts with: `{prefix}`.
     pub(crate) fn tag(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.0.len() + 2);
+        self.tag_with_room(0)
+    }
+
+    /// [`Self::tag`] in a buffer with room for `room` more bytes (the rest of a key).
+    pub(crate) fn tag_with_room(&self, room: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.0.len() + 2 + room);
         out.push(b'{');
         out.extend_from_slice(self.0.as_bytes());
         out.push(b'}');
         out
     }
+}
+
+/// Appends `n` in decimal (what `n.to_string()` gives, without the `String`).
+pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // `n % 10` is below 10: the cast keeps it whole.
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// What follows a partition's key in the name of its index (`scan.lua` spells it too).
@@ -194,5 +225,20 @@ mod tests {
         ];
         let spelled: std::collections::HashSet<_> = keys.iter().map(|k| p.redis_key(k)).collect();
         assert_eq!(spelled.len(), keys.len());
+    }
+
+    #[test]
+    fn lengths_are_spelled_in_decimal() {
+        for n in [0, 7, 9, 10, 99, 100, 12_345, usize::MAX] {
+            let mut out = b"x".to_vec();
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
+        let p = Prefix::new("p").unwrap_or_else(|e| unreachable!("{e}"));
+        let long = "k".repeat(1234);
+        assert_eq!(
+            p.redis_key(&Key::with_sort("ab", &long)),
+            format!("{{p}}2:ab1234:{long}").into_bytes()
+        );
     }
 }
