@@ -160,8 +160,9 @@ pub fn record_attempts() -> (Attempts, tracing::subscriber::DefaultGuard) {
     (attempts, guard)
 }
 
-/// Just enough of a subscriber for the engine's span: it reads its own span back with
-/// `Span::current()`, so spans are numbered and entered spans tracked.
+/// Just enough of a subscriber for the engine's span: spans are numbered and entered
+/// spans tracked, as the engine's transactions and reads find their span with
+/// `Span::current()` (single-item operations hold theirs).
 struct AttemptsSubscriber {
     attempts: Attempts,
     spans: std::sync::Mutex<Vec<&'static tracing::Metadata<'static>>>,
