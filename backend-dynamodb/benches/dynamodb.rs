@@ -13,39 +13,23 @@
 
 #![allow(clippy::panic)] // a bench with a broken setup has nothing to measure
 
+mod raw;
+
 use std::collections::HashMap;
 use std::hint::black_box;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{BehaviorVersion, Config, Credentials, Region};
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::AttributeValue;
 use criterion::Criterion;
 use optimist_core::{QueryOptions, SortRange, VersionedStore};
 use optimist_dynamodb::{DynamoDbStore, TableDescription, create_table};
+use raw::{Item, client};
 use tokio::runtime::Runtime;
 
 /// Items in the partition, and per page.
 const ITEMS: usize = 1000;
 const PAGE: usize = 100;
 const PARTITION: &str = "customer-42";
-
-type Item = HashMap<String, AttributeValue>;
-
-fn client(endpoint: &str) -> Client {
-    let config = Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(
-            "AKIDBENCH",
-            "bench-secret",
-            None,
-            None,
-            "bench",
-        ))
-        .build();
-    Client::from_conf(config)
-}
 
 /// One order of the partition, as an item of the store's layout (no write token: as
 /// another client writes it; both sides read the same items).
@@ -67,31 +51,7 @@ fn order(i: usize) -> Item {
 
 /// The partition, written 25 items a `BatchWriteItem`.
 async fn fill(client: &Client, table: &str) {
-    let items: Vec<Item> = (0..ITEMS).map(order).collect();
-    for chunk in items.chunks(25) {
-        let mut writes: Vec<WriteRequest> = chunk
-            .iter()
-            .map(|item| {
-                let put = PutRequest::builder()
-                    .set_item(Some(item.clone()))
-                    .build()
-                    .unwrap_or_else(|e| panic!("{e}"));
-                WriteRequest::builder().put_request(put).build()
-            })
-            .collect();
-        while !writes.is_empty() {
-            let output = client
-                .batch_write_item()
-                .request_items(table, writes)
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("filling the partition: {e}"));
-            writes = output
-                .unprocessed_items
-                .and_then(|mut tables| tables.remove(table))
-                .unwrap_or_default();
-        }
-    }
+    raw::batch_write(client, table, (0..ITEMS).map(order).collect()).await;
 }
 
 /// Every page through optimist; how many items.

@@ -1,11 +1,13 @@
 //! optimist-postgres's operations beside the same statements run with bare sqlx, in the
-//! same run, on the same server and pool settings. The difference is what the library
-//! costs: core's engine (input checks, version and conflict judgement, retry policy,
+//! same run, on the same server, on connections like the store's (see `raw/`). The
+//! difference is what the library costs: core's engine (input checks, version and conflict judgement, retry policy,
 //! span), JSON text encoding, the response timeout, error mapping.
 //!
 //! `OPTIMIST_POSTGRES_URL=... cargo bench -p optimist-postgres --bench postgres`; compare
 //! each `optimist/*` with its `raw/*` neighbour. Without the variable it prints why and
 //! measures nothing.
+
+mod raw;
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,111 +15,13 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use optimist_core::{Key, Version, VersionedStore};
-use optimist_postgres::PostgresStore;
+use optimist_postgres::{DEFAULT_MAX_CONNECTIONS, PostgresStore};
+use raw::Raw;
 use serde_json::{Value, json};
-use sqlx::{PgPool, Row};
 use tokio::runtime::Runtime;
 
 fn value() -> Value {
     json!({"title": "Dune", "author": "Frank Herbert", "copies": 3, "tags": ["sf", "classic"]})
-}
-
-/// The store's statements, written out, run with bare sqlx on a table of the same shape.
-struct Raw {
-    pool: PgPool,
-    get: String,
-    insert: String,
-    update: String,
-}
-
-impl Raw {
-    fn new(pool: PgPool, table: &str) -> Self {
-        let t = format!("\"{table}\"");
-        Raw {
-            pool,
-            get: format!(
-                "SELECT value::text, version, token FROM {t} WHERE partition = $1 AND sort = $2"
-            ),
-            insert: format!(
-                "INSERT INTO {t} AS t (partition, sort, value, version, token) \
-                 VALUES ($1, $2, $3::text::json, 1, $4) \
-                 ON CONFLICT (partition, sort) DO UPDATE SET version = t.version \
-                 RETURNING t.xmax = 0, \
-                 CASE WHEN t.xmax = 0 THEN NULL ELSE t.value::text END, t.version, \
-                 CASE WHEN t.xmax = 0 THEN NULL ELSE t.token END"
-            ),
-            update: format!(
-                "WITH cur AS MATERIALIZED (\
-                 SELECT version, value, token FROM {t} WHERE partition = $1 AND sort = $2 \
-                 FOR UPDATE), \
-                 upd AS (UPDATE {t} AS t SET value = $4::text::json, version = t.version + 1, \
-                 token = $5, deleted_at = NULL \
-                 FROM cur WHERE t.partition = $1 AND t.sort = $2 AND cur.version = $3 \
-                 AND (cur.value IS NULL) = false RETURNING t.version) \
-                 SELECT upd.version, \
-                 CASE WHEN upd.version IS NULL THEN cur.value::text END, cur.version, \
-                 CASE WHEN upd.version IS NULL THEN cur.token END \
-                 FROM cur LEFT JOIN upd ON true"
-            ),
-        }
-    }
-
-    async fn get(&self, key: &str) -> Option<(Value, i64)> {
-        let row = sqlx::query(&self.get)
-            .bind(key)
-            .bind("")
-            .fetch_optional(&self.pool)
-            .await
-            .ok()??;
-        let text: &str = row.try_get(0).ok()?;
-        let _token: Option<&str> = row.try_get(2).ok()?;
-        Some((serde_json::from_str(text).ok()?, row.try_get(1).ok()?))
-    }
-
-    async fn insert(&self, key: &str, value: &Value) -> Option<i64> {
-        let text = serde_json::to_string(value).ok()?;
-        let row = sqlx::query(&self.insert)
-            .bind(key)
-            .bind("")
-            .bind(text)
-            .bind(token())
-            .fetch_one(&self.pool)
-            .await
-            .ok()?;
-        let inserted: bool = row.try_get(0).ok()?;
-        inserted.then(|| row.try_get(2).ok()).flatten()
-    }
-
-    /// `Ok(new version)` or `Err(current item)`.
-    async fn update(
-        &self,
-        key: &str,
-        expected: i64,
-        value: &Value,
-    ) -> Result<i64, Option<(Value, i64)>> {
-        let text = serde_json::to_string(value).map_err(|_| None)?;
-        let row = sqlx::query(&self.update)
-            .bind(key)
-            .bind("")
-            .bind(expected)
-            .bind(text)
-            .bind(token())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|_| None)?
-            .ok_or(None)?;
-        if let Ok(Some(version)) = row.try_get::<Option<i64>, _>(0) {
-            return Ok(version);
-        }
-        let text: Option<&str> = row.try_get(1).map_err(|_| None)?;
-        let current = serde_json::from_str(text.unwrap_or("null")).map_err(|_| None)?;
-        Err(Some((current, row.try_get(2).map_err(|_| None)?)))
-    }
-}
-
-/// A write token as the store makes one: 128 random bits as 32 hex digits.
-fn token() -> String {
-    format!("{:032x}", rand::random::<u128>())
 }
 
 fn bench(c: &mut Criterion) {
@@ -135,15 +39,22 @@ fn bench(c: &mut Criterion) {
             .url(url.clone())
             .table(format!("optimist_bench_{suffix}"))
             .build()
-            .await?;
-        // Same pool settings as the store's; its own table, created by a second store.
+            .await
+            .map_err(|err| err.to_string())?;
+        // Its own table, created by a second store; connections like the store's.
         let raw_table = format!("optimist_bench_raw_{suffix}");
-        let raw_store = PostgresStore::builder()
-            .url(url)
+        PostgresStore::builder()
+            .url(url.clone())
             .table(raw_table.clone())
             .build()
-            .await?;
-        Ok::<_, optimist_core::Error>((store, Raw::new(raw_store.pool().clone(), &raw_table)))
+            .await
+            .map_err(|err| err.to_string())?
+            .close()
+            .await;
+        let raw = Raw::connect(&url, &raw_table, DEFAULT_MAX_CONNECTIONS)
+            .await
+            .map_err(|err| err.to_string())?;
+        Ok::<_, String>((store, raw))
     });
     let (store, raw) = match made {
         Ok(pair) => pair,

@@ -1,8 +1,7 @@
 //! optimist's Redis store beside the bare driver running the same Lua script
-//! (`EVALSHA` through the same connection, the same keys and seven arguments per
-//! write, a fresh write token each), per operation: get, insert, update, and an update refused for a
-//! stale version. The
-//! difference is optimist's own cost: the engine (validation, versions, conflict
+//! (`EVALSHA` on connections like the store's, the same keys and seven arguments per
+//! write, a fresh write token each; see `raw/`), per operation: get, insert, update,
+//! and an update refused for a stale version. The difference is optimist's own cost: the engine (validation, versions, conflict
 //! judgement, span), key spelling, JSON encoding and reply decoding. Goal: optimist at
 //! ≥ 0.95× the driver's throughput.
 //!
@@ -11,96 +10,19 @@
 
 #![allow(clippy::panic)] // a bench with a broken setup has nothing to measure
 
-use std::collections::HashMap;
+mod raw;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{BenchmarkId, Criterion};
-use optimist_core::{Key, Operation, Version, VersionedStore, WriteToken};
-use optimist_redis::RedisConnection;
+use optimist_core::{Key, Operation, Version, VersionedStore};
 use optimist_redis::RedisStore;
+use raw::{Raw, decode_item, token};
 use serde_json::{Value, json};
 
 fn value() -> Value {
     json!({"customer": "c-42", "items": [{"sku": "a-1", "n": 2}, {"sku": "b-7", "n": 1}], "total": 31.5})
-}
-
-/// The item in a read (`at` 0) or refusal (`at` 1) reply (`version, token, json`),
-/// decoded as a caller would.
-fn decode_item(reply: redis::Value, at: usize) -> Option<(Value, u64, Option<WriteToken>)> {
-    let parts: Vec<Vec<u8>> = redis::from_redis_value(reply).ok()?;
-    let version = std::str::from_utf8(parts.get(at)?).ok()?.parse().ok()?;
-    let token = std::str::from_utf8(parts.get(at + 1)?).ok()?.parse().ok();
-    let json = serde_json::from_slice(parts.get(at + 2)?).ok()?;
-    Some((json, version, token))
-}
-
-/// A fresh write token as the scripts take it, drawn as the engine draws one.
-fn token() -> String {
-    WriteToken::random().to_string()
-}
-
-/// The bare driver: the same script, keys spelled and values encoded by hand.
-struct Raw {
-    conn: RedisConnection,
-    prefix: String,
-    shas: HashMap<Operation, String>,
-}
-
-impl Raw {
-    fn key(&self, partition: &str) -> String {
-        format!("{{{}}}{}:{partition}", self.prefix, partition.len())
-    }
-
-    /// `read.lua` on one key.
-    async fn read(&self, key: &str) -> redis::Value {
-        self.evalsha(Operation::Get, &[key], &[]).await
-    }
-
-    /// `write.lua` on the item `partition` (no sort part): its key, its partition's
-    /// index and the partitions set, and the write's five arguments followed by the
-    /// key's index entry (partition, empty sort part).
-    async fn write(&self, op: Operation, partition: &str, args: [&[u8]; 5]) -> redis::Value {
-        let key = self.key(partition);
-        let index = format!("{key}#index");
-        let set = format!("{{{}}}#partitions", self.prefix);
-        let mut all: Vec<&[u8]> = args.to_vec();
-        all.extend([partition.as_bytes(), b""]);
-        self.evalsha(op, &[&key, &index, &set], &all).await
-    }
-
-    async fn evalsha(&self, op: Operation, keys: &[&str], args: &[&[u8]]) -> redis::Value {
-        let mut cmd = redis::cmd("EVALSHA");
-        cmd.arg(self.shas.get(&op).map_or("", String::as_str))
-            .arg(keys.len());
-        for key in keys {
-            cmd.arg(*key);
-        }
-        for arg in args {
-            cmd.arg(*arg);
-        }
-        let mut conn = self.conn.clone();
-        cmd.query_async(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("raw {op}: {e}"))
-    }
-
-    /// An update of item `partition` as `write.lua` takes it: expecting `expected`,
-    /// with a fresh token.
-    async fn update(&self, partition: &str, expected: u64, json: &[u8]) -> redis::Value {
-        let (expected, token) = (expected.to_string(), token());
-        let args: [&[u8]; 5] = [b"at", expected.as_bytes(), b"put", json, token.as_bytes()];
-        self.write(Operation::Update, partition, args).await
-    }
-
-    /// The version after an applied update (`{applied, previous}`), 0 if refused.
-    fn next_after(&self, reply: redis::Value, expected: u64) -> u64 {
-        let parts: Vec<String> = redis::from_redis_value(reply).unwrap_or_default();
-        match parts.first().map(String::as_str) {
-            Some("applied") => expected + 1,
-            _ => 0,
-        }
-    }
 }
 
 fn main() {
@@ -114,24 +36,16 @@ fn main() {
     let prefix = format!("bench-{}", std::process::id());
     let store = rt.block_on(async {
         RedisStore::builder()
-            .url(url)
+            .url(url.clone())
             .prefix(prefix.clone())
             .build()
             .await
     });
     let store = store.unwrap_or_else(|e| panic!("cannot reach the bench server: {e}"));
-    let shas = [Operation::Get, Operation::Insert, Operation::Update]
-        .into_iter()
-        .map(|op| {
-            let source = optimist_redis::lua_source(op).unwrap_or_default();
-            (op, redis::Script::new(source).get_hash().to_string())
-        })
-        .collect();
-    let raw = Arc::new(Raw {
-        conn: store.connection(),
-        prefix,
-        shas,
-    });
+    let raw = rt
+        .block_on(Raw::connect(&url, &prefix))
+        .unwrap_or_else(|e| panic!("cannot reach the bench server: {e}"));
+    let raw = Arc::new(raw);
     let store = Arc::new(store);
     let mut c = Criterion::default().configure_from_args();
 

@@ -1,8 +1,9 @@
 //! SQLite's part of BENCHMARKS.md: optimist beside bare sqlx running the store's own
 //! SQL on the same file (WAL, a pool with the store's settings), the same rows (see
-//! `optimist-bench-report`). A refused raw update reads the current item, as
-//! optimist's refusal carries it. Run by `scripts/bench-report`; alone:
-//! `cargo bench -p optimist-sqlite --bench report`.
+//! `optimist-bench-report`). A raw update sends what the store sends: one UPDATE and,
+//! when it changes nothing, BEGIN IMMEDIATE, the SELECT of the current row and ROLLBACK
+//! (the store's locked path, which reads the refusal's item under the write lock).
+//! Run by `scripts/bench-report`; alone: `cargo bench -p optimist-sqlite --bench report`.
 
 #![allow(missing_docs)] // a bench's items are not a public API
 
@@ -32,14 +33,14 @@ impl Subject for Raw {
     }
 
     async fn update(&self, n: u64, expected: u64) -> Result<u64, u64> {
-        let key = item_name(n);
         let expected = i64::try_from(expected).unwrap_or(i64::MAX);
-        if Raw::update(self, &key, expected, &value()).await {
-            return Ok(expected as u64 + 1);
-        }
-        Err(Raw::get(self, &key)
+        match self
+            .update_as_store(&item_name(n), expected, &value())
             .await
-            .map_or(0, |(_, version)| version as u64))
+        {
+            Ok(()) => Ok(expected as u64 + 1),
+            Err(current) => Err(current.map_or(0, |(_, version)| version as u64)),
+        }
     }
 
     async fn fill(&self, from: u64, to: u64) {

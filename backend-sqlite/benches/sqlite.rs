@@ -134,9 +134,8 @@ fn bench_pair(
         })
     });
     group.bench_function("raw_update_conflict", |b| {
-        b.to_async(runtime).iter(|| async {
-            black_box(raw.update_conflict("book#1", 0, &value()).await.is_some())
-        })
+        b.to_async(runtime)
+            .iter(|| async { black_box(raw.update_as_store("book#1", 0, &value()).await.is_err()) })
     });
 }
 
@@ -252,7 +251,7 @@ fn print_alternating_ratios(label: &str, runtime: &Runtime, store: &SqliteStore,
             },
             || {
                 Box::pin(async {
-                    black_box(raw.update_conflict("alt#1", 0, &value()).await.is_some());
+                    black_box(raw.update_as_store("alt#1", 0, &value()).await.is_err());
                 })
             },
         ),

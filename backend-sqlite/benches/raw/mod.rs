@@ -28,8 +28,8 @@ pub const CREATE: &str = "CREATE TABLE IF NOT EXISTS optimist_items (\
 pub const GET: &str = "SELECT value, version, token FROM optimist_items WHERE partition_key = ?1 AND has_sort = ?2 AND sort_key = ?3";
 pub const INSERT: &str = "INSERT INTO optimist_items (partition_key, has_sort, sort_key, value, token, version) \
     VALUES (?1, ?2, ?3, ?4, ?5, 1) ON CONFLICT DO NOTHING";
-// The store binds the new version as ?7; the raw side computes the same number here.
-pub const UPDATE: &str = "UPDATE optimist_items SET value = ?4, token = ?5, version = ?6 + 1 \
+// The store's `update_if_at`: ?6 the expected version, ?7 the new one.
+pub const UPDATE: &str = "UPDATE optimist_items SET value = ?4, token = ?5, version = ?7 \
     WHERE partition_key = ?1 AND has_sort = ?2 AND sort_key = ?3 AND version = ?6 \
     AND value IS NOT NULL";
 
@@ -64,7 +64,7 @@ impl Raw {
             query = query.bind(value).bind(token());
         }
         if let Some(version) = version {
-            query = query.bind(version);
+            query = query.bind(version).bind(version + 1);
         }
         let done = match self {
             Raw::Memory(conn) => query.execute(&mut *conn.lock().await).await,
@@ -83,14 +83,17 @@ impl Raw {
         self.execute(UPDATE, key, Some(&text), Some(expected)).await == 1
     }
 
-    /// A refused update that, like optimist's, reads the current item under the same
-    /// write lock that refused it: BEGIN IMMEDIATE, UPDATE, SELECT, ROLLBACK.
-    pub async fn update_conflict(
+    /// An update as the store sends it, refused or not: the one autocommit UPDATE and,
+    /// when it changes no row, the store's locked path: BEGIN IMMEDIATE, the SELECT of
+    /// the current row under the write lock, then either the UPDATE and COMMIT (another
+    /// writer made the version match in between) or a ROLLBACK that reports the row.
+    /// `Ok(())`: applied; `Err(current)`: refused (with the current item, if read).
+    pub async fn update_as_store(
         &self,
         key: &str,
         expected: i64,
         value: &Value,
-    ) -> Option<(Value, i64)> {
+    ) -> Result<(), Option<(Value, i64)>> {
         let text = serde_json::to_string(value).unwrap_or_default();
         let mut pooled;
         let mut guard;
@@ -100,34 +103,49 @@ impl Raw {
                 &mut guard
             }
             Raw::Pool(pool) => {
-                pooled = pool.acquire().await.ok()?;
+                pooled = pool.acquire().await.map_err(|_| None)?;
                 &mut pooled
             }
         };
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.ok()?;
-        let done = sqlx::query(UPDATE)
-            .bind(key)
-            .bind(0i64)
-            .bind("")
-            .bind(&text)
-            .bind(token())
-            .bind(expected)
-            .execute(&mut *tx)
+        let update = |token: String| {
+            sqlx::query(UPDATE)
+                .bind(key)
+                .bind(0i64)
+                .bind("")
+                .bind(text.clone())
+                .bind(token)
+                .bind(expected)
+                .bind(expected + 1)
+        };
+        let done = update(token())
+            .execute(&mut *conn)
             .await
-            .ok()?;
+            .map_err(|_| None)?;
         if done.rows_affected() == 1 {
-            tx.commit().await.ok()?;
-            return None;
+            return Ok(());
         }
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(|_| None)?;
         let row = sqlx::query(GET)
             .bind(key)
             .bind(0i64)
             .bind("")
             .fetch_optional(&mut *tx)
             .await
-            .ok()??;
-        let text: &str = row.try_get(0).ok()?;
-        Some((serde_json::from_str(text).ok()?, row.try_get(1).ok()?))
+            .map_err(|_| None)?
+            .ok_or(None)?;
+        let version: i64 = row.try_get(1).map_err(|_| None)?;
+        if version == expected {
+            update(token()).execute(&mut *tx).await.map_err(|_| None)?;
+            tx.commit().await.map_err(|_| None)?;
+            return Ok(());
+        }
+        // Dropping `tx` rolls back, as the store's refusal does.
+        let text: &str = row.try_get(0).map_err(|_| None)?;
+        let _token: Option<&str> = row.try_get(2).map_err(|_| None)?;
+        Err(Some((
+            serde_json::from_str(text).map_err(|_| None)?,
+            version,
+        )))
     }
 }
 
