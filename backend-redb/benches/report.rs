@@ -98,7 +98,7 @@ impl Subject for Reopened {
         drop(closed);
         let (path, document) = (self.path.clone(), value());
         let filled = tokio::task::spawn_blocking(move || {
-            let db = redb::Database::create(&path)?;
+            let db = redb::Database::create(&path).map_err(|err| err.to_string())?;
             raw::fill(&db, DEFAULT_TABLE, from, to, item_name, &document)
         })
         .await;

@@ -55,17 +55,20 @@ pub fn fill(
     to: u64,
     name: fn(u64) -> String,
     value: &Value,
-) -> Result<(), redb::Error> {
-    let tx = db.begin_write()?;
+) -> Result<(), String> {
+    let text = |err: redb::Error| err.to_string();
+    let tx = db.begin_write().map_err(|e| text(e.into()))?;
     {
-        let mut items = tx.open_table(items(table))?;
+        let mut items = tx.open_table(items(table)).map_err(|e| text(e.into()))?;
         for n in from..to {
             let partition = name(n);
             let bytes = encode(value, 1, WriteToken::random());
-            items.insert((partition.as_str(), None), bytes.as_slice())?;
+            items
+                .insert((partition.as_str(), None), bytes.as_slice())
+                .map_err(|e| text(e.into()))?;
         }
     }
-    tx.commit()?;
+    tx.commit().map_err(|e| text(e.into()))?;
     Ok(())
 }
 
@@ -77,11 +80,12 @@ pub struct Raw {
 
 impl Raw {
     /// The file at `path`, created with the table.
-    pub fn create(path: &Path, table: &str) -> Result<Self, redb::Error> {
-        let db = Database::create(path)?;
-        let tx = db.begin_write()?;
-        tx.open_table(items(table))?;
-        tx.commit()?;
+    pub fn create(path: &Path, table: &str) -> Result<Self, String> {
+        let text = |err: redb::Error| err.to_string();
+        let db = Database::create(path).map_err(|e| text(e.into()))?;
+        let tx = db.begin_write().map_err(|e| text(e.into()))?;
+        tx.open_table(items(table)).map_err(|e| text(e.into()))?;
+        tx.commit().map_err(|e| text(e.into()))?;
         Ok(Self {
             db: Arc::new(db),
             table: table.to_string(),
