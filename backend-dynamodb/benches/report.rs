@@ -17,14 +17,9 @@ mod raw;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use optimist_bench_report::{Optimist, Report, Subject, item_name};
+use optimist_bench_report::{Optimist, Report, Subject, item_name, item_value};
 use optimist_dynamodb::{DynamoDbStore, TableDescription, create_table, delete_table};
 use raw::{Raw, batch_write};
-use serde_json::{Value, json};
-
-fn value() -> Value {
-    json!({"title": "Dune", "author": "Frank Herbert", "copies": 3, "tags": ["sf", "classic"]})
-}
 
 #[async_trait]
 impl Subject for Raw {
@@ -33,11 +28,11 @@ impl Subject for Raw {
     }
 
     async fn update(&self, n: u64, expected: u64) -> Result<u64, u64> {
-        Raw::update(self, &item_name(n), expected, &value()).await
+        Raw::update(self, &item_name(n), expected, &item_value()).await
     }
 
     async fn fill(&self, from: u64, to: u64) {
-        let document = value();
+        let document = item_value();
         let items = (from..to)
             .map(|n| self.item(&item_name(n), &document, 1))
             .collect();
@@ -87,7 +82,7 @@ fn main() {
                 return;
             }
         };
-        let optimist = Arc::new(Optimist::new(store, value));
+        let optimist = Arc::new(Optimist::new(store, item_value));
         let raw = Arc::new(Raw {
             client: client.clone(),
             table: table.clone(),

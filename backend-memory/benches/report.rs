@@ -10,14 +10,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bare::Bare;
-use optimist_bench_report::{Optimist, Report, Subject, item_name};
+use optimist_bench_report::{Optimist, Report, Subject, item_name, item_value};
 use optimist_core::Key;
 use optimist_memory::MemoryStore;
-use serde_json::{Value, json};
-
-fn value() -> Value {
-    json!({"title": "Dune", "author": "Frank Herbert", "copies": 3, "tags": ["sf", "classic"]})
-}
 
 #[async_trait]
 impl Subject for Bare {
@@ -26,13 +21,13 @@ impl Subject for Bare {
     }
 
     async fn update(&self, n: u64, expected: u64) -> Result<u64, u64> {
-        Bare::update(self, &Key::new(item_name(n)), expected, value())
+        Bare::update(self, &Key::new(item_name(n)), expected, item_value())
             .map_err(|current| current.map_or(0, |(_, version)| version))
     }
 
     async fn fill(&self, from: u64, to: u64) {
         for n in from..to {
-            self.insert(Key::new(item_name(n)), value());
+            self.insert(Key::new(item_name(n)), item_value());
         }
     }
 }
@@ -45,7 +40,7 @@ fn main() {
         eprintln!("cannot build a tokio runtime");
         return;
     };
-    let optimist = Arc::new(Optimist::new(MemoryStore::new(), value));
+    let optimist = Arc::new(Optimist::new(MemoryStore::new(), item_value));
     runtime.block_on(
         report
             .separate_storage()

@@ -13,14 +13,9 @@ mod raw;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use optimist_bench_report::{Optimist, Report, Subject, item_name};
+use optimist_bench_report::{Optimist, Report, Subject, item_name, item_value};
 use optimist_postgres::{DEFAULT_MAX_CONNECTIONS, PostgresStore};
 use raw::Raw;
-use serde_json::{Value, json};
-
-fn value() -> Value {
-    json!({"title": "Dune", "author": "Frank Herbert", "copies": 3, "tags": ["sf", "classic"]})
-}
 
 #[async_trait]
 impl Subject for Raw {
@@ -30,14 +25,14 @@ impl Subject for Raw {
 
     async fn update(&self, n: u64, expected: u64) -> Result<u64, u64> {
         let expected = i64::try_from(expected).unwrap_or(i64::MAX);
-        match Raw::update(self, &item_name(n), expected, &value()).await {
+        match Raw::update(self, &item_name(n), expected, &item_value()).await {
             Ok(version) => Ok(version as u64),
             Err(current) => Err(current.map_or(0, |(_, version)| version as u64)),
         }
     }
 
     async fn fill(&self, from: u64, to: u64) {
-        let json = serde_json::to_string(&value()).unwrap_or_default();
+        let json = serde_json::to_string(&item_value()).unwrap_or_default();
         Raw::fill(self, from, to, item_name, &json).await;
     }
 }
@@ -77,7 +72,7 @@ fn main() {
                 return;
             }
         };
-        let optimist = Arc::new(Optimist::new(store.clone(), value));
+        let optimist = Arc::new(Optimist::new(store.clone(), item_value));
         report
             .run(optimist, Arc::clone(&raw) as Arc<dyn Subject>)
             .await;

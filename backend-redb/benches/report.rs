@@ -17,14 +17,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
-use optimist_bench_report::{Optimist, Report, Subject, item_name};
+use optimist_bench_report::{Optimist, Report, Subject, item_name, item_value};
 use optimist_redb::{DEFAULT_TABLE, RedbStore};
 use raw::Raw;
-use serde_json::{Value, json};
-
-fn value() -> Value {
-    json!({"title": "Dune", "author": "Frank Herbert", "copies": 3, "tags": ["sf", "classic"]})
-}
 
 #[async_trait]
 impl Subject for Raw {
@@ -33,11 +28,11 @@ impl Subject for Raw {
     }
 
     async fn update(&self, n: u64, expected: u64) -> Result<u64, u64> {
-        Raw::update(self, item_name(n), expected, value()).await
+        Raw::update(self, item_name(n), expected, item_value()).await
     }
 
     async fn fill(&self, from: u64, to: u64) {
-        if let Err(err) = raw::fill(self.db(), DEFAULT_TABLE, from, to, item_name, &value()) {
+        if let Err(err) = raw::fill(self.db(), DEFAULT_TABLE, from, to, item_name, &item_value()) {
             eprintln!("filling the raw file, items {from}..{to}: {err}");
         }
     }
@@ -55,7 +50,7 @@ impl Reopened {
         match store {
             Ok(store) => Some(Self {
                 path,
-                store: RwLock::new(Some(Arc::new(Optimist::new(store, value)))),
+                store: RwLock::new(Some(Arc::new(Optimist::new(store, item_value)))),
             }),
             Err(err) => {
                 eprintln!("cannot open {}: {err}", path.display());
@@ -96,7 +91,7 @@ impl Subject for Reopened {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         drop(closed);
-        let (path, document) = (self.path.clone(), value());
+        let (path, document) = (self.path.clone(), item_value());
         let filled = tokio::task::spawn_blocking(move || {
             let db = redb::Database::create(&path).map_err(|err| err.to_string())?;
             raw::fill(&db, DEFAULT_TABLE, from, to, item_name, &document)
@@ -111,7 +106,7 @@ impl Subject for Reopened {
         match RedbStore::builder().path(&self.path).build().await {
             Ok(store) => {
                 *self.store.write().unwrap_or_else(PoisonError::into_inner) =
-                    Some(Arc::new(Optimist::new(store, value)));
+                    Some(Arc::new(Optimist::new(store, item_value)));
             }
             Err(err) => eprintln!("cannot open {} again: {err}", self.path.display()),
         }

@@ -14,14 +14,9 @@ mod raw;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use optimist_bench_report::{Optimist, Report, Subject, item_name};
+use optimist_bench_report::{Optimist, Report, Subject, item_name, item_value};
 use optimist_redis::RedisStore;
 use raw::{Raw, decode_item};
-use serde_json::{Value, json};
-
-fn value() -> Value {
-    json!({"title": "Dune", "author": "Frank Herbert", "copies": 3, "tags": ["sf", "classic"]})
-}
 
 #[async_trait]
 impl Subject for Raw {
@@ -31,7 +26,7 @@ impl Subject for Raw {
     }
 
     async fn update(&self, n: u64, expected: u64) -> Result<u64, u64> {
-        let json = serde_json::to_vec(&value()).unwrap_or_default();
+        let json = serde_json::to_vec(&item_value()).unwrap_or_default();
         let reply = Raw::update(self, &item_name(n), expected, &json).await;
         // `{applied, previous...}`, or `{refused, version, token, json}`.
         let applied = matches!(&reply, redis::Value::Array(parts)
@@ -43,7 +38,7 @@ impl Subject for Raw {
     }
 
     async fn fill(&self, from: u64, to: u64) {
-        let json = serde_json::to_vec(&value()).unwrap_or_default();
+        let json = serde_json::to_vec(&item_value()).unwrap_or_default();
         Raw::fill(self, from, to, item_name, &json).await;
     }
 }
@@ -73,7 +68,7 @@ fn main() {
         let raw = Raw::connect(&url, &prefix)
             .await
             .unwrap_or_else(|e| panic!("cannot reach the bench server: {e}"));
-        let optimist = Arc::new(Optimist::new(store, value));
+        let optimist = Arc::new(Optimist::new(store, item_value));
         report.run(optimist, Arc::new(raw)).await;
         // The items are left to the server, which scripts/bench-report stops.
     });

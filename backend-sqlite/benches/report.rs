@@ -13,15 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use optimist_bench_report::{Optimist, Report, Subject, item_name};
+use optimist_bench_report::{Optimist, Report, Subject, item_name, item_value};
 use optimist_sqlite::SqliteStore;
 use raw::{Raw, options, token};
-use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-
-fn value() -> Value {
-    json!({"title": "Dune", "author": "Frank Herbert", "copies": 3, "tags": ["sf", "classic"]})
-}
 
 /// Rows per bulk INSERT while filling (three bound values each).
 const FILL_CHUNK: u64 = 500;
@@ -35,7 +30,7 @@ impl Subject for Raw {
     async fn update(&self, n: u64, expected: u64) -> Result<u64, u64> {
         let expected = i64::try_from(expected).unwrap_or(i64::MAX);
         match self
-            .update_as_store(&item_name(n), expected, &value())
+            .update_as_store(&item_name(n), expected, &item_value())
             .await
         {
             Ok(()) => Ok(expected as u64 + 1),
@@ -45,7 +40,7 @@ impl Subject for Raw {
 
     async fn fill(&self, from: u64, to: u64) {
         let Raw::Pool(pool) = self else { return };
-        let json = serde_json::to_string(&value()).unwrap_or_default();
+        let json = serde_json::to_string(&item_value()).unwrap_or_default();
         let Ok(mut tx) = pool.begin().await else {
             return;
         };
@@ -101,7 +96,7 @@ fn main() {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal),
             );
-        let optimist = Arc::new(Optimist::new(store, value));
+        let optimist = Arc::new(Optimist::new(store, item_value));
         report.run(optimist, Arc::new(Raw::Pool(pool))).await;
     });
     let _ = std::fs::remove_dir_all(&dir);

@@ -23,4 +23,4 @@ mod subject;
 
 pub use optimist::Optimist;
 pub use report::Report;
-pub use subject::{Subject, item_name};
+pub use subject::{Subject, item_name, item_value};

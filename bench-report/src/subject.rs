@@ -28,3 +28,14 @@ pub trait Subject: Send + Sync {
 pub fn item_name(n: u64) -> String {
     format!("item-{n}")
 }
+
+/// The value both sides of every report write on each update and fill: a small
+/// document (four fields, an array), built fresh per call as a caller would.
+///
+/// ```
+/// let value = optimist_bench_report::item_value();
+/// assert_eq!(value["title"], "Dune");
+/// ```
+pub fn item_value() -> serde_json::Value {
+    serde_json::json!({"title": "Dune", "author": "Frank Herbert", "copies": 3, "tags": ["sf", "classic"]})
+}
