@@ -2,9 +2,9 @@
 //! the bare SDK sending the same `Query` requests (the same key condition,
 //! `ConsistentRead`, `Limit` 101, `ExclusiveStartKey` the 100th item's key), in one
 //! run, against the same server and table. The difference is what the library costs:
-//! core's engine (input checks, cursor encoding and checking, span), the per-request
-//! config override (one attempt, the response timeout), items decoded into JSON
-//! documents with versions and tokens.
+//! core's engine (input checks, cursor encoding and checking, span), items decoded
+//! into JSON documents with versions and tokens. (Both go through a client with one
+//! attempt and the response timeout: the store builds its own so at `build`.)
 //!
 //! `OPTIMIST_DYNAMODB_ENDPOINT=http://127.0.0.1:PORT cargo bench -p optimist-dynamodb
 //! --bench dynamodb -- --warm-up-time 1 --measurement-time 3` (scripts/services/dynamodb.sh
