@@ -12,10 +12,37 @@ pub const URL_VAR: &str = "OPTIMIST_REDIS_URL";
 
 /// The server's URL, or why there is none.
 pub fn url() -> Result<String, Unavailable> {
-    match std::env::var(URL_VAR) {
+    env_url(URL_VAR, "Redis")
+}
+
+/// The URL in `var`, or why `server` has none.
+fn env_url(var: &str, server: &str) -> Result<String, Unavailable> {
+    match std::env::var(var) {
         Ok(url) if !url.trim().is_empty() => Ok(url),
-        _ => Err(Unavailable::new("Redis", format!("{URL_VAR} is not set"))),
+        _ => Err(Unavailable::new(server, format!("{var} is not set"))),
     }
+}
+
+/// A store on `url` under `prefix`, in tombstone mode or not; what fails names `server`
+/// and the URL without its password.
+async fn open(
+    server: &str,
+    url: String,
+    prefix: String,
+    tombstones: bool,
+) -> Result<RedisStore, Unavailable> {
+    RedisStore::builder()
+        .url(url.clone())
+        .prefix(prefix)
+        .tombstones(tombstones)
+        .build()
+        .await
+        .map_err(|e| {
+            Unavailable::new(
+                format!("{server} at {}", optimist_core::redact::redact_url(&url)),
+                e.to_string(),
+            )
+        })
 }
 
 /// A prefix no other test uses.
@@ -25,30 +52,12 @@ pub fn fresh_prefix() -> String {
 
 /// A store on a fresh prefix.
 pub async fn store() -> Result<RedisStore, Unavailable> {
-    let url = url()?;
-    RedisStore::builder()
-        .url(url.clone())
-        .prefix(fresh_prefix())
-        .build()
-        .await
-        .map_err(|e| {
-            Unavailable::new(
-                format!("Redis at {}", optimist_core::redact::redact_url(&url)),
-                e.to_string(),
-            )
-        })
+    open("Redis", url()?, fresh_prefix(), false).await
 }
 
 /// A store in tombstone mode on a fresh prefix.
 pub async fn tombstone_store() -> Result<RedisStore, Unavailable> {
-    let url = url()?;
-    RedisStore::builder()
-        .url(url)
-        .prefix(fresh_prefix())
-        .tombstones(true)
-        .build()
-        .await
-        .map_err(|e| Unavailable::new("Redis (tombstone mode)", e.to_string()))
+    open("Redis", url()?, fresh_prefix(), true).await
 }
 
 /// The store's key prefix opened again by a new store with new connections, after the
@@ -56,19 +65,7 @@ pub async fn tombstone_store() -> Result<RedisStore, Unavailable> {
 pub async fn reopen(store: RedisStore, tombstones: bool) -> Result<RedisStore, Unavailable> {
     let prefix = store.prefix().to_string();
     drop(store);
-    let url = url()?;
-    RedisStore::builder()
-        .url(url.clone())
-        .prefix(prefix)
-        .tombstones(tombstones)
-        .build()
-        .await
-        .map_err(|e| {
-            Unavailable::new(
-                format!("Redis at {}", optimist_core::redact::redact_url(&url)),
-                e.to_string(),
-            )
-        })
+    open("Redis", url()?, prefix, tombstones).await
 }
 
 /// A store in tombstone mode for a backend-specific test, or `None` after printing
@@ -110,33 +107,12 @@ pub const CLUSTER_URL_VAR: &str = "OPTIMIST_REDIS_CLUSTER_URL";
 
 /// The cluster's URL, or why there is none.
 pub fn cluster_url() -> Result<String, Unavailable> {
-    match std::env::var(CLUSTER_URL_VAR) {
-        Ok(url) if !url.trim().is_empty() => Ok(url),
-        _ => Err(Unavailable::new(
-            "Redis Cluster",
-            format!("{CLUSTER_URL_VAR} is not set"),
-        )),
-    }
+    env_url(CLUSTER_URL_VAR, "Redis Cluster")
 }
 
 /// A store on the cluster under `prefix`, in tombstone mode or not.
 pub async fn cluster_store_at(prefix: String, tombstones: bool) -> Result<RedisStore, Unavailable> {
-    let url = cluster_url()?;
-    RedisStore::builder()
-        .url(url.clone())
-        .prefix(prefix)
-        .tombstones(tombstones)
-        .build()
-        .await
-        .map_err(|e| {
-            Unavailable::new(
-                format!(
-                    "Redis Cluster at {}",
-                    optimist_core::redact::redact_url(&url)
-                ),
-                e.to_string(),
-            )
-        })
+    open("Redis Cluster", cluster_url()?, prefix, tombstones).await
 }
 
 /// A store on the cluster on a fresh prefix.
