@@ -88,6 +88,46 @@ fn kind<T: std::fmt::Debug>(result: optimist_core::Result<T>) -> ConflictKind {
     }
 }
 
+/// A transaction of two writes (`a` updated at `current`, the absent `b` inserted)
+/// applied, then one refused twice over (`a` checked at the now stale `current`, `b`
+/// inserted again), in `trips.0` and `trips.1` round trips.
+async fn transactions(
+    proxy: &Proxy,
+    store: &PostgresStore,
+    what: &str,
+    trips: (usize, usize),
+    a: &Key,
+    current: Version,
+    b: &Key,
+) {
+    let ops = vec![
+        TxOp::update(a.clone(), current, json!({"n": current.get() + 1})),
+        TxOp::insert(b.clone(), json!(0)),
+    ];
+    let applied = measure(
+        proxy,
+        store,
+        &format!("{what}, 2 writes"),
+        trips.0,
+        store.transact(ops),
+    )
+    .await;
+    assert_eq!(
+        applied.expect("transact"),
+        vec![Some(Version::new(current.get() + 1)), Some(Version::FIRST)]
+    );
+    let ops = vec![
+        TxOp::check(a.clone(), current),
+        TxOp::insert(b.clone(), json!(0)),
+    ];
+    let name = format!("{what} refused, 2 failures");
+    let refused = measure(proxy, store, &name, trips.1, store.transact(ops)).await;
+    assert!(
+        matches!(refused, Err(Error::TransactionConflict { ref failures }) if failures.len() == 2),
+        "{refused:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_single_operation_is_one_round_trip() {
     let Some(url) = common::url_or_skip("each_single_operation_is_one_round_trip") else {
@@ -190,24 +230,7 @@ async fn each_single_operation_is_one_round_trip() {
     assert_eq!(removed.expect("remove"), None);
 
     // Transactions: one call of the commit function, applied or refused.
-    let ops = vec![
-        TxOp::update(a.clone(), Version::new(2), json!({"n": 3})),
-        TxOp::insert(absent.clone(), json!(0)),
-    ];
-    let applied = measure(p, s, "transact, 2 writes", 1, store.transact(ops)).await;
-    assert_eq!(
-        applied.expect("transact"),
-        vec![Some(Version::new(3)), Some(Version::FIRST)]
-    );
-    let ops = vec![
-        TxOp::check(a.clone(), stale),
-        TxOp::insert(absent.clone(), json!(0)),
-    ];
-    let refused = measure(p, s, "transact refused, 2 failures", 1, store.transact(ops)).await;
-    assert!(
-        matches!(refused, Err(Error::TransactionConflict { ref failures }) if failures.len() == 2),
-        "{refused:?}"
-    );
+    transactions(p, s, "transact", (1, 1), &a, Version::new(2), &absent).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -453,22 +476,5 @@ async fn without_the_commit_function_a_transaction_takes_four_round_trips() {
     let (a, b) = (Key::new("a"), Key::new("b"));
     let v1 = store.insert(&a, json!(1)).await.expect("insert");
 
-    let ops = vec![
-        TxOp::update(a.clone(), v1, json!(2)),
-        TxOp::insert(b.clone(), json!(0)),
-    ];
-    let applied = measure(p, s, "stepwise transact, 2 writes", 4, store.transact(ops)).await;
-    assert_eq!(
-        applied.expect("transact"),
-        vec![Some(Version::new(2)), Some(Version::FIRST)]
-    );
-    let ops = vec![
-        TxOp::check(a.clone(), v1),
-        TxOp::insert(b.clone(), json!(0)),
-    ];
-    let refused = measure(p, s, "stepwise transact refused", 3, store.transact(ops)).await;
-    assert!(
-        matches!(refused, Err(Error::TransactionConflict { ref failures }) if failures.len() == 2),
-        "{refused:?}"
-    );
+    transactions(p, s, "stepwise transact", (4, 3), &a, v1, &b).await;
 }
