@@ -30,23 +30,42 @@ impl<S: Storage + ?Sized> VersionedStore for S {
         Storage::capabilities(self)
     }
 
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        single::get(self, key).await
+    // The single-item reads and puts, by hand rather than by `async_trait`: the box
+    // holds the arguments and the store's answer comes straight back (single::Lazy).
+    fn get<'s, 'k, 'f>(&'s self, key: &'k Key) -> Boxed<'f, Option<Versioned<Value>>>
+    where
+        's: 'f,
+        'k: 'f,
+        Self: 'f,
+    {
+        Box::pin(single::Lazy::Start(move || single::get(self, key)))
     }
 
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        single::put(self, crate::Operation::Insert, key, Expect::Absent, value).await
+    fn insert<'s, 'k, 'f>(&'s self, key: &'k Key, value: Value) -> Boxed<'f, Version>
+    where
+        's: 'f,
+        'k: 'f,
+        Self: 'f,
+    {
+        Box::pin(single::Lazy::Start(move || {
+            single::put(self, Operation::Insert, key, Expect::Absent, value)
+        }))
     }
 
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        single::put(
-            self,
-            crate::Operation::Update,
-            key,
-            Expect::At(expected),
-            value,
-        )
-        .await
+    fn update<'s, 'k, 'f>(
+        &'s self,
+        key: &'k Key,
+        expected: Version,
+        value: Value,
+    ) -> Boxed<'f, Version>
+    where
+        's: 'f,
+        'k: 'f,
+        Self: 'f,
+    {
+        Box::pin(single::Lazy::Start(move || {
+            single::put(self, Operation::Update, key, Expect::At(expected), value)
+        }))
     }
 
     async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
@@ -55,8 +74,15 @@ impl<S: Storage + ?Sized> VersionedStore for S {
             .map(|_| ())
     }
 
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        single::put(self, crate::Operation::Put, key, Expect::Any, value).await
+    fn put<'s, 'k, 'f>(&'s self, key: &'k Key, value: Value) -> Boxed<'f, Version>
+    where
+        's: 'f,
+        'k: 'f,
+        Self: 'f,
+    {
+        Box::pin(single::Lazy::Start(move || {
+            single::put(self, Operation::Put, key, Expect::Any, value)
+        }))
     }
 
     async fn remove(&self, key: &Key) -> Result<Option<Version>> {
@@ -149,6 +175,10 @@ macro_rules! forward_storage {
 }
 
 forward_storage!(Box<S>, &S);
+
+/// The future a hand-written method of [`VersionedStore`] returns, as `async_trait`
+/// spells it.
+type Boxed<'f, T> = std::pin::Pin<Box<dyn Future<Output = Result<T>> + Send + 'f>>;
 
 /// The version a put leaves behind: known in advance for a conditional put, derived
 /// from the previous state for `Any`. `None` only at the end of the counter.

@@ -49,6 +49,45 @@ fn done<'a, T>(result: Result<T>) -> Then<'a, T> {
     Then::Done(std::future::ready(result))
 }
 
+/// An operation that starts when first polled, as an `async` block would, with no
+/// state but its arguments until then: the future the public methods box, smaller
+/// than the state machine of an `async` block awaiting a [`Then`], and handing the
+/// result of an operation the store answered at once straight back.
+pub(super) enum Lazy<'a, F, T> {
+    /// Not polled yet: the call that runs the operation.
+    Start(F),
+    /// The rest of an operation the store did not answer at once.
+    Await(Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>),
+    /// Finished.
+    Gone,
+}
+
+impl<'a, F: FnOnce() -> Then<'a, T> + Unpin, T> Future for Lazy<'a, F, T> {
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let this = self.get_mut();
+        loop {
+            match std::mem::replace(this, Lazy::Gone) {
+                Lazy::Start(start) => match start() {
+                    Then::Done(result) => return Poll::Ready(result.into_inner()),
+                    Then::Await(rest) => *this = Lazy::Await(rest),
+                },
+                Lazy::Await(mut rest) => {
+                    let poll = rest.as_mut().poll(cx);
+                    if poll.is_pending() {
+                        *this = Lazy::Await(rest);
+                    }
+                    return poll;
+                }
+                // Polled after it finished (unspecified for a future): never run the
+                // operation twice.
+                Lazy::Gone => return Poll::Pending,
+            }
+        }
+    }
+}
+
 /// `get`: one strongly consistent read.
 pub(super) fn get<'a, S: Storage + ?Sized>(
     store: &'a S,

@@ -36,17 +36,21 @@ const FRAMES: usize = 32;
 /// Whether `value` surely encodes in at most `max_len` bytes and nests at most
 /// `max_depth` levels: the check of a typical write, cheaper than [`measure`] because
 /// it reads no string's bytes, counting each at its longest escaped form (six bytes a
-/// byte, `\u00XX`), and spells no integer (20 characters at most). `false` says only
-/// that the bound is over (or the value nests deeper than the walk recurses):
-/// [`measure`] then decides.
+/// byte, `\u00XX`), and spells no number (an integer in at most 20 characters, a float
+/// in at most [`FLOAT_LEN`]). `false` says only that the bound is over (or the value
+/// nests deeper than the walk recurses): [`measure`] then decides.
 pub(super) fn within(value: &Value, max_len: usize, max_depth: usize) -> bool {
     let mut bound = Bound::default();
     let bound_len = bound
-        .visit(value, 0)
+        .element(value, 0)
         .then(|| bound.text.checked_mul(6)?.checked_add(bound.rest))
         .flatten();
     bound_len.is_some_and(|len| len <= max_len) && bound.deepest <= max_depth
 }
+
+/// The longest spelling of a finite `f64` serde_json writes (ryu's shortest form, as
+/// in `-2.2250738585072014e-308`).
+const FLOAT_LEN: usize = 24;
 
 /// The bound walk. Its sums cannot overflow: `text` adds up the lengths of distinct
 /// strings, all in memory at once, and `rest` at most a few dozen bytes per element,
@@ -56,31 +60,35 @@ struct Bound {
     /// The bytes of every string and field name, each of which encodes in at most
     /// six bytes.
     text: usize,
-    /// The rest of the encoding, exactly: brackets, quotes, colons, scalars, and a
+    /// The rest of the encoding, bounded: brackets, quotes, colons, scalars, and a
     /// comma after every element (one more than there are).
     rest: usize,
     deepest: usize,
 }
 
 impl Bound {
-    /// Counts `value`, found at `level`, and everything in it; `false` when a
-    /// container sits deeper than [`FRAMES`] (no deeper recursion).
-    fn visit(&mut self, value: &Value, level: usize) -> bool {
-        match value {
+    /// Counts the array or object `container`, found at `level`, and everything in
+    /// it; `false` when it sits deeper than [`FRAMES`] (no deeper recursion).
+    fn visit(&mut self, container: &Value, level: usize) -> bool {
+        if level >= FRAMES {
+            return false;
+        }
+        self.deepest = self.deepest.max(level + 1);
+        match container {
             Value::Array(items) => {
-                self.container(level, items.len())
-                    && items.iter().all(|item| self.element(item, level + 1))
+                // `[` `]` and a comma per item.
+                self.rest += 2 + items.len();
+                items.iter().all(|item| self.element(item, level + 1))
             }
             Value::Object(fields) => {
-                self.container(level, fields.len())
-                    && fields.iter().all(|(name, field)| {
-                        // `"name":`
-                        self.text += name.len();
-                        self.rest += 3;
-                        self.element(field, level + 1)
-                    })
+                // `{` `}`, and `"":` and a comma per field.
+                self.rest += 2 + 4 * fields.len();
+                fields.iter().all(|(name, field)| {
+                    self.text += name.len();
+                    self.element(field, level + 1)
+                })
             }
-            scalar => self.element(scalar, level),
+            _ => true,
         }
     }
 
@@ -89,23 +97,18 @@ impl Bound {
     #[inline(always)]
     fn element(&mut self, value: &Value, level: usize) -> bool {
         match value {
-            Value::Array(_) | Value::Object(_) => return self.visit(value, level),
             Value::String(s) => {
                 self.text += s.len();
                 self.rest += 2;
             }
+            Value::Array(_) | Value::Object(_) => return self.visit(value, level),
             // At most 20 characters: `18446744073709551615`, `-9223372036854775808`.
-            Value::Number(n) if n.is_u64() || n.is_i64() => self.rest += 20,
-            scalar => self.rest += scalar_len(scalar),
+            Value::Number(n) if !n.is_f64() => self.rest += 20,
+            Value::Number(_) => self.rest += FLOAT_LEN,
+            // `null`, `true`, `false`.
+            Value::Null | Value::Bool(_) => self.rest += 5,
         }
         true
-    }
-
-    /// The brackets and (at most) the commas of a container of `len` elements.
-    fn container(&mut self, level: usize, len: usize) -> bool {
-        self.deepest = self.deepest.max(level + 1);
-        self.rest += 2 + len;
-        level < FRAMES
     }
 }
 
@@ -302,6 +305,25 @@ mod tests {
             assert!(within(&value, 20, 0), "{value}");
             assert!(!within(&value, len - 1, 0), "{value}");
         }
+    }
+
+    /// The floats longest to spell meet their bound exactly.
+    #[test]
+    fn within_holds_at_the_longest_floats() {
+        for float in [
+            -2.2250738585072014e-308,
+            f64::MIN,
+            -f64::MIN_POSITIVE,
+            0.1,
+            -0.0,
+        ] {
+            let value = json!(float);
+            let len = encoded(&value);
+            assert!(len <= FLOAT_LEN, "{value}");
+            assert!(within(&value, FLOAT_LEN, 0), "{value}");
+            assert!(!within(&value, FLOAT_LEN - 1, 0), "{value}");
+        }
+        assert_eq!(encoded(&json!(-2.2250738585072014e-308)), FLOAT_LEN);
     }
 
     #[test]
