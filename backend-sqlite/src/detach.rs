@@ -20,7 +20,8 @@
 //! statement, or to the `:memory:` store's lock, whose next holder's statement queues
 //! behind it the same way. So a read skips the task: spawning one cost a wake-up of
 //! another runtime thread per call (one more `epoll_wait` and eventfd `write` per `get`
-//! than bare sqlx, counted with `strace -c`), a quarter of a one-client `get`'s time.
+//! than bare sqlx, counted with `strace -c`), most of what a one-client `get` cost
+//! beyond bare sqlx.
 //! `tests/cancelled_reads.rs` cuts reads at every await and checks that the store still
 //! answers, with what was last written.
 
