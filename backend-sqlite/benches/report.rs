@@ -3,6 +3,9 @@
 //! `optimist-bench-report`). A raw update sends what the store sends: one UPDATE and,
 //! when it changes nothing, BEGIN IMMEDIATE, the SELECT of the current row and ROLLBACK
 //! (the store's locked path, which reads the refusal's item under the write lock).
+//! A raw get decodes the value's JSON into a `serde_json::Value`, as the store does; it
+//! reads the write token's text but does not parse it into a `WriteToken`, which the
+//! store must (a record carries its token): about 0.7k of a get's ~33k instructions.
 //! Run by `scripts/bench-report`; alone: `cargo bench -p optimist-sqlite --bench report`.
 
 #![allow(missing_docs)] // a bench's items are not a public API

@@ -7,6 +7,10 @@ use std::time::{Duration, SystemTime};
 use optimist_core::{
     ErrorKind, Held, Key, Record, StorageError, Value, Version, Write, WriteToken,
 };
+use sqlx::Row as _;
+use sqlx::sqlite::SqliteRow;
+
+use crate::error;
 
 /// A key as its three columns: partition, has-sort flag, sort part ('' when absent).
 pub(crate) fn key_columns(key: &Key) -> (&str, i64, &str) {
@@ -63,21 +67,12 @@ pub(crate) struct Row {
 }
 
 impl Row {
-    /// The row of a `SELECT value, version, token`.
-    pub(crate) fn read(row: &sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
-        Self::read_at(row, 0)
-    }
-
-    /// The value, version and token in columns `first..first + 3` of a row.
-    pub(crate) fn read_at(
-        row: &sqlx::sqlite::SqliteRow,
-        first: usize,
-    ) -> Result<Self, sqlx::Error> {
-        use sqlx::Row as _;
+    /// The row of a `SELECT value, version, token`, kept beyond the row's life.
+    pub(crate) fn read(row: &SqliteRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
-            text: row.try_get(first)?,
-            version: row.try_get(first + 1)?,
-            token: row.try_get(first + 2)?,
+            text: row.try_get(0)?,
+            version: row.try_get(1)?,
+            token: row.try_get(2)?,
         })
     }
 
@@ -92,14 +87,33 @@ impl Row {
 
     /// The record the row holds.
     pub(crate) fn record(&self) -> Result<Record, StorageError> {
-        let version = decode_version(self.version)?;
-        let token = self.token.as_deref().map(decode_token).transpose()?;
-        let record = match &self.text {
-            Some(text) => Record::item(decode_value(text)?, version),
-            None => Record::tombstone(version),
-        };
-        Ok(record.with_token(token))
+        record_of(self.text.as_deref(), self.version, self.token.as_deref())
     }
+}
+
+/// The record in columns `first..first + 3` (value, version, token) of a row, decoded
+/// from the row's own text (no copy of it first, as a [`Row`] keeps).
+pub(crate) fn record_at(row: &SqliteRow, first: usize) -> Result<Record, StorageError> {
+    let text: Option<&str> = row.try_get(first).map_err(error::unapplied)?;
+    let version: i64 = row.try_get(first + 1).map_err(error::unapplied)?;
+    let token: Option<&str> = row.try_get(first + 2).map_err(error::unapplied)?;
+    record_of(text, version, token)
+}
+
+/// The record of a row's columns: the value's text (`None`: a tombstone), the version,
+/// the token's text (`None`: written by another client).
+fn record_of(
+    text: Option<&str>,
+    version: i64,
+    token: Option<&str>,
+) -> Result<Record, StorageError> {
+    let version = decode_version(version)?;
+    let token = token.map(decode_token).transpose()?;
+    let record = match text {
+        Some(text) => Record::item(decode_value(text)?, version),
+        None => Record::tombstone(version),
+    };
+    Ok(record.with_token(token))
 }
 
 /// A stored token back into a [`WriteToken`]. A row another client wrote has none

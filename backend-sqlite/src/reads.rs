@@ -10,7 +10,7 @@ use sqlx::sqlite::SqliteRow;
 
 use crate::db::Db;
 use crate::error;
-use crate::item::{Row, key_columns};
+use crate::item::{key_columns, record_at};
 use crate::read_sql::ReadSql;
 
 /// The records of `keys`, in their order; `None` for a key without a row.
@@ -116,11 +116,6 @@ pub(crate) async fn range(
         None
     };
     Ok(RangePage::new(page, resume_after))
-}
-
-/// The record in columns `first..first + 3` (value, version, token).
-fn record_at(row: &SqliteRow, first: usize) -> Result<Record, StorageError> {
-    Row::read_at(row, first).map_err(error::unapplied)?.record()
 }
 
 /// The key in columns 0–2 (partition, has-sort flag, sort part) of a scan's row.

@@ -10,15 +10,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Applied, Capabilities, CommitOutcome, Direction, ErrorKind, Held, Key, Outcome, RangePage,
-    RangeRequest, RangeScope, Record, SortRange, Storage, StorageError, Write,
+    Capabilities, CommitOutcome, ErrorKind, Held, Key, Outcome, RangePage, RangeRequest, Record,
+    Storage, StorageError, Write,
 };
 
 use crate::builder::SqliteStoreBuilder;
 use crate::db::Db;
 use crate::detach::{self, OwnedWrite};
 use crate::error::{self, BACKEND};
-use crate::item::{Encoded, Row};
+use crate::item::{self, Encoded};
 use crate::sql::Sql;
 use crate::{purge, reads, statement, transaction};
 
@@ -160,22 +160,18 @@ impl Storage for SqliteStore {
     }
 
     async fn read(&self, key: &Key) -> Result<Option<Record>, StorageError> {
-        let (store, key) = (self.clone(), key.clone());
-        detach::run(Applied::No, async move { store.read_now(&key).await }).await
+        detach::in_place(self.read_now(key)).await
     }
 
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
         let (store, write) = (self.clone(), OwnedWrite::of(write));
-        detach::run(Applied::Maybe, async move {
-            store.write_now(&write.write()).await
-        })
-        .await
+        detach::run(async move { store.write_now(&write.write()).await }).await
     }
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
         let store = self.clone();
         let writes: Vec<OwnedWrite> = writes.iter().map(OwnedWrite::of).collect();
-        detach::run(Applied::Maybe, async move {
+        detach::run(async move {
             let writes: Vec<Write<'_>> = writes.iter().map(OwnedWrite::write).collect();
             transaction::commit(&store.inner.db, &store.inner.sql, &writes).await
         })
@@ -187,52 +183,21 @@ impl Storage for SqliteStore {
     }
 
     async fn read_many(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
-        let (store, keys) = (self.clone(), keys.to_vec());
-        detach::run(Applied::No, async move {
-            reads::many(&store.inner.db, &store.inner.sql.reads, &keys).await
-        })
-        .await
+        detach::in_place(reads::many(&self.inner.db, &self.inner.sql.reads, keys)).await
     }
 
     async fn read_range(&self, request: &RangeRequest<'_>) -> Result<RangePage, StorageError> {
-        // The request borrows from the caller; the detached task owns a copy of it.
-        let store = self.clone();
-        let partition: Option<(String, SortRange, Direction)> = match request.scope {
-            RangeScope::Partition {
-                partition,
-                range,
-                direction,
-            } => Some((partition.to_string(), range.clone(), direction)),
-            _ => None,
-        };
-        let after = request.after.cloned();
-        let limit = request.limit;
-        detach::run(Applied::No, async move {
-            let scope = match &partition {
-                Some((partition, range, direction)) => RangeScope::Partition {
-                    partition,
-                    range,
-                    direction: *direction,
-                },
-                None => RangeScope::Store,
-            };
-            let request = RangeRequest::new(scope, after.as_ref(), limit);
-            reads::range(&store.inner.db, &store.inner.sql.reads, &request).await
-        })
-        .await
+        detach::in_place(reads::range(&self.inner.db, &self.inner.sql.reads, request)).await
     }
 
     async fn purge_tombstones(&self, older_than: Duration) -> Result<u64, StorageError> {
         let store = self.clone();
-        detach::run(
-            Applied::Maybe,
-            async move { store.purge_now(older_than).await },
-        )
-        .await
+        detach::run(async move { store.purge_now(older_than).await }).await
     }
 }
 
-/// The calls themselves, run to their end in a task of their own ([`detach`]).
+/// The calls themselves: writes run to their end in a task of their own, reads where
+/// their caller awaits them ([`detach`]).
 impl SqliteStore {
     async fn read_now(&self, key: &Key) -> Result<Option<Record>, StorageError> {
         let mut conn = self.inner.db.acquire().await.map_err(error::unapplied)?;
@@ -240,13 +205,7 @@ impl SqliteStore {
             .fetch_optional(&mut *conn)
             .await
             .map_err(error::unapplied)?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        Row::read(&row)
-            .map_err(error::unapplied)?
-            .record()
-            .map(Some)
+        row.map(|row| item::record_at(&row, 0)).transpose()
     }
 
     async fn write_now(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
