@@ -43,8 +43,16 @@ impl WriteToken {
 }
 
 impl fmt::Display for WriteToken {
+    // Every write spells its token and every read of a stored one parses it: both by
+    // hand, a digit at a time, rather than through `{:032x}` and `from_str_radix`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", self.0)
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 32];
+        for (i, digit) in text.iter_mut().enumerate() {
+            let nibble = (self.0 >> (124 - 4 * i)) & 0xf;
+            *digit = DIGITS[nibble as usize];
+        }
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -64,15 +72,59 @@ impl FromStr for WriteToken {
     type Err = ParseTokenError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let well_formed = text.len() == 32
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if !well_formed {
+        if text.len() != 32 {
             return Err(ParseTokenError);
         }
-        u128::from_str_radix(text, 16)
+        text.bytes()
+            .try_fold(0u128, |bits, byte| {
+                let nibble = match byte {
+                    b'0'..=b'9' => byte - b'0',
+                    b'a'..=b'f' => byte - b'a' + 10,
+                    _ => return Err(ParseTokenError),
+                };
+                Ok(bits << 4 | u128::from(nibble))
+            })
             .map(Self)
-            .map_err(|_| ParseTokenError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spelled_as_32_lowercase_hex_digits_and_read_back() {
+        for bits in [
+            0,
+            1,
+            0xabc,
+            u128::MAX,
+            u128::MAX / 3,
+            1 << 127,
+            rand::random(),
+        ] {
+            let token = WriteToken::from_u128(bits);
+            let text = token.to_string();
+            assert_eq!(text, format!("{bits:032x}"));
+            assert_eq!(text.parse::<WriteToken>(), Ok(token));
+        }
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        let good = "0123456789abcdef0123456789abcdef";
+        assert!(good.parse::<WriteToken>().is_ok());
+        for bad in [
+            "",
+            &good[1..],
+            &format!("{good}0"),
+            &good.to_uppercase(),
+            "0123456789abcdef0123456789abcdeg",
+            "+123456789abcdef0123456789abcdef",
+            "0123456789abcdef0123456789abcde\u{e9}",
+            " 123456789abcdef0123456789abcdef",
+        ] {
+            assert_eq!(bad.parse::<WriteToken>(), Err(ParseTokenError), "{bad:?}");
+        }
     }
 }
