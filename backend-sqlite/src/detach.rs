@@ -1,16 +1,18 @@
-//! Each write runs to its end in a task of its own, whatever its caller does; a read runs
-//! where its caller awaits it.
+//! Each write runs to its end, whatever its caller does; a read runs where its caller
+//! awaits it.
 //!
 //! A caller may drop an operation's future at any `.await` (a timeout, a `select!`).
 //! Dropped half way through sqlx's exchange with its SQLite worker thread (a `BEGIN`
 //! answered but not yet wrapped in a transaction, a statement mid-way, a commit sent),
 //! a connection went back to the pool or to the `:memory:` store in a state the next
 //! call tripped over: a transaction left open, so later reads saw an old snapshot, or a
-//! worker that answered nothing more. The suite's cancellation cases found it. So every
-//! write is spawned: dropping its future only stops the waiting; the call itself
-//! finishes and leaves its connection clean. A write then lands whole or not at all,
-//! possibly after its caller has gone, which is what the contract allows a dropped call
-//! (R12).
+//! worker that answered nothing more. The suite's cancellation cases found it. So a
+//! write dropped half way is handed to a task of its own ([`run`]): dropping its future
+//! only stops the waiting; the call itself finishes and leaves its connection clean. A
+//! write then lands whole or not at all, possibly after its caller has gone, which is
+//! what the contract allows a dropped call (R12). Until it is dropped, its caller polls
+//! it: a task spawned for every write cost a wake-up of another runtime thread per
+//! call.
 //!
 //! A read is one autocommit `SELECT` on one connection: no `BEGIN`, no lock beyond the
 //! statement's own snapshot. Dropped half way, it leaves nothing to finish: sqlx's
@@ -26,25 +28,78 @@
 //! answers, with what was last written.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use optimist_core::{
     Applied, Change, ErrorKind, Expect, Key, StorageError, Value, Write, WriteToken,
 };
 
-/// Runs the write `call` in its own task and answers what it answers; a task that ends
-/// without an answer (it panicked, or the runtime is shutting down) may have applied it.
+/// Runs the write `call` where its caller awaits it, and, if the caller drops it before
+/// it ends, to its end in a task of its own; answers what it answers. A call that
+/// panics may have applied the write: it answers so.
 pub(crate) async fn run<T, F>(call: F) -> Result<T, StorageError>
 where
     T: Send + 'static,
     F: Future<Output = Result<T, StorageError>> + Send + 'static,
 {
-    match runtime()?.spawn(call).await {
-        Ok(answer) => answer,
-        Err(join) => Err(StorageError::new(
-            ErrorKind::Other,
-            Applied::Maybe,
-            format!("the task running the SQLite call ended without an answer: {join}"),
-        )),
+    let runtime = runtime()?;
+    ToTheEnd {
+        call: Some(Box::pin(call)),
+        runtime,
+    }
+    .await
+}
+
+/// A write polled by its caller that finishes in a task of its own if the caller
+/// drops it half way. Spawning every write up front cost a wake-up of another runtime
+/// thread per call (the task's answer woke the caller): here the SQLite worker's
+/// answer wakes the caller itself.
+struct ToTheEnd<F>
+where
+    F: Future<Output: Send + 'static> + Send + 'static,
+{
+    /// The call, until it answers.
+    call: Option<Pin<Box<F>>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl<T, F> Future for ToTheEnd<F>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, StorageError>> + Send + 'static,
+{
+    type Output = Result<T, StorageError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(call) = self.call.as_mut() else {
+            return Poll::Pending;
+        };
+        let answer = match std::panic::catch_unwind(AssertUnwindSafe(|| call.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(answer)) => answer,
+            Err(_) => Err(StorageError::new(
+                ErrorKind::Other,
+                Applied::Maybe,
+                "the SQLite call panicked",
+            )),
+        };
+        self.call = None;
+        Poll::Ready(answer)
+    }
+}
+
+impl<F> Drop for ToTheEnd<F>
+where
+    F: Future<Output: Send + 'static> + Send + 'static,
+{
+    fn drop(&mut self) {
+        // The caller stopped waiting: the call goes on alone and leaves its connection
+        // clean. (A runtime shutting down drops it; sqlx then rolls back what it began.)
+        if let Some(call) = self.call.take() {
+            drop(self.runtime.spawn(call));
+        }
     }
 }
 
