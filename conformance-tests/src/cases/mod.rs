@@ -25,6 +25,7 @@ mod typed;
 mod values;
 
 pub use catalog::{Case, CaseFuture, CaseOutcome, all, run_all};
+pub(crate) use catalog::erased;
 // The case functions are reached through `all()`, not by name.
 pub(crate) use cancellation::*;
 pub(crate) use confusable_keys::*;
