@@ -145,9 +145,10 @@ mod tests {
         let factory = factory_fn("memory", || async {
             Ok::<_, Unavailable>(MemoryStore::new())
         })
-        .with_reopen("a clone", |store: MemoryStore| async move {
-            Ok(store.clone())
-        });
+        .with_reopen(
+            "a clone",
+            |store: MemoryStore| async move { Ok(store.clone()) },
+        );
         let erased = Erased(&factory);
         let Ok(store) = erased.make().await else {
             panic!("a memory store is always made");

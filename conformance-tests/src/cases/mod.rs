@@ -24,8 +24,8 @@ mod transactions;
 mod typed;
 mod values;
 
-pub use catalog::{Case, CaseFuture, CaseOutcome, all, run_all};
 pub(crate) use catalog::erased;
+pub use catalog::{Case, CaseFuture, CaseOutcome, all, run_all};
 // The case functions are reached through `all()`, not by name.
 pub(crate) use cancellation::*;
 pub(crate) use confusable_keys::*;
