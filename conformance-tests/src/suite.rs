@@ -24,6 +24,9 @@ use crate::{RunOptions, StoreFactory, Unavailable, cases};
 /// ([`FnFactory::ignore`](crate::FnFactory::ignore)) and, unless `CI` or
 /// `OPTIMIST_REQUIRE_ALL` is set, every case of a factory whose server is unavailable.
 ///
+/// The cases run on the factory's store behind a trait object: they are compiled once,
+/// in this crate, and a test binary compiles only its factories.
+///
 /// ```no_run
 /// // tests/conformance.rs, a [[test]] with harness = false
 /// use optimist_conformance::{RunOptions, Suite, Unavailable, factory_fn};
