@@ -90,6 +90,7 @@
 #[allow(clippy::panic)]
 pub mod cases;
 pub mod env;
+mod erased;
 mod factory;
 pub mod faults;
 mod feature;
@@ -176,7 +177,8 @@ macro_rules! __suite_main {
 }
 
 /// The list of cases: name and the features each needs (`A + B`), one line per case.
-/// The one source of [`cases::all`] (`@catalog`), which `suite!` runs.
+/// The one source of the erased list `suite!` runs (`@catalog`, on the one store type
+/// the cases are compiled for) and of [`cases::all`] (`@erasing`, for any store type).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __suite_cases {
@@ -292,12 +294,28 @@ macro_rules! __suite_cases {
     (@catalog) => {
         $crate::__suite_cases!(@list (catalog))
     };
+    (@erasing) => {
+        $crate::__suite_cases!(@list (erasing))
+    };
     (@each (catalog) $($case:ident : $feature:ident $(+ $more:ident)*),* $(,)?) => {
         vec![$(
             $crate::cases::Case {
                 name: stringify!($case),
                 features: &[$crate::Feature::$feature $(, $crate::Feature::$more)*],
                 run: |store| ::std::boxed::Box::pin($crate::cases::$case(store)),
+            }
+        ),*]
+    };
+    // The same cases for any store type: each erases its store and runs the case
+    // compiled for the erased store, so no case is compiled again for the type.
+    (@each (erasing) $($case:ident : $feature:ident $(+ $more:ident)*),* $(,)?) => {
+        vec![$(
+            $crate::cases::Case {
+                name: stringify!($case),
+                features: &[$crate::Feature::$feature $(, $crate::Feature::$more)*],
+                run: |store| ::std::boxed::Box::pin(
+                    $crate::cases::$case($crate::erased::erase_shared(store)),
+                ),
             }
         ),*]
     };

@@ -159,7 +159,7 @@ fn runtime(name: &str, threads: usize) -> Result<tokio::runtime::Runtime, CaseEr
 }
 
 /// The capabilities of a store from `factory`: one store is made to read them.
-pub(crate) fn probe<F: StoreFactory>(factory: &F) -> Result<Capabilities, Unavailable> {
+pub(crate) fn probe<F: StoreFactory + ?Sized>(factory: &F) -> Result<Capabilities, Unavailable> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -179,7 +179,7 @@ pub(crate) fn run_case<F, C, Fut>(
     case: C,
 ) -> Result<(), CaseError>
 where
-    F: StoreFactory,
+    F: StoreFactory + ?Sized,
     C: FnOnce(Arc<F::Store>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {

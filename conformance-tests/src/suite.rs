@@ -9,11 +9,10 @@ use std::sync::{Arc, OnceLock};
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
 use optimist_core::Capabilities;
 
+use crate::erased::{DynFactory, Erased};
 use crate::gate::{self, Hold};
 use crate::runner::{self, CaseError, run_case};
 use crate::{RunOptions, StoreFactory, Unavailable, cases};
-
-type MakeTrials = Box<dyn FnOnce(&RunOptions, bool) -> Vec<Trial>>;
 
 /// The whole suite over one or more factories, run as a test binary's `main`; what
 /// [`suite!`](crate::suite!) expands to.
@@ -24,6 +23,9 @@ type MakeTrials = Box<dyn FnOnce(&RunOptions, bool) -> Vec<Trial>>;
 /// with the reason, as does a case the factory ignores
 /// ([`FnFactory::ignore`](crate::FnFactory::ignore)) and, unless `CI` or
 /// `OPTIMIST_REQUIRE_ALL` is set, every case of a factory whose server is unavailable.
+///
+/// The cases run on the factory's store behind a trait object: they are compiled once,
+/// in this crate, and a test binary compiles only its factories.
 ///
 /// ```no_run
 /// // tests/conformance.rs, a [[test]] with harness = false
@@ -39,7 +41,9 @@ type MakeTrials = Box<dyn FnOnce(&RunOptions, bool) -> Vec<Trial>>;
 /// ```
 pub struct Suite {
     options: RunOptions,
-    groups: Vec<MakeTrials>,
+    /// Each factory with the name prefixing its tests, erased: everything past
+    /// [`Suite::with_factory`] is compiled once, here, for every store type.
+    groups: Vec<(String, Arc<DynFactory<'static>>)>,
 }
 
 impl std::fmt::Debug for Suite {
@@ -63,10 +67,8 @@ impl Suite {
     /// Runs every case on stores from `factory`; `name` prefixes the tests' names
     /// (`name::case`), or nothing when empty.
     pub fn with_factory<F: StoreFactory + 'static>(mut self, name: &str, factory: F) -> Self {
-        let name = name.to_string();
-        self.groups.push(Box::new(move |options, run_ignored| {
-            trials(&name, factory, options, run_ignored)
-        }));
+        let factory: Arc<DynFactory<'static>> = Arc::new(Erased(Box::new(factory)));
+        self.groups.push((name.to_string(), factory));
         self
     }
 
@@ -82,15 +84,15 @@ impl Suite {
         let trials = self
             .groups
             .into_iter()
-            .flat_map(|make| make(&options, run_ignored))
+            .flat_map(|(name, factory)| trials(&name, factory, &options, run_ignored))
             .collect();
         libtest_mimic::run(args, trials)
     }
 }
 
-fn trials<F: StoreFactory + 'static>(
+fn trials(
     prefix: &str,
-    factory: F,
+    factory: Arc<DynFactory<'static>>,
     options: &RunOptions,
     run_ignored: bool,
 ) -> Vec<Trial> {
@@ -101,10 +103,9 @@ fn trials<F: StoreFactory + 'static>(
             format!("{prefix}::{case}")
         }
     };
-    let factory = Arc::new(factory);
     // One store per factory, made when its first case runs, tells the capabilities.
     let caps: Arc<OnceLock<Result<Capabilities, Unavailable>>> = Arc::default();
-    let cases = cases::all::<F::Store>();
+    let cases = cases::erased();
     let unknown: Vec<String> = factory
         .ignored_cases()
         .iter()

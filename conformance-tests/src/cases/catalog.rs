@@ -1,17 +1,22 @@
 //! The cases as data: the same list `suite!` turns into tests, for running the suite
 //! programmatically (the suite's own mutant tests do, to learn which cases catch which
 //! bug). Both come from the one list in `__suite_cases!`, so they cannot drift apart.
+//!
+//! Every case runs on a store erased to [`DynStore`], the one type the cases are
+//! compiled for ([`crate::erased`]): [`all`] for another store type hands the case its
+//! store erased, and [`run_all`] and `suite!` run the erased list itself.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 
-use optimist_core::VersionedStore;
+use optimist_core::{Capabilities, VersionedStore};
 
+use crate::erased::{DynFactory, DynStore, Erased};
 use crate::gate::{self, Hold};
 use crate::runner::{self, CaseError, panic_message, run_case};
-use crate::{Feature, RunOptions, StoreFactory};
+use crate::{Feature, RunOptions, StoreFactory, Unavailable};
 
 /// The future a case returns.
 pub type CaseFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -43,13 +48,21 @@ impl<S> std::fmt::Debug for Case<S> {
     }
 }
 
-/// Every case, in the suite's order.
+/// Every case, in the suite's order. Each [`run`](Case::run) erases the store it is
+/// given and runs the case compiled once for every store type: its behaviour is the
+/// same for every `S`.
 ///
 /// ```
 /// let cases = optimist_conformance::cases::all::<optimist_memory::MemoryStore>();
 /// assert!(cases.iter().any(|c| c.name == "r13_concurrent_histories_are_linearizable"));
 /// ```
 pub fn all<S: VersionedStore + 'static>() -> Vec<Case<S>> {
+    crate::__suite_cases!(@erasing)
+}
+
+/// Every case, in the suite's order, on the erased store: what the suite runs. Not
+/// generic, so the cases are compiled here, once.
+pub(crate) fn erased() -> Vec<Case<DynStore>> {
     crate::__suite_cases!(@catalog)
 }
 
@@ -89,26 +102,37 @@ pub fn run_all<F>(
 where
     F: StoreFactory,
 {
+    let factory: &DynFactory<'_> = &Erased(factory);
     // One store, made up front, tells which features the backend has.
     let caps = runner::probe(factory);
     let mut results = Vec::new();
-    for case in all::<F::Store>().into_iter().filter(|c| select(c)) {
-        let outcome = match gate::hold(case.name, case.features, factory, &caps, false) {
-            Some(Hold::Unsupported(_)) => CaseOutcome::Unsupported,
-            Some(Hold::Ignore(why)) => CaseOutcome::Ignored(why),
-            Some(Hold::Fail(why)) => CaseOutcome::Failed(why),
-            None => run_one(case, factory, options),
-        };
-        results.push((case.name, outcome));
+    // The caller chooses on the cases of its store type, each just before it would
+    // run; the same case of the erased list runs.
+    for (typed, case) in all::<F::Store>().iter().zip(erased()) {
+        if select(typed) {
+            results.push((case.name, outcome(case, factory, options, &caps)));
+        }
     }
     results
 }
 
-fn run_one<F: StoreFactory>(
-    case: Case<F::Store>,
-    factory: &F,
+/// How `case` ends on stores from `factory`: not run (unsupported, ignored, an
+/// unreachable server), or run. Not generic, so compiled once.
+fn outcome(
+    case: Case<DynStore>,
+    factory: &DynFactory<'_>,
     options: &RunOptions,
+    caps: &Result<Capabilities, Unavailable>,
 ) -> CaseOutcome {
+    match gate::hold(case.name, case.features, factory, caps, false) {
+        Some(Hold::Unsupported(_)) => CaseOutcome::Unsupported,
+        Some(Hold::Ignore(why)) => CaseOutcome::Ignored(why),
+        Some(Hold::Fail(why)) => CaseOutcome::Failed(why),
+        None => run_one(case, factory, options),
+    }
+}
+
+fn run_one(case: Case<DynStore>, factory: &DynFactory<'_>, options: &RunOptions) -> CaseOutcome {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         run_case(case.name, factory, options, case.run)
     }));

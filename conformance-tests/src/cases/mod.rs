@@ -24,6 +24,7 @@ mod transactions;
 mod typed;
 mod values;
 
+pub(crate) use catalog::erased;
 pub use catalog::{Case, CaseFuture, CaseOutcome, all, run_all};
 // The case functions are reached through `all()`, not by name.
 pub(crate) use cancellation::*;
