@@ -10,11 +10,10 @@
 mod common;
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
+use optimist_conformance::PollBudget;
 use optimist_core::{Key, QueryOptions, ScanOptions, SortRange, Version, VersionedStore};
 use optimist_sqlite::SqliteStore;
 use serde_json::{Value, json};
@@ -30,37 +29,9 @@ const MAX_POLLS: u32 = 8;
 /// instead of hanging the test run.
 const HANG: Duration = Duration::from_secs(60);
 
-/// A future polled at most `left` times, then dropped wherever it stood (`None`).
-struct PollBudget<F> {
-    inner: Pin<Box<F>>,
-    left: u32,
-}
-
-impl<F: Future> Future for PollBudget<F> {
-    type Output = Option<F::Output>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Poll::Ready(out) = self.inner.as_mut().poll(cx) {
-            return Poll::Ready(Some(out));
-        }
-        self.left = self.left.saturating_sub(1);
-        if self.left == 0 {
-            Poll::Ready(None)
-        } else {
-            // The inner future registered the waker: it wakes this one.
-            Poll::Pending
-        }
-    }
-}
-
 /// Awaits `call` for at most `polls` polls; whether it was cut.
 async fn cut_after<F: Future>(call: F, polls: u32) -> bool {
-    PollBudget {
-        inner: Box::pin(call),
-        left: polls,
-    }
-    .await
-    .is_none()
+    PollBudget::new(call, polls).await.is_none()
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -102,6 +102,7 @@ pub mod linearizability;
 #[doc(hidden)]
 pub mod model;
 pub mod network;
+mod poll_budget;
 mod property;
 // Test helpers: they fail by panicking, like the cases.
 #[allow(clippy::panic)]
@@ -122,6 +123,7 @@ pub use factory::{
     FnFactory, MakeFuture, NoReopen, ReopenSlot, Reopener, StoreFactory, Unavailable, factory_fn,
 };
 pub use feature::Feature;
+pub use poll_budget::PollBudget;
 pub use runner::RunOptions;
 pub use suite::Suite;
 

@@ -9,15 +9,14 @@
 //! not at all, transactions included, and the store answers correctly afterwards.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use optimist_core::{Key, VersionedStore};
 use tokio::sync::Barrier;
 
+use crate::PollBudget;
 use crate::env;
 use crate::history::{
     HistoryPlan, Observed, PlanOptions, Recorded, check_history_from, execute, plan,
@@ -51,30 +50,6 @@ impl Cut {
     }
 }
 
-/// A future polled at most `left` times: then it answers `None` and the inner future is
-/// dropped with it, wherever it stood.
-struct PollBudget<F> {
-    inner: Pin<Box<F>>,
-    left: u32,
-}
-
-impl<F: Future> Future for PollBudget<F> {
-    type Output = Option<F::Output>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Poll::Ready(out) = self.inner.as_mut().poll(cx) {
-            return Poll::Ready(Some(out));
-        }
-        self.left = self.left.saturating_sub(1);
-        if self.left == 0 {
-            Poll::Ready(None)
-        } else {
-            // The inner future registered the waker: it wakes this one.
-            Poll::Pending
-        }
-    }
-}
-
 /// Runs `call` until it answers or `cut` drops it (`None`).
 async fn cut_short<F: Future>(call: F, cut: Cut) -> Option<F::Output> {
     match cut {
@@ -85,13 +60,7 @@ async fn cut_short<F: Future>(call: F, cut: Cut) -> Option<F::Output> {
                 () = std::future::ready(()) => None,
             }
         }
-        Cut::Polls(polls) => {
-            PollBudget {
-                inner: Box::pin(call),
-                left: polls,
-            }
-            .await
-        }
+        Cut::Polls(polls) => PollBudget::new(call, polls).await,
         Cut::Timeout(micros) => tokio::time::timeout(Duration::from_micros(micros), call)
             .await
             .ok(),

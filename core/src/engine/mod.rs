@@ -47,9 +47,7 @@ impl<S: Storage + ?Sized> VersionedStore for S {
         'k: 'f,
         Self: 'f,
     {
-        Box::pin(single::Lazy::Start(move || {
-            single::put(self, Operation::Insert, key, Expect::Absent, value)
-        }))
+        lazy_put(self, Operation::Insert, key, Expect::Absent, value)
     }
 
     fn update<'s, 'k, 'f>(
@@ -63,9 +61,7 @@ impl<S: Storage + ?Sized> VersionedStore for S {
         'k: 'f,
         Self: 'f,
     {
-        Box::pin(single::Lazy::Start(move || {
-            single::put(self, Operation::Update, key, Expect::At(expected), value)
-        }))
+        lazy_put(self, Operation::Update, key, Expect::At(expected), value)
     }
 
     async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
@@ -80,9 +76,7 @@ impl<S: Storage + ?Sized> VersionedStore for S {
         'k: 'f,
         Self: 'f,
     {
-        Box::pin(single::Lazy::Start(move || {
-            single::put(self, Operation::Put, key, Expect::Any, value)
-        }))
+        lazy_put(self, Operation::Put, key, Expect::Any, value)
     }
 
     async fn remove(&self, key: &Key) -> Result<Option<Version>> {
@@ -179,6 +173,19 @@ forward_storage!(Box<S>, &S);
 /// The future a hand-written method of [`VersionedStore`] returns, as `async_trait`
 /// spells it.
 type Boxed<'f, T> = std::pin::Pin<Box<dyn Future<Output = Result<T>> + Send + 'f>>;
+
+/// A put that starts when first polled ([`single::Lazy`]).
+fn lazy_put<'f, S: Storage + ?Sized>(
+    store: &'f S,
+    operation: Operation,
+    key: &'f Key,
+    expect: Expect,
+    value: Value,
+) -> Boxed<'f, Version> {
+    Box::pin(single::Lazy::Start(move || {
+        single::put(store, operation, key, expect, value)
+    }))
+}
 
 /// The version a put leaves behind: known in advance for a conditional put, derived
 /// from the previous state for `Any`. `None` only at the end of the counter.
