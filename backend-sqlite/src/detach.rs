@@ -119,7 +119,7 @@ fn runtime() -> Result<tokio::runtime::Handle, StorageError> {
     tokio::runtime::Handle::try_current().map_err(|_| {
         StorageError::not_applied(
             ErrorKind::Rejected,
-            "optimist-sqlite runs on tokio (sqlx's pool, a task per write): call it inside a tokio runtime",
+            "optimist-sqlite runs on tokio (sqlx's pool, and a task that finishes a write its caller drops): call it inside a tokio runtime",
         )
     })
 }
