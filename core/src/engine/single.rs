@@ -8,7 +8,6 @@
 //! resending, settling) is boxed off that path, so the future a caller awaits stays
 //! small.
 
-use std::future::Ready;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -23,30 +22,14 @@ use crate::{
     Result, Storage, StorageError, Version, Versioned, Write, WriteToken, validate,
 };
 
-/// The future of a `get` or a put: its result, when the store answered at once, or
-/// the rest of the operation, boxed, so that the future a caller awaits holds a
-/// pointer to it and not all its state.
+/// What a `get` or a put comes to without awaiting anything: its result, when the
+/// store answered at once, or the rest of the operation, boxed, so that the future a
+/// caller awaits ([`Lazy`]) holds a pointer to it and not all its state.
 pub(super) enum Then<'a, T> {
     /// The result.
-    Done(Ready<Result<T>>),
+    Done(Result<T>),
     /// The rest of the operation.
     Await(Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>),
-}
-
-impl<T> Future for Then<'_, T> {
-    type Output = Result<T>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        match self.get_mut() {
-            Then::Done(result) => Pin::new(result).poll(cx),
-            Then::Await(rest) => rest.as_mut().poll(cx),
-        }
-    }
-}
-
-/// [`Then::Done`].
-fn done<'a, T>(result: Result<T>) -> Then<'a, T> {
-    Then::Done(std::future::ready(result))
 }
 
 /// An operation that starts when first polled, as an `async` block would, with no
@@ -70,7 +53,7 @@ impl<'a, F: FnOnce() -> Then<'a, T> + Unpin, T> Future for Lazy<'a, F, T> {
         loop {
             match std::mem::replace(this, Lazy::Gone) {
                 Lazy::Start(start) => match start() {
-                    Then::Done(result) => return Poll::Ready(result.into_inner()),
+                    Then::Done(result) => return Poll::Ready(result),
                     Then::Await(rest) => *this = Lazy::Await(rest),
                 },
                 Lazy::Await(mut rest) => {
@@ -96,10 +79,10 @@ pub(super) fn get<'a, S: Storage + ?Sized>(
     let operation = Operation::Get;
     let span = span::open(store.backend_name(), operation, Some(key), None);
     if let Err(invalid) = validate::key(operation, key, store.capabilities()) {
-        return done(span::closed(&span, Err(invalid), 0));
+        return Then::Done(span::closed(&span, Err(invalid), 0));
     }
     match in_scope(&span, || store.read_now(key)) {
-        Some(Ok(record)) => done(span::closed(
+        Some(Ok(record)) => Then::Done(span::closed(
             &span,
             Ok(record.and_then(Record::into_item)),
             1,
@@ -151,7 +134,7 @@ pub(super) fn put<'a, S: Storage + ?Sized>(
     let checked = validate::write(operation, key, &value, store.capabilities());
     let span = span::open(store.backend_name(), operation, Some(key), Some(expect));
     if let Err(invalid) = checked {
-        return done(span::closed(&span, Err(invalid), 0));
+        return Then::Done(span::closed(&span, Err(invalid), 0));
     }
     let token = WriteToken::random();
     let put = OwnedPut::new(key, expect, token, value);
@@ -164,7 +147,7 @@ pub(super) fn put<'a, S: Storage + ?Sized>(
     let (value, first) = match first {
         Ok(PutAnswer::Kept { previous }) => {
             let result = put_version(store, operation, key, expect, previous);
-            return done(span::closed(&span, result, 1));
+            return Then::Done(span::closed(&span, result, 1));
         }
         Ok(PutAnswer::Answered { answer, value }) => (value, Some(answer)),
         Err(put) => (put.value, None),
@@ -178,11 +161,11 @@ pub(super) fn put<'a, S: Storage + ?Sized>(
             match send::judge_refusal(&write, &write, current.as_ref(), false, tombstones) {
                 Refusal::AppliedBefore(previous) => {
                     let result = put_version(store, operation, key, expect, previous);
-                    return done(span::closed(&span, result, 1));
+                    return Then::Done(span::closed(&span, result, 1));
                 }
                 Refusal::Final => {
                     let result = Err(send::refused(store, operation, &write, current));
-                    return done(span::closed(&span, result, 1));
+                    return Then::Done(span::closed(&span, result, 1));
                 }
                 _ => Some(Ok(Outcome::Refused { current })),
             }
