@@ -26,7 +26,7 @@ pub(crate) struct Entry {
 /// only when a key comes or goes, not on an update.
 #[derive(Debug)]
 pub(crate) struct Items {
-    pub(crate) entries: HashMap<Key, Entry>,
+    pub(crate) entries: HashMap<Key, Entry, foldhash::fast::RandomState>,
     pub(crate) order: BTreeSet<Key>,
     tombstones: bool,
     /// Tells this store's cursors from another's.
@@ -43,7 +43,7 @@ impl Items {
     fn new(tombstones: bool) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Self {
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             order: BTreeSet::new(),
             tombstones,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),

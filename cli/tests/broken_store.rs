@@ -5,7 +5,9 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // tests fail by panicking
 
 use optimist::memory::MemoryStore;
-use optimist::{Capabilities, Key, Result, TxOp, Value, Version, Versioned, VersionedStore};
+use optimist::{
+    Capabilities, Key, Result, StoreFuture, TxOp, Value, Version, Versioned, VersionedStore,
+};
 use optimist_cli::{Io, Registry, exit};
 
 /// A store with the classic bug: `update` never checks the version (a put), so a
@@ -17,23 +19,28 @@ impl VersionedStore for LostUpdates {
     fn capabilities(&self) -> &Capabilities {
         self.0.capabilities()
     }
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        self.0.get(key).await
+    fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>> {
+        self.0.get(key)
     }
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        self.0.insert(key, value).await
+    fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        self.0.insert(key, value)
     }
-    async fn update(&self, key: &Key, _expected: Version, value: Value) -> Result<Version> {
-        self.0.put(key, value).await
+    fn update<'a>(
+        &'a self,
+        key: &'a Key,
+        _expected: Version,
+        value: Value,
+    ) -> StoreFuture<'a, Version> {
+        self.0.put(key, value)
     }
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        self.0.delete(key, expected).await
+    fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()> {
+        self.0.delete(key, expected)
     }
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        self.0.put(key, value).await
+    fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        self.0.put(key, value)
     }
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        self.0.remove(key).await
+    fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>> {
+        self.0.remove(key)
     }
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
         self.0.transact(ops).await

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use optimist_core::{
     Capabilities, Error, ErrorKind, Key, Operation, Page, QueryOptions, Result, ScanOptions,
-    SortRange, TxOp, Value, Version, Versioned, VersionedStore, async_trait,
+    SortRange, StoreFuture, TxOp, Value, Version, Versioned, VersionedStore, async_trait,
 };
 
 use crate::rng::SplitMix64;
@@ -199,9 +199,11 @@ impl<S: VersionedStore> VersionedStore for FaultyStore<S> {
         self.inner.capabilities()
     }
 
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        self.read_delay().await;
-        self.inner.get(key).await
+    fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>> {
+        StoreFuture::new(async move {
+            self.read_delay().await;
+            self.inner.get(key).await
+        })
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Value>>>> {
@@ -224,37 +226,37 @@ impl<S: VersionedStore> VersionedStore for FaultyStore<S> {
         self.inner.scan(options).await
     }
 
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        self.write(Operation::Insert, Some(key), self.inner.insert(key, value))
-            .await
+    fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        StoreFuture::new(self.write(Operation::Insert, Some(key), self.inner.insert(key, value)))
     }
 
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        self.write(
+    fn update<'a>(
+        &'a self,
+        key: &'a Key,
+        expected: Version,
+        value: Value,
+    ) -> StoreFuture<'a, Version> {
+        StoreFuture::new(self.write(
             Operation::Update,
             Some(key),
             self.inner.update(key, expected, value),
-        )
-        .await
+        ))
     }
 
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        self.write(
+    fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()> {
+        StoreFuture::new(self.write(
             Operation::Delete,
             Some(key),
             self.inner.delete(key, expected),
-        )
-        .await
+        ))
     }
 
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        self.write(Operation::Put, Some(key), self.inner.put(key, value))
-            .await
+    fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        StoreFuture::new(self.write(Operation::Put, Some(key), self.inner.put(key, value)))
     }
 
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        self.write(Operation::Remove, Some(key), self.inner.remove(key))
-            .await
+    fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>> {
+        StoreFuture::new(self.write(Operation::Remove, Some(key), self.inner.remove(key)))
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {

@@ -13,7 +13,7 @@ use optimist_conformance::network::{FaultProxy, FaultRates};
 use optimist_conformance::workloads::{self, Workload};
 use optimist_core::{
     Capabilities, Error, ErrorKind, Key, Operation, Page, QueryOptions, Result, ScanOptions,
-    SortRange, TxOp, Value, Version, Versioned, VersionedStore, async_trait,
+    SortRange, StoreFuture, TxOp, Value, Version, Versioned, VersionedStore, async_trait,
 };
 use optimist_memory::MemoryStore;
 
@@ -66,48 +66,55 @@ impl VersionedStore for Lying {
         self.inner.capabilities()
     }
 
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        self.inner.get(key).await
+    fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>> {
+        self.inner.get(key)
     }
 
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        self.inner.insert(key, value).await
+    fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        self.inner.insert(key, value)
     }
 
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        match self.lie() {
-            None => self.inner.update(key, expected, value).await,
-            Some(Lie::AppliedButRetryable) => {
-                self.inner.update(key, expected, value).await?;
-                Err(retryable(Operation::Update, Some(key)))
+    fn update<'a>(
+        &'a self,
+        key: &'a Key,
+        expected: Version,
+        value: Value,
+    ) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            match self.lie() {
+                None => self.inner.update(key, expected, value).await,
+                Some(Lie::AppliedButRetryable) => {
+                    self.inner.update(key, expected, value).await?;
+                    Err(retryable(Operation::Update, Some(key)))
+                }
+                Some(Lie::OkButNotApplied) => Ok(expected.next().unwrap()),
+                Some(Lie::Late) => {
+                    let (inner, key2) = (Arc::clone(&self.inner), key.clone());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(800)).await;
+                        let _ = inner.update(&key2, expected, value).await;
+                    });
+                    Err(Error::indeterminate(
+                        "lying",
+                        Operation::Update,
+                        Some(key),
+                        "a lie: it lands later",
+                    ))
+                }
             }
-            Some(Lie::OkButNotApplied) => Ok(expected.next().unwrap()),
-            Some(Lie::Late) => {
-                let (inner, key2) = (Arc::clone(&self.inner), key.clone());
-                tokio::spawn(async move {
-                    tokio::time::sleep(Duration::from_millis(800)).await;
-                    let _ = inner.update(&key2, expected, value).await;
-                });
-                Err(Error::indeterminate(
-                    "lying",
-                    Operation::Update,
-                    Some(key),
-                    "a lie: it lands later",
-                ))
-            }
-        }
+        })
     }
 
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        self.inner.delete(key, expected).await
+    fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()> {
+        self.inner.delete(key, expected)
     }
 
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        self.inner.put(key, value).await
+    fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        self.inner.put(key, value)
     }
 
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        self.inner.remove(key).await
+    fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>> {
+        self.inner.remove(key)
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {

@@ -21,8 +21,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use optimist_core::retry::RetryPolicy;
 use optimist_core::typed::{Context, Entity};
 use optimist_core::{
-    Capabilities, Key, Page, QueryOptions, Result, ScanOptions, SortRange, TxOp, Value, Version,
-    Versioned, VersionedStore, async_trait,
+    Capabilities, Key, Page, QueryOptions, Result, ScanOptions, SortRange, StoreFuture, TxOp,
+    Value, Version, Versioned, VersionedStore, async_trait,
 };
 use optimist_memory::MemoryStore;
 use serde::{Deserialize, Serialize};
@@ -60,30 +60,47 @@ impl VersionedStore for Writer {
     fn capabilities(&self) -> &Capabilities {
         self.store.capabilities()
     }
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        self.trip().await;
-        self.store.get(key).await
+    fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>> {
+        StoreFuture::new(async move {
+            self.trip().await;
+            self.store.get(key).await
+        })
     }
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        self.trip().await;
-        self.store.insert(key, value).await
+    fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            self.trip().await;
+            self.store.insert(key, value).await
+        })
     }
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        self.updates.fetch_add(1, Ordering::Relaxed);
-        self.trip().await;
-        self.store.update(key, expected, value).await
+    fn update<'a>(
+        &'a self,
+        key: &'a Key,
+        expected: Version,
+        value: Value,
+    ) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            self.updates.fetch_add(1, Ordering::Relaxed);
+            self.trip().await;
+            self.store.update(key, expected, value).await
+        })
     }
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        self.trip().await;
-        self.store.delete(key, expected).await
+    fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()> {
+        StoreFuture::new(async move {
+            self.trip().await;
+            self.store.delete(key, expected).await
+        })
     }
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        self.trip().await;
-        self.store.put(key, value).await
+    fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            self.trip().await;
+            self.store.put(key, value).await
+        })
     }
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        self.trip().await;
-        self.store.remove(key).await
+    fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>> {
+        StoreFuture::new(async move {
+            self.trip().await;
+            self.store.remove(key).await
+        })
     }
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
         self.trip().await;

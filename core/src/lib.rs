@@ -44,6 +44,7 @@ pub mod redact;
 pub mod retry;
 mod storage;
 mod store;
+mod store_future;
 mod transaction;
 pub mod typed;
 pub mod url_options;
@@ -66,6 +67,7 @@ pub use storage::{
     ParseTokenError, PutAnswer, Record, Storage, StorageError, Write, WriteToken,
 };
 pub use store::VersionedStore;
+pub use store_future::StoreFuture;
 pub use transaction::{TxAction, TxOp};
 pub use version::Version;
 pub use versioned::Versioned;

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::{
-    Capabilities, Key, Operation, Page, QueryOptions, Result, ScanOptions, SortRange, TxOp,
-    Version, Versioned,
+    Capabilities, Key, Operation, Page, QueryOptions, Result, ScanOptions, SortRange, StoreFuture,
+    TxOp, Version, Versioned,
 };
 
 /// A store of versioned items with exact compare-and-swap semantics (contract R4–R15).
@@ -20,6 +20,13 @@ use crate::{
 ///
 /// Conveniences live in [`VersionedStoreExt`](crate::VersionedStoreExt); a backend
 /// implements only these methods, and proves it with the `optimist-conformance` suite.
+///
+/// The single-item calls (`get`, `insert`, `update`, `delete`, `put`, `remove`) return a
+/// [`StoreFuture`], which a store that answers at once (the memory store) fills without
+/// allocating; an implementor returns `StoreFuture::new(async move { .. })`. The other
+/// methods are `async`, written with [`async_trait`](crate::async_trait) as the
+/// trait is. (A storage backend implements [`Storage`](crate::Storage) instead, and gets
+/// this trait from the engine.)
 ///
 /// ```
 /// use optimist_core::{Conflict, Error, Key, Version, VersionedStore};
@@ -52,28 +59,33 @@ pub trait VersionedStore: Send + Sync {
 
     /// Reads an item, strongly consistent: it sees every write that completed before the
     /// call started (contract R4).
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>>;
+    fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>>;
 
     /// Creates an item at version 1, only if the key holds none; otherwise
     /// `Conflict::AlreadyExists` with the item that is there (contract R5).
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version>;
+    fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version>;
 
     /// Replaces the value, only if the item is at `expected`, and returns the new version
     /// `expected + 1`. Absent: `Conflict::NotFound`; other version:
     /// `Conflict::VersionMismatch` with the current item (contract R6).
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version>;
+    fn update<'a>(
+        &'a self,
+        key: &'a Key,
+        expected: Version,
+        value: Value,
+    ) -> StoreFuture<'a, Version>;
 
     /// Deletes the item, only if it is at `expected`; conflicts as in
     /// [`update`](Self::update) (contract R7).
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()>;
+    fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()>;
 
     /// Writes unconditionally: creates at version 1 or overwrites at previous + 1. Never
     /// a conflict (contract R8).
-    async fn put(&self, key: &Key, value: Value) -> Result<Version>;
+    fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version>;
 
     /// Deletes unconditionally and returns the removed item's version, `None` if there
     /// was none. Never a conflict (contract R9).
-    async fn remove(&self, key: &Key) -> Result<Option<Version>>;
+    fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>>;
 
     /// Applies all ops or none (contract R10). On success, returns for each op the version
     /// its item has afterwards: the new version for Insert, Update and Put, the checked
@@ -200,23 +212,28 @@ macro_rules! forward_store {
             fn capabilities(&self) -> &Capabilities {
                 (**self).capabilities()
             }
-            async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-                (**self).get(key).await
+            fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>> {
+                (**self).get(key)
             }
-            async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-                (**self).insert(key, value).await
+            fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+                (**self).insert(key, value)
             }
-            async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-                (**self).update(key, expected, value).await
+            fn update<'a>(
+                &'a self,
+                key: &'a Key,
+                expected: Version,
+                value: Value,
+            ) -> StoreFuture<'a, Version> {
+                (**self).update(key, expected, value)
             }
-            async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-                (**self).delete(key, expected).await
+            fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()> {
+                (**self).delete(key, expected)
             }
-            async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-                (**self).put(key, value).await
+            fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+                (**self).put(key, value)
             }
-            async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-                (**self).remove(key).await
+            fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>> {
+                (**self).remove(key)
             }
             async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
                 (**self).transact(ops).await

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use optimist_core::lease::{Lease, LeaseConflict, LeaseOptions, current_holder};
 use optimist_core::{
-    Capabilities, Conflict, Error, Key, Result, TxOp, Version, Versioned, VersionedStore,
+    Capabilities, Conflict, Error, Key, Result, StoreFuture, TxOp, Version, Versioned,
+    VersionedStore,
 };
 
 /// The memory store, counting the calls made to it.
@@ -53,29 +54,46 @@ impl VersionedStore for Counted {
     fn capabilities(&self) -> &Capabilities {
         self.inner.capabilities()
     }
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        self.count(GET);
-        self.inner.get(key).await
+    fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>> {
+        StoreFuture::new(async move {
+            self.count(GET);
+            self.inner.get(key).await
+        })
     }
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        self.count(INSERT);
-        self.inner.insert(key, value).await
+    fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            self.count(INSERT);
+            self.inner.insert(key, value).await
+        })
     }
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        self.count(UPDATE);
-        self.inner.update(key, expected, value).await
+    fn update<'a>(
+        &'a self,
+        key: &'a Key,
+        expected: Version,
+        value: Value,
+    ) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            self.count(UPDATE);
+            self.inner.update(key, expected, value).await
+        })
     }
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        self.count(OTHER);
-        self.inner.delete(key, expected).await
+    fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()> {
+        StoreFuture::new(async move {
+            self.count(OTHER);
+            self.inner.delete(key, expected).await
+        })
     }
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        self.count(OTHER);
-        self.inner.put(key, value).await
+    fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            self.count(OTHER);
+            self.inner.put(key, value).await
+        })
     }
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        self.count(OTHER);
-        self.inner.remove(key).await
+    fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>> {
+        StoreFuture::new(async move {
+            self.count(OTHER);
+            self.inner.remove(key).await
+        })
     }
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
         self.count(TRANSACT);

@@ -13,7 +13,8 @@ use std::time::Duration;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::typed::{Context, Entity, Error};
 use optimist_core::{
-    Capabilities, Key, Result, TxOp, Value, Version, Versioned, VersionedStore, async_trait,
+    Capabilities, Key, Result, StoreFuture, TxOp, Value, Version, Versioned, VersionedStore,
+    async_trait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -37,25 +38,32 @@ impl VersionedStore for Slow {
     fn capabilities(&self) -> &Capabilities {
         self.store.capabilities()
     }
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        self.store.get(key).await
+    fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>> {
+        self.store.get(key)
     }
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        self.store.insert(key, value).await
+    fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        self.store.insert(key, value)
     }
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        tokio::time::sleep(Duration::from_millis(2)).await;
-        self.store.update(key, expected, value).await
+    fn update<'a>(
+        &'a self,
+        key: &'a Key,
+        expected: Version,
+        value: Value,
+    ) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            self.writes.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            self.store.update(key, expected, value).await
+        })
     }
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        self.store.delete(key, expected).await
+    fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()> {
+        self.store.delete(key, expected)
     }
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        self.store.put(key, value).await
+    fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        self.store.put(key, value)
     }
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        self.store.remove(key).await
+    fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>> {
+        self.store.remove(key)
     }
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
         self.store.transact(ops).await

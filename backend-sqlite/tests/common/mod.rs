@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use optimist_core::{
-    Capabilities, Key, Page, QueryOptions, Result, ScanOptions, SortRange, TxOp, Value, Version,
-    Versioned, VersionedStore,
+    Capabilities, Key, Page, QueryOptions, Result, ScanOptions, SortRange, StoreFuture, TxOp,
+    Value, Version, Versioned, VersionedStore,
 };
 use optimist_sqlite::{SqliteStore, SqliteStoreBuilder};
 
@@ -78,23 +78,28 @@ impl VersionedStore for FileStore {
     fn capabilities(&self) -> &Capabilities {
         self.store.capabilities()
     }
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        self.store.get(key).await
+    fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>> {
+        self.store.get(key)
     }
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        self.store.insert(key, value).await
+    fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        self.store.insert(key, value)
     }
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        self.store.update(key, expected, value).await
+    fn update<'a>(
+        &'a self,
+        key: &'a Key,
+        expected: Version,
+        value: Value,
+    ) -> StoreFuture<'a, Version> {
+        self.store.update(key, expected, value)
     }
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        self.store.delete(key, expected).await
+    fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()> {
+        self.store.delete(key, expected)
     }
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        self.store.put(key, value).await
+    fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        self.store.put(key, value)
     }
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        self.store.remove(key).await
+    fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>> {
+        self.store.remove(key)
     }
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
         self.store.transact(ops).await

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use optimist_core::{
-    Capabilities, QueryOptions, Result, ScanOptions, SortRange, TxOp, Value, Version, Versioned,
-    VersionedStore, async_trait,
+    Capabilities, QueryOptions, Result, ScanOptions, SortRange, StoreFuture, TxOp, Value, Version,
+    Versioned, VersionedStore, async_trait,
 };
 use optimist_core::{Key, Page};
 
@@ -127,55 +127,72 @@ impl<S: VersionedStore + ?Sized> VersionedStore for Journaled<S> {
         self.inner.capabilities()
     }
 
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        let result = self.inner.get(key).await;
-        self.note(format!("get {key}"), &result, |item| {
-            describe::maybe_item(item.as_ref())
-        });
-        result
+    fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>> {
+        StoreFuture::new(async move {
+            let result = self.inner.get(key).await;
+            self.note(format!("get {key}"), &result, |item| {
+                describe::maybe_item(item.as_ref())
+            });
+            result
+        })
     }
 
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        let call = format!("insert {key} = {}", describe::value(&value));
-        let result = self.inner.insert(key, value).await;
-        self.note(call, &result, Version::to_string);
-        result
+    fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            let call = format!("insert {key} = {}", describe::value(&value));
+            let result = self.inner.insert(key, value).await;
+            self.note(call, &result, Version::to_string);
+            result
+        })
     }
 
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        let call = format!(
-            "update {key} expecting {expected} = {}",
-            describe::value(&value)
-        );
-        let result = self.inner.update(key, expected, value).await;
-        self.note(call, &result, Version::to_string);
-        result
+    fn update<'a>(
+        &'a self,
+        key: &'a Key,
+        expected: Version,
+        value: Value,
+    ) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            let call = format!(
+                "update {key} expecting {expected} = {}",
+                describe::value(&value)
+            );
+            let result = self.inner.update(key, expected, value).await;
+            self.note(call, &result, Version::to_string);
+            result
+        })
     }
 
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        let result = self.inner.delete(key, expected).await;
-        self.note(
-            format!("delete {key} expecting {expected}"),
-            &result,
-            |()| "deleted".to_string(),
-        );
-        result
+    fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()> {
+        StoreFuture::new(async move {
+            let result = self.inner.delete(key, expected).await;
+            self.note(
+                format!("delete {key} expecting {expected}"),
+                &result,
+                |()| "deleted".to_string(),
+            );
+            result
+        })
     }
 
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        let call = format!("put {key} = {}", describe::value(&value));
-        let result = self.inner.put(key, value).await;
-        self.note(call, &result, Version::to_string);
-        result
+    fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            let call = format!("put {key} = {}", describe::value(&value));
+            let result = self.inner.put(key, value).await;
+            self.note(call, &result, Version::to_string);
+            result
+        })
     }
 
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        let result = self.inner.remove(key).await;
-        self.note(format!("remove {key}"), &result, |removed| match removed {
-            Some(version) => format!("removed {version}"),
-            None => "nothing to remove".to_string(),
-        });
-        result
+    fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>> {
+        StoreFuture::new(async move {
+            let result = self.inner.remove(key).await;
+            self.note(format!("remove {key}"), &result, |removed| match removed {
+                Some(version) => format!("removed {version}"),
+                None => "nothing to remove".to_string(),
+            });
+            result
+        })
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {

@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use optimist_core::{
     Capabilities, Conflict, Error, ErrorKind, Key, OpFailure, Operation, Page, QueryOptions,
-    Record, Result, ScanOptions, SortRange, TxAction, TxOp, Value, Version, Versioned,
+    Record, Result, ScanOptions, SortRange, StoreFuture, TxAction, TxOp, Value, Version, Versioned,
     VersionedStore, async_trait, validate,
 };
 
@@ -282,48 +282,61 @@ impl VersionedStore for MutantStore {
         &self.caps
     }
 
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        validate::key(Operation::Get, key, &self.caps)?;
-        let key = &self.stored(key);
-        let items = self.lock();
-        if self.bug == Bug::StaleGet && self.one_in_three() {
-            if let Some(before) = items.before.get(key) {
-                return Ok(before.clone());
+    fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>> {
+        StoreFuture::new(async move {
+            validate::key(Operation::Get, key, &self.caps)?;
+            let key = &self.stored(key);
+            let items = self.lock();
+            if self.bug == Bug::StaleGet && self.one_in_three() {
+                if let Some(before) = items.before.get(key) {
+                    return Ok(before.clone());
+                }
             }
-        }
-        Ok(items.now.get(key).cloned())
+            Ok(items.now.get(key).cloned())
+        })
     }
 
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        written(self.single(key, TxAction::Insert(value)).await?)
+    fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move { written(self.single(key, TxAction::Insert(value)).await?) })
     }
 
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        written(
-            self.single(key, TxAction::Update { expected, value })
-                .await?,
-        )
+    fn update<'a>(
+        &'a self,
+        key: &'a Key,
+        expected: Version,
+        value: Value,
+    ) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            written(
+                self.single(key, TxAction::Update { expected, value })
+                    .await?,
+            )
+        })
     }
 
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        self.single(key, TxAction::Delete { expected })
-            .await
-            .map(|_| ())
+    fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()> {
+        StoreFuture::new(async move {
+            self.single(key, TxAction::Delete { expected })
+                .await
+                .map(|_| ())
+        })
     }
 
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        written(self.single(key, TxAction::Put(value)).await?)
+    fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move { written(self.single(key, TxAction::Put(value)).await?) })
     }
 
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        validate::key(Operation::Remove, key, &self.caps)?;
-        let key = &self.stored(key);
-        let mut items = self.lock();
-        let removed = items.now.get(key).map(|i| i.version);
-        if removed.is_some() {
-            items.set(key, None);
-        }
-        Ok(removed)
+    fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>> {
+        StoreFuture::new(async move {
+            validate::key(Operation::Remove, key, &self.caps)?;
+            let key = &self.stored(key);
+            let mut items = self.lock();
+            let removed = items.now.get(key).map(|i| i.version);
+            if removed.is_some() {
+                items.set(key, None);
+            }
+            Ok(removed)
+        })
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Value>>>> {

@@ -21,66 +21,90 @@ use serde_json::Value;
 use crate::{
     Capabilities, Change, CommitOutcome, Error, Expect, Held, Key, Operation, Outcome, OwnedPut,
     Page, PutAnswer, QueryOptions, RangePage, RangeRequest, Record, Result, ScanOptions, SortRange,
-    Storage, StorageError, TxOp, Version, Versioned, VersionedStore, Write, retry::RetryPolicy,
+    Storage, StorageError, StoreFuture, TxOp, Version, Versioned, VersionedStore, Write,
+    retry::RetryPolicy, store_future::Call,
 };
 
 #[async_trait]
-impl<S: Storage + ?Sized> VersionedStore for S {
+impl<S: Storage> VersionedStore for S {
     fn capabilities(&self) -> &Capabilities {
         Storage::capabilities(self)
     }
 
-    // The single-item reads and puts, by hand rather than by `async_trait`: the box
-    // holds the arguments and the store's answer comes straight back (single::Lazy).
-    fn get<'s, 'k, 'f>(&'s self, key: &'k Key) -> Boxed<'f, Option<Versioned<Value>>>
-    where
-        's: 'f,
-        'k: 'f,
-        Self: 'f,
-    {
-        Box::pin(single::Lazy::Start(move || single::get(self, key)))
+    // The single-item calls start at the first poll (`StoreFuture::deferred`), on the
+    // store seen as `dyn Storage` so that their future is one concrete type: a store's
+    // immediate answer costs no allocation.
+    fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>> {
+        deferred(
+            single::get_call,
+            self,
+            Operation::Get,
+            key,
+            Expect::Any,
+            Value::Null,
+        )
     }
 
-    fn insert<'s, 'k, 'f>(&'s self, key: &'k Key, value: Value) -> Boxed<'f, Version>
-    where
-        's: 'f,
-        'k: 'f,
-        Self: 'f,
-    {
-        lazy_put(self, Operation::Insert, key, Expect::Absent, value)
+    fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        deferred(
+            single::put_call,
+            self,
+            Operation::Insert,
+            key,
+            Expect::Absent,
+            value,
+        )
     }
 
-    fn update<'s, 'k, 'f>(
-        &'s self,
-        key: &'k Key,
+    fn update<'a>(
+        &'a self,
+        key: &'a Key,
         expected: Version,
         value: Value,
-    ) -> Boxed<'f, Version>
-    where
-        's: 'f,
-        'k: 'f,
-        Self: 'f,
-    {
-        lazy_put(self, Operation::Update, key, Expect::At(expected), value)
+    ) -> StoreFuture<'a, Version> {
+        let expect = Expect::At(expected);
+        deferred(
+            single::put_call,
+            self,
+            Operation::Update,
+            key,
+            expect,
+            value,
+        )
     }
 
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        single::delete(self, crate::Operation::Delete, key, Expect::At(expected))
-            .await
-            .map(|_| ())
+    fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()> {
+        let expect = Expect::At(expected);
+        deferred(
+            single::delete_call,
+            self,
+            Operation::Delete,
+            key,
+            expect,
+            Value::Null,
+        )
     }
 
-    fn put<'s, 'k, 'f>(&'s self, key: &'k Key, value: Value) -> Boxed<'f, Version>
-    where
-        's: 'f,
-        'k: 'f,
-        Self: 'f,
-    {
-        lazy_put(self, Operation::Put, key, Expect::Any, value)
+    fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        deferred(
+            single::put_call,
+            self,
+            Operation::Put,
+            key,
+            Expect::Any,
+            value,
+        )
     }
 
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        single::delete(self, crate::Operation::Remove, key, Expect::Any).await
+    fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>> {
+        deferred(
+            single::remove_call,
+            self,
+            Operation::Remove,
+            key,
+            Expect::Any,
+            Value::Null,
+        )
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
@@ -170,21 +194,23 @@ macro_rules! forward_storage {
 
 forward_storage!(Box<S>, &S);
 
-/// The future a hand-written method of [`VersionedStore`] returns, as `async_trait`
-/// spells it.
-type Boxed<'f, T> = std::pin::Pin<Box<dyn Future<Output = Result<T>> + Send + 'f>>;
-
-/// A put that starts when first polled ([`single::Lazy`]).
-fn lazy_put<'f, S: Storage + ?Sized>(
-    store: &'f S,
+/// The future of a single-item call: `run` made with these arguments at the first poll.
+fn deferred<'a, T>(
+    run: fn(Call<'a>) -> StoreFuture<'a, T>,
+    store: &'a dyn Storage,
     operation: Operation,
-    key: &'f Key,
+    key: &'a Key,
     expect: Expect,
     value: Value,
-) -> Boxed<'f, Version> {
-    Box::pin(single::Lazy::Start(move || {
-        single::put(store, operation, key, expect, value)
-    }))
+) -> StoreFuture<'a, T> {
+    let call = Call {
+        store,
+        operation,
+        key,
+        expect,
+        value,
+    };
+    StoreFuture::deferred(run, call)
 }
 
 /// The version a put leaves behind: known in advance for a conditional put, derived

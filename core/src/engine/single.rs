@@ -8,9 +8,6 @@
 //! resending, settling) is boxed off that path, so the future a caller awaits stays
 //! small.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use serde_json::Value;
 use tracing::{Instrument, Span};
 
@@ -19,75 +16,57 @@ use super::{settle, span, version_after_put};
 use crate::retry::retry_transient;
 use crate::{
     Change, Error, ErrorKind, Expect, Held, Key, Operation, Outcome, OwnedPut, PutAnswer, Record,
-    Result, Storage, StorageError, Version, Versioned, Write, WriteToken, validate,
+    Result, Storage, StorageError, StoreFuture, Version, Versioned, Write, WriteToken,
+    store_future::Call, validate,
 };
 
-/// What a `get` or a put comes to without awaiting anything: its result, when the
-/// store answered at once, or the rest of the operation, boxed, so that the future a
-/// caller awaits ([`Lazy`]) holds a pointer to it and not all its state.
-pub(super) enum Then<'a, T> {
-    /// The result.
-    Done(Result<T>),
-    /// The rest of the operation.
-    Await(Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>),
+/// `get`, run at its future's first poll.
+pub(super) fn get_call(call: Call<'_>) -> StoreFuture<'_, Option<Versioned<Value>>> {
+    get(call.store, call.key)
 }
 
-/// An operation that starts when first polled, as an `async` block would, with no
-/// state but its arguments until then: the future the public methods box, smaller
-/// than the state machine of an `async` block awaiting a [`Then`], and handing the
-/// result of an operation the store answered at once straight back.
-pub(super) enum Lazy<'a, F, T> {
-    /// Not polled yet: the call that runs the operation.
-    Start(F),
-    /// The rest of an operation the store did not answer at once.
-    Await(Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>),
-    /// Finished.
-    Gone,
+/// `insert`, `update` and `put`, run at their future's first poll.
+pub(super) fn put_call(call: Call<'_>) -> StoreFuture<'_, Version> {
+    put(
+        call.store,
+        call.operation,
+        call.key,
+        call.expect,
+        call.value,
+    )
 }
 
-impl<'a, F: FnOnce() -> Then<'a, T> + Unpin, T> Future for Lazy<'a, F, T> {
-    type Output = Result<T>;
+/// `delete`, run at its future's first poll.
+pub(super) fn delete_call(call: Call<'_>) -> StoreFuture<'_, ()> {
+    StoreFuture::new(async move {
+        delete(call.store, call.operation, call.key, call.expect)
+            .await
+            .map(|_| ())
+    })
+}
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        let this = self.get_mut();
-        loop {
-            match std::mem::replace(this, Lazy::Gone) {
-                Lazy::Start(start) => match start() {
-                    Then::Done(result) => return Poll::Ready(result),
-                    Then::Await(rest) => *this = Lazy::Await(rest),
-                },
-                Lazy::Await(mut rest) => {
-                    let poll = rest.as_mut().poll(cx);
-                    if poll.is_pending() {
-                        *this = Lazy::Await(rest);
-                    }
-                    return poll;
-                }
-                // Polled after it finished (unspecified for a future): never run the
-                // operation twice.
-                Lazy::Gone => return Poll::Pending,
-            }
-        }
-    }
+/// `remove`, run at its future's first poll.
+pub(super) fn remove_call(call: Call<'_>) -> StoreFuture<'_, Option<Version>> {
+    StoreFuture::new(delete(call.store, call.operation, call.key, call.expect))
 }
 
 /// `get`: one strongly consistent read.
-pub(super) fn get<'a, S: Storage + ?Sized>(
+fn get<'a, S: Storage + ?Sized>(
     store: &'a S,
     key: &'a Key,
-) -> Then<'a, Option<Versioned<Value>>> {
+) -> StoreFuture<'a, Option<Versioned<Value>>> {
     let operation = Operation::Get;
     let span = span::open(store.backend_name(), operation, Some(key), None);
     if let Err(invalid) = validate::key(operation, key, store.capabilities()) {
-        return Then::Done(span::closed(&span, Err(invalid), 0));
+        return StoreFuture::ready(span::closed(&span, Err(invalid), 0));
     }
     match in_scope(&span, || store.read_now(key)) {
-        Some(Ok(record)) => Then::Done(span::closed(
+        Some(Ok(record)) => StoreFuture::ready(span::closed(
             &span,
             Ok(record.and_then(Record::into_item)),
             1,
         )),
-        first => Then::Await(Box::pin(get_awaited(store, key, first, span))),
+        first => StoreFuture::new(get_awaited(store, key, first, span)),
     }
 }
 
@@ -124,17 +103,17 @@ async fn get_awaited<S: Storage + ?Sized>(
 /// first attempt hands the value over ([`Storage::write_value_now`], then
 /// [`Storage::write_value`]), so that a store keeping values as they are moves it in
 /// instead of copying it.
-pub(super) fn put<'a, S: Storage + ?Sized>(
+fn put<'a, S: Storage + ?Sized>(
     store: &'a S,
     operation: Operation,
     key: &'a Key,
     expect: Expect,
     value: Value,
-) -> Then<'a, Version> {
+) -> StoreFuture<'a, Version> {
     let checked = validate::write(operation, key, &value, store.capabilities());
     let span = span::open(store.backend_name(), operation, Some(key), Some(expect));
     if let Err(invalid) = checked {
-        return Then::Done(span::closed(&span, Err(invalid), 0));
+        return StoreFuture::ready(span::closed(&span, Err(invalid), 0));
     }
     let token = WriteToken::random();
     let put = OwnedPut::new(key, expect, token, value);
@@ -147,7 +126,7 @@ pub(super) fn put<'a, S: Storage + ?Sized>(
     let (value, first) = match first {
         Ok(PutAnswer::Kept { previous }) => {
             let result = put_version(store, operation, key, expect, previous);
-            return Then::Done(span::closed(&span, result, 1));
+            return StoreFuture::ready(span::closed(&span, result, 1));
         }
         Ok(PutAnswer::Answered { answer, value }) => (value, Some(answer)),
         Err(put) => (put.value, None),
@@ -161,11 +140,11 @@ pub(super) fn put<'a, S: Storage + ?Sized>(
             match send::judge_refusal(&write, &write, current.as_ref(), false, tombstones) {
                 Refusal::AppliedBefore(previous) => {
                     let result = put_version(store, operation, key, expect, previous);
-                    return Then::Done(span::closed(&span, result, 1));
+                    return StoreFuture::ready(span::closed(&span, result, 1));
                 }
                 Refusal::Final => {
                     let result = Err(send::refused(store, operation, &write, current));
-                    return Then::Done(span::closed(&span, result, 1));
+                    return StoreFuture::ready(span::closed(&span, result, 1));
                 }
                 _ => Some(Ok(Outcome::Refused { current })),
             }
@@ -173,7 +152,7 @@ pub(super) fn put<'a, S: Storage + ?Sized>(
         other => other,
     };
     let attempts = put_awaited(store, operation, key, expect, token, value, first);
-    Then::Await(Box::pin(in_span(attempts, span)))
+    StoreFuture::new(in_span(attempts, span))
 }
 
 /// The attempts of a put the store did not settle at once: `first` is the answer to
@@ -219,7 +198,7 @@ fn put_version<S: Storage + ?Sized>(
 }
 
 /// `delete` (`At`) and `remove` (`Any`): the version the item had.
-pub(super) async fn delete<S: Storage + ?Sized>(
+async fn delete<S: Storage + ?Sized>(
     store: &S,
     operation: Operation,
     key: &Key,

@@ -8,8 +8,8 @@ use serde_json::Value;
 use super::FencingToken;
 use super::handle::{Holding, Judgement, OWN_RACES};
 use crate::{
-    Capabilities, Error, ErrorKind, Key, OpFailure, Operation, Result, TxOp, Version, Versioned,
-    VersionedStore, validate,
+    Capabilities, Error, ErrorKind, Key, OpFailure, Operation, Result, StoreFuture, TxOp, Version,
+    Versioned, VersionedStore, validate,
 };
 
 /// A store whose every write is guarded by a lease: made by
@@ -210,8 +210,8 @@ impl<S: VersionedStore + ?Sized> VersionedStore for Guarded<'_, S> {
     }
 
     /// A plain read: reads are not guarded.
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        self.store.get(key).await
+    fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>> {
+        self.store.get(key)
     }
 
     /// Plain reads, not guarded.
@@ -234,60 +234,75 @@ impl<S: VersionedStore + ?Sized> VersionedStore for Guarded<'_, S> {
         self.store.scan(options).await
     }
 
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        self.write(Operation::Insert, TxOp::insert(key.clone(), value))
-            .await
+    fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            self.write(Operation::Insert, TxOp::insert(key.clone(), value))
+                .await
+        })
     }
 
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        self.write(
-            Operation::Update,
-            TxOp::update(key.clone(), expected, value),
-        )
-        .await
+    fn update<'a>(
+        &'a self,
+        key: &'a Key,
+        expected: Version,
+        value: Value,
+    ) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            self.write(
+                Operation::Update,
+                TxOp::update(key.clone(), expected, value),
+            )
+            .await
+        })
     }
 
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        self.single(Operation::Delete, TxOp::delete(key.clone(), expected))
-            .await
-            .map(|_| ())
+    fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()> {
+        StoreFuture::new(async move {
+            self.single(Operation::Delete, TxOp::delete(key.clone(), expected))
+                .await
+                .map(|_| ())
+        })
     }
 
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        self.write(Operation::Put, TxOp::put(key.clone(), value))
-            .await
+    fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            self.write(Operation::Put, TxOp::put(key.clone(), value))
+                .await
+        })
     }
 
     /// Reads the item, then deletes it expecting the version read, under the lease's
     /// check (two round trips; again with the conflict's item if another writer got in
     /// between). An absent item is answered `None` after a check of the lease alone,
     /// so a holder that lost the lease is told so here too.
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        let operation = Operation::Remove;
-        self.admit(operation, [key])?;
-        validate::key(operation, key, &self.caps)?;
-        let mut item = self.store.get(key).await?;
-        for _ in 0..OWN_RACES {
-            let Some(current) = item.take() else {
-                self.send(operation, &[]).await?;
-                return Ok(None);
-            };
-            match self
-                .single(operation, TxOp::delete(key.clone(), current.version))
-                .await
-            {
-                Ok(_) => return Ok(Some(current.version)),
-                Err(Error::Conflict { conflict, .. }) => item = conflict.into_current(),
-                Err(err) => return Err(err),
+    fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>> {
+        StoreFuture::new(async move {
+            let operation = Operation::Remove;
+            self.admit(operation, [key])?;
+            validate::key(operation, key, &self.caps)?;
+            let mut item = self.store.get(key).await?;
+            for _ in 0..OWN_RACES {
+                let Some(current) = item.take() else {
+                    self.send(operation, &[]).await?;
+                    return Ok(None);
+                };
+                match self
+                    .single(operation, TxOp::delete(key.clone(), current.version))
+                    .await
+                {
+                    Ok(_) => return Ok(Some(current.version)),
+                    Err(Error::Conflict { conflict, .. }) => item = conflict.into_current(),
+                    Err(err) => return Err(err),
+                }
             }
-        }
-        Err(Error::backend(
-            "lease",
-            operation,
-            Some(key),
-            ErrorKind::Contention,
-            "other writers kept changing the item between the read and the guarded delete",
-        ))
+            Err(Error::backend(
+                "lease",
+                operation,
+                Some(key),
+                ErrorKind::Contention,
+                "other writers kept changing the item between the read and the guarded delete",
+            ))
+        })
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {

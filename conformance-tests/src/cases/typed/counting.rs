@@ -7,8 +7,8 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::verdict::fail;
 use optimist_core::{
-    Capabilities, Key, Page, QueryOptions, Result, ScanOptions, SortRange, TxOp, Value, Version,
-    Versioned, VersionedStore, async_trait,
+    Capabilities, Key, Page, QueryOptions, Result, ScanOptions, SortRange, StoreFuture, TxOp,
+    Value, Version, Versioned, VersionedStore, async_trait,
 };
 
 /// Wraps a store; see the [module](self) docs.
@@ -78,28 +78,37 @@ impl<S: VersionedStore> VersionedStore for Counting<S> {
     fn capabilities(&self) -> &Capabilities {
         self.inner.capabilities()
     }
-    async fn get(&self, key: &Key) -> Result<Option<Versioned<Value>>> {
-        self.gets.fetch_add(1, Ordering::SeqCst);
-        self.inner.get(key).await
+    fn get<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Versioned<Value>>> {
+        StoreFuture::new(async move {
+            self.gets.fetch_add(1, Ordering::SeqCst);
+            self.inner.get(key).await
+        })
     }
-    async fn insert(&self, key: &Key, value: Value) -> Result<Version> {
-        self.inner.insert(key, value).await
+    fn insert<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        self.inner.insert(key, value)
     }
-    async fn update(&self, key: &Key, expected: Version, value: Value) -> Result<Version> {
-        self.updates.fetch_add(1, Ordering::SeqCst);
-        if self.take_interference() {
-            self.other_writer_adds_100(key).await?;
-        }
-        self.inner.update(key, expected, value).await
+    fn update<'a>(
+        &'a self,
+        key: &'a Key,
+        expected: Version,
+        value: Value,
+    ) -> StoreFuture<'a, Version> {
+        StoreFuture::new(async move {
+            self.updates.fetch_add(1, Ordering::SeqCst);
+            if self.take_interference() {
+                self.other_writer_adds_100(key).await?;
+            }
+            self.inner.update(key, expected, value).await
+        })
     }
-    async fn delete(&self, key: &Key, expected: Version) -> Result<()> {
-        self.inner.delete(key, expected).await
+    fn delete<'a>(&'a self, key: &'a Key, expected: Version) -> StoreFuture<'a, ()> {
+        self.inner.delete(key, expected)
     }
-    async fn put(&self, key: &Key, value: Value) -> Result<Version> {
-        self.inner.put(key, value).await
+    fn put<'a>(&'a self, key: &'a Key, value: Value) -> StoreFuture<'a, Version> {
+        self.inner.put(key, value)
     }
-    async fn remove(&self, key: &Key) -> Result<Option<Version>> {
-        self.inner.remove(key).await
+    fn remove<'a>(&'a self, key: &'a Key) -> StoreFuture<'a, Option<Version>> {
+        self.inner.remove(key)
     }
     async fn transact(&self, ops: Vec<TxOp>) -> Result<Vec<Option<Version>>> {
         self.inner.transact(ops).await

@@ -1,0 +1,173 @@
+//! The future of a single-item call of [`VersionedStore`](crate::VersionedStore): a
+//! concrete type rather than a boxed `dyn Future`, so that a store answering at once
+//! (the memory store) answers without allocating, while a wrapper or a networked store
+//! still hands any future over, boxed.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use serde_json::Value;
+
+use crate::{Expect, Key, Operation, Result, Storage};
+
+/// The future of [`get`](crate::VersionedStore::get), [`insert`](crate::VersionedStore::insert),
+/// [`update`](crate::VersionedStore::update), [`delete`](crate::VersionedStore::delete),
+/// [`put`](crate::VersionedStore::put) and [`remove`](crate::VersionedStore::remove).
+///
+/// Like an `async` block, it does nothing until polled: a call dropped before its
+/// first poll sends and writes nothing. An implementor of
+/// [`VersionedStore`](crate::VersionedStore) (a wrapper adding metrics, faults or
+/// checks) makes one from any future with [`new`](Self::new), or from a result it
+/// already has with [`ready`](Self::ready).
+///
+/// ```
+/// use optimist_core::{Error, Key, Operation, StoreFuture, Version, VersionedStore};
+/// use serde_json::json;
+///
+/// // What a wrapper's `insert` does: refuse some keys at once, pass the rest on.
+/// fn guarded_insert<'a>(
+///     store: &'a impl VersionedStore,
+///     key: &'a Key,
+///     value: serde_json::Value,
+/// ) -> StoreFuture<'a, Version> {
+///     if key.partition().starts_with("admin") {
+///         return StoreFuture::ready(Err(Error::Unsupported { operation: Operation::Insert }));
+///     }
+///     StoreFuture::new(async move {
+///         let version = store.insert(key, value).await?;
+///         tracing::info!(%key, %version, "inserted");
+///         Ok(version)
+///     })
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let store = optimist_memory::MemoryStore::new();
+/// assert!(guarded_insert(&store, &Key::new("admin"), json!(1)).await.is_err());
+/// assert_eq!(guarded_insert(&store, &Key::new("a"), json!(1)).await?, Version::FIRST);
+///
+/// // Nothing happens before the first poll.
+/// let key = Key::new("b");
+/// drop(store.insert(&key, json!(2)));
+/// assert_eq!(store.get(&key).await?, None);
+/// # Ok::<(), Error>(())
+/// # }).unwrap();
+/// ```
+#[must_use = "a store call does nothing unless awaited"]
+pub struct StoreFuture<'a, T> {
+    state: State<'a, T>,
+}
+
+enum State<'a, T> {
+    /// Not polled yet: the engine's call and its arguments.
+    Deferred(fn(Call<'a>) -> StoreFuture<'a, T>, Call<'a>),
+    /// The answer, known before the first poll.
+    Ready(Result<T>),
+    /// Any other future.
+    Boxed(Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>),
+    /// Finished.
+    Gone,
+}
+
+/// The arguments of a single-item call the engine runs when its future is first
+/// polled.
+pub(crate) struct Call<'a> {
+    pub(crate) store: &'a dyn Storage,
+    pub(crate) operation: Operation,
+    pub(crate) key: &'a Key,
+    pub(crate) expect: Expect,
+    /// The value written; `Null` for a read or a delete.
+    pub(crate) value: Value,
+}
+
+impl<'a, T> StoreFuture<'a, T> {
+    /// Boxes `future`: the way an implementor of
+    /// [`VersionedStore`](crate::VersionedStore) hands over an `async` block.
+    ///
+    /// ```
+    /// use optimist_core::{StoreFuture, Version};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let future = StoreFuture::new(async { Ok(Version::FIRST) });
+    /// assert_eq!(future.await?, Version::FIRST);
+    /// # Ok::<(), optimist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn new(future: impl Future<Output = Result<T>> + Send + 'a) -> Self {
+        Self {
+            state: State::Boxed(Box::pin(future)),
+        }
+    }
+
+    /// A future that answers `result` when polled, without allocating.
+    ///
+    /// ```
+    /// use optimist_core::{StoreFuture, Version};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// assert_eq!(StoreFuture::ready(Ok(Version::FIRST)).await?, Version::FIRST);
+    /// # Ok::<(), optimist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn ready(result: Result<T>) -> Self {
+        Self {
+            state: State::Ready(result),
+        }
+    }
+
+    /// The engine's call `run`, made with `call` at the first poll.
+    pub(crate) fn deferred(run: fn(Call<'a>) -> Self, call: Call<'a>) -> Self {
+        Self {
+            state: State::Deferred(run, call),
+        }
+    }
+}
+
+impl<'a, T> From<Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>> for StoreFuture<'a, T> {
+    /// Takes a boxed future as it is, as `async_trait` or `futures`' `BoxFuture` spell
+    /// one.
+    fn from(future: Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>) -> Self {
+        Self {
+            state: State::Boxed(future),
+        }
+    }
+}
+
+// No state is ever pinned in place: a boxed future is pinned in its box, and the rest
+// is moved out whole.
+impl<T> Unpin for StoreFuture<'_, T> {}
+
+impl<T> Future for StoreFuture<'_, T> {
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let this = self.get_mut();
+        loop {
+            match std::mem::replace(&mut this.state, State::Gone) {
+                State::Deferred(run, call) => *this = run(call),
+                State::Ready(result) => return Poll::Ready(result),
+                State::Boxed(mut future) => {
+                    let poll = future.as_mut().poll(cx);
+                    if poll.is_pending() {
+                        this.state = State::Boxed(future);
+                    }
+                    return poll;
+                }
+                // Polled after it finished (unspecified for a future): never run the
+                // call twice.
+                State::Gone => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for StoreFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("StoreFuture");
+        match &self.state {
+            State::Deferred(_, call) => out.field("deferred", &call.operation),
+            State::Ready(result) => out.field("ready", &result.is_ok()),
+            State::Boxed(_) => out.field("boxed", &true),
+            State::Gone => out.field("finished", &true),
+        };
+        out.finish()
+    }
+}
