@@ -4,7 +4,6 @@
 //! always sent again, within the store's retry policy.
 
 use serde_json::Value;
-use tracing::Instrument;
 
 use super::settle;
 use super::single::public;
@@ -23,7 +22,7 @@ pub(super) async fn get_many<S: Storage + ?Sized>(
 ) -> Result<Vec<Option<Versioned<Value>>>> {
     let operation = Operation::GetMany;
     let span = span::open(store.backend_name(), operation, None, None);
-    async {
+    let (result, attempts) = span::within(&span, async {
         let (result, attempts) = match validate::get_many(keys, store.capabilities()) {
             Err(invalid) => (Err(invalid), 0),
             Ok(()) => {
@@ -51,11 +50,10 @@ pub(super) async fn get_many<S: Storage + ?Sized>(
                 (result, done.attempts)
             }
         };
-        span::close(&tracing::Span::current(), &result, attempts);
-        result
-    }
-    .instrument(span)
-    .await
+        (result, attempts)
+    })
+    .await;
+    span::closed(&span, result, attempts)
 }
 
 /// `query`: one page of a partition.
@@ -67,7 +65,7 @@ pub(super) async fn query<S: Storage + ?Sized>(
 ) -> Result<Page> {
     let operation = Operation::Query;
     let span = span::open(store.backend_name(), operation, None, None);
-    async {
+    let (result, attempts) = span::within(&span, async {
         let checked = validate::query(partition, range, options.page_limit(), store.capabilities());
         let scope = RangeScope::Partition {
             partition,
@@ -101,18 +99,17 @@ pub(super) async fn query<S: Storage + ?Sized>(
                 }
             }
         };
-        span::close(&tracing::Span::current(), &result, attempts);
-        result
-    }
-    .instrument(span)
-    .await
+        (result, attempts)
+    })
+    .await;
+    span::closed(&span, result, attempts)
 }
 
 /// `scan`: one page of the whole store.
 pub(super) async fn scan<S: Storage + ?Sized>(store: &S, options: &ScanOptions) -> Result<Page> {
     let operation = Operation::Scan;
     let span = span::open(store.backend_name(), operation, None, None);
-    async {
+    let (result, attempts) = span::within(&span, async {
         let fingerprint = fingerprint(store, CursorKind::Scan, &RangeScope::Store);
         let (result, attempts) = match validate::scan(options.page_limit(), store.capabilities())
             .and_then(|()| {
@@ -133,11 +130,10 @@ pub(super) async fn scan<S: Storage + ?Sized>(store: &S, options: &ScanOptions) 
                 page(store, operation, CursorKind::Scan, fingerprint, &request).await
             }
         };
-        span::close(&tracing::Span::current(), &result, attempts);
-        result
-    }
-    .instrument(span)
-    .await
+        (result, attempts)
+    })
+    .await;
+    span::closed(&span, result, attempts)
 }
 
 /// Reads one page and turns it into the public one: tombstones dropped, the position

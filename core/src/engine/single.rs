@@ -9,7 +9,7 @@
 //! small.
 
 use serde_json::Value;
-use tracing::{Instrument, Span};
+use tracing::Span;
 
 use super::send::{self, Refusal, send};
 use super::{settle, span, version_after_put};
@@ -80,7 +80,7 @@ async fn get_awaited<S: Storage + ?Sized>(
 ) -> Result<Option<Versioned<Value>>> {
     // A read applies nothing, whatever happened to its answer: always safe to send
     // again.
-    let read = retry_transient(store.retry_policy(), || {
+    let reads = retry_transient(store.retry_policy(), || {
         let first = first.take();
         async move {
             match first {
@@ -89,9 +89,8 @@ async fn get_awaited<S: Storage + ?Sized>(
             }
             .map_err(settle::not_applied)
         }
-    })
-    .instrument(span.clone())
-    .await;
+    });
+    let read = span::within(&span, reads).await;
     let result = read
         .result
         .map(|record| record.and_then(Record::into_item))
@@ -228,7 +227,7 @@ fn in_scope<R>(span: &Span, f: impl FnOnce() -> R) -> R {
 
 /// Runs an operation's `attempts` in its span and closes the span with the result.
 async fn in_span<T>(attempts: impl Future<Output = (Result<T>, u32)>, span: Span) -> Result<T> {
-    let (result, attempts) = attempts.instrument(span.clone()).await;
+    let (result, attempts) = span::within(&span, attempts).await;
     span::closed(&span, result, attempts)
 }
 

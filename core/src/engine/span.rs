@@ -1,8 +1,8 @@
 //! One `tracing` span per operation: the backend, the operation, its key and expected
 //! version, and once it ends, its outcome and how many requests it took.
 
-use tracing::Span;
 use tracing::field::{Empty, display};
+use tracing::{Instrument, Span};
 
 use crate::{Error, Expect, Key, Operation, Result};
 
@@ -37,6 +37,17 @@ pub(super) fn open(
         }
     }
     span
+}
+
+/// Runs `future` inside `span` when someone listens, and as it is when nobody does:
+/// wrapped, a future enters and leaves even a disabled span at every poll, and with
+/// `tracing`'s `log` feature on (sqlx turns it on) each of those asks `log` too.
+pub(super) async fn within<F: Future>(span: &Span, future: F) -> F::Output {
+    if span.is_disabled() {
+        future.await
+    } else {
+        future.instrument(span.clone()).await
+    }
 }
 
 /// Records how an operation ended, and says it in one debug event inside the span.

@@ -1,8 +1,6 @@
 //! `transact`: every op becomes a precondition and a change, sent as one commit; a
 //! refusal becomes one failure per refused op (contract R10, R11).
 
-use tracing::Instrument;
-
 use super::send::changed_meanwhile;
 use super::settle::{self, Settled};
 use super::single::{exhausted, public};
@@ -30,16 +28,15 @@ pub(super) async fn transact<S: Storage + ?Sized>(
 ) -> Result<Vec<Option<Version>>> {
     let operation = Operation::Transact;
     let span = span::open(store.backend_name(), operation, None, None);
-    async {
+    let (result, attempts) = span::within(&span, async {
         let (result, attempts) = match validate::transaction(ops, store.capabilities()) {
             Err(invalid) => (Err(invalid), 0),
             Ok(()) => send(store, ops).await,
         };
-        span::close(&tracing::Span::current(), &result, attempts);
-        result
-    }
-    .instrument(span)
-    .await
+        (result, attempts)
+    })
+    .await;
+    span::closed(&span, result, attempts)
 }
 
 async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Option<Version>>>, u32) {
