@@ -32,9 +32,32 @@ use crate::{
 /// ```
 pub fn key(operation: Operation, key: &Key, caps: &Capabilities) -> Result<()> {
     let (partition, sort) = key.parts();
-    let problem = part_problem("partition", partition, caps)
-        .or_else(|| sort.and_then(|sort| part_problem("sort", sort, caps)));
-    if let Some(reason) = problem {
+    let fits = |part: &str| part_fault(part, caps).is_none();
+    if fits(partition) && sort.is_none_or(fits) && caps.key_shape.accepts(sort.is_some()) {
+        return Ok(());
+    }
+    key_problem(operation, key, caps)
+}
+
+/// Says what is wrong with a key [`key`] refused (out of line: the formatting stays off
+/// the path of a valid key).
+#[inline(never)]
+fn key_problem(operation: Operation, key: &Key, caps: &Capabilities) -> Result<()> {
+    let (partition, sort) = key.parts();
+    let faulty = [("partition", Some(partition)), ("sort", sort)]
+        .into_iter()
+        .find_map(|(name, part)| Some((name, part?, part_fault(part?, caps)?)));
+    if let Some((name, part, fault)) = faulty {
+        let reason = match fault {
+            PartFault::Empty => format!("key {name} part is empty"),
+            PartFault::TooLong => format!(
+                "key {name} part is {} bytes, over the limit of {MAX_KEY_PART_BYTES}",
+                part.len()
+            ),
+            PartFault::Nul => {
+                format!("key {name} part holds a NUL character, which this backend cannot store")
+            }
+        };
         return Err(Error::invalid(operation, Some(key), reason));
     }
     if !caps.key_shape.accepts(key.has_sort()) {
@@ -48,24 +71,25 @@ pub fn key(operation: Operation, key: &Key, caps: &Capabilities) -> Result<()> {
     Ok(())
 }
 
-/// What is wrong with one part of a key (`name`: "partition" or "sort"), if anything.
+/// What can be wrong with one part of a key.
+enum PartFault {
+    Empty,
+    TooLong,
+    Nul,
+}
+
+/// What is wrong with one part of a key, if anything.
 #[inline]
-fn part_problem(name: &str, part: &str, caps: &Capabilities) -> Option<String> {
+fn part_fault(part: &str, caps: &Capabilities) -> Option<PartFault> {
     if part.is_empty() {
-        return Some(format!("key {name} part is empty"));
+        Some(PartFault::Empty)
+    } else if part.len() > MAX_KEY_PART_BYTES {
+        Some(PartFault::TooLong)
+    } else if !caps.nul_in_keys && part.as_bytes().contains(&0) {
+        Some(PartFault::Nul)
+    } else {
+        None
     }
-    if part.len() > MAX_KEY_PART_BYTES {
-        return Some(format!(
-            "key {name} part is {} bytes, over the limit of {MAX_KEY_PART_BYTES}",
-            part.len()
-        ));
-    }
-    if !caps.nul_in_keys && part.contains('\0') {
-        return Some(format!(
-            "key {name} part holds a NUL character, which this backend cannot store"
-        ));
-    }
-    None
 }
 
 /// Checks a key and the value to be written under it against the backend's limits.
@@ -95,23 +119,8 @@ pub fn write(operation: Operation, key: &Key, value: &Value, caps: &Capabilities
 /// assert!(err.to_string().contains("must be a JSON object"));
 /// ```
 pub fn value(operation: Operation, key: &Key, value: &Value, caps: &Capabilities) -> Result<()> {
-    let invalid = |reason: String| Err(Error::invalid(operation, Some(key), reason));
     if caps.object_values_only {
-        let Value::Object(fields) = value else {
-            return invalid(format!(
-                "value must be a JSON object on this backend, got {}",
-                kind_of(value)
-            ));
-        };
-        if let Some(field) = caps
-            .reserved_fields
-            .iter()
-            .find(|f| fields.contains_key(f.as_str()))
-        {
-            return invalid(format!(
-                "value uses the field name {field:?}, which this store reserves for its key or version"
-            ));
-        }
+        shape(operation, key, value, caps)?;
     }
     // The bound walk reads no string's bytes; only a value it cannot pass needs the
     // exact walk, which decides and gives the error its figures.
@@ -124,10 +133,39 @@ pub fn value(operation: Operation, key: &Key, value: &Value, caps: &Capabilities
         size_and_depth(operation, key, key_len, value, caps)?;
     }
     // Most backends hold every number, NUL and empty name: skip the walk over scalars then.
-    let check_numbers = caps.numbers != NumberSupport::Full;
-    if !check_numbers && caps.nul_in_values && caps.empty_field_names {
+    if caps.numbers == NumberSupport::Full && caps.nul_in_values && caps.empty_field_names {
         return Ok(());
     }
+    scalars(operation, key, value, caps)
+}
+
+/// The checks of a store that keeps values as objects: an object, no reserved field.
+#[inline(never)]
+fn shape(operation: Operation, key: &Key, value: &Value, caps: &Capabilities) -> Result<()> {
+    let invalid = |reason: String| Err(Error::invalid(operation, Some(key), reason));
+    let Value::Object(fields) = value else {
+        return invalid(format!(
+            "value must be a JSON object on this backend, got {}",
+            kind_of(value)
+        ));
+    };
+    if let Some(field) = caps
+        .reserved_fields
+        .iter()
+        .find(|f| fields.contains_key(f.as_str()))
+    {
+        return invalid(format!(
+            "value uses the field name {field:?}, which this store reserves for its key or version"
+        ));
+    }
+    Ok(())
+}
+
+/// The checks of every number, string and field name, for a store that cannot hold
+/// them all.
+#[inline(never)]
+fn scalars(operation: Operation, key: &Key, value: &Value, caps: &Capabilities) -> Result<()> {
+    let check_numbers = caps.numbers != NumberSupport::Full;
     let mut problem = None;
     visit_scalars(value, &mut |scalar| {
         if problem.is_some() {
@@ -155,13 +193,14 @@ pub fn value(operation: Operation, key: &Key, value: &Value, caps: &Capabilities
         }
     });
     match problem {
-        Some(reason) => invalid(reason),
+        Some(reason) => Err(Error::invalid(operation, Some(key), reason)),
         None => Ok(()),
     }
 }
 
 /// The exact size and depth checks of a value (contract R2), with the measures the
 /// error gives.
+#[inline(never)]
 fn size_and_depth(
     operation: Operation,
     key: &Key,
