@@ -171,3 +171,54 @@ impl<T> fmt::Debug for StoreFuture<'_, T> {
         out.finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::task::Waker;
+
+    use super::*;
+    use crate::{Error, Version};
+
+    fn poll_once<T>(future: &mut StoreFuture<'_, T>) -> Poll<Result<T>> {
+        Pin::new(future).poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn it_can_be_sent_to_another_task() {
+        fn sendable<T: Send>() {}
+        sendable::<StoreFuture<'static, Version>>();
+        sendable::<StoreFuture<'static, Option<crate::Versioned<Value>>>>();
+    }
+
+    #[test]
+    fn a_finished_future_polled_again_stays_pending_and_never_answers_twice() {
+        let mut future = StoreFuture::ready(Ok(Version::FIRST));
+        assert!(matches!(poll_once(&mut future), Poll::Ready(Ok(v)) if v == Version::FIRST));
+        assert!(poll_once(&mut future).is_pending());
+
+        let mut boxed = StoreFuture::new(async {
+            Err::<Version, _>(Error::Unsupported {
+                operation: Operation::Put,
+            })
+        });
+        assert!(matches!(poll_once(&mut boxed), Poll::Ready(Err(_))));
+        assert!(poll_once(&mut boxed).is_pending());
+    }
+
+    #[test]
+    fn a_boxed_future_is_polled_until_it_answers() {
+        let mut polls = 0;
+        let mut future = StoreFuture::new(std::future::poll_fn(move |cx| {
+            polls += 1;
+            if polls < 3 {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            } else {
+                Poll::Ready(Ok(polls))
+            }
+        }));
+        assert!(poll_once(&mut future).is_pending());
+        assert!(poll_once(&mut future).is_pending());
+        assert!(matches!(poll_once(&mut future), Poll::Ready(Ok(3))));
+    }
+}
