@@ -74,8 +74,10 @@ async fn run(conn: &mut Connection, table: &TableName, statement: &str) -> Resul
     };
     match error::sqlstate(&err).as_deref() {
         // Two stores creating the same table at once: CREATE TABLE IF NOT EXISTS can
-        // still fail on the catalog's unique index; the table then exists.
-        Some("23505" | "42P07") => Ok(()),
+        // still fail, on the catalog's unique index (23505), on the table's name
+        // (42P07) or on its row type's (42710, "type ... already exists"). The caller
+        // inspects the table next, so a name taken by something else is still refused.
+        Some("23505" | "42P07" | "42710") => Ok(()),
         Some("3F000") => Err(missing_schema(table)),
         _ => Err(error::setup(err)),
     }

@@ -196,6 +196,28 @@ async fn names_with_case_and_schema_are_kept_exactly() {
     assert!(both.iter().all(Result::is_ok), "{both:?}");
 }
 
+// CREATE TABLE IF NOT EXISTS racing itself can fail on the catalog (the table's name,
+// its row type's name, the catalog's unique index): every store must still build.
+#[tokio::test]
+async fn stores_creating_one_table_at_once_all_build() {
+    let Some(url) = common::url_or_skip("stores_creating_one_table_at_once_all_build") else {
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&url).await.expect("pool");
+    for _ in 0..8 {
+        let table = common::fresh_table();
+        let built = futures::future::join_all((0..8).map(|_| {
+            PostgresStore::builder()
+                .pool(pool.clone())
+                .table(table.clone())
+                .build()
+        }))
+        .await;
+        let refused: Vec<_> = built.iter().filter_map(|b| b.as_ref().err()).collect();
+        assert!(refused.is_empty(), "table {table}: {refused:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_missing_schema_is_a_configuration_error_naming_it() {
     let Some(url) = common::url_or_skip("a_missing_schema_is_a_configuration_error_naming_it")
