@@ -32,7 +32,8 @@ use crate::{Expect, Key, Operation, Result, Storage};
 ///     value: serde_json::Value,
 /// ) -> StoreFuture<'a, Version> {
 ///     if key.partition().starts_with("admin") {
-///         return StoreFuture::ready(Err(Error::Unsupported { operation: Operation::Insert }));
+///         let refused = Error::invalid(Operation::Insert, Some(key), "admin keys are read-only");
+///         return StoreFuture::ready(Err(refused));
 ///     }
 ///     StoreFuture::new(async move {
 ///         let version = store.insert(key, value).await?;
