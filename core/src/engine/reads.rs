@@ -22,8 +22,8 @@ pub(super) async fn get_many<S: Storage + ?Sized>(
 ) -> Result<Vec<Option<Versioned<Value>>>> {
     let operation = Operation::GetMany;
     let span = span::open(store.backend_name(), operation, None, None);
-    let (result, attempts) = span::within(&span, async {
-        let (result, attempts) = match validate::get_many(keys, store.capabilities()) {
+    span::run(span, async {
+        match validate::get_many(keys, store.capabilities()) {
             Err(invalid) => (Err(invalid), 0),
             Ok(()) => {
                 let done = retry_transient(store.retry_policy(), || async {
@@ -49,11 +49,9 @@ pub(super) async fn get_many<S: Storage + ?Sized>(
                     .map_err(|e| public(store, operation, None, e, done.exhausted));
                 (result, done.attempts)
             }
-        };
-        (result, attempts)
+        }
     })
-    .await;
-    span::closed(&span, result, attempts)
+    .await
 }
 
 /// `query`: one page of a partition.
@@ -65,7 +63,7 @@ pub(super) async fn query<S: Storage + ?Sized>(
 ) -> Result<Page> {
     let operation = Operation::Query;
     let span = span::open(store.backend_name(), operation, None, None);
-    let (result, attempts) = span::within(&span, async {
+    span::run(span, async {
         let checked = validate::query(partition, range, options.page_limit(), store.capabilities());
         let scope = RangeScope::Partition {
             partition,
@@ -73,7 +71,7 @@ pub(super) async fn query<S: Storage + ?Sized>(
             direction: options.direction(),
         };
         let fingerprint = fingerprint(store, CursorKind::Query, &scope);
-        let (result, attempts) = match checked.and_then(|()| {
+        match checked.and_then(|()| {
             after(
                 operation,
                 CursorKind::Query,
@@ -98,28 +96,25 @@ pub(super) async fn query<S: Storage + ?Sized>(
                     page(store, operation, CursorKind::Query, fingerprint, &request).await
                 }
             }
-        };
-        (result, attempts)
+        }
     })
-    .await;
-    span::closed(&span, result, attempts)
+    .await
 }
 
 /// `scan`: one page of the whole store.
 pub(super) async fn scan<S: Storage + ?Sized>(store: &S, options: &ScanOptions) -> Result<Page> {
     let operation = Operation::Scan;
     let span = span::open(store.backend_name(), operation, None, None);
-    let (result, attempts) = span::within(&span, async {
+    span::run(span, async {
         let fingerprint = fingerprint(store, CursorKind::Scan, &RangeScope::Store);
-        let (result, attempts) = match validate::scan(options.page_limit(), store.capabilities())
-            .and_then(|()| {
-                after(
-                    operation,
-                    CursorKind::Scan,
-                    fingerprint,
-                    options.page_cursor(),
-                )
-            }) {
+        match validate::scan(options.page_limit(), store.capabilities()).and_then(|()| {
+            after(
+                operation,
+                CursorKind::Scan,
+                fingerprint,
+                options.page_cursor(),
+            )
+        }) {
             Err(invalid) => (Err(invalid), 0),
             Ok(after) => {
                 let request = RangeRequest {
@@ -129,11 +124,9 @@ pub(super) async fn scan<S: Storage + ?Sized>(store: &S, options: &ScanOptions) 
                 };
                 page(store, operation, CursorKind::Scan, fingerprint, &request).await
             }
-        };
-        (result, attempts)
+        }
     })
-    .await;
-    span::closed(&span, result, attempts)
+    .await
 }
 
 /// Reads one page and turns it into the public one: tombstones dropped, the position

@@ -151,7 +151,7 @@ fn put<'a, S: Storage + ?Sized>(
         other => other,
     };
     let attempts = put_awaited(store, operation, key, expect, token, value, first);
-    StoreFuture::new(in_span(attempts, span))
+    StoreFuture::new(span::run(span, attempts))
 }
 
 /// The attempts of a put the store did not settle at once: `first` is the answer to
@@ -212,7 +212,7 @@ async fn delete<S: Storage + ?Sized>(
     let attempts = send(store, operation, write, None, |_, previous| {
         Ok(previous.live_version())
     });
-    in_span(attempts, span).await
+    span::run(span, attempts).await
 }
 
 /// Runs `f` in `span`, entered only when someone listens.
@@ -223,12 +223,6 @@ fn in_scope<R>(span: &Span, f: impl FnOnce() -> R) -> R {
     } else {
         span.in_scope(f)
     }
-}
-
-/// Runs an operation's `attempts` in its span and closes the span with the result.
-async fn in_span<T>(attempts: impl Future<Output = (Result<T>, u32)>, span: Span) -> Result<T> {
-    let (result, attempts) = span::within(&span, attempts).await;
-    span::closed(&span, result, attempts)
 }
 
 /// The public error of a failed request; marked not retryable when the store's own

@@ -50,6 +50,16 @@ pub(super) async fn within<F: Future>(span: &Span, future: F) -> F::Output {
     }
 }
 
+/// Runs an operation's `attempts` (its result and how many requests it took) in its
+/// span, and closes the span with them.
+pub(super) async fn run<T>(
+    span: Span,
+    attempts: impl Future<Output = (Result<T>, u32)>,
+) -> Result<T> {
+    let (result, attempts) = within(&span, attempts).await;
+    closed(&span, result, attempts)
+}
+
 /// Records how an operation ended, and says it in one debug event inside the span.
 pub(super) fn close<T>(span: &Span, result: &Result<T>, attempts: u32) {
     if !span.is_disabled() {

@@ -28,15 +28,13 @@ pub(super) async fn transact<S: Storage + ?Sized>(
 ) -> Result<Vec<Option<Version>>> {
     let operation = Operation::Transact;
     let span = span::open(store.backend_name(), operation, None, None);
-    let (result, attempts) = span::within(&span, async {
-        let (result, attempts) = match validate::transaction(ops, store.capabilities()) {
+    span::run(span, async {
+        match validate::transaction(ops, store.capabilities()) {
             Err(invalid) => (Err(invalid), 0),
             Ok(()) => send(store, ops).await,
-        };
-        (result, attempts)
+        }
     })
-    .await;
-    span::closed(&span, result, attempts)
+    .await
 }
 
 async fn send<S: Storage + ?Sized>(store: &S, ops: &[TxOp]) -> (Result<Vec<Option<Version>>>, u32) {
