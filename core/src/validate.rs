@@ -71,7 +71,7 @@ fn key_problem(operation: Operation, key: &Key, caps: &Capabilities) -> Result<(
     Ok(())
 }
 
-/// What can be wrong with one part of a key.
+/// What can be wrong with one part of a key (or with a query's partition or bound).
 enum PartFault {
     Empty,
     TooLong,
@@ -372,19 +372,20 @@ pub fn query(partition: &str, range: &SortRange, limit: usize, caps: &Capabiliti
     }
     let invalid = |reason: String| Err(Error::invalid(operation, None, reason));
     for (name, part) in std::iter::once(("partition", partition)).chain(range.parts()) {
-        if part.is_empty() {
-            return invalid(format!("the {name} is empty"));
-        }
-        if part.len() > MAX_KEY_PART_BYTES {
-            return invalid(format!(
-                "the {name} is {} bytes, over the limit of {MAX_KEY_PART_BYTES}",
-                part.len()
-            ));
-        }
-        if !caps.nul_in_keys && part.contains('\0') {
-            return invalid(format!(
-                "the {name} holds a NUL character, which this backend's keys cannot hold"
-            ));
+        match part_fault(part, caps) {
+            None => {}
+            Some(PartFault::Empty) => return invalid(format!("the {name} is empty")),
+            Some(PartFault::TooLong) => {
+                return invalid(format!(
+                    "the {name} is {} bytes, over the limit of {MAX_KEY_PART_BYTES}",
+                    part.len()
+                ));
+            }
+            Some(PartFault::Nul) => {
+                return invalid(format!(
+                    "the {name} holds a NUL character, which this backend's keys cannot hold"
+                ));
+            }
         }
     }
     if let SortRange::Between { from, to } = range {
