@@ -6,54 +6,12 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use optimist_core::{
-    Change, CommitOutcome, Decision, Expect, Held, Key, Outcome, Record, StorageError, Value,
-    Write, WriteToken,
+    CommitOutcome, Decision, Held, Key, Outcome, OwnedWrite, Record, StorageError, Write,
 };
 use redb::{Database, ReadableTable, Table};
 
 use crate::error;
 use crate::item::{self, Stored};
-
-/// A [`Write`] the blocking thread owns (a `Write` borrows its key and value).
-#[derive(Clone, Debug)]
-pub(crate) struct OwnedWrite {
-    key: Key,
-    expect: Expect,
-    change: OwnedChange,
-    token: WriteToken,
-}
-
-#[derive(Clone, Debug)]
-enum OwnedChange {
-    Put(Value),
-    Delete,
-    Keep,
-}
-
-impl OwnedWrite {
-    pub(crate) fn of(write: &Write<'_>) -> Self {
-        let change = match write.change {
-            Change::Put(value) => OwnedChange::Put(value.clone()),
-            Change::Delete => OwnedChange::Delete,
-            Change::Keep => OwnedChange::Keep,
-        };
-        Self {
-            key: write.key.clone(),
-            expect: write.expect,
-            change,
-            token: write.token,
-        }
-    }
-
-    fn borrowed(&self) -> Write<'_> {
-        let change = match &self.change {
-            OwnedChange::Put(value) => Change::Put(value),
-            OwnedChange::Delete => Change::Delete,
-            OwnedChange::Keep => Change::Keep,
-        };
-        Write::new(&self.key, self.expect, change).with_token(self.token)
-    }
-}
 
 type ItemsTable<'t> = Table<'t, (&'static str, Option<&'static str>), &'static [u8]>;
 
@@ -152,7 +110,7 @@ pub(crate) fn write(
         let mut items = tx
             .open_table(item::table(table))
             .map_err(error::not_applied)?;
-        apply(&mut items, &write.borrowed(), tombstones)?
+        apply(&mut items, &write.write(), tombstones)?
     };
     match outcome {
         Outcome::Refused { .. } => discard(tx),
@@ -175,17 +133,17 @@ pub(crate) fn commit(
             .map_err(error::not_applied)?;
         let mut previous = Vec::with_capacity(writes.len());
         let mut refused = Vec::new();
-        for (index, write) in writes.iter().enumerate() {
-            let current = stored(&items, &write.key)?.map(|s| s.record);
+        for (index, write) in writes.iter().map(OwnedWrite::write).enumerate() {
+            let current = stored(&items, write.key)?.map(|s| s.record);
             let held = Held::of(current.as_ref());
-            if write.borrowed().decide(held) == Decision::Refuse {
+            if write.decide(held) == Decision::Refuse {
                 refused.push((index, current));
             }
             previous.push(held);
         }
         if refused.is_empty() {
             for write in writes {
-                apply(&mut items, &write.borrowed(), tombstones)?;
+                apply(&mut items, &write.write(), tombstones)?;
             }
             CommitOutcome::Applied { previous }
         } else {

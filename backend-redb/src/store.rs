@@ -8,15 +8,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Applied, Capabilities, CommitOutcome, ErrorKind, Key, Outcome, RangePage, RangeRequest, Record,
-    Storage, StorageError, Write,
+    Applied, Capabilities, CommitOutcome, ErrorKind, Key, Outcome, OwnedPut, OwnedWrite, PutAnswer,
+    RangePage, RangeRequest, Record, Storage, StorageError, Write,
 };
 use redb::Database;
 
 use crate::blocking;
 use crate::builder::RedbStoreBuilder;
 use crate::error::BACKEND;
-use crate::ops::{self, OwnedWrite};
+use crate::ops;
 use crate::range::{self, OwnedRange};
 
 /// What every clone of a store shares: the open database and the settings.
@@ -158,6 +158,17 @@ impl Storage for RedbStore {
         let write = OwnedWrite::of(write);
         self.on_db(Applied::Maybe, move |s| {
             ops::write(&s.db, &s.table, &write, s.capabilities.tombstones)
+        })
+        .await
+    }
+
+    /// A put's first attempt lends its value to the blocking thread instead of
+    /// copying it.
+    async fn write_value(&self, put: OwnedPut<'_>) -> PutAnswer {
+        put.lend(|write| {
+            self.on_db(Applied::Maybe, move |s| {
+                ops::write(&s.db, &s.table, &write, s.capabilities.tombstones)
+            })
         })
         .await
     }

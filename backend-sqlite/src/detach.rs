@@ -27,36 +27,39 @@
 //! `tests/cancelled_reads.rs` cuts reads at every await and checks that the store still
 //! answers, with what was last written.
 
-use std::future::Future;
+use std::future::{self, Future, Ready};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use optimist_core::{
-    Applied, Change, ErrorKind, Expect, Key, StorageError, Value, Write, WriteToken,
-};
+use futures_util::future::Either;
+use optimist_core::{Applied, ErrorKind, StorageError};
 
 /// Runs the write `call` where its caller awaits it, and, if the caller drops it before
 /// it ends, to its end in a task of its own; answers what it answers. A call that
 /// panics may have applied the write: it answers so.
-pub(crate) async fn run<T, F>(call: F) -> Result<T, StorageError>
+///
+/// Not an `async fn`: one would hold `call` beside the box it moves `call` into, and
+/// each future around it would be as large (a write's call is ~1.8 KB).
+pub(crate) fn run<T, F>(call: F) -> Either<ToTheEnd<F>, Ready<Result<T, StorageError>>>
 where
     T: Send + 'static,
     F: Future<Output = Result<T, StorageError>> + Send + 'static,
 {
-    let runtime = runtime()?;
-    ToTheEnd {
-        call: Some(Box::pin(call)),
-        runtime,
+    match runtime() {
+        Ok(runtime) => Either::Left(ToTheEnd {
+            call: Some(Box::pin(call)),
+            runtime,
+        }),
+        Err(no_runtime) => Either::Right(future::ready(Err(no_runtime))),
     }
-    .await
 }
 
 /// A write polled by its caller that finishes in a task of its own if the caller
 /// drops it half way. Spawning every write up front cost a wake-up of another runtime
 /// thread per call (the task's answer woke the caller): here the SQLite worker's
 /// answer wakes the caller itself.
-struct ToTheEnd<F>
+pub(crate) struct ToTheEnd<F>
 where
     F: Future<Output: Send + 'static> + Send + 'static,
 {
@@ -106,12 +109,15 @@ where
 /// Runs a read where its caller awaits it: no task of its own, as nothing is left to
 /// finish if its caller drops it (see the module's note). Outside a tokio runtime it
 /// answers as a write does (sqlx's pool needs one), instead of panicking in sqlx.
-pub(crate) async fn in_place<T, F>(read: F) -> Result<T, StorageError>
+/// Not an `async fn`, for the reason [`run`] is not.
+pub(crate) fn in_place<T, F>(read: F) -> Either<F, Ready<Result<T, StorageError>>>
 where
     F: Future<Output = Result<T, StorageError>>,
 {
-    runtime()?;
-    read.await
+    match runtime() {
+        Ok(_) => Either::Left(read),
+        Err(no_runtime) => Either::Right(future::ready(Err(no_runtime))),
+    }
 }
 
 /// The runtime calls run on: the caller's, which sqlx needs too.
@@ -122,46 +128,4 @@ fn runtime() -> Result<tokio::runtime::Handle, StorageError> {
             "optimist-sqlite runs on tokio (sqlx's pool, and a task that finishes a write its caller drops): call it inside a tokio runtime",
         )
     })
-}
-
-/// A [`Write`] a spawned task owns (a `Write` borrows its key and value).
-#[derive(Clone, Debug)]
-pub(crate) struct OwnedWrite {
-    key: Key,
-    expect: Expect,
-    change: OwnedChange,
-    token: WriteToken,
-}
-
-#[derive(Clone, Debug)]
-enum OwnedChange {
-    Put(Value),
-    Delete,
-    Keep,
-}
-
-impl OwnedWrite {
-    pub(crate) fn of(write: &Write<'_>) -> Self {
-        let change = match write.change {
-            Change::Put(value) => OwnedChange::Put(value.clone()),
-            Change::Delete => OwnedChange::Delete,
-            Change::Keep => OwnedChange::Keep,
-        };
-        Self {
-            key: write.key.clone(),
-            expect: write.expect,
-            change,
-            token: write.token,
-        }
-    }
-
-    /// The write again, borrowing from this one.
-    pub(crate) fn write(&self) -> Write<'_> {
-        let change = match &self.change {
-            OwnedChange::Put(value) => Change::Put(value),
-            OwnedChange::Delete => Change::Delete,
-            OwnedChange::Keep => Change::Keep,
-        };
-        Write::new(&self.key, self.expect, change).with_token(self.token)
-    }
 }

@@ -10,13 +10,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Capabilities, CommitOutcome, ErrorKind, Held, Key, Outcome, RangePage, RangeRequest, Record,
-    Storage, StorageError, Write,
+    Capabilities, CommitOutcome, ErrorKind, Held, Key, Outcome, OwnedPut, OwnedWrite, PutAnswer,
+    RangePage, RangeRequest, Record, Storage, StorageError, Write,
 };
 
 use crate::builder::SqliteStoreBuilder;
 use crate::db::Db;
-use crate::detach::{self, OwnedWrite};
+use crate::detach;
 use crate::error::{self, BACKEND};
 use crate::item::{self, Encoded};
 use crate::sql::Sql;
@@ -166,6 +166,15 @@ impl Storage for SqliteStore {
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
         let (store, write) = (self.clone(), OwnedWrite::of(write));
         detach::run(async move { store.write_now(&write.write()).await }).await
+    }
+
+    /// A put's first attempt lends its value to the call instead of copying it.
+    async fn write_value(&self, put: OwnedPut<'_>) -> PutAnswer {
+        put.lend(|write| {
+            let store = self.clone();
+            detach::run(async move { store.write_now(&write.write()).await })
+        })
+        .await
     }
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {

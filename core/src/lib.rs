@@ -64,7 +64,7 @@ pub use reads::{
 pub use serde_json::Value;
 pub use storage::{
     Applied, Change, CommitOutcome, Decision, ErrorKind, Expect, Held, Outcome, OwnedPut,
-    ParseTokenError, PutAnswer, Record, Storage, StorageError, Write, WriteToken,
+    OwnedWrite, ParseTokenError, PutAnswer, Record, Storage, StorageError, Write, WriteToken,
 };
 pub use store::VersionedStore;
 pub use store_future::StoreFuture;

@@ -98,7 +98,7 @@ where
         && matches!(write.expect, Expect::At(_))
         && write.new_version().is_none();
     let mut sent = if exhausted_put {
-        Write::new(key, write.expect, Change::Keep).with_token(write.token)
+        Write::carrying(key, write.expect, Change::Keep, write.token)
     } else {
         write
     };

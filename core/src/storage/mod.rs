@@ -20,7 +20,7 @@ use async_trait::async_trait;
 
 pub use error::{Applied, ErrorKind, StorageError};
 pub use outcome::{CommitOutcome, Outcome};
-pub use owned::{OwnedPut, PutAnswer};
+pub use owned::{OwnedPut, OwnedWrite, PutAnswer};
 pub use record::{Held, Record};
 pub use token::{ParseTokenError, WriteToken};
 pub use write::{Change, Decision, Expect, Write};
