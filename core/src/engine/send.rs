@@ -129,7 +129,9 @@ where
             }
             Err(err) if err.applied() == Applied::Maybe => {
                 lost_answer = true;
-                match settle::read(store, key).await {
+                // Boxed, as the pause below: failure paths, which held inline made
+                // every write's future (and the box it is sent in) larger.
+                match Box::pin(settle::read(store, key)).await {
                     Ok(record) => match settle::judge(&sent, record.as_ref(), tombstones) {
                         Settled::Applied(previous) => break Ok(Ok(previous)),
                         Settled::Taken => break Ok(Err(record)),
@@ -145,7 +147,7 @@ where
             Err(err) if err.is_transient() => err,
             Err(err) => break Err((err, false)),
         };
-        if let Err(spent) = pause(policy, attempts, failure).await {
+        if let Err(spent) = Box::pin(pause(policy, attempts, failure)).await {
             break Err((spent, true));
         }
     };

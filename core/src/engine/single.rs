@@ -168,21 +168,25 @@ async fn put_awaited<S: Storage + ?Sized>(
 ) -> (Result<Version>, u32) {
     let version =
         |sent: &Write<'_>, previous| put_version(store, operation, key, sent.expect, previous);
-    let write = Write::carrying(key, expect, Change::Put(&value), token);
-    let at_the_end = matches!(expect, Expect::At(_)) && write.new_version().is_none();
-    if first.is_some() || at_the_end {
-        return send(store, operation, write, first, version).await;
-    }
-    match store
-        .write_value(OwnedPut::new(key, expect, token, value))
-        .await
-    {
-        PutAnswer::Kept { previous } => (put_version(store, operation, key, expect, previous), 1),
-        PutAnswer::Answered { answer, value } => {
-            let write = Write::carrying(key, expect, Change::Put(&value), token);
-            send(store, operation, write, Some(answer), version).await
+    // No version follows `expected = u64::MAX`: `send` makes that put a check.
+    let at_the_end = matches!(expect, Expect::At(_)) && expect.next_version().is_none();
+    let (value, first) = if first.is_some() || at_the_end {
+        (value, first)
+    } else {
+        match store
+            .write_value(OwnedPut::new(key, expect, token, value))
+            .await
+        {
+            PutAnswer::Kept { previous } => {
+                return (put_version(store, operation, key, expect, previous), 1);
+            }
+            PutAnswer::Answered { answer, value } => (value, Some(answer)),
         }
-    }
+    };
+    // One call of `send` for both ways here: each call is a future of its own, held
+    // side by side in this one.
+    let write = Write::carrying(key, expect, Change::Put(&value), token);
+    send(store, operation, write, first, version).await
 }
 
 /// The version a put under `expect` left on a key that held `previous`.

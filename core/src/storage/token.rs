@@ -71,22 +71,46 @@ pub struct ParseTokenError;
 impl FromStr for WriteToken {
     type Err = ParseTokenError;
 
+    // Every read of a stored token parses one: a half at a time in a `u64` (shifting a
+    // `u128` a digit at a time cost as much as the rest of a read's decoding).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if text.len() != 32 {
-            return Err(ParseTokenError);
-        }
-        text.bytes()
-            .try_fold(0u128, |bits, byte| {
-                let nibble = match byte {
-                    b'0'..=b'9' => byte - b'0',
-                    b'a'..=b'f' => byte - b'a' + 10,
-                    _ => return Err(ParseTokenError),
-                };
-                Ok(bits << 4 | u128::from(nibble))
-            })
-            .map(Self)
+        let (high, low) = text
+            .as_bytes()
+            .split_first_chunk::<16>()
+            .ok_or(ParseTokenError)?;
+        let low: &[u8; 16] = low.try_into().map_err(|_| ParseTokenError)?;
+        Ok(Self(
+            u128::from(hex_u64(high)?) << 64 | u128::from(hex_u64(low)?),
+        ))
     }
 }
+
+/// Sixteen lowercase hex digits as the number they spell.
+fn hex_u64(digits: &[u8; 16]) -> Result<u64, ParseTokenError> {
+    let mut bits = 0u64;
+    // Any digit that is not one sets a high bit here.
+    let mut not_hex = 0u8;
+    for &byte in digits {
+        let nibble = NIBBLES[usize::from(byte)];
+        not_hex |= nibble;
+        bits = bits << 4 | u64::from(nibble & 0xf);
+    }
+    if not_hex > 0xf {
+        return Err(ParseTokenError);
+    }
+    Ok(bits)
+}
+
+/// Each byte's value as a lowercase hex digit; `0xff` for a byte that is not one.
+const NIBBLES: [u8; 256] = {
+    let mut nibbles = [0xff; 256];
+    let mut digit = 0;
+    while digit < 16 {
+        nibbles[b"0123456789abcdef"[digit] as usize] = digit as u8;
+        digit += 1;
+    }
+    nibbles
+};
 
 #[cfg(test)]
 mod tests {
@@ -107,6 +131,33 @@ mod tests {
             let text = token.to_string();
             assert_eq!(text, format!("{bits:032x}"));
             assert_eq!(text.parse::<WriteToken>(), Ok(token));
+        }
+    }
+
+    #[test]
+    fn each_byte_is_judged_alone() {
+        // Every byte in every position: a digit parses to its value, anything else is
+        // refused (the high and the low half are parsed apart).
+        let zeros = [b'0'; 32];
+        for position in 0..32 {
+            for byte in 0..=255u8 {
+                let mut text = zeros;
+                text[position] = byte;
+                let Ok(text) = std::str::from_utf8(&text) else {
+                    continue;
+                };
+                let parsed = text.parse::<WriteToken>();
+                match (byte as char).to_digit(16) {
+                    Some(digit) if !byte.is_ascii_uppercase() => assert_eq!(
+                        parsed,
+                        Ok(WriteToken::from_u128(
+                            u128::from(digit) << (124 - 4 * position)
+                        )),
+                        "{text}"
+                    ),
+                    _ => assert_eq!(parsed, Err(ParseTokenError), "{text}"),
+                }
+            }
         }
     }
 
