@@ -58,9 +58,9 @@ pub(crate) fn token_text(token: WriteToken) -> String {
 /// A stored record: its value (as `value::text`, `None` for a tombstone), version and
 /// token (`None`: written by another client).
 pub(crate) fn record_from_columns(
-    value: Option<String>,
+    value: Option<&str>,
     version: i64,
-    token: Option<String>,
+    token: Option<&str>,
 ) -> Result<Record, Unreadable> {
     let version = version_from_column(version)?;
     let token = token
@@ -72,7 +72,7 @@ pub(crate) fn record_from_columns(
     let record = match value {
         None => Record::tombstone(version),
         Some(text) => {
-            let value = serde_json::from_str(&text)
+            let value = serde_json::from_str(text)
                 .map_err(|e| Unreadable(format!("stored value is not readable JSON: {e}")))?;
             Record::item(value, version)
         }
@@ -125,8 +125,8 @@ mod tests {
     #[test]
     fn records_are_read_or_refused() {
         let token = WriteToken::from_u128(0xabc);
-        let item = record_from_columns(Some("{\"a\":[1e16]}".into()), 3, Some(token_text(token)))
-            .expect("item");
+        let item =
+            record_from_columns(Some("{\"a\":[1e16]}"), 3, Some(&token_text(token))).expect("item");
         assert_eq!(
             item,
             Record::item(json!({"a": [1e16]}), Version::new(3)).with_token(Some(token))
@@ -134,18 +134,18 @@ mod tests {
         assert!(item.value.as_ref().is_some_and(|v| v["a"][0].is_f64()));
         // JSON null is an item; SQL NULL is a tombstone.
         assert_eq!(
-            record_from_columns(Some("null".into()), 1, None).expect("null"),
+            record_from_columns(Some("null"), 1, None).expect("null"),
             Record::item(Value::Null, Version::FIRST)
         );
         assert_eq!(
             record_from_columns(None, 4, None).expect("tombstone"),
             Record::tombstone(Version::new(4))
         );
-        let err = record_from_columns(Some("{".into()), 1, None).expect_err("not JSON");
+        let err = record_from_columns(Some("{"), 1, None).expect_err("not JSON");
         assert!(err.to_string().contains("not readable JSON"), "{err}");
-        assert!(record_from_columns(Some("1".into()), -2, None).is_err());
+        assert!(record_from_columns(Some("1"), -2, None).is_err());
         for bad in ["", "xyz", "ABC00000000000000000000000000000", "0"] {
-            let err = record_from_columns(None, 1, Some(bad.into())).expect_err("bad token");
+            let err = record_from_columns(None, 1, Some(bad)).expect_err("bad token");
             assert!(err.to_string().contains("write token"), "{err}");
         }
     }

@@ -27,9 +27,10 @@ pub(crate) fn record_at(
     first: usize,
     applied: Applied,
 ) -> Result<Record, StorageError> {
-    let value = column(row, first, applied)?;
+    // Read in place, not copied into `String`s first.
+    let value: Option<&str> = column(row, first, applied)?;
     let version = column(row, first + 1, applied)?;
-    let token = column(row, first + 2, applied)?;
+    let token: Option<&str> = column(row, first + 2, applied)?;
     record_from_columns(value, version, token).map_err(|e| error::unreadable(e, applied))
 }
 
