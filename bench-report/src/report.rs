@@ -127,7 +127,7 @@ impl Report {
             self.rounds,
             self.window.0.as_millis()
         );
-        out += "| workload | clients | optimist ops/s | raw ops/s | ratio | optimist p50 / p99 | raw p50 / p99 |\n";
+        out += "| workload | clients | optimist ops/s | raw ops/s | ratio (quartiles) | optimist p50 / p99 | raw p50 / p99 |\n";
         out += "|---|---:|---:|---:|---:|---:|---:|\n";
         // Items 0..=16: the conflicts' item and one per client; the conflicts' item
         // then leaves the version its callers ask for.
@@ -135,12 +135,12 @@ impl Report {
         self.leave_stale_version(&optimist, &raw).await;
         for workload in [Workload::Get, Workload::Update, Workload::Conflict] {
             for count in [1, 16] {
-                let (o, r) = self
+                let paired = self
                     .pair(&optimist, &raw, &versions, |subject, versions| {
                         clients(subject, workload, count, self.window, versions)
                     })
                     .await;
-                out += &row(workload.name(), &count.to_string(), &o, &r);
+                out += &row(workload.name(), &count.to_string(), &paired);
             }
         }
         let _ = writeln!(
@@ -149,7 +149,7 @@ impl Report {
             self.rounds,
             self.window.0.as_millis()
         );
-        out += "| operation | items | optimist ops/s | raw ops/s | ratio | optimist p50 / p99 | raw p50 / p99 |\n";
+        out += "| operation | items | optimist ops/s | raw ops/s | ratio (quartiles) | optimist p50 / p99 | raw p50 / p99 |\n";
         out += "|---|---:|---:|---:|---:|---:|---:|\n";
         let mut filled = 17;
         let mut flat: Vec<(Workload, f64, f64)> = Vec::new();
@@ -159,13 +159,17 @@ impl Report {
                 filled = items;
             }
             for workload in [Workload::Get, Workload::Update] {
-                let (o, r) = self
+                let paired = self
                     .pair(&optimist, &raw, &versions, |subject, versions| {
                         sizes(subject, workload, items, self.window, versions)
                     })
                     .await;
-                out += &row(workload.name(), &items.to_string(), &o, &r);
-                flat.push((workload, o.ops_per_second(), r.ops_per_second()));
+                out += &row(workload.name(), &items.to_string(), &paired);
+                flat.push((
+                    workload,
+                    paired.optimist.ops_per_second(),
+                    paired.raw.ops_per_second(),
+                ));
             }
         }
         if !self.note.is_empty() {
@@ -191,41 +195,79 @@ impl Report {
         emit(&out);
     }
 
-    /// Runs `measure` on each side, `rounds` times, the order swapped every round, and
-    /// sums each side's figures.
+    /// Runs `measure` on each side, `rounds` times, the order swapped every round:
+    /// each side's figures summed, and the throughput ratios of the rounds.
     async fn pair<'v, F, Fut>(
         &self,
         optimist: &Arc<dyn Subject>,
         raw: &Arc<dyn Subject>,
         versions: &'v (Versions, Versions),
         measure: F,
-    ) -> (Figures, Figures)
+    ) -> Paired
     where
         F: Fn(Arc<dyn Subject>, &'v Versions) -> Fut,
         Fut: std::future::Future<Output = Figures>,
     {
         let (mut o, mut r) = (Figures::default(), Figures::default());
+        let mut ratios = Vec::with_capacity(self.rounds);
         for round in 0..self.rounds {
-            let sides = if round % 2 == 0 {
-                [(optimist, &versions.0, &mut o), (raw, &versions.1, &mut r)]
+            let (optimist_round, raw_round) = if round % 2 == 0 {
+                let o = measure(Arc::clone(optimist), &versions.0).await;
+                (o, measure(Arc::clone(raw), &versions.1).await)
             } else {
-                [(raw, &versions.1, &mut r), (optimist, &versions.0, &mut o)]
+                let r = measure(Arc::clone(raw), &versions.1).await;
+                (measure(Arc::clone(optimist), &versions.0).await, r)
             };
-            for (subject, versions, total) in sides {
-                let figures = measure(Arc::clone(subject), versions).await;
-                total.merge(&figures);
-            }
+            ratios.push(ratio(&optimist_round, &raw_round));
+            o.merge(&optimist_round);
+            r.merge(&raw_round);
         }
-        (o, r)
+        Paired {
+            optimist: o,
+            raw: r,
+            ratios,
+        }
     }
 }
 
-/// One table row: the workload, its parameter, both sides' figures and the ratio of
-/// their throughputs (optimist / raw: 1.0 costs nothing over the driver).
-fn row(name: &str, parameter: &str, o: &Figures, r: &Figures) -> String {
-    let ratio = o.ops_per_second() / r.ops_per_second().max(f64::MIN_POSITIVE);
+/// Both sides' figures over every round, and each round's throughput ratio.
+struct Paired {
+    optimist: Figures,
+    raw: Figures,
+    /// optimist ÷ raw ops/s of each round: the two sides ran back to back, so a burst
+    /// of load from elsewhere falls on one round's pair, not on one side's total.
+    ratios: Vec<f64>,
+}
+
+impl Paired {
+    /// The median of the rounds' ratios and their quartiles (nearest rank).
+    fn ratio(&self) -> (f64, f64, f64) {
+        let mut sorted = self.ratios.clone();
+        sorted.sort_by(f64::total_cmp);
+        let at = |q: f64| {
+            let last = sorted.len().saturating_sub(1);
+            sorted
+                .get((q * last as f64).round() as usize)
+                .copied()
+                .unwrap_or(f64::NAN)
+        };
+        (at(0.5), at(0.25), at(0.75))
+    }
+}
+
+/// optimist ÷ raw ops/s.
+fn ratio(o: &Figures, r: &Figures) -> f64 {
+    o.ops_per_second() / r.ops_per_second().max(f64::MIN_POSITIVE)
+}
+
+/// One table row: the workload, its parameter, both sides' figures and the median of
+/// the rounds' throughput ratios with their quartiles (optimist / raw: 1.0 costs
+/// nothing over the driver).
+fn row(name: &str, parameter: &str, paired: &Paired) -> String {
+    let (o, r) = (&paired.optimist, &paired.raw);
+    let (median, low, high) = paired.ratio();
     format!(
-        "| {name} | {parameter} | {:.0} | {:.0} | {ratio:.2} | {} / {} | {} / {} |\n",
+        "| {name} | {parameter} | {:.0} | {:.0} | {median:.2} ({low:.2}–{high:.2}) | {} / {} | {} / {} |\n",
         o.ops_per_second(),
         r.ops_per_second(),
         micros(o.latency(0.5)),
@@ -252,5 +294,28 @@ fn emit(tables: &str) {
         .and_then(|mut file| file.write_all(tables.as_bytes()));
     if let Err(err) = written {
         eprintln!("cannot append to {path}: {err}; the tables:\n{tables}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paired(ratios: &[f64]) -> Paired {
+        Paired {
+            optimist: Figures::default(),
+            raw: Figures::default(),
+            ratios: ratios.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_ratio_is_the_median_round_with_its_quartiles() {
+        // Nine rounds, out of order, one of them hit by a burst of load.
+        let (median, low, high) =
+            paired(&[0.97, 0.40, 0.99, 0.95, 1.01, 0.96, 0.98, 1.00, 0.94]).ratio();
+        assert_eq!((median, low, high), (0.97, 0.95, 0.99));
+        assert_eq!(paired(&[0.9]).ratio(), (0.9, 0.9, 0.9));
+        assert!(paired(&[]).ratio().0.is_nan());
     }
 }
