@@ -97,6 +97,9 @@ impl Raw {
         let mut conns = Vec::new();
         for _ in 0..connections.max(1) {
             let mut conn = PgConnection::connect(url).await?;
+            // The session the store's connections set up: plans by the primary key at
+            // every table size (see the store's pool).
+            conn.execute("SET enable_seqscan = off").await?;
             for statement in [&raw.get, &raw.insert, &raw.update] {
                 conn.prepare(statement.as_str()).await?;
             }
