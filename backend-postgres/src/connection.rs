@@ -145,7 +145,7 @@ impl Connection {
 
 /// Waits for `answer` at most `timeout`; also says whether the connection broke (the
 /// conversation failed or no answer came), so it must not be reused.
-async fn within<T>(
+pub(crate) async fn within<T>(
     timeout: Duration,
     answer: impl Future<Output = Result<T, sqlx::Error>>,
     if_lost: Applied,

@@ -16,7 +16,6 @@
 //! While the server cannot be reached, a caller that finds no idle connection fails at
 //! once with the reason the last attempt to reconnect gave, nothing sent.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
@@ -26,6 +25,7 @@ use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use tokio::sync::Semaphore;
 
+use crate::connection::within;
 use crate::error;
 
 /// The first wait before trying to open a replacement again; doubled up to
@@ -43,18 +43,6 @@ const MOST_BETWEEN_RECONNECTS: Duration = Duration::from_secs(2);
 /// every size; a statement with no index to use (the purge of old tombstones) still
 /// scans.
 const SESSION: &str = "SET enable_seqscan = off";
-
-/// Waits for `request`'s answer at most `timeout`: nothing is applied by the requests
-/// that set a connection up.
-async fn within<T>(
-    timeout: Duration,
-    request: impl Future<Output = Result<T, sqlx::Error>>,
-) -> Result<T, StorageError> {
-    match tokio::time::timeout(timeout, request).await {
-        Ok(answer) => answer.map_err(|err| error::sent(err, Applied::No)),
-        Err(_) => Err(error::timed_out(timeout, Applied::No)),
-    }
-}
 
 /// A pool of prepared connections to one server. Clones share it.
 #[derive(Clone)]
@@ -129,11 +117,13 @@ impl Pool {
         statements: &[String],
         response_timeout: Duration,
     ) -> Result<(), StorageError> {
+        // A connection that breaks here fails its set-up and is dropped: only the
+        // answer matters, not whether the connection could serve again.
         let session = sqlx::Executor::execute(&mut *conn, SESSION);
-        within(response_timeout, session).await?;
+        within(response_timeout, session, Applied::No).await.0?;
         for statement in statements {
             let prepared = sqlx::Executor::prepare(&mut *conn, statement.as_str());
-            within(response_timeout, prepared).await?;
+            within(response_timeout, prepared, Applied::No).await.0?;
         }
         Ok(())
     }
