@@ -1,6 +1,7 @@
 //! The store and its `Storage` impl: each call is one redb transaction on the blocking
 //! pool.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,6 +113,16 @@ impl RedbStore {
         let shared = Arc::clone(&self.shared);
         blocking::run(lost, move || work(&shared)).await
     }
+
+    /// One write in its own write transaction, on the blocking pool.
+    fn write_on_db(
+        &self,
+        write: OwnedWrite,
+    ) -> impl Future<Output = Result<Outcome, StorageError>> + Send + '_ {
+        self.on_db(Applied::Maybe, move |s| {
+            ops::write(&s.db, &s.table, &write, s.capabilities.tombstones)
+        })
+    }
 }
 
 #[async_trait]
@@ -155,22 +166,13 @@ impl Storage for RedbStore {
     }
 
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
-        let write = OwnedWrite::of(write);
-        self.on_db(Applied::Maybe, move |s| {
-            ops::write(&s.db, &s.table, &write, s.capabilities.tombstones)
-        })
-        .await
+        self.write_on_db(OwnedWrite::of(write)).await
     }
 
     /// A put's first attempt lends its value to the blocking thread instead of
     /// copying it.
     async fn write_value(&self, put: OwnedPut<'_>) -> PutAnswer {
-        put.lend(|write| {
-            self.on_db(Applied::Maybe, move |s| {
-                ops::write(&s.db, &s.table, &write, s.capabilities.tombstones)
-            })
-        })
-        .await
+        put.lend(|write| self.write_on_db(write)).await
     }
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {

@@ -3,6 +3,7 @@
 //! (see [`transaction`](crate::transaction)).
 
 use std::fmt;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -164,17 +165,12 @@ impl Storage for SqliteStore {
     }
 
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
-        let (store, write) = (self.clone(), OwnedWrite::of(write));
-        detach::run(async move { store.write_now(&write.write()).await }).await
+        self.write_detached(OwnedWrite::of(write)).await
     }
 
     /// A put's first attempt lends its value to the call instead of copying it.
     async fn write_value(&self, put: OwnedPut<'_>) -> PutAnswer {
-        put.lend(|write| {
-            let store = self.clone();
-            detach::run(async move { store.write_now(&write.write()).await })
-        })
-        .await
+        put.lend(|write| self.write_detached(write)).await
     }
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
@@ -215,6 +211,16 @@ impl SqliteStore {
             .await
             .map_err(error::unapplied)?;
         row.map(|row| item::record_at(&row, 0)).transpose()
+    }
+
+    /// [`write_now`](Self::write_now), run to its end whatever its caller does
+    /// ([`detach::run`]).
+    fn write_detached(
+        &self,
+        write: OwnedWrite,
+    ) -> impl Future<Output = Result<Outcome, StorageError>> + Send + 'static {
+        let store = self.clone();
+        detach::run(async move { store.write_now(&write.write()).await })
     }
 
     async fn write_now(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
