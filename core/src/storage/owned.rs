@@ -49,12 +49,7 @@ impl<'a> OwnedPut<'a> {
     /// ([`Write::decide`]) or for [`Storage::write`](crate::Storage::write).
     pub fn write(&self) -> Write<'_> {
         // Not `Write::new`: that draws a token, which this put already has.
-        Write {
-            key: self.key,
-            expect: self.expect,
-            change: Change::Put(&self.value),
-            token: self.token,
-        }
+        Write::carrying(self.key, self.expect, Change::Put(&self.value), self.token)
     }
 }
 
