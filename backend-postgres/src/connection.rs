@@ -13,6 +13,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use futures_util::FutureExt as _;
 use optimist_core::{Applied, ErrorKind, StorageError};
 use sqlx::postgres::{PgArguments, PgConnection, PgRow, Postgres};
 use sqlx::query::Query;
@@ -145,12 +146,19 @@ impl Connection {
 
 /// Waits for `answer` at most `timeout`; also says whether the connection broke (the
 /// conversation failed or no answer came), so it must not be reused.
-pub(crate) async fn within<T>(
+///
+/// A combinator, not an `async fn`, which would hold `answer` twice (as passed and as
+/// awaited): every statement's future, and the box a write is sent in, would grow by
+/// the size of the statement's.
+pub(crate) fn within<T, F>(
     timeout: Duration,
-    answer: impl Future<Output = Result<T, sqlx::Error>>,
+    answer: F,
     if_lost: Applied,
-) -> (Result<T, StorageError>, bool) {
-    match tokio::time::timeout(timeout, answer).await {
+) -> impl Future<Output = (Result<T, StorageError>, bool)>
+where
+    F: Future<Output = Result<T, sqlx::Error>>,
+{
+    tokio::time::timeout(timeout, answer).map(move |answered| match answered {
         Ok(Ok(value)) => (Ok(value), false),
         Ok(Err(err)) => {
             let broke = matches!(
@@ -163,7 +171,7 @@ pub(crate) async fn within<T>(
             (Err(error::sent(err, if_lost)), broke)
         }
         Err(_elapsed) => (Err(error::timed_out(timeout, if_lost)), true),
-    }
+    })
 }
 
 impl Drop for Connection {

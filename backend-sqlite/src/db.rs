@@ -31,7 +31,15 @@ impl Db {
     /// A connection: from the pool (waiting for a free one), or the in-memory one.
     pub(crate) async fn acquire(&self) -> Result<Conn<'_>, sqlx::Error> {
         match self {
-            Db::Pool(pool) => pool.acquire().await.map(Conn::Pooled),
+            // An idle connection at once when there is one, as `acquire` would hand
+            // it over (the pool tests none before handing it out). Waiting is boxed:
+            // sqlx's wait is a 1.4 KB future, which held inline made every call's
+            // future larger than glibc's per-thread cache of freed blocks holds (1,032
+            // bytes), so each call took malloc's slow path.
+            Db::Pool(pool) => match pool.try_acquire() {
+                Some(conn) => Ok(Conn::Pooled(conn)),
+                None => Box::pin(pool.acquire()).await.map(Conn::Pooled),
+            },
             Db::Memory(conn) => Ok(Conn::Memory(conn.lock().await)),
         }
     }

@@ -81,83 +81,90 @@ pub(super) fn refused<S: Storage + ?Sized>(
 /// Sends `write` until it is settled; `first`: the answer to a first attempt already
 /// made (a put handed over with its value that the store did not keep). Answers the
 /// operation's result and how many requests it took.
-pub(super) async fn send<S, T>(
+///
+/// A function returning an `async` block rather than an `async fn`: an `async fn`
+/// keeps each argument twice in its future (as passed and as its local), which made
+/// every write's future, and the box a networked store's call is sent in, larger.
+#[allow(clippy::manual_async_fn)] // on purpose: see above
+pub(super) fn send<S, T>(
     store: &S,
     operation: Operation,
     write: Write<'_>,
     mut first: Option<std::result::Result<Outcome, StorageError>>,
     applied: impl FnOnce(&Write<'_>, Held) -> Result<T>,
-) -> (Result<T>, u32)
+) -> impl Future<Output = (Result<T>, u32)>
 where
     S: Storage + ?Sized,
 {
-    let key = write.key;
-    // No version follows `expected = u64::MAX`: send only the precondition, so the
-    // caller still learns whether it held (a conflict) and nothing is written.
-    let exhausted_put = matches!(write.change, Change::Put(_))
-        && matches!(write.expect, Expect::At(_))
-        && write.new_version().is_none();
-    let mut sent = if exhausted_put {
-        Write::carrying(key, write.expect, Change::Keep, write.token)
-    } else {
-        write
-    };
-    let policy = store.retry_policy();
-    let tombstones = store.capabilities().tombstones;
-    let mut attempts = 0;
-    // Whether an attempt may have applied without the engine seeing its answer.
-    let mut lost_answer = false;
-    let answer = loop {
-        attempts += 1;
-        let answer = match first.take() {
-            Some(answer) => answer,
-            None => store.write(&sent).await,
+    async move {
+        let key = write.key;
+        // No version follows `expected = u64::MAX`: send only the precondition, so the
+        // caller still learns whether it held (a conflict) and nothing is written.
+        let exhausted_put = matches!(write.change, Change::Put(_))
+            && matches!(write.expect, Expect::At(_))
+            && write.new_version().is_none();
+        let mut sent = if exhausted_put {
+            Write::carrying(key, write.expect, Change::Keep, write.token)
+        } else {
+            write
         };
-        let failure = match answer {
-            Ok(Outcome::Applied { previous }) => break Ok(Ok(previous)),
-            Ok(Outcome::Refused { current }) => {
-                match judge_refusal(&write, &sent, current.as_ref(), lost_answer, tombstones) {
-                    Refusal::AppliedBefore(previous) => break Ok(Ok(previous)),
-                    Refusal::Unsettled => break Err((settle::unsettled(), false)),
-                    Refusal::AskExactly(exact) if attempts < policy.max_attempts() => {
-                        sent = sent.expecting(exact);
-                        continue;
+        let policy = store.retry_policy();
+        let tombstones = store.capabilities().tombstones;
+        let mut attempts = 0;
+        // Whether an attempt may have applied without the engine seeing its answer.
+        let mut lost_answer = false;
+        let answer = loop {
+            attempts += 1;
+            let answer = match first.take() {
+                Some(answer) => answer,
+                None => store.write(&sent).await,
+            };
+            let failure = match answer {
+                Ok(Outcome::Applied { previous }) => break Ok(Ok(previous)),
+                Ok(Outcome::Refused { current }) => {
+                    match judge_refusal(&write, &sent, current.as_ref(), lost_answer, tombstones) {
+                        Refusal::AppliedBefore(previous) => break Ok(Ok(previous)),
+                        Refusal::Unsettled => break Err((settle::unsettled(), false)),
+                        Refusal::AskExactly(exact) if attempts < policy.max_attempts() => {
+                            sent = sent.expecting(exact);
+                            continue;
+                        }
+                        Refusal::AskExactly(_) | Refusal::ChangedMeanwhile => changed_meanwhile(),
+                        Refusal::Final => break Ok(Err(current)),
                     }
-                    Refusal::AskExactly(_) | Refusal::ChangedMeanwhile => changed_meanwhile(),
-                    Refusal::Final => break Ok(Err(current)),
                 }
-            }
-            Err(err) if err.applied() == Applied::Maybe => {
-                lost_answer = true;
-                // Boxed, as the pause below: failure paths, which held inline made
-                // every write's future (and the box it is sent in) larger.
-                match Box::pin(settle::read(store, key)).await {
-                    Ok(record) => match settle::judge(&sent, record.as_ref(), tombstones) {
-                        Settled::Applied(previous) => break Ok(Ok(previous)),
-                        Settled::Taken => break Ok(Err(record)),
-                        // The settling read just reached the store: send again at
-                        // once, so the state has the least time to move meanwhile.
-                        Settled::NotApplied if attempts < policy.max_attempts() => continue,
-                        Settled::NotApplied => err,
-                        Settled::Unknown => break Err((err, false)),
-                    },
-                    Err(_) => break Err((err, false)),
+                Err(err) if err.applied() == Applied::Maybe => {
+                    lost_answer = true;
+                    // Boxed, as the pause below: failure paths, which held inline made
+                    // every write's future (and the box it is sent in) larger.
+                    match Box::pin(settle::read(store, key)).await {
+                        Ok(record) => match settle::judge(&sent, record.as_ref(), tombstones) {
+                            Settled::Applied(previous) => break Ok(Ok(previous)),
+                            Settled::Taken => break Ok(Err(record)),
+                            // The settling read just reached the store: send again at
+                            // once, so the state has the least time to move meanwhile.
+                            Settled::NotApplied if attempts < policy.max_attempts() => continue,
+                            Settled::NotApplied => err,
+                            Settled::Unknown => break Err((err, false)),
+                        },
+                        Err(_) => break Err((err, false)),
+                    }
                 }
+                Err(err) if err.is_transient() => err,
+                Err(err) => break Err((err, false)),
+            };
+            if let Err(spent) = Box::pin(pause(policy, attempts, failure)).await {
+                break Err((spent, true));
             }
-            Err(err) if err.is_transient() => err,
-            Err(err) => break Err((err, false)),
         };
-        if let Err(spent) = Box::pin(pause(policy, attempts, failure)).await {
-            break Err((spent, true));
-        }
-    };
-    let result = match answer {
-        Err((err, spent)) => Err(public(store, operation, Some(key), err, spent)),
-        Ok(Ok(_)) if exhausted_put => Err(exhausted(store, operation, key)),
-        Ok(Ok(previous)) => applied(&sent, previous),
-        Ok(Err(current)) => Err(refused(store, operation, &write, current)),
-    };
-    (result, attempts)
+        let result = match answer {
+            Err((err, spent)) => Err(public(store, operation, Some(key), err, spent)),
+            Ok(Ok(_)) if exhausted_put => Err(exhausted(store, operation, key)),
+            Ok(Ok(previous)) => applied(&sent, previous),
+            Ok(Err(current)) => Err(refused(store, operation, &write, current)),
+        };
+        (result, attempts)
+    }
 }
 
 /// A refusal whose reported record meets the precondition.

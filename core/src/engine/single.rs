@@ -157,7 +157,10 @@ fn put<'a, S: Storage + ?Sized>(
 /// The attempts of a put the store did not settle at once: `first` is the answer to
 /// the first attempt, made with the value handed over and given back; `None`: no
 /// attempt made yet.
-async fn put_awaited<S: Storage + ?Sized>(
+///
+/// An `async` block, not an `async fn`, for the size of its future: see `send`.
+#[allow(clippy::manual_async_fn)] // on purpose: see above
+fn put_awaited<S: Storage + ?Sized>(
     store: &S,
     operation: Operation,
     key: &Key,
@@ -165,28 +168,30 @@ async fn put_awaited<S: Storage + ?Sized>(
     token: WriteToken,
     value: Value,
     first: Option<std::result::Result<Outcome, StorageError>>,
-) -> (Result<Version>, u32) {
-    let version =
-        |sent: &Write<'_>, previous| put_version(store, operation, key, sent.expect, previous);
-    // No version follows `expected = u64::MAX`: `send` makes that put a check.
-    let at_the_end = matches!(expect, Expect::At(_)) && expect.next_version().is_none();
-    let (value, first) = if first.is_some() || at_the_end {
-        (value, first)
-    } else {
-        match store
-            .write_value(OwnedPut::new(key, expect, token, value))
-            .await
-        {
-            PutAnswer::Kept { previous } => {
-                return (put_version(store, operation, key, expect, previous), 1);
+) -> impl Future<Output = (Result<Version>, u32)> {
+    async move {
+        let version =
+            |sent: &Write<'_>, previous| put_version(store, operation, key, sent.expect, previous);
+        // No version follows `expected = u64::MAX`: `send` makes that put a check.
+        let at_the_end = matches!(expect, Expect::At(_)) && expect.next_version().is_none();
+        let (value, first) = if first.is_some() || at_the_end {
+            (value, first)
+        } else {
+            match store
+                .write_value(OwnedPut::new(key, expect, token, value))
+                .await
+            {
+                PutAnswer::Kept { previous } => {
+                    return (put_version(store, operation, key, expect, previous), 1);
+                }
+                PutAnswer::Answered { answer, value } => (value, Some(answer)),
             }
-            PutAnswer::Answered { answer, value } => (value, Some(answer)),
-        }
-    };
-    // One call of `send` for both ways here: each call is a future of its own, held
-    // side by side in this one.
-    let write = Write::carrying(key, expect, Change::Put(&value), token);
-    send(store, operation, write, first, version).await
+        };
+        // One call of `send` for both ways here: each call is a future of its own, held
+        // side by side in this one.
+        let write = Write::carrying(key, expect, Change::Put(&value), token);
+        send(store, operation, write, first, version).await
+    }
 }
 
 /// The version a put under `expect` left on a key that held `previous`.

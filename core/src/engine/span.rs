@@ -1,7 +1,9 @@
 //! One `tracing` span per operation: the backend, the operation, its key and expected
 //! version, and once it ends, its outcome and how many requests it took.
 
-use futures_util::FutureExt as _;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
 use futures_util::future::Either;
 use tracing::field::{Empty, display};
 use tracing::instrument::Instrumented;
@@ -56,14 +58,42 @@ pub(super) fn within<F: Future>(span: &Span, future: F) -> Either<F, Instrumente
 /// Runs an operation's `attempts` (its result and how many requests it took) in its
 /// span, and closes the span with them.
 ///
-/// A combinator, not an `async fn`: an `async fn` keeps its argument beside the future
-/// it awaits, so every operation's future was held twice over (a SQLite put's 1.5 KB of
-/// attempts made a 4.7 KB future, copied into its box on every call).
-pub(super) fn run<T, F>(span: Span, attempts: F) -> impl Future<Output = Result<T>>
+/// A future of its own, not an `async fn` nor `within` and a `map`: an `async fn`
+/// keeps its argument beside the future it awaits (a SQLite put's 1.5 KB of attempts
+/// made a 4.7 KB future), and a map over `within` held the span twice.
+pub(super) fn run<T, F>(span: Span, attempts: F) -> Run<F>
 where
     F: Future<Output = (Result<T>, u32)>,
 {
-    within(&span, attempts).map(move |(result, attempts)| closed(&span, result, attempts))
+    Run { span, attempts }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`run`].
+    pub(super) struct Run<F> {
+        span: Span,
+        #[pin]
+        attempts: F,
+    }
+}
+
+impl<T, F> Future for Run<F>
+where
+    F: Future<Output = (Result<T>, u32)>,
+{
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let this = self.project();
+        // Entered only when someone listens: see `within`.
+        let (result, attempts) = if this.span.is_disabled() {
+            ready!(this.attempts.poll(cx))
+        } else {
+            let _entered = this.span.enter();
+            ready!(this.attempts.poll(cx))
+        };
+        Poll::Ready(closed(this.span, result, attempts))
+    }
 }
 
 /// Records how an operation ended, and says it in one debug event inside the span.
