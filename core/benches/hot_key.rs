@@ -271,6 +271,10 @@ fn hot_key(c: &mut Criterion) {
             .find(|l| l.0 == "naive_no_backoff")
             .map_or(1.0, |l| l.1);
         for (name, goodput, tally) in &lines {
+            // A strategy a filter left out ran nothing: no line for it.
+            if tally.successes + tally.exhausted == 0 {
+                continue;
+            }
             if tally.writes > 0 {
                 eprintln!(
                     "hot_key {setting} {name}: goodput {goodput:.0} increments/s ({:.2}x naive), {:.2} writes per increment, exhausted {} of {}",
