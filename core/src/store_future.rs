@@ -166,7 +166,7 @@ impl<T> Future for StoreFuture<'_, T> {
                 _ => Poll::Pending,
             },
             // Polled after it finished (unspecified for a future): never run the
-            // call twice. (`Deferred` was left by the loop above.)
+            // call twice. (No `Deferred` is left after the loop above.)
             State::Gone | State::Deferred(..) => Poll::Pending,
         }
     }
