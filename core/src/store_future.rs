@@ -153,21 +153,18 @@ impl<T> Future for StoreFuture<'_, T> {
                 }
             }
         }
-        match &mut this.state {
-            State::Boxed(future) => {
-                let poll = future.as_mut().poll(cx);
-                if poll.is_ready() {
-                    this.state = State::Gone;
-                }
-                poll
+        if let State::Boxed(future) = &mut this.state {
+            let poll = future.as_mut().poll(cx);
+            if poll.is_ready() {
+                this.state = State::Gone;
             }
-            State::Ready(_) => match std::mem::replace(&mut this.state, State::Gone) {
-                State::Ready(result) => Poll::Ready(result),
-                _ => Poll::Pending,
-            },
+            return poll;
+        }
+        match std::mem::replace(&mut this.state, State::Gone) {
+            State::Ready(result) => Poll::Ready(result),
             // Polled after it finished (unspecified for a future): never run the
             // call twice. (No `Deferred` is left after the loop above.)
-            State::Gone | State::Deferred(..) => Poll::Pending,
+            _ => Poll::Pending,
         }
     }
 }
