@@ -196,7 +196,7 @@ forward_storage!(Box<S>, &S);
 
 /// The future of a single-item call: `run` made with these arguments at the first poll.
 fn deferred<'a, T>(
-    run: fn(Call<'a>) -> StoreFuture<'a, T>,
+    run: fn(&mut Call<'a>) -> StoreFuture<'a, T>,
     store: &'a dyn Storage,
     operation: Operation,
     key: &'a Key,

@@ -21,32 +21,25 @@ use crate::{
 };
 
 /// `get`, run at its future's first poll.
-pub(super) fn get_call(call: Call<'_>) -> StoreFuture<'_, Option<Versioned<Value>>> {
+pub(super) fn get_call<'a>(call: &mut Call<'a>) -> StoreFuture<'a, Option<Versioned<Value>>> {
     get(call.store, call.key)
 }
 
-/// `insert`, `update` and `put`, run at their future's first poll.
-pub(super) fn put_call(call: Call<'_>) -> StoreFuture<'_, Version> {
-    put(
-        call.store,
-        call.operation,
-        call.key,
-        call.expect,
-        call.value,
-    )
+/// `insert`, `update` and `put`, run at their future's first poll: the value is
+/// taken out of the call, the rest copied.
+pub(super) fn put_call<'a>(call: &mut Call<'a>) -> StoreFuture<'a, Version> {
+    let value = std::mem::take(&mut call.value);
+    put(call.store, call.operation, call.key, call.expect, value)
 }
 
 /// `delete`, run at its future's first poll.
-pub(super) fn delete_call(call: Call<'_>) -> StoreFuture<'_, ()> {
-    StoreFuture::new(async move {
-        delete(call.store, call.operation, call.key, call.expect)
-            .await
-            .map(|_| ())
-    })
+pub(super) fn delete_call<'a>(call: &mut Call<'a>) -> StoreFuture<'a, ()> {
+    let (store, operation, key, expect) = (call.store, call.operation, call.key, call.expect);
+    StoreFuture::new(async move { delete(store, operation, key, expect).await.map(|_| ()) })
 }
 
 /// `remove`, run at its future's first poll.
-pub(super) fn remove_call(call: Call<'_>) -> StoreFuture<'_, Option<Version>> {
+pub(super) fn remove_call<'a>(call: &mut Call<'a>) -> StoreFuture<'a, Option<Version>> {
     StoreFuture::new(delete(call.store, call.operation, call.key, call.expect))
 }
 
