@@ -192,6 +192,7 @@ pub(crate) fn apply(items: &mut Items, write: &Write<'_>) -> Outcome {
 /// Applies a put handed over with its value: the same judgement as [`apply`], the
 /// value moved into the map, not copied. A put is applied or refused, never turned
 /// into a delete or a no-op.
+#[inline(always)]
 fn apply_owned(items: &mut Items, put: OwnedPut<'_>) -> PutAnswer {
     let decision = |held| put.write().decide(held);
     // One lookup for the common case, a record replaced in place.

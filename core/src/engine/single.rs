@@ -117,7 +117,13 @@ fn put<'a, S: Storage + ?Sized>(
     };
     let (value, first) = match first {
         Ok(PutAnswer::Kept { previous }) => {
-            let result = put_version(store, operation, key, expect, previous);
+            // The common answer built where it is returned, not in a local copied
+            // there (a copy read just after its parts were written stalls).
+            if let Some(version) = version_after_put(expect, previous) {
+                span::close_ok(&span, 1);
+                return StoreFuture::ready(Ok(version));
+            }
+            let result = Err(exhausted(store, operation, key));
             return StoreFuture::ready(span::closed(&span, result, 1));
         }
         Ok(PutAnswer::Answered { answer, value }) => (value, Some(answer)),

@@ -103,6 +103,14 @@ pub(super) fn close<T>(span: &Span, result: &Result<T>, attempts: u32) {
     }
 }
 
+/// [`close`] for a success, without the result.
+#[inline]
+pub(super) fn close_ok(span: &Span, attempts: u32) {
+    if !span.is_disabled() {
+        record_end(span, "ok", attempts);
+    }
+}
+
 /// [`close`], handing the result on.
 #[inline]
 pub(super) fn closed<T>(span: &Span, result: Result<T>, attempts: u32) -> Result<T> {
