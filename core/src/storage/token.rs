@@ -211,10 +211,9 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let mut all = draw();
-        let other = std::thread::spawn(draw)
-            .join()
-            .expect("the other thread draws");
-        all.extend(other);
+        let other = std::thread::spawn(draw).join();
+        assert!(other.is_ok(), "the other thread's draws panicked");
+        all.extend(other.unwrap_or_default());
         let count = all.len();
         all.sort();
         all.dedup();
