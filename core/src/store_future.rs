@@ -79,6 +79,9 @@ pub(crate) struct Call<'a> {
     pub(crate) expect: Expect,
     /// The value written (taken out by the call); `Null` for a read or a delete.
     pub(crate) value: Value,
+    /// Cleared just before the call runs: a call that panicked, its future polled
+    /// again, must not run a second time (with its value already taken).
+    pub(crate) fresh: bool,
 }
 
 impl<'a, T> StoreFuture<'a, T> {
@@ -147,6 +150,11 @@ impl<T> Future for StoreFuture<'_, T> {
         // (backend-memory's paired bench); the call runs on the arguments where they
         // lie, taking out only the value, rather than on a copy of them.
         if let State::Deferred(run, call) = &mut this.state {
+            if !std::mem::replace(&mut call.fresh, false) {
+                // The call ran and panicked: like a finished future, never answer.
+                this.state = State::Gone;
+                return Poll::Pending;
+            }
             let started = run(call);
             match started.state {
                 State::Ready(result) => {
@@ -233,5 +241,59 @@ mod tests {
         assert!(poll_once(&mut future).is_pending());
         assert!(poll_once(&mut future).is_pending());
         assert!(matches!(poll_once(&mut future), Poll::Ready(Ok(3))));
+    }
+
+    /// A store whose immediate write panics, counting its calls.
+    struct Panicking {
+        capabilities: crate::Capabilities,
+        calls: std::sync::atomic::AtomicU32,
+    }
+
+    #[async_trait::async_trait]
+    impl Storage for Panicking {
+        fn backend_name(&self) -> &'static str {
+            "panicking"
+        }
+        fn capabilities(&self) -> &crate::Capabilities {
+            &self.capabilities
+        }
+        async fn read(
+            &self,
+            _key: &crate::Key,
+        ) -> std::result::Result<Option<crate::Record>, crate::StorageError> {
+            Ok(None)
+        }
+        async fn write(
+            &self,
+            _write: &crate::Write<'_>,
+        ) -> std::result::Result<crate::Outcome, crate::StorageError> {
+            Ok(crate::Outcome::Refused { current: None })
+        }
+        #[allow(clippy::panic)] // the point of this store
+        fn write_value_now<'a>(
+            &self,
+            _put: crate::OwnedPut<'a>,
+        ) -> std::result::Result<crate::PutAnswer, crate::OwnedPut<'a>> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            panic!("a store's bug");
+        }
+    }
+
+    #[test]
+    fn a_call_that_panicked_never_runs_again() {
+        use crate::VersionedStore;
+        let store = Panicking {
+            capabilities: crate::Capabilities::new(),
+            calls: Default::default(),
+        };
+        let key = crate::Key::new("k");
+        let mut future = store.put(&key, serde_json::json!({"a": 1}));
+        let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            poll_once(&mut future).is_ready()
+        }));
+        assert!(first.is_err(), "the store's panic reaches the caller");
+        assert!(poll_once(&mut future).is_pending());
+        assert!(poll_once(&mut future).is_pending());
+        assert_eq!(store.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

@@ -209,6 +209,7 @@ fn deferred<'a, T>(
         key,
         expect,
         value,
+        fresh: true,
     };
     StoreFuture::deferred(run, call)
 }
