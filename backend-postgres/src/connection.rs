@@ -1,5 +1,5 @@
 //! One connection of the store's pool for one operation, every request on it bounded
-//! by the response timeout.
+//! by the response timeout (on the connection's own timer, see `response_timer`).
 //!
 //! PostgreSQL has no timeout of its own on an answer: a server that hangs would hang
 //! the caller. Each request here waits at most the store's response timeout. A request
@@ -20,6 +20,7 @@ use sqlx::query::Query;
 
 use crate::error;
 use crate::pool::{Leased, Pool};
+use crate::response_timer::ResponseTimer;
 
 /// A connection taken from the pool for one operation.
 pub(crate) struct Connection {
@@ -75,8 +76,9 @@ impl Connection {
         if_lost: Applied,
     ) -> Result<Option<PgRow>, StorageError> {
         let timeout = self.timeout;
-        let conn = self.raw()?;
-        let (answer, broke) = within(timeout, query.fetch_optional(conn), if_lost).await;
+        let (conn, timer) = self.raw()?;
+        let answered = timer.within(timeout, query.fetch_optional(conn)).await;
+        let (answer, broke) = settle(answered, timeout, if_lost);
         self.broken |= broke;
         self.waiting = false;
         answer
@@ -89,8 +91,9 @@ impl Connection {
         if_lost: Applied,
     ) -> Result<Vec<PgRow>, StorageError> {
         let timeout = self.timeout;
-        let conn = self.raw()?;
-        let (answer, broke) = within(timeout, query.fetch_all(conn), if_lost).await;
+        let (conn, timer) = self.raw()?;
+        let answered = timer.within(timeout, query.fetch_all(conn)).await;
+        let (answer, broke) = settle(answered, timeout, if_lost);
         self.broken |= broke;
         self.waiting = false;
         answer
@@ -127,8 +130,11 @@ impl Connection {
 
     async fn simple(&mut self, sql: &'static str, if_lost: Applied) -> Result<(), StorageError> {
         let timeout = self.timeout;
-        let conn = self.raw()?;
-        let (answer, broke) = within(timeout, sqlx::Executor::execute(conn, sql), if_lost).await;
+        let (conn, timer) = self.raw()?;
+        let answered = timer
+            .within(timeout, sqlx::Executor::execute(conn, sql))
+            .await;
+        let (answer, broke) = settle(answered, timeout, if_lost);
         self.broken |= broke;
         self.waiting = false;
         answer.map(|_| ())
@@ -136,7 +142,7 @@ impl Connection {
 
     /// The connection, for one request: from here until its answer is read, a
     /// dropped call leaves the connection mid-exchange.
-    fn raw(&mut self) -> Result<&mut PgConnection, StorageError> {
+    fn raw(&mut self) -> Result<(&mut PgConnection, &mut ResponseTimer), StorageError> {
         self.waiting = true;
         self.conn.as_mut().and_then(Leased::raw).ok_or_else(|| {
             StorageError::not_applied(ErrorKind::Other, "the connection was already closed")
@@ -144,12 +150,12 @@ impl Connection {
     }
 }
 
-/// Waits for `answer` at most `timeout`; also says whether the connection broke (the
-/// conversation failed or no answer came), so it must not be reused.
+/// Waits for `answer` at most `timeout` on a timer of its own, for requests of no
+/// pooled connection (set-up, closing); also says whether the connection broke (see
+/// [`settle`]).
 ///
 /// A combinator, not an `async fn`, which would hold `answer` twice (as passed and as
-/// awaited): every statement's future, and the box a write is sent in, would grow by
-/// the size of the statement's.
+/// awaited).
 pub(crate) fn within<T, F>(
     timeout: Duration,
     answer: F,
@@ -158,9 +164,21 @@ pub(crate) fn within<T, F>(
 where
     F: Future<Output = Result<T, sqlx::Error>>,
 {
-    tokio::time::timeout(timeout, answer).map(move |answered| match answered {
-        Ok(Ok(value)) => (Ok(value), false),
-        Ok(Err(err)) => {
+    tokio::time::timeout(timeout, answer)
+        .map(move |answered| settle(answered.ok(), timeout, if_lost))
+}
+
+/// A request's outcome from its answer (`None`: none came within `timeout`), and
+/// whether the connection broke (the conversation failed or no answer came), so it
+/// must not be reused.
+fn settle<T>(
+    answered: Option<Result<T, sqlx::Error>>,
+    timeout: Duration,
+    if_lost: Applied,
+) -> (Result<T, StorageError>, bool) {
+    match answered {
+        Some(Ok(value)) => (Ok(value), false),
+        Some(Err(err)) => {
             let broke = matches!(
                 err,
                 sqlx::Error::Io(_)
@@ -170,8 +188,8 @@ where
             );
             (Err(error::sent(err, if_lost)), broke)
         }
-        Err(_elapsed) => (Err(error::timed_out(timeout, if_lost)), true),
-    })
+        None => (Err(error::timed_out(timeout, if_lost)), true),
+    }
 }
 
 impl Drop for Connection {

@@ -56,6 +56,7 @@ mod pool;
 mod purge;
 mod read_sql;
 mod reads;
+mod response_timer;
 mod row;
 mod schema;
 mod sql;

@@ -27,6 +27,7 @@ use tokio::sync::Semaphore;
 
 use crate::connection::within;
 use crate::error;
+use crate::response_timer::ResponseTimer;
 
 /// The first wait before trying to open a replacement again; doubled up to
 /// [`MOST_BETWEEN_RECONNECTS`].
@@ -54,7 +55,7 @@ struct Shared {
     options: PgConnectOptions,
     /// The statements every connection has prepared before it serves a call.
     statements: Vec<String>,
-    idle: Mutex<Vec<PgConnection>>,
+    idle: Mutex<Vec<(PgConnection, ResponseTimer)>>,
     /// One permit per idle connection; closed when the pool is closed.
     available: Semaphore,
     /// Connections closed whose replacement is not open yet.
@@ -71,6 +72,8 @@ struct Shared {
 /// [`Leased::discard`]; dropped without either, it is discarded.
 pub(crate) struct Leased {
     conn: Option<PgConnection>,
+    /// The connection's timer for its answers, kept with it in the pool.
+    timer: ResponseTimer,
     pool: Option<Pool>,
 }
 
@@ -99,12 +102,12 @@ impl Pool {
                 size,
             }),
         };
-        pool.shared.put_idle(first);
+        pool.shared.put_idle(first, ResponseTimer::default());
         // One after the other: a burst of connections at once makes the server (and a
         // loaded client) slow to answer each, for no gain at build.
         for _ in 1..size {
             let conn = pool.shared.open_prepared().await?;
-            pool.shared.put_idle(conn);
+            pool.shared.put_idle(conn, ResponseTimer::default());
         }
         Ok(pool)
     }
@@ -161,8 +164,9 @@ impl Pool {
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
         match conn {
-            Some(conn) => Ok(Leased {
+            Some((conn, timer)) => Ok(Leased {
                 conn: Some(conn),
+                timer,
                 pool: Some(self.clone()),
             }),
             // A permit stands for an idle connection; none means the pool was closed.
@@ -174,14 +178,14 @@ impl Pool {
     /// connection in use is closed when its call ends.
     pub(crate) async fn close(&self) {
         self.shared.available.close();
-        let idle: Vec<PgConnection> = std::mem::take(
+        let idle: Vec<(PgConnection, ResponseTimer)> = std::mem::take(
             &mut *self
                 .shared
                 .idle
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        for conn in idle {
+        for (conn, _timer) in idle {
             let closing = tokio::time::timeout(self.shared.response_timeout, conn.close());
             if let Ok(Err(err)) = closing.await {
                 tracing::debug!(%err, "closing a connection failed");
@@ -199,11 +203,11 @@ impl Pool {
         self.shared.size
     }
 
-    fn give_back(&self, conn: PgConnection) {
+    fn give_back(&self, conn: PgConnection, timer: ResponseTimer) {
         if self.shared.available.is_closed() {
             return; // closed: dropping it closes the socket
         }
-        self.shared.put_idle(conn);
+        self.shared.put_idle(conn, timer);
     }
 
     /// Closes `conn` (dropping it closes its socket; the server rolls back whatever it
@@ -223,11 +227,11 @@ impl Pool {
 }
 
 impl Shared {
-    fn put_idle(&self, conn: PgConnection) {
+    fn put_idle(&self, conn: PgConnection, timer: ResponseTimer) {
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(conn);
+            .push((conn, timer));
         self.available.add_permits(1);
     }
 
@@ -272,7 +276,7 @@ async fn replace(pool: Weak<Shared>) {
                     .unwrap_or_else(PoisonError::into_inner) = None;
                 shared.missing.fetch_sub(1, Ordering::SeqCst);
                 if !shared.available.is_closed() {
-                    shared.put_idle(conn);
+                    shared.put_idle(conn, ResponseTimer::default());
                 }
                 return;
             }
@@ -295,13 +299,14 @@ impl Leased {
     pub(crate) fn standalone(conn: PgConnection) -> Self {
         Self {
             conn: Some(conn),
+            timer: ResponseTimer::default(),
             pool: None,
         }
     }
 
-    /// The connection.
-    pub(crate) fn raw(&mut self) -> Option<&mut PgConnection> {
-        self.conn.as_mut()
+    /// The connection, and its timer for the answers to its requests.
+    pub(crate) fn raw(&mut self) -> Option<(&mut PgConnection, &mut ResponseTimer)> {
+        Some((self.conn.as_mut()?, &mut self.timer))
     }
 
     /// The connection itself, taken out.
@@ -312,7 +317,7 @@ impl Leased {
     /// Returns the connection to the pool, ready for the next call.
     pub(crate) fn give_back(mut self) {
         if let (Some(conn), Some(pool)) = (self.conn.take(), &self.pool) {
-            pool.give_back(conn);
+            pool.give_back(conn, std::mem::take(&mut self.timer));
         }
     }
 
