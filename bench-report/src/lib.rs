@@ -6,7 +6,8 @@
 //!
 //! - clients: 1 and 16 concurrent clients (tokio tasks) doing `get`, `update` (each
 //!   client its own item) and a conflicting update (all clients on one item, at a stale
-//!   version, refused with the current item): ops/s, p50 and p99 latency;
+//!   version, refused with the current item): ops/s, p50 and p99 latency, and the
+//!   process's CPU time per call;
 //! - sizes: the cost of one `get` and one `update` on a random item of a store
 //!   holding 1k, 100k or 1M items.
 //!

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::Subject;
 use crate::clients::{Workload, clients};
-use crate::measure::{Figures, Window};
+use crate::measure::{Figures, Window, process_cpu};
 use crate::sizes::sizes;
 
 /// The version each item is at, as the last call on it left it (1 after a fill).
@@ -127,8 +127,8 @@ impl Report {
             self.rounds,
             self.window.0.as_millis()
         );
-        out += "| workload | clients | optimist ops/s | raw ops/s | ratio (quartiles) | optimist p50 / p99 | raw p50 / p99 |\n";
-        out += "|---|---:|---:|---:|---:|---:|---:|\n";
+        out += "| workload | clients | optimist ops/s | raw ops/s | ratio (quartiles) | optimist p50 / p99 | raw p50 / p99 | client CPU per call, optimist / raw |\n";
+        out += "|---|---:|---:|---:|---:|---:|---:|---:|\n";
         // Items 0..=16: the conflicts' item and one per client; the conflicts' item
         // then leaves the version its callers ask for.
         self.fill(&optimist, &raw, 0, 17).await;
@@ -149,8 +149,8 @@ impl Report {
             self.rounds,
             self.window.0.as_millis()
         );
-        out += "| operation | items | optimist ops/s | raw ops/s | ratio (quartiles) | optimist p50 / p99 | raw p50 / p99 |\n";
-        out += "|---|---:|---:|---:|---:|---:|---:|\n";
+        out += "| operation | items | optimist ops/s | raw ops/s | ratio (quartiles) | optimist p50 / p99 | raw p50 / p99 | client CPU per call, optimist / raw |\n";
+        out += "|---|---:|---:|---:|---:|---:|---:|---:|\n";
         let mut filled = 17;
         let mut flat: Vec<(Workload, f64, f64)> = Vec::new();
         for &items in &self.sizes {
@@ -211,12 +211,22 @@ impl Report {
         let (mut o, mut r) = (Figures::default(), Figures::default());
         let mut ratios = Vec::with_capacity(self.rounds);
         for round in 0..self.rounds {
+            let timed = |subject: &Arc<dyn Subject>, versions: &'v Versions| {
+                let calls = measure(Arc::clone(subject), versions);
+                async move {
+                    let before = process_cpu();
+                    let mut figures = calls.await;
+                    let after = process_cpu();
+                    figures.used_cpu(after.zip(before).and_then(|(a, b)| a.checked_sub(b)));
+                    figures
+                }
+            };
             let (optimist_round, raw_round) = if round % 2 == 0 {
-                let o = measure(Arc::clone(optimist), &versions.0).await;
-                (o, measure(Arc::clone(raw), &versions.1).await)
+                let o = timed(optimist, &versions.0).await;
+                (o, timed(raw, &versions.1).await)
             } else {
-                let r = measure(Arc::clone(raw), &versions.1).await;
-                (measure(Arc::clone(optimist), &versions.0).await, r)
+                let r = timed(raw, &versions.1).await;
+                (timed(optimist, &versions.0).await, r)
             };
             ratios.push(ratio(&optimist_round, &raw_round));
             o.merge(&optimist_round);
@@ -267,13 +277,24 @@ fn row(name: &str, parameter: &str, paired: &Paired) -> String {
     let (o, r) = (&paired.optimist, &paired.raw);
     let (median, low, high) = paired.ratio();
     format!(
-        "| {name} | {parameter} | {:.0} | {:.0} | {median:.2} ({low:.2}–{high:.2}) | {} / {} | {} / {} |\n",
+        "| {name} | {parameter} | {:.0} | {:.0} | {median:.2} ({low:.2}–{high:.2}) | {} / {} | {} / {} | {} / {} |\n",
         o.ops_per_second(),
         r.ops_per_second(),
         micros(o.latency(0.5)),
         micros(o.latency(0.99)),
         micros(r.latency(0.5)),
         micros(r.latency(0.99)),
+        cpu(o),
+        cpu(r),
+    )
+}
+
+/// A side's CPU time per call, or "n/a" where the process's could not be read.
+fn cpu(figures: &Figures) -> String {
+    // Two decimals: an in-process store's call costs well under a microsecond.
+    figures.cpu_per_call().map_or_else(
+        || "n/a".to_string(),
+        |per_call| format!("{:.2} µs", per_call.as_secs_f64() * 1e6),
     )
 }
 
