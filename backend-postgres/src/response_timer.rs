@@ -36,7 +36,6 @@ impl ResponseTimer {
             answer,
             timer: self,
             deadline: Instant::now().checked_add(timeout),
-            armed: false,
         }
     }
 
@@ -54,14 +53,12 @@ impl ResponseTimer {
 
 pin_project_lite::pin_project! {
     /// A request's answer, or `None` once the request's deadline has passed.
-    /// `deadline` is `None` for a timeout too long to have one (it never expires);
-    /// `armed`, once the timer was seen to go off no later than `deadline`.
+    /// `deadline` is `None` for a timeout too long to have one (it never expires).
     pub(crate) struct Within<'t, F> {
         #[pin]
         answer: F,
         timer: &'t mut ResponseTimer,
         deadline: Option<Instant>,
-        armed: bool,
     }
 }
 
@@ -81,13 +78,10 @@ impl<F: Future> Future for Within<'_, F> {
             // without it.
             return Poll::Pending;
         };
-        if !*this.armed {
-            // Set for an earlier deadline (or this one) it goes off in time; set for a
-            // later one (a longer timeout before), it would not.
-            if sleep.deadline() > deadline {
-                sleep.as_mut().reset(deadline);
-            }
-            *this.armed = true;
+        // Set for an earlier deadline (or this one) it goes off in time; set for a
+        // later one (a longer timeout before), it would not.
+        if sleep.deadline() > deadline {
+            sleep.as_mut().reset(deadline);
         }
         // Went off for an earlier request's deadline: armed again for this one, and
         // polled again so that it wakes this task. Twice at most: armed for this
@@ -114,6 +108,12 @@ mod tests {
 
     const TIMEOUT: Duration = Duration::from_secs(30);
 
+    /// An answer that comes `after` (of the paused clock) from its first poll.
+    async fn answer_after(after: Duration, answer: u8) -> u8 {
+        tokio::time::sleep(after).await;
+        answer
+    }
+
     fn paused_runtime() -> tokio::runtime::Runtime {
         let built = tokio::runtime::Builder::new_current_thread()
             .enable_time()
@@ -128,10 +128,7 @@ mod tests {
             let mut timer = ResponseTimer::default();
             assert_eq!(timer.within(TIMEOUT, async { 7 }).await, Some(7));
             // A request that waits on the network (the timer goes off meanwhile).
-            let answer = async {
-                tokio::time::sleep(Duration::from_secs(20)).await;
-                8
-            };
+            let answer = answer_after(Duration::from_secs(20), 8);
             assert_eq!(timer.within(TIMEOUT, answer).await, Some(8));
             // The timer is still armed for the first request's deadline, 20 s ago plus
             // 30 s; this request's deadline is 30 s from now, not 10.
@@ -145,10 +142,7 @@ mod tests {
     fn a_shorter_timeout_after_a_longer_one_still_ends_the_wait_at_its_deadline() {
         paused_runtime().block_on(async {
             let mut timer = ResponseTimer::default();
-            let answer = async {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                1
-            };
+            let answer = answer_after(Duration::from_secs(1), 1);
             assert_eq!(
                 timer.within(Duration::from_secs(3600), answer).await,
                 Some(1)
@@ -164,10 +158,7 @@ mod tests {
     fn a_timer_made_on_a_runtime_since_shut_down_is_made_again_on_the_next() {
         let mut timer = ResponseTimer::default();
         paused_runtime().block_on(async {
-            let answer = async {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                1
-            };
+            let answer = answer_after(Duration::from_secs(1), 1);
             assert_eq!(timer.within(TIMEOUT, answer).await, Some(1));
         });
         // The first runtime is gone: polling its timer would panic.
@@ -182,10 +173,7 @@ mod tests {
     fn a_timeout_too_long_for_a_deadline_never_expires() {
         paused_runtime().block_on(async {
             let mut timer = ResponseTimer::default();
-            let answer = async {
-                tokio::time::sleep(Duration::from_secs(365 * 24 * 3600)).await;
-                1
-            };
+            let answer = answer_after(Duration::from_secs(365 * 24 * 3600), 1);
             assert_eq!(timer.within(Duration::MAX, answer).await, Some(1));
         });
     }
