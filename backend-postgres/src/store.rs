@@ -8,8 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Applied, Capabilities, CommitOutcome, Key, Outcome, RangePage, RangeRequest, Record, Storage,
-    StorageError, Write,
+    Applied, Capabilities, CommitOutcome, Key, Outcome, OwnedPut, PutAnswer, RangePage,
+    RangeRequest, Record, Storage, StorageError, Write,
 };
 use sqlx::postgres::{PgPool, PgRow, Postgres};
 
@@ -234,6 +234,15 @@ impl Storage for PostgresStore {
 
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
         crate::write::write(self, write).await
+    }
+
+    /// As the default, without its second boxed future (its call of `write`).
+    async fn write_value(&self, put: OwnedPut<'_>) -> PutAnswer {
+        let answer = crate::write::write(self, &put.write()).await;
+        PutAnswer::Answered {
+            answer,
+            value: put.value,
+        }
     }
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {

@@ -3,13 +3,17 @@
 //! (the memory store) answers without allocating, while a wrapper or a networked store
 //! still hands any future over, boxed.
 
+mod first;
+
 use std::fmt;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use serde_json::Value;
 
 use crate::{Expect, Key, Operation, Result, Storage};
+
+pub(crate) use first::{ReadAnswer, Reading, Underway, Writing};
 
 /// The future of [`get`](crate::VersionedStore::get), [`insert`](crate::VersionedStore::insert),
 /// [`update`](crate::VersionedStore::update), [`delete`](crate::VersionedStore::delete),
@@ -62,6 +66,10 @@ pub struct StoreFuture<'a, T> {
 enum State<'a, T> {
     /// Not polled yet: the engine's call and its arguments.
     Deferred(fn(&mut Call<'a>) -> StoreFuture<'a, T>, Call<'a>),
+    /// A read's first request in flight.
+    Reading(Reading<'a, T>),
+    /// A put's first request in flight.
+    Writing(Writing<'a, T>),
     /// The answer, known before the first poll.
     Ready(Result<T>),
     /// Any other future.
@@ -123,6 +131,20 @@ impl<'a, T> StoreFuture<'a, T> {
             state: State::Deferred(run, call),
         }
     }
+
+    /// A read whose first request is in flight.
+    pub(crate) fn reading(first: Reading<'a, T>) -> Self {
+        Self {
+            state: State::Reading(first),
+        }
+    }
+
+    /// A put whose first request is in flight.
+    pub(crate) fn writing(first: Writing<'a, T>) -> Self {
+        Self {
+            state: State::Writing(first),
+        }
+    }
 }
 
 impl<'a, T> From<Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>> for StoreFuture<'a, T> {
@@ -164,6 +186,31 @@ impl<T> Future for StoreFuture<'_, T> {
                 started => this.state = started,
             }
         }
+        // A first request in flight: its answer judged, the call ends here or goes on
+        // in the future the judgement gives.
+        let judged = match &mut this.state {
+            State::Reading(first) => {
+                let answer = ready!(first.poll_request(cx));
+                match std::mem::replace(&mut this.state, State::Gone) {
+                    State::Reading(first) => Some(first.judge(answer)),
+                    _ => None,
+                }
+            }
+            State::Writing(first) => {
+                let answer = ready!(first.poll_request(cx));
+                match std::mem::replace(&mut this.state, State::Gone) {
+                    State::Writing(first) => Some(first.judge(answer)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(judged) = judged {
+            match judged.state {
+                State::Ready(result) => return Poll::Ready(result),
+                rest => this.state = rest,
+            }
+        }
         if let State::Boxed(future) = &mut this.state {
             let poll = future.as_mut().poll(cx);
             if poll.is_ready() {
@@ -185,6 +232,8 @@ impl<T> fmt::Debug for StoreFuture<'_, T> {
         let mut out = f.debug_struct("StoreFuture");
         match &self.state {
             State::Deferred(_, call) => out.field("deferred", &call.operation),
+            State::Reading(first) => out.field("reading", &first.underway.operation),
+            State::Writing(first) => out.field("writing", &first.underway.operation),
             State::Ready(result) => out.field("ready", &result.is_ok()),
             State::Boxed(_) => out.field("boxed", &true),
             State::Gone => out.field("finished", &true),
@@ -295,5 +344,97 @@ mod tests {
         assert!(poll_once(&mut future).is_pending());
         assert!(poll_once(&mut future).is_pending());
         assert_eq!(store.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    /// A store whose every request is pending once before it answers, as a networked
+    /// store's is; its writes are refused while `refuse` is set.
+    struct Slow {
+        capabilities: crate::Capabilities,
+        refuse: bool,
+    }
+
+    /// Pending once (waking its task), then ready.
+    async fn pending_once() {
+        let mut polled = false;
+        std::future::poll_fn(|cx| {
+            if std::mem::replace(&mut polled, true) {
+                Poll::Ready(())
+            } else {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
+    fn stored() -> crate::Record {
+        crate::Record::item(serde_json::json!({"a": 1}), Version::new(3))
+    }
+
+    #[async_trait::async_trait]
+    impl Storage for Slow {
+        fn backend_name(&self) -> &'static str {
+            "slow"
+        }
+        fn capabilities(&self) -> &crate::Capabilities {
+            &self.capabilities
+        }
+        async fn read(
+            &self,
+            _key: &crate::Key,
+        ) -> std::result::Result<Option<crate::Record>, crate::StorageError> {
+            pending_once().await;
+            Ok(Some(stored()))
+        }
+        async fn write(
+            &self,
+            _write: &crate::Write<'_>,
+        ) -> std::result::Result<crate::Outcome, crate::StorageError> {
+            pending_once().await;
+            Ok(if self.refuse {
+                crate::Outcome::Refused {
+                    current: Some(stored()),
+                }
+            } else {
+                crate::Outcome::Applied {
+                    previous: crate::Held::Item(Version::new(3)),
+                }
+            })
+        }
+    }
+
+    #[test]
+    fn a_first_request_still_pending_is_polled_until_it_answers() {
+        use crate::VersionedStore;
+        let key = crate::Key::new("k");
+        let store = Slow {
+            capabilities: crate::Capabilities::new(),
+            refuse: false,
+        };
+        let mut get = store.get(&key);
+        assert!(poll_once(&mut get).is_pending());
+        let answer = poll_once(&mut get);
+        assert!(
+            matches!(&answer, Poll::Ready(Ok(Some(item))) if item.version == Version::new(3)),
+            "{answer:?}"
+        );
+        assert!(poll_once(&mut get).is_pending(), "answered once");
+
+        let mut update = store.update(&key, Version::new(3), serde_json::json!({"a": 2}));
+        assert!(poll_once(&mut update).is_pending());
+        assert!(matches!(poll_once(&mut update), Poll::Ready(Ok(v)) if v == Version::new(4)));
+
+        let store = Slow {
+            capabilities: crate::Capabilities::new(),
+            refuse: true,
+        };
+        let mut stale = store.update(&key, Version::new(2), serde_json::json!({"a": 2}));
+        assert!(poll_once(&mut stale).is_pending());
+        let answer = poll_once(&mut stale);
+        assert!(
+            matches!(&answer, Poll::Ready(Err(Error::Conflict { conflict, .. }))
+                if conflict.current().map(|item| item.version) == Some(Version::new(3))),
+            "{answer:?}"
+        );
     }
 }
