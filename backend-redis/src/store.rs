@@ -14,8 +14,8 @@ use crate::{Prefix, RedisConnection, RedisStoreBuilder};
 use async_trait::async_trait;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{
-    Applied, Capabilities, CommitOutcome, ErrorKind, Key, Outcome, RangePage, RangeRequest, Record,
-    Storage, StorageError, Write,
+    Applied, Capabilities, CommitOutcome, ErrorKind, Key, Outcome, OwnedPut, PutAnswer, RangePage,
+    RangeRequest, Record, Storage, StorageError, Write,
 };
 
 /// A [`VersionedStore`](optimist_core::VersionedStore) on Redis: every item of the
@@ -194,6 +194,24 @@ impl RedisStore {
     ) -> redis::RedisResult<redis::Value> {
         self.inner.pool.run(script, Call { keys, args }).await
     }
+
+    /// [`Storage::write`]: `write.lua`, one round trip.
+    async fn write_script(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
+        let spell = &self.inner.keys;
+        let keys = [
+            spell.item(write.key),
+            spell.index(write.key.partition()),
+            spell.partitions(write.key.partition()),
+        ];
+        let encoded = WriteArgs::new(write, self.inner.tombstones())?;
+        let mut args = Vec::with_capacity(7);
+        encoded.push_to(&mut args);
+        let reply = self
+            .run(&scripts().write, &keys, &args)
+            .await
+            .map_err(|err| from_redis(err, Applied::Maybe))?;
+        reply::write(reply)
+    }
 }
 
 #[async_trait]
@@ -246,20 +264,16 @@ impl Storage for RedisStore {
     /// write's current record in the reply, the partition's index kept by the same
     /// script.
     async fn write(&self, write: &Write<'_>) -> Result<Outcome, StorageError> {
-        let spell = &self.inner.keys;
-        let keys = [
-            spell.item(write.key),
-            spell.index(write.key.partition()),
-            spell.partitions(write.key.partition()),
-        ];
-        let encoded = WriteArgs::new(write, self.inner.tombstones())?;
-        let mut args = Vec::with_capacity(7);
-        encoded.push_to(&mut args);
-        let reply = self
-            .run(&scripts().write, &keys, &args)
-            .await
-            .map_err(|err| from_redis(err, Applied::Maybe))?;
-        reply::write(reply)
+        self.write_script(write).await
+    }
+
+    /// As the default, without its second boxed future (its call of `write`).
+    async fn write_value(&self, put: OwnedPut<'_>) -> PutAnswer {
+        let answer = self.write_script(&put.write()).await;
+        PutAnswer::Answered {
+            answer,
+            value: put.value,
+        }
     }
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {
