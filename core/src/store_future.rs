@@ -292,65 +292,29 @@ mod tests {
         assert!(matches!(poll_once(&mut future), Poll::Ready(Ok(3))));
     }
 
-    /// A store whose immediate write panics, counting its calls.
-    struct Panicking {
+    /// How the test store answers.
+    enum Answers {
+        /// Its immediate write panics (counting its calls).
+        PanicAtOnce,
+        /// Every request is pending once before it answers, as a networked store's
+        /// is; a write is refused when `refuse` is set, applied otherwise.
+        PendingOnce { refuse: bool },
+    }
+
+    struct Probe {
         capabilities: crate::Capabilities,
+        answers: Answers,
         calls: std::sync::atomic::AtomicU32,
     }
 
-    #[async_trait::async_trait]
-    impl Storage for Panicking {
-        fn backend_name(&self) -> &'static str {
-            "panicking"
+    impl Probe {
+        fn new(answers: Answers) -> Self {
+            Self {
+                capabilities: crate::Capabilities::new(),
+                answers,
+                calls: Default::default(),
+            }
         }
-        fn capabilities(&self) -> &crate::Capabilities {
-            &self.capabilities
-        }
-        async fn read(
-            &self,
-            _key: &crate::Key,
-        ) -> std::result::Result<Option<crate::Record>, crate::StorageError> {
-            Ok(None)
-        }
-        async fn write(
-            &self,
-            _write: &crate::Write<'_>,
-        ) -> std::result::Result<crate::Outcome, crate::StorageError> {
-            Ok(crate::Outcome::Refused { current: None })
-        }
-        #[allow(clippy::panic)] // the point of this store
-        fn write_value_now<'a>(
-            &self,
-            _put: crate::OwnedPut<'a>,
-        ) -> std::result::Result<crate::PutAnswer, crate::OwnedPut<'a>> {
-            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            panic!("a store's bug");
-        }
-    }
-
-    #[test]
-    fn a_call_that_panicked_never_runs_again() {
-        use crate::VersionedStore;
-        let store = Panicking {
-            capabilities: crate::Capabilities::new(),
-            calls: Default::default(),
-        };
-        let key = crate::Key::new("k");
-        let mut future = store.put(&key, serde_json::json!({"a": 1}));
-        let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            poll_once(&mut future).is_ready()
-        }));
-        assert!(first.is_err(), "the store's panic reaches the caller");
-        assert!(poll_once(&mut future).is_pending());
-        assert!(poll_once(&mut future).is_pending());
-        assert_eq!(store.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
-    }
-
-    /// A store whose every request is pending once before it answers, as a networked
-    /// store's is; its writes are refused while `refuse` is set.
-    struct Slow {
-        capabilities: crate::Capabilities,
-        refuse: bool,
     }
 
     /// Pending once (waking its task), then ready.
@@ -372,9 +336,9 @@ mod tests {
     }
 
     #[async_trait::async_trait]
-    impl Storage for Slow {
+    impl Storage for Probe {
         fn backend_name(&self) -> &'static str {
-            "slow"
+            "probe"
         }
         fn capabilities(&self) -> &crate::Capabilities {
             &self.capabilities
@@ -391,26 +355,50 @@ mod tests {
             _write: &crate::Write<'_>,
         ) -> std::result::Result<crate::Outcome, crate::StorageError> {
             pending_once().await;
-            Ok(if self.refuse {
-                crate::Outcome::Refused {
-                    current: Some(stored()),
-                }
-            } else {
-                crate::Outcome::Applied {
+            Ok(match self.answers {
+                Answers::PendingOnce { refuse: false } => crate::Outcome::Applied {
                     previous: crate::Held::Item(Version::new(3)),
-                }
+                },
+                _ => crate::Outcome::Refused {
+                    current: Some(stored()),
+                },
             })
         }
+        #[allow(clippy::panic)] // the point of `PanicAtOnce`
+        fn write_value_now<'a>(
+            &self,
+            put: crate::OwnedPut<'a>,
+        ) -> std::result::Result<crate::PutAnswer, crate::OwnedPut<'a>> {
+            match self.answers {
+                Answers::PanicAtOnce => {
+                    self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    panic!("a store's bug");
+                }
+                Answers::PendingOnce { .. } => Err(put),
+            }
+        }
+    }
+
+    #[test]
+    fn a_call_that_panicked_never_runs_again() {
+        use crate::VersionedStore;
+        let store = Probe::new(Answers::PanicAtOnce);
+        let key = crate::Key::new("k");
+        let mut future = store.put(&key, serde_json::json!({"a": 1}));
+        let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            poll_once(&mut future).is_ready()
+        }));
+        assert!(first.is_err(), "the store's panic reaches the caller");
+        assert!(poll_once(&mut future).is_pending());
+        assert!(poll_once(&mut future).is_pending());
+        assert_eq!(store.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]
     fn a_first_request_still_pending_is_polled_until_it_answers() {
         use crate::VersionedStore;
         let key = crate::Key::new("k");
-        let store = Slow {
-            capabilities: crate::Capabilities::new(),
-            refuse: false,
-        };
+        let store = Probe::new(Answers::PendingOnce { refuse: false });
         let mut get = store.get(&key);
         assert!(poll_once(&mut get).is_pending());
         let answer = poll_once(&mut get);
@@ -424,10 +412,7 @@ mod tests {
         assert!(poll_once(&mut update).is_pending());
         assert!(matches!(poll_once(&mut update), Poll::Ready(Ok(v)) if v == Version::new(4)));
 
-        let store = Slow {
-            capabilities: crate::Capabilities::new(),
-            refuse: true,
-        };
+        let store = Probe::new(Answers::PendingOnce { refuse: true });
         let mut stale = store.update(&key, Version::new(2), serde_json::json!({"a": 2}));
         assert!(poll_once(&mut stale).is_pending());
         let answer = poll_once(&mut stale);
