@@ -1,6 +1,7 @@
 //! The future of a single-item call of [`VersionedStore`](crate::VersionedStore): a
 //! concrete type rather than a boxed `dyn Future`, so that a store answering at once
-//! (the memory store) answers without allocating, while a wrapper or a networked store
+//! (the memory store) answers without allocating, a networked store's first request is
+//! awaited in place (its `async` method's own box the one allocation), and a wrapper
 //! still hands any future over, boxed.
 
 mod first;
