@@ -57,7 +57,7 @@ fn get<'a>(store: &'a dyn Storage, key: &'a Key) -> StoreFuture<'a, Option<Versi
             Ok(record.and_then(Record::into_item)),
             1,
         )),
-        Some(failed) => StoreFuture::new(get_awaited(store, key, Some(failed), span)),
+        Some(failed) => StoreFuture::new(get_awaited(store, key, failed, span)),
         None => StoreFuture::reading(Reading {
             request: in_scope(&span, || store.read(key)),
             then: get_answered,
@@ -88,18 +88,19 @@ fn get_answered<'a>(
             Ok(record.and_then(Record::into_item)),
             1,
         )),
-        failed => StoreFuture::new(get_awaited(store, key, Some(failed), span)),
+        failed => StoreFuture::new(get_awaited(store, key, failed, span)),
     }
 }
 
-/// The rest of a `get` the store did not answer at once: `first` is the answer it
-/// gave to a first attempt (a failure), if it gave one.
+/// The rest of a `get` whose first attempt failed with `first`: sent again while the
+/// failure is transient and the store's policy allows.
 async fn get_awaited<S: Storage + ?Sized>(
     store: &S,
     key: &Key,
-    mut first: Option<std::result::Result<Option<Record>, StorageError>>,
+    first: ReadAnswer,
     span: Span,
 ) -> Result<Option<Versioned<Value>>> {
+    let mut first = Some(first);
     // A read applies nothing, whatever happened to its answer: always safe to send
     // again.
     let reads = retry_transient(store.retry_policy(), || {

@@ -1,8 +1,8 @@
 //! A call's first request to the store, awaited by the call's own future: the store's
 //! future is polled where it lies, and its answer handed to the engine's judgement.
-//! Before, the engine awaited it inside a boxed future of its own (with the resending
-//! loop around it): one more allocation and a few layers of state machine on every
-//! call of a networked store, for resends and settling that a typical call never needs.
+//! Awaited inside a boxed future of the engine's own, with the resending loop around
+//! it, it cost every call of a networked store one more allocation and a few layers of
+//! state machine, for resends and settling that a typical call never needs.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
