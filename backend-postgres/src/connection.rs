@@ -75,13 +75,9 @@ impl Connection {
         query: Query<'_, Postgres, PgArguments>,
         if_lost: Applied,
     ) -> Result<Option<PgRow>, StorageError> {
-        let timeout = self.timeout;
-        let (conn, timer) = self.raw()?;
+        let (conn, timer, timeout) = self.raw()?;
         let answered = timer.within(timeout, query.fetch_optional(conn)).await;
-        let (answer, broke) = settle(answered, timeout, if_lost);
-        self.broken |= broke;
-        self.waiting = false;
-        answer
+        self.answered(answered, if_lost)
     }
 
     /// Runs a statement that returns rows.
@@ -90,13 +86,9 @@ impl Connection {
         query: Query<'_, Postgres, PgArguments>,
         if_lost: Applied,
     ) -> Result<Vec<PgRow>, StorageError> {
-        let timeout = self.timeout;
-        let (conn, timer) = self.raw()?;
+        let (conn, timer, timeout) = self.raw()?;
         let answered = timer.within(timeout, query.fetch_all(conn)).await;
-        let (answer, broke) = settle(answered, timeout, if_lost);
-        self.broken |= broke;
-        self.waiting = false;
-        answer
+        self.answered(answered, if_lost)
     }
 
     /// Starts a transaction at READ COMMITTED. Until COMMIT is answered, a lost
@@ -129,24 +121,36 @@ impl Connection {
     }
 
     async fn simple(&mut self, sql: &'static str, if_lost: Applied) -> Result<(), StorageError> {
-        let timeout = self.timeout;
-        let (conn, timer) = self.raw()?;
+        let (conn, timer, timeout) = self.raw()?;
         let answered = timer
             .within(timeout, sqlx::Executor::execute(conn, sql))
             .await;
-        let (answer, broke) = settle(answered, timeout, if_lost);
-        self.broken |= broke;
-        self.waiting = false;
-        answer.map(|_| ())
+        self.answered(answered, if_lost).map(|_| ())
     }
 
-    /// The connection, for one request: from here until its answer is read, a
-    /// dropped call leaves the connection mid-exchange.
-    fn raw(&mut self) -> Result<(&mut PgConnection, &mut ResponseTimer), StorageError> {
+    /// The connection, its timer and the response timeout, for one request: from here
+    /// until its answer is read ([`answered`](Self::answered)), a dropped call leaves
+    /// the connection mid-exchange.
+    fn raw(&mut self) -> Result<(&mut PgConnection, &mut ResponseTimer, Duration), StorageError> {
         self.waiting = true;
-        self.conn.as_mut().and_then(Leased::raw).ok_or_else(|| {
+        let timeout = self.timeout;
+        let (conn, timer) = self.conn.as_mut().and_then(Leased::raw).ok_or_else(|| {
             StorageError::not_applied(ErrorKind::Other, "the connection was already closed")
-        })
+        })?;
+        Ok((conn, timer, timeout))
+    }
+
+    /// The request's outcome (`None`: no answer within the timeout); a request that
+    /// broke the connection marks it unfit for reuse.
+    fn answered<T>(
+        &mut self,
+        answered: Option<Result<T, sqlx::Error>>,
+        if_lost: Applied,
+    ) -> Result<T, StorageError> {
+        let (answer, broke) = settle(answered, self.timeout, if_lost);
+        self.broken |= broke;
+        self.waiting = false;
+        answer
     }
 }
 

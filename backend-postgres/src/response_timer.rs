@@ -114,6 +114,13 @@ mod tests {
         answer
     }
 
+    /// Asserts that a request never answered ends after exactly `timeout`.
+    async fn times_out_after(timer: &mut ResponseTimer, timeout: Duration) {
+        let started = Instant::now();
+        assert_eq!(timer.within(timeout, pending::<u8>()).await, None);
+        assert_eq!(started.elapsed(), timeout);
+    }
+
     fn paused_runtime() -> tokio::runtime::Runtime {
         let built = tokio::runtime::Builder::new_current_thread()
             .enable_time()
@@ -132,9 +139,7 @@ mod tests {
             assert_eq!(timer.within(TIMEOUT, answer).await, Some(8));
             // The timer is still armed for the first request's deadline, 20 s ago plus
             // 30 s; this request's deadline is 30 s from now, not 10.
-            let started = Instant::now();
-            assert_eq!(timer.within(TIMEOUT, pending::<u8>()).await, None);
-            assert_eq!(started.elapsed(), TIMEOUT);
+            times_out_after(&mut timer, TIMEOUT).await;
         });
     }
 
@@ -147,10 +152,7 @@ mod tests {
                 timer.within(Duration::from_secs(3600), answer).await,
                 Some(1)
             );
-            let started = Instant::now();
-            let short = Duration::from_secs(5);
-            assert_eq!(timer.within(short, pending::<u8>()).await, None);
-            assert_eq!(started.elapsed(), short);
+            times_out_after(&mut timer, Duration::from_secs(5)).await;
         });
     }
 
@@ -162,11 +164,7 @@ mod tests {
             assert_eq!(timer.within(TIMEOUT, answer).await, Some(1));
         });
         // The first runtime is gone: polling its timer would panic.
-        paused_runtime().block_on(async {
-            let started = Instant::now();
-            assert_eq!(timer.within(TIMEOUT, pending::<u8>()).await, None);
-            assert_eq!(started.elapsed(), TIMEOUT);
-        });
+        paused_runtime().block_on(times_out_after(&mut timer, TIMEOUT));
     }
 
     #[test]
