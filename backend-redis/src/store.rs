@@ -270,10 +270,7 @@ impl Storage for RedisStore {
     /// As the default, without its second boxed future (its call of `write`).
     async fn write_value(&self, put: OwnedPut<'_>) -> PutAnswer {
         let answer = self.write_script(&put.write()).await;
-        PutAnswer::Answered {
-            answer,
-            value: put.value,
-        }
+        put.answered(answer)
     }
 
     async fn commit(&self, writes: &[Write<'_>]) -> Result<CommitOutcome, StorageError> {

@@ -135,10 +135,7 @@ pub trait Storage: Send + Sync {
     /// directly, one allocation less on every put.
     async fn write_value(&self, put: OwnedPut<'_>) -> PutAnswer {
         let answer = self.write(&put.write()).await;
-        PutAnswer::Answered {
-            answer,
-            value: put.value,
-        }
+        put.answered(answer)
     }
 
     /// [`read`](Self::read) done at once, for a store that answers without waiting on

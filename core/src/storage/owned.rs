@@ -51,6 +51,30 @@ impl<'a> OwnedPut<'a> {
         // Not `Write::new`: that draws a token, which this put already has.
         Write::carrying(self.key, self.expect, Change::Put(&self.value), self.token)
     }
+
+    /// The store's `answer` to this put, the value handed back: what
+    /// [`Storage::write_value`](crate::Storage::write_value) answers for a store that
+    /// sends the put as [`write`](Self::write) and keeps no value.
+    ///
+    /// ```
+    /// use optimist_core::{Expect, Held, Key, Outcome, OwnedPut, PutAnswer, WriteToken};
+    /// use serde_json::json;
+    ///
+    /// let key = Key::new("k");
+    /// let put = OwnedPut::new(&key, Expect::Absent, WriteToken::from_u128(7), json!(1));
+    /// let applied = Ok(Outcome::Applied { previous: Held::Nothing });
+    /// let PutAnswer::Answered { answer, value } = put.answered(applied) else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!(answer.unwrap(), Outcome::Applied { previous: Held::Nothing });
+    /// assert_eq!(value, json!(1));
+    /// ```
+    pub fn answered(self, answer: Result<Outcome, StorageError>) -> PutAnswer {
+        PutAnswer::Answered {
+            answer,
+            value: self.value,
+        }
+    }
 }
 
 impl OwnedPut<'_> {
