@@ -30,7 +30,7 @@ impl Versions {
 
 /// What to measure for one backend, read from the environment:
 /// `OPTIMIST_BENCH_WINDOW_MS` (each side's window per round, default 300),
-/// `OPTIMIST_BENCH_ROUNDS` (default 3), `OPTIMIST_BENCH_SIZES` (store sizes, default
+/// `OPTIMIST_BENCH_ROUNDS` (default 13), `OPTIMIST_BENCH_SIZES` (store sizes, default
 /// `1000,100000,1000000`), `OPTIMIST_BENCH_REPORT` (the file the tables are appended
 /// to; stdout without it).
 #[derive(Clone, Debug)]
@@ -67,7 +67,7 @@ impl Report {
                 "OPTIMIST_BENCH_WINDOW_MS",
                 300,
             ))),
-            rounds: number("OPTIMIST_BENCH_ROUNDS", 3).max(1) as usize,
+            rounds: number("OPTIMIST_BENCH_ROUNDS", 13).max(1) as usize,
             sizes,
             note: String::new(),
             separate: false,

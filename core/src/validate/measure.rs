@@ -41,74 +41,73 @@ const FRAMES: usize = 32;
 /// nests deeper than the walk recurses): [`measure`] then decides.
 pub(super) fn within(value: &Value, max_len: usize, max_depth: usize) -> bool {
     let mut bound = Bound::default();
-    let bound_len = bound
-        .element(value, 0)
-        .then(|| bound.text.checked_mul(6)?.checked_add(bound.rest))
-        .flatten();
-    bound_len.is_some_and(|len| len <= max_len) && bound.deepest <= max_depth
+    bound.element(value, 0);
+    !bound.too_deep
+        && u64::try_from(max_len).is_ok_and(|max_len| bound.len <= max_len)
+        && bound.deepest <= max_depth
 }
 
 /// The longest spelling of a finite `f64` serde_json writes (ryu's shortest form, as
 /// in `-2.2250738585072014e-308`).
 const FLOAT_LEN: usize = 24;
 
-/// The bound walk. Its sums cannot overflow: `text` adds up the lengths of distinct
-/// strings, all in memory at once, and `rest` at most a few dozen bytes per element,
-/// each of which takes more memory than that.
+/// The bound walk: one sum and no early exit, which costs less per element than
+/// stopping at the first container too deep (rare) would save.
 #[derive(Default)]
 struct Bound {
-    /// The bytes of every string and field name, each of which encodes in at most
-    /// six bytes.
-    text: usize,
-    /// The rest of the encoding, bounded: brackets, quotes, colons, scalars, and a
-    /// comma after every element (one more than there are).
-    rest: usize,
+    /// The bound on the encoding: six bytes for every byte of a string or field name
+    /// (its longest escaped form), and at most a few dozen for the rest of an element
+    /// (brackets, quotes, colons, a scalar, and a comma after every element, one more
+    /// than there are). A `u64` cannot overflow: the bound is at most six times the
+    /// bytes the value takes in memory, and no machine addresses 2^57.
+    len: u64,
     deepest: usize,
+    /// A container sat deeper than [`FRAMES`], and the walk did not go into it.
+    too_deep: bool,
 }
 
 impl Bound {
     /// Counts the array or object `container`, found at `level`, and everything in
-    /// it; `false` when it sits deeper than [`FRAMES`] (no deeper recursion).
-    fn visit(&mut self, container: &Value, level: usize) -> bool {
+    /// it, unless it sits deeper than [`FRAMES`] (no deeper recursion).
+    fn visit(&mut self, container: &Value, level: usize) {
         if level >= FRAMES {
-            return false;
+            self.too_deep = true;
+            return;
         }
         self.deepest = self.deepest.max(level + 1);
         match container {
             Value::Array(items) => {
                 // `[` `]` and a comma per item.
-                self.rest += 2 + items.len();
-                items.iter().all(|item| self.element(item, level + 1))
+                self.len += 2 + items.len() as u64;
+                for item in items {
+                    self.element(item, level + 1);
+                }
             }
             Value::Object(fields) => {
                 // `{` `}`, and `"":` and a comma per field.
-                self.rest += 2 + 4 * fields.len();
-                fields.iter().all(|(name, field)| {
-                    self.text += name.len();
-                    self.element(field, level + 1)
-                })
+                self.len += 2 + 4 * fields.len() as u64;
+                for (name, field) in fields {
+                    self.len += 6 * name.len() as u64;
+                    self.element(field, level + 1);
+                }
             }
-            _ => true,
+            _ => {}
         }
     }
 
     /// Counts an element: a scalar here, a container by a call (most elements are
     /// scalars, and a call costs more than counting one).
     #[inline(always)]
-    fn element(&mut self, value: &Value, level: usize) -> bool {
-        match value {
-            Value::String(s) => {
-                self.text += s.len();
-                self.rest += 2;
-            }
+    fn element(&mut self, value: &Value, level: usize) {
+        self.len += match value {
+            Value::String(s) => 2 + 6 * s.len() as u64,
             Value::Array(_) | Value::Object(_) => return self.visit(value, level),
             // At most 20 characters: `18446744073709551615`, `-9223372036854775808`.
-            Value::Number(n) if !n.is_f64() => self.rest += 20,
-            Value::Number(_) => self.rest += FLOAT_LEN,
+            Value::Number(n) if !n.is_f64() => 20,
+            Value::Number(_) => FLOAT_LEN as u64,
             // `null`, `true`, `false`.
-            Value::Null | Value::Bool(_) => self.rest += 5,
-        }
-        true
+            Value::Null | Value::Bool(_) => 5,
+        };
     }
 }
 
