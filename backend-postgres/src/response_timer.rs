@@ -1,4 +1,5 @@
-//! The response timeout's timer: one per connection, kept from one request to the next.
+//! The response timeout's timer: one per connection, kept from one request to the next
+//! (and a few the pool keeps for callers waiting for a connection).
 //!
 //! `tokio::time::timeout` arms a timer for each request and removes it when the answer
 //! comes: two trips through the runtime's timer wheel, under its lock, about 900 of the
