@@ -3,8 +3,8 @@
 //! for the next ones (armed, some already gone off), and a timer kept from an earlier
 //! wait must neither end a later one early nor keep it from the connection that frees.
 //!
-//! The store has one connection, held by a `get` polled once (its request sent, its
-//! answer not read), so every other call waits.
+//! The store has one connection, held by an `update` polled once that the server
+//! cannot answer yet: another session holds the row's lock. Every other call waits.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
@@ -16,6 +16,7 @@ use optimist_core::retry::RetryPolicy;
 use optimist_core::{Error, ErrorKind, Key, VersionedStore};
 use optimist_postgres::PostgresStore;
 use serde_json::json;
+use sqlx::{Connection, Executor, PgConnection};
 
 const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(300);
 
@@ -32,7 +33,7 @@ async fn each_waiting_caller_waits_its_own_acquire_timeout_and_gets_a_freed_conn
         return;
     };
     let store = PostgresStore::builder()
-        .url(url)
+        .url(&url)
         .table(common::fresh_table())
         .max_connections(1)
         .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -46,10 +47,17 @@ async fn each_waiting_caller_waits_its_own_acquire_timeout_and_gets_a_freed_conn
         .await
         .expect("store");
     let key = Key::new("k");
-    store.insert(&key, json!({"n": 1})).await.expect("insert");
+    let inserted = store.insert(&key, json!({"n": 1})).await.expect("insert");
 
-    // The only connection, taken by a get whose answer is not read yet.
-    let mut holder = Box::pin(store.get(&key));
+    // Another session locks the row, so an update of it cannot be answered until that
+    // session lets go: the update holds the store's only connection until then.
+    let mut locker = PgConnection::connect(&url).await.expect("second session");
+    locker.execute("BEGIN").await.expect("begin");
+    locker
+        .execute(format!("SELECT 1 FROM \"{}\" FOR UPDATE", store.table()).as_str())
+        .await
+        .expect("lock the row");
+    let mut holder = Box::pin(store.update(&key, inserted, json!({"n": 2})));
     assert!(futures::poll!(holder.as_mut()).is_pending());
     assert_eq!(store.idle_connections(), 0);
 
@@ -73,8 +81,10 @@ async fn each_waiting_caller_waits_its_own_acquire_timeout_and_gets_a_freed_conn
     let waiter = timed_get(&store, &key);
     let freed = async {
         tokio::time::sleep(ACQUIRE_TIMEOUT / 3).await;
-        let held = holder.await.expect("the held get answers");
-        assert!(held.is_some());
+        locker.execute("ROLLBACK").await.expect("let go of the row");
+        holder
+            .await
+            .expect("the held update applies once the row is free");
     };
     let ((result, _), ()) = tokio::join!(waiter, freed);
     assert!(result.expect("the waiter gets the freed connection"));
