@@ -6,7 +6,9 @@
 //! that timed out, or whose conversation broke, leaves the connection in an unknown
 //! state (an answer may still arrive); so does a request whose caller dropped the
 //! future before the answer came; and a connection dropped inside a transaction holds
-//! that transaction open. Each of these is closed instead of going back to the pool
+//! that transaction open; and a session the server ended (an error of severity FATAL
+//! or PANIC: the server shutting down, `pg_terminate_backend`, an idle-session
+//! timeout) is a closed socket. Each of these is closed instead of going back to the pool
 //! (the server rolls back what was not committed) and the pool opens its replacement
 //! in the background.
 
@@ -183,13 +185,14 @@ fn settle<T>(
     match answered {
         Some(Ok(value)) => (Ok(value), false),
         Some(Err(err)) => {
-            let broke = matches!(
-                err,
+            let broke = match &err {
                 sqlx::Error::Io(_)
-                    | sqlx::Error::Tls(_)
-                    | sqlx::Error::Protocol(_)
-                    | sqlx::Error::WorkerCrashed
-            );
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(refusal) => error::ends_session(refusal.as_ref()),
+                _ => false,
+            };
             (Err(error::sent(err, if_lost)), broke)
         }
         None => (Err(error::timed_out(timeout, if_lost)), true),

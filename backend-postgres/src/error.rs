@@ -92,6 +92,20 @@ pub(crate) fn unreadable(err: Unreadable, applied: Applied) -> StorageError {
     StorageError::new(ErrorKind::Corrupt, applied, err)
 }
 
+/// Whether the server ended the session with this error (severity FATAL or PANIC):
+/// the connection is closed on its side, and the next request on it would find a
+/// reset socket (a write's outcome then unknown) instead of the server.
+pub(crate) fn ends_session(refusal: &(dyn sqlx::error::DatabaseError + 'static)) -> bool {
+    refusal
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some_and(|refusal| {
+            matches!(
+                refusal.severity(),
+                sqlx::postgres::PgSeverity::Fatal | sqlx::postgres::PgSeverity::Panic
+            )
+        })
+}
+
 /// What kind of failure a SQLSTATE the server refused with is.
 fn sqlstate_kind(code: &str) -> ErrorKind {
     match code {
