@@ -35,7 +35,7 @@ fn fresh_name() -> String {
 
 /// Ends every session called `name` and waits until the server has closed them all
 /// (each sent its FATAL error first); returns how many there were.
-async fn end_sessions(admin: &mut PgConnection, name: &str) -> i64 {
+async fn end_sessions(admin: &mut PgConnection, name: &str) -> usize {
     // The sessions first, then each ended: in one statement the server may call
     // `pg_terminate_backend` before it filters by name.
     let pids: Vec<i32> =
@@ -61,7 +61,7 @@ async fn end_sessions(admin: &mut PgConnection, name: &str) -> i64 {
                 .await
                 .expect("pg_stat_activity");
         if left == 0 {
-            return i64::try_from(pids.len()).unwrap();
+            return pids.len();
         }
         assert!(Instant::now() < deadline, "{left} sessions still open");
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -127,7 +127,7 @@ async fn after_every_session_ended_a_burst_of_calls_all_succeed() {
     let store = named(&url, &name).build().await.expect("store");
     assert_eq!(
         end_sessions(&mut admin, &name).await,
-        i64::from(DEFAULT_MAX_CONNECTIONS)
+        usize::try_from(DEFAULT_MAX_CONNECTIONS).unwrap()
     );
 
     // Each connection answers its first call with the server's FATAL error (nothing
