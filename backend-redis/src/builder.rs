@@ -15,7 +15,7 @@ use redis::{Client, IntoConnectionInfo};
 use crate::error::{BACKEND, bad_url, setup};
 use crate::layout::Layout;
 use crate::pool::{DEFAULT_POOL_SIZE, DEFAULT_RESPONSE_TIMEOUT, Pool};
-use crate::{Prefix, RedisStore, cluster_url, scripts};
+use crate::{Prefix, RedisStore, cluster_url, protocol, scripts};
 
 /// Builds a [`RedisStore`]. Needs a key prefix and a server: a URL, a
 /// [`Client`], or a [`ConnectionManager`].
@@ -73,6 +73,11 @@ impl RedisStoreBuilder {
     /// `rediss+cluster://`) names a Redis Cluster by one or more of its nodes, as
     /// [`cluster_nodes`](Self::cluster_nodes) does.
     ///
+    /// Unless the URL names a protocol (`?protocol=resp2`), the store speaks RESP3, so
+    /// that a connection the server closes while idle is replaced at once, before a
+    /// write is sent on it (on RESP2 such a write fails as `Indeterminate`); a server
+    /// without RESP3 (Redis before 6) gets RESP2.
+    ///
     /// ```
     /// let builder = optimist_redis::RedisStore::builder().url("redis://127.0.0.1:6379");
     /// let cluster = optimist_redis::RedisStore::builder()
@@ -102,7 +107,10 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Connect with this client: its address, credentials and protocol.
+    /// Connect with this client: its address, credentials and protocol. On RESP2 (a
+    /// client's default) a connection the server closes while idle is found only by
+    /// the next request on it, which for a write is `Indeterminate`: open the client
+    /// on RESP3 (`?protocol=resp3`), as [`url`](Self::url) does unless told otherwise.
     ///
     /// ```
     /// let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
@@ -289,7 +297,8 @@ impl RedisStoreBuilder {
                 "the pool size must be at least one connection",
             ));
         }
-        let (client, address, secrets) = match self.source.take() {
+        // A client is used as given; a URL that names no protocol gets RESP3 first.
+        let (client, upgrade, address, secrets) = match self.source.take() {
             None => {
                 return Err(Error::configuration(
                     BACKEND,
@@ -323,7 +332,7 @@ impl RedisStoreBuilder {
                     .redis_settings()
                     .password()
                     .map_or_else(Secrets::new, |password| Secrets::new().with(password));
-                (client, address, secrets)
+                (client, None, address, secrets)
             }
             Some(Source::Url(url)) if cluster_url::is_cluster(&url) => {
                 let Some(nodes) = cluster_url::nodes(&url) else {
@@ -354,14 +363,34 @@ impl RedisStoreBuilder {
                 }
                 let client =
                     Client::open(url.as_str()).map_err(|err| bad_url(&err, &address, &secrets))?;
-                (client, address, secrets)
+                let upgrade = if protocol::named_in(&url) {
+                    None
+                } else {
+                    Some(
+                        protocol::on_resp3(&client)
+                            .map_err(|err| bad_url(&err, &address, &secrets))?,
+                    )
+                };
+                (client, upgrade, address, secrets)
             }
         };
         let config = self.config.unwrap_or_else(Self::default_config);
         let size = self.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
-        let pool = Pool::open(client, config, size, response_timeout)
-            .await
-            .map_err(|err| setup(err, &address, &secrets))?;
+        let pool = match upgrade {
+            Some(resp3) => match Pool::open(resp3, config.clone(), size, response_timeout).await {
+                Err(err) if protocol::refused(&err) => {
+                    tracing::info!(
+                        %address,
+                        "the server does not speak RESP3: on RESP2, a connection closed \
+                         while idle is found dead only by the next request on it"
+                    );
+                    Pool::open(client, config, size, response_timeout).await
+                }
+                opened => opened,
+            },
+            None => Pool::open(client, config, size, response_timeout).await,
+        }
+        .map_err(|err| setup(err, &address, &secrets))?;
         finish(
             pool,
             prefix,

@@ -77,6 +77,7 @@ mod item;
 mod layout;
 mod pool;
 mod prefix;
+mod protocol;
 mod purge;
 mod range;
 mod read_many;

@@ -27,6 +27,7 @@ struct Shared {
     awaiting_reply: AtomicBool,
     swallow_replies: AtomicBool,
     swallow_next_reply: AtomicBool,
+    refuse_hello: AtomicBool,
     connections: Mutex<Vec<Connection>>,
 }
 
@@ -243,6 +244,25 @@ impl Proxy {
         self.shared.swallow_next_reply.store(true, Ordering::SeqCst);
     }
 
+    /// From now on, the proxy answers `HELLO` itself with the error a server without
+    /// RESP3 gives (Redis before 6), and does not pass it on.
+    pub fn refuse_hello(&self) {
+        self.shared.refuse_hello.store(true, Ordering::SeqCst);
+    }
+
+    /// `url` (the test server's) with the proxy's address in place of the server's.
+    pub fn url_through(&self, url: &str) -> String {
+        let (scheme, rest) = url.split_once("://").unwrap_or_else(|| panic!("{url}"));
+        let (user, host_and_rest) = match rest.rfind('@') {
+            Some(at) => rest.split_at(at + 1),
+            None => ("", rest),
+        };
+        let tail = host_and_rest
+            .find(['/', '?', '#'])
+            .map_or("", |at| &host_and_rest[at..]);
+        format!("{scheme}://{user}{}{tail}", self.addr)
+    }
+
     /// Closes the port and every connection: the server is gone.
     pub fn stop(&self) {
         self.accept.abort();
@@ -259,8 +279,10 @@ impl Drop for Proxy {
 }
 
 async fn forward(client: TcpStream, server: TcpStream, shared: Arc<Shared>, seen: Arc<Seen>) {
-    let (mut client_read, mut client_write) = client.into_split();
+    let (mut client_read, client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
+    // Shared: the proxy answers a refused `HELLO` itself.
+    let client_write = tokio::sync::Mutex::new(client_write);
     let up = async {
         let mut buf = vec![0u8; 64 * 1024];
         let mut pending = Vec::new();
@@ -270,8 +292,22 @@ async fn forward(client: TcpStream, server: TcpStream, shared: Arc<Shared>, seen
                 Ok(n) => n,
             };
             pending.extend_from_slice(&buf[..n]);
-            while let Some((used, name)) = parse_command(&pending) {
-                pending.drain(..used);
+            // Refusing HELLO, the proxy passes on whole commands only, so that it
+            // can leave one out; it still counts every command below.
+            let mut upstream = Vec::new();
+            let mut used_so_far = 0;
+            while let Some((used, name)) = parse_command(&pending[used_so_far..]) {
+                let command = &pending[used_so_far..used_so_far + used];
+                used_so_far += used;
+                if name == "HELLO" && shared.refuse_hello.load(Ordering::SeqCst) {
+                    let refusal =
+                        b"-ERR unknown command `HELLO`, with args beginning with: `3`, \r\n";
+                    if client_write.lock().await.write_all(refusal).await.is_err() {
+                        return;
+                    }
+                } else {
+                    upstream.extend_from_slice(command);
+                }
                 seen.commands
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
@@ -282,11 +318,20 @@ async fn forward(client: TcpStream, server: TcpStream, shared: Arc<Shared>, seen
                     .unwrap_or_else(PoisonError::into_inner)
                     .push(name);
             }
+            pending.drain(..used_so_far);
+            let bytes = if shared.refuse_hello.load(Ordering::SeqCst) {
+                upstream.as_slice()
+            } else {
+                &buf[..n]
+            };
+            if bytes.is_empty() {
+                continue;
+            }
             // Counted before forwarding, so the reply cannot overtake the count.
             if !shared.awaiting_reply.swap(true, Ordering::SeqCst) {
                 shared.turns.fetch_add(1, Ordering::SeqCst);
             }
-            if server_write.write_all(&buf[..n]).await.is_err() {
+            if server_write.write_all(bytes).await.is_err() {
                 return;
             }
         }
@@ -310,7 +355,13 @@ async fn forward(client: TcpStream, server: TcpStream, shared: Arc<Shared>, seen
             }
             // Cleared before the client sees the reply, so its next request is a new turn.
             shared.awaiting_reply.store(false, Ordering::SeqCst);
-            if client_write.write_all(&buf[..n]).await.is_err() {
+            if client_write
+                .lock()
+                .await
+                .write_all(&buf[..n])
+                .await
+                .is_err()
+            {
                 return;
             }
         }
