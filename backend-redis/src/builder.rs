@@ -10,8 +10,9 @@ use optimist_core::retry::RetryPolicy;
 use optimist_core::{Error, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
-use redis::{Client, IntoConnectionInfo};
+use redis::{Client, IntoConnectionInfo, ProtocolVersion};
 
+use crate::cluster_renewal::Notices;
 use crate::error::{BACKEND, bad_url, setup};
 use crate::layout::Layout;
 use crate::pool::{DEFAULT_POOL_SIZE, DEFAULT_RESPONSE_TIMEOUT, Pool};
@@ -437,16 +438,49 @@ async fn cluster(nodes: Vec<String>, settings: ClusterSettings) -> Result<RedisS
             secrets = secrets.with(password);
         }
     }
-    let client = ClusterClientBuilder::new(nodes.iter().map(String::as_str))
-        .retries(0)
-        .connection_timeout(Duration::from_secs(2))
-        .response_timeout(response_timeout)
-        .build()
-        .map_err(|err| bad_url(&err, &address, &secrets))?;
+    // Each slot of the pool gets a client of its own, so that its connections' close
+    // notices (RESP3 only) reach that slot. Nodes that name no protocol get RESP3.
+    let named = nodes.iter().any(|node| protocol::named_in(node));
+    let clients = |notices: bool| {
+        let nodes = &nodes;
+        move || {
+            let builder = ClusterClientBuilder::new(nodes.iter().map(String::as_str))
+                .retries(0)
+                .connection_timeout(Duration::from_secs(2))
+                .response_timeout(response_timeout);
+            if !notices {
+                return Ok((builder.build()?, None));
+            }
+            let builder = if named {
+                builder
+            } else {
+                builder.use_protocol(ProtocolVersion::RESP3)
+            };
+            let (sender, notices) = Notices::channel();
+            Ok((builder.push_sender(sender).build()?, Some(notices)))
+        }
+    };
+    // A URL the driver cannot use is found before connecting.
+    clients(false)().map_err(|err| bad_url(&err, &address, &secrets))?;
+    let resp3 = !named
+        || nodes.first().is_some_and(|node| {
+            node.as_str()
+                .into_connection_info()
+                .is_ok_and(|info| info.redis_settings().protocol().supports_resp3())
+        });
     let size = pool_size.unwrap_or(DEFAULT_POOL_SIZE);
-    let pool = Pool::cluster(client, size, response_timeout)
-        .await
-        .map_err(|err| setup(err, &address, &secrets))?;
+    let pool = match Pool::cluster(&clients(resp3), size, response_timeout).await {
+        Err(err) if !named && protocol::refused(&err) => {
+            tracing::info!(
+                %address,
+                "the cluster does not speak RESP3: on RESP2, a connection closed \
+                 while idle is found dead only by the next request on it"
+            );
+            Pool::cluster(&clients(false), size, response_timeout).await
+        }
+        opened => opened,
+    }
+    .map_err(|err| setup(err, &address, &secrets))?;
     finish(pool, prefix, retry_policy, address, secrets, tombstones).await
 }
 

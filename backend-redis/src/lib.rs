@@ -69,6 +69,7 @@
 #![deny(missing_docs)]
 
 mod builder;
+mod cluster_renewal;
 mod cluster_url;
 mod config;
 mod connection;

@@ -7,11 +7,13 @@
 //! fail, later ones go on a new connection). A request that gets no answer in time
 //! leaves a connection that may be half-open, whose later requests would wait too, so
 //! the pool replaces that slot's manager with a new one; the requests still in flight
-//! on the old connection keep it until they end.
+//! on the old connection keep it until they end. A Redis Cluster slot replaces its
+//! cluster connection in the background instead, and also as soon as one of its node
+//! connections closes ([`cluster_renewal`]).
 
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -19,6 +21,7 @@ use redis::cluster::ClusterClient;
 use redis::{Client, RedisError, RedisResult, Value};
 
 use crate::RedisConnection;
+use crate::cluster_renewal::{self, Notices};
 use crate::scripts::{self, Call, Script};
 
 /// How many connections a store opens unless told otherwise.
@@ -33,8 +36,9 @@ pub(crate) struct Pool {
     /// The others.
     tail: Vec<Slot>,
     next: AtomicUsize,
-    /// What opens a replacement; `None` for a manager the caller gave, which the store
-    /// cannot rebuild.
+    /// What opens a replacement on one server; `None` for a cluster (each slot keeps
+    /// its own client) and for a manager the caller gave, which the store cannot
+    /// rebuild.
     renew: Option<Renew>,
     /// Set when the store bounds each request itself: a given manager may have no
     /// response timeout of its own. Connections the store opens have the driver
@@ -42,10 +46,20 @@ pub(crate) struct Pool {
     own_timeout: Option<Duration>,
 }
 
-/// One connection of the pool; the generation tells a replaced manager from its
-/// replacement, so one timeout replaces it once.
-struct Slot {
-    current: Mutex<(u64, RedisConnection)>,
+/// One connection of the pool.
+pub(crate) struct Slot {
+    state: Arc<SlotState>,
+    /// A cluster slot's own client, which opens its replacements and (on RESP3) tells
+    /// its watcher when one of its connections closes; `None` on one server.
+    cluster: Option<Arc<ClusterClient>>,
+}
+
+/// The connection a slot holds now, and its generation, which tells a replaced
+/// connection from its replacement, so that one timeout replaces it once.
+pub(crate) struct SlotState {
+    pub(crate) current: Mutex<(u64, RedisConnection)>,
+    /// Set while a cluster slot opens its replacement in the background.
+    pub(crate) renewing: AtomicBool,
 }
 
 struct Renew {
@@ -56,11 +70,33 @@ struct Renew {
 impl Slot {
     fn new(conn: RedisConnection) -> Self {
         Self {
-            current: Mutex::new((0, conn)),
+            state: Arc::new(SlotState {
+                current: Mutex::new((0, conn)),
+                renewing: AtomicBool::new(false),
+            }),
+            cluster: None,
         }
     }
 
+    /// A cluster slot holding `conn`, opened by `client`.
+    pub(crate) fn cluster(conn: RedisConnection, client: Arc<ClusterClient>) -> Self {
+        Self {
+            cluster: Some(client),
+            ..Self::new(conn)
+        }
+    }
+
+    pub(crate) fn state(&self) -> &Arc<SlotState> {
+        &self.state
+    }
+
     fn get(&self) -> (u64, RedisConnection) {
+        self.state.get()
+    }
+}
+
+impl SlotState {
+    pub(crate) fn get(&self) -> (u64, RedisConnection) {
         let current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         (current.0, current.1.clone())
     }
@@ -91,23 +127,21 @@ impl Pool {
         })
     }
 
-    /// `size` connections (at least one) to a Redis Cluster, each opened now (each one
-    /// connection per node, which the cluster client opens again after an I/O error),
-    /// every request bounded by the store. A connection that timed out is kept: the
-    /// cluster client has no lazy constructor to replace it with.
+    /// `size` connections (at least one) to a Redis Cluster, each opened now by a
+    /// client of its own from `clients` (each one connection per node, which the
+    /// cluster client opens again after an I/O error), every request bounded by the
+    /// store. A slot replaces its connection in the background after a timeout, and,
+    /// when its client tells of closed connections (RESP3), as soon as one closes
+    /// ([`cluster_renewal`]).
     pub(crate) async fn cluster(
-        client: ClusterClient,
+        clients: &(dyn Fn() -> RedisResult<(ClusterClient, Option<Notices>)> + Sync),
         size: usize,
         response_timeout: Duration,
     ) -> RedisResult<Self> {
-        let head = Slot::new(RedisConnection::Cluster(
-            client.get_async_connection().await?,
-        ));
+        let head = cluster_renewal::open(clients()?, 0).await?;
         let mut tail = Vec::with_capacity(size.saturating_sub(1));
-        for _ in 1..size {
-            tail.push(Slot::new(RedisConnection::Cluster(
-                client.get_async_connection().await?,
-            )));
+        for index in 1..size {
+            tail.push(cluster_renewal::open(clients()?, index).await?);
         }
         Ok(Self {
             head,
@@ -160,12 +194,20 @@ impl Pool {
         result
     }
 
-    /// Puts a new manager in `slot` unless another request has already done so.
+    /// Puts a new connection in `slot` unless another request has already done so.
     fn replace(&self, index: usize, slot: &Slot, generation: u64) {
+        if let Some(client) = &slot.cluster {
+            cluster_renewal::spawn(&slot.state, client, index, Some(generation));
+            return;
+        }
         let Some(renew) = &self.renew else {
             return;
         };
-        let mut current = slot.current.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut current = slot
+            .state
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if current.0 != generation {
             return;
         }

@@ -31,11 +31,13 @@ pub(crate) fn on_resp3(client: &Client) -> RedisResult<Client> {
 }
 
 /// Whether connecting failed because the server does not speak RESP3: it refused
-/// `HELLO`. The driver names Redis's own refusal; other servers word it their way.
+/// `HELLO`. The driver names Redis's own refusal; other servers word it their way,
+/// and the cluster client wraps it in an I/O error, but only that command's failure
+/// names it. (Taking another failure for one costs an attempt on RESP2, which fails
+/// the same way.)
 pub(crate) fn refused(err: &RedisError) -> bool {
     err.kind() == ErrorKind::RESP3NotSupported
-        || (err.kind() == ErrorKind::Server(redis::ServerErrorKind::ResponseError)
-            && err.to_string().to_ascii_uppercase().contains("HELLO"))
+        || err.to_string().to_ascii_uppercase().contains("HELLO")
 }
 
 #[cfg(test)]

@@ -110,6 +110,23 @@ pub fn cluster_url() -> Result<String, Unavailable> {
     env_url(CLUSTER_URL_VAR, "Redis Cluster")
 }
 
+/// The `redis://` URL of each node a `redis+cluster://` URL names, with its
+/// credentials.
+pub fn cluster_nodes(url: &str) -> Vec<String> {
+    let rest = url
+        .strip_prefix("redis+cluster://")
+        .unwrap_or_else(|| panic!("not a redis+cluster:// URL"));
+    let (user, hosts) = match rest.rsplit_once('@') {
+        Some((user, hosts)) => (format!("{user}@"), hosts),
+        None => (String::new(), rest),
+    };
+    let hosts = &hosts[..hosts.find(['/', '?', '#']).unwrap_or(hosts.len())];
+    hosts
+        .split(',')
+        .map(|host| format!("redis://{user}{host}"))
+        .collect()
+}
+
 /// A store on the cluster under `prefix`, in tombstone mode or not.
 pub async fn cluster_store_at(prefix: String, tombstones: bool) -> Result<RedisStore, Unavailable> {
     open("Redis Cluster", cluster_url()?, prefix, tombstones).await

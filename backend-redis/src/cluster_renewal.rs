@@ -1,0 +1,123 @@
+//! A Redis Cluster slot of the pool opens a new cluster connection in the background
+//! when its connection may be dead: one of its node connections closed, or a request
+//! on it got no answer in time.
+//!
+//! Why: the cluster client reconnects to a node only after a request sent to it failed,
+//! and a write that fails with `broken pipe` may have left, so it is `Indeterminate`.
+//! After the cluster closed connections the store was not using (a node's `timeout`
+//! setting, a restart, a proxy's idle limit), every write of the next burst was lost
+//! that way (32 puts of 32, on the default pool). On RESP3 each node connection tells
+//! the slot's client when it closes; the slot's watcher then opens a replacement before
+//! the next request comes, and requests go on the new connection once it is open.
+//! Requests in flight on the old one keep it until they end.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError, Weak};
+
+use redis::cluster::ClusterClient;
+use redis::{PushInfo, PushKind, RedisResult};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use crate::RedisConnection;
+use crate::pool::{Slot, SlotState};
+
+/// Where a cluster client's connections tell that they closed.
+pub(crate) struct Notices(UnboundedReceiver<PushInfo>);
+
+impl Notices {
+    /// A channel for one slot's client: the sender goes to its builder
+    /// (`ClusterClientBuilder::push_sender`, RESP3 only).
+    pub(crate) fn channel() -> (UnboundedSender<PushInfo>, Self) {
+        let (sender, receiver) = unbounded_channel();
+        (sender, Self(receiver))
+    }
+}
+
+/// Opens the connection of slot `index` with `client`, and starts its watcher when
+/// the client sends notices.
+pub(crate) async fn open(
+    (client, notices): (ClusterClient, Option<Notices>),
+    index: usize,
+) -> RedisResult<Slot> {
+    let conn = client.get_async_connection().await?;
+    let client = Arc::new(client);
+    let slot = Slot::cluster(RedisConnection::Cluster(conn), client.clone());
+    if let Some(notices) = notices {
+        tokio::spawn(watch(
+            Arc::downgrade(slot.state()),
+            Arc::downgrade(&client),
+            notices,
+            index,
+        ));
+    }
+    Ok(slot)
+}
+
+/// Opens a replacement for slot `index` in the background, unless one is being opened
+/// already or (with `generation`) the slot's connection was replaced since.
+pub(crate) fn spawn(
+    state: &Arc<SlotState>,
+    client: &Arc<ClusterClient>,
+    index: usize,
+    generation: Option<u64>,
+) {
+    if state.renewing.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let (state, client) = (state.clone(), client.clone());
+    tokio::spawn(async move {
+        renew(&state, &client, index, generation).await;
+    });
+}
+
+/// Replaces the slot's connection for every notice of a closed connection, until the
+/// store is dropped (the slot and the client gone, or the channel closed with them).
+/// Holds neither strongly, so that a dropped store's watcher ends.
+async fn watch(
+    state: Weak<SlotState>,
+    client: Weak<ClusterClient>,
+    mut notices: Notices,
+    index: usize,
+) {
+    while let Some(notice) = notices.0.recv().await {
+        if notice.kind != PushKind::Disconnection {
+            continue;
+        }
+        let (Some(state), Some(client)) = (state.upgrade(), client.upgrade()) else {
+            return;
+        };
+        // The other nodes' connections of the same closed connection tell too, at
+        // about the same moment: one replacement answers all the notices queued now.
+        while notices.0.try_recv().is_ok() {}
+        if state.renewing.swap(true, Ordering::AcqRel) {
+            continue;
+        }
+        tracing::debug!(
+            connection = index,
+            "a cluster connection closed: replacing it"
+        );
+        renew(&state, &client, index, None).await;
+    }
+}
+
+/// Opens a new cluster connection and puts it in the slot (after a timeout, only if
+/// the slot still holds the connection of `generation`); clears `renewing`. On
+/// failure the slot keeps its connection, whose client reconnects nodes as requests
+/// fail, and the next notice or timeout tries again.
+async fn renew(state: &SlotState, client: &ClusterClient, index: usize, generation: Option<u64>) {
+    match client.get_async_connection().await {
+        Ok(conn) => {
+            let mut current = state.current.lock().unwrap_or_else(PoisonError::into_inner);
+            if generation.is_none_or(|generation| current.0 == generation) {
+                *current = (current.0 + 1, RedisConnection::Cluster(conn));
+                tracing::debug!(connection = index, "cluster connection replaced");
+            }
+        }
+        Err(err) => tracing::warn!(
+            connection = index,
+            %err,
+            "could not open a replacement cluster connection; keeping the old one"
+        ),
+    }
+    state.renewing.store(false, Ordering::Release);
+}
