@@ -1,7 +1,8 @@
 //! The bare-driver side of the Redis benches: the store's own Lua scripts sent with
 //! `EVALSHA`, the same keys and seven arguments per write, a fresh write token each,
 //! on connections like the store's (as many `ConnectionManager`s as its pool, with its
-//! default configuration, taken in turn). Shared by `redis.rs` and `report.rs`.
+//! default configuration and its protocol, taken in turn). Shared by `redis.rs` and
+//! `report.rs`.
 
 #![allow(dead_code)] // each bench uses its part
 #![allow(clippy::panic)] // a bench with a broken setup has nothing to measure
@@ -9,9 +10,11 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use optimist_core::url_options::{option_name, split_query};
 use optimist_core::{Operation, WriteToken};
 use optimist_redis::{DEFAULT_POOL_SIZE, RedisStoreBuilder};
 use redis::aio::ConnectionManager;
+use redis::{IntoConnectionInfo, ProtocolVersion};
 use serde_json::Value;
 
 /// The item in a read (`at` 0) or refusal (`at` 1) reply (`version, token, json`),
@@ -41,7 +44,19 @@ impl Raw {
     /// [`DEFAULT_POOL_SIZE`] connections to `url`, each with the store's default
     /// configuration, for the store whose prefix is `prefix` (which loaded the scripts).
     pub async fn connect(url: &str, prefix: &str) -> redis::RedisResult<Self> {
-        let client = redis::Client::open(url)?;
+        let mut info = url.into_connection_info()?;
+        // The store speaks RESP3 unless its URL names a protocol.
+        let named = split_query(url)
+            .pairs()
+            .any(|pair| option_name(pair) == "protocol");
+        if !named {
+            let settings = info
+                .redis_settings()
+                .clone()
+                .set_protocol(ProtocolVersion::RESP3);
+            info = info.set_redis_settings(settings);
+        }
+        let client = redis::Client::open(info)?;
         let mut conns = Vec::with_capacity(DEFAULT_POOL_SIZE);
         for _ in 0..DEFAULT_POOL_SIZE {
             conns.push(
