@@ -252,15 +252,9 @@ impl Proxy {
 
     /// `url` (the test server's) with the proxy's address in place of the server's.
     pub fn url_through(&self, url: &str) -> String {
-        let (scheme, rest) = url.split_once("://").unwrap_or_else(|| panic!("{url}"));
-        let (user, host_and_rest) = match rest.rfind('@') {
-            Some(at) => rest.split_at(at + 1),
-            None => ("", rest),
-        };
-        let tail = host_and_rest
-            .find(['/', '?', '#'])
-            .map_or("", |at| &host_and_rest[at..]);
-        format!("{scheme}://{user}{}{tail}", self.addr)
+        optimist_conformance::network::url_through(url, self.addr)
+            .unwrap_or_else(|| panic!("the test URL names no port"))
+            .0
     }
 
     /// Closes the port and every connection: the server is gone.
