@@ -9,7 +9,6 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use optimist_core::retry::RetryPolicy;
 use optimist_core::{Error, Key, Version, VersionedStore};
 use optimist_redis::{RedisConnection, RedisStore};
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
@@ -56,12 +55,9 @@ async fn a_cluster_connection_that_timed_out_is_replaced() {
         Ok(url) => url,
         Err(why) => return common::skip_or_fail(test, &why),
     };
-    let store = RedisStore::builder()
-        .url(url.clone())
-        .prefix(common::fresh_prefix())
+    let store = common::no_retry_builder(&url)
         .pool_size(1)
         .response_timeout(Duration::from_millis(300))
-        .retry_policy(RetryPolicy::no_retry())
         .build()
         .await
         .unwrap();

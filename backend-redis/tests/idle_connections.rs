@@ -13,7 +13,6 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use optimist_core::retry::RetryPolicy;
 use optimist_core::{Key, VersionedStore};
 use optimist_redis::RedisStore;
 use redis::aio::MultiplexedConnection;
@@ -125,13 +124,7 @@ async fn connections_closed_while_idle_are_replaced_before_the_next_request() {
         Err(why) => return common::skip_or_fail(test, &why),
     };
     // Without retries: every write must go out on a live connection.
-    let store = RedisStore::builder()
-        .url(url.clone())
-        .prefix(common::fresh_prefix())
-        .retry_policy(RetryPolicy::no_retry())
-        .build()
-        .await
-        .unwrap();
+    let store = common::no_retry_builder(&url).build().await.unwrap();
     let connections = store.pool_size();
     closed_while_idle(store, &[url], connections).await;
 }
@@ -143,13 +136,7 @@ async fn cluster_connections_closed_while_idle_are_replaced_before_the_next_requ
         Ok(url) => url,
         Err(why) => return common::skip_or_fail(test, &why),
     };
-    let store = RedisStore::builder()
-        .url(url.clone())
-        .prefix(common::fresh_prefix())
-        .retry_policy(RetryPolicy::no_retry())
-        .build()
-        .await
-        .unwrap();
+    let store = common::no_retry_builder(&url).build().await.unwrap();
     let nodes = common::cluster_nodes(&url);
     // Each of the pool's cluster connections holds one connection per node.
     let connections = store.pool_size() * nodes.len();

@@ -45,6 +45,15 @@ async fn open(
         })
 }
 
+/// A builder for `url` on a fresh prefix that never resends a request, for tests
+/// where a request must succeed on its first attempt.
+pub fn no_retry_builder(url: &str) -> optimist_redis::RedisStoreBuilder {
+    RedisStore::builder()
+        .url(url)
+        .prefix(fresh_prefix())
+        .retry_policy(optimist_core::retry::RetryPolicy::no_retry())
+}
+
 /// A prefix no other test uses.
 pub fn fresh_prefix() -> String {
     format!("t-{:016x}", rand::thread_rng().r#gen::<u64>())
