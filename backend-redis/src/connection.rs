@@ -10,6 +10,10 @@ use redis::{Cmd, Pipeline, RedisFuture, Value};
 /// which routes each command to the node of its keys. Either runs commands with
 /// `query_async`, as it implements [`ConnectionLike`]; it is cheap to clone.
 ///
+/// It speaks the store's protocol: RESP3 for a store built from a URL that names
+/// none, so a reply may be a map or a set where RESP2 gives an array (the `redis`
+/// crate's `FromRedisValue` reads either into the same Rust types).
+///
 /// A command of your own on a cluster connection is not resent after a redirect
 /// (`MOVED`, `ASK`) or a failure: the store's connections are opened with no retries,
 /// so that a script is never sent twice (see the crate's README).
