@@ -11,8 +11,8 @@ use redis::{Cmd, Pipeline, RedisFuture, Value};
 /// `query_async`, as it implements [`ConnectionLike`]; it is cheap to clone.
 ///
 /// It speaks the store's protocol: RESP3 for a store built from a URL that names
-/// none, so a reply may be a map or a set where RESP2 gives an array (the `redis`
-/// crate's `FromRedisValue` reads either into the same Rust types).
+/// none, so a reply may be a map or a set where RESP2 gives an array: read an
+/// `HGETALL` into a `HashMap` or a `Vec<(K, V)>`, not a flat `Vec<String>`.
 ///
 /// A command of your own on a cluster connection is not resent after a redirect
 /// (`MOVED`, `ASK`) or a failure: the store's connections are opened with no retries,
