@@ -13,7 +13,7 @@ use crate::store::BACKEND;
 use crate::{DEFAULT_TABLE, PostgresStore, PostgresStoreBuilder};
 
 /// The query parameters the store reads; they are not sent to the server.
-const STORE_OPTIONS: [&str; 7] = [
+const STORE_OPTIONS: [&str; 8] = [
     "table",
     "tombstones",
     "create_table",
@@ -21,6 +21,7 @@ const STORE_OPTIONS: [&str; 7] = [
     "max_item_bytes",
     "acquire_timeout_ms",
     "response_timeout_ms",
+    "check_idle_after_ms",
 ];
 
 /// The query parameters sqlx reads, passed on to it as written (`options[NAME]` too).
@@ -94,6 +95,10 @@ pub struct PostgresConfig {
     /// [`PostgresStoreBuilder::response_timeout`] in milliseconds.
     #[serde(default)]
     pub response_timeout_ms: Option<u64>,
+    /// [`PostgresStoreBuilder::check_idle_after`] in milliseconds; no check when
+    /// `None`.
+    #[serde(default)]
+    pub check_idle_after_ms: Option<u64>,
 }
 
 fn default_table() -> String {
@@ -118,13 +123,15 @@ struct Options {
     max_item_bytes: Option<usize>,
     acquire_timeout_ms: Option<u64>,
     response_timeout_ms: Option<u64>,
+    check_idle_after_ms: Option<u64>,
 }
 
 impl PostgresConfig {
     /// Reads `postgres://[user[:password]@]host[:port]/database?table=NAME[&option=value…]`
     /// (or `postgresql://`). The store's options: `table` (default
     /// [`DEFAULT_TABLE`]), `tombstones`, `create_table`, `max_connections`,
-    /// `max_item_bytes`, `acquire_timeout_ms`, `response_timeout_ms`. sqlx's own
+    /// `max_item_bytes`, `acquire_timeout_ms`, `response_timeout_ms`,
+    /// `check_idle_after_ms`. sqlx's own
     /// parameters (`sslmode`, `sslrootcert`, `application_name`, `options`, ...) stay
     /// in [`url`](Self::url). Everything up to the last `@` is the user information,
     /// so an `@` in a parameter is written `%40`.
@@ -193,6 +200,7 @@ impl PostgresConfig {
             max_item_bytes: options.max_item_bytes,
             acquire_timeout_ms: options.acquire_timeout_ms,
             response_timeout_ms: options.response_timeout_ms,
+            check_idle_after_ms: options.check_idle_after_ms,
         })
     }
 
@@ -220,6 +228,9 @@ impl PostgresConfig {
         }
         if let Some(ms) = self.response_timeout_ms {
             builder = builder.response_timeout(Duration::from_millis(ms));
+        }
+        if let Some(ms) = self.check_idle_after_ms {
+            builder = builder.check_idle_after(Duration::from_millis(ms));
         }
         builder
     }
@@ -250,6 +261,7 @@ impl fmt::Debug for PostgresConfig {
             .field("max_item_bytes", &self.max_item_bytes)
             .field("acquire_timeout_ms", &self.acquire_timeout_ms)
             .field("response_timeout_ms", &self.response_timeout_ms)
+            .field("check_idle_after_ms", &self.check_idle_after_ms)
             .finish()
     }
 }
@@ -269,7 +281,7 @@ mod tests {
     #[test]
     fn options_are_taken_out_and_sqlx_parameters_kept() {
         let config = PostgresConfig::from_url(
-            "postgres://me:pw@h:5/db?sslmode=require&table=s.t&max_connections=3&options[search_path]=x&response_timeout_ms=9",
+            "postgres://me:pw@h:5/db?sslmode=require&table=s.t&max_connections=3&options[search_path]=x&response_timeout_ms=9&check_idle_after_ms=1000",
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
@@ -279,6 +291,7 @@ mod tests {
         assert_eq!(config.table, "s.t");
         assert_eq!(config.max_connections, Some(3));
         assert_eq!(config.response_timeout_ms, Some(9));
+        assert_eq!(config.check_idle_after_ms, Some(1000));
         assert!(config.create_table);
     }
 

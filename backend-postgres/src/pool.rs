@@ -14,11 +14,13 @@
 //! of the pool opens and prepares its replacement in the background: callers wait for
 //! an idle connection (within the acquire timeout), never for a connection to be made.
 //! While the server cannot be reached, a caller that finds no idle connection fails at
-//! once with the reason the last attempt to reconnect gave, nothing sent.
+//! once with the reason the last attempt to reconnect gave, nothing sent. With an idle
+//! check (`check_idle_after`, off by default), a connection idle that long is asked
+//! first whether it is alive (see [`Pool::acquire`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use optimist_core::{Applied, ErrorKind, StorageError};
 use sqlx::Connection as _;
@@ -58,7 +60,7 @@ struct Shared {
     options: PgConnectOptions,
     /// The statements every connection has prepared before it serves a call.
     statements: Vec<String>,
-    idle: Mutex<Vec<(PgConnection, ResponseTimer)>>,
+    idle: Mutex<Vec<Idle>>,
     /// One permit per idle connection; closed when the pool is closed.
     available: Semaphore,
     /// Connections closed whose replacement is not open yet.
@@ -70,7 +72,26 @@ struct Shared {
     wait_timers: Mutex<Vec<ResponseTimer>>,
     acquire_timeout: Duration,
     response_timeout: Duration,
+    /// Connections idle at least this long are checked before use (see
+    /// [`Pool::acquire`]); `None`: never.
+    idle_check: Option<Duration>,
     size: usize,
+}
+
+/// An idle connection, its timer, and since when it is idle (kept only when idle
+/// connections are checked).
+struct Idle {
+    conn: PgConnection,
+    timer: ResponseTimer,
+    since: Option<Instant>,
+}
+
+/// The timeouts and the idle check a pool works with.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PoolTimes {
+    pub(crate) acquire_timeout: Duration,
+    pub(crate) response_timeout: Duration,
+    pub(crate) idle_check: Option<Duration>,
 }
 
 /// A connection taken from the pool (or, while `build` sets the table up, one of no
@@ -91,9 +112,13 @@ impl Pool {
         options: PgConnectOptions,
         statements: Vec<String>,
         connections: u32,
-        timeouts: (Duration, Duration),
+        times: PoolTimes,
     ) -> Result<Self, StorageError> {
-        let (acquire_timeout, response_timeout) = timeouts;
+        let PoolTimes {
+            acquire_timeout,
+            response_timeout,
+            idle_check,
+        } = times;
         let size = usize::try_from(connections.max(1)).unwrap_or(1);
         let pool = Pool {
             shared: Arc::new(Shared {
@@ -106,6 +131,7 @@ impl Pool {
                 wait_timers: Mutex::new(Vec::new()),
                 acquire_timeout,
                 response_timeout,
+                idle_check,
                 size,
             }),
         };
@@ -140,7 +166,43 @@ impl Pool {
 
     /// An idle connection, waiting for one within the acquire timeout; failing here
     /// means nothing was sent.
+    ///
+    /// With an idle check, a connection idle at least that long is asked first (one
+    /// `Sync`, answered by the server's ready message, within the response timeout):
+    /// one that a proxy, a load balancer or the network closed while idle is closed and
+    /// replaced, and the next idle one is taken, so that no write is sent on it (a
+    /// write sent on a dead connection finds an end of stream it cannot tell from a
+    /// lost answer, and is `Indeterminate`).
     pub(crate) async fn acquire(&self) -> Result<Leased, StorageError> {
+        loop {
+            let Idle {
+                mut conn,
+                mut timer,
+                since,
+            } = self.take_idle().await?;
+            if let (Some(limit), Some(since)) = (self.shared.idle_check, since) {
+                if since.elapsed() >= limit {
+                    let checked = timer
+                        .within(self.shared.response_timeout, conn.ping())
+                        .await;
+                    if !matches!(checked, Some(Ok(()))) {
+                        tracing::debug!("an idle connection did not answer its check: replaced");
+                        self.discard(conn);
+                        continue;
+                    }
+                }
+            }
+            return Ok(Leased {
+                conn: Some(conn),
+                timer,
+                pool: Some(self.clone()),
+            });
+        }
+    }
+
+    /// An idle connection as the pool keeps it, waiting for one within the acquire
+    /// timeout.
+    async fn take_idle(&self) -> Result<Idle, StorageError> {
         let shared = &self.shared;
         let permit = match shared.available.try_acquire() {
             Ok(permit) => permit,
@@ -160,34 +222,27 @@ impl Pool {
             }
         };
         permit.forget();
-        let conn = shared
+        let idle = shared
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        match conn {
-            Some((conn, timer)) => Ok(Leased {
-                conn: Some(conn),
-                timer,
-                pool: Some(self.clone()),
-            }),
-            // A permit stands for an idle connection; none means the pool was closed.
-            None => Err(closed()),
-        }
+        // A permit stands for an idle connection; none means the pool was closed.
+        idle.ok_or_else(closed)
     }
 
     /// Closes every idle connection; calls after this fail with nothing sent, and a
     /// connection in use is closed when its call ends.
     pub(crate) async fn close(&self) {
         self.shared.available.close();
-        let idle: Vec<(PgConnection, ResponseTimer)> = std::mem::take(
+        let idle: Vec<Idle> = std::mem::take(
             &mut *self
                 .shared
                 .idle
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        for (conn, _timer) in idle {
+        for Idle { conn, .. } in idle {
             let closing = tokio::time::timeout(self.shared.response_timeout, conn.close());
             if let Ok(Err(err)) = closing.await {
                 tracing::debug!(%err, "closing a connection failed");
@@ -230,10 +285,12 @@ impl Pool {
 
 impl Shared {
     fn put_idle(&self, conn: PgConnection, timer: ResponseTimer) {
+        // The clock is read only for the idle check.
+        let since = self.idle_check.map(|_| Instant::now());
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push((conn, timer));
+            .push(Idle { conn, timer, since });
         self.available.add_permits(1);
     }
 
