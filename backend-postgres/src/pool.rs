@@ -175,29 +175,36 @@ impl Pool {
     /// lost answer, and is `Indeterminate`).
     pub(crate) async fn acquire(&self) -> Result<Leased, StorageError> {
         loop {
-            let Idle {
-                mut conn,
-                mut timer,
-                since,
-            } = self.take_idle().await?;
-            if let (Some(limit), Some(since)) = (self.shared.idle_check, since) {
-                if since.elapsed() >= limit {
-                    let checked = timer
-                        .within(self.shared.response_timeout, conn.ping())
-                        .await;
-                    if !matches!(checked, Some(Ok(()))) {
-                        tracing::debug!("an idle connection did not answer its check: replaced");
-                        self.discard(conn);
-                        continue;
-                    }
-                }
-            }
-            return Ok(Leased {
+            let Idle { conn, timer, since } = self.take_idle().await?;
+            // Leased before the check: a caller that drops this future during the
+            // check drops the lease, which closes the connection and replaces it.
+            let mut leased = Leased {
                 conn: Some(conn),
                 timer,
                 pool: Some(self.clone()),
-            });
+            };
+            let stale = match (self.shared.idle_check, since) {
+                (Some(limit), Some(since)) => since.elapsed() >= limit,
+                _ => false,
+            };
+            if stale && !self.answers(&mut leased).await {
+                tracing::debug!("an idle connection did not answer its check: replaced");
+                leased.discard();
+                continue;
+            }
+            return Ok(leased);
         }
+    }
+
+    /// Whether the leased connection answers a `Sync` within the response timeout.
+    async fn answers(&self, leased: &mut Leased) -> bool {
+        let Some((conn, timer)) = leased.raw() else {
+            return false;
+        };
+        let checked = timer
+            .within(self.shared.response_timeout, conn.ping())
+            .await;
+        matches!(checked, Some(Ok(())))
     }
 
     /// An idle connection as the pool keeps it, waiting for one within the acquire

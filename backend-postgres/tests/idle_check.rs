@@ -98,3 +98,38 @@ async fn only_a_connection_idle_that_long_is_checked() {
     let sent = proxy.sent();
     assert_eq!((sent.round_trips, sent.pings), (2, 1), "{}", proxy.kinds());
 }
+
+#[tokio::test]
+async fn a_call_dropped_during_the_check_leaves_the_pool_whole() {
+    let Some(url) = common::url_or_skip("a_call_dropped_during_the_check") else {
+        return;
+    };
+    let (_, upstream) = common::through(&url, 0);
+    let proxy = Proxy::start(upstream).await.expect("proxy starts");
+    let (proxied, _) = common::through(&url, proxy.port);
+    let period = Duration::from_millis(100);
+    let store = PostgresStore::builder()
+        .url(proxied)
+        .table(common::fresh_table())
+        .max_connections(1)
+        .check_idle_after(period)
+        .build()
+        .await
+        .unwrap();
+    let key = Key::new("k");
+    store.put(&key, json!(1)).await.unwrap();
+    tokio::time::sleep(period * 2).await;
+
+    // The server stops answering on the store's one connection: the check waits, and
+    // the caller gives up on it.
+    proxy.stall_open();
+    let gave_up = tokio::time::timeout(Duration::from_millis(300), store.get(&key)).await;
+    assert!(gave_up.is_err(), "the check got no answer: {gave_up:?}");
+
+    // The connection was closed and replaced (the new one answers): the pool still has
+    // one, and the next call does not wait for the acquire timeout (10 s).
+    let put = tokio::time::timeout(Duration::from_secs(5), store.put(&key, json!(2))).await;
+    let version = put.expect("a connection within 5 s").unwrap();
+    assert_eq!(version.get(), 2);
+    assert_eq!(proxy.connections(), 2, "one replacement");
+}
