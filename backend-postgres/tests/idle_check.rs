@@ -63,15 +63,13 @@ async fn connections_cut_while_idle_are_replaced_before_a_write_is_sent() {
     }
 }
 
-#[tokio::test]
-async fn only_a_connection_idle_that_long_is_checked() {
-    let Some(url) = common::url_or_skip("only_a_connection_idle_that_long_is_checked") else {
-        return;
-    };
+/// A store of one connection, checked after `period` idle, through the proxy that
+/// counts what the client sends; `None` after the skip line.
+async fn one_connection(test: &str, period: Duration) -> Option<(Proxy, PostgresStore)> {
+    let url = common::url_or_skip(test)?;
     let (_, upstream) = common::through(&url, 0);
     let proxy = Proxy::start(upstream).await.expect("proxy starts");
     let (proxied, _) = common::through(&url, proxy.port);
-    let period = Duration::from_millis(300);
     let store = PostgresStore::builder()
         .url(proxied)
         .table(common::fresh_table())
@@ -80,6 +78,16 @@ async fn only_a_connection_idle_that_long_is_checked() {
         .build()
         .await
         .unwrap();
+    Some((proxy, store))
+}
+
+#[tokio::test]
+async fn only_a_connection_idle_that_long_is_checked() {
+    let period = Duration::from_millis(300);
+    let Some((proxy, store)) = one_connection("only_a_connection_idle_that_long", period).await
+    else {
+        return;
+    };
     let key = Key::new("k");
     store.put(&key, json!(0)).await.unwrap();
 
@@ -101,21 +109,11 @@ async fn only_a_connection_idle_that_long_is_checked() {
 
 #[tokio::test]
 async fn a_call_dropped_during_the_check_leaves_the_pool_whole() {
-    let Some(url) = common::url_or_skip("a_call_dropped_during_the_check") else {
+    let period = Duration::from_millis(100);
+    let Some((proxy, store)) = one_connection("a_call_dropped_during_the_check", period).await
+    else {
         return;
     };
-    let (_, upstream) = common::through(&url, 0);
-    let proxy = Proxy::start(upstream).await.expect("proxy starts");
-    let (proxied, _) = common::through(&url, proxy.port);
-    let period = Duration::from_millis(100);
-    let store = PostgresStore::builder()
-        .url(proxied)
-        .table(common::fresh_table())
-        .max_connections(1)
-        .check_idle_after(period)
-        .build()
-        .await
-        .unwrap();
     let key = Key::new("k");
     store.put(&key, json!(1)).await.unwrap();
     tokio::time::sleep(period * 2).await;
