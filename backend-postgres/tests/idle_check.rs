@@ -67,9 +67,7 @@ async fn connections_cut_while_idle_are_replaced_before_a_write_is_sent() {
 /// counts what the client sends; `None` after the skip line.
 async fn one_connection(test: &str, period: Duration) -> Option<(Proxy, PostgresStore)> {
     let url = common::url_or_skip(test)?;
-    let (_, upstream) = common::through(&url, 0);
-    let proxy = Proxy::start(upstream).await.expect("proxy starts");
-    let (proxied, _) = common::through(&url, proxy.port);
+    let (proxy, proxied) = common::proxied(&url).await;
     let store = PostgresStore::builder()
         .url(proxied)
         .table(common::fresh_table())

@@ -13,7 +13,6 @@ mod common;
 
 use std::time::Duration;
 
-use common::proxy::Proxy;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{Key, Version, VersionedStore};
 use optimist_postgres::PostgresStore;
@@ -73,9 +72,7 @@ async fn a_conditional_write_whose_answer_is_lost_is_settled_by_its_token() {
     let Some(url) = common::url_or_skip("a_conditional_write_whose_answer_is_lost") else {
         return;
     };
-    let (_, upstream) = common::through(&url, 0);
-    let proxy = Proxy::start(upstream).await.expect("proxy");
-    let (proxied, _) = common::through(&url, proxy.port);
+    let (proxy, proxied) = common::proxied(&url).await;
     let table = common::fresh_table();
     let store = store(&proxied, &table, false, 3).await;
     let key = Key::new("k");
@@ -116,9 +113,7 @@ async fn a_delete_whose_answer_is_lost_is_settled_by_its_tombstone() {
     let Some(url) = common::url_or_skip("a_delete_whose_answer_is_lost") else {
         return;
     };
-    let (_, upstream) = common::through(&url, 0);
-    let proxy = Proxy::start(upstream).await.expect("proxy");
-    let (proxied, _) = common::through(&url, proxy.port);
+    let (proxy, proxied) = common::proxied(&url).await;
     let table = common::fresh_table();
     let store = store(&proxied, &table, true, 3).await;
     let key = Key::new("k");

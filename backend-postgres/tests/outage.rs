@@ -8,7 +8,6 @@ mod common;
 
 use std::time::Duration;
 
-use common::proxy::Proxy;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{Error, ErrorKind, Key, Version, VersionedStore};
 use optimist_postgres::PostgresStore;
@@ -19,9 +18,7 @@ async fn a_lost_connection_is_indeterminate_for_writes_and_retried_otherwise() {
     let Some(url) = common::url_or_skip("a_lost_connection_is_indeterminate_for_writes") else {
         return;
     };
-    let (_, upstream) = common::through(&url, 0);
-    let proxy = Proxy::start(upstream).await.expect("proxy");
-    let (proxied, _) = common::through(&url, proxy.port);
+    let (proxy, proxied) = common::proxied(&url).await;
     let password = common::password(&url);
 
     const ATTEMPTS: u32 = 3;

@@ -9,7 +9,6 @@ mod common;
 
 use optimist_conformance::reference::{self, ScanOrder, reads_match_the_reference};
 
-use common::proxy::Proxy;
 use optimist_core::{Key, QueryOptions, SortRange, VersionedStore};
 use optimist_memory::MemoryStore;
 use optimist_postgres::PostgresStore;
@@ -99,9 +98,8 @@ async fn cursors_belong_to_the_table_not_the_url() {
         .unwrap();
     let cursor = first.next.unwrap();
 
-    let (_, upstream) = common::through(&url, 0);
-    let proxy = Proxy::start(upstream).await.unwrap();
-    let (proxied, _) = common::through(&url, proxy.port);
+    // Bound, so the proxy lives as long as the store that goes through it.
+    let (_proxy, proxied) = common::proxied(&url).await;
     let via_proxy = PostgresStore::builder()
         .url(proxied)
         .table(table)

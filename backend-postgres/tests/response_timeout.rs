@@ -15,7 +15,6 @@ mod common;
 use std::future::Future;
 use std::time::Duration;
 
-use common::proxy::Proxy;
 use optimist_core::retry::RetryPolicy;
 use optimist_core::{Error, ErrorKind, Key, Version, VersionedStore};
 use optimist_postgres::PostgresStore;
@@ -52,9 +51,7 @@ async fn a_server_that_stops_answering_times_out_and_writes_are_settled() {
     let Some(url) = common::url_or_skip("a_server_that_stops_answering_times_out") else {
         return;
     };
-    let (_, upstream) = common::through(&url, 0);
-    let proxy = Proxy::start(upstream).await.expect("proxy");
-    let (proxied, _) = common::through(&url, proxy.port);
+    let (proxy, proxied) = common::proxied(&url).await;
     let table = common::fresh_table();
     let retrying = store(&proxied, &table, 2, true).await;
     let key = Key::new("k");

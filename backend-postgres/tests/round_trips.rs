@@ -133,9 +133,7 @@ async fn each_single_operation_is_one_round_trip() {
     let Some(url) = common::url_or_skip("each_single_operation_is_one_round_trip") else {
         return;
     };
-    let (_, upstream) = common::through(&url, 0);
-    let proxy = Proxy::start(upstream).await.expect("proxy starts");
-    let (proxied, _) = common::through(&url, proxy.port);
+    let (proxy, proxied) = common::proxied(&url).await;
     let store = PostgresStore::builder()
         .url(proxied)
         .table(common::fresh_table())
@@ -238,9 +236,7 @@ async fn tombstone_mode_costs_one_round_trip_but_for_inserts_on_tombstones() {
     let Some(url) = common::url_or_skip("tombstone_mode_round_trips") else {
         return;
     };
-    let (_, upstream) = common::through(&url, 0);
-    let proxy = Proxy::start(upstream).await.expect("proxy starts");
-    let (proxied, _) = common::through(&url, proxy.port);
+    let (proxy, proxied) = common::proxied(&url).await;
     let store = PostgresStore::builder()
         .url(proxied)
         .table(common::fresh_table())
@@ -313,9 +309,7 @@ async fn get_many_of_100_keys_and_each_page_are_one_round_trip() {
     let Some(url) = common::url_or_skip("get_many_and_pages_round_trips") else {
         return;
     };
-    let (_, upstream) = common::through(&url, 0);
-    let proxy = Proxy::start(upstream).await.expect("proxy starts");
-    let (proxied, _) = common::through(&url, proxy.port);
+    let (proxy, proxied) = common::proxied(&url).await;
     let store = PostgresStore::builder()
         .url(proxied)
         .table(common::fresh_table())
@@ -386,9 +380,7 @@ async fn a_burst_of_callers_opens_no_connection_and_prepares_nothing() {
         return;
     };
     const CONNECTIONS: usize = 4;
-    let (_, upstream) = common::through(&url, 0);
-    let proxy = Proxy::start(upstream).await.expect("proxy starts");
-    let (proxied, _) = common::through(&url, proxy.port);
+    let (proxy, proxied) = common::proxied(&url).await;
     let store = PostgresStore::builder()
         .url(proxied)
         .table(common::fresh_table())
@@ -460,9 +452,7 @@ async fn without_the_commit_function_a_transaction_takes_four_round_trips() {
         .expect("drop the commit function");
     maker.close().await;
 
-    let (_, upstream) = common::through(&url, 0);
-    let proxy = Proxy::start(upstream).await.expect("proxy starts");
-    let (proxied, _) = common::through(&url, proxy.port);
+    let (proxy, proxied) = common::proxied(&url).await;
     let store = PostgresStore::builder()
         .url(proxied)
         .table(table)

@@ -77,6 +77,16 @@ pub fn through(url: &str, port: u16) -> (String, String) {
     (format!("{scheme}://{user}127.0.0.1:{port}{tail}"), upstream)
 }
 
+/// A counting [`proxy::Proxy`] in front of the server of `url`, and `url` pointed at it.
+pub async fn proxied(url: &str) -> (proxy::Proxy, String) {
+    let (_, upstream) = through(url, 0);
+    let proxy = proxy::Proxy::start(upstream)
+        .await
+        .unwrap_or_else(|e| panic!("proxy starts: {e}"));
+    let (proxied, _) = through(url, proxy.port);
+    (proxy, proxied)
+}
+
 /// The password in the test server's URL, if it has one.
 pub fn password(url: &str) -> Option<String> {
     let (_, rest) = url.split_once("://")?;
