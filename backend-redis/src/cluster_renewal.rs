@@ -13,6 +13,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError, Weak};
+use std::time::Duration;
 
 use redis::cluster::ClusterClient;
 use redis::{PushInfo, PushKind, RedisResult};
@@ -64,7 +65,7 @@ pub(crate) fn spawn(
     if state.renewing.swap(true, Ordering::AcqRel) {
         return;
     }
-    let (state, client) = (state.clone(), client.clone());
+    let (state, client) = (Arc::downgrade(state), Arc::downgrade(client));
     tokio::spawn(async move {
         renew(&state, &client, index, generation).await;
     });
@@ -83,41 +84,82 @@ async fn watch(
         if notice.kind != PushKind::Disconnection {
             continue;
         }
-        let (Some(state), Some(client)) = (state.upgrade(), client.upgrade()) else {
-            return;
-        };
         // The other nodes' connections of the same closed connection tell too, at
         // about the same moment: one replacement answers all the notices queued now.
         while notices.0.try_recv().is_ok() {}
-        if state.renewing.swap(true, Ordering::AcqRel) {
+        let Some(renewing) = state
+            .upgrade()
+            .map(|state| state.renewing.swap(true, Ordering::AcqRel))
+        else {
+            return;
+        };
+        if renewing {
             continue;
         }
         tracing::debug!(
             connection = index,
             "a cluster connection closed: replacing it"
         );
+        // Awaited here, not spawned: the notices that come meanwhile are then answered
+        // by one more replacement after this one, never dropped while `renewing` is set.
         renew(&state, &client, index, None).await;
     }
 }
 
+/// The pause after the first failed attempt to open a replacement; each next pause
+/// doubles, up to [`MAX_RETRY_DELAY`].
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(50);
+
+/// The longest pause between two attempts while the cluster cannot be reached.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
+
 /// Opens a new cluster connection and puts it in the slot (after a timeout, only if
-/// the slot still holds the connection of `generation`); clears `renewing`. On
-/// failure the slot keeps its connection, whose client reconnects nodes as requests
-/// fail, and the next notice or timeout tries again.
-async fn renew(state: &SlotState, client: &ClusterClient, index: usize, generation: Option<u64>) {
-    match client.get_async_connection().await {
-        Ok(conn) => {
-            let mut current = state.current.lock().unwrap_or_else(PoisonError::into_inner);
-            if generation.is_none_or(|generation| current.0 == generation) {
-                *current = (current.0 + 1, RedisConnection::Cluster(conn));
-                tracing::debug!(connection = index, "cluster connection replaced");
+/// the slot still holds the connection of `generation`), then clears `renewing`.
+///
+/// An attempt that fails (the cluster restarting, unreachable, refusing clients) is
+/// made again after a pause, until one succeeds or the store is dropped: the old
+/// connection's client reconnects a node only after a request to it failed, as
+/// `broken pipe`, so a write sent there after the cluster came back would be
+/// `Indeterminate` although it never left. Between attempts the task holds neither
+/// the slot nor the client, so a dropped store ends it.
+async fn renew(
+    state: &Weak<SlotState>,
+    client: &Weak<ClusterClient>,
+    index: usize,
+    generation: Option<u64>,
+) {
+    let mut delay = FIRST_RETRY_DELAY;
+    let mut failures = 0_u32;
+    loop {
+        let (Some(state), Some(client)) = (state.upgrade(), client.upgrade()) else {
+            return;
+        };
+        match client.get_async_connection().await {
+            Ok(conn) => {
+                let mut current = state.current.lock().unwrap_or_else(PoisonError::into_inner);
+                if generation.is_none_or(|generation| current.0 == generation) {
+                    *current = (current.0 + 1, RedisConnection::Cluster(conn));
+                    tracing::debug!(connection = index, failures, "cluster connection replaced");
+                }
+                drop(current);
+                state.renewing.store(false, Ordering::Release);
+                return;
             }
+            Err(err) if failures == 0 => tracing::warn!(
+                connection = index,
+                %err,
+                "could not open a replacement cluster connection; trying again until one opens"
+            ),
+            Err(err) => tracing::debug!(
+                connection = index,
+                failures,
+                %err,
+                "could not open a replacement cluster connection"
+            ),
         }
-        Err(err) => tracing::warn!(
-            connection = index,
-            %err,
-            "could not open a replacement cluster connection; keeping the old one"
-        ),
+        failures = failures.saturating_add(1);
+        drop((state, client));
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(MAX_RETRY_DELAY);
     }
-    state.renewing.store(false, Ordering::Release);
 }

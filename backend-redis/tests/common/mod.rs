@@ -109,6 +109,7 @@ pub fn skip_or_fail(test: &str, why: &Unavailable) {
     println!("skipped {test}: {why}");
 }
 
+pub mod admin;
 pub mod proxy;
 
 /// The environment variable naming the test cluster (a `redis+cluster://` URL).
