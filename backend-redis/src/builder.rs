@@ -200,6 +200,11 @@ impl RedisStoreBuilder {
     /// [`response_timeout`](Self::response_timeout). Without it:
     /// [`default_config`](Self::default_config).
     ///
+    /// On RESP3 the store takes the connections' pushes, to hear a connection close
+    /// and check it before the next request; a config that sends pushes to a sender
+    /// of yours (`set_push_sender`) keeps them, and the store then finds a closed
+    /// connection only when a request on it fails.
+    ///
     /// ```
     /// use std::time::Duration;
     /// let config = redis::aio::ConnectionManagerConfig::new()

@@ -13,13 +13,13 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError, Weak};
-use std::time::Duration;
 
 use redis::cluster::ClusterClient;
 use redis::{PushInfo, PushKind, RedisResult};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::RedisConnection;
+use crate::backoff::Backoff;
 use crate::pool::{Slot, SlotState};
 
 /// Where a cluster client's connections tell that they closed.
@@ -106,13 +106,6 @@ async fn watch(
     }
 }
 
-/// The pause after the first failed attempt to open a replacement; each next pause
-/// doubles, up to [`MAX_RETRY_DELAY`].
-const FIRST_RETRY_DELAY: Duration = Duration::from_millis(50);
-
-/// The longest pause between two attempts while the cluster cannot be reached.
-const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
-
 /// Opens a new cluster connection and puts it in the slot (after a timeout, only if
 /// the slot still holds the connection of `generation`), then clears `renewing`.
 ///
@@ -128,8 +121,7 @@ async fn renew(
     index: usize,
     generation: Option<u64>,
 ) {
-    let mut delay = FIRST_RETRY_DELAY;
-    let mut failures = 0_u32;
+    let mut backoff = Backoff::new();
     loop {
         let (Some(state), Some(client)) = (state.upgrade(), client.upgrade()) else {
             return;
@@ -139,27 +131,29 @@ async fn renew(
                 let mut current = state.current.lock().unwrap_or_else(PoisonError::into_inner);
                 if generation.is_none_or(|generation| current.0 == generation) {
                     *current = (current.0 + 1, RedisConnection::Cluster(conn));
-                    tracing::debug!(connection = index, failures, "cluster connection replaced");
+                    tracing::debug!(
+                        connection = index,
+                        failures = backoff.failures,
+                        "cluster connection replaced"
+                    );
                 }
                 drop(current);
                 state.renewing.store(false, Ordering::Release);
                 return;
             }
-            Err(err) if failures == 0 => tracing::warn!(
+            Err(err) if backoff.failures == 0 => tracing::warn!(
                 connection = index,
                 %err,
                 "could not open a replacement cluster connection; trying again until one opens"
             ),
             Err(err) => tracing::debug!(
                 connection = index,
-                failures,
+                failures = backoff.failures,
                 %err,
                 "could not open a replacement cluster connection"
             ),
         }
-        failures = failures.saturating_add(1);
         drop((state, client));
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(MAX_RETRY_DELAY);
+        backoff.pause().await;
     }
 }

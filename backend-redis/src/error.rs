@@ -19,13 +19,40 @@ use redis::{ErrorKind as DriverKind, RedisError, ServerErrorKind};
 /// The backend's name in errors and spans.
 pub(crate) const BACKEND: &str = "redis";
 
+/// A driver error, and whether the request it failed was sent.
+pub(crate) struct Failed {
+    err: RedisError,
+    sent: bool,
+}
+
+impl Failed {
+    /// A request not sent: its connection was found down first.
+    pub(crate) fn unsent(err: RedisError) -> Self {
+        Self { err, sent: false }
+    }
+}
+
+impl From<RedisError> for Failed {
+    fn from(err: RedisError) -> Self {
+        Self { err, sent: true }
+    }
+}
+
 /// Maps a driver error of a script call. `if_lost` is what a request whose answer
 /// never came means: [`Applied::Maybe`] for a script that writes, [`Applied::No`] for
-/// `read.lua`, which cannot.
-pub(crate) fn from_redis(err: RedisError, if_lost: Applied) -> StorageError {
+/// `read.lua`, which cannot. A request never sent applied nothing; its connection was
+/// found down ([`ErrorKind::Unavailable`]) or silent ([`ErrorKind::Timeout`]).
+pub(crate) fn from_redis(err: impl Into<Failed>, if_lost: Applied) -> StorageError {
+    let Failed { err, sent } = err.into();
     let (kind, answered) = classify(&err);
-    let applied = if answered { Applied::No } else { if_lost };
-    StorageError::new(kind, applied, err)
+    match (answered, sent) {
+        (true, _) => StorageError::new(kind, Applied::No, err),
+        (false, false) if kind == ErrorKind::Io => {
+            StorageError::new(ErrorKind::Unavailable, Applied::No, err)
+        }
+        (false, false) => StorageError::new(kind, Applied::No, err),
+        (false, true) => StorageError::new(kind, if_lost, err),
+    }
 }
 
 /// Maps an error met while connecting or loading the scripts: a [`Error::Backend`]
@@ -157,6 +184,24 @@ mod tests {
         let read = from_redis(lost(), Applied::No);
         assert_eq!((read.kind(), read.applied()), (ErrorKind::Io, Applied::No));
         assert!(read.is_transient());
+    }
+
+    #[test]
+    fn a_request_never_sent_applied_nothing_and_keeps_the_driver_error() {
+        let down = RedisError::from(io::Error::from(io::ErrorKind::ConnectionReset));
+        let mapped = from_redis(Failed::unsent(down), Applied::Maybe);
+        assert_eq!(
+            (mapped.kind(), mapped.applied()),
+            (ErrorKind::Unavailable, Applied::No)
+        );
+        assert!(mapped.is_transient());
+        assert!(mapped.source_ref().downcast_ref::<RedisError>().is_some());
+        let silent = RedisError::from(io::Error::from(io::ErrorKind::TimedOut));
+        let mapped = from_redis(Failed::unsent(silent), Applied::Maybe);
+        assert_eq!(
+            (mapped.kind(), mapped.applied()),
+            (ErrorKind::Timeout, Applied::No)
+        );
     }
 
     #[test]

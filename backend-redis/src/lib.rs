@@ -68,6 +68,7 @@
 
 #![deny(missing_docs)]
 
+mod backoff;
 mod builder;
 mod cluster_renewal;
 mod cluster_url;
@@ -76,6 +77,7 @@ mod connection;
 mod error;
 mod item;
 mod layout;
+mod liveness;
 mod pool;
 mod prefix;
 mod protocol;

@@ -7,7 +7,8 @@
 //! fail, later ones go on a new connection). A request that gets no answer in time
 //! leaves a connection that may be half-open, whose later requests would wait too, so
 //! the pool replaces that slot's manager with a new one; the requests still in flight
-//! on the old connection keep it until they end. A Redis Cluster slot replaces its
+//! on the old connection keep it until they end. A slot whose connection may be down
+//! checks it before its next request ([`liveness`]). A Redis Cluster slot replaces its
 //! cluster connection in the background instead, and also as soon as one of its node
 //! connections closes ([`cluster_renewal`]).
 
@@ -18,10 +19,13 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
-use redis::{Client, RedisError, RedisResult, Value};
+use redis::{Client, PushInfo, RedisError, RedisResult, Value};
+use tokio::sync::mpsc::UnboundedSender;
 
 use crate::RedisConnection;
 use crate::cluster_renewal::{self, Notices};
+use crate::error::Failed;
+use crate::liveness::{self, Pushes};
 use crate::scripts::{self, Call, Script};
 
 /// How many connections a store opens unless told otherwise.
@@ -52,6 +56,9 @@ pub(crate) struct Slot {
     /// A cluster slot's own client, which opens its replacements and (on RESP3) tells
     /// its watcher when one of its connections closes; `None` on one server.
     cluster: Option<Arc<ClusterClient>>,
+    /// Where a single server's connection tells its watcher of pushes, for the
+    /// connection that replaces it; `None` when nobody watches ([`liveness`]).
+    pushes: Option<UnboundedSender<PushInfo>>,
 }
 
 /// The connection a slot holds now, and its generation, which tells a replaced
@@ -60,6 +67,9 @@ pub(crate) struct SlotState {
     pub(crate) current: Mutex<(u64, RedisConnection)>,
     /// Set while a cluster slot opens its replacement in the background.
     pub(crate) renewing: AtomicBool,
+    /// Set while a single server's connection may be down: the next request checks
+    /// it first ([`liveness`]).
+    pub(crate) suspect: AtomicBool,
 }
 
 struct Renew {
@@ -73,8 +83,10 @@ impl Slot {
             state: Arc::new(SlotState {
                 current: Mutex::new((0, conn)),
                 renewing: AtomicBool::new(false),
+                suspect: AtomicBool::new(false),
             }),
             cluster: None,
+            pushes: None,
         }
     }
 
@@ -83,6 +95,14 @@ impl Slot {
         Self {
             cluster: Some(client),
             ..Self::new(conn)
+        }
+    }
+
+    /// A slot on one server holding `conn`, whose pushes (if any) go to `pushes`.
+    fn single(conn: ConnectionManager, pushes: Option<UnboundedSender<PushInfo>>) -> Self {
+        Self {
+            pushes,
+            ..Self::new(RedisConnection::Single(conn))
         }
     }
 
@@ -104,7 +124,9 @@ impl SlotState {
 
 impl Pool {
     /// `size` connections (at least one) to `client`'s server, each opened now, with
-    /// the driver bounding every request by `response_timeout`.
+    /// the driver bounding every request by `response_timeout`. On RESP3, unless
+    /// `config` sends pushes somewhere of the caller's, each connection's pushes go
+    /// to a watcher of its slot ([`liveness::watch`]).
     pub(crate) async fn open(
         client: Client,
         config: ConnectionManagerConfig,
@@ -112,11 +134,31 @@ impl Pool {
         response_timeout: Duration,
     ) -> RedisResult<Self> {
         let config = config.set_response_timeout(Some(response_timeout));
-        let open = || ConnectionManager::new_with_config(client.clone(), config.clone());
-        let head = Slot::new(RedisConnection::Single(open().await?));
+        let watched = client
+            .get_connection_info()
+            .redis_settings()
+            .protocol()
+            .supports_resp3()
+            && !sends_pushes(&config);
+        let open = |index: usize| {
+            let (client, config) = (client.clone(), config.clone());
+            async move {
+                if !watched {
+                    let conn = ConnectionManager::new_with_config(client, config).await?;
+                    return Ok(Slot::single(conn, None));
+                }
+                let (sender, pushes) = Pushes::channel();
+                let config = config.set_push_sender(sender.clone());
+                let conn = ConnectionManager::new_with_config(client, config).await?;
+                let slot = Slot::single(conn, Some(sender));
+                tokio::spawn(liveness::watch(Arc::downgrade(slot.state()), pushes, index));
+                Ok::<_, RedisError>(slot)
+            }
+        };
+        let head = open(0).await?;
         let mut tail = Vec::with_capacity(size.saturating_sub(1));
-        for _ in 1..size {
-            tail.push(Slot::new(RedisConnection::Single(open().await?)));
+        for index in 1..size {
+            tail.push(open(index).await?);
         }
         Ok(Self {
             head,
@@ -174,24 +216,48 @@ impl Pool {
     }
 
     /// Runs `script` on the next connection in turn. A request that got no answer in
-    /// time has its connection replaced.
-    pub(crate) async fn run(&self, script: &Script, call: Call<'_>) -> RedisResult<Value> {
+    /// time has its connection replaced. On one server, a request on a connection
+    /// that may be down checks it first, and fails unsent if it is down
+    /// ([`liveness`]); a request that failed at the I/O level leaves its connection
+    /// to be checked so.
+    pub(crate) async fn run(&self, script: &Script, call: Call<'_>) -> Result<Value, Failed> {
         let index = self.next.fetch_add(1, Ordering::Relaxed) % self.size();
         let slot = match index.checked_sub(1) {
             Some(i) => self.tail.get(i).unwrap_or(&self.head),
             None => &self.head,
         };
         let (generation, conn) = slot.get();
-        let result = match self.own_timeout {
-            None => scripts::run(&conn, script, call).await,
-            Some(limit) => tokio::time::timeout(limit, scripts::run(&conn, script, call))
+        let single = slot.cluster.is_none();
+        if single && slot.state.suspect.load(Ordering::Acquire) {
+            if let Err(err) = self.bounded(liveness::answered(&conn)).await {
+                if err.is_timeout() {
+                    self.replace(index, slot, generation);
+                }
+                return Err(Failed::unsent(err));
+            }
+            slot.state.suspect.store(false, Ordering::Release);
+        }
+        let result = self.bounded(scripts::run(&conn, script, call)).await;
+        if let Err(err) = &result {
+            if err.is_timeout() {
+                self.replace(index, slot, generation);
+            }
+            if single && err.is_io_error() {
+                slot.state.suspect.store(true, Ordering::Release);
+            }
+        }
+        Ok(result?)
+    }
+
+    /// `request`, bounded by the store's response timeout where the driver does not
+    /// bound it.
+    async fn bounded<T>(&self, request: impl Future<Output = RedisResult<T>>) -> RedisResult<T> {
+        match self.own_timeout {
+            None => request.await,
+            Some(limit) => tokio::time::timeout(limit, request)
                 .await
                 .unwrap_or_else(|_| Err(no_answer(limit))),
-        };
-        if result.as_ref().is_err_and(RedisError::is_timeout) {
-            self.replace(index, slot, generation);
         }
-        result
     }
 
     /// Puts a new connection in `slot` unless another request has already done so.
@@ -211,11 +277,16 @@ impl Pool {
         if current.0 != generation {
             return;
         }
-        // Lazy: the new connection opens with the slot's next request, whose error
-        // (refused, say) then says that nothing was sent.
-        match ConnectionManager::new_lazy_with_config(renew.client.clone(), renew.config.clone()) {
+        // Lazy: the new connection opens with the slot's next request, which checks it
+        // first (`suspect`), so that a connection that does not open fails it unsent.
+        let config = match &slot.pushes {
+            Some(sender) => renew.config.clone().set_push_sender(sender.clone()),
+            None => renew.config.clone(),
+        };
+        match ConnectionManager::new_lazy_with_config(renew.client.clone(), config) {
             Ok(conn) => {
                 *current = (generation + 1, RedisConnection::Single(conn));
+                slot.state.suspect.store(true, Ordering::Release);
                 tracing::debug!(
                     connection = index,
                     "no answer within the response timeout: connection replaced"
@@ -228,6 +299,14 @@ impl Pool {
             ),
         }
     }
+}
+
+/// Whether `config` sends the connections' pushes somewhere already (the caller's own
+/// sender), which the store must not take over. The driver tells only in its `Debug`
+/// form; should that form change, the store takes no pushes, and a closed connection
+/// is found by the next request, as on RESP2.
+fn sends_pushes(config: &ConnectionManagerConfig) -> bool {
+    !format!("{config:?}").contains("push_sender: \"not set\"")
 }
 
 /// The error of a request the store gave up waiting for: an I/O timeout, as the

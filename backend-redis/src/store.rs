@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::{BACKEND, from_redis};
+use crate::error::{BACKEND, Failed, from_redis};
 use crate::item::WriteArgs;
 use crate::layout::{Keys, Layout};
 use crate::pool::Pool;
@@ -191,7 +191,7 @@ impl RedisStore {
         script: &Script,
         keys: &[Vec<u8>],
         args: &[&[u8]],
-    ) -> redis::RedisResult<redis::Value> {
+    ) -> Result<redis::Value, Failed> {
         self.inner.pool.run(script, Call { keys, args }).await
     }
 

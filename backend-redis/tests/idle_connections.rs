@@ -1,14 +1,14 @@
 //! Connections the server closes while the store is idle (its `timeout` setting, a
 //! restart, `CLIENT KILL`, a proxy's idle limit) are replaced before the next request,
 //! on one server and on a Redis Cluster, so the writes after a quiet spell are
-//! answered, none left `Indeterminate`. On a cluster that refuses clients for a while
-//! after the close (nodes restarting), the store keeps trying, and opens its
-//! connections once the cluster takes clients again.
+//! answered, none left `Indeterminate`. On servers that refuse clients for a while
+//! after the close (restarting, full), the store keeps trying, and opens its
+//! connections once they take clients again; on one server, a write made meanwhile
+//! fails as not sent (`Unavailable`), not as `Indeterminate`.
 //!
 //! The tests close every other client's connection on the test servers: they stay in
-//! a binary of their own, and the cluster's two take turns ([`CLUSTER`]). (The single
-//! server and the cluster's nodes are different servers, so the single server's test
-//! runs beside them.)
+//! a binary of their own, and the tests on one set of servers take turns ([`SINGLE`],
+//! [`CLUSTER`]). (The single server and the cluster's nodes are different servers.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
@@ -17,13 +17,16 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::admin::Admin;
-use optimist_core::{Key, VersionedStore};
+use optimist_core::{Error, ErrorKind, Key, VersionedStore};
 use optimist_redis::RedisStore;
 use serde_json::json;
 use tokio::sync::Mutex;
 
 /// Concurrent writes after each close.
 const BURST: usize = 32;
+
+/// Held by the tests that close every connection on the single server.
+static SINGLE: Mutex<()> = Mutex::const_new(());
 
 /// Held by the tests that close every connection on the cluster.
 static CLUSTER: Mutex<()> = Mutex::const_new(());
@@ -91,6 +94,39 @@ async fn closed_while_idle(store: RedisStore, servers: &[String], connections: u
     }
 }
 
+/// Closes every connection of `store` on `servers` while they take no new client
+/// for a second, then sees the store open them again once they do, with no request
+/// made, and a burst of writes answered. `during` runs while the servers refuse.
+async fn refused_for_a_while<F: Future<Output = ()>>(
+    store: &RedisStore,
+    servers: &[String],
+    connections: usize,
+    during: impl FnOnce() -> F,
+) {
+    let mut admin = Admin::connect(servers).await;
+    warm(store, &mut admin, connections).await;
+
+    // Each server takes no client beyond the asking one, as a server restarting (or
+    // full) takes none: the store's attempts to reopen its connections fail.
+    let before = admin.set_config("maxclients", "1").await;
+    let closed = admin.close_all().await;
+    let started = Instant::now();
+    during().await;
+    tokio::time::sleep(Duration::from_secs(1).saturating_sub(started.elapsed())).await;
+    let refused = admin.other_clients().await;
+    admin.restore_config("maxclients", &before).await;
+    assert!(closed >= connections, "closed {closed}");
+    assert_eq!(refused, 0, "the servers took clients while they should not");
+
+    reopened(
+        &mut admin,
+        connections,
+        "the store did not reconnect once the servers took clients again",
+    )
+    .await;
+    burst_answered(store, 0).await;
+}
+
 /// A store on the cluster that never resends a request, the nodes' `redis://` URLs,
 /// and how many connections it holds on them together.
 async fn cluster_store(url: &str) -> (RedisStore, Vec<String>, usize) {
@@ -109,9 +145,44 @@ async fn connections_closed_while_idle_are_replaced_before_the_next_request() {
         Err(why) => return common::skip_or_fail(test, &why),
     };
     // Without retries: every write must go out on a live connection.
+    let _turn = SINGLE.lock().await;
     let store = common::no_retry_builder(&url).build().await.unwrap();
     let connections = store.pool_size();
     closed_while_idle(store, &[url], connections).await;
+}
+
+#[tokio::test]
+async fn connections_are_reopened_once_the_server_takes_clients_again() {
+    let test = "connections_are_reopened_once_the_server_takes_clients_again";
+    let url = match common::url() {
+        Ok(url) => url,
+        Err(why) => return common::skip_or_fail(test, &why),
+    };
+    let _turn = SINGLE.lock().await;
+    let store = common::no_retry_builder(&url).build().await.unwrap();
+    let connections = store.pool_size();
+    let during = || async {
+        // Sent on no connection: the server takes none. Nothing was applied, and the
+        // store says so.
+        let write = store.put(&Key::new("while-refused"), json!(0)).await;
+        assert!(
+            matches!(
+                write,
+                Err(Error::Backend {
+                    kind: ErrorKind::Unavailable,
+                    ..
+                })
+            ),
+            "{write:?}"
+        );
+    };
+    refused_for_a_while(&store, std::slice::from_ref(&url), connections, during).await;
+    let direct = common::no_retry_builder(&url)
+        .prefix(store.prefix())
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(direct.get(&Key::new("while-refused")).await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -135,24 +206,5 @@ async fn cluster_connections_are_replaced_once_the_cluster_takes_clients_again()
     };
     let _turn = CLUSTER.lock().await;
     let (store, nodes, connections) = cluster_store(&url).await;
-    let mut admin = Admin::connect(&nodes).await;
-    warm(&store, &mut admin, connections).await;
-
-    // Each node takes no client beyond the asking one, as a node restarting takes
-    // none: the store's attempts to reopen its connections fail, for a second.
-    let before = admin.set_config("maxclients", "1").await;
-    let closed = admin.close_all().await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let during = admin.other_clients().await;
-    admin.restore_config("maxclients", &before).await;
-    assert!(closed >= connections, "closed {closed}");
-    assert_eq!(during, 0, "the cluster took clients while it should not");
-
-    reopened(
-        &mut admin,
-        connections,
-        "the store did not reconnect once the cluster took clients again",
-    )
-    .await;
-    burst_answered(&store, 0).await;
+    refused_for_a_while(&store, &nodes, connections, || async {}).await;
 }

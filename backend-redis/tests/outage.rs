@@ -261,14 +261,16 @@ async fn a_lost_reply_is_indeterminate_and_the_write_may_have_landed() {
     assert_eq!(reads, 2, "the lost read was sent again once: {sent:?}");
 
     // When every answer is lost, the store gives up after its retries: a backend
-    // error (never Indeterminate), not marked retryable again.
+    // error (never Indeterminate), not marked retryable again. After the first lost
+    // answer the connection is checked before each attempt, and found down: the last
+    // attempt was not sent, for want of a server that answers.
     proxy2.swallow_replies();
     let err = reader.get(&k).await.err();
     assert!(
         matches!(
             err,
             Some(Error::Backend {
-                kind: ErrorKind::Io,
+                kind: ErrorKind::Unavailable,
                 retryable: false,
                 ..
             })
