@@ -13,6 +13,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError, Weak};
+use std::time::Duration;
 
 use redis::cluster::ClusterClient;
 use redis::{PushInfo, PushKind, RedisResult};
@@ -87,10 +88,10 @@ async fn watch(
         // The other nodes' connections of the same closed connection tell too, at
         // about the same moment: one replacement answers all the notices queued now.
         while notices.0.try_recv().is_ok() {}
-        let Some(renewing) = state
-            .upgrade()
-            .map(|state| state.renewing.swap(true, Ordering::AcqRel))
-        else {
+        let Some(renewing) = state.upgrade().map(|state| {
+            state.closed.store(true, Ordering::Release);
+            state.renewing.swap(true, Ordering::AcqRel)
+        }) else {
             return;
         };
         if renewing {
@@ -107,7 +108,8 @@ async fn watch(
 }
 
 /// Opens a new cluster connection and puts it in the slot (after a timeout, only if
-/// the slot still holds the connection of `generation`), then clears `renewing`.
+/// the slot still holds the connection of `generation`), then clears `renewing` and
+/// `closed`, and wakes the requests waiting for it ([`opened`]).
 ///
 /// An attempt that fails (the cluster restarting, unreachable, refusing clients) is
 /// made again after a pause, until one succeeds or the store is dropped: the old
@@ -138,7 +140,9 @@ async fn renew(
                     );
                 }
                 drop(current);
+                state.closed.store(false, Ordering::Release);
                 state.renewing.store(false, Ordering::Release);
+                state.renewed.notify_waiters();
                 return;
             }
             Err(err) if backoff.failures == 0 => tracing::warn!(
@@ -156,4 +160,22 @@ async fn renew(
         drop((state, client));
         backoff.pause().await;
     }
+}
+
+/// Waits, at most `limit`, until the slot holds a connection that is not known to be
+/// closed: at once unless one of its node connections closed and its replacement is
+/// not open yet. `false` if it did not come in time.
+///
+/// Why: a request sent on the closed connection fails as `broken pipe`, which cannot
+/// be told from a request that left before the close, so a write would be
+/// `Indeterminate`; a request that waits goes on the replacement, or fails unsent.
+pub(crate) async fn opened(state: &SlotState, limit: Duration) -> bool {
+    let renewed = state.renewed.notified();
+    tokio::pin!(renewed);
+    // Registered before the flag is read, so a replacement between the two wakes it.
+    renewed.as_mut().enable();
+    if !state.closed.load(Ordering::Acquire) {
+        return true;
+    }
+    tokio::time::timeout(limit, renewed).await.is_ok()
 }

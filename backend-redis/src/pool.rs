@@ -20,6 +20,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::{Client, PushInfo, RedisError, RedisResult, Value};
+use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::RedisConnection;
@@ -67,6 +68,11 @@ pub(crate) struct SlotState {
     pub(crate) current: Mutex<(u64, RedisConnection)>,
     /// Set while a cluster slot opens its replacement in the background.
     pub(crate) renewing: AtomicBool,
+    /// Set from a cluster slot's notice that one of its node connections closed until
+    /// its replacement is open: requests wait for it ([`cluster_renewal::opened`]).
+    pub(crate) closed: AtomicBool,
+    /// Wakes the requests waiting for a cluster slot's replacement.
+    pub(crate) renewed: Notify,
     /// Set while a single server's connection may be down: the next request checks
     /// it first ([`liveness`]).
     pub(crate) suspect: AtomicBool,
@@ -83,6 +89,8 @@ impl Slot {
             state: Arc::new(SlotState {
                 current: Mutex::new((0, conn)),
                 renewing: AtomicBool::new(false),
+                closed: AtomicBool::new(false),
+                renewed: Notify::new(),
                 suspect: AtomicBool::new(false),
             }),
             cluster: None,
@@ -226,8 +234,13 @@ impl Pool {
             Some(i) => self.tail.get(i).unwrap_or(&self.head),
             None => &self.head,
         };
-        let (generation, conn) = slot.get();
         let single = slot.cluster.is_none();
+        if let (false, Some(limit)) = (single, self.own_timeout) {
+            if !cluster_renewal::opened(&slot.state, limit).await {
+                return Err(Failed::unsent(not_reopened(limit)));
+            }
+        }
+        let (generation, conn) = slot.get();
         if single && slot.state.suspect.load(Ordering::Acquire) {
             if let Err(err) = self.bounded(liveness::answered(&conn)).await {
                 if err.is_timeout() {
@@ -307,6 +320,18 @@ impl Pool {
 /// is found by the next request, as on RESP2.
 fn sends_pushes(config: &ConnectionManagerConfig) -> bool {
     !format!("{config:?}").contains("push_sender: \"not set\"")
+}
+
+/// The error of a request on a cluster connection that closed, whose replacement did
+/// not open within the response timeout: not sent.
+fn not_reopened(limit: Duration) -> RedisError {
+    RedisError::from(io::Error::new(
+        io::ErrorKind::NotConnected,
+        format!(
+            "a connection to the Redis Cluster closed, and its replacement did not open \
+             within the response timeout ({limit:?})"
+        ),
+    ))
 }
 
 /// The error of a request the store gave up waiting for: an I/O timeout, as the

@@ -95,14 +95,10 @@ async fn closed_while_idle(store: RedisStore, servers: &[String], connections: u
 }
 
 /// Closes every connection of `store` on `servers` while they take no new client
-/// for a second, then sees the store open them again once they do, with no request
-/// made, and a burst of writes answered. `during` runs while the servers refuse.
-async fn refused_for_a_while<F: Future<Output = ()>>(
-    store: &RedisStore,
-    servers: &[String],
-    connections: usize,
-    during: impl FnOnce() -> F,
-) {
+/// for a second: a write made meanwhile fails unsent, as `Unavailable`; then sees the
+/// store open its connections again once they do, with no request made, and a burst
+/// of writes answered.
+async fn refused_for_a_while(store: &RedisStore, servers: &[String], connections: usize) {
     let mut admin = Admin::connect(servers).await;
     warm(store, &mut admin, connections).await;
 
@@ -111,12 +107,24 @@ async fn refused_for_a_while<F: Future<Output = ()>>(
     let before = admin.set_config("maxclients", "1").await;
     let closed = admin.close_all().await;
     let started = Instant::now();
-    during().await;
+    let refused = Key::new("while-refused");
+    let write = store.put(&refused, json!(0)).await;
     tokio::time::sleep(Duration::from_secs(1).saturating_sub(started.elapsed())).await;
-    let refused = admin.other_clients().await;
+    let others = admin.other_clients().await;
     admin.restore_config("maxclients", &before).await;
     assert!(closed >= connections, "closed {closed}");
-    assert_eq!(refused, 0, "the servers took clients while they should not");
+    assert_eq!(others, 0, "the servers took clients while they should not");
+    // Sent on no connection: nothing was applied, and the store says so.
+    assert!(
+        matches!(
+            write,
+            Err(Error::Backend {
+                kind: ErrorKind::Unavailable,
+                ..
+            })
+        ),
+        "{write:?}"
+    );
 
     reopened(
         &mut admin,
@@ -125,16 +133,26 @@ async fn refused_for_a_while<F: Future<Output = ()>>(
     )
     .await;
     burst_answered(store, 0).await;
+    assert_eq!(store.get(&refused).await.unwrap(), None);
 }
 
-/// A store on the cluster that never resends a request, the nodes' `redis://` URLs,
-/// and how many connections it holds on them together.
-async fn cluster_store(url: &str) -> (RedisStore, Vec<String>, usize) {
-    let store = common::no_retry_builder(url).build().await.unwrap();
+/// A store on `url` that never resends a request and waits half a second for an
+/// answer (or, on a cluster, for a closed connection's replacement).
+async fn impatient_store(url: &str) -> RedisStore {
+    common::no_retry_builder(url)
+        .response_timeout(Duration::from_millis(500))
+        .build()
+        .await
+        .unwrap()
+}
+
+/// The `redis://` URLs of the nodes of the cluster at `url`, and how many connections
+/// `store` holds on them together.
+fn on_cluster(store: &RedisStore, url: &str) -> (Vec<String>, usize) {
     let nodes = common::cluster_nodes(url);
     // Each of the pool's cluster connections holds one connection per node.
     let connections = store.pool_size() * nodes.len();
-    (store, nodes, connections)
+    (nodes, connections)
 }
 
 #[tokio::test]
@@ -159,30 +177,9 @@ async fn connections_are_reopened_once_the_server_takes_clients_again() {
         Err(why) => return common::skip_or_fail(test, &why),
     };
     let _turn = SINGLE.lock().await;
-    let store = common::no_retry_builder(&url).build().await.unwrap();
+    let store = impatient_store(&url).await;
     let connections = store.pool_size();
-    let during = || async {
-        // Sent on no connection: the server takes none. Nothing was applied, and the
-        // store says so.
-        let write = store.put(&Key::new("while-refused"), json!(0)).await;
-        assert!(
-            matches!(
-                write,
-                Err(Error::Backend {
-                    kind: ErrorKind::Unavailable,
-                    ..
-                })
-            ),
-            "{write:?}"
-        );
-    };
-    refused_for_a_while(&store, std::slice::from_ref(&url), connections, during).await;
-    let direct = common::no_retry_builder(&url)
-        .prefix(store.prefix())
-        .build()
-        .await
-        .unwrap();
-    assert_eq!(direct.get(&Key::new("while-refused")).await.unwrap(), None);
+    refused_for_a_while(&store, std::slice::from_ref(&url), connections).await;
 }
 
 #[tokio::test]
@@ -193,7 +190,8 @@ async fn cluster_connections_closed_while_idle_are_replaced_before_the_next_requ
         Err(why) => return common::skip_or_fail(test, &why),
     };
     let _turn = CLUSTER.lock().await;
-    let (store, nodes, connections) = cluster_store(&url).await;
+    let store = common::no_retry_builder(&url).build().await.unwrap();
+    let (nodes, connections) = on_cluster(&store, &url);
     closed_while_idle(store, &nodes, connections).await;
 }
 
@@ -205,6 +203,7 @@ async fn cluster_connections_are_replaced_once_the_cluster_takes_clients_again()
         Err(why) => return common::skip_or_fail(test, &why),
     };
     let _turn = CLUSTER.lock().await;
-    let (store, nodes, connections) = cluster_store(&url).await;
-    refused_for_a_while(&store, &nodes, connections, || async {}).await;
+    let store = impatient_store(&url).await;
+    let (nodes, connections) = on_cluster(&store, &url);
+    refused_for_a_while(&store, &nodes, connections).await;
 }
