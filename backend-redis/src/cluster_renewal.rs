@@ -170,6 +170,10 @@ async fn renew(
 /// be told from a request that left before the close, so a write would be
 /// `Indeterminate`; a request that waits goes on the replacement, or fails unsent.
 pub(crate) async fn opened(state: &SlotState, limit: Duration) -> bool {
+    // The common case, without registering a waiter (a lock).
+    if !state.closed.load(Ordering::Acquire) {
+        return true;
+    }
     let renewed = state.renewed.notified();
     tokio::pin!(renewed);
     // Registered before the flag is read, so a replacement between the two wakes it.
