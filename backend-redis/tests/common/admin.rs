@@ -1,6 +1,7 @@
 //! A connection to each test server for `CLIENT` and `CONFIG` commands, for the tests
 //! that close the store's connections under it.
 
+use redis::FromRedisValue;
 use redis::aio::MultiplexedConnection;
 
 /// One connection per server, made before the store's connections are closed, so
@@ -18,62 +19,46 @@ impl Admin {
         Self(conns)
     }
 
+    /// Runs the command `args` on each server; the replies, in the servers' order.
+    async fn on_each<T: FromRedisValue>(&mut self, args: &[&str]) -> Vec<T> {
+        let mut replies = Vec::new();
+        for conn in &mut self.0 {
+            replies.push(
+                redis::cmd(args[0])
+                    .arg(&args[1..])
+                    .query_async(conn)
+                    .await
+                    .unwrap(),
+            );
+        }
+        replies
+    }
+
     /// Closes every normal client's connection on each server but the asking one's;
     /// how many it closed.
     pub async fn close_all(&mut self) -> usize {
-        let mut closed = 0;
-        for conn in &mut self.0 {
-            let n: usize = redis::cmd("CLIENT")
-                .arg("KILL")
-                .arg("TYPE")
-                .arg("normal")
-                .arg("SKIPME")
-                .arg("yes")
-                .query_async(conn)
-                .await
-                .unwrap();
-            closed += n;
-        }
-        closed
+        let kill = ["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"];
+        self.on_each::<usize>(&kill).await.into_iter().sum()
     }
 
     /// The normal clients connected to the servers, not counting the asking ones.
     pub async fn other_clients(&mut self) -> usize {
-        let mut count = 0;
-        for conn in &mut self.0 {
-            let list: String = redis::cmd("CLIENT")
-                .arg("LIST")
-                .arg("TYPE")
-                .arg("normal")
-                .query_async(conn)
-                .await
-                .unwrap();
-            count += list.lines().count().saturating_sub(1);
-        }
-        count
+        let lists = self.on_each::<String>(&["CLIENT", "LIST", "TYPE", "normal"]);
+        let lists = lists.await;
+        lists
+            .iter()
+            .map(|list| list.lines().count().saturating_sub(1))
+            .sum()
     }
 
     /// Sets the server parameter `name` to `value` on every server; its value before
     /// on each.
     pub async fn set_config(&mut self, name: &str, value: &str) -> Vec<String> {
-        let mut before = Vec::new();
-        for conn in &mut self.0 {
-            let (_, old): (String, String) = redis::cmd("CONFIG")
-                .arg("GET")
-                .arg(name)
-                .query_async(conn)
-                .await
-                .unwrap();
-            let () = redis::cmd("CONFIG")
-                .arg("SET")
-                .arg(name)
-                .arg(value)
-                .query_async(conn)
-                .await
-                .unwrap();
-            before.push(old);
-        }
-        before
+        let before = self
+            .on_each::<(String, String)>(&["CONFIG", "GET", name])
+            .await;
+        self.on_each::<()>(&["CONFIG", "SET", name, value]).await;
+        before.into_iter().map(|(_, value)| value).collect()
     }
 
     /// Sets `name` on each server back to its value in `before` (as
