@@ -100,6 +100,24 @@ impl std::error::Error for AtServer {
     }
 }
 
+/// Whether `err` is the server's refusal of a connection's setup (`AUTH`, `HELLO`): a
+/// wrong or missing password, or too many clients. Only a connection's setup meets
+/// these; the driver keeps such a connection failed and reconnects only after an I/O
+/// error, so the pool replaces it.
+pub(crate) fn refused_at_setup(err: &RedisError) -> bool {
+    err.kind() == DriverKind::AuthenticationFailed
+        || matches!(err.code(), Some("WRONGPASS" | "NOAUTH"))
+        || too_many_clients(err)
+}
+
+/// The server's answer to a connection past its `maxclients`.
+fn too_many_clients(err: &RedisError) -> bool {
+    err.code() == Some("ERR")
+        && err
+            .detail()
+            .is_some_and(|detail| detail.contains("max number of clients reached"))
+}
+
 /// The kind of a driver error, and whether the server answered (or nothing was sent),
 /// so that nothing ran.
 fn classify(err: &RedisError) -> (ErrorKind, bool) {
@@ -121,6 +139,8 @@ fn classify(err: &RedisError) -> (ErrorKind, bool) {
             | ServerErrorKind::ReadOnly => ErrorKind::Unavailable,
             // CROSSSLOT: the store sent keys of several slots in one request, a bug.
             ServerErrorKind::CrossSlot => ErrorKind::Other,
+            // Full for now: nothing ran, and a client may leave.
+            _ if too_many_clients(err) => ErrorKind::Unavailable,
             // NOPERM, ERR (a script error included), ...: for good.
             _ => ErrorKind::Rejected,
         },
@@ -238,6 +258,53 @@ mod tests {
             let driver = mapped.source_ref().downcast_ref::<RedisError>();
             assert_eq!(driver.and_then(RedisError::code), Some(code));
         }
+    }
+
+    /// The error the driver makes of a server's error reply `line`.
+    fn server_error(line: &str) -> RedisError {
+        let reply = redis::parse_redis_value(format!("-{line}\r\n").as_bytes());
+        let parsed = reply.and_then(redis::Value::extract_error);
+        parsed
+            .err()
+            .unwrap_or_else(|| RedisError::from((DriverKind::Client, "no error")))
+    }
+
+    #[test]
+    fn refusals_of_a_connections_setup_are_told_from_answers() {
+        for line in [
+            "WRONGPASS invalid username-password pair or user is disabled.",
+            "NOAUTH HELLO must be called with the client already authenticated",
+            "ERR max number of clients reached",
+        ] {
+            assert!(refused_at_setup(&server_error(line)), "{line}");
+        }
+        for line in [
+            "ERR Error running script",
+            "NOPERM no permissions",
+            "BUSY x",
+        ] {
+            assert!(!refused_at_setup(&server_error(line)), "{line}");
+        }
+        let io = RedisError::from(io::Error::from(io::ErrorKind::ConnectionReset));
+        assert!(!refused_at_setup(&io));
+    }
+
+    #[test]
+    fn too_many_clients_is_unavailable_for_now_and_applied_nothing() {
+        let mapped = from_redis(
+            server_error("ERR max number of clients reached"),
+            Applied::Maybe,
+        );
+        assert_eq!(
+            (mapped.kind(), mapped.applied()),
+            (ErrorKind::Unavailable, Applied::No)
+        );
+        assert!(mapped.is_transient());
+        let wrong_password = from_redis(server_error("WRONGPASS invalid"), Applied::Maybe);
+        assert_eq!(
+            (wrong_password.kind(), wrong_password.applied()),
+            (ErrorKind::Rejected, Applied::No)
+        );
     }
 
     #[test]

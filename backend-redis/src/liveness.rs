@@ -14,8 +14,10 @@
 //!
 //! The watcher also brings a closed connection back while the store is idle: the
 //! driver reconnects at once by itself, but gives up after a few attempts and tries
-//! again only when a request comes; the watcher pings, at pauses ([`Backoff`]), until
-//! the server answers.
+//! again only when a request comes (and never, after the server refused the
+//! connection's setup: a wrong password, too many clients); the watcher pings, at
+//! pauses ([`Backoff`]), until the server answers, and replaces a connection whose
+//! setup was refused.
 
 use std::sync::Weak;
 use std::sync::atomic::Ordering;
@@ -25,6 +27,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::RedisConnection;
 use crate::backoff::Backoff;
+use crate::error::refused_at_setup;
 use crate::pool::SlotState;
 
 /// Where one slot's connections tell of pushes, their closing among them (RESP3).
@@ -40,11 +43,12 @@ impl Pushes {
 }
 
 /// Whether the server answers on `conn`: `Ok` for any reply, an error reply included;
-/// the I/O error of a connection that is down otherwise.
+/// otherwise the I/O error of a connection that is down, or the server's refusal of
+/// the connection's setup.
 pub(crate) async fn answered(conn: &RedisConnection) -> RedisResult<()> {
     let mut conn = conn.clone();
     match redis::cmd("PING").query_async::<Value>(&mut conn).await {
-        Err(err) if err.is_io_error() => Err(err),
+        Err(err) if err.is_io_error() || refused_at_setup(&err) => Err(err),
         _ => Ok(()),
     }
 }
@@ -67,12 +71,23 @@ pub(crate) async fn watch(state: Weak<SlotState>, mut pushes: Pushes, index: usi
         );
         let mut backoff = Backoff::new();
         loop {
-            let Some(conn) = state.upgrade().map(|state| state.get().1) else {
+            let Some((generation, conn)) = state.upgrade().map(|state| state.get()) else {
                 return;
             };
             match answered(&conn).await {
                 Ok(()) => break,
-                Err(err) => failed(index, &backoff, &err),
+                Err(err) => {
+                    failed(index, &backoff, &err);
+                    // The driver does not reconnect after a refusal: a new connection
+                    // for the next ping.
+                    if let (true, Some(state)) = (refused_at_setup(&err), state.upgrade()) {
+                        state.replace_single(
+                            generation,
+                            index,
+                            "the server refused the connection's setup",
+                        );
+                    }
+                }
             }
             drop(conn);
             backoff.pause().await;

@@ -19,13 +19,12 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
-use redis::{Client, PushInfo, RedisError, RedisResult, Value};
+use redis::{Client, RedisError, RedisResult, Value};
 use tokio::sync::Notify;
-use tokio::sync::mpsc::UnboundedSender;
 
 use crate::RedisConnection;
 use crate::cluster_renewal::{self, Notices};
-use crate::error::Failed;
+use crate::error::{Failed, refused_at_setup};
 use crate::liveness::{self, Pushes};
 use crate::scripts::{self, Call, Script};
 
@@ -41,10 +40,6 @@ pub(crate) struct Pool {
     /// The others.
     tail: Vec<Slot>,
     next: AtomicUsize,
-    /// What opens a replacement on one server; `None` for a cluster (each slot keeps
-    /// its own client) and for a manager the caller gave, which the store cannot
-    /// rebuild.
-    renew: Option<Renew>,
     /// Set when the store bounds each request itself: a given manager may have no
     /// response timeout of its own. Connections the store opens have the driver
     /// bound each request, which starts once the request is sent.
@@ -57,9 +52,6 @@ pub(crate) struct Slot {
     /// A cluster slot's own client, which opens its replacements and (on RESP3) tells
     /// its watcher when one of its connections closes; `None` on one server.
     cluster: Option<Arc<ClusterClient>>,
-    /// Where a single server's connection tells its watcher of pushes, for the
-    /// connection that replaces it; `None` when nobody watches ([`liveness`]).
-    pushes: Option<UnboundedSender<PushInfo>>,
 }
 
 /// The connection a slot holds now, and its generation, which tells a replaced
@@ -76,15 +68,21 @@ pub(crate) struct SlotState {
     /// Set while a single server's connection may be down: the next request checks
     /// it first ([`liveness`]).
     pub(crate) suspect: AtomicBool,
+    /// What opens a replacement of a single server's connection; `None` for a cluster
+    /// (its slot keeps its own client) and for a manager the caller gave, which the
+    /// store cannot rebuild.
+    renew: Option<Renew>,
 }
 
-struct Renew {
+/// The client and settings of a single server's connection, its push sender
+/// included, so that a replacement tells the same watcher.
+pub(crate) struct Renew {
     client: Client,
     config: ConnectionManagerConfig,
 }
 
 impl Slot {
-    fn new(conn: RedisConnection) -> Self {
+    fn new(conn: RedisConnection, renew: Option<Renew>) -> Self {
         Self {
             state: Arc::new(SlotState {
                 current: Mutex::new((0, conn)),
@@ -92,9 +90,9 @@ impl Slot {
                 closed: AtomicBool::new(false),
                 renewed: Notify::new(),
                 suspect: AtomicBool::new(false),
+                renew,
             }),
             cluster: None,
-            pushes: None,
         }
     }
 
@@ -102,16 +100,13 @@ impl Slot {
     pub(crate) fn cluster(conn: RedisConnection, client: Arc<ClusterClient>) -> Self {
         Self {
             cluster: Some(client),
-            ..Self::new(conn)
+            ..Self::new(conn, None)
         }
     }
 
-    /// A slot on one server holding `conn`, whose pushes (if any) go to `pushes`.
-    fn single(conn: ConnectionManager, pushes: Option<UnboundedSender<PushInfo>>) -> Self {
-        Self {
-            pushes,
-            ..Self::new(RedisConnection::Single(conn))
-        }
+    /// A slot on one server holding `conn`, replaced (when it must be) from `renew`.
+    fn single(conn: ConnectionManager, renew: Option<Renew>) -> Self {
+        Self::new(RedisConnection::Single(conn), renew)
     }
 
     pub(crate) fn state(&self) -> &Arc<SlotState> {
@@ -127,6 +122,34 @@ impl SlotState {
     pub(crate) fn get(&self) -> (u64, RedisConnection) {
         let current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         (current.0, current.1.clone())
+    }
+
+    /// Puts a new connection to the single server in the slot, unless the slot holds
+    /// another than the one of `generation` by now, or cannot be renewed (a manager
+    /// the caller gave). `why` says why, in the log.
+    pub(crate) fn replace_single(&self, generation: u64, index: usize, why: &str) {
+        let Some(renew) = &self.renew else {
+            return;
+        };
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if current.0 != generation {
+            return;
+        }
+        // Lazy: the new connection opens with the slot's next request, which checks it
+        // first (`suspect`), so that a connection that does not open fails it unsent.
+        match ConnectionManager::new_lazy_with_config(renew.client.clone(), renew.config.clone()) {
+            Ok(conn) => {
+                *current = (generation + 1, RedisConnection::Single(conn));
+                self.suspect.store(true, Ordering::Release);
+                tracing::debug!(connection = index, why, "connection replaced");
+            }
+            Err(err) => tracing::warn!(
+                connection = index,
+                why,
+                %err,
+                "could not replace a connection; keeping it"
+            ),
+        }
     }
 }
 
@@ -152,13 +175,15 @@ impl Pool {
             let (client, config) = (client.clone(), config.clone());
             async move {
                 if !watched {
-                    let conn = ConnectionManager::new_with_config(client, config).await?;
-                    return Ok(Slot::single(conn, None));
+                    let conn =
+                        ConnectionManager::new_with_config(client.clone(), config.clone()).await?;
+                    return Ok(Slot::single(conn, Some(Renew { client, config })));
                 }
                 let (sender, pushes) = Pushes::channel();
-                let config = config.set_push_sender(sender.clone());
-                let conn = ConnectionManager::new_with_config(client, config).await?;
-                let slot = Slot::single(conn, Some(sender));
+                let config = config.set_push_sender(sender);
+                let conn =
+                    ConnectionManager::new_with_config(client.clone(), config.clone()).await?;
+                let slot = Slot::single(conn, Some(Renew { client, config }));
                 tokio::spawn(liveness::watch(Arc::downgrade(slot.state()), pushes, index));
                 Ok::<_, RedisError>(slot)
             }
@@ -172,7 +197,6 @@ impl Pool {
             head,
             tail,
             next: AtomicUsize::new(0),
-            renew: Some(Renew { client, config }),
             own_timeout: None,
         })
     }
@@ -197,7 +221,6 @@ impl Pool {
             head,
             tail,
             next: AtomicUsize::new(0),
-            renew: None,
             own_timeout: Some(response_timeout),
         })
     }
@@ -205,10 +228,9 @@ impl Pool {
     /// The one connection manager the caller gave, each request bounded by the store.
     pub(crate) fn given(conn: ConnectionManager, response_timeout: Duration) -> Self {
         Self {
-            head: Slot::new(RedisConnection::Single(conn)),
+            head: Slot::single(conn, None),
             tail: Vec::new(),
             next: AtomicUsize::new(0),
-            renew: None,
             own_timeout: Some(response_timeout),
         }
     }
@@ -227,7 +249,10 @@ impl Pool {
     /// time has its connection replaced. On one server, a request on a connection
     /// that may be down checks it first, and fails unsent if it is down
     /// ([`liveness`]); a request that failed at the I/O level leaves its connection
-    /// to be checked so.
+    /// to be checked so, and one that met a connection whose setup the server refused
+    /// (a wrong password, too many clients) has it replaced: the driver reconnects
+    /// only after an I/O error, and would answer every later request with that
+    /// refusal, even once the server takes the connection again.
     pub(crate) async fn run(&self, script: &Script, call: Call<'_>) -> Result<Value, Failed> {
         let index = self.next.fetch_add(1, Ordering::Relaxed) % self.size();
         let slot = match index.checked_sub(1) {
@@ -243,18 +268,14 @@ impl Pool {
         let (generation, conn) = slot.get();
         if single && slot.state.suspect.load(Ordering::Acquire) {
             if let Err(err) = self.bounded(liveness::answered(&conn)).await {
-                if err.is_timeout() {
-                    self.replace(index, slot, generation);
-                }
+                self.replace_after(&err, index, slot, generation);
                 return Err(Failed::unsent(err));
             }
             slot.state.suspect.store(false, Ordering::Release);
         }
         let result = self.bounded(scripts::run(&conn, script, call)).await;
         if let Err(err) = &result {
-            if err.is_timeout() {
-                self.replace(index, slot, generation);
-            }
+            self.replace_after(err, index, slot, generation);
             if single && err.is_io_error() {
                 slot.state.suspect.store(true, Ordering::Release);
             }
@@ -273,43 +294,24 @@ impl Pool {
         }
     }
 
-    /// Puts a new connection in `slot` unless another request has already done so.
-    fn replace(&self, index: usize, slot: &Slot, generation: u64) {
-        if let Some(client) = &slot.cluster {
-            cluster_renewal::spawn(&slot.state, client, index, Some(generation));
-            return;
+    /// Replaces the connection of `slot` after `err`, if `err` says it must go: no
+    /// answer in time, or (one server) its setup refused.
+    fn replace_after(&self, err: &RedisError, index: usize, slot: &Slot, generation: u64) {
+        if err.is_timeout() {
+            let why = "no answer within the response timeout";
+            self.replace(index, slot, generation, why);
+        } else if slot.cluster.is_none() && refused_at_setup(err) {
+            let why = "the server refused the connection's setup";
+            self.replace(index, slot, generation, why);
         }
-        let Some(renew) = &self.renew else {
-            return;
-        };
-        let mut current = slot
-            .state
-            .current
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if current.0 != generation {
-            return;
-        }
-        // Lazy: the new connection opens with the slot's next request, which checks it
-        // first (`suspect`), so that a connection that does not open fails it unsent.
-        let config = match &slot.pushes {
-            Some(sender) => renew.config.clone().set_push_sender(sender.clone()),
-            None => renew.config.clone(),
-        };
-        match ConnectionManager::new_lazy_with_config(renew.client.clone(), config) {
-            Ok(conn) => {
-                *current = (generation + 1, RedisConnection::Single(conn));
-                slot.state.suspect.store(true, Ordering::Release);
-                tracing::debug!(
-                    connection = index,
-                    "no answer within the response timeout: connection replaced"
-                );
-            }
-            Err(err) => tracing::warn!(
-                connection = index,
-                %err,
-                "could not replace a connection that timed out; keeping it"
-            ),
+    }
+
+    /// Puts a new connection in `slot` unless another request has already done so:
+    /// `why` it must go.
+    fn replace(&self, index: usize, slot: &Slot, generation: u64, why: &str) {
+        match &slot.cluster {
+            Some(client) => cluster_renewal::spawn(&slot.state, client, index, Some(generation)),
+            None => slot.state.replace_single(generation, index, why),
         }
     }
 }

@@ -3,8 +3,9 @@
 //! on one server and on a Redis Cluster, so the writes after a quiet spell are
 //! answered, none left `Indeterminate`. On servers that refuse clients for a while
 //! after the close (restarting, full), the store keeps trying, and opens its
-//! connections once they take clients again; on one server, a write made meanwhile
-//! fails as not sent (`Unavailable`), not as `Indeterminate`.
+//! connections once they take clients again; a write made meanwhile fails as not
+//! sent (`Unavailable`), not as `Indeterminate`. A server that refused the store's
+//! password for a while (a rotation gone wrong) gets its connections back too.
 //!
 //! The tests close every other client's connection on the test servers: they stay in
 //! a binary of their own, and the tests on one set of servers take turns ([`SINGLE`],
@@ -180,6 +181,52 @@ async fn connections_are_reopened_once_the_server_takes_clients_again() {
     let store = impatient_store(&url).await;
     let connections = store.pool_size();
     refused_for_a_while(&store, std::slice::from_ref(&url), connections).await;
+}
+
+#[tokio::test]
+async fn connections_come_back_after_the_server_refused_their_password_for_a_while() {
+    let test = "connections_come_back_after_the_server_refused_their_password_for_a_while";
+    let url = match common::url() {
+        Ok(url) => url,
+        Err(why) => return common::skip_or_fail(test, &why),
+    };
+    let _turn = SINGLE.lock().await;
+    let store = impatient_store(&url).await;
+    let connections = store.pool_size();
+    let mut admin = Admin::connect(std::slice::from_ref(&url)).await;
+    warm(&store, &mut admin, connections).await;
+
+    // A password rotation gone wrong for a while: the server takes another password
+    // than the store's, and closes every connection. The driver's own attempts to
+    // reconnect (3) are refused and spent: it would then answer every request with
+    // the refusal, for ever.
+    let before = admin
+        .set_config("requirepass", "not-the-stores-password")
+        .await;
+    admin.close_all().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let refused = Key::new("while-refused");
+    let write = store.put(&refused, json!(0)).await;
+    admin.restore_config("requirepass", &before).await;
+    assert!(
+        matches!(
+            write,
+            Err(Error::Backend {
+                kind: ErrorKind::Rejected,
+                ..
+            })
+        ),
+        "{write:?}"
+    );
+
+    reopened(
+        &mut admin,
+        connections,
+        "the store did not reconnect once the server took its password again",
+    )
+    .await;
+    burst_answered(&store, 0).await;
+    assert_eq!(store.get(&refused).await.unwrap(), None);
 }
 
 #[tokio::test]
