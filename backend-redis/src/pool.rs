@@ -76,7 +76,7 @@ pub(crate) struct SlotState {
 
 /// The client and settings of a single server's connection, its push sender
 /// included, so that a replacement tells the same watcher.
-pub(crate) struct Renew {
+struct Renew {
     client: Client,
     config: ConnectionManagerConfig,
 }
