@@ -7,7 +7,8 @@
 //!   and `TransactionConflict` answers refuse a request without applying it:
 //!   `not_applied(Busy)`, so the engine sends it again within the store's retry policy.
 //!   So is a transaction cancelled only for those reasons.
-//! - A connection that could not be opened (refused, no such address) sent nothing:
+//! - A connection that could not be opened (refused, no such address, no answer
+//!   within the connect timeout, a failed TLS handshake) sent nothing:
 //!   `not_applied(Unavailable)`, sent again too.
 //! - A write whose outcome is unknown is `maybe_applied`, which the engine reports as
 //!   `Indeterminate` and never sends again: a 5xx answer (DynamoDB's
@@ -286,14 +287,22 @@ fn transient_cancellation(reasons: &[CancellationReason]) -> bool {
 
 /// Whether the error chain shows the connection was never opened, so nothing was sent.
 ///
-/// Only errors that `connect` alone reports count: a refused connection (a reset in
-/// SYN-SENT; an established connection that is reset reports `ConnectionReset`) and
-/// an address that cannot be used. Unreachable hosts and networks are left out: an
-/// established connection that times out reports them too, after the request may have
-/// been sent.
+/// The HTTP client says so itself: its error is a *connect* error when opening the
+/// connection failed (refused, no answer within the connect timeout, a TLS handshake
+/// that failed), before the request was written. Without that error in the chain
+/// (another HTTP client), only errors that `connect` alone reports count: a refused
+/// connection (a reset in SYN-SENT; an established connection that is reset reports
+/// `ConnectionReset`) and an address that cannot be used. Unreachable hosts and
+/// networks are left out there: an established connection that times out reports
+/// them too, after the request may have been sent.
 fn never_connected(err: &(dyn StdError + 'static)) -> bool {
     let mut current: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = current {
+        if e.downcast_ref::<hyper_util::client::legacy::Error>()
+            .is_some_and(hyper_util::client::legacy::Error::is_connect)
+        {
+            return true;
+        }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind::*;
             if matches!(io.kind(), ConnectionRefused | AddrNotAvailable) {

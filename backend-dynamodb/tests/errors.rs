@@ -22,7 +22,7 @@ use optimist_core::{Conflict, Error, ErrorKind, Key, TxOp, Version, VersionedSto
 use optimist_dynamodb::{DynamoDbError, DynamoDbStore, TableDescription};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 const SECRET: &str = "wJalrXUtnFEMI-very-secret-key";
 const TOKEN: &str = "session-token-do-not-print";
@@ -139,6 +139,7 @@ fn client(endpoint: &str, attempts: u32) -> Client {
         )
         .timeout_config(
             TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(100))
                 .operation_attempt_timeout(Duration::from_millis(300))
                 .build(),
         )
@@ -320,6 +321,33 @@ async fn a_refused_connection_is_unavailable_not_indeterminate() {
         "{err}"
     );
     assert_no_secret(&err);
+}
+
+#[tokio::test]
+async fn a_connection_that_never_opens_is_unavailable_not_indeterminate() {
+    // A listener whose queue holds one connection it never accepts: once that is
+    // queued, the server drops the next connection's SYN, so the store's connecting
+    // times out (100 ms) and its request is never written.
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let address = socket.local_addr().unwrap();
+    let _listener = socket.listen(0).unwrap();
+    let mut queued = Vec::new();
+    let connect = || tokio::time::timeout(Duration::from_millis(200), TcpStream::connect(address));
+    while let Ok(Ok(conn)) = connect().await {
+        queued.push(conn);
+        assert!(queued.len() < 8, "the listener's queue never filled");
+    }
+    let store = store(&format!("http://{address}"), 1);
+    let err = store
+        .put(&Key::new("k"), json!({"a": 1}))
+        .await
+        .unwrap_err();
+    assert_eq!(not_retryable_kind(&err), ErrorKind::Unavailable, "{err}");
+    assert!(
+        matches!(source_of(&err), DynamoDbError::Request { .. }),
+        "{err}"
+    );
 }
 
 /// A 500 to a write, then this answer to the read that settles it.
