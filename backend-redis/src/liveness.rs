@@ -20,7 +20,7 @@
 //! setup was refused.
 
 use std::sync::Weak;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use redis::{PushInfo, PushKind, RedisError, RedisResult, Value};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -54,15 +54,15 @@ pub(crate) async fn answered(conn: &RedisConnection) -> RedisResult<()> {
 }
 
 /// Marks slot `index` suspect when its connection closes, and pings until the server
-/// answers on it again; ends when the store is dropped (the slot gone, or the channel
-/// closed with its managers).
-pub(crate) async fn watch(state: Weak<SlotState>, mut pushes: Pushes, index: usize) {
+/// answers on it again (or a request found it up); ends when the store is dropped
+/// (the slot gone, or the channel closed with its managers).
+pub(crate) async fn watch(slot: Weak<SlotState>, mut pushes: Pushes, index: usize) {
     while let Some(push) = pushes.0.recv().await {
         if push.kind != PushKind::Disconnection {
             continue;
         }
-        match state.upgrade() {
-            Some(state) => state.suspect.store(true, Ordering::Release),
+        match slot.upgrade() {
+            Some(state) => state.suspicion.mark(),
             None => return,
         }
         tracing::debug!(
@@ -71,16 +71,27 @@ pub(crate) async fn watch(state: Weak<SlotState>, mut pushes: Pushes, index: usi
         );
         let mut backoff = Backoff::new();
         loop {
-            let Some((generation, conn)) = state.upgrade().map(|state| state.get()) else {
+            let Some(state) = slot.upgrade() else {
                 return;
             };
+            // A request checked the connection since the last mark: it is up.
+            let Some(mark) = state.suspicion.pending() else {
+                break;
+            };
+            let (generation, conn) = state.get();
+            drop(state);
             match answered(&conn).await {
-                Ok(()) => break,
+                Ok(()) => {
+                    if let Some(state) = slot.upgrade() {
+                        state.suspicion.clear(mark);
+                    }
+                    break;
+                }
                 Err(err) => {
                     failed(index, &backoff, &err);
                     // The driver does not reconnect after a refusal: a new connection
                     // for the next ping.
-                    if let (true, Some(state)) = (refused_at_setup(&err), state.upgrade()) {
+                    if let (true, Some(state)) = (refused_at_setup(&err), slot.upgrade()) {
                         state.replace_single(
                             generation,
                             index,
@@ -92,10 +103,34 @@ pub(crate) async fn watch(state: Weak<SlotState>, mut pushes: Pushes, index: usi
             drop(conn);
             backoff.pause().await;
         }
-        // A close after the ping is queued: the next turn marks the slot again.
-        if let Some(state) = state.upgrade() {
-            state.suspect.store(false, Ordering::Release);
-        }
+    }
+}
+
+/// Whether a slot's connection may be down. Marked when it may be; cleared by a check
+/// that began after the last mark, so that a mark made while a check is under way
+/// (the connection closing just then) is never lost to it.
+#[derive(Default)]
+pub(crate) struct Suspicion {
+    marks: AtomicU64,
+    cleared: AtomicU64,
+}
+
+impl Suspicion {
+    /// The connection may be down: the next request checks it first.
+    pub(crate) fn mark(&self) {
+        self.marks.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The mark a check starting now answers, if the connection is suspect; `None` in
+    /// the steady state.
+    pub(crate) fn pending(&self) -> Option<u64> {
+        let marks = self.marks.load(Ordering::Acquire);
+        (marks != self.cleared.load(Ordering::Acquire)).then_some(marks)
+    }
+
+    /// A check that began at `mark` found the connection up.
+    pub(crate) fn clear(&self, mark: u64) {
+        self.cleared.fetch_max(mark, Ordering::AcqRel);
     }
 }
 
@@ -109,5 +144,33 @@ fn failed(index: usize, backoff: &Backoff, err: &RedisError) {
         );
     } else {
         tracing::debug!(connection = index, failures = backoff.failures, %err, "still no answer");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Suspicion;
+
+    #[test]
+    fn a_mark_made_during_a_check_outlives_it() {
+        let suspicion = Suspicion::default();
+        assert_eq!(suspicion.pending(), None);
+        suspicion.mark();
+        let Some(check) = suspicion.pending() else {
+            unreachable!("marked")
+        };
+        // The connection closes again while the check is under way...
+        suspicion.mark();
+        // ...and the check, which began before, finds it up.
+        suspicion.clear(check);
+        let Some(next) = suspicion.pending() else {
+            unreachable!("the second mark was lost")
+        };
+        suspicion.clear(next);
+        assert_eq!(suspicion.pending(), None);
+        // A late answer to the first check clears nothing more.
+        suspicion.mark();
+        suspicion.clear(check);
+        assert!(suspicion.pending().is_some());
     }
 }

@@ -25,7 +25,7 @@ use tokio::sync::Notify;
 use crate::RedisConnection;
 use crate::cluster_renewal::{self, Notices};
 use crate::error::{Failed, refused_at_setup};
-use crate::liveness::{self, Pushes};
+use crate::liveness::{self, Pushes, Suspicion};
 use crate::scripts::{self, Call, Script};
 
 /// How many connections a store opens unless told otherwise.
@@ -65,9 +65,9 @@ pub(crate) struct SlotState {
     pub(crate) closed: AtomicBool,
     /// Wakes the requests waiting for a cluster slot's replacement.
     pub(crate) renewed: Notify,
-    /// Set while a single server's connection may be down: the next request checks
-    /// it first ([`liveness`]).
-    pub(crate) suspect: AtomicBool,
+    /// Whether a single server's connection may be down: the next request checks it
+    /// first ([`liveness`]).
+    pub(crate) suspicion: Suspicion,
     /// What opens a replacement of a single server's connection; `None` for a cluster
     /// (its slot keeps its own client) and for a manager the caller gave, which the
     /// store cannot rebuild.
@@ -89,7 +89,7 @@ impl Slot {
                 renewing: AtomicBool::new(false),
                 closed: AtomicBool::new(false),
                 renewed: Notify::new(),
-                suspect: AtomicBool::new(false),
+                suspicion: Suspicion::default(),
                 renew,
             }),
             cluster: None,
@@ -136,11 +136,11 @@ impl SlotState {
             return;
         }
         // Lazy: the new connection opens with the slot's next request, which checks it
-        // first (`suspect`), so that a connection that does not open fails it unsent.
+        // first (`suspicion`), so that a connection that does not open fails it unsent.
         match ConnectionManager::new_lazy_with_config(renew.client.clone(), renew.config.clone()) {
             Ok(conn) => {
                 *current = (generation + 1, RedisConnection::Single(conn));
-                self.suspect.store(true, Ordering::Release);
+                self.suspicion.mark();
                 tracing::debug!(connection = index, why, "connection replaced");
             }
             Err(err) => tracing::warn!(
@@ -266,18 +266,18 @@ impl Pool {
             }
         }
         let (generation, conn) = slot.get();
-        if single && slot.state.suspect.load(Ordering::Acquire) {
+        if let Some(mark) = slot.state.suspicion.pending().filter(|_| single) {
             if let Err(err) = self.bounded(liveness::answered(&conn)).await {
                 self.replace_after(&err, index, slot, generation);
                 return Err(Failed::unsent(err));
             }
-            slot.state.suspect.store(false, Ordering::Release);
+            slot.state.suspicion.clear(mark);
         }
         let result = self.bounded(scripts::run(&conn, script, call)).await;
         if let Err(err) = &result {
             self.replace_after(err, index, slot, generation);
             if single && err.is_io_error() {
-                slot.state.suspect.store(true, Ordering::Release);
+                slot.state.suspicion.mark();
             }
         }
         Ok(result?)
