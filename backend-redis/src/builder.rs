@@ -12,9 +12,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::{Client, IntoConnectionInfo, ProtocolVersion};
 
-use crate::cluster_renewal::Notices;
 use crate::error::{BACKEND, bad_url, setup};
 use crate::layout::Layout;
+use crate::liveness::Pushes;
 use crate::pool::{DEFAULT_POOL_SIZE, DEFAULT_RESPONSE_TIMEOUT, Pool};
 use crate::{Prefix, RedisStore, cluster_url, protocol, scripts};
 
@@ -462,7 +462,7 @@ async fn cluster(nodes: Vec<String>, settings: ClusterSettings) -> Result<RedisS
             } else {
                 builder.use_protocol(ProtocolVersion::RESP3)
             };
-            let (sender, notices) = Notices::channel();
+            let (sender, notices) = Pushes::channel();
             Ok((builder.push_sender(sender).build()?, Some(notices)))
         }
     };

@@ -15,30 +15,18 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::Duration;
 
+use redis::RedisResult;
 use redis::cluster::ClusterClient;
-use redis::{PushInfo, PushKind, RedisResult};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::RedisConnection;
 use crate::backoff::Backoff;
+use crate::liveness::Pushes;
 use crate::pool::{Slot, SlotState};
-
-/// Where a cluster client's connections tell that they closed.
-pub(crate) struct Notices(UnboundedReceiver<PushInfo>);
-
-impl Notices {
-    /// A channel for one slot's client: the sender goes to its builder
-    /// (`ClusterClientBuilder::push_sender`, RESP3 only).
-    pub(crate) fn channel() -> (UnboundedSender<PushInfo>, Self) {
-        let (sender, receiver) = unbounded_channel();
-        (sender, Self(receiver))
-    }
-}
 
 /// Opens the connection of slot `index` with `client`, and starts its watcher when
 /// the client sends notices.
 pub(crate) async fn open(
-    (client, notices): (ClusterClient, Option<Notices>),
+    (client, notices): (ClusterClient, Option<Pushes>),
     index: usize,
 ) -> RedisResult<Slot> {
     let conn = client.get_async_connection().await?;
@@ -78,16 +66,13 @@ pub(crate) fn spawn(
 async fn watch(
     state: Weak<SlotState>,
     client: Weak<ClusterClient>,
-    mut notices: Notices,
+    mut notices: Pushes,
     index: usize,
 ) {
-    while let Some(notice) = notices.0.recv().await {
-        if notice.kind != PushKind::Disconnection {
-            continue;
-        }
+    while notices.closed().await.is_some() {
         // The other nodes' connections of the same closed connection tell too, at
         // about the same moment: one replacement answers all the notices queued now.
-        while notices.0.try_recv().is_ok() {}
+        notices.drain();
         let Some(renewing) = state.upgrade().map(|state| {
             state.closed.store(true, Ordering::Release);
             state.renewing.swap(true, Ordering::AcqRel)

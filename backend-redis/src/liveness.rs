@@ -30,15 +30,33 @@ use crate::backoff::Backoff;
 use crate::error::refused_at_setup;
 use crate::pool::SlotState;
 
-/// Where one slot's connections tell of pushes, their closing among them (RESP3).
+/// Where one slot's connections tell of pushes, their closing among them (RESP3 only):
+/// its watcher's end, here and in [`cluster_renewal`](crate::cluster_renewal).
 pub(crate) struct Pushes(UnboundedReceiver<PushInfo>);
 
 impl Pushes {
     /// A channel for one slot: the sender goes into its manager's config
-    /// (`ConnectionManagerConfig::set_push_sender`), and into its replacements'.
+    /// (`ConnectionManagerConfig::set_push_sender`) and its replacements', or into its
+    /// cluster client's builder (`ClusterClientBuilder::push_sender`).
     pub(crate) fn channel() -> (UnboundedSender<PushInfo>, Self) {
         let (sender, receiver) = unbounded_channel();
         (sender, Self(receiver))
+    }
+
+    /// Waits for the next notice that a connection closed; `None` once every sender
+    /// is gone (the store dropped with its connections).
+    pub(crate) async fn closed(&mut self) -> Option<()> {
+        while let Some(push) = self.0.recv().await {
+            if push.kind == PushKind::Disconnection {
+                return Some(());
+            }
+        }
+        None
+    }
+
+    /// Drops the notices queued now.
+    pub(crate) fn drain(&mut self) {
+        while self.0.try_recv().is_ok() {}
     }
 }
 
@@ -57,10 +75,7 @@ pub(crate) async fn answered(conn: &RedisConnection) -> RedisResult<()> {
 /// answers on it again (or a request found it up); ends when the store is dropped
 /// (the slot gone, or the channel closed with its managers).
 pub(crate) async fn watch(slot: Weak<SlotState>, mut pushes: Pushes, index: usize) {
-    while let Some(push) = pushes.0.recv().await {
-        if push.kind != PushKind::Disconnection {
-            continue;
-        }
+    while pushes.closed().await.is_some() {
         match slot.upgrade() {
             Some(state) => state.suspicion.mark(),
             None => return,

@@ -23,7 +23,7 @@ use redis::{Client, RedisError, RedisResult, Value};
 use tokio::sync::Notify;
 
 use crate::RedisConnection;
-use crate::cluster_renewal::{self, Notices};
+use crate::cluster_renewal;
 use crate::error::{Failed, refused_at_setup};
 use crate::liveness::{self, Pushes, Suspicion};
 use crate::scripts::{self, Call, Script};
@@ -208,7 +208,7 @@ impl Pool {
     /// when its client tells of closed connections (RESP3), as soon as one closes
     /// ([`cluster_renewal`]).
     pub(crate) async fn cluster(
-        clients: &(dyn Fn() -> RedisResult<(ClusterClient, Option<Notices>)> + Sync),
+        clients: &(dyn Fn() -> RedisResult<(ClusterClient, Option<Pushes>)> + Sync),
         size: usize,
         response_timeout: Duration,
     ) -> RedisResult<Self> {
