@@ -21,7 +21,7 @@ use common::admin::Admin;
 use optimist_core::{Error, ErrorKind, Key, VersionedStore};
 use optimist_redis::RedisStore;
 use serde_json::json;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard};
 
 /// Concurrent writes after each close.
 const BURST: usize = 32;
@@ -173,15 +173,35 @@ fn on_cluster(store: &RedisStore, url: &str) -> (Vec<String>, usize) {
     (nodes, connections)
 }
 
+/// The single server's URL and this test's turn on it; `None` when the test skips.
+async fn single_server(test: &str) -> Option<(MutexGuard<'static, ()>, String)> {
+    match common::url() {
+        Ok(url) => Some((SINGLE.lock().await, url)),
+        Err(why) => {
+            common::skip_or_fail(test, &why);
+            None
+        }
+    }
+}
+
+/// The cluster's URL and this test's turn on it; `None` when the test skips.
+async fn cluster(test: &str) -> Option<(MutexGuard<'static, ()>, String)> {
+    match common::cluster_url() {
+        Ok(url) => Some((CLUSTER.lock().await, url)),
+        Err(why) => {
+            common::skip_or_fail(test, &why);
+            None
+        }
+    }
+}
+
 #[tokio::test]
 async fn connections_closed_while_idle_are_replaced_before_the_next_request() {
     let test = "connections_closed_while_idle_are_replaced_before_the_next_request";
-    let url = match common::url() {
-        Ok(url) => url,
-        Err(why) => return common::skip_or_fail(test, &why),
+    let Some((_turn, url)) = single_server(test).await else {
+        return;
     };
     // Without retries: every write must go out on a live connection.
-    let _turn = SINGLE.lock().await;
     let store = common::no_retry_builder(&url).build().await.unwrap();
     let connections = store.pool_size();
     closed_while_idle(store, &[url], connections).await;
@@ -190,43 +210,31 @@ async fn connections_closed_while_idle_are_replaced_before_the_next_request() {
 #[tokio::test]
 async fn connections_are_reopened_once_the_server_takes_clients_again() {
     let test = "connections_are_reopened_once_the_server_takes_clients_again";
-    let url = match common::url() {
-        Ok(url) => url,
-        Err(why) => return common::skip_or_fail(test, &why),
+    let Some((_turn, url)) = single_server(test).await else {
+        return;
     };
-    let _turn = SINGLE.lock().await;
     let store = impatient_store(&url).await;
     let connections = store.pool_size();
-    refused_for_a_while(&store, std::slice::from_ref(&url), connections, NO_CLIENTS).await;
+    refused_for_a_while(&store, &[url], connections, NO_CLIENTS).await;
 }
 
 #[tokio::test]
 async fn connections_come_back_after_the_server_refused_their_password_for_a_while() {
     let test = "connections_come_back_after_the_server_refused_their_password_for_a_while";
-    let url = match common::url() {
-        Ok(url) => url,
-        Err(why) => return common::skip_or_fail(test, &why),
+    let Some((_turn, url)) = single_server(test).await else {
+        return;
     };
-    let _turn = SINGLE.lock().await;
     let store = impatient_store(&url).await;
     let connections = store.pool_size();
-    refused_for_a_while(
-        &store,
-        std::slice::from_ref(&url),
-        connections,
-        WRONG_PASSWORD,
-    )
-    .await;
+    refused_for_a_while(&store, &[url], connections, WRONG_PASSWORD).await;
 }
 
 #[tokio::test]
 async fn cluster_connections_closed_while_idle_are_replaced_before_the_next_request() {
     let test = "cluster_connections_closed_while_idle_are_replaced_before_the_next_request";
-    let url = match common::cluster_url() {
-        Ok(url) => url,
-        Err(why) => return common::skip_or_fail(test, &why),
+    let Some((_turn, url)) = cluster(test).await else {
+        return;
     };
-    let _turn = CLUSTER.lock().await;
     let store = common::no_retry_builder(&url).build().await.unwrap();
     let (nodes, connections) = on_cluster(&store, &url);
     closed_while_idle(store, &nodes, connections).await;
@@ -235,11 +243,9 @@ async fn cluster_connections_closed_while_idle_are_replaced_before_the_next_requ
 #[tokio::test]
 async fn cluster_connections_are_replaced_once_the_cluster_takes_clients_again() {
     let test = "cluster_connections_are_replaced_once_the_cluster_takes_clients_again";
-    let url = match common::cluster_url() {
-        Ok(url) => url,
-        Err(why) => return common::skip_or_fail(test, &why),
+    let Some((_turn, url)) = cluster(test).await else {
+        return;
     };
-    let _turn = CLUSTER.lock().await;
     let store = impatient_store(&url).await;
     let (nodes, connections) = on_cluster(&store, &url);
     refused_for_a_while(&store, &nodes, connections, NO_CLIENTS).await;
@@ -248,11 +254,9 @@ async fn cluster_connections_are_replaced_once_the_cluster_takes_clients_again()
 #[tokio::test]
 async fn cluster_connections_come_back_after_the_cluster_refused_their_password_for_a_while() {
     let test = "cluster_connections_come_back_after_the_cluster_refused_their_password_for_a_while";
-    let url = match common::cluster_url() {
-        Ok(url) => url,
-        Err(why) => return common::skip_or_fail(test, &why),
+    let Some((_turn, url)) = cluster(test).await else {
+        return;
     };
-    let _turn = CLUSTER.lock().await;
     let store = impatient_store(&url).await;
     let (nodes, connections) = on_cluster(&store, &url);
     // The slot's connection closed and its replacement cannot open: the write waits
