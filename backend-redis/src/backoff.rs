@@ -11,7 +11,7 @@ const FIRST_PAUSE: Duration = Duration::from_millis(50);
 const MAX_PAUSE: Duration = Duration::from_secs(2);
 
 /// Doubling pauses, from [`FIRST_PAUSE`] to [`MAX_PAUSE`]: quick after a brief close,
-/// a few attempts a minute at most against a server that stays down.
+/// one attempt every 2 s at most against a server that stays down.
 pub(crate) struct Backoff {
     next: Duration,
     /// Attempts failed so far.

@@ -6,9 +6,10 @@
 //! redirects, `MOVED` and `ASK`, are answers: the script did not run.) A reply from the
 //! server (an error reply included) means the server answered, and our scripts raise
 //! every error before their first write, so nothing was written. A refused connection
-//! means nothing was sent. Anything else at the I/O level (a reset, a closed
-//! connection, a response timeout) can happen after the request left: a write may
-//! have been applied, while `read.lua` cannot write anything.
+//! means nothing was sent, and so does a connection the pool found down before
+//! sending on it ([`Failed::unsent`]). Anything else at the I/O level (a reset, a
+//! closed connection, a response timeout) can happen after the request left: a write
+//! may have been applied, while `read.lua` cannot write anything.
 
 use std::fmt;
 
