@@ -126,10 +126,10 @@ impl RedisStoreBuilder {
     /// the store then runs on this **one** connection, so a lost connection fails
     /// every request in flight, and the store cannot replace it after a timeout, or
     /// after the server refused its setup (a wrong password: the manager reconnects
-    /// after an I/O error only). The store bounds every request by
-    /// its [`response_timeout`](Self::response_timeout) all the same; as it cannot
-    /// tell waiting for the connection from waiting for the answer, a write that times
-    /// out is reported as maybe applied. Give a [`url`](Self::url) or a
+    /// after an I/O error only). The store bounds every request by its
+    /// [`response_timeout`](Self::response_timeout) all the same; as it cannot tell
+    /// waiting for the connection from waiting for the answer, a write that times out
+    /// is reported as maybe applied. Give a [`url`](Self::url) or a
     /// [`client`](Self::client) for a pool.
     ///
     /// ```no_run
