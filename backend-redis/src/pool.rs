@@ -174,17 +174,18 @@ impl Pool {
         let open = |index: usize| {
             let (client, config) = (client.clone(), config.clone());
             async move {
-                if !watched {
-                    let conn =
-                        ConnectionManager::new_with_config(client.clone(), config.clone()).await?;
-                    return Ok(Slot::single(conn, Some(Renew { client, config })));
-                }
-                let (sender, pushes) = Pushes::channel();
-                let config = config.set_push_sender(sender);
+                let (config, pushes) = if watched {
+                    let (sender, pushes) = Pushes::channel();
+                    (config.set_push_sender(sender), Some(pushes))
+                } else {
+                    (config, None)
+                };
                 let conn =
                     ConnectionManager::new_with_config(client.clone(), config.clone()).await?;
                 let slot = Slot::single(conn, Some(Renew { client, config }));
-                tokio::spawn(liveness::watch(Arc::downgrade(slot.state()), pushes, index));
+                if let Some(pushes) = pushes {
+                    tokio::spawn(liveness::watch(Arc::downgrade(slot.state()), pushes, index));
+                }
                 Ok::<_, RedisError>(slot)
             }
         };
