@@ -7,10 +7,12 @@
 //! that failed connection, a reset or an end of stream, which reads as a request lost
 //! after it left: every write of an outage was `Indeterminate` though none was sent.
 //! So a slot is *suspect* once its connection closed (RESP3 tells: the slot's watcher
-//! hears it) or a request on it failed at the I/O level, and the next request first
-//! sends a `PING`: answered, the connection is up and the request goes; not answered,
-//! the request fails without being sent, as `Unavailable`, and the engine may send it
-//! again. The steady state sends no `PING`.
+//! hears it) or a request on any of the pool's connections failed at the I/O level
+//! (on RESP2 nothing tells of the others' closing), and the next request first sends
+//! a `PING`: answered, the connection is up and the request goes; not answered
+//! in time (one and a half response timeouts: the driver may still be trying to
+//! reconnect, for seconds), the request fails without being sent, as `Unavailable`
+//! or `Timeout`, and the engine may send it again. The steady state sends no `PING`.
 //!
 //! The watcher also brings a closed connection back while the store is idle: the
 //! driver reconnects at once by itself, but gives up after a few attempts and tries
@@ -19,8 +21,8 @@
 //! pauses ([`Backoff`]), until the server answers, and replaces a connection whose
 //! setup was refused.
 
-use std::sync::Weak;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError, Weak};
 
 use redis::{PushInfo, PushKind, RedisError, RedisResult, Value};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -104,6 +106,9 @@ pub(crate) async fn watch(slot: Weak<SlotState>, mut pushes: Pushes, index: usiz
                 }
                 Err(err) => {
                     failed(index, &backoff, &err);
+                    if let Some(state) = slot.upgrade() {
+                        state.suspicion.failed(&err);
+                    }
                     // The driver does not reconnect after a refusal: a new connection
                     // for the next ping.
                     if let (true, Some(state)) = (refused_at_setup(&err), slot.upgrade()) {
@@ -128,6 +133,10 @@ pub(crate) async fn watch(slot: Weak<SlotState>, mut pushes: Pushes, index: usiz
 pub(crate) struct Suspicion {
     marks: AtomicU64,
     cleared: AtomicU64,
+    /// Why the last check that failed did, until one succeeds: what a request whose
+    /// own check got no answer in time reports (a refused password says more than
+    /// a timeout).
+    last_failure: Mutex<Option<RedisError>>,
 }
 
 impl Suspicion {
@@ -146,6 +155,23 @@ impl Suspicion {
     /// A check that began at `mark` found the connection up.
     pub(crate) fn clear(&self, mark: u64) {
         self.cleared.fetch_max(mark, Ordering::AcqRel);
+        *self.lock_failure() = None;
+    }
+
+    /// A check found the connection down, for `err`.
+    pub(crate) fn failed(&self, err: &RedisError) {
+        *self.lock_failure() = Some(err.clone());
+    }
+
+    /// Why the last check that failed did, unless one succeeded since.
+    pub(crate) fn last_failure(&self) -> Option<RedisError> {
+        self.lock_failure().clone()
+    }
+
+    fn lock_failure(&self) -> MutexGuard<'_, Option<RedisError>> {
+        self.last_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -44,6 +44,14 @@ pub(crate) struct Pool {
     /// response timeout of its own. Connections the store opens have the driver
     /// bound each request, which starts once the request is sent.
     own_timeout: Option<Duration>,
+    /// How long a request waits for a connection that may be down to answer its
+    /// check: the driver's own bound starts once the check is sent, after its
+    /// reconnection, whose attempts (connection timeouts, pauses) can take seconds.
+    /// Where the driver bounds requests, half as long again as its bound, so that a
+    /// connection that is open and silent is found by the driver's timeout, which
+    /// has it replaced, and one the driver is still reopening by this one, which
+    /// leaves the driver to it ([`Pool::run`]).
+    check_timeout: Duration,
 }
 
 /// One connection of the pool.
@@ -199,6 +207,7 @@ impl Pool {
             tail,
             next: AtomicUsize::new(0),
             own_timeout: None,
+            check_timeout: response_timeout.saturating_add(response_timeout / 2),
         })
     }
 
@@ -223,6 +232,7 @@ impl Pool {
             tail,
             next: AtomicUsize::new(0),
             own_timeout: Some(response_timeout),
+            check_timeout: response_timeout,
         })
     }
 
@@ -233,6 +243,7 @@ impl Pool {
             tail: Vec::new(),
             next: AtomicUsize::new(0),
             own_timeout: Some(response_timeout),
+            check_timeout: response_timeout,
         }
     }
 
@@ -248,9 +259,9 @@ impl Pool {
 
     /// Runs `script` on the next connection in turn. A request that got no answer in
     /// time has its connection replaced. On one server, a request on a connection
-    /// that may be down checks it first, and fails unsent if it is down
-    /// ([`liveness`]); a request that failed at the I/O level leaves its connection
-    /// to be checked so, and one that met a connection whose setup the server refused
+    /// that may be down checks it first, and fails unsent if it is down or does not
+    /// answer in time ([`liveness`]); a request that failed at
+    /// the I/O level leaves every connection to be checked so, and one that met a connection whose setup the server refused
     /// (a wrong password, too many clients) has it replaced: the driver reconnects
     /// only after an I/O error, and would answer every later request with that
     /// refusal, even once the server takes the connection again.
@@ -268,17 +279,43 @@ impl Pool {
         }
         let (generation, conn) = slot.get();
         if let Some(mark) = slot.state.suspicion.pending().filter(|_| single) {
-            if let Err(err) = self.bounded(liveness::answered(&conn)).await {
+            let suspicion = &slot.state.suspicion;
+            let limit = self.check_timeout;
+            let check = tokio::time::timeout(limit, liveness::answered(&conn)).await;
+            let err = match (check, self.own_timeout) {
+                (Ok(Ok(())), _) => None,
+                (Ok(Err(err)), _) => {
+                    suspicion.failed(&err);
+                    Some(err)
+                }
+                // The store's bound, the only one: the connection is silent.
+                (Err(_), Some(limit)) => Some(no_answer(limit)),
+                // Past the driver's bound: it is still reopening the connection, so
+                // the slot keeps it; the request tells why the last check failed.
+                (Err(_), None) => {
+                    let why = suspicion.last_failure();
+                    return Err(Failed::unsent(why.unwrap_or_else(|| not_back(limit))));
+                }
+            };
+            if let Some(err) = err {
                 self.replace_after(&err, index, slot, generation);
                 return Err(Failed::unsent(err));
             }
-            slot.state.suspicion.clear(mark);
+            suspicion.clear(mark);
         }
         let result = self.bounded(scripts::run(&conn, script, call)).await;
         if let Err(err) = &result {
             self.replace_after(err, index, slot, generation);
-            if single && err.is_io_error() {
+            if single && err.is_timeout() {
                 slot.state.suspicion.mark();
+            } else if single && err.is_io_error() {
+                // The connection was lost: the server, or the way to it, may have
+                // failed, and the other connections with it, unheard of without
+                // RESP3's notices; a request sent on one of them would be lost in
+                // flight (`Indeterminate`) instead of found unsent.
+                for slot in std::iter::once(&self.head).chain(&self.tail) {
+                    slot.state.suspicion.mark();
+                }
             }
         }
         Ok(result?)
@@ -323,6 +360,19 @@ impl Pool {
 /// is found by the next request, as on RESP2.
 fn sends_pushes(config: &ConnectionManagerConfig) -> bool {
     !format!("{config:?}").contains("push_sender: \"not set\"")
+}
+
+/// The error of a request on a connection to one server that may be down, which did
+/// not answer a check in time (the driver still reconnecting, the server taking
+/// connections and never answering), and no check before it told why: not sent.
+fn not_back(limit: Duration) -> RedisError {
+    RedisError::from(io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!(
+            "the connection to Redis closed or failed, and did not answer again within \
+             {limit:?}"
+        ),
+    ))
 }
 
 /// The error of a request on a cluster connection that closed, whose replacement did

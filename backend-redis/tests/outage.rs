@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::proxy::Proxy;
 use optimist_core::{Error, ErrorKind, Key, Operation, Version, VersionedStore};
@@ -276,5 +276,102 @@ async fn a_lost_reply_is_indeterminate_and_the_write_may_have_landed() {
             })
         ),
         "{err:?}"
+    );
+}
+
+/// A server that takes new connections and never answers on them (a host that hangs,
+/// a load balancer whose backend is gone): each call made meanwhile fails within
+/// one and a half response timeouts, as not sent (nothing applied, never `Indeterminate`),
+/// not after the driver's reconnection attempts, each of which waits out its
+/// connection timeout (before: 7 to 9 s per call with a 300 ms response timeout).
+/// Then the server answers again, and the store with it.
+#[tokio::test]
+async fn calls_while_new_connections_hang_fail_unsent_within_the_response_timeout() {
+    new_connections_hang("calls_while_new_connections_hang", None).await;
+}
+
+/// The same on RESP2, where the store hears of no closed connection and learns it
+/// from a failed request: the connection's siblings are checked too before their
+/// next request, which would otherwise go out on a closed connection (before: the
+/// first write after the read that failed was `Indeterminate`).
+#[tokio::test]
+async fn calls_while_new_connections_hang_fail_unsent_on_resp2_too() {
+    new_connections_hang("calls_while_new_connections_hang (RESP2)", Some("resp2")).await;
+}
+
+async fn new_connections_hang(test: &str, protocol: Option<&str>) {
+    const RESPONSE_TIMEOUT: Duration = Duration::from_millis(300);
+    // The bound checked: the check's 450 ms, and room for a loaded machine; far
+    // below the seconds the driver's reconnection takes.
+    const WITHIN: Duration = Duration::from_secs(2);
+    let url = match common::url() {
+        Ok(url) => url,
+        Err(why) => return common::skip_or_fail(test, &why),
+    };
+    let proxy = Proxy::start(&url).await;
+    let mut through = proxy.url_through(&url);
+    if let Some(protocol) = protocol {
+        through = common::with_parameter(&through, &format!("protocol={protocol}"));
+    }
+    let store = common::no_retry_builder(&through)
+        .response_timeout(RESPONSE_TIMEOUT)
+        .pool_size(2)
+        .build()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let k = Key::new("k");
+    assert_eq!(store.insert(&k, json!(0)).await.ok(), Some(Version::FIRST));
+    let silent = proxy.stop_answering().await;
+
+    // Until the store has heard of the closed connections (RESP3), or found one
+    // (RESP2), a read may still go out on one of them; either way it ends within
+    // the bound.
+    let mut reads = 0;
+    loop {
+        let started = Instant::now();
+        let read = store.get(&k).await;
+        assert!(
+            started.elapsed() < WITHIN,
+            "{:?}: {read:?}",
+            started.elapsed()
+        );
+        reads += 1;
+        if read.is_err() || reads == 20 {
+            break;
+        }
+    }
+    for i in 1..=6 {
+        let started = Instant::now();
+        let err = store.update(&k, Version::FIRST, json!(i)).await.err();
+        let took = started.elapsed();
+        println!("{test}: write {i}: {took:?}, {err:?}");
+        assert!(took < WITHIN, "took {took:?}");
+        assert!(
+            matches!(
+                err,
+                Some(Error::Backend {
+                    kind: ErrorKind::Unavailable | ErrorKind::Timeout,
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+        no_secret(&url, err.as_ref().unwrap_or_else(|| unreachable!()));
+    }
+
+    silent.close().await;
+    let _back = proxy.restart(&url).await;
+    let mut current = None;
+    for _ in 0..100 {
+        if let Ok(item) = store.get(&k).await {
+            current = item;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // None of the writes was applied.
+    assert_eq!(
+        current.map(|item| (item.version, item.value)),
+        Some((Version::FIRST, json!(0)))
     );
 }

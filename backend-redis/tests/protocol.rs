@@ -41,11 +41,6 @@ async fn working_store(url: String) -> RedisStore {
     store
 }
 
-fn with_parameter(url: &str, parameter: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{parameter}")
-}
-
 #[tokio::test]
 async fn a_url_that_names_no_protocol_speaks_resp3() {
     let Some((url, proxy)) = proxy("a_url_that_names_no_protocol_speaks_resp3").await else {
@@ -66,7 +61,11 @@ async fn a_url_that_names_the_protocol_keeps_it() {
     let Some((url, proxy)) = proxy("a_url_that_names_the_protocol_keeps_it").await else {
         return;
     };
-    working_store(with_parameter(&proxy.url_through(&url), "protocol=resp2")).await;
+    working_store(common::with_parameter(
+        &proxy.url_through(&url),
+        "protocol=resp2",
+    ))
+    .await;
     let sent = proxy.take().commands;
     assert!(!sent.iter().any(|c| c == "HELLO"), "{sent:?}");
 }

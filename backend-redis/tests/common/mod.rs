@@ -54,6 +54,12 @@ pub fn no_retry_builder(url: &str) -> optimist_redis::RedisStoreBuilder {
         .retry_policy(optimist_core::retry::RetryPolicy::no_retry())
 }
 
+/// `url` with one more query parameter (`name=value`).
+pub fn with_parameter(url: &str, parameter: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{parameter}")
+}
+
 /// A prefix no other test uses.
 pub fn fresh_prefix() -> String {
     format!("t-{:016x}", rand::thread_rng().r#gen::<u64>())

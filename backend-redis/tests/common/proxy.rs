@@ -257,12 +257,54 @@ impl Proxy {
             .0
     }
 
+    /// Closes every connection, and from now on accepts new ones on the proxy's port
+    /// but never answers on them (a server that hangs, a load balancer whose backend
+    /// is gone), until [`Silent::close`].
+    pub async fn stop_answering(&self) -> Silent {
+        self.stop();
+        // The port closes once the aborted accept task is dropped, a moment later.
+        let mut tries = 0;
+        let listener = loop {
+            match TcpListener::bind(self.addr).await {
+                Ok(listener) => break listener,
+                Err(e) if tries == 100 => panic!("bind {}: {e}", self.addr),
+                Err(_) => tries += 1,
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        Silent(tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        }))
+    }
+
     /// Closes the port and every connection: the server is gone.
     pub fn stop(&self) {
         self.accept.abort();
         for connection in self.lock_connections().drain(..) {
             connection.task.abort();
         }
+    }
+}
+
+/// A port that takes connections and never answers on them
+/// ([`Proxy::stop_answering`]).
+pub struct Silent(JoinHandle<()>);
+
+impl Silent {
+    /// Closes the port and the connections it took, and returns once it is closed,
+    /// so that a [`Proxy::restart`] can take it.
+    pub async fn close(mut self) {
+        self.0.abort();
+        let _cancelled = (&mut self.0).await;
+    }
+}
+
+impl Drop for Silent {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
