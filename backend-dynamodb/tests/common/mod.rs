@@ -5,6 +5,7 @@
 // conformance crate's proxy through `proxy`.
 pub mod fault_proxy;
 pub mod proxy;
+pub mod strict;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -62,9 +63,11 @@ pub fn describe(shape: &str) -> String {
 /// config `aws_config` gives a client (standard mode, 3 attempts), from which the
 /// store takes its retry policy. (A client with none would give the store 1 attempt,
 /// so the first race caught between a refusal and the read of its item would end the
-/// operation with `Backend { kind: Contention }`.)
+/// operation with `Backend { kind: Contention }`.) Every request is checked as a strict
+/// DynamoDB would ([`strict`]).
 pub fn config_builder(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
     Config::builder()
+        .interceptor(strict::StrictRequests)
         .retry_config(RetryConfig::standard())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
