@@ -13,30 +13,6 @@ use optimist_dynamodb::{DynamoDbStore, TableDescription};
 use serde_json::json;
 use tokio::process::Command;
 
-/// The venv's python with boto3 (scripts/services/dynamodb.sh), and the endpoint.
-fn python() -> Option<(String, String)> {
-    let endpoint = match common::endpoint() {
-        Ok(endpoint) => endpoint,
-        Err(why) => {
-            common::unavailable("interop", why);
-            return None;
-        }
-    };
-    match std::env::var("OPTIMIST_DYNAMODB_PYTHON") {
-        Ok(python) if !python.is_empty() => Some((python, endpoint)),
-        _ => {
-            common::unavailable(
-                "interop",
-                optimist_conformance::Unavailable::new(
-                    "boto3",
-                    "OPTIMIST_DYNAMODB_PYTHON is not set (scripts/test sets it)",
-                ),
-            );
-            None
-        }
-    }
-}
-
 fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop_boto3.py")
 }
@@ -58,7 +34,7 @@ async fn boto3(python: &str, endpoint: &str, table: &str, mode: &str, count: usi
 
 /// The Python service's table: keyed on `id`, versioned in `_version`.
 async fn shared_store() -> Option<(DynamoDbStore, String, String, String)> {
-    let (python, endpoint) = python()?;
+    let (python, endpoint) = common::python("interop")?;
     let table = TableDescription::new(common::unique_table("interop"), "id")
         .with_version_attribute("_version");
     let name = table.name().to_string();
@@ -138,7 +114,16 @@ async fn optimist_and_boto3_race_without_losing_an_update() {
         })
     };
     let mut optimist_conflicts = 0;
+    // Once the boto3 side has begun (its interpreter takes longer to start than
+    // optimist's increments to finish), so that the two sides overlap.
     let mut current = store.get(&key).await.unwrap().unwrap();
+    for _ in 0..3000 {
+        if current.value["count"] != json!(0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        current = store.get(&key).await.unwrap().unwrap();
+    }
     for _ in 0..per_side {
         loop {
             let mut value = current.value.clone();

@@ -1,10 +1,12 @@
 # DynamoDB for the tests: moto's server (a DynamoDB emulator from PyPI), pinned, in a
 # venv under $ROOT/.venv that is reused when present. Exports
 # OPTIMIST_DYNAMODB_ENDPOINT (read by backend-dynamodb's tests) and
-# OPTIMIST_DYNAMODB_SERVER (the name the tests print), plus dummy credentials for
-# the boto3 interop script.
+# OPTIMIST_DYNAMODB_SERVER (the name the tests print), and the venv's python, with
+# boto3 and PynamoDB, for the interop scripts (OPTIMIST_DYNAMODB_PYTHON).
 
 MOTO_VERSION=5.2.5
+# PynamoDB, for the interop test of its own optimistic locking (VersionAttribute).
+PYNAMODB_VERSION=6.1.0
 
 # moto's own server handles requests on threads without locking its tables, so two
 # conditional writes racing on one item can both pass their condition (lost updates).
@@ -33,6 +35,10 @@ start_service_dynamodb() {
         log "installing moto[server]==$MOTO_VERSION into $venv"
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+    fi
+    if ! "$venv/bin/python" -c "import pynamodb, sys; sys.exit(pynamodb.__version__ != '$PYNAMODB_VERSION')" 2>/dev/null; then
+        log "installing pynamodb==$PYNAMODB_VERSION into $venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "pynamodb==$PYNAMODB_VERSION"
     fi
     local port
     port=$(free_port)

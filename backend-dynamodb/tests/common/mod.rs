@@ -86,6 +86,29 @@ pub fn client() -> Result<Client, Unavailable> {
     Ok(Client::from_conf(config_builder(&endpoint()?).build()))
 }
 
+/// The venv's python, with boto3 and PynamoDB (scripts/services/dynamodb.sh), and the
+/// endpoint; `None` (after skipping or failing `test`) without them.
+pub fn python(test: &str) -> Option<(String, String)> {
+    let endpoint = match endpoint() {
+        Ok(endpoint) => endpoint,
+        Err(why) => {
+            unavailable(test, why);
+            return None;
+        }
+    };
+    match std::env::var("OPTIMIST_DYNAMODB_PYTHON") {
+        Ok(python) if !python.is_empty() => Some((python, endpoint)),
+        _ => {
+            let why = "OPTIMIST_DYNAMODB_PYTHON is not set (scripts/test sets it)";
+            unavailable(
+                test,
+                Unavailable::new("Python with boto3 and PynamoDB", why),
+            );
+            None
+        }
+    }
+}
+
 /// A table name no other test uses.
 pub fn unique_table(prefix: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
