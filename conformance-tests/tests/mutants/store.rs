@@ -58,11 +58,22 @@ pub enum Bug {
     QueryIgnoresDescending,
     /// `get_many` answers in the store's key order, not in the order asked.
     GetManyOutOfOrder,
+    /// Update of a missing key creates it (an upsert where an update was meant: a
+    /// write with no condition on the item's existence).
+    UpdateCreatesMissing,
+    /// A refused update reports its conflict, but its value was written all the same
+    /// (a store that writes, then checks the version it overwrote).
+    ConflictStillWrites,
+    /// A transaction checks every condition at once, then applies its ops one by one,
+    /// letting other calls in between (a commit that is atomic on failure only): a
+    /// reader sees it half applied, and a concurrent transaction's write in between
+    /// is overwritten unchecked.
+    TransactionNotIsolated,
 }
 
 impl Bug {
     /// Every bug, the reference first.
-    pub const ALL: [Bug; 16] = [
+    pub const ALL: [Bug; 19] = [
         Bug::None,
         Bug::UpdateWithoutVersionCheck,
         Bug::DeleteWithoutVersionCheck,
@@ -79,6 +90,9 @@ impl Bug {
         Bug::QueryRepeatsAtPageBoundary,
         Bug::QueryIgnoresDescending,
         Bug::GetManyOutOfOrder,
+        Bug::UpdateCreatesMissing,
+        Bug::ConflictStillWrites,
+        Bug::TransactionNotIsolated,
     ];
 }
 
@@ -180,6 +194,7 @@ impl MutantStore {
             (TxAction::Insert(_), Some(item)) => Some(Conflict::AlreadyExists {
                 current: self.conflict_item(item),
             }),
+            (TxAction::Update { .. }, None) if bug == Bug::UpdateCreatesMissing => None,
             (TxAction::Update { .. } | TxAction::Delete { .. } | TxAction::Check { .. }, None) => {
                 Some(Conflict::NotFound)
             }
@@ -258,6 +273,13 @@ impl MutantStore {
         }
         let mut items = self.lock();
         if let Some(conflict) = self.condition(&action, items.now.get(key)) {
+            if let (Bug::ConflictStillWrites, TxAction::Update { value, .. }) = (self.bug, &action)
+            {
+                let kept = items.now.get(key).map(|item| item.version);
+                if let Some(version) = kept {
+                    items.set(key, Some(Versioned::new(value.clone(), version)));
+                }
+            }
             return Err(Error::conflict(operation, key.clone(), conflict));
         }
         Ok(self.apply(&mut items, key, action))
@@ -366,6 +388,27 @@ impl VersionedStore for MutantStore {
                 TxOp::new(self.stored(&key), action)
             })
             .collect();
+        if self.bug != Bug::TransactionNotIsolated {
+            return self
+                .commit(ops, true)
+                .map(|applied| applied.unwrap_or_default());
+        }
+        // The bug: the conditions hold now, and other calls get in between the ops.
+        self.commit(ops.clone(), false)?;
+        let mut versions = Vec::with_capacity(ops.len());
+        for op in ops {
+            tokio::task::yield_now().await;
+            let (key, action) = op.into_parts();
+            versions.push(self.apply(&mut self.lock(), &key, action));
+        }
+        Ok(versions)
+    }
+}
+
+impl MutantStore {
+    /// Checks every op's condition under one lock and, if `apply`, applies them all:
+    /// their versions (`None` when not applied).
+    fn commit(&self, ops: Vec<TxOp>, apply: bool) -> Result<Option<Vec<Option<Version>>>> {
         let mut items = self.lock();
         let failures: Vec<OpFailure> = ops
             .iter()
@@ -388,12 +431,13 @@ impl VersionedStore for MutantStore {
             }
             return Err(Error::TransactionConflict { failures });
         }
-        Ok(ops
-            .into_iter()
-            .map(|op| {
-                let (key, action) = op.into_parts();
-                self.apply(&mut items, &key, action)
-            })
-            .collect())
+        Ok(apply.then(|| {
+            ops.into_iter()
+                .map(|op| {
+                    let (key, action) = op.into_parts();
+                    self.apply(&mut items, &key, action)
+                })
+                .collect()
+        }))
     }
 }
