@@ -42,6 +42,16 @@ def read():
     return Thing.get(key, consistent_read=True)
 
 
+def attempt(write, error_type, done):
+    """Runs a checked write: prints `done` after it, or "refused" when its condition
+    failed."""
+    try:
+        write()
+        print(done())
+    except error_type as e:
+        print("refused" if conflicted(e) else f"error {e}")
+
+
 if mode == "turn":
     thing = read()
     seen = thing.version
@@ -53,11 +63,7 @@ elif mode == "stale":
     print(f"read {thing.version}", flush=True)
     sys.stdin.readline()  # optimist writes now
     thing.data = "stale"
-    try:
-        thing.save()
-        print(f"saved {thing.version}")
-    except PutError as e:
-        print("refused" if conflicted(e) else f"error {e}")
+    attempt(thing.save, PutError, lambda: f"saved {thing.version}")
 elif mode == "increment":
     conflicts = 0
     for _ in range(int(count)):
@@ -74,17 +80,9 @@ elif mode == "increment":
     print(f"done conflicts {conflicts}")
 elif mode == "delete":
     thing = read()
-    try:
-        thing.delete()
-        print(f"deleted {thing.version}")
-    except DeleteError as e:
-        print("refused" if conflicted(e) else f"error {e}")
+    attempt(thing.delete, DeleteError, lambda: f"deleted {thing.version}")
 elif mode == "create":
     thing = Thing(key, data="pynamodb created", count=0)
-    try:
-        thing.save()
-        print(f"created {thing.version}")
-    except PutError as e:
-        print("refused" if conflicted(e) else f"error {e}")
+    attempt(thing.save, PutError, lambda: f"created {thing.version}")
 else:
     sys.exit(f"unknown mode {mode}")

@@ -219,39 +219,7 @@ async fn optimist_and_pynamodb_race_without_losing_an_update() {
         let runs = (0..processes).map(|_| pynamodb.run("increment", per_side as usize));
         futures::future::join_all(runs).await
     });
-    let mut conflicts = 0;
-    // Once the PynamoDB side has begun (its interpreter takes longer to start than
-    // optimist's increments to finish), so that the two sides overlap.
-    let mut current = store.get(&key).await.unwrap().unwrap();
-    for _ in 0..3000 {
-        if current.value["count"] != json!(0) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        current = store.get(&key).await.unwrap().unwrap();
-    }
-    for _ in 0..per_side {
-        loop {
-            let mut value = current.value.clone();
-            value["count"] = json!(value["count"].as_u64().unwrap() + 1);
-            match store.update(&key, current.version, value.clone()).await {
-                Ok(version) => {
-                    current.version = version;
-                    current.value = value;
-                    break;
-                }
-                // The conflict carries PynamoDB's item: retry on it without a read.
-                Err(Error::Conflict {
-                    conflict: Conflict::VersionMismatch { current: now, .. },
-                    ..
-                }) => {
-                    conflicts += 1;
-                    current = now;
-                }
-                Err(other) => panic!("{other}"),
-            }
-        }
-    }
+    let conflicts = common::increment_alongside(&store, &key, per_side).await;
     for said in pynamodb_side.await.unwrap() {
         assert!(said.starts_with("done"), "{said}");
     }

@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::proxy::Proxy;
-use optimist_core::{Error, ErrorKind, Key, Operation, Version, VersionedStore};
+use optimist_core::{Error, ErrorKind, Key, Operation, Value, Version, Versioned, VersionedStore};
 use optimist_redis::RedisStore;
 use serde_json::json;
 
@@ -117,6 +117,18 @@ async fn direct(url: &str, store: &RedisStore) -> RedisStore {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The item at `k`, read once the store answers again (within 5 s; `None` if it
+/// does not, or the item is absent).
+async fn once_answered(store: &RedisStore, k: &Key) -> Option<Versioned<Value>> {
+    for _ in 0..100 {
+        if let Ok(item) = store.get(k).await {
+            return item;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
 fn no_secret(url: &str, err: &Error) {
     let password = url
         .rsplit_once('@')
@@ -201,14 +213,7 @@ async fn a_server_gone_mid_run_gives_typed_errors_then_recovers() {
 
     // The server comes back on the same address: the store reconnects by itself.
     let _back = proxy.restart(&url).await;
-    let mut current = None;
-    for _ in 0..100 {
-        if let Ok(item) = store.get(&k).await {
-            current = item;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let current = once_answered(&store, &k).await;
     let version = current.map(|item| item.version);
     // The update above may or may not have landed (Indeterminate); the put did not.
     match first {
@@ -361,14 +366,7 @@ async fn new_connections_hang(test: &str, protocol: Option<&str>) {
 
     silent.close().await;
     let _back = proxy.restart(&url).await;
-    let mut current = None;
-    for _ in 0..100 {
-        if let Ok(item) = store.get(&k).await {
-            current = item;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let current = once_answered(&store, &k).await;
     // None of the writes was applied.
     assert_eq!(
         current.map(|item| (item.version, item.value)),

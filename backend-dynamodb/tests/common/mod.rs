@@ -1,5 +1,5 @@
 //! What the DynamoDB tests share: the server from the environment, clients, fresh tables.
-#![allow(dead_code, clippy::panic)]
+#![allow(dead_code, clippy::panic, clippy::unwrap_used)] // tests fail by panicking
 
 // The lost-answer tests' own interceptor proxy; the fault workloads use the
 // conformance crate's proxy through `proxy`.
@@ -13,7 +13,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Config, Credentials, Region};
 use optimist_conformance::Unavailable;
+use optimist_core::{Conflict, Error, Key, VersionedStore};
 use optimist_dynamodb::{DynamoDbStore, DynamoDbStoreBuilder, TableDescription, create_table};
+use serde_json::json;
 
 /// The endpoint scripts/services/dynamodb.sh exports.
 pub const ENDPOINT_VAR: &str = "OPTIMIST_DYNAMODB_ENDPOINT";
@@ -193,4 +195,43 @@ pub fn unavailable(test: &str, why: Unavailable) {
         panic!("{test}: {why} (CI or OPTIMIST_REQUIRE_ALL is set, so this fails)");
     }
     println!("skipped {test}: {why}");
+}
+
+/// Increments the `count` of the item at `key` `times` through `store`, alongside
+/// another client doing the same: from the moment the item shows that it has begun
+/// (its count above 0: an interpreter takes longer to start than these increments to
+/// finish, and the two sides must overlap), each conflict retried on the item it
+/// carries, without a read. How many conflicts there were.
+pub async fn increment_alongside(store: &DynamoDbStore, key: &Key, times: u64) -> u64 {
+    let mut current = store.get(key).await.unwrap().unwrap();
+    for _ in 0..3000 {
+        if current.value["count"] != json!(0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        current = store.get(key).await.unwrap().unwrap();
+    }
+    let mut conflicts = 0;
+    for _ in 0..times {
+        loop {
+            let mut value = current.value.clone();
+            value["count"] = json!(value["count"].as_u64().unwrap() + 1);
+            match store.update(key, current.version, value.clone()).await {
+                Ok(version) => {
+                    current.version = version;
+                    current.value = value;
+                    break;
+                }
+                Err(Error::Conflict {
+                    conflict: Conflict::VersionMismatch { current: now, .. },
+                    ..
+                }) => {
+                    conflicts += 1;
+                    current = now;
+                }
+                Err(other) => panic!("{other}"),
+            }
+        }
+    }
+    conflicts
 }
