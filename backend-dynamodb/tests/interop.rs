@@ -8,7 +8,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use optimist_core::{Conflict, Error, Key, Version, VersionedStore};
+use optimist_core::{Key, Version, VersionedStore};
 use optimist_dynamodb::{DynamoDbStore, TableDescription};
 use serde_json::json;
 use tokio::process::Command;
@@ -73,24 +73,7 @@ async fn optimist_and_boto3_take_turns() {
             item.value["data"],
             json!(format!("python saw {}", version.get()))
         );
-        // A write still holding the old version is refused, with boto3's item.
-        match store.update(&key, version, json!({"data": "stale"})).await {
-            Err(Error::Conflict {
-                conflict: Conflict::VersionMismatch { current, .. },
-                ..
-            }) => {
-                assert_eq!(current, item);
-            }
-            other => panic!("round {round}: expected a version mismatch, got {other:?}"),
-        }
-        version = store
-            .update(
-                &key,
-                item.version,
-                json!({"data": format!("optimist saw {}", item.version.get()), "count": 0}),
-            )
-            .await
-            .unwrap();
+        version = common::refused_then_written_over(&store, &key, version, item, round).await;
     }
 }
 

@@ -94,21 +94,7 @@ async fn optimist_and_pynamodb_take_turns() {
             json!({"data": format!("pynamodb saw {}", version.get()), "count": 0}),
             "optimist reads PynamoDB's item"
         );
-        match store.update(&key, version, json!({"data": "stale"})).await {
-            Err(Error::Conflict {
-                conflict: Conflict::VersionMismatch { current, .. },
-                ..
-            }) => assert_eq!(current, item),
-            other => panic!("round {round}: expected a version mismatch, got {other:?}"),
-        }
-        version = store
-            .update(
-                &key,
-                item.version,
-                json!({"data": format!("optimist saw {}", item.version.get()), "count": 0}),
-            )
-            .await
-            .unwrap();
+        version = common::refused_then_written_over(&store, &key, version, item, round).await;
     }
 }
 

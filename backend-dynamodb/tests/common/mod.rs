@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Config, Credentials, Region};
 use optimist_conformance::Unavailable;
-use optimist_core::{Conflict, Error, Key, VersionedStore};
+use optimist_core::{Conflict, Error, Key, Value, Version, Versioned, VersionedStore};
 use optimist_dynamodb::{DynamoDbStore, DynamoDbStoreBuilder, TableDescription, create_table};
 use serde_json::json;
 
@@ -234,4 +234,28 @@ pub async fn increment_alongside(store: &DynamoDbStore, key: &Key, times: u64) -
         }
     }
     conflicts
+}
+
+/// In round `round` of taking turns with another client that wrote `theirs` over
+/// `stale`: optimist's update of `stale` is refused with their item, and its update of
+/// their version lands. The version it wrote.
+pub async fn refused_then_written_over(
+    store: &DynamoDbStore,
+    key: &Key,
+    stale: Version,
+    theirs: Versioned<Value>,
+    round: usize,
+) -> Version {
+    match store.update(key, stale, json!({"data": "stale"})).await {
+        Err(Error::Conflict {
+            conflict: Conflict::VersionMismatch { current, .. },
+            ..
+        }) => assert_eq!(current, theirs),
+        other => panic!("round {round}: expected a version mismatch, got {other:?}"),
+    }
+    let data = format!("optimist saw {}", theirs.version.get());
+    store
+        .update(key, theirs.version, json!({"data": data, "count": 0}))
+        .await
+        .unwrap()
 }
