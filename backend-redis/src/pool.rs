@@ -260,11 +260,11 @@ impl Pool {
     /// Runs `script` on the next connection in turn. A request that got no answer in
     /// time has its connection replaced. On one server, a request on a connection
     /// that may be down checks it first, and fails unsent if it is down or does not
-    /// answer in time ([`liveness`]); a request that failed at
-    /// the I/O level leaves every connection to be checked so, and one that met a connection whose setup the server refused
-    /// (a wrong password, too many clients) has it replaced: the driver reconnects
-    /// only after an I/O error, and would answer every later request with that
-    /// refusal, even once the server takes the connection again.
+    /// answer in time ([`liveness`]); a request that lost its connection leaves every
+    /// connection to be checked so, and one that met a connection whose setup the
+    /// server refused (a wrong password, too many clients) has it replaced: the
+    /// driver reconnects only after an I/O error, and would answer every later
+    /// request with that refusal, even once the server takes the connection again.
     pub(crate) async fn run(&self, script: &Script, call: Call<'_>) -> Result<Value, Failed> {
         let index = self.next.fetch_add(1, Ordering::Relaxed) % self.size();
         let slot = match index.checked_sub(1) {
