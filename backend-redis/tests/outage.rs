@@ -285,13 +285,13 @@ async fn a_lost_reply_is_indeterminate_and_the_write_may_have_landed() {
 }
 
 /// A server that takes new connections and never answers on them (a host that hangs,
-/// a load balancer whose backend is gone): each call made meanwhile fails within
-/// one and a half response timeouts, as not sent (nothing applied, never `Indeterminate`),
-/// not after the driver's reconnection attempts, each of which waits out its
-/// connection timeout (before: 7 to 9 s per call with a 300 ms response timeout).
-/// Then the server answers again, and the store with it.
+/// a load balancer whose backend is gone): each call made meanwhile fails within one
+/// and a half response timeouts, as not sent (nothing applied, never
+/// `Indeterminate`), not after the driver's reconnection attempts, each of which
+/// waits out its connection timeout (before: 7 to 9 s per call with a 300 ms response
+/// timeout). Then the server answers again, and the store with it.
 #[tokio::test]
-async fn calls_while_new_connections_hang_fail_unsent_within_the_response_timeout() {
+async fn calls_while_new_connections_hang_fail_unsent_in_bounded_time() {
     new_connections_hang("calls_while_new_connections_hang", None).await;
 }
 
