@@ -7,12 +7,13 @@
 //! that failed connection, a reset or an end of stream, which reads as a request lost
 //! after it left: every write of an outage was `Indeterminate` though none was sent.
 //! So a slot is *suspect* once its connection closed (RESP3 tells: the slot's watcher
-//! hears it) or a request on any of the pool's connections failed at the I/O level
-//! (on RESP2 nothing tells of the others' closing), and the next request first sends
-//! a `PING`: answered, the connection is up and the request goes; not answered
-//! in time (one and a half response timeouts: the driver may still be trying to
-//! reconnect, for seconds), the request fails without being sent, as `Unavailable`
-//! or `Timeout`, and the engine may send it again. The steady state sends no `PING`.
+//! hears it) or a request or check on any of the pool's connections lost its
+//! connection (on RESP2 nothing tells of the others' closing), and the next request
+//! first sends a `PING`: answered, the connection is up and the request goes; not
+//! answered in time (one and a half response timeouts, one on a given manager: the
+//! driver may still be trying to reconnect, for seconds), the request fails without
+//! being sent, as `Unavailable` or `Timeout`, and the engine may send it again. The
+//! steady state sends no `PING`.
 //!
 //! The watcher also brings a closed connection back while the store is idle: the
 //! driver reconnects at once by itself, but gives up after a few attempts and tries
@@ -107,16 +108,15 @@ pub(crate) async fn watch(slot: Weak<SlotState>, mut pushes: Pushes, index: usiz
                 Err(err) => {
                     failed(index, &backoff, &err);
                     if let Some(state) = slot.upgrade() {
+                        // The driver does not reconnect after a refusal: a new
+                        // connection for the next ping.
+                        if refused_at_setup(&err) {
+                            let why = "the server refused the connection's setup";
+                            state.replace_single(generation, index, why);
+                        }
+                        // After the replacement, which marks the slot: kept under the
+                        // mark the next request reads.
                         state.suspicion.failed(&err);
-                    }
-                    // The driver does not reconnect after a refusal: a new connection
-                    // for the next ping.
-                    if let (true, Some(state)) = (refused_at_setup(&err), slot.upgrade()) {
-                        state.replace_single(
-                            generation,
-                            index,
-                            "the server refused the connection's setup",
-                        );
                     }
                 }
             }
@@ -133,10 +133,10 @@ pub(crate) async fn watch(slot: Weak<SlotState>, mut pushes: Pushes, index: usiz
 pub(crate) struct Suspicion {
     marks: AtomicU64,
     cleared: AtomicU64,
-    /// Why the last check that failed did, until one succeeds: what a request whose
-    /// own check got no answer in time reports (a refused password says more than
-    /// a timeout).
-    last_failure: Mutex<Option<RedisError>>,
+    /// Why the last check that failed did, and the mark it failed under: what a
+    /// request whose own check got no answer in time reports, if the slot is still
+    /// suspect from that mark (a refused password says more than a timeout).
+    last_failure: Mutex<Option<(u64, RedisError)>>,
 }
 
 impl Suspicion {
@@ -155,20 +155,26 @@ impl Suspicion {
     /// A check that began at `mark` found the connection up.
     pub(crate) fn clear(&self, mark: u64) {
         self.cleared.fetch_max(mark, Ordering::AcqRel);
-        *self.lock_failure() = None;
     }
 
     /// A check found the connection down, for `err`.
     pub(crate) fn failed(&self, err: &RedisError) {
-        *self.lock_failure() = Some(err.clone());
+        let under = self.marks.load(Ordering::Acquire);
+        *self.lock_failure() = Some((under, err.clone()));
     }
 
-    /// Why the last check that failed did, unless one succeeded since.
-    pub(crate) fn last_failure(&self) -> Option<RedisError> {
-        self.lock_failure().clone()
+    /// Why the last check that failed did, if it failed under `mark` (the mark a
+    /// request's check answers): none from an earlier spell of suspicion, or from
+    /// before the slot's connection was replaced (which marks it).
+    pub(crate) fn last_failure(&self, mark: u64) -> Option<RedisError> {
+        let failure = self.lock_failure();
+        failure
+            .as_ref()
+            .filter(|(under, _)| *under == mark)
+            .map(|(_, err)| err.clone())
     }
 
-    fn lock_failure(&self) -> MutexGuard<'_, Option<RedisError>> {
+    fn lock_failure(&self) -> MutexGuard<'_, Option<(u64, RedisError)>> {
         self.last_failure
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -190,6 +196,8 @@ fn failed(index: usize, backoff: &Backoff, err: &RedisError) {
 
 #[cfg(test)]
 mod tests {
+    use redis::{ErrorKind, RedisError};
+
     use super::Suspicion;
 
     #[test]
@@ -213,5 +221,25 @@ mod tests {
         suspicion.mark();
         suspicion.clear(check);
         assert!(suspicion.pending().is_some());
+    }
+
+    #[test]
+    fn a_failure_is_told_only_while_the_slot_is_suspect_from_its_mark() {
+        let suspicion = Suspicion::default();
+        suspicion.mark();
+        let Some(mark) = suspicion.pending() else {
+            unreachable!("marked")
+        };
+        let refused = RedisError::from((ErrorKind::AuthenticationFailed, "WRONGPASS"));
+        suspicion.failed(&refused);
+        let told = suspicion.last_failure(mark).map(|err| err.kind());
+        assert_eq!(told, Some(ErrorKind::AuthenticationFailed));
+        // Marked again (the connection replaced, or lost again): an old failure says
+        // nothing of the new spell.
+        suspicion.mark();
+        let Some(next) = suspicion.pending() else {
+            unreachable!("marked")
+        };
+        assert!(suspicion.last_failure(next).is_none());
     }
 }

@@ -277,28 +277,33 @@ impl Pool {
                 return Err(Failed::unsent(not_reopened(limit)));
             }
         }
+        // The mark first: a replacement made in between (it marks the slot) is then
+        // checked by the slot's next request, not cleared by this one's check.
+        let suspect = single.then(|| slot.state.suspicion.pending()).flatten();
         let (generation, conn) = slot.get();
-        if let Some(mark) = slot.state.suspicion.pending().filter(|_| single) {
+        if let Some(mark) = suspect {
             let suspicion = &slot.state.suspicion;
             let limit = self.check_timeout;
             let check = tokio::time::timeout(limit, liveness::answered(&conn)).await;
             let err = match (check, self.own_timeout) {
                 (Ok(Ok(())), _) => None,
-                (Ok(Err(err)), _) => {
-                    suspicion.failed(&err);
-                    Some(err)
-                }
+                (Ok(Err(err)), _) => Some(err),
                 // The store's bound, the only one: the connection is silent.
                 (Err(_), Some(limit)) => Some(no_answer(limit)),
                 // Past the driver's bound: it is still reopening the connection, so
-                // the slot keeps it; the request tells why the last check failed.
+                // the slot keeps it; the request tells why a check failed since the
+                // slot became suspect, if one did.
                 (Err(_), None) => {
-                    let why = suspicion.last_failure();
+                    let why = suspicion.last_failure(mark);
                     return Err(Failed::unsent(why.unwrap_or_else(|| not_back(limit))));
                 }
             };
             if let Some(err) = err {
+                // In this order, so that the failure is kept under the mark the
+                // slot's next request reads (a replacement marks the slot).
                 self.replace_after(&err, index, slot, generation);
+                self.suspect_after(slot, &err);
+                suspicion.failed(&err);
                 return Err(Failed::unsent(err));
             }
             suspicion.clear(mark);
@@ -306,19 +311,26 @@ impl Pool {
         let result = self.bounded(scripts::run(&conn, script, call)).await;
         if let Err(err) = &result {
             self.replace_after(err, index, slot, generation);
-            if single && err.is_timeout() {
-                slot.state.suspicion.mark();
-            } else if single && err.is_io_error() {
-                // The connection was lost: the server, or the way to it, may have
-                // failed, and the other connections with it, unheard of without
-                // RESP3's notices; a request sent on one of them would be lost in
-                // flight (`Indeterminate`) instead of found unsent.
-                for slot in std::iter::once(&self.head).chain(&self.tail) {
-                    slot.state.suspicion.mark();
-                }
+            if single {
+                self.suspect_after(slot, err);
             }
         }
         Ok(result?)
+    }
+
+    /// Marks what a single server's connection failing with `err` makes suspect: its
+    /// own slot after a timeout (the slot is replaced too); every slot after the
+    /// connection was lost, as the server, or the way to it, may have failed, and the
+    /// other connections with it, unheard of without RESP3's notices: a request sent
+    /// on one of them would be lost in flight (`Indeterminate`), not found unsent.
+    fn suspect_after(&self, slot: &Slot, err: &RedisError) {
+        if err.is_timeout() {
+            slot.state.suspicion.mark();
+        } else if err.is_io_error() {
+            for slot in std::iter::once(&self.head).chain(&self.tail) {
+                slot.state.suspicion.mark();
+            }
+        }
     }
 
     /// `request`, bounded by the store's response timeout where the driver does not
