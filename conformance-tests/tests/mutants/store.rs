@@ -61,8 +61,9 @@ pub enum Bug {
     /// Update of a missing key creates it (an upsert where an update was meant: a
     /// write with no condition on the item's existence).
     UpdateCreatesMissing,
-    /// A refused update reports its conflict, but its value was written all the same
-    /// (a store that writes, then checks the version it overwrote).
+    /// A refused update reports its conflict, but its value replaced the item's all
+    /// the same, under the version the item had (a store that writes the value
+    /// unconditionally and only the version under the condition).
     ConflictStillWrites,
     /// A transaction checks every condition at once, then applies its ops one by one,
     /// letting other calls in between (a commit that is atomic on failure only): a
@@ -273,6 +274,7 @@ impl MutantStore {
         }
         let mut items = self.lock();
         if let Some(conflict) = self.condition(&action, items.now.get(key)) {
+            // The bug: the value is written whatever the version, which stays.
             if let (Bug::ConflictStillWrites, TxAction::Update { value, .. }) = (self.bug, &action)
             {
                 let kept = items.now.get(key).map(|item| item.version);
