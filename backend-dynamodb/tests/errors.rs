@@ -10,6 +10,8 @@
 //! store already spent its budget on it).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -121,6 +123,7 @@ fn error_body(error_type: &str, message: &str) -> String {
 /// A client of the fake endpoint: secret credentials, fast retries, short timeouts.
 fn client(endpoint: &str, attempts: u32) -> Client {
     let config = Config::builder()
+        .interceptor(common::strict::StrictRequests)
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)

@@ -38,7 +38,10 @@ async fn shared_store() -> Option<(DynamoDbStore, String, String, String)> {
     let table = TableDescription::new(common::unique_table("interop"), "id")
         .with_version_attribute("_version");
     let name = table.name().to_string();
-    match common::store_on(common::client().ok()?, table).await {
+    let client = common::client()
+        .map_err(|why| common::unavailable("interop", why))
+        .ok()?;
+    match common::store_on(client, table).await {
         Ok(store) => Some((store, python, endpoint, name)),
         Err(why) => {
             common::unavailable("interop", why);

@@ -7,6 +7,7 @@ usage: interop_pynamodb.py ENDPOINT TABLE KEY MODE COUNT
   MODE turn:      read, change `data`, save (prints the versions read and saved)
   MODE stale:     read, let optimist write (waits for a line on stdin), save: prints
                   whether PynamoDB refused it
+  MODE stale-delete: the same with a delete
   MODE increment: COUNT increments of `count` by save(), read again on a conflict
   MODE delete:    read and delete (prints the version deleted)
   MODE create:    save a new item of version 1 (prints its version)
@@ -58,12 +59,15 @@ if mode == "turn":
     thing.data = f"pynamodb saw {seen}"
     thing.save()
     print(f"read {seen} wrote {thing.version}")
-elif mode == "stale":
+elif mode in ("stale", "stale-delete"):
     thing = read()
     print(f"read {thing.version}", flush=True)
     sys.stdin.readline()  # optimist writes now
-    thing.data = "stale"
-    attempt(thing.save, PutError, lambda: f"saved {thing.version}")
+    if mode == "stale":
+        thing.data = "stale"
+        attempt(thing.save, PutError, lambda: f"saved {thing.version}")
+    else:
+        attempt(thing.delete, DeleteError, lambda: f"deleted {thing.version}")
 elif mode == "increment":
     conflicts = 0
     for _ in range(int(count)):

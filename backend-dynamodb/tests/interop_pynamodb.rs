@@ -2,8 +2,8 @@
 //! `save()` puts the whole item on the condition that the version is the one read, and
 //! counts it up; `delete()` is conditional the same way) on the table optimist
 //! writes, versioned in the same `version` attribute: each side sees the other's
-//! versions and values, a stale write of either side is refused (deletes included),
-//! and in a race no increment is lost.
+//! versions and values, a stale write of either side is refused (saves, updates and
+//! deletes), and in a race no increment is lost.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -55,7 +55,10 @@ async fn shared_store(test: &str) -> Option<(DynamoDbStore, Pynamodb)> {
     let table = TableDescription::new(common::unique_table("pynamodb"), "id")
         .with_version_attribute("version");
     let name = table.name().to_string();
-    match common::store_on(common::client().ok()?, table).await {
+    let client = common::client()
+        .map_err(|why| common::unavailable(test, why))
+        .ok()?;
+    match common::store_on(client, table).await {
         Ok(store) => Some((
             store,
             Pynamodb {
@@ -106,7 +109,7 @@ async fn a_pynamodb_save_of_an_item_optimist_changed_since_is_refused() {
     };
     let key = Key::new(KEY);
     let v1 = store.insert(&key, json!({"data": "first"})).await.unwrap();
-    let v2 = stale_save_around(&pynamodb, async {
+    let v2 = stale_around(&pynamodb, "stale", async {
         store.update(&key, v1, json!({"data": "optimist's"})).await
     })
     .await
@@ -118,15 +121,16 @@ async fn a_pynamodb_save_of_an_item_optimist_changed_since_is_refused() {
     );
 
     // The same after a delete: PynamoDB's save does not bring the item back.
-    let deleted = stale_save_around(&pynamodb, async { store.delete(&key, v2).await }).await;
+    let deleted = stale_around(&pynamodb, "stale", async { store.delete(&key, v2).await }).await;
     deleted.unwrap();
     assert_eq!(store.get(&key).await.unwrap(), None);
 }
 
-/// PynamoDB reads the item, `write` runs, then PynamoDB saves what it read: refused.
-async fn stale_save_around<T>(pynamodb: &Pynamodb, write: impl Future<Output = T>) -> T {
+/// PynamoDB reads the item, `write` runs, then PynamoDB saves (`mode` "stale") or
+/// deletes ("stale-delete") what it read: refused.
+async fn stale_around<T>(pynamodb: &Pynamodb, mode: &str, write: impl Future<Output = T>) -> T {
     let mut child = pynamodb
-        .command("stale", 1)
+        .command(mode, 1)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -143,7 +147,7 @@ async fn stale_save_around<T>(pynamodb: &Pynamodb, write: impl Future<Output = T
     stdin.write_all(b"go\n").await.unwrap();
     stdin.flush().await.unwrap();
     let said = lines.next_line().await.unwrap();
-    assert_eq!(said.as_deref(), Some("refused"), "PynamoDB's stale save");
+    assert_eq!(said.as_deref(), Some("refused"), "PynamoDB's {mode}");
     assert!(child.wait().await.unwrap().success());
     written
 }
@@ -187,6 +191,30 @@ async fn deletes_are_checked_both_ways() {
     }
     // And PynamoDB's create of an item that exists is refused.
     assert_eq!(pynamodb.run("create", 1).await, "refused");
+
+    // optimist's delete of a version PynamoDB saved over is refused with its item.
+    assert_eq!(pynamodb.run("turn", 1).await, "read 1 wrote 2");
+    let theirs = store.get(&key).await.unwrap().unwrap();
+    match store.delete(&key, Version::FIRST).await {
+        Err(Error::Conflict {
+            conflict: Conflict::VersionMismatch { current, .. },
+            ..
+        }) => assert_eq!(current, theirs),
+        other => panic!("expected a version mismatch, got {other:?}"),
+    }
+    // PynamoDB's delete of a version optimist updated since is refused.
+    let v3 = stale_around(&pynamodb, "stale-delete", async {
+        store
+            .update(&key, theirs.version, json!({"data": "optimist's"}))
+            .await
+    })
+    .await
+    .unwrap();
+    let item = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (item.version, item.value),
+        (v3, json!({"data": "optimist's"}))
+    );
 }
 
 #[tokio::test]

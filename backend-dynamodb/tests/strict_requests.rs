@@ -82,11 +82,39 @@ fn an_attribute_named_bare_is_refused() {
 }
 
 #[test]
+fn a_function_name_used_as_an_attribute_is_bare() {
+    let bare = one(
+        "Scan",
+        json!({
+            "TableName": "t",
+            "FilterExpression": "size > :n",
+            "ExpressionAttributeValues": {":n": {"N": "1"}}
+        }),
+    );
+    assert!(bare.contains("`size` bare"), "{bare}");
+    let called = json!({
+        "TableName": "t",
+        "FilterExpression": "size (#a) > :n AND (#a <> :n OR NOT (#a = :n))",
+        "ExpressionAttributeNames": {"#a": "a"},
+        "ExpressionAttributeValues": {":n": {"N": "1"}}
+    });
+    assert_eq!(violations("Scan", &called), Vec::<String>::new());
+}
+
+#[test]
 fn an_empty_key_attribute_is_refused() {
     let empty = one(
         "GetItem",
         json!({"TableName": "t", "Key": {"pk": {"S": ""}}}),
     );
+    assert!(empty.contains("pk is empty"), "{empty}");
+    // A put's key, read from its item by the table's key schema.
+    violations(
+        "CreateTable",
+        &json!({"TableName": "strict-put", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}),
+    );
+    let put = json!({"TableName": "strict-put", "Item": {"pk": {"S": ""}, "v": {"N": "1"}}});
+    let empty = one("PutItem", put);
     assert!(empty.contains("pk is empty"), "{empty}");
 }
 

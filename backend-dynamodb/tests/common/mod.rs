@@ -204,10 +204,10 @@ pub fn unavailable(test: &str, why: Unavailable) {
 /// carries, without a read. How many conflicts there were.
 pub async fn increment_alongside(store: &DynamoDbStore, key: &Key, times: u64) -> u64 {
     let mut current = store.get(key).await.unwrap().unwrap();
-    for _ in 0..3000 {
-        if current.value["count"] != json!(0) {
-            break;
-        }
+    let mut polls = 0;
+    while current.value["count"] == json!(0) {
+        polls += 1;
+        assert!(polls < 3000, "the other client made no increment in 30 s");
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         current = store.get(key).await.unwrap().unwrap();
     }

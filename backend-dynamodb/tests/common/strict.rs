@@ -11,11 +11,11 @@
 //! - no attribute is named bare in an expression: a reserved word (`data`, `size`,
 //!   `name`, hundreds more) would be refused, so the store names every attribute
 //!   through a placeholder (a rule of ours, stricter than the service's);
-//! - no key attribute is an empty string or binary;
+//! - no key attribute is an empty string or binary (a `Put`'s key read from its item,
+//!   by the key schema of the table's `CreateTable` this process sent);
 //! - a `BatchGetItem` asks for at most 100 keys, a `BatchWriteItem` for at most 25
 //!   requests, each key once; a transaction has at most 100 actions, each on its own
-//!   item (the key of a `Put` read from its item, by the key schema of the table's
-//!   `CreateTable` this process sent).
+//!   item.
 
 #![allow(dead_code)]
 
@@ -73,8 +73,9 @@ pub fn violations(operation: &str, body: &Value) -> Vec<String> {
         "CreateTable" => learn_key_schema(body),
         "GetItem" | "PutItem" | "UpdateItem" | "DeleteItem" | "Query" | "Scan" => {
             scope(operation, body, &mut broken);
-            if let Some(key) = body.get("Key") {
-                key_values(key, &mut broken);
+            let table = body.get("TableName").and_then(Value::as_str).unwrap_or("");
+            if let Some(key) = key_of(table, body) {
+                key_values(&key, &mut broken);
             }
         }
         "TransactWriteItems" | "TransactGetItems" => transaction(body, &mut broken),
@@ -104,15 +105,20 @@ fn learn_key_schema(body: &Value) {
         .insert(table.to_string(), names);
 }
 
-/// The key of `item` in `table`, if this process created the table.
-fn key_of_item(table: &str, item: &Map<String, Value>) -> Option<String> {
+/// The key `request` names in `table`: its `Key`, or the key attributes of its `Item`
+/// if this process created the table (and so knows its key schema).
+fn key_of(table: &str, request: &Value) -> Option<Value> {
+    if let Some(key) = request.get("Key") {
+        return Some(key.clone());
+    }
+    let item = request.get("Item")?.as_object()?;
     let schemas = KEY_SCHEMAS.lock().unwrap_or_else(PoisonError::into_inner);
     let names = schemas.as_ref()?.get(table)?;
     let key: Map<String, Value> = names
         .iter()
         .filter_map(|name| Some((name.clone(), item.get(name)?.clone())))
         .collect();
-    Some(Value::Object(key).to_string())
+    Some(Value::Object(key))
 }
 
 const EXPRESSIONS: [&str; 5] = [
@@ -123,17 +129,13 @@ const EXPRESSIONS: [&str; 5] = [
     "FilterExpression",
 ];
 
-/// Words an expression may hold besides placeholders: its keywords and functions.
-const GRAMMAR: [&str; 17] = [
-    "and",
-    "or",
-    "not",
-    "between",
-    "in",
-    "set",
-    "remove",
-    "add",
-    "delete",
+/// The keywords an expression may hold besides placeholders (any letter case).
+const KEYWORDS: [&str; 9] = [
+    "and", "or", "not", "between", "in", "set", "remove", "add", "delete",
+];
+
+/// The functions, each a name followed by `(`.
+const FUNCTIONS: [&str; 8] = [
     "attribute_exists",
     "attribute_not_exists",
     "attribute_type",
@@ -152,7 +154,7 @@ fn scope(what: &str, object: &Value, broken: &mut Vec<String>) {
         let Some(expression) = object.get(field).and_then(Value::as_str) else {
             continue;
         };
-        for token in tokens(expression) {
+        for (token, called) in tokens(expression) {
             match token.chars().next() {
                 Some('#') => {
                     used_names.insert(token);
@@ -160,11 +162,14 @@ fn scope(what: &str, object: &Value, broken: &mut Vec<String>) {
                 Some(':') => {
                     used_values.insert(token);
                 }
-                Some(c)
-                    if (c.is_ascii_alphabetic() || c == '_')
-                        && !GRAMMAR.contains(&token.to_ascii_lowercase().as_str()) =>
-                {
-                    broken.push(format!("{what}: {field} names attribute `{token}` bare"));
+                Some(c) if c.is_ascii_alphabetic() || c == '_' => {
+                    // A keyword may precede a parenthesis (`AND (`); a function is
+                    // one only when called.
+                    let grammar = KEYWORDS.contains(&token.to_ascii_lowercase().as_str())
+                        || (called && FUNCTIONS.contains(&token.as_str()));
+                    if !grammar {
+                        broken.push(format!("{what}: {field} names attribute `{token}` bare"));
+                    }
                 }
                 _ => {}
             }
@@ -217,28 +222,40 @@ fn placeholders(
     }
 }
 
-/// The words of an expression: placeholders (`#a`, `:b`), names, numbers; the
-/// punctuation between them dropped.
-fn tokens(expression: &str) -> Vec<String> {
-    let mut tokens = Vec::new();
+/// The words of an expression: placeholders (`#a`, `:b`), names, numbers, each with
+/// whether a `(` follows it (a function call); the punctuation between them dropped.
+fn tokens(expression: &str) -> Vec<(String, bool)> {
+    let mut words: Vec<(String, usize)> = Vec::new();
     let mut current = String::new();
-    for c in expression.chars() {
+    let mut start = 0;
+    for (at, c) in expression.char_indices() {
         let starts = c == '#' || c == ':';
         if c.is_ascii_alphanumeric() || c == '_' || (starts && current.is_empty()) {
+            if current.is_empty() {
+                start = at;
+            }
             current.push(c);
         } else {
             if !current.is_empty() {
-                tokens.push(std::mem::take(&mut current));
+                words.push((std::mem::take(&mut current), start));
             }
             if starts {
+                start = at;
                 current.push(c);
             }
         }
     }
     if !current.is_empty() {
-        tokens.push(current);
+        words.push((current, start));
     }
-    tokens
+    words
+        .into_iter()
+        .map(|(word, start)| {
+            let after = &expression[start + word.len()..];
+            let called = after.trim_start().starts_with('(');
+            (word, called)
+        })
+        .collect()
 }
 
 /// Key attributes that are an empty string or binary.
@@ -278,16 +295,9 @@ fn transaction(body: &Value, broken: &mut Vec<String>) {
         let what = format!("action {i} ({kind})");
         scope(&what, body, broken);
         let table = body.get("TableName").and_then(Value::as_str).unwrap_or("");
-        let key = match (body.get("Key"), body.get("Item").and_then(Value::as_object)) {
-            (Some(key), _) => {
-                key_values(key, broken);
-                Some(key.to_string())
-            }
-            (None, Some(item)) => key_of_item(table, item),
-            (None, None) => None,
-        };
-        if let Some(key) = key {
-            if !items.insert((table.to_string(), key.clone())) {
+        if let Some(key) = key_of(table, body) {
+            key_values(&key, broken);
+            if !items.insert((table.to_string(), key.to_string())) {
                 broken.push(format!(
                     "{what}: a second action on the item {key} of {table}"
                 ));
@@ -323,21 +333,14 @@ fn batch_write(body: &Value, broken: &mut Vec<String>) {
         let mut seen = BTreeSet::new();
         for request in requests.as_array().into_iter().flatten() {
             total += 1;
-            let key = match (
-                request.pointer("/DeleteRequest/Key"),
-                request
-                    .pointer("/PutRequest/Item")
-                    .and_then(Value::as_object),
-            ) {
-                (Some(key), _) => {
-                    key_values(key, broken);
-                    Some(key.to_string())
+            let write = request
+                .get("DeleteRequest")
+                .or_else(|| request.get("PutRequest"));
+            if let Some(key) = write.and_then(|write| key_of(table, write)) {
+                key_values(&key, broken);
+                if !seen.insert(key.to_string()) {
+                    broken.push(format!("table {table}: the key {key} written twice"));
                 }
-                (None, Some(item)) => key_of_item(table, item),
-                (None, None) => None,
-            };
-            if let Some(key) = key.filter(|key| !seen.insert(key.clone())) {
-                broken.push(format!("table {table}: the key {key} written twice"));
             }
         }
     }
