@@ -8,7 +8,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use optimist_core::{Key, Version, VersionedStore};
+use optimist_core::{Key, VersionedStore};
 use optimist_dynamodb::{DynamoDbStore, TableDescription};
 use serde_json::json;
 use tokio::process::Command;
@@ -85,31 +85,9 @@ async fn optimist_and_boto3_race_without_losing_an_update() {
     let Some((store, python, endpoint, table)) = shared_store().await else {
         return;
     };
-    let key = Key::new("item");
-    store
-        .insert(&key, json!({"data": "race", "count": 0}))
-        .await
-        .unwrap();
-    let (per_side, boto3_processes) = (20u64, 2);
-    let boto3_side = {
+    let increment = move |n: u64| {
         let (python, endpoint, table) = (python.clone(), endpoint.clone(), table.clone());
-        tokio::spawn(async move {
-            let runs = (0..boto3_processes)
-                .map(|_| boto3(&python, &endpoint, &table, "increment", per_side as usize));
-            futures::future::join_all(runs).await
-        })
+        async move { boto3(&python, &endpoint, &table, "increment", n as usize).await }
     };
-    let optimist_conflicts = common::increment_alongside(&store, &key, per_side).await;
-    for said in boto3_side.await.unwrap() {
-        assert!(said.starts_with("done"), "{said}");
-    }
-    let total = per_side * (1 + boto3_processes as u64);
-    let item = store.get(&key).await.unwrap().unwrap();
-    assert_eq!(item.value["count"], json!(total), "no increment is lost");
-    assert_eq!(
-        item.version,
-        Version::new(1 + total),
-        "every write advanced the version by one"
-    );
-    println!("race: {total} increments, optimist retried {optimist_conflicts} times");
+    common::race_alongside(&store, &Key::new("item"), 20, 2, increment).await;
 }

@@ -223,23 +223,9 @@ async fn optimist_and_pynamodb_race_without_losing_an_update() {
     let Some((store, pynamodb)) = shared_store(test).await else {
         return;
     };
-    let key = Key::new(KEY);
-    store
-        .insert(&key, json!({"data": "race", "count": 0}))
-        .await
-        .unwrap();
-    let (per_side, processes) = (20u64, 2);
-    let pynamodb_side = tokio::spawn(async move {
-        let runs = (0..processes).map(|_| pynamodb.run("increment", per_side as usize));
-        futures::future::join_all(runs).await
-    });
-    let conflicts = common::increment_alongside(&store, &key, per_side).await;
-    for said in pynamodb_side.await.unwrap() {
-        assert!(said.starts_with("done"), "{said}");
-    }
-    let total = per_side * (1 + processes as u64);
-    let item = store.get(&key).await.unwrap().unwrap();
-    assert_eq!(item.value["count"], json!(total), "no increment is lost");
-    assert_eq!(item.version, Version::new(1 + total));
-    println!("race: {total} increments, optimist retried {conflicts} times");
+    let increment = move |n: u64| {
+        let pynamodb = pynamodb.clone();
+        async move { pynamodb.run("increment", n as usize).await }
+    };
+    common::race_alongside(&store, &Key::new(KEY), 20, 2, increment).await;
 }

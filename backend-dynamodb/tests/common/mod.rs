@@ -7,6 +7,7 @@ pub mod fault_proxy;
 pub mod proxy;
 pub mod strict;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_dynamodb::Client;
@@ -197,12 +198,47 @@ pub fn unavailable(test: &str, why: Unavailable) {
     println!("skipped {test}: {why}");
 }
 
+/// A race on the item at `key`: `processes` runs of another client (`increment(n)`:
+/// one run, which makes `n` increments of `count` and answers `done ...`) and
+/// `per_side` increments through `store`, all on one item created with a count of 0.
+/// No increment is lost, and every write advanced the version by one.
+pub async fn race_alongside<F, R>(
+    store: &DynamoDbStore,
+    key: &Key,
+    per_side: u64,
+    processes: u64,
+    increment: F,
+) where
+    F: Fn(u64) -> R,
+    R: Future<Output = String> + Send + 'static,
+{
+    store
+        .insert(key, json!({"data": "race", "count": 0}))
+        .await
+        .unwrap();
+    let runs: Vec<_> = (0..processes).map(|_| increment(per_side)).collect();
+    let other_side = tokio::spawn(futures::future::join_all(runs));
+    let conflicts = increment_alongside(store, key, per_side).await;
+    for said in other_side.await.unwrap() {
+        assert!(said.starts_with("done"), "{said}");
+    }
+    let total = per_side * (1 + processes);
+    let item = store.get(key).await.unwrap().unwrap();
+    assert_eq!(item.value["count"], json!(total), "no increment is lost");
+    assert_eq!(
+        item.version,
+        Version::new(1 + total),
+        "every write advanced the version by one"
+    );
+    println!("race: {total} increments, optimist retried {conflicts} times");
+}
+
 /// Increments the `count` of the item at `key` `times` through `store`, alongside
 /// another client doing the same: from the moment the item shows that it has begun
 /// (its count above 0: an interpreter takes longer to start than these increments to
 /// finish, and the two sides must overlap), each conflict retried on the item it
 /// carries, without a read. How many conflicts there were.
-pub async fn increment_alongside(store: &DynamoDbStore, key: &Key, times: u64) -> u64 {
+async fn increment_alongside(store: &DynamoDbStore, key: &Key, times: u64) -> u64 {
     let mut current = store.get(key).await.unwrap().unwrap();
     let mut polls = 0;
     while current.value["count"] == json!(0) {
