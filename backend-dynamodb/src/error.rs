@@ -61,6 +61,18 @@ pub enum DynamoDbError {
         /// The SDK's error.
         source: BoxError,
     },
+    /// The server does not implement the operation (`UnknownOperationException`): a
+    /// DynamoDB-compatible server without it, such as one without transactions.
+    /// Nothing was applied.
+    #[error(
+        "the server does not implement {operation} (UnknownOperationException): a DynamoDB-compatible server without this operation"
+    )]
+    UnknownOperation {
+        /// The operation, as the SDK names it (`TransactWriteItems`, ...).
+        operation: String,
+        /// The SDK's error.
+        source: BoxError,
+    },
     /// The request got no usable answer: no connection, a timeout, a broken
     /// connection, an answer that could not be read.
     #[error("the request to DynamoDB failed")]
@@ -126,6 +138,17 @@ const THROTTLING_CODES: &[&str] = &[
     // Too many control-plane operations at once; data-plane requests do not get it.
     "LimitExceededException",
 ];
+
+/// The code of a request for an operation the server does not implement.
+pub(crate) const UNKNOWN_OPERATION: &str = "UnknownOperationException";
+
+/// The operation an SDK error `E` belongs to, as the API names it: the SDK's
+/// `TransactWriteItemsError` is `TransactWriteItems`.
+fn operation_name<E, R>(_: &SdkError<E, R>) -> String {
+    let name = std::any::type_name::<E>();
+    let name = name.rsplit("::").next().unwrap_or(name);
+    name.strip_suffix("Error").unwrap_or(name).to_string()
+}
 
 /// Answers of a service that failed while handling the request: on a write, the
 /// outcome is unknown.
@@ -225,6 +248,11 @@ where
             if code == "ResourceNotFoundException" {
                 DynamoDbError::TableNotFound {
                     table: table.to_string(),
+                    source: Box::new(err),
+                }
+            } else if code == UNKNOWN_OPERATION {
+                DynamoDbError::UnknownOperation {
+                    operation: operation_name(&err),
                     source: Box::new(err),
                 }
             } else {
@@ -409,6 +437,22 @@ mod tests {
             missing.source_ref().downcast_ref::<DynamoDbError>(),
             Some(DynamoDbError::TableNotFound { table, .. }) if table == "orders"
         ));
+    }
+
+    #[test]
+    fn an_operation_the_server_does_not_implement_is_named() {
+        let mapped = from_sdk(answered(400, UNKNOWN_OPERATION), Applied::Maybe, "t");
+        assert_eq!(
+            (mapped.kind(), mapped.applied()),
+            (ErrorKind::Rejected, Applied::No)
+        );
+        let source = mapped.source_ref().downcast_ref::<DynamoDbError>();
+        assert!(
+            matches!(source, Some(DynamoDbError::UnknownOperation { operation, .. }) if operation == "PutItem"),
+            "{source:?}"
+        );
+        let told = source.map(ToString::to_string).unwrap_or_default();
+        assert!(told.contains("does not implement PutItem"), "{told}");
     }
 
     #[test]

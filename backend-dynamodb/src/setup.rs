@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata as _;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
     TimeToLiveSpecification,
@@ -10,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 use optimist_core::{Error, ErrorKind, Operation, Result};
 
 use crate::TableDescription;
-use crate::error::{BACKEND, configuration, setup};
+use crate::error::{BACKEND, UNKNOWN_OPERATION, configuration, setup};
 
 /// How long [`create_table`] waits for a table to become ACTIVE.
 const ACTIVE_WITHIN: Duration = Duration::from_secs(120);
@@ -20,6 +21,9 @@ const ACTIVE_WITHIN: Duration = Duration::from_secs(120);
 /// [TTL attribute](TableDescription::ttl_attribute), so that DynamoDB purges the
 /// tombstones of a store in tombstone mode after their retention (an attribute no
 /// item carries otherwise). A table that already exists is waited for, not changed.
+/// On a DynamoDB-compatible server without time to live (`UpdateTimeToLive` answered
+/// `UnknownOperationException`, as dynalite does) the table is made without it, said
+/// in a warning: tombstones then stay until `purge_tombstones` removes them.
 /// For tests and development: production tables belong to infrastructure code. Names
 /// that cannot be a table's are [`Error::Configuration`].
 ///
@@ -79,14 +83,23 @@ async fn enable_ttl(client: &Client, table: &TableDescription) -> Result<()> {
         .attribute_name(table.ttl_attribute())
         .build()
         .map_err(|e| Error::backend(BACKEND, Operation::Setup, None, ErrorKind::Other, e))?;
-    client
+    let enabled = client
         .update_time_to_live()
         .table_name(table.name())
         .time_to_live_specification(specification)
         .send()
-        .await
-        .map_err(|e| setup(e, table.name()))?;
-    Ok(())
+        .await;
+    match enabled {
+        Ok(_) => Ok(()),
+        Err(err) if err.code() == Some(UNKNOWN_OPERATION) => {
+            tracing::warn!(
+                table = table.name(),
+                "the server does not implement UpdateTimeToLive: the table has no time to live, and tombstones stay until purge_tombstones removes them"
+            );
+            Ok(())
+        }
+        Err(err) => Err(setup(err, table.name())),
+    }
 }
 
 /// Waits until the table is ACTIVE, polling `DescribeTable`.

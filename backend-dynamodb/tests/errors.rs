@@ -493,3 +493,74 @@ async fn credentials_stay_out_of_debug() {
         }
     }
 }
+
+/// A DynamoDB-compatible server without transactions (dynalite answers
+/// `UnknownOperationException`): the transaction is refused, nothing applied, and the
+/// error names the operation the server lacks.
+#[tokio::test]
+async fn an_operation_the_server_lacks_is_refused_and_named() {
+    let unknown = Reply::Answer(400, "UnknownOperationException", String::from("{}"));
+    let (endpoint, seen) = fake_server(vec![unknown]).await;
+    let store = store(&endpoint, 3);
+    let err = store
+        .transact(vec![TxOp::insert(Key::new("a"), json!({"n": 1}))])
+        .await
+        .unwrap_err();
+    assert_eq!(not_retryable_kind(&err), ErrorKind::Rejected, "{err}");
+    assert!(
+        matches!(source_of(&err), DynamoDbError::UnknownOperation { operation, .. } if operation == "TransactWriteItems"),
+        "{}",
+        chain(&err)
+    );
+    assert!(chain(&err).contains("does not implement TransactWriteItems"));
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "a refusal is not sent again"
+    );
+}
+
+/// The answers to `create_table`'s `CreateTable` and `DescribeTable` (the table made,
+/// ACTIVE), then `ttl` to its `UpdateTimeToLive`.
+fn table_made_then(ttl: Reply) -> Vec<Reply> {
+    let table = json!({"TableName": "fake-table", "TableStatus": "ACTIVE"});
+    vec![
+        Reply::Answer(200, "", json!({"TableDescription": table}).to_string()),
+        Reply::Answer(200, "", json!({"Table": table}).to_string()),
+        ttl,
+    ]
+}
+
+/// `create_table` on a server without time to live (`UpdateTimeToLive` unknown, as on
+/// dynalite): the table is made, active, and the call succeeds.
+#[tokio::test]
+async fn create_table_goes_without_time_to_live_on_a_server_without_it() {
+    let unknown = Reply::Answer(400, "UnknownOperationException", String::from("{}"));
+    let (endpoint, seen) = fake_server(table_made_then(unknown)).await;
+    let description = TableDescription::new("fake-table", "pk");
+    optimist_dynamodb::create_table(&client(&endpoint, 1), &description)
+        .await
+        .unwrap();
+    // CreateTable, DescribeTable, UpdateTimeToLive.
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+}
+
+/// Any other refusal of `UpdateTimeToLive` still fails `create_table`.
+#[tokio::test]
+async fn create_table_fails_when_time_to_live_is_refused_otherwise() {
+    let refused = Reply::Answer(
+        400,
+        "ValidationException",
+        error_body("ValidationException", "TimeToLive is already enabled"),
+    );
+    let (endpoint, _) = fake_server(table_made_then(refused)).await;
+    let description = TableDescription::new("fake-table", "pk");
+    let err = optimist_dynamodb::create_table(&client(&endpoint, 1), &description)
+        .await
+        .unwrap_err();
+    assert!(
+        chain(&err).contains("ValidationException"),
+        "{}",
+        chain(&err)
+    );
+}
