@@ -14,8 +14,13 @@
 //! A backend's `benches/report.rs` implements [`Subject`] for its raw driver, wraps its
 //! store in [`Optimist`], and calls [`Report::run`]. The tables go to the file named by
 //! `OPTIMIST_BENCH_REPORT` (appended), or to stdout.
+//!
+//! The same benches also count instructions per call (`scripts/instructions`, under
+//! valgrind): with `OPTIMIST_COUNT=side,workload,clients,calls` set, [`Report::run`]
+//! makes that many calls on one side and writes no table.
 
 mod clients;
+mod count;
 mod measure;
 mod optimist;
 mod report;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::Subject;
 use crate::clients::{Workload, clients};
+use crate::count::Count;
 use crate::measure::{Figures, Window, process_cpu};
 use crate::sizes::sizes;
 
@@ -32,7 +33,8 @@ impl Versions {
 /// `OPTIMIST_BENCH_WINDOW_MS` (each side's window per round, default 300),
 /// `OPTIMIST_BENCH_ROUNDS` (default 13), `OPTIMIST_BENCH_SIZES` (store sizes, default
 /// `1000,100000,1000000`), `OPTIMIST_BENCH_REPORT` (the file the tables are appended
-/// to; stdout without it).
+/// to; stdout without it). With `OPTIMIST_COUNT` (see `scripts/instructions`) it makes a
+/// fixed number of calls on one side instead, and writes nothing.
 #[derive(Clone, Debug)]
 pub struct Report {
     backend: String,
@@ -41,6 +43,7 @@ pub struct Report {
     sizes: Vec<u64>,
     note: String,
     separate: bool,
+    count: Option<Count>,
 }
 
 impl Report {
@@ -71,6 +74,7 @@ impl Report {
             sizes,
             note: String::new(),
             separate: false,
+            count: Count::from_env(),
         })
     }
 
@@ -120,6 +124,23 @@ impl Report {
                 o_versions
             },
         );
+        // Items 0..=16: the conflicts' item and one per client; the conflicts' item
+        // then leaves the version its callers ask for.
+        self.fill(&optimist, &raw, 0, 17).await;
+        self.leave_stale_version(&optimist, &raw).await;
+        if let Some(count) = self.count {
+            let (subject, versions) = if count.optimist {
+                (optimist, &versions.0)
+            } else {
+                (raw, &versions.1)
+            };
+            if let Err(why) = count.run(subject, versions).await {
+                // scripts/instructions reads a failed run from the exit status.
+                eprintln!("{} counting run: {why}", self.backend);
+                std::process::exit(1);
+            }
+            return;
+        }
         let mut out = format!("## {}\n\n", self.backend);
         let _ = writeln!(
             out,
@@ -129,10 +150,6 @@ impl Report {
         );
         out += "| workload | clients | optimist ops/s | raw ops/s | ratio (quartiles) | optimist p50 / p99 | raw p50 / p99 | client CPU per call, optimist / raw |\n";
         out += "|---|---:|---:|---:|---:|---:|---:|---:|\n";
-        // Items 0..=16: the conflicts' item and one per client; the conflicts' item
-        // then leaves the version its callers ask for.
-        self.fill(&optimist, &raw, 0, 17).await;
-        self.leave_stale_version(&optimist, &raw).await;
         for workload in [Workload::Get, Workload::Update, Workload::Conflict] {
             for count in [1, 16] {
                 let paired = self

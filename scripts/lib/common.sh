@@ -1,6 +1,32 @@
-# Helpers shared by scripts/test and scripts/services/*.sh.
+# Helpers shared by scripts/test, scripts/bench-report, scripts/instructions and
+# scripts/services/*.sh.
 
 log() { printf '[scripts/test] %s\n' "$*" >&2; }
+
+# Commands run when the script exits, the last added first: each server started adds
+# the command that stops it.
+CLEANUP=()
+cleanup() {
+    local i
+    for ((i = ${#CLEANUP[@]} - 1; i >= 0; i--)); do
+        eval "${CLEANUP[i]}" || true
+    done
+}
+trap cleanup EXIT
+
+# Starts the server each named backend's tests and benches need
+# (scripts/services/NAME.sh), for those that need one.
+start_services_of() {
+    local backend service
+    for backend in "$@"; do
+        service="scripts/services/$backend.sh"
+        [ -e "$service" ] || continue
+        # shellcheck source=/dev/null
+        source "$service"
+        log "starting $backend"
+        "start_service_$backend"
+    done
+}
 
 # A TCP port on 127.0.0.1 that nothing listens on right now.
 free_port() {
